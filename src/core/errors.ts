@@ -1,0 +1,33 @@
+/**
+ * Failures of sidekick itself. Each carries the status the CLI exits with and a hint that
+ * tells the user what to do next, so that every layer can fail without knowing the CLI.
+ */
+export type ErrorCode =
+  | 'ENGINE_UNREACHABLE'
+  | 'ENGINE_ERROR'
+  | 'TARGET_NOT_FOUND'
+  | 'TARGET_AMBIGUOUS'
+  | 'TARGET_NOT_RUNNING'
+  | 'TARGET_PAUSED'
+  | 'IMAGE_UNAVAILABLE'
+  | 'TOOLBOX_UNAVAILABLE'
+  | 'BAD_USAGE'
+  | 'INTERNAL';
+
+export class SidekickError extends Error {
+  readonly code: ErrorCode;
+  readonly hint: string | undefined;
+  readonly exitCode: number;
+
+  constructor(code: ErrorCode, message: string, options: { hint?: string; cause?: unknown; exitCode?: number } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'SidekickError';
+    this.code = code;
+    this.hint = options.hint;
+    this.exitCode = options.exitCode ?? 125;
+  }
+}
+
+export function isSidekickError(error: unknown): error is SidekickError {
+  return error instanceof SidekickError;
+}

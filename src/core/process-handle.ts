@@ -1,0 +1,23 @@
+import type { Readable, Writable } from 'node:stream';
+
+export interface ExitStatus {
+  /** The process's exit status; 128+N when killed by signal N, as a shell reports it. */
+  code: number;
+}
+
+/**
+ * A running process on an engine (a sidekick's main process, an exec, an ephemeral
+ * container). `exit` settles only when the process has really ended and all of its
+ * output has been delivered to `stdout`/`stderr`.
+ */
+export interface ProcessHandle {
+  /** null unless the process was started with stdin attached. */
+  readonly stdin: Writable | null;
+  readonly stdout: Readable;
+  /** With a TTY the engine merges stderr into stdout; this stream then just ends. */
+  readonly stderr: Readable;
+  readonly exit: Promise<ExitStatus>;
+  resize(cols: number, rows: number): Promise<void>;
+  /** Sends a signal to the process; resolves when the engine has accepted it. */
+  signal(signal: string): Promise<void>;
+}

@@ -1,0 +1,139 @@
+import { SidekickError } from '../core/errors.js';
+import { newSessionId, sessionLabels, LABEL_TOOLBOX_STATIC } from '../core/labels.js';
+import type { ProcessHandle } from '../core/process-handle.js';
+import { isValidRunAs, sidekickScript, type FilesystemView } from '../core/sidekick-script.js';
+import type { Target } from '../core/target.js';
+import type { Engine, ProgressEvent } from '../engines/engine.js';
+import { ensureDefaultToolbox, type Toolbox } from './toolbox.js';
+
+export interface ExecRequest {
+  target: string;
+  command: string[];
+  tty: boolean;
+  interactive: boolean;
+  image?: string;
+  /** true: --chroot, false: --no-chroot, undefined: decided by the toolbox. */
+  chroot?: boolean;
+  privileged: boolean;
+  capAdd: string[];
+  /** `target`, `UID[:GID]`, or undefined for root. */
+  user?: string;
+  env: string[];
+  name?: string;
+  keep: boolean;
+  /** For the prompt line that says where the target's files are. */
+  announce: boolean;
+  consoleSize?: { cols: number; rows: number };
+}
+
+export interface ExecEvents {
+  onToolboxBuild?: (source: string) => void;
+  onProgress?: (event: ProgressEvent) => void;
+}
+
+export interface ExecSession {
+  sessionId: string;
+  sidekickId: string;
+  target: Target;
+  view: FilesystemView;
+  process: ProcessHandle;
+  /** Removes the sidekick (unless kept); safe to call more than once and after it ended. */
+  dispose(): Promise<void>;
+}
+
+/** Resolves the target, readies the toolbox, and starts a sidekick in the target's namespaces. */
+export async function startExecSession(engine: Engine, request: ExecRequest, env: NodeJS.ProcessEnv, events: ExecEvents = {}): Promise<ExecSession> {
+  validate(request);
+  const [target, toolbox] = await Promise.all([
+    engine.findContainer(request.target),
+    resolveToolbox(engine, request.image, env, events),
+  ]);
+  assertJoinable(target);
+
+  const view = chooseView(request.chroot, toolbox);
+  const sessionId = newSessionId();
+  const script = sidekickScript({
+    view,
+    announce: request.announce,
+    targetName: target.name,
+    ...(request.user !== undefined ? { runAs: request.user } : {}),
+  });
+  const sidekick = await engine.runSidekick({
+    image: toolbox.image,
+    // The script travels in the environment so that `ps` in the session shows a short anchor line.
+    command: ['/bin/sh', '-c', 'eval "$SIDEKICK_SCRIPT"', 'sidekick', ...request.command],
+    env: [...request.env, `SIDEKICK_SCRIPT=${script}`, 'HOME=/root', `TERM=${env.TERM ?? 'xterm'}`],
+    tty: request.tty,
+    openStdin: request.interactive,
+    labels: sessionLabels({ session: sessionId, kind: 'sidekick', target: target.id, created: new Date() }),
+    target: { id: target.id, joinIpc: target.ipcShareable },
+    capAdd: ['SYS_PTRACE', ...request.capAdd],
+    privileged: request.privileged,
+    autoRemove: !request.keep,
+    ...(request.name !== undefined ? { name: request.name } : {}),
+    ...(request.consoleSize ? { consoleSize: request.consoleSize } : {}),
+  });
+
+  let disposed = false;
+  return {
+    sessionId,
+    sidekickId: sidekick.id,
+    target,
+    view,
+    process: sidekick.process,
+    async dispose() {
+      if (disposed || request.keep) return;
+      disposed = true;
+      await engine.removeContainer(sidekick.id, { force: true });
+    },
+  };
+}
+
+function validate(request: ExecRequest): void {
+  if (request.user !== undefined && !isValidRunAs(request.user)) {
+    throw new SidekickError('BAD_USAGE', `--user ${request.user} is not UID, UID:GID or "target".`, {
+      hint: 'Names are not resolved: the target may have no /etc/passwd. Use numbers, or --user target.',
+    });
+  }
+  if (request.tty && !request.interactive && request.command.length === 0) {
+    throw new SidekickError('BAD_USAGE', 'a shell with -t but without -i would read no input.', { hint: 'Use -it, or give a command.' });
+  }
+  for (const entry of request.env) {
+    if (!/^[^=]+=/.test(entry)) {
+      throw new SidekickError('BAD_USAGE', `-e ${entry} is not KEY=VALUE.`, { hint: 'Write -e NAME=value.' });
+    }
+  }
+}
+
+function assertJoinable(target: Target): void {
+  if (target.status === 'running') return;
+  if (target.status === 'paused') {
+    throw new SidekickError('TARGET_PAUSED', `container ${target.name} is paused; a sidekick cannot start in its namespaces.`, {
+      hint: `Unpause it (docker unpause ${target.name}) and try again.`,
+    });
+  }
+  throw new SidekickError('TARGET_NOT_RUNNING', `container ${target.name} is not running (${target.status}); there are no namespaces to join.`, {
+    hint: 'Debug a copy of it instead with `sidekick exec --copy`.',
+  });
+}
+
+async function resolveToolbox(engine: Engine, image: string | undefined, env: NodeJS.ProcessEnv, events: ExecEvents): Promise<Toolbox> {
+  if (image === undefined) {
+    return ensureDefaultToolbox(engine, env, {
+      ...(events.onToolboxBuild ? { onBuild: events.onToolboxBuild } : {}),
+      ...(events.onProgress ? { onProgress: events.onProgress } : {}),
+    });
+  }
+  let labels = await engine.imageLabels(image);
+  if (labels === undefined) {
+    await engine.pullImage(image, events.onProgress ?? (() => undefined));
+    labels = (await engine.imageLabels(image)) ?? {};
+  }
+  return { image, isStatic: labels[LABEL_TOOLBOX_STATIC] === 'true' };
+}
+
+/** The chroot view needs a static toolbox: a dynamic one's loader path would resolve inside the target. */
+function chooseView(chroot: boolean | undefined, toolbox: Toolbox): FilesystemView {
+  if (chroot === undefined) return toolbox.isStatic ? 'chroot' : 'toolbox';
+  return chroot ? 'chroot' : 'toolbox';
+}

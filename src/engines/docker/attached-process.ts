@@ -1,0 +1,90 @@
+import type { Socket } from 'node:net';
+import { PassThrough, type Writable } from 'node:stream';
+import { MuxDecoder } from '../../core/mux-stream.js';
+import type { ExitStatus, ProcessHandle } from '../../core/process-handle.js';
+
+export interface AttachedProcessParts {
+  socket: Socket;
+  tty: boolean;
+  openStdin: boolean;
+  /** Settles with the status once the engine reports the process ended. */
+  waitForExit: Promise<ExitStatus>;
+  resize: (cols: number, rows: number) => Promise<void>;
+  signal: (signal: string) => Promise<void>;
+}
+
+/**
+ * Turns a hijacked attach connection into a ProcessHandle: demultiplexes stdout and
+ * stderr (without a TTY), respects backpressure of whoever reads them, half-closes the
+ * connection when stdin ends (so the process sees EOF), and settles `exit` only after
+ * both the engine has reported the exit and every byte of output has been passed on.
+ */
+export function attachedProcess(parts: AttachedProcessParts): ProcessHandle {
+  const { socket } = parts;
+  const stdout = new PassThrough({ highWaterMark: 1 << 20 });
+  const stderr = new PassThrough();
+
+  const outputDone = new Promise<void>((resolve) => {
+    let settled = false;
+    const finish = (): void => {
+      if (settled) return;
+      settled = true;
+      stdout.end();
+      stderr.end();
+      resolve();
+    };
+    socket.once('end', finish);
+    socket.once('close', finish);
+    // A reset after the process ended is not the process's failure; the exit status says how it went.
+    socket.on('error', finish);
+  });
+
+  if (parts.tty) {
+    socket.on('data', (chunk: Buffer) => forward(stdout, chunk));
+  } else {
+    const decoder = new MuxDecoder();
+    socket.on('data', (chunk: Buffer) => {
+      let frames;
+      try {
+        frames = decoder.push(chunk);
+      } catch (error) {
+        stderr.write(`sidekick: ${(error as Error).message}\n`);
+        socket.destroy();
+        return;
+      }
+      for (const frame of frames) forward(frame.stream === 2 ? stderr : stdout, frame.payload);
+    });
+  }
+
+  function forward(into: Writable, chunk: Buffer): void {
+    if (!into.write(chunk)) {
+      socket.pause();
+      into.once('drain', () => socket.resume());
+    }
+  }
+
+  let stdin: Writable | null = null;
+  if (parts.openStdin) {
+    const input = new PassThrough();
+    input.on('data', (chunk: Buffer) => {
+      if (!socket.writable) return;
+      if (!socket.write(chunk)) {
+        input.pause();
+        socket.once('drain', () => input.resume());
+      }
+    });
+    input.on('end', () => {
+      if (socket.writable) socket.end();
+    });
+    stdin = input;
+  } else {
+    socket.end();
+  }
+
+  const exit = Promise.all([parts.waitForExit, outputDone]).then(([status]) => {
+    socket.destroy();
+    return status;
+  });
+
+  return { stdin, stdout, stderr, exit, resize: parts.resize, signal: parts.signal };
+}

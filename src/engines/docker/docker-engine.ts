@@ -1,0 +1,297 @@
+import { SidekickError } from '../../core/errors.js';
+import type { ExitStatus } from '../../core/process-handle.js';
+import { normalizeStatus, type ContainerSummary, type Target } from '../../core/target.js';
+import type { Engine, ImageImport, ProgressEvent, RunningSidekick, SidekickSpec } from '../engine.js';
+import { attachedProcess } from './attached-process.js';
+import { DockerApi, EngineHttpError } from './docker-api.js';
+import type { Endpoint } from './endpoint.js';
+import { matchContainers } from './match-containers.js';
+
+interface InspectResponse {
+  Id: string;
+  Name: string;
+  Image: string;
+  RestartCount?: number;
+  State?: { Status?: string; Pid?: number; StartedAt?: string; ExitCode?: number };
+  Config?: {
+    Image?: string;
+    User?: string;
+    Env?: string[] | null;
+    Entrypoint?: string[] | null;
+    Cmd?: string[] | null;
+    WorkingDir?: string;
+    Labels?: Record<string, string> | null;
+  };
+  HostConfig?: { IpcMode?: string; ReadonlyRootfs?: boolean; Privileged?: boolean };
+}
+
+interface ListEntry {
+  Id: string;
+  Names?: string[];
+  Image?: string;
+  State?: string;
+  Labels?: Record<string, string> | null;
+}
+
+export class DockerEngine implements Engine {
+  readonly endpoint: string;
+  private readonly api: DockerApi;
+
+  constructor(endpoint: Endpoint) {
+    this.api = new DockerApi(endpoint);
+    this.endpoint = endpoint.url;
+  }
+
+  async ping(): Promise<void> {
+    await this.api.json('GET', '/_ping');
+  }
+
+  async findContainer(reference: string): Promise<Target> {
+    if (reference === '' || reference.includes('/') || /\s/.test(reference)) {
+      throw new SidekickError('TARGET_NOT_FOUND', `"${reference}" is not a container name or ID.`, {
+        hint: 'List containers with `docker ps`.',
+      });
+    }
+    try {
+      return toTarget(await this.api.json<InspectResponse>('GET', `/containers/${encodeURIComponent(reference)}/json`));
+    } catch (error) {
+      if (!(error instanceof EngineHttpError) || (error.statusCode !== 404 && error.statusCode !== 400)) throw error;
+    }
+    // Not found by the engine's own rules: either nothing matches or a prefix is ambiguous.
+    const matches = matchContainers(await this.listContainers({ all: true }), reference);
+    if (matches.length > 1) {
+      const listed = matches.map((c) => `${c.id.slice(0, 12)} (${c.names[0] ?? '?'})`).join(', ');
+      throw new SidekickError('TARGET_AMBIGUOUS', `"${reference}" matches ${matches.length} containers: ${listed}.`, {
+        hint: 'Use a longer ID prefix or the container name.',
+      });
+    }
+    if (matches.length === 1) {
+      return toTarget(await this.api.json<InspectResponse>('GET', `/containers/${matches[0]!.id}/json`));
+    }
+    throw new SidekickError('TARGET_NOT_FOUND', `no container named or with an ID starting "${reference}" on ${this.endpoint}.`, {
+      hint: 'List containers with `docker ps -a`.',
+    });
+  }
+
+  async listContainers(options: { all: boolean; labels?: string[] }): Promise<ContainerSummary[]> {
+    const filters = options.labels && options.labels.length > 0 ? JSON.stringify({ label: options.labels }) : undefined;
+    const list = await this.api.json<ListEntry[]>('GET', '/containers/json', { query: { all: options.all, filters } });
+    return list.map((entry) => ({
+      id: entry.Id,
+      names: (entry.Names ?? []).map((name) => name.replace(/^\//, '')),
+      image: entry.Image ?? '',
+      status: normalizeStatus(entry.State),
+      labels: entry.Labels ?? {},
+    }));
+  }
+
+  async removeContainer(id: string, options: { force: boolean }): Promise<void> {
+    try {
+      await this.api.json('DELETE', `/containers/${id}`, { query: { force: options.force, v: true } });
+    } catch (error) {
+      // Already gone (auto-remove won the race) or already being removed: that is what was wanted.
+      if (error instanceof EngineHttpError && (error.statusCode === 404 || error.statusCode === 409)) return;
+      throw error;
+    }
+  }
+
+  async hasImage(reference: string): Promise<boolean> {
+    return (await this.imageLabels(reference)) !== undefined;
+  }
+
+  async imageLabels(reference: string): Promise<Record<string, string> | undefined> {
+    try {
+      const image = await this.api.json<{ Config?: { Labels?: Record<string, string> | null } }>(
+        'GET',
+        `/images/${encodeURIComponent(reference)}/json`,
+      );
+      return image.Config?.Labels ?? {};
+    } catch (error) {
+      if (error instanceof EngineHttpError && error.statusCode === 404) return undefined;
+      throw error;
+    }
+  }
+
+  async importImage(spec: ImageImport): Promise<void> {
+    const changes = [
+      ...Object.entries(spec.labels).map(([key, value]) => `LABEL ${key}=${JSON.stringify(value)}`),
+      `CMD ${JSON.stringify(spec.cmd)}`,
+    ];
+    const response = await this.api.stream('POST', '/images/create', {
+      query: { fromSrc: '-', repo: spec.repository, tag: spec.tag, changes },
+      file: spec.rootfs,
+    });
+    await drainProgress(response, () => undefined);
+  }
+
+  async pullImage(reference: string, onProgress: (event: ProgressEvent) => void): Promise<void> {
+    const { name, tag } = splitReference(reference);
+    try {
+      const response = await this.api.stream('POST', '/images/create', { query: { fromImage: name, tag } });
+      await drainProgress(response, onProgress);
+    } catch (error) {
+      if (error instanceof EngineHttpError || error instanceof ProgressError) {
+        throw new SidekickError('IMAGE_UNAVAILABLE', `cannot pull image ${reference}: ${error instanceof EngineHttpError ? error.engineMessage : error.message}`, {
+          hint: 'Check the name, build or load it locally (`docker images`), or log in to its registry.',
+          cause: error,
+        });
+      }
+      throw error;
+    }
+  }
+
+  async runSidekick(spec: SidekickSpec): Promise<RunningSidekick> {
+    const body = {
+      Image: spec.image,
+      Entrypoint: spec.command,
+      Cmd: null,
+      Env: spec.env,
+      User: spec.user ?? '',
+      WorkingDir: spec.workingDir ?? '',
+      Tty: spec.tty,
+      OpenStdin: spec.openStdin,
+      StdinOnce: spec.openStdin,
+      AttachStdin: spec.openStdin,
+      AttachStdout: true,
+      AttachStderr: true,
+      Labels: spec.labels,
+      HostConfig: {
+        NetworkMode: `container:${spec.target.id}`,
+        PidMode: `container:${spec.target.id}`,
+        ...(spec.target.joinIpc ? { IpcMode: `container:${spec.target.id}` } : {}),
+        CapAdd: spec.capAdd,
+        Privileged: spec.privileged,
+        AutoRemove: spec.autoRemove,
+      },
+    };
+    let id: string;
+    try {
+      id = (await this.api.json<{ Id: string }>('POST', '/containers/create', { query: { name: spec.name }, body })).Id;
+    } catch (error) {
+      if (error instanceof EngineHttpError && error.statusCode === 404 && /no such image/i.test(error.engineMessage)) {
+        throw new SidekickError('IMAGE_UNAVAILABLE', `image ${spec.image} is not on ${this.endpoint}.`, { cause: error });
+      }
+      if (error instanceof EngineHttpError && error.statusCode === 409) {
+        throw new SidekickError('BAD_USAGE', `cannot create the sidekick: ${error.engineMessage}`, {
+          hint: 'Pick another --name, or remove the container that has it.',
+        });
+      }
+      throw error;
+    }
+    try {
+      const socket = await this.api.hijack(`/containers/${id}/attach`, {
+        query: { stream: true, stdin: spec.openStdin, stdout: true, stderr: true },
+      });
+      // Asked for before start: with auto-remove the container may be gone before a later wait could ask.
+      const waitForExit = this.waitForExit(id, spec.autoRemove ? 'removed' : 'next-exit');
+      waitForExit.catch(() => undefined);
+      await this.api.json('POST', `/containers/${id}/start`);
+      const process = attachedProcess({
+        socket,
+        tty: spec.tty,
+        openStdin: spec.openStdin,
+        waitForExit,
+        resize: (cols, rows) => this.resize(id, cols, rows),
+        signal: (signal) => this.signal(id, signal),
+      });
+      return { id, process };
+    } catch (error) {
+      await this.removeContainer(id, { force: true }).catch(() => undefined);
+      if (error instanceof EngineHttpError) {
+        throw new SidekickError('ENGINE_ERROR', `the engine could not start the sidekick: ${error.engineMessage}`, {
+          cause: error,
+          exitCode: 125,
+        });
+      }
+      throw error;
+    }
+  }
+
+  private async waitForExit(id: string, condition: 'removed' | 'next-exit'): Promise<ExitStatus> {
+    const result = await this.api.json<{ StatusCode?: number; Error?: { Message?: string } | null }>(
+      'POST',
+      `/containers/${id}/wait`,
+      { query: { condition } },
+    );
+    return { code: result.StatusCode ?? 125 };
+  }
+
+  private async resize(id: string, cols: number, rows: number): Promise<void> {
+    try {
+      await this.api.json('POST', `/containers/${id}/resize`, { query: { h: rows, w: cols } });
+    } catch (error) {
+      // Resizing a process that just ended is not worth reporting.
+      if (!(error instanceof EngineHttpError)) throw error;
+    }
+  }
+
+  private async signal(id: string, signal: string): Promise<void> {
+    try {
+      await this.api.json('POST', `/containers/${id}/kill`, { query: { signal } });
+    } catch (error) {
+      if (!(error instanceof EngineHttpError && (error.statusCode === 404 || error.statusCode === 409))) throw error;
+    }
+  }
+
+  close(): void {
+    this.api.close();
+  }
+}
+
+class ProgressError extends Error {}
+
+async function drainProgress(response: NodeJS.ReadableStream, onProgress: (event: ProgressEvent) => void): Promise<void> {
+  let buffered = '';
+  let failure: string | undefined;
+  for await (const chunk of response) {
+    buffered += chunk.toString();
+    let newline: number;
+    while ((newline = buffered.indexOf('\n')) >= 0) {
+      const line = buffered.slice(0, newline).trim();
+      buffered = buffered.slice(newline + 1);
+      if (line === '') continue;
+      let event: { id?: string; status?: string; progress?: string; error?: string; errorDetail?: { message?: string } };
+      try {
+        event = JSON.parse(line);
+      } catch {
+        continue;
+      }
+      if (event.error || event.errorDetail) failure = event.errorDetail?.message ?? event.error;
+      else if (event.status) onProgress({ status: event.status, ...(event.id ? { id: event.id } : {}), ...(event.progress ? { progress: event.progress } : {}) });
+    }
+  }
+  if (failure !== undefined) throw new ProgressError(failure);
+}
+
+export function splitReference(reference: string): { name: string; tag: string } {
+  const at = reference.indexOf('@');
+  if (at >= 0) return { name: reference.slice(0, at), tag: reference.slice(at + 1) };
+  const slash = reference.lastIndexOf('/');
+  const colon = reference.lastIndexOf(':');
+  if (colon > slash) return { name: reference.slice(0, colon), tag: reference.slice(colon + 1) };
+  return { name: reference, tag: 'latest' };
+}
+
+function toTarget(raw: InspectResponse): Target {
+  const ipcMode = raw.HostConfig?.IpcMode ?? '';
+  return {
+    id: raw.Id,
+    name: raw.Name.replace(/^\//, ''),
+    image: raw.Config?.Image ?? raw.Image,
+    imageId: raw.Image,
+    status: normalizeStatus(raw.State?.Status),
+    hostPid: raw.State?.Pid ?? 0,
+    startedAt: raw.State?.StartedAt ?? '',
+    restartCount: raw.RestartCount ?? 0,
+    exitCode: raw.State?.ExitCode ?? 0,
+    user: raw.Config?.User ?? '',
+    env: raw.Config?.Env ?? [],
+    entrypoint: raw.Config?.Entrypoint ?? [],
+    cmd: raw.Config?.Cmd ?? [],
+    workingDir: raw.Config?.WorkingDir ?? '',
+    labels: raw.Config?.Labels ?? {},
+    ipcShareable: ipcMode === 'shareable',
+    readOnlyRootfs: raw.HostConfig?.ReadonlyRootfs ?? false,
+    privileged: raw.HostConfig?.Privileged ?? false,
+  };
+}
