@@ -1,13 +1,13 @@
-import { Command, CommanderError, Option } from 'commander';
-import { SidekickError } from '../core/errors.js';
-import type { GlobalFlags } from './engine-from-flags.js';
+import { Command, CommanderError } from 'commander';
+import type { RegisterCommand, RunCommand } from './command-runner.js';
+import { registerExec } from './register-exec.js';
 import { formatError } from './report-error.js';
 
 declare const SIDEKICK_VERSION: string;
 
-const collect = (value: string, previous: string[]): string[] => [...previous, value];
+const COMMANDS: RegisterCommand[] = [registerExec];
 
-function buildProgram(run: (work: () => Promise<number>) => void): Command {
+function buildProgram(run: RunCommand): Command {
   const program = new Command('sidekick')
     .description('Debug containers that have nothing in them: a shell with real tools beside any container.')
     .version(typeof SIDEKICK_VERSION === 'string' ? SIDEKICK_VERSION : 'dev', '-v, --version')
@@ -17,33 +17,9 @@ function buildProgram(run: (work: () => Promise<number>) => void): Command {
     .enablePositionalOptions()
     .showHelpAfterError('(run sidekick --help for usage)')
     .exitOverride();
-
-  program
-    .command('exec')
-    .description('run a shell or a command in a sidekick that joins the target\'s network and PID namespaces')
-    .argument('<target>', 'container name or ID prefix')
-    .argument('[command...]', 'command to run (after --); a shell when omitted')
-    .option('-i, --interactive', 'keep stdin open (default when no command is given)')
-    .option('-t, --tty', 'allocate a terminal (default when no command is given and stdin is a terminal)')
-    .option('--image <ref>', 'toolbox image to use instead of the built-in busybox')
-    .option('--chroot', "make / the target's root, toolbox on PATH (default for a static toolbox)")
-    .option('--no-chroot', "keep the toolbox's root; the target's files are at /target")
-    .option('--privileged', 'give the sidekick every capability')
-    .option('--cap-add <cap>', 'add a capability (repeatable)', collect, [])
-    .addOption(new Option('-u, --user <user>', 'UID[:GID], or "target" for the target\'s own user'))
-    .option('-e, --env <KEY=VALUE>', 'set an environment variable (repeatable)', collect, [])
-    .option('--name <name>', 'name of the sidekick container')
-    .option('--keep', 'do not remove the sidekick when the session ends')
-    .passThroughOptions()
-    .action((target: string, command: string[], flags) => {
-      run(async () => {
-        const { runExec } = await import('./exec-command.js');
-        // With pass-through options commander keeps the `--` that separates our flags from the command.
-        const userCommand = command[0] === '--' ? command.slice(1) : command;
-        return runExec(target, userCommand, flags, program.opts<GlobalFlags>());
-      });
-    });
-
+  for (const register of COMMANDS) register(program, run);
+  // Subcommands inherit exitOverride only when set before they are added; set it on each too.
+  for (const command of program.commands) command.exitOverride();
   return program;
 }
 
@@ -63,7 +39,7 @@ export async function main(argv: string[]): Promise<number> {
   } catch (error) {
     if (error instanceof CommanderError) {
       // Commander has already printed its message; help and version are successes.
-      if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') return 0;
+      if (['commander.helpDisplayed', 'commander.version', 'commander.help'].includes(error.code)) return 0;
       return 125;
     }
     const { text, exitCode } = formatError(error, debug);
@@ -71,5 +47,3 @@ export async function main(argv: string[]): Promise<number> {
     return exitCode;
   }
 }
-
-export { SidekickError };

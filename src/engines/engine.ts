@@ -1,3 +1,4 @@
+import type { ContainerPathStat } from '../core/archive/container-path-stat.js';
 import type { ProcessHandle } from '../core/process-handle.js';
 import type { ContainerSummary, Target } from '../core/target.js';
 
@@ -42,6 +43,22 @@ export interface ProgressEvent {
   progress?: string;
 }
 
+/** A process started inside a running container (docker exec), in its own namespaces and root. */
+export interface ContainerExecSpec {
+  command: string[];
+  env?: string[];
+  user?: string;
+  workingDir?: string;
+  tty: boolean;
+  openStdin: boolean;
+}
+
+/** One entry of the engine's filesystem diff of a container against its image. */
+export interface FilesystemChange {
+  path: string;
+  kind: 'modified' | 'added' | 'deleted';
+}
+
 export interface Engine {
   /** Where the engine is, for messages ("unix:///var/run/docker.sock"). */
   readonly endpoint: string;
@@ -57,5 +74,18 @@ export interface Engine {
   pullImage(reference: string, onProgress: (event: ProgressEvent) => void): Promise<void>;
   /** Creates, attaches and starts a sidekick; the returned process is already running. */
   runSidekick(spec: SidekickSpec): Promise<RunningSidekick>;
+  /** Starts a process inside the container itself (its root, its namespaces). */
+  execInContainer(containerId: string, spec: ContainerExecSpec): Promise<ProcessHandle>;
+  /**
+   * Metadata of a path inside the container, resolved by the engine within the container's
+   * root (never on the host); undefined when nothing is there.
+   */
+  statPath(containerId: string, path: string): Promise<ContainerPathStat | undefined>;
+  /** A tar of a path inside the container, read by the engine within the container's root. */
+  getArchive(containerId: string, path: string): Promise<{ tar: NodeJS.ReadableStream; stat: ContainerPathStat | undefined }>;
+  /** Unpacks a tar into a directory of the container, resolved within its root by the engine. */
+  putArchive(containerId: string, directory: string, tar: NodeJS.ReadableStream, options?: { noOverwriteDirNonDir?: boolean }): Promise<void>;
+  /** What changed in the container's filesystem against its image (`docker diff`). */
+  filesystemChanges(containerId: string): Promise<FilesystemChange[]>;
   close(): void;
 }

@@ -7,11 +7,15 @@ export interface AttachedProcessParts {
   socket: Socket;
   tty: boolean;
   openStdin: boolean;
-  /** Settles with the status once the engine reports the process ended. */
-  waitForExit: Promise<ExitStatus>;
+  /**
+   * Settles with the status once the engine reports the process ended. Given as a
+   * function, it is asked only after the output has ended (execs have no wait call).
+   */
+  waitForExit: Promise<ExitStatus> | (() => Promise<ExitStatus>);
   resize: (cols: number, rows: number) => Promise<void>;
   signal: (signal: string) => Promise<void>;
 }
+
 
 /**
  * Turns a hijacked attach connection into a ProcessHandle: demultiplexes stdout and
@@ -81,7 +85,9 @@ export function attachedProcess(parts: AttachedProcessParts): ProcessHandle {
     socket.end();
   }
 
-  const exit = Promise.all([parts.waitForExit, outputDone]).then(([status]) => {
+  const { waitForExit } = parts;
+  const exitStatus = typeof waitForExit === 'function' ? outputDone.then(waitForExit) : waitForExit;
+  const exit = Promise.all([exitStatus, outputDone]).then(([status]) => {
     socket.destroy();
     return status;
   });

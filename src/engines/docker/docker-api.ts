@@ -52,6 +52,15 @@ export class DockerApi {
     return (await this.dial(method, path, options, { isStream: true })) as Readable;
   }
 
+  /** A request whose answer is in its headers (HEAD), or undefined on 404. */
+  async headers(method: 'HEAD' | 'GET', path: string, options: RequestOptions = {}): Promise<Record<string, string | string[] | undefined>> {
+    const response = (await this.dial(method, path, options, { isStream: true })) as Readable & {
+      headers: Record<string, string | string[] | undefined>;
+    };
+    response.resume();
+    return response.headers;
+  }
+
   /** An HTTP upgrade to a raw duplex connection (attach with stdin). */
   async hijack(path: string, options: RequestOptions = {}): Promise<Socket> {
     return (await this.dial('POST', path, options, { isStream: true, hijack: true, ok: [101] })) as Socket;

@@ -1,7 +1,17 @@
 import { SidekickError } from '../../core/errors.js';
 import type { ExitStatus } from '../../core/process-handle.js';
 import { normalizeStatus, type ContainerSummary, type Target } from '../../core/target.js';
-import type { Engine, ImageImport, ProgressEvent, RunningSidekick, SidekickSpec } from '../engine.js';
+import { CONTAINER_PATH_STAT_HEADER, decodeContainerPathStat, type ContainerPathStat } from '../../core/archive/container-path-stat.js';
+import type { ProcessHandle } from '../../core/process-handle.js';
+import type {
+  ContainerExecSpec,
+  Engine,
+  FilesystemChange,
+  ImageImport,
+  ProgressEvent,
+  RunningSidekick,
+  SidekickSpec,
+} from '../engine.js';
 import { attachedProcess } from './attached-process.js';
 import { DockerApi, EngineHttpError } from './docker-api.js';
 import type { Endpoint } from './endpoint.js';
@@ -231,6 +241,100 @@ export class DockerEngine implements Engine {
     } catch (error) {
       if (!(error instanceof EngineHttpError && (error.statusCode === 404 || error.statusCode === 409))) throw error;
     }
+  }
+
+  async execInContainer(containerId: string, spec: ContainerExecSpec): Promise<ProcessHandle> {
+    const { Id: execId } = await this.api.json<{ Id: string }>('POST', `/containers/${containerId}/exec`, {
+      body: {
+        AttachStdin: spec.openStdin,
+        AttachStdout: true,
+        AttachStderr: true,
+        Tty: spec.tty,
+        Cmd: spec.command,
+        Env: spec.env ?? [],
+        User: spec.user ?? '',
+        WorkingDir: spec.workingDir ?? '',
+      },
+    }).catch((error: unknown) => {
+      throw this.containerError(error, containerId);
+    });
+    const socket = await this.api.hijack(`/exec/${execId}/start`, { body: { Detach: false, Tty: spec.tty } });
+    return attachedProcess({
+      socket,
+      tty: spec.tty,
+      openStdin: spec.openStdin,
+      waitForExit: async () => {
+        const state = await this.api.json<{ ExitCode?: number | null; Running?: boolean }>('GET', `/exec/${execId}/json`);
+        return { code: state.ExitCode ?? 126 };
+      },
+      resize: async (cols, rows) => {
+        await this.api.json('POST', `/exec/${execId}/resize`, { query: { h: rows, w: cols } }).catch(() => undefined);
+      },
+      // The exec API has no signal call; with a TTY, ^C travels as a byte through the terminal.
+      signal: async () => undefined,
+    });
+  }
+
+  async statPath(containerId: string, path: string): Promise<ContainerPathStat | undefined> {
+    try {
+      const headers = await this.api.headers('HEAD', `/containers/${containerId}/archive`, { query: { path } });
+      return decodeContainerPathStat(headers[CONTAINER_PATH_STAT_HEADER]).stat;
+    } catch (error) {
+      if (error instanceof EngineHttpError && error.statusCode === 404 && !/no such container/i.test(error.engineMessage)) return undefined;
+      throw this.containerError(error, containerId);
+    }
+  }
+
+  async getArchive(containerId: string, path: string): Promise<{ tar: NodeJS.ReadableStream; stat: ContainerPathStat | undefined }> {
+    try {
+      const response = (await this.api.stream('GET', `/containers/${containerId}/archive`, { query: { path } })) as NodeJS.ReadableStream & {
+        headers?: Record<string, string | string[] | undefined>;
+      };
+      return { tar: response, stat: decodeContainerPathStat(response.headers?.[CONTAINER_PATH_STAT_HEADER]).stat };
+    } catch (error) {
+      throw this.containerError(error, containerId, path);
+    }
+  }
+
+  async putArchive(
+    containerId: string,
+    directory: string,
+    tar: NodeJS.ReadableStream,
+    options: { noOverwriteDirNonDir?: boolean } = {},
+  ): Promise<void> {
+    try {
+      const response = await this.api.stream('PUT', `/containers/${containerId}/archive`, {
+        query: { path: directory, noOverwriteDirNonDir: options.noOverwriteDirNonDir ?? true },
+        file: tar,
+      });
+      response.resume();
+      await new Promise<void>((resolve, reject) => {
+        response.once('end', resolve);
+        response.once('error', reject);
+      });
+    } catch (error) {
+      throw this.containerError(error, containerId, directory);
+    }
+  }
+
+  async filesystemChanges(containerId: string): Promise<FilesystemChange[]> {
+    const changes = await this.api.json<Array<{ Path: string; Kind: number }> | null>('GET', `/containers/${containerId}/changes`);
+    const kinds = ['modified', 'added', 'deleted'] as const;
+    return (changes ?? []).map((change) => ({ path: change.Path, kind: kinds[change.Kind] ?? 'modified' }));
+  }
+
+  /** Engine answers about a container, turned into messages a person can act on. */
+  private containerError(error: unknown, containerId: string, path?: string): unknown {
+    if (!(error instanceof EngineHttpError)) return error;
+    const short = containerId.slice(0, 12);
+    if (/no such container/i.test(error.engineMessage)) {
+      return new SidekickError('TARGET_NOT_FOUND', `container ${short} no longer exists.`, { cause: error });
+    }
+    if (error.statusCode === 409 && /not running|paused/i.test(error.engineMessage)) {
+      return new SidekickError('TARGET_NOT_RUNNING', `container ${short}: ${error.engineMessage}`, { cause: error });
+    }
+    const where = path === undefined ? '' : ` at ${path}`;
+    return new SidekickError('ENGINE_ERROR', `the engine refused${where} in container ${short}: ${error.engineMessage}`, { cause: error });
   }
 
   close(): void {

@@ -1,0 +1,29 @@
+import { Option } from 'commander';
+import { collect, commandAfterDashes, type RegisterCommand } from './command-runner.js';
+import type { GlobalFlags } from './engine-from-flags.js';
+
+export const registerExec: RegisterCommand = (program, run) => {
+  program
+    .command('exec')
+    .description("run a shell or a command in a sidekick that joins the target's network and PID namespaces")
+    .argument('<target>', 'container name or ID prefix')
+    .argument('[command...]', 'command to run (after --); a shell when omitted')
+    .option('-i, --interactive', 'keep stdin open (default when no command is given)')
+    .option('-t, --tty', 'allocate a terminal (default when no command is given and stdin is a terminal)')
+    .option('--image <ref>', 'toolbox image to use instead of the built-in busybox')
+    .option('--chroot', "make / the target's root, toolbox on PATH (default for a static toolbox)")
+    .option('--no-chroot', "keep the toolbox's root; the target's files are at /target")
+    .option('--privileged', 'give the sidekick every capability')
+    .option('--cap-add <cap>', 'add a capability (repeatable)', collect, [])
+    .addOption(new Option('-u, --user <user>', 'UID[:GID], or "target" for the target\'s own user'))
+    .option('-e, --env <KEY=VALUE>', 'set an environment variable (repeatable)', collect, [])
+    .option('--name <name>', 'name of the sidekick container')
+    .option('--keep', 'do not remove the sidekick when the session ends')
+    .passThroughOptions()
+    .action((target: string, command: string[], flags) => {
+      run(async () => {
+        const { runExec } = await import('./exec-command.js');
+        return runExec(target, commandAfterDashes(command), flags, program.opts<GlobalFlags>());
+      });
+    });
+};
