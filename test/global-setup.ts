@@ -57,6 +57,8 @@ function firstLine(text: string): string {
  * Removing first means the next run starts clean even after a failure.
  */
 async function teardown(): Promise<void> {
+  // Several developers' runs may share one engine; only CI's run owns it whole.
+  if (process.env.SIDEKICK_SHARED_ENGINE === '1') return;
   const found = await sessionLeftovers();
   await removeAll(found);
   await removeTestTargets();
