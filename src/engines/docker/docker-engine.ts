@@ -65,7 +65,9 @@ export class DockerEngine implements Engine {
     try {
       return toTarget(await this.api.json<InspectResponse>('GET', `/containers/${encodeURIComponent(reference)}/json`));
     } catch (error) {
-      if (!(error instanceof EngineHttpError) || (error.statusCode !== 404 && error.statusCode !== 400)) throw error;
+      // 404: no such container; 400/500 "multiple IDs found": an ambiguous prefix (the status differs by version).
+      const ambiguous = error instanceof EngineHttpError && /multiple ids/i.test(error.engineMessage);
+      if (!(error instanceof EngineHttpError) || (error.statusCode !== 404 && !ambiguous)) throw error;
     }
     // Not found by the engine's own rules: either nothing matches or a prefix is ambiguous.
     const matches = matchContainers(await this.listContainers({ all: true }), reference);
