@@ -1,0 +1,106 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, inject, it } from 'vitest';
+import { check, run } from '../fixtures/docker-cli.js';
+import { CLI_PATH, expectUntouched, removeTarget, snapshotTarget, startTarget, waitForHttp, type TestTarget } from './harness.js';
+import { expectNoSidekicks } from './sidekick-leftovers.js';
+
+/** A real pseudo-terminal: tmux runs the CLI, send-keys types, capture-pane reads the screen. */
+class TmuxSession {
+  constructor(readonly name: string) {}
+
+  static async start(command: string, cols: number, rows: number): Promise<TmuxSession> {
+    const name = `sidekick-test-${randomBytes(4).toString('hex')}`;
+    await check('tmux', ['-f', '/dev/null', 'new-session', '-d', '-s', name, '-x', String(cols), '-y', String(rows), command], {
+      env: { ...process.env, TERM: 'xterm' },
+    });
+    return new TmuxSession(name);
+  }
+
+  async type(...keys: string[]): Promise<void> {
+    await check('tmux', ['send-keys', '-t', this.name, ...keys]);
+  }
+
+  async screen(): Promise<string> {
+    return check('tmux', ['capture-pane', '-p', '-t', this.name]);
+  }
+
+  async waitFor(pattern: RegExp, timeoutMs = 15_000): Promise<string> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const screen = await this.screen();
+      if (pattern.test(screen)) return screen;
+      if (Date.now() > deadline) throw new Error(`screen never matched ${pattern}:\n${screen}`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+
+  async resize(cols: number, rows: number): Promise<void> {
+    await check('tmux', ['resize-window', '-t', this.name, '-x', String(cols), '-y', String(rows)]);
+  }
+
+  async kill(): Promise<void> {
+    await run('tmux', ['kill-session', '-t', this.name]);
+  }
+}
+
+async function waitForFile(path: string, timeoutMs = 15_000): Promise<string> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const text = await readFile(path, 'utf8').catch(() => '');
+    if (text.endsWith('\n')) return text;
+    if (Date.now() > deadline) throw new Error(`${path} was not written`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+describe('sidekick exec on a terminal', () => {
+  let target: TestTarget | undefined;
+  let tmux: TmuxSession | undefined;
+  let dir: string | undefined;
+
+  afterEach(async () => {
+    await tmux?.kill();
+    if (dir) await rm(dir, { recursive: true, force: true });
+    if (target) await removeTarget(target.id);
+    tmux = undefined;
+    dir = undefined;
+    target = undefined;
+  });
+
+  it('gives a prompt, runs commands, follows resizes, passes Ctrl-C, and returns the shell status', async () => {
+    target = await startTarget(inject('fixtures').scratchServer);
+    await waitForHttp(target.ip, 8080);
+    const before = await snapshotTarget(target.id);
+    dir = await mkdtemp(join(tmpdir(), 'sidekick-tty-'));
+    const statusFile = join(dir, 'status');
+    tmux = await TmuxSession.start(`node ${CLI_PATH} exec ${target.name}; echo "$?" > ${statusFile}; sleep 60`, 120, 40);
+
+    const greeting = await tmux.waitFor(/\[sidekick [^\]]+\] \/ #/);
+    expect(greeting).toMatch(/sidekick: \/ is the root of sidekick-test-\w+ \(nothing is written to it\)/);
+
+    await tmux.type('echo $((6*7))', 'Enter');
+    await tmux.waitFor(/^42$/m);
+
+    await tmux.type('stty size', 'Enter');
+    await tmux.waitFor(/^40 120$/m);
+    await tmux.resize(100, 30);
+    await tmux.type('clear; stty size', 'Enter');
+    await tmux.waitFor(/^30 100$/m);
+
+    await tmux.type('sleep 100; echo not-interrupted', 'Enter');
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    await tmux.type('C-c');
+    await tmux.type('echo still-here', 'Enter');
+    const afterInterrupt = await tmux.waitFor(/^still-here$/m);
+    expect(afterInterrupt).not.toMatch(/^not-interrupted$/m);
+
+    await tmux.type('exit 3', 'Enter');
+    expect(await waitForFile(statusFile)).toBe('3\n');
+
+    await expectNoSidekicks(target.id);
+    await expectUntouched(before, target.id);
+  });
+});
