@@ -81,9 +81,9 @@ export function attachedProcess(parts: AttachedProcessParts): ProcessHandle {
       if (socket.writable) socket.end();
     });
     stdin = input;
-  } else {
-    socket.end();
   }
+  // Without stdin the write side stays open: a proxy between us and the engine (tcp://,
+  // ssh://) that does not keep half-open connections would end our output with it.
 
   const { waitForExit } = parts;
   const exitStatus = typeof waitForExit === 'function' ? outputDone.then(waitForExit) : waitForExit;
