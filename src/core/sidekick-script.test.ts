@@ -1,0 +1,38 @@
+import { execFileSync } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+import { isValidRunAs, sidekickScript } from './sidekick-script.js';
+
+describe('sidekickScript', () => {
+  it('is valid shell for every view and user', () => {
+    for (const view of ['chroot', 'toolbox'] as const) {
+      for (const runAs of [undefined, 'target', '65532', '1:2']) {
+        const script = sidekickScript({ view, announce: true, targetName: `it's "odd" $name`, ...(runAs ? { runAs } : {}) });
+        // busybox sh -n parses without running.
+        expect(() => execFileSync('/bin/busybox', ['sh', '-n', '-c', script])).not.toThrow();
+      }
+    }
+  });
+
+  it('never lets the chroot be the last command, so the anchor survives', () => {
+    const lines = sidekickScript({ view: 'chroot', announce: false, targetName: 't' }).trim().split('\n');
+    const chroot = lines.findIndex((line) => line.startsWith('chroot '));
+    expect(chroot).toBeGreaterThan(0);
+    expect(lines.at(-1)).toBe('exit $status');
+  });
+
+  it('quotes the target name in the prompt and the greeting', () => {
+    const script = sidekickScript({ view: 'chroot', announce: true, targetName: "a'b" });
+    const out = execFileSync('/bin/busybox', ['sh', '-c', `${script.split('\n').filter((l) => /^(export PS1|echo)/.test(l)).join('\n')}; echo "$PS1"`, 'x'], {
+      env: { PATH: '/usr/bin:/bin' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    expect(out.toString()).toBe("[sidekick a'b] \\w \\$ \n");
+  });
+});
+
+describe('isValidRunAs', () => {
+  it('accepts numbers and "target" only', () => {
+    expect(['target', '0', '65532', '65532:65532'].every(isValidRunAs)).toBe(true);
+    expect(['root', '1:', ':1', '1:2:3', ''].some(isValidRunAs)).toBe(false);
+  });
+});

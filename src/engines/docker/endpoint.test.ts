@@ -1,0 +1,70 @@
+import { createHash } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { normalizeHostUrl, resolveEndpoint } from './endpoint.js';
+
+const home = '/home/u';
+const metaPath = (name: string): string =>
+  `${home}/.docker/contexts/meta/${createHash('sha256').update(name).digest('hex')}/meta.json`;
+
+function files(entries: Record<string, string>): (path: string) => string | undefined {
+  return (path) => entries[path];
+}
+
+describe('resolveEndpoint', () => {
+  const remote = { Name: 'remote', Endpoints: { docker: { Host: 'ssh://me@build-box', SkipTLSVerify: false } } };
+
+  it('prefers --host, then DOCKER_HOST, then --context, DOCKER_CONTEXT, the current context, the default socket', () => {
+    const readFile = files({
+      [`${home}/.docker/config.json`]: JSON.stringify({ currentContext: 'remote' }),
+      [metaPath('remote')]: JSON.stringify(remote),
+      [metaPath('other')]: JSON.stringify({ Endpoints: { docker: { Host: 'tcp://10.0.0.9:2375' } } }),
+    });
+    const env = { DOCKER_HOST: 'tcp://127.0.0.1:2375', DOCKER_CONTEXT: 'other' };
+    expect(resolveEndpoint({ host: 'unix:///run/x.sock', env, readFile, home })).toMatchObject({ url: 'unix:///run/x.sock', source: '--host' });
+    expect(resolveEndpoint({ env, readFile, home })).toMatchObject({ url: 'tcp://127.0.0.1:2375', source: 'DOCKER_HOST' });
+    expect(resolveEndpoint({ context: 'remote', env: { DOCKER_CONTEXT: 'other' }, readFile, home })).toMatchObject({
+      url: 'ssh://me@build-box',
+      source: '--context',
+      context: 'remote',
+    });
+    expect(resolveEndpoint({ env: { DOCKER_CONTEXT: 'other' }, readFile, home })).toMatchObject({ url: 'tcp://10.0.0.9:2375', source: 'DOCKER_CONTEXT' });
+    expect(resolveEndpoint({ env: {}, readFile, home })).toMatchObject({ url: 'ssh://me@build-box', source: 'current context' });
+    expect(resolveEndpoint({ env: {}, readFile: files({}), home })).toEqual({ url: 'unix:///var/run/docker.sock', source: 'default socket' });
+  });
+
+  it('treats the "default" context as the default socket and honours DOCKER_CONFIG', () => {
+    const readFile = files({ '/cfg/config.json': JSON.stringify({ currentContext: 'default' }) });
+    expect(resolveEndpoint({ env: { DOCKER_CONFIG: '/cfg' }, readFile, home })).toMatchObject({ source: 'default socket' });
+  });
+
+  it('carries on past a config.json that is not JSON, as the docker CLI does', () => {
+    const readFile = files({ [`${home}/.docker/config.json`]: '{ not json' });
+    expect(resolveEndpoint({ env: {}, readFile, home }).source).toBe('default socket');
+  });
+
+  it('names a missing context and what to do', () => {
+    expect(() => resolveEndpoint({ context: 'gone', env: {}, readFile: files({}), home })).toThrow(/docker context "gone" \(from --context\) does not exist/);
+  });
+
+  it('finds the TLS material of a context and of DOCKER_TLS_VERIFY', () => {
+    const digest = createHash('sha256').update('secure').digest('hex');
+    const readFile = files({
+      [metaPath('secure')]: JSON.stringify({ Endpoints: { docker: { Host: 'tcp://h:2376' } } }),
+      [`${home}/.docker/contexts/tls/${digest}/docker/ca.pem`]: 'CA',
+    });
+    expect(resolveEndpoint({ context: 'secure', env: {}, readFile, home }).tlsDir).toBe(`${home}/.docker/contexts/tls/${digest}/docker`);
+    expect(resolveEndpoint({ env: { DOCKER_HOST: 'tcp://h:2376', DOCKER_TLS_VERIFY: '1', DOCKER_CERT_PATH: '/certs' } }).tlsDir).toBe('/certs');
+  });
+});
+
+describe('normalizeHostUrl', () => {
+  it('accepts what docker accepts', () => {
+    expect(normalizeHostUrl('/var/run/docker.sock')).toBe('unix:///var/run/docker.sock');
+    expect(normalizeHostUrl('127.0.0.1:2375')).toBe('tcp://127.0.0.1:2375');
+    expect(normalizeHostUrl('ssh://u@h:2222')).toBe('ssh://u@h:2222');
+  });
+
+  it('refuses what it cannot understand', () => {
+    expect(() => normalizeHostUrl('ftp://x')).toThrow(/cannot understand the engine address "ftp:\/\/x"/);
+  });
+});
