@@ -22,6 +22,47 @@ export interface Target {
   ipcShareable: boolean;
   readOnlyRootfs: boolean;
   privileged: boolean;
+  /** When the engine created the container (RFC 3339). */
+  created: string;
+  /** The health check's verdict ("healthy", "unhealthy", "starting"); "" when the image has none. */
+  health: string;
+  /** Mounts as the engine configured them (volumes, binds, tmpfs). */
+  mounts: TargetMount[];
+  limits: EngineLimits;
+  /** The AppArmor profile the engine asked for; "" when none (or the engine's default). */
+  appArmorProfile: string;
+  capAdd: string[];
+  capDrop: string[];
+  securityOpt: string[];
+  /** How each namespace was set up: "" (private), "host", "container:<id or name>", "shareable"… */
+  namespaceModes: NamespaceModes;
+}
+
+export interface TargetMount {
+  type: string;
+  source: string;
+  destination: string;
+  readOnly: boolean;
+}
+
+/** Limits the engine set; 0 means none. */
+export interface EngineLimits {
+  memoryBytes: number;
+  /** CPUs in billionths (docker --cpus). */
+  nanoCpus: number;
+  cpuQuotaMicros: number;
+  cpuPeriodMicros: number;
+  /** 0 or negative: unlimited. */
+  pidsLimit: number;
+}
+
+export interface NamespaceModes {
+  network: string;
+  pid: string;
+  ipc: string;
+  uts: string;
+  cgroup: string;
+  user: string;
 }
 
 export interface ContainerSummary {

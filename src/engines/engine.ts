@@ -14,7 +14,11 @@ export interface SidekickSpec {
   openStdin: boolean;
   labels: Record<string, string>;
   name?: string;
-  target: { id: string; joinIpc: boolean };
+  /**
+   * Whose namespaces to join: a target's, or (`hostPid`) the engine host's PID namespace with
+   * no network, to read many containers' /proc at once (`inspect --all`).
+   */
+  target: { id: string; joinIpc: boolean } | { hostPid: true };
   capAdd: string[];
   privileged: boolean;
   /** The engine deletes the container when its process ends, even if sidekick was killed. */

@@ -1,6 +1,6 @@
 import { SidekickError } from '../../core/errors.js';
 import type { ExitStatus } from '../../core/process-handle.js';
-import { normalizeStatus, type ContainerSummary, type Target } from '../../core/target.js';
+import { normalizeStatus, type ContainerSummary, type Target, type TargetMount } from '../../core/target.js';
 import { CONTAINER_PATH_STAT_HEADER, decodeContainerPathStat, type ContainerPathStat } from '../../core/archive/container-path-stat.js';
 import type { ProcessHandle } from '../../core/process-handle.js';
 import type {
@@ -21,8 +21,11 @@ interface InspectResponse {
   Id: string;
   Name: string;
   Image: string;
+  Created?: string;
+  AppArmorProfile?: string;
   RestartCount?: number;
-  State?: { Status?: string; Pid?: number; StartedAt?: string; ExitCode?: number };
+  State?: { Status?: string; Pid?: number; StartedAt?: string; ExitCode?: number; Health?: { Status?: string } | null };
+  Mounts?: Array<{ Type?: string; Source?: string; Name?: string; Destination?: string; RW?: boolean }> | null;
   Config?: {
     Image?: string;
     User?: string;
@@ -32,7 +35,25 @@ interface InspectResponse {
     WorkingDir?: string;
     Labels?: Record<string, string> | null;
   };
-  HostConfig?: { IpcMode?: string; ReadonlyRootfs?: boolean; Privileged?: boolean };
+  HostConfig?: {
+    IpcMode?: string;
+    ReadonlyRootfs?: boolean;
+    Privileged?: boolean;
+    NetworkMode?: string;
+    PidMode?: string;
+    UTSMode?: string;
+    CgroupnsMode?: string;
+    UsernsMode?: string;
+    Memory?: number;
+    NanoCpus?: number;
+    CpuQuota?: number;
+    CpuPeriod?: number;
+    PidsLimit?: number | null;
+    CapAdd?: string[] | null;
+    CapDrop?: string[] | null;
+    SecurityOpt?: string[] | null;
+    Tmpfs?: Record<string, string> | null;
+  };
 }
 
 interface ListEntry {
@@ -168,9 +189,7 @@ export class DockerEngine implements Engine {
       AttachStderr: true,
       Labels: spec.labels,
       HostConfig: {
-        NetworkMode: `container:${spec.target.id}`,
-        PidMode: `container:${spec.target.id}`,
-        ...(spec.target.joinIpc ? { IpcMode: `container:${spec.target.id}` } : {}),
+        ...joinedNamespaces(spec.target),
         CapAdd: spec.capAdd,
         Privileged: spec.privileged,
         AutoRemove: spec.autoRemove,
@@ -378,6 +397,15 @@ export function splitReference(reference: string): { name: string; tag: string }
   return { name: reference, tag: 'latest' };
 }
 
+function joinedNamespaces(target: SidekickSpec['target']): Record<string, string> {
+  if (!('id' in target)) return { NetworkMode: 'none', PidMode: 'host' };
+  return {
+    NetworkMode: `container:${target.id}`,
+    PidMode: `container:${target.id}`,
+    ...(target.joinIpc ? { IpcMode: `container:${target.id}` } : {}),
+  };
+}
+
 function toTarget(raw: InspectResponse): Target {
   const ipcMode = raw.HostConfig?.IpcMode ?? '';
   return {
@@ -399,5 +427,42 @@ function toTarget(raw: InspectResponse): Target {
     ipcShareable: ipcMode === 'shareable',
     readOnlyRootfs: raw.HostConfig?.ReadonlyRootfs ?? false,
     privileged: raw.HostConfig?.Privileged ?? false,
+    created: raw.Created ?? '',
+    health: raw.State?.Health?.Status ?? '',
+    mounts: toMounts(raw),
+    limits: {
+      memoryBytes: raw.HostConfig?.Memory ?? 0,
+      nanoCpus: raw.HostConfig?.NanoCpus ?? 0,
+      cpuQuotaMicros: raw.HostConfig?.CpuQuota ?? 0,
+      cpuPeriodMicros: raw.HostConfig?.CpuPeriod ?? 0,
+      pidsLimit: raw.HostConfig?.PidsLimit ?? 0,
+    },
+    appArmorProfile: raw.AppArmorProfile ?? '',
+    capAdd: raw.HostConfig?.CapAdd ?? [],
+    capDrop: raw.HostConfig?.CapDrop ?? [],
+    securityOpt: raw.HostConfig?.SecurityOpt ?? [],
+    namespaceModes: {
+      network: raw.HostConfig?.NetworkMode ?? '',
+      pid: raw.HostConfig?.PidMode ?? '',
+      ipc: ipcMode,
+      uts: raw.HostConfig?.UTSMode ?? '',
+      cgroup: raw.HostConfig?.CgroupnsMode ?? '',
+      user: raw.HostConfig?.UsernsMode ?? '',
+    },
   };
+}
+
+/** Mounts, plus tmpfs mounts given with --tmpfs, which the engine lists only in HostConfig. */
+function toMounts(raw: InspectResponse): TargetMount[] {
+  const mounts: TargetMount[] = (raw.Mounts ?? []).map((mount) => ({
+    type: mount.Type ?? '',
+    source: mount.Type === 'volume' ? (mount.Name ?? mount.Source ?? '') : (mount.Source ?? ''),
+    destination: mount.Destination ?? '',
+    readOnly: mount.RW === false,
+  }));
+  for (const [destination, options] of Object.entries(raw.HostConfig?.Tmpfs ?? {})) {
+    if (mounts.some((mount) => mount.destination === destination)) continue;
+    mounts.push({ type: 'tmpfs', source: 'tmpfs', destination, readOnly: options.split(',').includes('ro') });
+  }
+  return mounts;
 }

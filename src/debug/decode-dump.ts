@@ -1,0 +1,224 @@
+/**
+ * Turns a framed dump (core/framed-dump.ts) of a target into typed samples, with the
+ * core/proc parsers. Pure: the sidekick that produced the dump is gather-proc.ts's business.
+ */
+import { type FramedDump, firstValue, sectionBytes, sectionText } from '../core/framed-dump.js';
+import {
+  type CgroupEntry,
+  type EnvironEntry,
+  type FdLink,
+  type InetSocket,
+  type MountInfoEntry,
+  type ProcStat,
+  type ProcStatus,
+  type UnixSocket,
+  parseCgroup,
+  parseCmdline,
+  parseEnviron,
+  parseMountinfo,
+  parseNetTcp,
+  parseNetUdp,
+  parseNetUnix,
+  parseStat,
+  parseStatus,
+} from '../core/proc/index.js';
+
+export interface ProcessSample {
+  pid: number;
+  stat: ProcStat;
+  status: ProcStatus;
+  cmdline: string[];
+  fdLinks: FdLink[];
+  /** "mnt:[4026…]"; a process in another mount namespace than PID 1 is a sidekick's. */
+  mountNamespace: string | undefined;
+}
+
+export interface TargetSample {
+  /** The dumping shell's pid in the target's PID namespace. */
+  selfPid: number | undefined;
+  /** Seconds since the epoch when the host booted (start times are relative to it). */
+  bootTime: number | undefined;
+  /** The target's processes, the dumping sidekick's own left out. */
+  processes: ProcessSample[];
+  environ: EnvironEntry[] | undefined;
+  executable: string | undefined;
+  workingDirectory: string | undefined;
+  /** Namespace kind ("net", "pid"…) to its inode number. */
+  namespaces: Map<string, number>;
+  mountinfo: MountInfoEntry[] | undefined;
+  cgroup: CgroupEntry[] | undefined;
+  /** The LSM label of PID 1 (AppArmor profile or SELinux context); undefined when no LSM says. */
+  securityLabel: string | undefined;
+  /** Whether PID 1 is in the initial (host's) user namespace: its uid_map is the identity. */
+  initialUserNamespace: boolean | undefined;
+  inetSockets: InetSocket[];
+  unixSockets: UnixSocket[];
+  cgroupVersion: 1 | 2 | undefined;
+  /** Raw text of the cgroup files read, keyed by name ("memory.max", "pids/pids.current"). */
+  cgroupFiles: Map<string, string>;
+  files: Map<string, string>;
+  shells: string[];
+  packageManagers: string[];
+  libc: string[];
+  topLevel: Array<{ name: string; kilobytes: number }>;
+  problems: string[];
+}
+
+export function decodeTargetDump(dump: FramedDump): TargetSample {
+  const problems = [...dump.problems];
+  const note = (what: string, list: string[]): void => {
+    for (const problem of list) problems.push(`${what}: ${problem}`);
+  };
+  const selfPid = numberOrUndefined(firstValue(dump, 'self'));
+  const pids = new Set<number>();
+  for (const key of dump.sections.keys()) {
+    const match = /^(\d+)\/stat$/.exec(key);
+    if (match) pids.add(Number(match[1]));
+  }
+  const processes: ProcessSample[] = [];
+  for (const pid of [...pids].sort((a, b) => a - b)) {
+    const statBytes = sectionBytes(dump, `${pid}/stat`);
+    const statusBytes = sectionBytes(dump, `${pid}/status`);
+    // A process that ended while the dump ran leaves empty, failed sections: it is gone, not broken.
+    if (statBytes === undefined || statusBytes === undefined) continue;
+    const stat = parseStat(statBytes);
+    const status = parseStatus(statusBytes);
+    const cmdline = parseCmdline(sectionBytes(dump, `${pid}/cmdline`) ?? Buffer.alloc(0));
+    note(`/proc/${pid}/stat`, stat.problems);
+    note(`/proc/${pid}/status`, status.problems);
+    processes.push({
+      pid,
+      stat: stat.value,
+      status: status.value,
+      cmdline: cmdline.value,
+      fdLinks: parseFdListing(pid, sectionText(dump, `${pid}/fd`) ?? ''),
+      mountNamespace: firstValue(dump, `mnt:${pid}`) || undefined,
+    });
+  }
+
+  const environText = sectionBytes(dump, 'environ');
+  const environ = environText === undefined ? undefined : parseEnviron(environText);
+  if (environ) note('/proc/1/environ', environ.problems);
+  const mountinfoBytes = sectionBytes(dump, 'mountinfo');
+  const mountinfo = mountinfoBytes === undefined ? undefined : parseMountinfo(mountinfoBytes);
+  if (mountinfo) note('/proc/1/mountinfo', mountinfo.problems);
+  const cgroupBytes = sectionBytes(dump, 'cgroup');
+  const cgroup = cgroupBytes === undefined ? undefined : parseCgroup(cgroupBytes);
+  if (cgroup) note('/proc/1/cgroup', cgroup.problems);
+
+  const inetSockets: InetSocket[] = [];
+  for (const [name, parse] of [
+    ['tcp', parseNetTcp],
+    ['tcp6', parseNetTcp],
+    ['udp', parseNetUdp],
+    ['udp6', parseNetUdp],
+  ] as const) {
+    const bytes = sectionBytes(dump, `net/${name}`);
+    if (bytes === undefined) continue;
+    const parsed = parse(bytes);
+    note(`/proc/net/${name}`, parsed.problems);
+    inetSockets.push(...parsed.value);
+  }
+  const unixBytes = sectionBytes(dump, 'net/unix');
+  const unix = unixBytes === undefined ? undefined : parseNetUnix(unixBytes);
+  if (unix) note('/proc/net/unix', unix.problems);
+
+  const cgroupFiles = new Map<string, string>();
+  const files = new Map<string, string>();
+  for (const key of dump.sections.keys()) {
+    if (key.startsWith('cg:')) cgroupFiles.set(key.slice(3), (sectionText(dump, key) ?? '').trim());
+    else if (key.startsWith('file:')) {
+      const text = sectionText(dump, key);
+      if (text !== undefined) files.set(key.slice(5), text);
+    }
+  }
+  const version = firstValue(dump, 'cgroup');
+  const uidMap = sectionText(dump, 'uid_map');
+  const label = sectionText(dump, 'attr')?.replace(/\0/g, '').trim();
+
+  return {
+    selfPid,
+    bootTime: numberOrUndefined(firstValue(dump, 'btime')),
+    processes: withoutDescendants(processes, selfPid),
+    environ: environ?.value,
+    executable: trimLine(sectionText(dump, 'exe')),
+    workingDirectory: trimLine(sectionText(dump, 'cwd')),
+    namespaces: parseNamespaceListing(sectionText(dump, 'ns') ?? ''),
+    mountinfo: mountinfo?.value,
+    cgroup: cgroup?.value,
+    securityLabel: label === undefined || label === '' ? undefined : label,
+    initialUserNamespace: uidMap === undefined ? undefined : isIdentityMap(uidMap),
+    inetSockets,
+    unixSockets: unix?.value ?? [],
+    cgroupVersion: version === '1' ? 1 : version === '2' ? 2 : undefined,
+    cgroupFiles,
+    files,
+    shells: dump.values.get('shell') ?? [],
+    packageManagers: dump.values.get('pkg') ?? [],
+    libc: dump.values.get('libc') ?? [],
+    topLevel: parseDu(sectionText(dump, 'du') ?? ''),
+    problems,
+  };
+}
+
+/** `ls -l /proc/<pid>/fd` lines: "... 3 -> socket:[123]". Only the fd number and target matter. */
+export function parseFdListing(pid: number, text: string): FdLink[] {
+  const links: FdLink[] = [];
+  for (const line of text.split('\n')) {
+    const match = / (\d+) -> (.*)$/.exec(line);
+    if (match) links.push({ pid, target: match[2]! });
+  }
+  return links;
+}
+
+/** `ls -l /proc/1/ns` lines: "... net -> net:[4026532333]". */
+export function parseNamespaceListing(text: string): Map<string, number> {
+  const namespaces = new Map<string, number>();
+  for (const line of text.split('\n')) {
+    const match = / ([a-z_]+) -> [a-z_]+:\[(\d+)\]$/.exec(line);
+    if (match) namespaces.set(match[1]!, Number(match[2]));
+  }
+  return namespaces;
+}
+
+/** "0 0 4294967295": every uid maps to itself, which only the initial user namespace has. */
+export function isIdentityMap(text: string): boolean {
+  const lines = text.split('\n').filter((line) => line.trim() !== '');
+  return lines.length === 1 && /^\s*0\s+0\s+4294967295\s*$/.test(lines[0]!);
+}
+
+/** `du -sk` lines under /proc/<pid>/root: "<kilobytes>\t/proc/1/root/<name>". Largest first. */
+export function parseDu(text: string): Array<{ name: string; kilobytes: number }> {
+  const entries: Array<{ name: string; kilobytes: number }> = [];
+  for (const line of text.split('\n')) {
+    const match = /^(\d+)\t\/proc\/\d+\/root\/(.+)$/.exec(line);
+    if (match) entries.push({ name: `/${match[2]!}`, kilobytes: Number(match[1]) });
+  }
+  return entries.sort((a, b) => b.kilobytes - a.kilobytes || a.name.localeCompare(b.name));
+}
+
+/** The dumping shell and everything it started (base64, ls…) are not the target's processes. */
+function withoutDescendants(processes: ProcessSample[], selfPid: number | undefined): ProcessSample[] {
+  if (selfPid === undefined) return processes;
+  const parent = new Map(processes.map((process) => [process.pid, process.stat.ppid ?? process.status.ppid]));
+  const ours = (pid: number): boolean => {
+    let current: number | undefined = pid;
+    for (let hops = 0; current !== undefined && current > 0 && hops < 4096; hops += 1) {
+      if (current === selfPid) return true;
+      current = parent.get(current);
+    }
+    return false;
+  };
+  return processes.filter((process) => !ours(process.pid));
+}
+
+function numberOrUndefined(text: string | undefined): number | undefined {
+  if (text === undefined || !/^\d+$/.test(text.trim())) return undefined;
+  return Number(text.trim());
+}
+
+function trimLine(text: string | undefined): string | undefined {
+  if (text === undefined) return undefined;
+  const line = text.replace(/\n$/, '');
+  return line === '' ? undefined : line;
+}

@@ -1,0 +1,133 @@
+/**
+ * The busybox sh programs a short-lived sidekick runs to copy a target's /proc (and a few
+ * files of its root) to stdout, framed as core/framed-dump.ts describes. They only read.
+ *
+ * Paths in the target's root are reached through /proc/<pid>/root. An absolute symlink
+ * met there would resolve in the sidekick's own root, so the last component of each path
+ * is followed by hand (`rp`), inside the target's root; symlinked parent directories that
+ * are absolute are not (a documented blind spot of a read-only look).
+ */
+export interface TargetDumpParts {
+  /** Every process: stat, status, cmdline, socket fds, mount namespace. */
+  processes: boolean;
+  /** PID 1's environment, exe, cwd, namespaces, mounts, sockets, LSM label, cgroup limits. */
+  details: boolean;
+  /** Shells, os-release, passwd/group, image kind hints, top-level sizes. */
+  filesystem: boolean;
+  /** passwd/group only (for user names in `ps`). */
+  accounts: boolean;
+}
+
+const SHELLS = ['/bin/sh', '/bin/bash', '/bin/ash', '/bin/dash', '/bin/zsh', '/usr/bin/sh', '/usr/bin/bash', '/usr/bin/zsh', '/bin/busybox'];
+const PACKAGE_MANAGERS = ['/usr/bin/apt-get', '/sbin/apk', '/usr/bin/dnf', '/usr/bin/yum', '/usr/bin/microdnf', '/usr/bin/zypper', '/usr/bin/pacman'];
+const LIBC = [
+  '/lib/x86_64-linux-gnu/libc.so.6',
+  '/usr/lib/x86_64-linux-gnu/libc.so.6',
+  '/lib/aarch64-linux-gnu/libc.so.6',
+  '/usr/lib/aarch64-linux-gnu/libc.so.6',
+  '/lib64/libc.so.6',
+  '/usr/lib64/libc.so.6',
+  '/lib/libc.so.6',
+  '/lib/ld-musl-x86_64.so.1',
+  '/lib/ld-musl-aarch64.so.1',
+];
+const CGROUP_V2_FILES = ['memory.max', 'memory.current', 'cpu.max', 'cpu.stat', 'pids.max', 'pids.current'];
+const CGROUP_V1_FILES = [
+  'memory/memory.limit_in_bytes',
+  'memory/memory.usage_in_bytes',
+  'cpu/cpu.cfs_quota_us',
+  'cpu/cpu.cfs_period_us',
+  'cpuacct/cpuacct.usage',
+  'pids/pids.max',
+  'pids/pids.current',
+];
+/** Caps what one file may add to the dump: passwd files and the like are small; a hostile one is not. */
+const MAX_FILE_BYTES = 1024 * 1024;
+
+const HELPERS = [
+  // d KEY FILE: a file as one section; '@@@!' when it cannot be read (entirely).
+  `d() { echo "@@@ $1"; if base64 2>/dev/null <"$2"; then :; else echo '@@@!'; fi; echo '@@@.'; }`,
+  // c KEY CMD...: a command's output as one section.
+  `c() { k=$1; shift; echo "@@@ $k"; "$@" 2>/dev/null | base64; echo '@@@.'; }`,
+  // rp PATH: PATH with its last component's symlinks followed inside $R (at most 16 hops).
+  `rp() { p=$1; n=0; while [ -L "$R$p" ] && [ $n -lt 16 ]; do t=$(readlink "$R$p"); case $t in /*) p=$t ;; *) p=\${p%/*}/$t ;; esac; n=$((n+1)); done; echo "$p"; }`,
+  // f KEY PATH: a regular file of the target's root, cut at MAX_FILE_BYTES.
+  `f() { p=$(rp "$2"); if [ -f "$R$p" ]; then c "$1" head -c ${MAX_FILE_BYTES} "$R$p"; fi; }`,
+  // x KEY PATH...: names each PATH that is an executable file in the target's root.
+  `x() { k=$1; shift; for s in "$@"; do p=$(rp "$s"); if [ -f "$R$p" ] && [ -x "$R$p" ]; then echo "@@@= $k $s"; fi; done; }`,
+].join('\n');
+
+function accountLines(prefix: string): string[] {
+  return [`f ${prefix}file:/etc/passwd /etc/passwd`, `f ${prefix}file:/etc/group /etc/group`];
+}
+
+/** For a sidekick that shares the target's PID namespace: the target's PID 1 is /proc/1. */
+export function targetDumpScript(parts: TargetDumpParts): string {
+  const lines = [HELPERS, 'R=/proc/1/root', 'echo "@@@= self $$"', `echo "@@@= btime $(sed -n 's/^btime //p' /proc/stat)"`];
+  if (parts.processes) {
+    lines.push(
+      'for p in /proc/[0-9]*; do',
+      '  i=${p#/proc/}',
+      '  [ "$i" = "$$" ] && continue',
+      '  d "$i/stat" "$p/stat"; d "$i/status" "$p/status"; d "$i/cmdline" "$p/cmdline"',
+      '  c "$i/fd" ls -l "$p/fd"',
+      '  echo "@@@= mnt:$i $(readlink "$p/ns/mnt" 2>/dev/null)"',
+      'done',
+    );
+  }
+  if (parts.details) {
+    lines.push(
+      'd environ /proc/1/environ',
+      'c exe readlink /proc/1/exe',
+      'c cwd readlink /proc/1/cwd',
+      'c ns ls -l /proc/1/ns',
+      'd mountinfo /proc/1/mountinfo',
+      'd cgroup /proc/1/cgroup',
+      'd attr /proc/1/attr/current',
+      'd uid_map /proc/1/uid_map',
+      'for n in tcp tcp6 udp udp6 unix; do d "net/$n" "/proc/1/net/$n"; done',
+      // The target's own cgroup files, through its mounts; v2 with a host cgroup namespace shows the whole tree.
+      'C=$R/sys/fs/cgroup',
+      `cg=$(sed -n 's/^0:://p' /proc/1/cgroup)`,
+      'v2=; for b in "$C$cg" "$C"; do if [ -f "$b/cgroup.controllers" ]; then v2=$b; break; fi; done',
+      'if [ -n "$v2" ]; then echo "@@@= cgroup 2"',
+      `  for g in ${CGROUP_V2_FILES.join(' ')}; do [ -f "$v2/$g" ] && d "cg:$g" "$v2/$g"; done`,
+      'else echo "@@@= cgroup 1"',
+      `  for g in ${CGROUP_V1_FILES.join(' ')}; do [ -f "$C/$g" ] && d "cg:$g" "$C/$g"; done`,
+      'fi',
+    );
+  }
+  if (parts.accounts || parts.filesystem) lines.push(...accountLines(''));
+  if (parts.filesystem) {
+    lines.push(
+      'f file:/etc/os-release /etc/os-release',
+      'f file:/usr/lib/os-release /usr/lib/os-release',
+      `x shell ${SHELLS.join(' ')}`,
+      `x pkg ${PACKAGE_MANAGERS.join(' ')}`,
+      `x libc ${LIBC.join(' ')}`,
+      // Top-level directories only, each on its own filesystem (-x): /proc, /sys and volumes are not the image.
+      'echo "@@@ du"',
+      'for e in "$R"/* "$R"/.[!.]*; do n=${e#"$R"/}; case $n in proc|sys|dev) continue ;; esac',
+      '  if [ -d "$e" ] && [ ! -L "$e" ]; then du -sxk "$e" 2>/dev/null; fi; done | base64',
+      "echo '@@@.'",
+    );
+  }
+  return lines.join('\n');
+}
+
+/**
+ * For one sidekick in the engine host's PID namespace, reading many containers at once:
+ * $TARGETS holds their host PIDs; each one's keys are prefixed with "<pid>/".
+ */
+export function hostDumpScript(): string {
+  return [
+    HELPERS,
+    'for h in $TARGETS; do',
+    '  R=/proc/$h/root',
+    '  d "$h/status" "/proc/$h/status"',
+    '  for n in tcp tcp6 udp udp6; do d "$h/net/$n" "/proc/$h/net/$n"; done',
+    ...accountLines('$h/').map((line) => `  ${line}`),
+    `  x "$h/shell" ${SHELLS.join(' ')}`,
+    'done',
+  ].join('\n');
+}

@@ -1,0 +1,74 @@
+import { SidekickError } from '../core/errors.js';
+import { newSessionId, sessionLabels } from '../core/labels.js';
+import type { Engine, SidekickSpec } from '../engines/engine.js';
+
+export interface CaptureRequest {
+  image: string;
+  /** A busybox sh script; it runs as `sh -c "$SIDEKICK_SCRIPT"` so that it never shows up as a long argv. */
+  script: string;
+  env?: string[];
+  target: SidekickSpec['target'];
+  /** Recorded in the io.sidekick.target label; absent for a sidekick that serves several targets. */
+  labelTarget?: string;
+  capAdd: string[];
+  /** Output beyond this is an error rather than memory exhaustion: the target's files are not ours to trust. */
+  maxBytes?: number;
+}
+
+export interface CaptureResult {
+  sidekickId: string;
+  code: number;
+  stdout: Buffer;
+  stderr: string;
+}
+
+const DEFAULT_MAX_BYTES = 256 * 1024 * 1024;
+
+/**
+ * Runs a short-lived sidekick (no TTY, no stdin, removed by the engine when it ends) and
+ * collects what it prints. The container is removed even when this process is interrupted,
+ * because auto-remove is the engine's job.
+ */
+export async function runCapture(engine: Engine, request: CaptureRequest): Promise<CaptureResult> {
+  const sidekick = await engine.runSidekick({
+    image: request.image,
+    command: ['/bin/sh', '-c', 'eval "$SIDEKICK_SCRIPT"', 'sidekick'],
+    env: [...(request.env ?? []), `SIDEKICK_SCRIPT=${request.script}`],
+    tty: false,
+    openStdin: false,
+    labels: sessionLabels({
+      session: newSessionId(),
+      kind: 'sidekick',
+      ...(request.labelTarget !== undefined ? { target: request.labelTarget } : {}),
+      created: new Date(),
+    }),
+    target: request.target,
+    capAdd: request.capAdd,
+    privileged: false,
+    autoRemove: true,
+  });
+  const limit = request.maxBytes ?? DEFAULT_MAX_BYTES;
+  const out: Buffer[] = [];
+  const err: Buffer[] = [];
+  let size = 0;
+  let overflow = false;
+  sidekick.process.stdout.on('data', (chunk: Buffer) => {
+    size += chunk.length;
+    if (size > limit) {
+      if (!overflow) void engine.removeContainer(sidekick.id, { force: true }).catch(() => undefined);
+      overflow = true;
+      return;
+    }
+    out.push(chunk);
+  });
+  sidekick.process.stderr.on('data', (chunk: Buffer) => {
+    if (err.length < 1000) err.push(chunk);
+  });
+  const { code } = await sidekick.process.exit;
+  if (overflow) {
+    throw new SidekickError('INTERNAL', `the sidekick's output passed ${limit} bytes and was stopped.`, {
+      hint: 'The target holds unexpectedly large /proc data; run with --debug and report it.',
+    });
+  }
+  return { sidekickId: sidekick.id, code, stdout: Buffer.concat(out), stderr: Buffer.concat(err).toString('utf8') };
+}
