@@ -2,6 +2,9 @@
 import { build } from 'esbuild';
 import { readFileSync } from 'node:fs';
 
+import { rmSync } from 'node:fs';
+rmSync(new URL('../dist', import.meta.url), { recursive: true, force: true });
+
 const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
 
 // docker-modem loads ssh2 (≈60 ms) on start even when the engine is a local socket.
@@ -15,19 +18,31 @@ const lazySsh2 = {
   },
 };
 
-await build({
-  entryPoints: ['src/cli/bin.ts'],
-  outfile: 'dist/sidekick.cjs',
+const common = {
   bundle: true,
   platform: 'node',
   target: 'node20',
   format: 'cjs',
+  define: { SIDEKICK_VERSION: JSON.stringify(version) },
+  logLevel: 'warning',
+};
+
+// The entry point stays tiny so that `--version` parses almost nothing.
+await build({
+  ...common,
+  entryPoints: ['src/cli/launcher.ts'],
+  outfile: 'dist/sidekick.cjs',
+  banner: { js: '#!/usr/bin/env node' },
+  external: ['./sidekick-main.cjs'],
+});
+
+await build({
+  ...common,
+  entryPoints: ['src/cli/bin.ts'],
+  outfile: 'dist/sidekick-main.cjs',
   sourcemap: 'linked',
   minifySyntax: true,
-  banner: { js: '#!/usr/bin/env node' },
-  define: { SIDEKICK_VERSION: JSON.stringify(version) },
   // Optional native speed-ups of ssh2; absent is fine.
   external: ['cpu-features', '*.node'],
   plugins: [lazySsh2],
-  logLevel: 'warning',
 });

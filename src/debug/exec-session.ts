@@ -4,7 +4,8 @@ import type { ProcessHandle } from '../core/process-handle.js';
 import { isValidRunAs, sidekickScript, type FilesystemView } from '../core/sidekick-script.js';
 import type { Target } from '../core/target.js';
 import type { Engine, ProgressEvent } from '../engines/engine.js';
-import { ensureDefaultToolbox, type Toolbox } from './toolbox.js';
+import { buildToolbox, defaultToolboxCandidate, ensureDefaultToolbox, type DefaultToolbox, type Toolbox } from './toolbox.js';
+import { isSidekickError } from '../core/errors.js';
 
 export interface ExecRequest {
   target: string;
@@ -58,7 +59,7 @@ export async function startExecSession(engine: Engine, request: ExecRequest, env
     targetName: target.name,
     ...(request.user !== undefined ? { runAs: request.user } : {}),
   });
-  const sidekick = await engine.runSidekick({
+  const spec = {
     image: toolbox.image,
     // The script travels in the environment so that `ps` in the session shows a short anchor line.
     command: ['/bin/sh', '-c', 'eval "$SIDEKICK_SCRIPT"', 'sidekick', ...request.command],
@@ -72,9 +73,27 @@ export async function startExecSession(engine: Engine, request: ExecRequest, env
     autoRemove: !request.keep,
     ...(request.name !== undefined ? { name: request.name } : {}),
     ...(request.consoleSize ? { consoleSize: request.consoleSize } : {}),
-  });
+  };
+  let sidekick;
+  try {
+    sidekick = await engine.runSidekick(spec);
+  } catch (error) {
+    // The default toolbox is assumed present (one round trip saved on every run); build it on first use.
+    if (!(isSidekickError(error) && error.code === 'IMAGE_UNAVAILABLE' && isDefault(toolbox))) throw error;
+    await buildToolbox(engine, toolbox, {
+      ...(events.onToolboxBuild ? { onBuild: events.onToolboxBuild } : {}),
+    });
+    sidekick = await engine.runSidekick(spec);
+  }
 
   let disposed = false;
+  // With auto-remove, the engine's wait (condition "removed") settles only once the container is gone.
+  sidekick.process.exit.then(
+    () => {
+      if (!request.keep) disposed = true;
+    },
+    () => undefined,
+  );
   return {
     sessionId,
     sidekickId: sidekick.id,
@@ -117,8 +136,14 @@ function assertJoinable(target: Target): void {
   });
 }
 
+function isDefault(toolbox: Toolbox): toolbox is DefaultToolbox {
+  return 'source' in toolbox;
+}
+
 async function resolveToolbox(engine: Engine, image: string | undefined, env: NodeJS.ProcessEnv, events: ExecEvents): Promise<Toolbox> {
   if (image === undefined) {
+    const candidate = await defaultToolboxCandidate(env);
+    if (candidate !== undefined) return candidate;
     return ensureDefaultToolbox(engine, env, {
       ...(events.onToolboxBuild ? { onBuild: events.onToolboxBuild } : {}),
       ...(events.onProgress ? { onProgress: events.onProgress } : {}),

@@ -1,6 +1,8 @@
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { open, readFile } from 'node:fs/promises';
+import { mkdir, open, readFile, stat, writeFile } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { pack } from 'tar-stream';
 import { elfLinkage } from '../core/elf.js';
@@ -28,8 +30,8 @@ export interface ToolboxEvents {
  * hash so that it is built once.
  */
 export async function ensureDefaultToolbox(engine: Engine, env: NodeJS.ProcessEnv, events: ToolboxEvents = {}): Promise<Toolbox> {
-  const source = await findStaticBusybox(env);
-  if (source === undefined) {
+  const candidate = await defaultToolboxCandidate(env);
+  if (candidate === undefined) {
     if (!(await engine.hasImage(FALLBACK_TOOLBOX))) {
       events.onBuild?.(FALLBACK_TOOLBOX);
       await engine.pullImage(FALLBACK_TOOLBOX, events.onProgress ?? (() => undefined)).catch((error: unknown) => {
@@ -41,21 +43,87 @@ export async function ensureDefaultToolbox(engine: Engine, env: NodeJS.ProcessEn
     }
     return { image: FALLBACK_TOOLBOX, isStatic: true };
   }
-  const binary = await readFile(source);
-  const digest = createHash('sha256').update(binary).digest('hex').slice(0, 16);
-  const image = `${TOOLBOX_REPOSITORY}:busybox-${digest}`;
-  if (await engine.hasImage(image)) return { image, isStatic: true };
+  if (await engine.hasImage(candidate.image)) return candidate;
+  await buildToolbox(engine, candidate, events);
+  return candidate;
+}
 
+/** Builds the default toolbox image from the busybox the candidate names. */
+export async function buildToolbox(engine: Engine, candidate: DefaultToolbox, events: ToolboxEvents = {}): Promise<void> {
+  const { source } = candidate;
+  const binary = await readFile(source);
+  // The binary may have changed since the cache was written: tag what is really imported.
+  const tag = toolboxTag(binary);
+  if (`${TOOLBOX_REPOSITORY}:${tag}` !== candidate.image) {
+    throw new SidekickError('TOOLBOX_UNAVAILABLE', `${source} changed while sidekick was reading it.`, { hint: 'Run the command again.' });
+  }
   events.onBuild?.(source);
   const applets = await listApplets(source);
   await engine.importImage({
     rootfs: toolboxRootfs(binary, applets),
     repository: TOOLBOX_REPOSITORY,
-    tag: `busybox-${digest}`,
+    tag,
     labels: { [LABEL_KIND]: 'toolbox', [LABEL_TOOLBOX_SOURCE]: source, [LABEL_TOOLBOX_STATIC]: 'true' },
     cmd: ['/bin/sh'],
   });
-  return { image, isStatic: true };
+}
+
+export interface DefaultToolbox extends Toolbox {
+  /** The busybox binary the image is made from. */
+  source: string;
+}
+
+function toolboxTag(binary: Buffer): string {
+  return `busybox-${createHash('sha256').update(binary).digest('hex').slice(0, 16)}`;
+}
+
+/**
+ * The image name of the default toolbox, without asking the engine. Hashing a 2 MB binary
+ * on every run would cost more than the rest of sidekick's own work, so the tag is kept in
+ * a small cache keyed by the file's identity (device, inode, size, mtime).
+ */
+export async function defaultToolboxCandidate(env: NodeJS.ProcessEnv): Promise<DefaultToolbox | undefined> {
+  const cacheFile = join(env.XDG_CACHE_HOME || join(env.HOME || homedir(), '.cache'), 'sidekick', 'toolbox-v1.json');
+  const cache = await readCache(cacheFile);
+  const explicit = env.SIDEKICK_BUSYBOX;
+  const candidates = explicit ? [explicit] : ['/bin/busybox', '/usr/bin/busybox'];
+  for (const path of candidates) {
+    const identity = await fileIdentity(path);
+    if (identity === undefined) continue;
+    const cached = cache[path];
+    if (cached && cached.identity === identity) return { image: cached.image, isStatic: true, source: path };
+  }
+  const source = await findStaticBusybox(env);
+  if (source === undefined) return undefined;
+  const image = `${TOOLBOX_REPOSITORY}:${toolboxTag(await readFile(source))}`;
+  const identity = await fileIdentity(source);
+  if (identity !== undefined) {
+    cache[source] = { identity, image };
+    await mkdir(dirname(cacheFile), { recursive: true })
+      .then(() => writeFile(cacheFile, JSON.stringify(cache)))
+      .catch(() => undefined); // a read-only home only costs the hash next time
+  }
+  return { image, isStatic: true, source };
+}
+
+type ToolboxCache = Record<string, { identity: string; image: string }>;
+
+async function readCache(path: string): Promise<ToolboxCache> {
+  try {
+    const parsed: unknown = JSON.parse(await readFile(path, 'utf8'));
+    return parsed && typeof parsed === 'object' ? (parsed as ToolboxCache) : {};
+  } catch {
+    return {};
+  }
+}
+
+async function fileIdentity(path: string): Promise<string | undefined> {
+  try {
+    const info = await stat(path);
+    return `${info.dev}:${info.ino}:${info.size}:${info.mtimeMs}`;
+  } catch {
+    return undefined;
+  }
 }
 
 /** SIDEKICK_BUSYBOX when set (and then it must be static), else the host's busybox if static. */
