@@ -41,6 +41,8 @@ missing_packages() {
   command -v tmux >/dev/null 2>&1 || pkgs+=(tmux)
   static_libc_ok || pkgs+=(gcc libc6-dev)
   command -v curl >/dev/null 2>&1 || pkgs+=(curl)
+  # inject --os tests build a Debian rootfs from the archive (test/fixtures/debian-rootfs.ts).
+  command -v mmdebstrap >/dev/null 2>&1 || pkgs+=(mmdebstrap)
   apparmor_parser_needed && pkgs+=(apparmor)
   echo "${pkgs[@]}"
 }

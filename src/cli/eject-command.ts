@@ -1,0 +1,25 @@
+import { parsePrefix } from '../core/inject/container-path.js';
+import { eject } from '../debug/inject/eject.js';
+import { connectEngine, type GlobalFlags } from './engine-from-flags.js';
+
+/** `sidekick eject`: returns the status to exit with (0 also when there was nothing to remove). */
+export async function runEject(reference: string, flags: { prefix: string[] }, global: GlobalFlags): Promise<number> {
+  const prefixes = flags.prefix.map(parsePrefix);
+  const { engine } = connectEngine(global);
+  try {
+    const target = await engine.findContainer(reference);
+    const result = await eject(engine, target, { prefixes });
+    const say = (line: string): void => void process.stderr.write(`sidekick: ${line}\n`);
+    if (!result.os && !result.toolbox) {
+      say(`nothing injected by sidekick was found in ${target.name}; nothing to do.`);
+      return 0;
+    }
+    if (result.os) say(`removed the injected OS (${result.os.source}) from ${target.name}.`);
+    if (result.removedLater.length > 0) say(`removed ${result.removedLater.length} path(s) its package manager added later: ${result.removedLater.join(', ')}`);
+    if (result.kept.length > 0) say(`kept ${result.kept.length} path(s) created since the injection by something else: ${result.kept.join(', ')}`);
+    if (result.toolbox) say(`removed the toolbox at ${result.toolbox.prefix} from ${target.name}.`);
+    return 0;
+  } finally {
+    engine.close();
+  }
+}

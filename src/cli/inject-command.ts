@@ -1,0 +1,50 @@
+import { SidekickError } from '../core/errors.js';
+import { parsePrefix } from '../core/inject/container-path.js';
+import { injectOs } from '../debug/inject/inject-os.js';
+import { assertRunning, injectToolbox } from '../debug/inject/inject-toolbox.js';
+import { connectEngine, type GlobalFlags } from './engine-from-flags.js';
+import { sidekickVersion } from './version.js';
+
+export interface InjectFlags {
+  os?: string;
+  prefix: string;
+  skipConflicts?: boolean;
+  mirror?: string;
+}
+
+/** `sidekick inject`: returns the status to exit with. */
+export async function runInject(reference: string, flags: InjectFlags, global: GlobalFlags): Promise<number> {
+  const prefix = parsePrefix(flags.prefix);
+  if (flags.os === undefined && (flags.skipConflicts || flags.mirror !== undefined)) {
+    throw new SidekickError('BAD_USAGE', '--skip-conflicts and --mirror apply to --os only.', { hint: 'Add --os REF, or drop them.' });
+  }
+  const { engine } = connectEngine(global);
+  try {
+    const target = await engine.findContainer(reference);
+    assertRunning(target);
+    const say = (line: string): void => void process.stderr.write(`sidekick: ${line}\n`);
+    if (flags.os !== undefined) {
+      const result = await injectOs(engine, target, {
+        ref: flags.os,
+        prefix,
+        skipConflicts: flags.skipConflicts ?? false,
+        sidekickVersion: sidekickVersion(),
+        env: process.env,
+        ...(flags.mirror !== undefined ? { mirror: flags.mirror } : {}),
+        ...(process.stderr.isTTY ? { onProgress: say } : {}),
+      });
+      const { plan } = result;
+      say(`injected ${result.manifest.source} into ${target.name}: ${plan.write.size} entries written, ${plan.kept.length} of the target's own kept.`);
+      if (plan.conflicts.length > 0) say(`left out (conflicts): ${plan.conflicts.map((c) => c.path).join(', ')}`);
+      if (plan.droppedHardlinks.length > 0) say(`left out ${plan.droppedHardlinks.length} hard link(s) to files the target keeps.`);
+    } else {
+      const result = await injectToolbox(engine, target, { prefix, sidekickVersion: sidekickVersion(), env: process.env });
+      say(result.written ? `injected busybox (${result.manifest.applets} applets) into ${target.name} at ${prefix}.` : `${target.name} already has the toolbox at ${prefix} (since ${result.manifest.createdAt}).`);
+    }
+    say(`in: sidekick shell ${target.name}   or: docker exec -it ${target.name} ${prefix}/bin/sh`);
+    say(`out: sidekick eject ${target.name}${prefix === '/.sidekick' ? '' : ` --prefix ${prefix}`}`);
+    return 0;
+  } finally {
+    engine.close();
+  }
+}

@@ -1,0 +1,25 @@
+import { listSessions } from '../debug/sessions.js';
+import { connectEngine, type GlobalFlags } from './engine-from-flags.js';
+
+export async function runSessions(flags: { json?: boolean }, global: GlobalFlags): Promise<number> {
+  const { engine } = connectEngine(global);
+  try {
+    const report = await listSessions(engine);
+    if (flags.json) {
+      process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+      return 0;
+    }
+    const rows: string[][] = [['KIND', 'SESSION / WHERE', 'CONTAINER', 'TARGET', 'STATUS', 'CREATED']];
+    for (const c of report.containers) rows.push([c.kind, c.session, `${c.id.slice(0, 12)} ${c.name}`, c.target.slice(0, 12), c.status, c.created]);
+    for (const i of report.injections) rows.push([`inject:${i.kind}`, i.location, `${i.containerId.slice(0, 12)} ${i.containerName}`, i.containerId.slice(0, 12), 'injected', i.createdAt]);
+    if (rows.length === 1) {
+      process.stdout.write('no sidekick sessions or injections\n');
+      return 0;
+    }
+    const widths = rows[0]!.map((_, col) => Math.max(...rows.map((row) => row[col]!.length)));
+    for (const row of rows) process.stdout.write(`${row.map((cell, col) => cell.padEnd(widths[col]!)).join('  ').trimEnd()}\n`);
+    return 0;
+  } finally {
+    engine.close();
+  }
+}

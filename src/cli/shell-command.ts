@@ -1,0 +1,46 @@
+import { SidekickError } from '../core/errors.js';
+import { parsePrefix } from '../core/inject/container-path.js';
+import { startShell } from '../debug/inject/shell-session.js';
+import { connectEngine, type GlobalFlags } from './engine-from-flags.js';
+import { pumpTerminal } from './terminal.js';
+
+export interface ShellFlags {
+  root?: boolean;
+  interactive?: boolean;
+  tty?: boolean;
+  prefix: string[];
+}
+
+/** `sidekick shell`: the shell's own exit status, or 125 when sidekick fails. */
+export async function runShell(reference: string, command: string[], flags: ShellFlags, global: GlobalFlags): Promise<number> {
+  const stdinIsTerminal = process.stdin.isTTY === true;
+  const noCommand = command.length === 0;
+  // The same defaults as sidekick exec.
+  const interactive = flags.interactive ?? noCommand;
+  const tty = flags.tty ?? (noCommand && stdinIsTerminal);
+  if (tty && !stdinIsTerminal) {
+    throw new SidekickError('BAD_USAGE', '-t asks for a terminal, but stdin is not one.', { hint: 'Drop -t when piping input.' });
+  }
+  const { engine } = connectEngine(global);
+  try {
+    const session = await startShell(engine, {
+      target: reference,
+      command,
+      root: flags.root ?? false,
+      tty,
+      interactive,
+      prefixes: flags.prefix.map(parsePrefix),
+      ...(process.env.TERM !== undefined ? { term: process.env.TERM } : {}),
+    });
+    return await pumpTerminal(session.process, {
+      tty,
+      interactive,
+      // The exec API cannot signal the process; ending its stdin ends an interactive shell.
+      onTerminate: async () => {
+        session.process.stdin?.end();
+      },
+    });
+  } finally {
+    engine.close();
+  }
+}

@@ -1,0 +1,68 @@
+/**
+ * Small reads of a target's filesystem through the engine (never through /proc/<pid>/root on
+ * the host, DESIGN.md §1.3), and commands run inside the target with the injected busybox.
+ */
+import { extract as tarExtract } from 'tar-stream';
+import type { ContainerPathStat } from '../../core/archive/container-path-stat.js';
+import { SidekickError } from '../../core/errors.js';
+import type { TargetKind } from '../../core/inject/os-conflict-plan.js';
+import type { Engine } from '../../engines/engine.js';
+
+export function kindOf(stat: ContainerPathStat | undefined): TargetKind {
+  if (stat === undefined) return 'absent';
+  return stat.kind === 'dir' ? 'dir' : stat.kind === 'symlink' ? 'symlink' : stat.kind === 'file' ? 'file' : 'other';
+}
+
+/**
+ * The content of a regular file in the container, or undefined when there is none (or it is
+ * not a regular file: a symlink is not followed). Bounded, because the target chose the size.
+ */
+export async function readContainerFile(engine: Engine, containerId: string, path: string, maxBytes: number): Promise<Buffer | undefined> {
+  const stat = await engine.statPath(containerId, path);
+  if (stat === undefined || stat.kind !== 'file' || stat.size > maxBytes) return undefined;
+  let tar: NodeJS.ReadableStream;
+  try {
+    ({ tar } = await engine.getArchive(containerId, path));
+  } catch (error) {
+    // Gone between the stat and the read: the same as never there.
+    if (error instanceof SidekickError && error.code === 'ENGINE_ERROR') return undefined;
+    throw error;
+  }
+  const extract = tarExtract();
+  tar.on('error', (error: Error) => extract.destroy(error));
+  tar.pipe(extract as unknown as NodeJS.WritableStream);
+  let content: Buffer | undefined;
+  for await (const entry of extract) {
+    if (content === undefined && entry.header.type === 'file' && (entry.header.size ?? 0) <= maxBytes) {
+      const chunks: Buffer[] = [];
+      for await (const chunk of entry) chunks.push(chunk as Buffer);
+      content = Buffer.concat(chunks);
+    } else {
+      entry.resume();
+    }
+  }
+  return content;
+}
+
+export interface ExecResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs a command inside the target (docker exec) without a terminal and collects its output. */
+export async function execCapture(engine: Engine, containerId: string, command: string[], options: { user?: string; env?: string[] } = {}): Promise<ExecResult> {
+  const handle = await engine.execInContainer(containerId, {
+    command,
+    tty: false,
+    openStdin: false,
+    ...(options.user !== undefined ? { user: options.user } : {}),
+    ...(options.env !== undefined ? { env: options.env } : {}),
+  });
+  const out: Buffer[] = [];
+  const err: Buffer[] = [];
+  handle.stdout.on('data', (chunk: Buffer) => out.push(chunk));
+  handle.stderr.on('data', (chunk: Buffer) => err.push(chunk));
+  const { code } = await handle.exit;
+  return { code, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') };
+}

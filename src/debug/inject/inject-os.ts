@@ -1,0 +1,196 @@
+/**
+ * `sidekick inject --os`: a whole userland written into the target's root, only where the
+ * target has nothing (core/inject/os-conflict-plan.ts), so that its package manager works there.
+ * The toolbox goes in first: eject needs a shell and rm inside the target whatever happens to
+ * the OS upload. The manifest travels as the first entry of the upload, so that a half-written
+ * OS is still recorded and can be ejected.
+ */
+import { randomBytes } from 'node:crypto';
+import { Readable } from 'node:stream';
+import { extract as tarExtract, pack, type Header } from 'tar-stream';
+import { parseEntryPath } from '../../core/archive/entry-path.js';
+import { SidekickError } from '../../core/errors.js';
+import { encodeManifest, MANIFEST_FORMAT, OS_MANIFEST_PATH, type OsManifest } from '../../core/inject/injection-manifest.js';
+import { pathsToProbe, planOsInjection, type OsEntry, type OsEntryType, type OsPlan, type TargetKind } from '../../core/inject/os-conflict-plan.js';
+import type { Target } from '../../core/target.js';
+import type { Engine } from '../../engines/engine.js';
+import { kindOf, readContainerFile } from './container-files.js';
+import { injectToolbox, type ToolboxInjection } from './inject-toolbox.js';
+import { openRootfsSource } from './os-rootfs-source.js';
+
+export interface OsInjectOptions {
+  ref: string;
+  prefix: string;
+  skipConflicts: boolean;
+  mirror?: string;
+  sidekickVersion: string;
+  env: NodeJS.ProcessEnv;
+  onProgress?: (message: string) => void;
+}
+
+export interface OsInjection {
+  manifest: OsManifest;
+  plan: OsPlan;
+  toolbox: ToolboxInjection;
+}
+
+const PROBE_CONCURRENCY = 16;
+
+export async function injectOs(engine: Engine, target: Target, options: OsInjectOptions): Promise<OsInjection> {
+  if (target.readOnlyRootfs) {
+    throw new SidekickError('READ_ONLY_TARGET', `the root filesystem of ${target.name} is read-only; an OS cannot be injected into it.`, {
+      hint: `Use sidekick exec ${target.name} (any toolbox image, nothing written), or the busybox toolbox below a writable mount (sidekick inject --prefix).`,
+    });
+  }
+  const existing = await engine.statPath(target.id, OS_MANIFEST_PATH);
+  if (existing !== undefined) {
+    const ours = (await readContainerFile(engine, target.id, OS_MANIFEST_PATH, 1 << 20)) !== undefined;
+    throw new SidekickError('INJECTION_REFUSED', `${target.name} already has ${ours ? 'an injected OS' : `something at ${OS_MANIFEST_PATH}`}.`, {
+      hint: ours ? `Eject it first: sidekick eject ${target.name}.` : 'sidekick will not write over it.',
+    });
+  }
+  const source = await openRootfsSource(options.ref, { ...(options.mirror !== undefined ? { mirror: options.mirror } : {}), env: options.env, ...(options.onProgress ? { onProgress: options.onProgress } : {}) });
+  try {
+    options.onProgress?.(`reading ${source.description}`);
+    const entries = await listEntries(source.open());
+    const known = await probeTarget(engine, target, entries);
+    const plan = planOsInjection(entries, known);
+    if (plan.conflicts.length > 0 && !options.skipConflicts) {
+      const listed = plan.conflicts.slice(0, 8).map((c) => `${c.path} (${c.detail})`).join('; ');
+      throw new SidekickError('INJECTION_REFUSED', `the OS conflicts with ${target.name} at ${plan.conflicts.length} path(s): ${listed}${plan.conflicts.length > 8 ? '; …' : ''}.`, {
+        hint: 'Nothing was written. Leave those paths (and everything below them) out with --skip-conflicts.',
+      });
+    }
+    const baselineAdded = (await engine.filesystemChanges(target.id)).filter((c) => c.kind === 'added').map((c) => c.path);
+    const toolbox = await injectToolbox(engine, target, { prefix: options.prefix, sidekickVersion: options.sidekickVersion, env: options.env });
+    const manifest: OsManifest = {
+      format: MANIFEST_FORMAT,
+      kind: 'os',
+      nonce: randomBytes(12).toString('hex'),
+      source: source.description,
+      createdAt: new Date().toISOString(),
+      sidekickVersion: options.sidekickVersion,
+      targetId: target.id,
+      createdRoots: [...plan.createdRoots, OS_MANIFEST_PATH].sort(),
+      existingDirs: plan.existingDirs,
+      keptCount: plan.kept.length,
+      conflicts: plan.conflicts.map((c) => c.path),
+      baselineAdded,
+      toolboxPrefix: toolbox.manifest.prefix,
+    };
+    options.onProgress?.(`writing ${plan.write.size} entries into ${target.name}`);
+    await engine.putArchive(target.id, '/', filteredTar(source.open(), plan.write, encodeManifest(manifest)), { noOverwriteDirNonDir: true }).catch((error: unknown) => {
+      if (error instanceof SidekickError && /cannot overwrite|non-directory|not a directory/i.test(error.message)) {
+        throw new SidekickError('INJECTION_REFUSED', `${target.name} changed a path while the OS was being written; the engine stopped the upload.`, {
+          hint: `What was written is recorded: sidekick eject ${target.name} removes it.`,
+          cause: error,
+        });
+      }
+      throw error;
+    });
+    await verifyDirectories(engine, target, plan.existingDirs);
+    return { manifest, plan, toolbox };
+  } finally {
+    await source.cleanup();
+  }
+}
+
+/** Entry names normalized to absolute paths; a name that escapes (.., absolute) refuses the whole tar. */
+async function listEntries(tar: Readable): Promise<OsEntry[]> {
+  const extract = tarExtract();
+  tar.on('error', (error: Error) => extract.destroy(error));
+  tar.pipe(extract as unknown as NodeJS.WritableStream);
+  const entries: OsEntry[] = [];
+  for await (const entry of extract) {
+    const path = absoluteName(entry.header.name);
+    const type = entryType(entry.header.type);
+    if (path !== '/') {
+      const linkTarget = type === 'hardlink' && entry.header.linkname ? absoluteName(entry.header.linkname) : undefined;
+      entries.push({ path, type, ...(linkTarget !== undefined ? { linkTarget } : {}) });
+    }
+    entry.resume();
+  }
+  return entries;
+}
+
+function absoluteName(name: string): string {
+  const parsed = parseEntryPath(name.replace(/^\/+/, ''));
+  if (!parsed.ok) {
+    throw new SidekickError('BAD_USAGE', `the OS archive has an entry ${JSON.stringify(name)} that ${parsed.reason}.`, { hint: 'Use a plain rootfs tarball.' });
+  }
+  return `/${parsed.components.join('/')}`;
+}
+
+function entryType(type: string | null | undefined): OsEntryType {
+  switch (type) {
+    case 'directory':
+      return 'dir';
+    case 'file':
+    case 'contiguous-file':
+      return 'file';
+    case 'symlink':
+      return 'symlink';
+    case 'link':
+      return 'hardlink';
+    default:
+      return 'other';
+  }
+}
+
+/** Asks the engine about exactly the paths the planner needs, level by level. */
+async function probeTarget(engine: Engine, target: Target, entries: OsEntry[]): Promise<Map<string, TargetKind>> {
+  const known = new Map<string, TargetKind>();
+  for (;;) {
+    const wanted = pathsToProbe(entries, known);
+    if (wanted.length === 0) return known;
+    for (let i = 0; i < wanted.length; i += PROBE_CONCURRENCY) {
+      const batch = wanted.slice(i, i + PROBE_CONCURRENCY);
+      const stats = await Promise.all(batch.map((path) => engine.statPath(target.id, path)));
+      batch.forEach((path, j) => known.set(path, kindOf(stats[j])));
+    }
+  }
+}
+
+/** The planned entries of the OS tar, manifest first, names relative to "/". */
+function filteredTar(source: Readable, write: ReadonlySet<string>, manifest: string): Readable {
+  const out = pack();
+  const extract = tarExtract();
+  out.entry({ name: OS_MANIFEST_PATH.slice(1), type: 'file', mode: 0o644, uid: 0, gid: 0, mtime: new Date() }, manifest);
+  extract.on('entry', (header, stream, next) => {
+    const path = absoluteName(header.name);
+    if (!write.has(path)) {
+      stream.on('end', () => next());
+      stream.resume();
+      return;
+    }
+    // pax records would carry the original name; the entry is re-described from scratch instead.
+    const copy: Partial<Header> & Pick<Header, 'name'> = {
+      name: path.slice(1) + (header.type === 'directory' ? '/' : ''),
+      type: header.type,
+      mode: header.mode,
+      uid: header.uid,
+      gid: header.gid,
+      uname: header.uname,
+      gname: header.gname,
+      mtime: header.mtime,
+      size: header.size,
+      ...(header.linkname ? { linkname: header.type === 'link' ? absoluteName(header.linkname).slice(1) : header.linkname } : {}),
+    };
+    stream.pipe(out.entry(copy, (error) => next(error ?? undefined)) as unknown as NodeJS.WritableStream);
+  });
+  extract.on('finish', () => out.finalize());
+  extract.on('error', (error: Error) => out.destroy(error));
+  source.on('error', (error: Error) => extract.destroy(error));
+  source.pipe(extract as unknown as NodeJS.WritableStream);
+  return Readable.from(out as unknown as AsyncIterable<Buffer>, { objectMode: false });
+}
+
+/** The directories written into must still be directories: a swap to a symlink mid-upload is reported. */
+async function verifyDirectories(engine: Engine, target: Target, dirs: string[]): Promise<void> {
+  const stats = await Promise.all(dirs.map((dir) => engine.statPath(target.id, dir)));
+  const changed = dirs.filter((_, i) => kindOf(stats[i]) !== 'dir');
+  if (changed.length === 0) return;
+  throw new SidekickError('INJECTION_REFUSED', `${changed.join(', ')} in ${target.name} stopped being a directory while the OS was written.`, {
+    hint: `The container is rearranging its files; sidekick eject ${target.name} removes what was recorded.`,
+  });
+}

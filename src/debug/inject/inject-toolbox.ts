@@ -1,0 +1,142 @@
+/**
+ * `sidekick inject` (toolbox form): a static busybox and a link per applet under a private
+ * prefix, written through the engine's archive API only (DESIGN.md §1.3–1.4).
+ *
+ * Against a target that rearranges its files while we write: the upload is one tar whose first
+ * entry is the prefix directory itself, unpacked into the prefix's parent with
+ * noOverwriteDirNonDir, so a symlink swapped in at the prefix after our check makes the engine
+ * refuse rather than write through it; and the engine unpacks inside the container's root, so
+ * nothing can land on the host whatever the target does. Afterwards the prefix is checked
+ * again: a directory that is not ours with our manifest in it means the target interfered.
+ */
+import { execFile } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { Readable } from 'node:stream';
+import { promisify } from 'node:util';
+import { pack } from 'tar-stream';
+import { SidekickError } from '../../core/errors.js';
+import { baseName, parentOf } from '../../core/inject/container-path.js';
+import { encodeManifest, MANIFEST_FORMAT, TOOLBOX_MANIFEST_NAME, type ToolboxManifest } from '../../core/inject/injection-manifest.js';
+import type { Target } from '../../core/target.js';
+import type { Engine } from '../../engines/engine.js';
+import { findStaticBusybox } from '../toolbox.js';
+import { kindOf } from './container-files.js';
+import { readToolboxManifest } from './find-injections.js';
+import { checkPrefix } from './prefix-guard.js';
+
+export interface ToolboxInjection {
+  manifest: ToolboxManifest;
+  /** false when this very toolbox was already there (nothing written). */
+  written: boolean;
+}
+
+export interface ToolboxInjectOptions {
+  prefix: string;
+  sidekickVersion: string;
+  env: NodeJS.ProcessEnv;
+}
+
+export function assertRunning(target: Target): void {
+  if (target.status === 'running') return;
+  throw new SidekickError('TARGET_NOT_RUNNING', `container ${target.name} is ${target.status}; sidekick injects only into running containers.`, {
+    hint: target.status === 'paused' ? `Unpause it (docker unpause ${target.name}).` : `Debug a copy of it with sidekick exec --copy ${target.name}.`,
+  });
+}
+
+export async function injectToolbox(engine: Engine, target: Target, options: ToolboxInjectOptions): Promise<ToolboxInjection> {
+  const { prefix } = options;
+  const [state, busybox] = await Promise.all([checkPrefix(engine, target, prefix), loadBusybox(options.env)]);
+  if (state.state === 'injected') return { manifest: state.manifest, written: false };
+
+  const manifest: ToolboxManifest = {
+    format: MANIFEST_FORMAT,
+    kind: 'toolbox',
+    nonce: randomBytes(12).toString('hex'),
+    source: `busybox ${busybox.path} sha256:${busybox.digest}`,
+    createdAt: new Date().toISOString(),
+    sidekickVersion: options.sidekickVersion,
+    targetId: target.id,
+    prefix,
+    applets: busybox.applets.length,
+  };
+  const manifestText = encodeManifest(manifest);
+  await engine.putArchive(target.id, parentOf(prefix), toolboxTar(baseName(prefix), busybox, manifestText), { noOverwriteDirNonDir: true }).catch((error: unknown) => {
+    throw explainPutFailure(error, target, prefix);
+  });
+  await verifyToolbox(engine, target, prefix, manifest, busybox.binary.length);
+  return { manifest, written: true };
+}
+
+/** The prefix must now be a directory holding our manifest (same nonce) and our busybox. */
+async function verifyToolbox(engine: Engine, target: Target, prefix: string, manifest: ToolboxManifest, size: number): Promise<void> {
+  const [dir, binary, found] = await Promise.all([
+    engine.statPath(target.id, prefix),
+    engine.statPath(target.id, `${prefix}/bin/busybox`),
+    readToolboxManifest(engine, target.id, prefix),
+  ]);
+  if (kindOf(dir) === 'dir' && kindOf(binary) === 'file' && binary?.size === size && found?.nonce === manifest.nonce) return;
+  throw new SidekickError('INJECTION_REFUSED', `${prefix} in ${target.name} changed while sidekick was writing it; the injection is not trusted.`, {
+    hint: `The container is rearranging its files. Look with sidekick exec ${target.name}, which writes nothing into it.`,
+  });
+}
+
+function explainPutFailure(error: unknown, target: Target, prefix: string): unknown {
+  if (!(error instanceof SidekickError) || error.code !== 'ENGINE_ERROR') return error;
+  if (/read-only/i.test(error.message)) {
+    return new SidekickError('READ_ONLY_TARGET', `${parentOf(prefix)} in ${target.name} is on a read-only filesystem.`, {
+      hint: `Inject below a writable mount with --prefix, or use sidekick exec ${target.name}, which writes nothing.`,
+      cause: error,
+    });
+  }
+  if (/cannot overwrite|non-directory|not a directory/i.test(error.message)) {
+    return new SidekickError('INJECTION_REFUSED', `something appeared at ${prefix} in ${target.name} while sidekick was writing; nothing was written through it.`, {
+      hint: 'The container is changing that path. Look with sidekick exec, which writes nothing into it.',
+      cause: error,
+    });
+  }
+  return error;
+}
+
+interface Busybox {
+  path: string;
+  binary: Buffer;
+  digest: string;
+  applets: string[];
+}
+
+async function loadBusybox(env: NodeJS.ProcessEnv): Promise<Busybox> {
+  const path = await findStaticBusybox(env);
+  if (path === undefined) {
+    throw new SidekickError('TOOLBOX_UNAVAILABLE', 'no static busybox was found on this host to inject.', {
+      hint: 'Install one (apt-get install busybox-static) or point SIDEKICK_BUSYBOX at a static busybox binary.',
+    });
+  }
+  const [binary, { stdout }] = await Promise.all([readFile(path), promisify(execFile)(path, ['--list'], { maxBuffer: 1 << 20 })]);
+  const applets = stdout
+    .split('\n')
+    .map((name) => name.trim())
+    .filter((name) => /^[A-Za-z0-9_.[\]-]+$/.test(name) && name !== 'busybox' && name !== '.' && name !== '..');
+  return { path, binary, digest: createHash('sha256').update(binary).digest('hex'), applets };
+}
+
+/**
+ * Directory first (see the module comment), manifest second so that even a half-written
+ * toolbox is recognised and removed by eject. World-readable and executable: the target's own
+ * user (65532 in distroless images) must be able to run it. Applets are hard links, so one
+ * binary is stored.
+ */
+function toolboxTar(name: string, busybox: Busybox, manifest: string): Readable {
+  const archive = pack();
+  const mtime = new Date();
+  const common = { uid: 0, gid: 0, uname: 'root', gname: 'root', mtime };
+  archive.entry({ ...common, name: `${name}/`, type: 'directory', mode: 0o755 });
+  archive.entry({ ...common, name: `${name}/${TOOLBOX_MANIFEST_NAME}`, type: 'file', mode: 0o644 }, manifest);
+  archive.entry({ ...common, name: `${name}/bin/`, type: 'directory', mode: 0o755 });
+  archive.entry({ ...common, name: `${name}/bin/busybox`, type: 'file', mode: 0o755 }, busybox.binary);
+  for (const applet of busybox.applets) {
+    archive.entry({ ...common, name: `${name}/bin/${applet}`, type: 'link', linkname: `${name}/bin/busybox`, mode: 0o755 });
+  }
+  archive.finalize();
+  return Readable.from(archive as unknown as AsyncIterable<Buffer>, { objectMode: false });
+}

@@ -1,0 +1,117 @@
+/**
+ * Where an `inject --os` userland comes from: a rootfs tarball (.tar, .tar.gz) on this host,
+ * or `alpine[:VERSION]`, bootstrapped here with apk.static fetched from a mirror as the seed
+ * describes. Each source can be read twice: once for its entry list (planning), once to send.
+ */
+import { execFile } from 'node:child_process';
+import { createReadStream } from 'node:fs';
+import { chmod, mkdir, mkdtemp, open, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough, Readable } from 'node:stream';
+import { promisify } from 'node:util';
+import { createGunzip, gunzipSync } from 'node:zlib';
+import { extract as tarExtract } from 'tar-stream';
+import { packPaths } from '../../core/archive/pack-paths.js';
+import { SidekickError } from '../../core/errors.js';
+
+export interface RootfsSource {
+  /** For the manifest and messages ("rootfs /x/debian.tar", "alpine v3.20 from https://…"). */
+  description: string;
+  /** A fresh, uncompressed tar stream of the whole root filesystem. */
+  open(): Readable;
+  cleanup(): Promise<void>;
+}
+
+export const DEFAULT_ALPINE_MIRROR = 'https://dl-cdn.alpinelinux.org/alpine';
+
+export async function openRootfsSource(ref: string, options: { mirror?: string; env: NodeJS.ProcessEnv; onProgress?: (message: string) => void }): Promise<RootfsSource> {
+  const alpine = /^alpine(?::(.+))?$/.exec(ref);
+  if (alpine) return bootstrapAlpine(alpine[1] ?? 'latest-stable', options.mirror ?? options.env.SIDEKICK_ALPINE_MIRROR ?? DEFAULT_ALPINE_MIRROR, options.onProgress);
+  const info = await stat(ref).catch(() => undefined);
+  if (info?.isFile()) return tarballSource(ref);
+  throw new SidekickError('BAD_USAGE', `--os ${ref} is neither a rootfs tarball on this host nor alpine[:VERSION].`, {
+    hint: 'For an image: docker export $(docker create IMAGE) > rootfs.tar, then --os rootfs.tar.',
+  });
+}
+
+async function tarballSource(path: string): Promise<RootfsSource> {
+  const handle = await open(path, 'r');
+  const magic = Buffer.alloc(2);
+  await handle.read(magic, 0, 2, 0).finally(() => handle.close());
+  // By content, not by name: a .tar that is really gzipped still works.
+  const gzipped = magic[0] === 0x1f && magic[1] === 0x8b;
+  return {
+    description: `rootfs ${path}`,
+    open: () => {
+      const file = createReadStream(path);
+      if (!gzipped) return file;
+      const gunzip = createGunzip();
+      file.on('error', (error) => gunzip.destroy(error));
+      return file.pipe(gunzip);
+    },
+    cleanup: async () => undefined,
+  };
+}
+
+async function bootstrapAlpine(version: string, mirror: string, onProgress?: (message: string) => void): Promise<RootfsSource> {
+  const base = mirror.replace(/\/+$/, '');
+  // "3.20" is the branch v3.20; "v3.20", "edge" and "latest-stable" are branch names already.
+  const branch = /^\d+\.\d+$/.test(version) ? `v${version}` : version;
+  const arch = process.arch === 'arm64' ? 'aarch64' : process.arch === 'x64' ? 'x86_64' : process.arch;
+  const repository = `${base}/${branch}/main`;
+  const work = await mkdtemp(join(tmpdir(), 'sidekick-alpine-'));
+  try {
+    onProgress?.(`fetching apk.static from ${repository}`);
+    const index = await fileFromTar(gunzipSync(await download(`${repository}/${arch}/APKINDEX.tar.gz`)), 'APKINDEX');
+    const apkVersion = /(?:^|\n)P:apk-tools-static\n(?:[^\n]+\n)*?V:([^\n]+)/.exec(index.toString('utf8'))?.[1];
+    if (apkVersion === undefined) throw new Error('the APKINDEX has no apk-tools-static');
+    // An .apk is concatenated gzip members (signature, control, data); gunzip reads them all.
+    const apkStatic = await fileFromTar(gunzipSync(await download(`${repository}/${arch}/apk-tools-static-${apkVersion}.apk`)), 'sbin/apk.static');
+    const tool = join(work, 'apk.static');
+    await writeFile(tool, apkStatic);
+    await chmod(tool, 0o755);
+    const root = join(work, 'rootfs');
+    await mkdir(root);
+    onProgress?.(`bootstrapping alpine-base (${branch})`);
+    await promisify(execFile)(tool, ['-X', repository, '-U', '--allow-untrusted', '--root', root, '--initdb', 'add', 'alpine-base'], { maxBuffer: 16 << 20 });
+    await writeFile(join(root, 'etc/apk/repositories'), `${repository}\n${base}/${branch}/community\n`);
+    const names = (await readdir(root)).sort();
+    return {
+      description: `alpine ${branch} from ${base}`,
+      open: () => packPaths(names.map((name) => ({ path: join(root, name), name }))),
+      cleanup: () => rm(work, { recursive: true, force: true }),
+    };
+  } catch (error) {
+    await rm(work, { recursive: true, force: true });
+    if (error instanceof SidekickError) throw error;
+    throw new SidekickError('IMAGE_UNAVAILABLE', `cannot bootstrap Alpine from ${base}: ${error instanceof Error ? error.message : String(error)}`, {
+      hint: 'Give a reachable mirror with --mirror URL (or SIDEKICK_ALPINE_MIRROR), or use --os with a rootfs tarball.',
+    });
+  }
+}
+
+async function download(url: string): Promise<Buffer> {
+  const response = await fetch(url, { signal: AbortSignal.timeout(60_000) });
+  if (!response.ok) throw new Error(`GET ${url}: HTTP ${response.status}`);
+  return Buffer.from(await response.arrayBuffer());
+}
+
+async function fileFromTar(tar: Buffer, name: string): Promise<Buffer> {
+  const extract = tarExtract();
+  const input = new PassThrough();
+  input.pipe(extract as unknown as NodeJS.WritableStream);
+  input.end(tar);
+  let found: Buffer | undefined;
+  for await (const entry of extract) {
+    if (found === undefined && entry.header.name.replace(/^\.\//, '') === name) {
+      const chunks: Buffer[] = [];
+      for await (const chunk of entry) chunks.push(chunk as Buffer);
+      found = Buffer.concat(chunks);
+    } else {
+      entry.resume();
+    }
+  }
+  if (found === undefined) throw new Error(`${name} is not in the archive`);
+  return found;
+}

@@ -1,0 +1,47 @@
+/**
+ * `sidekick shell`: docker exec into the target with the injected toolbox on PATH. Unlike
+ * `sidekick exec` this runs in the target itself (its root, its user), so it needs an injection.
+ */
+import { SidekickError } from '../../core/errors.js';
+import type { ProcessHandle } from '../../core/process-handle.js';
+import type { Target } from '../../core/target.js';
+import type { Engine } from '../../engines/engine.js';
+import { findInjections } from './find-injections.js';
+import { assertRunning } from './inject-toolbox.js';
+
+export interface ShellRequest {
+  target: string;
+  command: string[];
+  root: boolean;
+  tty: boolean;
+  interactive: boolean;
+  term?: string;
+  prefixes?: string[];
+}
+
+const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+
+export async function startShell(engine: Engine, request: ShellRequest): Promise<{ target: Target; process: ProcessHandle; prefix: string }> {
+  const target = await engine.findContainer(request.target);
+  assertRunning(target);
+  const found = await findInjections(engine, target.id, request.prefixes ?? []);
+  if (!found.toolbox) {
+    throw new SidekickError('INJECTION_REFUSED', `${target.name} has no sidekick toolbox injected.`, {
+      hint: `Inject one first (sidekick inject ${target.name}), or use sidekick exec ${target.name}, which writes nothing.`,
+    });
+  }
+  const prefix = found.toolbox.prefix;
+  const targetPath = target.env.find((entry) => entry.startsWith('PATH='))?.slice(5) || DEFAULT_PATH;
+  // With an injected OS its own tools must win: busybox's dpkg or tar would break apt.
+  const path = found.os ? `${targetPath}:${prefix}/bin` : `${prefix}/bin:${targetPath}`;
+  const shell = `${prefix}/bin/sh`;
+  const command = request.command.length === 0 ? [shell] : [shell, '-c', 'exec "$@"', 'sidekick', ...request.command];
+  const process = await engine.execInContainer(target.id, {
+    command,
+    env: [`PATH=${path}`, `PS1=[sidekick ${target.name}] \\w \\$ `, ...(request.tty ? [`TERM=${request.term ?? 'xterm'}`] : [])],
+    tty: request.tty,
+    openStdin: request.interactive,
+    ...(request.root ? { user: '0' } : {}),
+  });
+  return { target, process, prefix };
+}

@@ -1,0 +1,68 @@
+/**
+ * `sidekick sessions`: what sidekick has on the engine right now — containers carrying its
+ * session label (sidekicks, copies, forwarders) and injections it left in running containers,
+ * found from their manifests (debug/inject/find-injections.ts).
+ */
+import { LABEL_CREATED, LABEL_KIND, LABEL_SESSION, LABEL_TARGET } from '../core/labels.js';
+import type { Engine } from '../engines/engine.js';
+import { findInjections } from './inject/find-injections.js';
+
+export interface SessionContainer {
+  session: string;
+  kind: string;
+  id: string;
+  name: string;
+  target: string;
+  status: string;
+  created: string;
+}
+
+export interface InjectionEntry {
+  kind: 'toolbox' | 'os';
+  containerId: string;
+  containerName: string;
+  /** The toolbox's prefix, or "/" for an OS. */
+  location: string;
+  source: string;
+  createdAt: string;
+  sidekickVersion: string;
+}
+
+export interface SessionsReport {
+  containers: SessionContainer[];
+  injections: InjectionEntry[];
+}
+
+const CONCURRENCY = 8;
+
+export async function listSessions(engine: Engine): Promise<SessionsReport> {
+  const [labelled, running] = await Promise.all([
+    engine.listContainers({ all: true, labels: [LABEL_SESSION] }),
+    engine.listContainers({ all: false }),
+  ]);
+  const containers = labelled.map((c) => ({
+    session: c.labels[LABEL_SESSION] ?? '',
+    kind: c.labels[LABEL_KIND] ?? '',
+    id: c.id,
+    name: c.names[0] ?? '',
+    target: c.labels[LABEL_TARGET] ?? '',
+    status: c.status,
+    created: c.labels[LABEL_CREATED] ?? '',
+  }));
+  // Sidekicks themselves are never injected into; looking would only cost time.
+  const candidates = running.filter((c) => c.labels[LABEL_SESSION] === undefined);
+  const injections: InjectionEntry[] = [];
+  for (let i = 0; i < candidates.length; i += CONCURRENCY) {
+    const batch = candidates.slice(i, i + CONCURRENCY);
+    const found = await Promise.all(batch.map((c) => findInjections(engine, c.id).catch(() => ({}) as Awaited<ReturnType<typeof findInjections>>)));
+    batch.forEach((c, j) => {
+      const { toolbox, os } = found[j]!;
+      const common = { containerId: c.id, containerName: c.names[0] ?? '' };
+      if (os) injections.push({ ...common, kind: 'os', location: '/', source: os.source, createdAt: os.createdAt, sidekickVersion: os.sidekickVersion });
+      if (toolbox) {
+        injections.push({ ...common, kind: 'toolbox', location: toolbox.prefix, source: toolbox.source, createdAt: toolbox.createdAt, sidekickVersion: toolbox.sidekickVersion });
+      }
+    });
+  }
+  return { containers, injections };
+}
