@@ -1,11 +1,15 @@
 import { Command, CommanderError } from 'commander';
 import type { RegisterCommand, RunCommand } from './command-runner.js';
+import { registerEject } from './register-eject.js';
 import { registerExec } from './register-exec.js';
+import { registerInject } from './register-inject.js';
+import { registerSessions } from './register-sessions.js';
+import { registerShell } from './register-shell.js';
 import { formatError } from './report-error.js';
 
 declare const SIDEKICK_VERSION: string;
 
-const COMMANDS: RegisterCommand[] = [registerExec];
+const COMMANDS: RegisterCommand[] = [registerExec, registerInject, registerShell, registerEject, registerSessions];
 
 function buildProgram(run: RunCommand): Command {
   const program = new Command('sidekick')

@@ -12,6 +12,8 @@ export type ErrorCode =
   | 'IMAGE_UNAVAILABLE'
   | 'TOOLBOX_UNAVAILABLE'
   | 'BAD_USAGE'
+  | 'INJECTION_REFUSED'
+  | 'READ_ONLY_TARGET'
   | 'INTERNAL';
 
 export class SidekickError extends Error {
