@@ -1,0 +1,132 @@
+import type { InspectReport } from '../debug/inspect-report.js';
+import { formatBytes, table, terminalSafe as s } from './terminal-safe.js';
+
+/** The human form of an inspect report: short sections, one fact a line. */
+export function formatInspect(report: InspectReport): string {
+  const out: string[] = [];
+  const section = (title: string): void => {
+    out.push('', `${title}`);
+  };
+  const line = (label: string, value: string): void => {
+    out.push(`  ${label.padEnd(14)} ${value}`);
+  };
+  const id = report.identity;
+  out.push(`${s(id.name)} (${id.id.slice(0, 12)})`);
+  line('image', s(id.image));
+  line('created', id.created);
+  line('state', `${id.state}${id.health ? `, ${id.health}` : ''}, ${id.restarts} restart${id.restarts === 1 ? '' : 's'}${id.state === 'exited' ? `, exit ${id.exitCode}` : ''}`);
+
+  if (report.pid1) {
+    section('PID 1');
+    line('command', s(JSON.stringify(report.pid1.commandLine)));
+    line('executable', s(report.pid1.executable ?? '?'));
+    line('directory', s(report.pid1.workingDirectory ?? '?'));
+    line('started', report.pid1.startTime ?? id.startedAt);
+    if (report.pid1.hostPid > 0) line('host PID', String(report.pid1.hostPid));
+  }
+  if (report.user) {
+    section('User');
+    const u = report.user;
+    const named = (idValue: number | undefined, name: string | null): string => `${idValue ?? '?'}${name ? ` (${s(name)})` : ''}`;
+    line('uid', `${named(u.uid?.real, u.userName)}${u.uid && u.uid.effective !== u.uid.real ? `, effective ${u.uid.effective}` : ''}`);
+    line('gid', `${named(u.gid?.real, u.groupName)}${u.gid && u.gid.effective !== u.gid.real ? `, effective ${u.gid.effective}` : ''}`);
+    line('groups', u.groups.map((g) => named(g.gid, g.name)).join(', ') || 'none');
+  }
+
+  section('Security');
+  const sec = report.security;
+  line('privileged', sec.privileged ? 'YES' : 'no');
+  if (sec.capabilities) {
+    const caps = sec.capabilities;
+    line('effective', caps.effective.map(short).join(' ') || 'none');
+    line('vs default', [...caps.addedToDockerDefault.map((c) => `+${short(c)}`), ...caps.droppedFromDockerDefault.map((c) => `-${short(c)}`)].join(' ') || 'Docker default set');
+  }
+  line('no_new_privs', sec.noNewPrivs === null ? '?' : sec.noNewPrivs ? 'yes' : 'no');
+  line('seccomp', sec.seccomp ?? '?');
+  line('LSM label', s(sec.securityLabel ?? (sec.appArmorProfile || 'none')));
+
+  section('Namespaces');
+  out.push(
+    indent(
+      table([
+        ['KIND', 'ID', 'HOST', 'SHARED WITH'],
+        ...report.namespaces.map((ns) => [
+          ns.kind,
+          ns.id === null ? '?' : String(ns.id),
+          ns.host ? 'yes' : 'no',
+          ns.sharedWith.map((peer) => `${s(peer.name)}${peer.sidekickKind ? ` (${peer.sidekickKind})` : ''}`).join(', ') || '-',
+        ]),
+      ]),
+    ),
+  );
+
+  if (report.limits) {
+    section('Limits');
+    const l = report.limits;
+    line('memory', `${formatBytes(l.memory.usageBytes)} used of ${formatBytes(l.memory.limitBytes)}`);
+    line('cpu', `${l.cpu.limitCpus === null ? 'unlimited' : `${l.cpu.limitCpus} CPUs`}${l.cpu.usageSeconds === null ? '' : `, ${l.cpu.usageSeconds.toFixed(2)} s used`}`);
+    line('pids', `${l.pids.current ?? '?'} of ${l.pids.limit ?? 'unlimited'}`);
+    line('source', l.source);
+  }
+
+  if (report.environment) {
+    section('Environment of PID 1');
+    for (const variable of report.environment) out.push(`  ${s(variable.name)}=${variable.value === null ? '' : s(variable.value)}`);
+  }
+
+  if (report.sockets) {
+    section('Sockets');
+    const owners = (list: Array<{ pid: number; name: string }>): string => list.map((o) => `${o.pid}/${s(o.name)}`).join(',') || '-';
+    const rows = report.sockets.inet.map((socket) => [
+      `${socket.protocol}${socket.family === 'ipv6' ? '6' : ''}`,
+      socket.state,
+      endpoint(socket.local, socket.localPort),
+      socket.listening ? '*' : endpoint(socket.remote, socket.remotePort),
+      owners(socket.owners),
+    ]);
+    for (const socket of report.sockets.unix) rows.push(['unix', socket.listening ? 'LISTEN' : socket.state, s(socket.path ?? '(unnamed)'), '', owners(socket.owners)]);
+    out.push(rows.length === 0 ? '  none' : indent(table([['PROTO', 'STATE', 'LOCAL', 'REMOTE', 'PROCESS'], ...rows])));
+  }
+
+  section('Mounts');
+  out.push(
+    indent(
+      table([
+        ['DESTINATION', 'TYPE', 'MODE', 'SOURCE'],
+        ...report.mounts.map((mount) => [s(mount.destination), s(mount.type), mount.readOnly ? 'ro' : 'rw', s(mount.source)]),
+      ]),
+    ),
+  );
+  line('root fs', report.readOnlyRootfs ? 'read-only' : 'writable');
+
+  if (report.filesystem) {
+    section('Filesystem');
+    const fs = report.filesystem;
+    line('looks like', fs.kind);
+    line('shell', fs.shells.length > 0 ? fs.shells.join(', ') : 'none');
+    if (fs.packageManagers.length > 0) line('packages', fs.packageManagers.join(', '));
+    const os = fs.osRelease;
+    line('os-release', os ? s(os.PRETTY_NAME ?? os.NAME ?? os.ID ?? '?') : 'none');
+    if (fs.largestTopLevel.length > 0) line('largest', fs.largestTopLevel.map((d) => `${s(d.path)} ${formatBytes(d.kilobytes * 1024)}`).join(', '));
+  }
+  if (report.problems.length > 0) {
+    section('Could not read');
+    for (const problem of report.problems) out.push(`  ${s(problem)}`);
+  }
+  return out.join('\n') + '\n';
+}
+
+function short(capability: string): string {
+  return capability.replace(/^CAP_/, '');
+}
+
+function endpoint(address: string, port: number): string {
+  return address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
+}
+
+function indent(text: string): string {
+  return text
+    .split('\n')
+    .map((row) => `  ${row}`)
+    .join('\n');
+}

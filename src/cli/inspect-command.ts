@@ -1,0 +1,34 @@
+import { SidekickError } from '../core/errors.js';
+import { jsonReplacer } from '../debug/inspect-report.js';
+import { connectEngine, type GlobalFlags } from './engine-from-flags.js';
+
+export interface InspectFlags {
+  json?: boolean;
+  all?: boolean;
+  showSecrets?: boolean;
+}
+
+export async function runInspect(target: string | undefined, flags: InspectFlags, global: GlobalFlags): Promise<number> {
+  if (flags.all && target !== undefined) {
+    throw new SidekickError('BAD_USAGE', '--all inspects every running container; it takes no TARGET.', { hint: 'Use `sidekick inspect --all` or `sidekick inspect TARGET`.' });
+  }
+  if (!flags.all && target === undefined) {
+    throw new SidekickError('BAD_USAGE', 'inspect needs a TARGET (or --all).', { hint: 'Usage: sidekick inspect [--json] [--show-secrets] TARGET | --all' });
+  }
+  const { engine } = connectEngine(global);
+  try {
+    if (flags.all) {
+      if (flags.showSecrets) throw new SidekickError('BAD_USAGE', '--show-secrets has no effect with --all (no environment is shown).', { hint: 'Drop it.' });
+      const [{ inspectAll }, { formatInspectAll }] = await Promise.all([import('../debug/inspect-all.js'), import('./format-inspect-all.js')]);
+      const rows = await inspectAll(engine, process.env);
+      process.stdout.write(flags.json ? `${JSON.stringify(rows, jsonReplacer, 2)}\n` : formatInspectAll(rows));
+      return 0;
+    }
+    const [{ inspectTarget }, { formatInspect }] = await Promise.all([import('../debug/inspect-target.js'), import('./format-inspect.js')]);
+    const report = await inspectTarget(engine, target!, { showSecrets: flags.showSecrets ?? false }, process.env);
+    process.stdout.write(flags.json ? `${JSON.stringify(report, jsonReplacer, 2)}\n` : formatInspect(report));
+    return 0;
+  } finally {
+    engine.close();
+  }
+}

@@ -1,0 +1,18 @@
+import type { RegisterCommand } from './command-runner.js';
+import type { GlobalFlags } from './engine-from-flags.js';
+
+export const registerInspect: RegisterCommand = (program, run) => {
+  program
+    .command('inspect')
+    .description("report what runs in a container: PID 1, user, capabilities, namespaces, limits, environment, sockets, mounts, files")
+    .argument('[target]', 'container name or ID prefix')
+    .option('--json', 'print the complete report as JSON')
+    .option('--all', 'one row per running container')
+    .option('--show-secrets', 'do not mask environment values whose names look secret')
+    .action((target: string | undefined, flags: { json?: boolean; all?: boolean; showSecrets?: boolean }) => {
+      run(async () => {
+        const { runInspect } = await import('./inspect-command.js');
+        return runInspect(target, flags, program.opts<GlobalFlags>());
+      });
+    });
+};

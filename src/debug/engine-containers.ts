@@ -1,0 +1,24 @@
+import { isSidekickError } from '../core/errors.js';
+import type { Target } from '../core/target.js';
+import type { Engine } from '../engines/engine.js';
+import { mapLimit } from './map-limit.js';
+
+/** Enough parallel inspects to hide the engine's latency, few enough not to swamp it. */
+export const INSPECT_CONCURRENCY = 16;
+
+/**
+ * Every running container, fully inspected. A container that goes away between the list
+ * and its inspect (a short-lived sidekick, often) is simply left out.
+ */
+export async function runningContainers(engine: Engine): Promise<Target[]> {
+  const list = await engine.listContainers({ all: false });
+  const targets = await mapLimit(list, INSPECT_CONCURRENCY, async (entry) => {
+    try {
+      return await engine.findContainer(entry.id);
+    } catch (error) {
+      if (isSidekickError(error) && error.code === 'TARGET_NOT_FOUND') return undefined;
+      throw error;
+    }
+  });
+  return targets.filter((target): target is Target => target !== undefined && target.status === 'running');
+}
