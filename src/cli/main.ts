@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import type { RegisterCommand, RunCommand } from './command-runner.js';
 import { registerEject } from './register-eject.js';
 import { registerExec } from './register-exec.js';
+import { registerInspect } from './register-inspect.js';
 import { registerInject } from './register-inject.js';
 import { registerSessions } from './register-sessions.js';
 import { registerShell } from './register-shell.js';
