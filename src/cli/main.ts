@@ -10,7 +10,7 @@ import { formatError } from './report-error.js';
 
 declare const SIDEKICK_VERSION: string;
 
-const COMMANDS: RegisterCommand[] = [registerExec, registerInject, registerShell, registerEject, registerSessions];
+const COMMANDS: RegisterCommand[] = [registerExec, registerInject, registerShell, registerEject, registerSessions, registerInspect];
 
 function buildProgram(run: RunCommand): Command {
   const program = new Command('sidekick')
