@@ -1,0 +1,28 @@
+// Timing helpers shared by the benchmarks.
+import { spawn } from 'node:child_process';
+
+/** Wall time of one run of a command, in ms; its output is discarded, a failure is an error. */
+export function timeCommand(command) {
+  return new Promise((resolve, reject) => {
+    const started = process.hrtime.bigint();
+    const child = spawn(command[0], command.slice(1), { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (chunk) => (stderr += chunk));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      const ms = Number(process.hrtime.bigint() - started) / 1e6;
+      if (code !== 0) reject(new Error(`${command.join(' ')} exited ${code}: ${stderr.trim()}`));
+      else resolve(ms);
+    });
+  });
+}
+
+export function median(values) {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+}
+
+export function printRow(label, ms, note = '') {
+  console.log(`  ${label.padEnd(52)} ${ms.toFixed(1).padStart(8)} ms  ${note}`);
+}

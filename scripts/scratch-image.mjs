@@ -1,0 +1,21 @@
+// Builds the demo's FROM-scratch server image locally (no registry): one static binary.
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+
+/** Compiles demo/server.c with gcc -static and imports it as `tag`, labelled `label`=1. */
+export function buildScratchServer(tag, label) {
+  const work = mkdtempSync(join(tmpdir(), 'sidekick-scratch-'));
+  try {
+    execFileSync('gcc', ['-static', '-O2', '-o', join(work, 'server'), join(root, 'demo', 'server.c')]);
+    const rootfs = execFileSync('tar', ['-C', work, '--owner=0', '--group=0', '-c', 'server']);
+    const changes = ['CMD ["/server"]', 'ENV API_TOKEN=demo-secret', `LABEL ${label}=1`].flatMap((change) => ['-c', change]);
+    execFileSync('docker', ['import', ...changes, '-', tag], { input: rootfs, stdio: ['pipe', 'ignore', 'pipe'] });
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}
