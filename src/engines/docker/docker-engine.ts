@@ -341,7 +341,8 @@ export class DockerEngine implements Engine {
   async filesystemChanges(containerId: string): Promise<FilesystemChange[]> {
     const changes = await this.api.json<Array<{ Path: string; Kind: number }> | null>('GET', `/containers/${containerId}/changes`);
     const kinds = ['modified', 'added', 'deleted'] as const;
-    return (changes ?? []).map((change) => ({ path: change.Path, kind: kinds[change.Kind] ?? 'modified' }));
+    // An unchanged container answers `null`, which the API layer hands back as an empty body, not an array.
+    return (Array.isArray(changes) ? changes : []).map((change) => ({ path: change.Path, kind: kinds[change.Kind] ?? 'modified' }));
   }
 
   /** Engine answers about a container, turned into messages a person can act on. */
