@@ -3,6 +3,7 @@ import type { RegisterCommand, RunCommand } from './command-runner.js';
 import { registerEject } from './register-eject.js';
 import { registerExec } from './register-exec.js';
 import { registerInspect } from './register-inspect.js';
+import { registerPs } from './register-ps.js';
 import { registerInject } from './register-inject.js';
 import { registerSessions } from './register-sessions.js';
 import { registerShell } from './register-shell.js';
@@ -10,7 +11,7 @@ import { formatError } from './report-error.js';
 
 declare const SIDEKICK_VERSION: string;
 
-const COMMANDS: RegisterCommand[] = [registerExec, registerInject, registerShell, registerEject, registerSessions, registerInspect];
+const COMMANDS: RegisterCommand[] = [registerExec, registerInject, registerShell, registerEject, registerSessions, registerInspect, registerPs];
 
 function buildProgram(run: RunCommand): Command {
   const program = new Command('sidekick')
@@ -20,7 +21,8 @@ function buildProgram(run: RunCommand): Command {
     .option('--context <name>', 'docker context to use')
     .option('--debug', 'say which engine is used; show stack traces')
     .enablePositionalOptions()
-    .showHelpAfterError('(run sidekick --help for usage)')
+    .configureOutput({ outputError: (text, write) => write(`sidekick: ${text.replace(/^error: /, '')}`) })
+    .showHelpAfterError('Run sidekick --help for usage.')
     .exitOverride();
   for (const register of COMMANDS) register(program, run);
   // Subcommands inherit exitOverride only when set before they are added; set it on each too.

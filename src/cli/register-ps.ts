@@ -1,0 +1,16 @@
+import type { RegisterCommand } from './command-runner.js';
+import type { GlobalFlags } from './engine-from-flags.js';
+
+export const registerPs: RegisterCommand = (program, run) => {
+  program
+    .command('ps')
+    .description("the target's process tree: pid, user, state, memory, threads, start time, command line")
+    .argument('<target>', 'container name or ID prefix')
+    .option('--json', 'print the processes as JSON')
+    .action((target: string, flags: { json?: boolean }) => {
+      run(async () => {
+        const { runPs } = await import('./ps-command.js');
+        return runPs(target, flags, program.opts<GlobalFlags>());
+      });
+    });
+};

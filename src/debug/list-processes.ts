@@ -1,0 +1,28 @@
+import { SidekickError } from '../core/errors.js';
+import type { Target } from '../core/target.js';
+import type { Engine } from '../engines/engine.js';
+import { parseAccounts } from './accounts.js';
+import { gatherTargetSample } from './gather-proc.js';
+import { processTree, type ProcessRow } from './process-tree.js';
+import { ensureDefaultToolbox } from './toolbox.js';
+
+export interface ProcessListing {
+  target: { id: string; name: string };
+  processes: ProcessRow[];
+}
+
+/** `sidekick ps TARGET`: the target's processes, read through a short-lived sidekick. */
+export async function listProcesses(engine: Engine, reference: string, env: NodeJS.ProcessEnv): Promise<ProcessListing> {
+  const [target, toolbox] = await Promise.all([engine.findContainer(reference), ensureDefaultToolbox(engine, env)]);
+  assertRunning(target, 'has no processes');
+  const { sample } = await gatherTargetSample(engine, target, toolbox, { processes: true, details: false, filesystem: false, accounts: true });
+  const accounts = parseAccounts(sample.files.get('/etc/passwd'), sample.files.get('/etc/group'));
+  return { target: { id: target.id, name: target.name }, processes: processTree(sample.processes, accounts, sample.bootTime) };
+}
+
+export function assertRunning(target: Target, consequence: string): void {
+  if (target.status === 'running') return;
+  throw new SidekickError(target.status === 'paused' ? 'TARGET_PAUSED' : 'TARGET_NOT_RUNNING', `container ${target.name} is ${target.status}: it ${consequence}.`, {
+    hint: target.status === 'paused' ? `Unpause it (docker unpause ${target.name}) and try again.` : `Start it, or look at its files with \`sidekick ls ${target.name}:/\`.`,
+  });
+}

@@ -1,0 +1,74 @@
+/** `sidekick ps`: the target's processes as a tree, from a /proc sample. Pure. */
+import type { Accounts } from './accounts.js';
+import type { ProcessSample } from './decode-dump.js';
+import { startTimeIso } from './inspect-report.js';
+
+export interface ProcessRow {
+  pid: number;
+  ppid: number;
+  /** Depth in the tree, for indenting the command. */
+  depth: number;
+  uid: number | null;
+  user: string | null;
+  state: string | null;
+  stateName: string | null;
+  rssBytes: number | null;
+  threads: number | null;
+  startTime: string | null;
+  command: string[];
+  /** The process name the kernel keeps (comm), for processes without a command line. */
+  name: string | null;
+  /** false for processes of another mount namespace than PID 1: a sidekick's, not the target's own. */
+  inTargetRoot: boolean;
+}
+
+export function processTree(processes: readonly ProcessSample[], accounts: Accounts, bootTime: number | undefined): ProcessRow[] {
+  const byPid = new Map(processes.map((process) => [process.pid, process]));
+  const rootNamespace = byPid.get(1)?.mountNamespace;
+  const children = new Map<number, ProcessSample[]>();
+  const roots: ProcessSample[] = [];
+  for (const process of processes) {
+    const ppid = parentOf(process);
+    // A process that joined the namespace from outside (docker exec, a sidekick) has ppid 0 here.
+    if (ppid !== process.pid && byPid.has(ppid)) children.set(ppid, [...(children.get(ppid) ?? []), process]);
+    else roots.push(process);
+  }
+  const rows: ProcessRow[] = [];
+  const seen = new Set<number>();
+  const visit = (process: ProcessSample, depth: number): void => {
+    if (seen.has(process.pid)) return;
+    seen.add(process.pid);
+    rows.push(toRow(process, depth, accounts, bootTime, rootNamespace));
+    for (const child of (children.get(process.pid) ?? []).sort((a, b) => a.pid - b.pid)) visit(child, depth + 1);
+  };
+  for (const root of roots.sort((a, b) => a.pid - b.pid)) visit(root, 0);
+  // A cycle in hostile or racy data would leave processes unreached; list them rather than drop them.
+  for (const process of processes) visit(process, 0);
+  return rows;
+}
+
+function parentOf(process: ProcessSample): number {
+  return process.stat.ppid ?? process.status.ppid ?? 0;
+}
+
+function toRow(process: ProcessSample, depth: number, accounts: Accounts, bootTime: number | undefined, rootNamespace: string | undefined): ProcessRow {
+  const uid = process.status.uid?.real ?? null;
+  const state = process.stat.state ?? process.status.state;
+  const rssPages = process.stat.rssPages;
+  return {
+    pid: process.pid,
+    ppid: parentOf(process),
+    depth,
+    uid,
+    user: uid === null ? null : (accounts.users.get(uid) ?? null),
+    state: state?.code ?? null,
+    stateName: state?.name ?? null,
+    // status's VmRSS is in bytes already; stat's rss is in pages (4 KiB on the platforms docker runs on).
+    rssBytes: process.status.vmRssBytes ?? (rssPages === undefined ? null : rssPages * 4096),
+    threads: process.status.threads ?? process.stat.numThreads ?? null,
+    startTime: startTimeIso(process, bootTime),
+    command: process.cmdline,
+    name: process.status.name ?? process.stat.comm ?? null,
+    inTargetRoot: rootNamespace === undefined || process.mountNamespace === undefined || process.mountNamespace === rootNamespace,
+  };
+}
