@@ -3,6 +3,7 @@ import type { RegisterCommand, RunCommand } from './command-runner.js';
 import { registerEject } from './register-eject.js';
 import { registerExec } from './register-exec.js';
 import { registerInspect } from './register-inspect.js';
+import { registerLs } from './register-ls.js';
 import { registerPs } from './register-ps.js';
 import { registerInject } from './register-inject.js';
 import { registerSessions } from './register-sessions.js';
@@ -11,7 +12,7 @@ import { formatError } from './report-error.js';
 
 declare const SIDEKICK_VERSION: string;
 
-const COMMANDS: RegisterCommand[] = [registerExec, registerInject, registerShell, registerEject, registerSessions, registerInspect, registerPs];
+const COMMANDS: RegisterCommand[] = [registerExec, registerInject, registerShell, registerEject, registerSessions, registerInspect, registerPs, registerLs];
 
 function buildProgram(run: RunCommand): Command {
   const program = new Command('sidekick')

@@ -1,0 +1,40 @@
+import path from 'node:path';
+import { SidekickError } from '../core/errors.js';
+
+export interface ContainerPath {
+  target: string;
+  /** Absolute, normalized; a trailing '/' (follow a symlinked directory) is kept. */
+  path: string;
+}
+
+/**
+ * `TARGET:PATH` as docker cp spells it. An argument that starts with '/' or '.', or has no
+ * ':', is a local path (so `./a:b` is a local file named "a:b").
+ */
+export function parseContainerPath(argument: string): ContainerPath | undefined {
+  if (argument.startsWith('/') || argument.startsWith('.')) return undefined;
+  const colon = argument.indexOf(':');
+  if (colon < 0) return undefined;
+  const target = argument.slice(0, colon);
+  const rawPath = argument.slice(colon + 1);
+  if (target === '') return undefined;
+  if (rawPath.includes('\0')) {
+    throw new SidekickError('BAD_USAGE', `the path in ${JSON.stringify(argument)} contains a NUL byte.`, { hint: 'Give a path without it.' });
+  }
+  return { target, path: normalizeContainerPath(rawPath) };
+}
+
+/** Relative paths are taken from the container's root, as docker cp does. */
+export function normalizeContainerPath(raw: string): string {
+  const trailing = raw.length > 1 && raw.endsWith('/');
+  const normalized = path.posix.resolve('/', raw === '' ? '/' : raw);
+  return trailing && normalized !== '/' ? `${normalized}/` : normalized;
+}
+
+export function requireContainerPath(argument: string, what: string): ContainerPath {
+  const parsed = parseContainerPath(argument);
+  if (parsed === undefined) {
+    throw new SidekickError('BAD_USAGE', `${what} ${JSON.stringify(argument)} is not TARGET:PATH.`, { hint: 'Write it as container:/path, e.g. web:/etc.' });
+  }
+  return parsed;
+}
