@@ -14,6 +14,8 @@ export type ErrorCode =
   | 'BAD_USAGE'
   | 'INJECTION_REFUSED'
   | 'READ_ONLY_TARGET'
+  | 'PATH_NOT_FOUND'
+  | 'UNSAFE_ARCHIVE'
   | 'INTERNAL';
 
 export class SidekickError extends Error {
