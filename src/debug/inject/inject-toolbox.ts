@@ -61,9 +61,13 @@ export async function injectToolbox(engine: Engine, target: Target, options: Too
     applets: busybox.applets.length,
   };
   const manifestText = encodeManifest(manifest);
-  await engine.putArchive(target.id, parentOf(prefix), toolboxTar(baseName(prefix), busybox, manifestText), { noOverwriteDirNonDir: true }).catch((error: unknown) => {
-    throw explainPutFailure(error, target, prefix);
-  });
+  try {
+    await engine.putArchive(target.id, parentOf(prefix), toolboxTar(baseName(prefix), busybox, manifestText), { noOverwriteDirNonDir: true });
+  } catch (error) {
+    // A failed upload into a prefix that is no longer a directory is the target interfering, not an engine fault.
+    const now = await engine.statPath(target.id, prefix).catch(() => undefined);
+    throw explainPutFailure(error, target, prefix, kindOf(now) !== 'dir' && kindOf(now) !== 'absent');
+  }
   await verifyToolbox(engine, target, prefix, manifest, busybox.binary.length);
   return { manifest, written: true };
 }
@@ -81,8 +85,14 @@ async function verifyToolbox(engine: Engine, target: Target, prefix: string, man
   });
 }
 
-function explainPutFailure(error: unknown, target: Target, prefix: string): unknown {
+function explainPutFailure(error: unknown, target: Target, prefix: string, swapped: boolean): unknown {
   if (!(error instanceof SidekickError) || error.code !== 'ENGINE_ERROR') return error;
+  if (swapped) {
+    return new SidekickError('INJECTION_REFUSED', `${prefix} in ${target.name} changed while sidekick was writing it; the engine stopped the upload.`, {
+      hint: `The container is rearranging its files. Look with sidekick exec ${target.name}, which writes nothing into it.`,
+      cause: error,
+    });
+  }
   if (/read-only/i.test(error.message)) {
     return new SidekickError('READ_ONLY_TARGET', `${parentOf(prefix)} in ${target.name} is on a read-only filesystem.`, {
       hint: `Inject below a writable mount with --prefix, or use sidekick exec ${target.name}, which writes nothing.`,

@@ -44,12 +44,24 @@ export async function checkPrefix(engine: Engine, target: Target, prefix: string
   return { state: 'injected', manifest };
 }
 
-/** A read-only root takes writes only below a writable mount; say which ones there are. */
+/**
+ * Where the archive API can write. It unpacks into the container's root as the engine sees it,
+ * plus volumes and bind mounts; a tmpfs exists only inside the container's mount namespace, so a
+ * write "into" it would land, invisible, in the layer beneath (docker cp has the same limit). A
+ * read-only root takes writes only below a writable volume or bind mount; say which there are.
+ */
 export function assertWritable(target: Target, path: string): void {
-  if (!target.readOnlyRootfs) return;
-  const writable = target.mounts.filter((mount) => !mount.readOnly && mount.destination.startsWith('/'));
-  if (writable.some((mount) => isWithin(parentOf(path), mount.destination))) return;
-  const offer = writable[0];
+  const parent = parentOf(path);
+  const covering = target.mounts
+    .filter((mount) => mount.destination.startsWith('/') && isWithin(parent, mount.destination))
+    .sort((a, b) => b.destination.length - a.destination.length)[0];
+  if (covering?.type === 'tmpfs') {
+    throw new SidekickError('INJECTION_REFUSED', `${covering.destination} in ${target.name} is a tmpfs mount, which the engine's archive API cannot write to.`, {
+      hint: `Pick a --prefix outside it, or use sidekick exec ${target.name}, which writes nothing.`,
+    });
+  }
+  if (!target.readOnlyRootfs || (covering !== undefined && !covering.readOnly)) return;
+  const offer = target.mounts.find((mount) => !mount.readOnly && mount.type !== 'tmpfs' && mount.destination.startsWith('/'));
   throw new SidekickError('READ_ONLY_TARGET', `the root filesystem of ${target.name} is read-only; nothing can be written at ${path}.`, {
     hint: offer
       ? `It has a writable ${offer.type || 'mount'} at ${offer.destination}: sidekick inject --prefix ${offer.destination === '/' ? '' : offer.destination}/.sidekick ${target.name} (or sidekick exec ${target.name}, which writes nothing).`
