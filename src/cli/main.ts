@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import type { RegisterCommand, RunCommand } from './command-runner.js';
+import { registerCp } from './register-cp.js';
 import { registerEject } from './register-eject.js';
 import { registerExec } from './register-exec.js';
 import { registerInspect } from './register-inspect.js';
@@ -12,7 +13,7 @@ import { formatError } from './report-error.js';
 
 declare const SIDEKICK_VERSION: string;
 
-const COMMANDS: RegisterCommand[] = [registerExec, registerInject, registerShell, registerEject, registerSessions, registerInspect, registerPs, registerLs];
+const COMMANDS: RegisterCommand[] = [registerExec, registerInject, registerShell, registerEject, registerSessions, registerInspect, registerPs, registerLs, registerCp];
 
 function buildProgram(run: RunCommand): Command {
   const program = new Command('sidekick')
