@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
-import { afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { docker } from '../fixtures/docker-cli.js';
 import { craftedTar, ensureHostileImage, type CraftedEntry } from '../fixtures/hostile-fixtures.js';
 import { expectUntouched, removeTarget, runCli, snapshotTarget, startTarget, type TestTarget } from './harness.js';
