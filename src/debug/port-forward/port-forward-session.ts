@@ -1,0 +1,195 @@
+import type { Socket } from 'node:net';
+import { newSessionId } from '../../core/labels.js';
+import type { PortSpec } from '../../core/port-spec.js';
+import type { Target } from '../../core/target.js';
+import type { Engine } from '../../engines/engine.js';
+import { defaultToolboxCandidate, ensureDefaultToolbox, type Toolbox } from '../toolbox.js';
+import { bridgeConnection } from './bridge-connection.js';
+import { startForwarder, type Forwarder } from './forwarder.js';
+import { closeAll, listenAll, type LocalListener } from './local-listeners.js';
+import { assertForwardable, readTargetState, targetGoneError, type TargetState } from './target-state.js';
+
+export interface PortForwardRequest {
+  target: string;
+  ports: readonly PortSpec[];
+  /** How often the target is looked at to follow a restart; default 1 s. */
+  watchIntervalMs?: number;
+  /** How long a stopped target may take to come back (docker restart) before the forward ends; default 5 s. */
+  stoppedGraceMs?: number;
+}
+
+export interface ActiveForward {
+  localHost: string;
+  localPort: number;
+  remotePort: number;
+}
+
+export interface PortForwardEvents {
+  onToolboxBuild?: (source: string) => void;
+  /** Things a person watching should know: refused connections, restarts of the target. */
+  onNotice?: (message: string) => void;
+}
+
+export interface PortForwardSession {
+  sessionId: string;
+  target: Target;
+  forwards: ActiveForward[];
+  /** Rejects (with a SidekickError) when the target is gone for good; resolves after close(). */
+  ended: Promise<void>;
+  /** Stops listening, ends every connection and removes the forwarder; safe to call twice. */
+  close(): Promise<void>;
+}
+
+/**
+ * `sidekick port-forward`: local listeners, and one forwarder container in the target's
+ * network namespace that opens a TCP connection (an exec of busybox nc) per local one.
+ * The target is looked at every second: a restart (new start time, hence new namespaces)
+ * gets a new forwarder; a target that stays stopped or is removed ends the forward.
+ */
+export async function startPortForward(
+  engine: Engine,
+  request: PortForwardRequest,
+  env: NodeJS.ProcessEnv,
+  events: PortForwardEvents = {},
+): Promise<PortForwardSession> {
+  const notice = events.onNotice ?? (() => undefined);
+  const [target, toolbox] = await Promise.all([engine.findContainer(request.target), resolveToolbox(engine, env, events)]);
+  assertForwardable(target);
+  const sessionId = newSessionId();
+  const sockets = new Set<Socket>();
+  let forwarder: Forwarder | undefined;
+  let closed = false;
+
+  const onConnection = (listener: LocalListener, socket: Socket): void => {
+    if (closed) {
+      socket.destroy();
+      return;
+    }
+    sockets.add(socket);
+    const remotePort = listener.spec.remotePort;
+    void bridgeConnection(socket, async () => {
+      // A connection that arrives while the forwarder is being replaced waits for the new one.
+      if (reconciling) await reconciling;
+      if (forwarder === undefined) throw new Error(`container ${target.name} is not running`);
+      return forwarder.connect(remotePort);
+    }).then((outcome) => {
+      sockets.delete(socket);
+      if (closed) return;
+      if (outcome.kind === 'refused') notice(`connection to ${target.name}:${remotePort} refused: nothing listens on port ${remotePort} in the container.`);
+      if (outcome.kind === 'failed') {
+        notice(`connection to ${target.name}:${remotePort} failed: ${outcome.reason}`);
+        wake();
+      }
+    });
+  };
+
+  const listeners = await listenAll(request.ports, onConnection);
+  try {
+    forwarder = await startForwarder(engine, target, toolbox, sessionId);
+  } catch (error) {
+    await closeAll(listeners);
+    throw error;
+  }
+
+  let finish!: (error?: unknown) => void;
+  const ended = new Promise<void>((resolve, reject) => {
+    finish = (error) => (error === undefined ? resolve() : reject(error));
+  });
+  ended.catch(() => undefined);
+
+  let stoppedSince: number | undefined;
+  let reconciling: Promise<void> | undefined;
+  const stoppedGraceMs = request.stoppedGraceMs ?? 5_000;
+
+  /** Brings the forwarder in line with the target's state. */
+  async function reconcile(): Promise<void> {
+    let state: TargetState;
+    try {
+      state = await readTargetState(engine, target.id);
+    } catch {
+      return; // the engine hiccuped; look again at the next tick
+    }
+    if (closed) return;
+    if (state.kind === 'running') {
+      stoppedSince = undefined;
+      const stale = forwarder === undefined || forwarder.targetStartedAt !== state.target.startedAt || forwarder.hasEnded();
+      if (!stale) return;
+      const old = forwarder;
+      forwarder = undefined;
+      if (old !== undefined) await old.dispose();
+      const fresh = await startForwarder(engine, state.target, toolbox, sessionId).catch((error: unknown) => {
+        notice(`cannot start a new forwarder in ${target.name}: ${error instanceof Error ? error.message : String(error)}`);
+        return undefined;
+      });
+      if (closed) {
+        await fresh?.dispose();
+        return;
+      }
+      forwarder = fresh;
+      if (fresh !== undefined) {
+        watchForwarder(fresh);
+        notice(old !== undefined && old.targetStartedAt !== state.target.startedAt
+          ? `container ${target.name} restarted; forwarding into its new network namespace.`
+          : `the forwarder in ${target.name} had ended; started a new one.`);
+      }
+      return;
+    }
+    if (state.kind === 'down' && state.target.status === 'paused') return; // same namespaces, frozen: connections just wait
+    // Stopped, restarting or removed: the forwarder sits in namespaces that no longer work.
+    if (forwarder !== undefined) {
+      const old = forwarder;
+      forwarder = undefined;
+      await old.dispose();
+    }
+    // A restart policy at work keeps the forward waiting; a plain stop gets a short grace for `docker restart`.
+    const comingBack = state.kind === 'down' && state.target.status === 'restarting';
+    const firstSeen = stoppedSince === undefined;
+    stoppedSince ??= Date.now();
+    if (state.kind === 'removed' || (!comingBack && Date.now() - stoppedSince >= stoppedGraceMs)) {
+      await shutdown(targetGoneError(target.name, state));
+      return;
+    }
+    if (firstSeen) notice(`container ${target.name} is ${state.kind === 'down' ? state.target.status : 'gone'}; waiting for it to run again.`);
+  }
+
+  function wake(): void {
+    if (closed || reconciling) return;
+    reconciling = reconcile().finally(() => {
+      reconciling = undefined;
+    });
+  }
+
+  function watchForwarder(which: Forwarder): void {
+    // A forwarder that ends while it is still the current one (removed by hand, target stopped) is noticed at once.
+    void which.ended.then(() => {
+      if (forwarder === which) wake();
+    });
+  }
+  watchForwarder(forwarder);
+  const timer = setInterval(wake, request.watchIntervalMs ?? 1_000);
+
+  async function shutdown(error?: unknown): Promise<void> {
+    if (closed) return;
+    closed = true;
+    clearInterval(timer);
+    const closing = closeAll(listeners);
+    for (const socket of sockets) socket.destroy();
+    await Promise.all([closing, forwarder?.dispose(), reconciling]);
+    finish(error);
+  }
+
+  return {
+    sessionId,
+    target,
+    forwards: listeners.map((listener) => ({ localHost: listener.spec.localHost, localPort: listener.port, remotePort: listener.spec.remotePort })),
+    ended,
+    close: () => shutdown(),
+  };
+}
+
+async function resolveToolbox(engine: Engine, env: NodeJS.ProcessEnv, events: PortForwardEvents): Promise<Toolbox> {
+  // The default toolbox's name is known without the engine; startForwarder builds it if missing.
+  const candidate = await defaultToolboxCandidate(env);
+  if (candidate !== undefined) return candidate;
+  return ensureDefaultToolbox(engine, env, events.onToolboxBuild ? { onBuild: events.onToolboxBuild } : {});
+}
