@@ -1,7 +1,9 @@
-import { SidekickError } from '../core/errors.js';
+import { SidekickError, isSidekickError } from '../core/errors.js';
 import type { ProgressEvent } from '../engines/engine.js';
-import { startExecSession, type ExecRequest } from '../debug/exec-session.js';
+import { startExecSession, type ExecRequest, type ExecSession } from '../debug/exec-session.js';
+import { imageFallback, noteIfAlsoImage } from '../debug/copy/copy-origin.js';
 import { connectEngine, type GlobalFlags } from './engine-from-flags.js';
+import { runCopyExec } from './exec-copy-command.js';
 import { pumpTerminal } from './terminal.js';
 
 export interface ExecFlags {
@@ -15,10 +17,25 @@ export interface ExecFlags {
   env: string[];
   name?: string;
   keep?: boolean;
+  /** Debug a copy (snapshot) of the target instead of joining it. */
+  copy?: boolean;
+  rwVolumes?: boolean;
+  /** Debug this image; TARGET, if given, is then the first word of the command. */
+  imageTarget?: string;
 }
 
 /** `sidekick exec`: returns the status to exit with. */
-export async function runExec(target: string, command: string[], flags: ExecFlags, global: GlobalFlags): Promise<number> {
+export async function runExec(targetArgument: string | undefined, commandArguments: string[], flags: ExecFlags, global: GlobalFlags): Promise<number> {
+  const imageTarget = flags.imageTarget;
+  // With --image-target the image is named by the flag, so a positional word starts the command.
+  const command = imageTarget === undefined || targetArgument === undefined ? commandArguments : [targetArgument, ...commandArguments];
+  const target = imageTarget ?? targetArgument;
+  if (target === undefined) {
+    throw new SidekickError('BAD_USAGE', 'exec needs a TARGET (a container or a local image).', { hint: 'Run sidekick exec --help.' });
+  }
+  if (flags.rwVolumes && !flags.copy && imageTarget === undefined) {
+    throw new SidekickError('BAD_USAGE', '--rw-volumes applies only to copies.', { hint: 'Add --copy.' });
+  }
   const stdinIsTerminal = process.stdin.isTTY === true;
   const noCommand = command.length === 0;
   // docker's defaults, plus a shell being interactive by default: that is what `exec T` is asked for.
@@ -49,7 +66,30 @@ export async function runExec(target: string, command: string[], flags: ExecFlag
     ...(flags.user !== undefined ? { user: flags.user } : {}),
     ...(flags.name !== undefined ? { name: flags.name } : {}),
   };
-  const session = await startExecSession(engine, request, process.env, progressReporter());
+  const copyOptions = { target, imageOnly: imageTarget !== undefined, command, tty, interactive };
+  if (flags.copy || imageTarget !== undefined) {
+    try {
+      return await runCopyExec(engine, copyOptions, flags, global);
+    } finally {
+      engine.close();
+    }
+  }
+  let session: ExecSession;
+  try {
+    session = await startExecSession(engine, request, process.env, progressReporter());
+  } catch (error) {
+    // TARGET names no container: it may name a local image, debugged through a container of it.
+    if (!(isSidekickError(error) && error.code === 'TARGET_NOT_FOUND' && (await imageFallback(engine, target, error)))) {
+      engine.close();
+      throw error;
+    }
+    try {
+      return await runCopyExec(engine, { ...copyOptions, imageOnly: true }, flags, global);
+    } finally {
+      engine.close();
+    }
+  }
+  if (global.debug) await noteIfAlsoImage(engine, target, (text) => process.stderr.write(`sidekick: ${text}\n`));
   if (flags.keep) {
     process.stderr.write(`sidekick: keeping sidekick ${session.sidekickId.slice(0, 12)}; remove it with: docker rm -f ${session.sidekickId.slice(0, 12)}\n`);
   }

@@ -5,8 +5,8 @@ import type { GlobalFlags } from './engine-from-flags.js';
 export const registerExec: RegisterCommand = (program, run) => {
   program
     .command('exec')
-    .description("run a shell or a command in a sidekick that joins the target's network and PID namespaces")
-    .argument('<target>', 'container name or ID prefix')
+    .description("run a shell or a command in a sidekick that joins the target's network and PID namespaces, or in a copy of a stopped target or an image")
+    .argument('[target]', 'container name or ID prefix, or a local image')
     .argument('[command...]', 'command to run (after --); a shell when omitted')
     .option('-i, --interactive', 'keep stdin open (default when no command is given)')
     .option('-t, --tty', 'allocate a terminal (default when no command is given and stdin is a terminal)')
@@ -18,9 +18,12 @@ export const registerExec: RegisterCommand = (program, run) => {
     .addOption(new Option('-u, --user <user>', 'UID[:GID], or "target" for the target\'s own user'))
     .option('-e, --env <KEY=VALUE>', 'set an environment variable (repeatable)', collect, [])
     .option('--name <name>', 'name of the sidekick container')
-    .option('--keep', 'do not remove the sidekick when the session ends')
+    .option('--keep', 'do not remove the sidekick (or the copy and its snapshot) when the session ends')
+    .option('--copy', 'debug a copy of the target (for stopped or crash-looping containers); the original is not changed')
+    .option('--rw-volumes', "mount the original's volumes writable in the copy (read-only by default)")
+    .option('--image-target <ref>', 'debug a container of this local image (its entrypoint is not run)')
     .passThroughOptions()
-    .action((target: string, command: string[], flags) => {
+    .action((target: string | undefined, command: string[], flags) => {
       run(async () => {
         const { runExec } = await import('./exec-command.js');
         return runExec(target, commandAfterDashes(command), flags, program.opts<GlobalFlags>());

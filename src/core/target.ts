@@ -28,6 +28,8 @@ export interface Target {
   health: string;
   /** Mounts as the engine configured them (volumes, binds, tmpfs). */
   mounts: TargetMount[];
+  /** Names of the networks it is connected to (the engine keeps them while it is stopped). */
+  networks?: string[];
   limits: EngineLimits;
   /** The AppArmor profile the engine asked for; "" when none (or the engine's default). */
   appArmorProfile: string;

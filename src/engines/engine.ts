@@ -63,6 +63,55 @@ export interface FilesystemChange {
   kind: 'modified' | 'added' | 'deleted';
 }
 
+/** An image's own configuration, in engine-neutral terms. */
+export interface ImageDetails {
+  id: string;
+  repoTags: string[];
+  user: string;
+  env: string[];
+  entrypoint: string[];
+  cmd: string[];
+  workingDir: string;
+  labels: Record<string, string>;
+}
+
+/** A mount of a container being created: an existing volume, a host path, or a fresh tmpfs. */
+export interface MountSpec {
+  type: 'volume' | 'bind' | 'tmpfs';
+  /** Volume name or host path; empty for tmpfs. */
+  source: string;
+  destination: string;
+  readOnly: boolean;
+}
+
+/**
+ * A container created but not started, so that files can be put into it first (a copy of
+ * a target for debugging). Unlike a sidekick it joins no other container's namespaces
+ * unless `networkMode` says `container:<id>`.
+ */
+export interface ContainerSpec {
+  image: string;
+  entrypoint: string[];
+  cmd: string[];
+  env: string[];
+  user?: string;
+  workingDir?: string;
+  tty: boolean;
+  openStdin: boolean;
+  labels: Record<string, string>;
+  name?: string;
+  mounts: MountSpec[];
+  /** "bridge", "host", "none", a network's name, or "container:<id>". */
+  networkMode: string;
+  /** Further networks to connect before start (no aliases: the copy must not take the original's traffic). */
+  extraNetworks: string[];
+  capAdd: string[];
+  privileged: boolean;
+  autoRemove: boolean;
+  /** Turns off a health check the image declares: it would run the original's probe in a copy that runs nothing. */
+  disableHealthcheck: boolean;
+}
+
 export interface Engine {
   /** Where the engine is, for messages ("unix:///var/run/docker.sock"). */
   readonly endpoint: string;
@@ -91,5 +140,18 @@ export interface Engine {
   putArchive(containerId: string, directory: string, tar: NodeJS.ReadableStream, options?: { noOverwriteDirNonDir?: boolean }): Promise<void>;
   /** What changed in the container's filesystem against its image (`docker diff`). */
   filesystemChanges(containerId: string): Promise<FilesystemChange[]>;
+  /** The image's configuration, or undefined when it is not on the engine. */
+  inspectImage(reference: string): Promise<ImageDetails | undefined>;
+  /**
+   * Snapshots a container's filesystem into a new image (`docker commit`). `pause: false`
+   * leaves a running container running; returns the image ID.
+   */
+  commitContainer(containerId: string, options: { repository: string; tag: string; labels: Record<string, string>; pause: boolean }): Promise<string>;
+  /** Removes an image by reference; one that is already gone is fine. */
+  removeImage(reference: string): Promise<void>;
+  /** Creates a container without starting it; returns its ID. */
+  createContainer(spec: ContainerSpec): Promise<string>;
+  /** Attaches to a created container and starts it; the returned process is already running. */
+  startContainer(containerId: string, options: { tty: boolean; openStdin: boolean; autoRemove: boolean }): Promise<ProcessHandle>;
   close(): void;
 }

@@ -5,8 +5,10 @@ import { CONTAINER_PATH_STAT_HEADER, decodeContainerPathStat, type ContainerPath
 import type { ProcessHandle } from '../../core/process-handle.js';
 import type {
   ContainerExecSpec,
+  ContainerSpec,
   Engine,
   FilesystemChange,
+  ImageDetails,
   ImageImport,
   ProgressEvent,
   RunningSidekick,
@@ -54,6 +56,20 @@ interface InspectResponse {
     SecurityOpt?: string[] | null;
     Tmpfs?: Record<string, string> | null;
   };
+  NetworkSettings?: { Networks?: Record<string, unknown> | null } | null;
+}
+
+interface ImageInspectResponse {
+  Id: string;
+  RepoTags?: string[] | null;
+  Config?: {
+    User?: string;
+    Env?: string[] | null;
+    Entrypoint?: string[] | null;
+    Cmd?: string[] | null;
+    WorkingDir?: string;
+    Labels?: Record<string, string> | null;
+  } | null;
 }
 
 interface ListEntry {
@@ -210,28 +226,153 @@ export class DockerEngine implements Engine {
       throw error;
     }
     try {
-      const socket = await this.api.hijack(`/containers/${id}/attach`, {
-        query: { stream: true, stdin: spec.openStdin, stdout: true, stderr: true },
-      });
-      // Asked for before start: with auto-remove the container may be gone before a later wait could ask.
-      const waitForExit = this.waitForExit(id, spec.autoRemove ? 'removed' : 'next-exit');
-      waitForExit.catch(() => undefined);
-      await this.api.json('POST', `/containers/${id}/start`);
-      const process = attachedProcess({
-        socket,
-        tty: spec.tty,
-        openStdin: spec.openStdin,
-        waitForExit,
-        resize: (cols, rows) => this.resize(id, cols, rows),
-        signal: (signal) => this.signal(id, signal),
-      });
-      return { id, process };
+      return { id, process: await this.attachAndStart(id, spec) };
     } catch (error) {
       await this.removeContainer(id, { force: true }).catch(() => undefined);
       if (error instanceof EngineHttpError) {
         throw new SidekickError('ENGINE_ERROR', `the engine could not start the sidekick: ${error.engineMessage}`, {
           cause: error,
           exitCode: 125,
+        });
+      }
+      throw error;
+    }
+  }
+
+  private async attachAndStart(id: string, options: { tty: boolean; openStdin: boolean; autoRemove: boolean }): Promise<ProcessHandle> {
+    const socket = await this.api.hijack(`/containers/${id}/attach`, {
+      query: { stream: true, stdin: options.openStdin, stdout: true, stderr: true },
+    });
+    // Asked for before start: with auto-remove the container may be gone before a later wait could ask.
+    const waitForExit = this.waitForExit(id, options.autoRemove ? 'removed' : 'next-exit');
+    waitForExit.catch(() => undefined);
+    try {
+      await this.api.json('POST', `/containers/${id}/start`);
+    } catch (error) {
+      socket.destroy();
+      throw error;
+    }
+    return attachedProcess({
+      socket,
+      tty: options.tty,
+      openStdin: options.openStdin,
+      waitForExit,
+      resize: (cols, rows) => this.resize(id, cols, rows),
+      signal: (signal) => this.signal(id, signal),
+    });
+  }
+
+  async inspectImage(reference: string): Promise<ImageDetails | undefined> {
+    let raw: ImageInspectResponse;
+    try {
+      raw = await this.api.json<ImageInspectResponse>('GET', `/images/${encodeURIComponent(reference)}/json`);
+    } catch (error) {
+      // 404: not there; 400: not even a valid reference, which is "not there" for the person asking.
+      if (error instanceof EngineHttpError && (error.statusCode === 404 || error.statusCode === 400)) return undefined;
+      throw error;
+    }
+    return {
+      id: raw.Id,
+      repoTags: raw.RepoTags ?? [],
+      user: raw.Config?.User ?? '',
+      env: raw.Config?.Env ?? [],
+      entrypoint: raw.Config?.Entrypoint ?? [],
+      cmd: raw.Config?.Cmd ?? [],
+      workingDir: raw.Config?.WorkingDir ?? '',
+      labels: raw.Config?.Labels ?? {},
+    };
+  }
+
+  async commitContainer(
+    containerId: string,
+    options: { repository: string; tag: string; labels: Record<string, string>; pause: boolean },
+  ): Promise<string> {
+    const changes = Object.entries(options.labels).map(([key, value]) => `LABEL ${key}=${JSON.stringify(value)}`);
+    try {
+      const result = await this.api.json<{ Id: string }>('POST', '/commit', {
+        query: { container: containerId, repo: options.repository, tag: options.tag, pause: options.pause, changes },
+        body: {},
+      });
+      return result.Id;
+    } catch (error) {
+      throw this.containerError(error, containerId);
+    }
+  }
+
+  async removeImage(reference: string): Promise<void> {
+    try {
+      await this.api.json('DELETE', `/images/${encodeURIComponent(reference)}`, { query: { force: false, noprune: false } });
+    } catch (error) {
+      if (error instanceof EngineHttpError && error.statusCode === 404) return;
+      throw error;
+    }
+  }
+
+  async createContainer(spec: ContainerSpec): Promise<string> {
+    const primary = spec.networkMode;
+    const body = {
+      Image: spec.image,
+      Entrypoint: spec.entrypoint,
+      Cmd: spec.cmd,
+      Env: spec.env,
+      User: spec.user ?? '',
+      WorkingDir: spec.workingDir ?? '',
+      Tty: spec.tty,
+      OpenStdin: spec.openStdin,
+      StdinOnce: spec.openStdin,
+      AttachStdin: spec.openStdin,
+      AttachStdout: true,
+      AttachStderr: true,
+      Labels: spec.labels,
+      ...(spec.disableHealthcheck ? { Healthcheck: { Test: ['NONE'] } } : {}),
+      HostConfig: {
+        NetworkMode: primary,
+        Mounts: spec.mounts.map((mount) => ({
+          Type: mount.type,
+          Target: mount.destination,
+          ReadOnly: mount.readOnly,
+          ...(mount.type === 'tmpfs' ? {} : { Source: mount.source }),
+        })),
+        CapAdd: spec.capAdd,
+        Privileged: spec.privileged,
+        AutoRemove: spec.autoRemove,
+      },
+    };
+    let id: string;
+    try {
+      id = (await this.api.json<{ Id: string }>('POST', '/containers/create', { query: { name: spec.name }, body })).Id;
+    } catch (error) {
+      if (error instanceof EngineHttpError && error.statusCode === 409) {
+        throw new SidekickError('BAD_USAGE', `cannot create the container: ${error.engineMessage}`, {
+          hint: 'Pick another --name, or remove the container that has it.',
+        });
+      }
+      if (error instanceof EngineHttpError) {
+        throw new SidekickError('ENGINE_ERROR', `the engine could not create the container: ${error.engineMessage}`, { cause: error });
+      }
+      throw error;
+    }
+    try {
+      for (const network of spec.extraNetworks) {
+        await this.api.json('POST', `/networks/${encodeURIComponent(network)}/connect`, { body: { Container: id } });
+      }
+    } catch (error) {
+      await this.removeContainer(id, { force: true }).catch(() => undefined);
+      if (error instanceof EngineHttpError) {
+        throw new SidekickError('ENGINE_ERROR', `the engine could not connect the container to its networks: ${error.engineMessage}`, { cause: error });
+      }
+      throw error;
+    }
+    return id;
+  }
+
+  async startContainer(containerId: string, options: { tty: boolean; openStdin: boolean; autoRemove: boolean }): Promise<ProcessHandle> {
+    try {
+      return await this.attachAndStart(containerId, options);
+    } catch (error) {
+      if (error instanceof EngineHttpError) {
+        throw new SidekickError('ENGINE_ERROR', `the engine could not start container ${containerId.slice(0, 12)}: ${error.engineMessage}`, {
+          cause: error,
         });
       }
       throw error;
@@ -431,6 +572,7 @@ function toTarget(raw: InspectResponse): Target {
     created: raw.Created ?? '',
     health: raw.State?.Health?.Status ?? '',
     mounts: toMounts(raw),
+    networks: Object.keys(raw.NetworkSettings?.Networks ?? {}),
     limits: {
       memoryBytes: raw.HostConfig?.Memory ?? 0,
       nanoCpus: raw.HostConfig?.NanoCpus ?? 0,

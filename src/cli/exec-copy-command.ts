@@ -1,0 +1,93 @@
+import { formatArgv, RUN_ENTRYPOINT, COPY_TOOLS } from '../core/copy-script.js';
+import { SidekickError } from '../core/errors.js';
+import { startCopySession, type CopySession } from '../debug/copy/copy-session.js';
+import type { Engine } from '../engines/engine.js';
+import type { ExecFlags } from './exec-command.js';
+import type { GlobalFlags } from './engine-from-flags.js';
+import { pumpTerminal } from './terminal.js';
+
+export interface CopyExecOptions {
+  target: string;
+  imageOnly: boolean;
+  command: string[];
+  tty: boolean;
+  interactive: boolean;
+}
+
+/** `sidekick exec --copy TARGET`, `sidekick exec IMAGE`, `--image-target REF`: returns the status to exit with. */
+export async function runCopyExec(engine: Engine, options: CopyExecOptions, flags: ExecFlags, global: GlobalFlags): Promise<number> {
+  if (flags.image !== undefined) {
+    throw new SidekickError('BAD_USAGE', '--image cannot be used with a copy: the copy gets the static busybox toolbox.', {
+      hint: 'Drop --image, or debug a running target without --copy.',
+    });
+  }
+  if (flags.chroot !== undefined) {
+    throw new SidekickError('BAD_USAGE', `--${flags.chroot ? '' : 'no-'}chroot does not apply to a copy: its / is always the original's files.`, {
+      hint: 'Drop the flag; the toolbox is at /.sidekick/bin, on PATH.',
+    });
+  }
+  const debug = global.debug === true;
+  // Signals before the copy runs must still remove what was made so far.
+  const abort = new AbortController();
+  const onSignal = (signal: NodeJS.Signals): void => abort.abort(signal);
+  const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+  for (const signal of signals) process.on(signal, onSignal);
+  let session: CopySession;
+  try {
+    session = await startCopySession(
+      engine,
+      {
+        target: options.target,
+        imageOnly: options.imageOnly,
+        command: options.command,
+        tty: options.tty,
+        interactive: options.interactive,
+        env: flags.env,
+        keep: flags.keep ?? false,
+        rwVolumes: flags.rwVolumes ?? false,
+        privileged: flags.privileged ?? false,
+        capAdd: flags.capAdd.map((cap) => cap.toUpperCase().replace(/^CAP_/, '')),
+        ...(flags.user !== undefined ? { user: flags.user } : {}),
+        ...(flags.name !== undefined ? { name: flags.name } : {}),
+      },
+      process.env,
+      { signal: abort.signal, ...(debug ? { onNote: (text: string) => process.stderr.write(`sidekick: ${text}\n`) } : {}) },
+    );
+  } finally {
+    for (const signal of signals) process.off(signal, onSignal);
+  }
+  if (process.stderr.isTTY === true || debug) process.stderr.write(banner(session));
+  if (flags.keep) process.stderr.write(keptMessage(session));
+  try {
+    return await pumpTerminal(session.process, {
+      tty: options.tty,
+      interactive: options.interactive,
+      onTerminate: () => session.dispose(),
+    });
+  } finally {
+    await session.dispose().catch((error: unknown) => {
+      process.stderr.write(`sidekick: could not remove the copy: ${error instanceof Error ? error.message : String(error)}\n`);
+    });
+  }
+}
+
+/** The first lines a person sees: what the copy is of, and what the original would run (not started). */
+function banner(session: CopySession): string {
+  const { origin } = session;
+  const what = origin.kind === 'container' ? `a copy of container ${origin.name} (${origin.state})` : `a container of image ${origin.name}`;
+  const lines = [
+    `sidekick: ${what}; the original is not changed.`,
+    `sidekick: entrypoint: ${origin.entrypoint.length > 0 ? formatArgv(origin.entrypoint) : '(none)'}`,
+    `sidekick: command:    ${origin.cmd.length > 0 ? formatArgv(origin.cmd) : '(none)'}`,
+    `sidekick: not started; run it with \`${RUN_ENTRYPOINT} [ARGS...]\`. Toolbox: ${COPY_TOOLS}, on PATH.`,
+    ...session.notices.map((notice) => `sidekick: ${notice}`),
+  ];
+  return `${lines.join('\n')}\n`;
+}
+
+function keptMessage(session: CopySession): string {
+  const id = session.containerId.slice(0, 12);
+  const image = session.snapshot ? ` && docker rmi ${session.snapshot.reference}` : '';
+  const what = session.snapshot ? `copy container ${id} and image ${session.snapshot.reference}` : `copy container ${id}`;
+  return `sidekick: keeping ${what}; remove with: docker rm -f -v ${id}${image}\n`;
+}

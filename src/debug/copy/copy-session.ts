@@ -1,0 +1,222 @@
+/**
+ * `sidekick exec --copy TARGET` and `sidekick exec IMAGE` (DESIGN.md §1.5): a container that
+ * cannot be joined (stopped, exited, crash-looping), or an image, is debugged through a copy.
+ * The copy has the original's filesystem (a snapshot taken without pausing), environment,
+ * working directory, user, volumes (read-only by default) and networks, plus the static
+ * toolbox under a private prefix; its first process is the user's shell or command, never the
+ * original entrypoint, which `run-entrypoint` runs on demand. Nothing is written to the
+ * original; everything made is labelled and removed when the session ends.
+ */
+import { COPY_START, COPY_TOOLS, copyStartScript, runEntrypointScript } from '../../core/copy-script.js';
+import { SidekickError, isSidekickError } from '../../core/errors.js';
+import { newSessionId, sessionLabels } from '../../core/labels.js';
+import type { ProcessHandle } from '../../core/process-handle.js';
+import { isValidRunAs } from '../../core/sidekick-script.js';
+import type { Engine } from '../../engines/engine.js';
+import { resolveOrigin, type CopyOrigin } from './copy-origin.js';
+import { copyLabels, copyMounts, envValue, mergeEnv, planNetwork } from './copy-spec.js';
+import { removeSnapshot, snapshotContainer, type Snapshot } from './snapshot.js';
+import { loadStaticBusybox, toolboxLayer } from './toolbox-layer.js';
+
+export interface CopyRequest {
+  /** A container name or ID prefix (or, failing that, a local image); an image with `imageOnly`. */
+  target: string;
+  imageOnly: boolean;
+  command: string[];
+  tty: boolean;
+  interactive: boolean;
+  /** `target` or undefined: the original's own user; else `UID[:GID]`. */
+  user?: string;
+  env: string[];
+  name?: string;
+  keep: boolean;
+  /** Mount the original's volumes and binds writable. */
+  rwVolumes: boolean;
+  privileged: boolean;
+  capAdd: string[];
+}
+
+export interface CopyEvents {
+  /** Details worth a line under --debug. */
+  onNote?: (text: string) => void;
+  /** Aborting before the copy runs removes what was made so far and rejects. */
+  signal?: AbortSignal;
+}
+
+export interface CopySession {
+  sessionId: string;
+  containerId: string;
+  /** The snapshot image, when the copy is of a container. */
+  snapshot: Snapshot | undefined;
+  origin: OriginSummary;
+  /** Things the user should know about how the copy differs from the original. */
+  notices: string[];
+  process: ProcessHandle;
+  /** Removes the copy and its snapshot (unless kept); safe to call more than once. */
+  dispose(): Promise<void>;
+}
+
+export interface OriginSummary {
+  kind: 'container' | 'image';
+  name: string;
+  /** "exited (3)", "running"; "" for an image. */
+  state: string;
+  entrypoint: string[];
+  cmd: string[];
+}
+
+export async function startCopySession(engine: Engine, request: CopyRequest, env: NodeJS.ProcessEnv, events: CopyEvents = {}): Promise<CopySession> {
+  validate(request);
+  const [origin, busybox] = await Promise.all([
+    resolveOrigin(engine, request.target, { imageOnly: request.imageOnly, ...(events.onNote ? { onNote: events.onNote } : {}) }),
+    loadStaticBusybox(env),
+  ]);
+  const summary = summarize(origin);
+  const sessionId = newSessionId();
+  const created = new Date();
+  const notices: string[] = [];
+  let snapshot: Snapshot | undefined;
+  let containerId: string | undefined;
+
+  const removeAll = async (): Promise<void> => {
+    if (containerId !== undefined) await engine.removeContainer(containerId, { force: true }).catch(() => undefined);
+    if (snapshot !== undefined) await removeSnapshot(engine, snapshot).catch(() => undefined);
+  };
+
+  try {
+    assertNotAborted(events.signal);
+    if (origin.kind === 'container') {
+      snapshot = await snapshotContainer(engine, origin.target, sessionId, created);
+      assertNotAborted(events.signal);
+    }
+    const network = await resolveNetwork(engine, origin, notices);
+    const originEnv = origin.kind === 'container' ? origin.target.env : origin.image.env;
+    const ours = sessionLabels({
+      session: sessionId,
+      kind: 'copy',
+      ...(origin.kind === 'container' ? { target: origin.target.id } : {}),
+      created,
+    });
+    const inherited = origin.kind === 'container' ? origin.target.labels : origin.image.labels;
+    const originUser = origin.kind === 'container' ? origin.target.user : origin.image.user;
+    containerId = await engine.createContainer({
+      image: snapshot?.id ?? (origin.kind === 'image' ? origin.image.id : ''),
+      entrypoint: [`${COPY_TOOLS}/sh`, COPY_START],
+      cmd: request.command,
+      env: mergeEnv(originEnv, request.env),
+      user: request.user === undefined || request.user === 'target' ? originUser : request.user,
+      workingDir: origin.kind === 'container' ? origin.target.workingDir : origin.image.workingDir,
+      tty: request.tty,
+      openStdin: request.interactive,
+      labels: copyLabels(inherited, ours),
+      ...(request.name !== undefined ? { name: request.name } : {}),
+      mounts: origin.kind === 'container' ? copyMounts(origin.target.mounts, request.rwVolumes) : [],
+      networkMode: network.mode,
+      extraNetworks: network.extra,
+      capAdd: request.capAdd,
+      privileged: request.privileged,
+      autoRemove: !request.keep,
+      disableHealthcheck: true,
+    });
+    assertNotAborted(events.signal);
+    const originalPs1 = envValue(originEnv, 'PS1');
+    const layer = toolboxLayer(busybox, {
+      startScript: copyStartScript({ label: `copy of ${summary.name}` }),
+      runEntrypoint: runEntrypointScript({ entrypoint: summary.entrypoint, cmd: summary.cmd, ...(originalPs1 !== undefined ? { originalPs1 } : {}) }),
+    });
+    await engine.putArchive(containerId, '/', layer, { noOverwriteDirNonDir: true }).catch((error: unknown) => {
+      throw toolboxRefused(error, summary.name);
+    });
+    assertNotAborted(events.signal);
+    const process = await engine.startContainer(containerId, { tty: request.tty, openStdin: request.interactive, autoRemove: !request.keep });
+    const id = containerId;
+    let disposing: Promise<void> | undefined;
+    const session: CopySession = {
+      sessionId,
+      containerId: id,
+      snapshot,
+      origin: summary,
+      notices,
+      process,
+      dispose() {
+        if (request.keep) return Promise.resolve();
+        disposing ??= (async () => {
+          await engine.removeContainer(id, { force: true });
+          // The attach connection ends once the engine has removed it; until then the image is in use.
+          await Promise.race([process.exit.catch(() => undefined), new Promise((resolve) => setTimeout(resolve, 5_000).unref())]);
+          if (snapshot !== undefined) await removeSnapshot(engine, snapshot);
+        })();
+        return disposing;
+      },
+    };
+    if (events.signal?.aborted) {
+      await session.dispose().catch(() => undefined);
+      assertNotAborted(events.signal);
+    }
+    return session;
+  } catch (error) {
+    // Half-made copies are of no use to anyone, --keep or not.
+    await removeAll();
+    throw error;
+  }
+}
+
+function validate(request: CopyRequest): void {
+  if (request.user !== undefined && !isValidRunAs(request.user)) {
+    throw new SidekickError('BAD_USAGE', `--user ${request.user} is not UID, UID:GID or "target".`, {
+      hint: "Use numbers, or leave --user out to run as the original's own user.",
+    });
+  }
+  if (request.tty && !request.interactive && request.command.length === 0) {
+    throw new SidekickError('BAD_USAGE', 'a shell with -t but without -i would read no input.', { hint: 'Use -it, or give a command.' });
+  }
+  for (const entry of request.env) {
+    if (!/^[^=]+=/.test(entry)) throw new SidekickError('BAD_USAGE', `-e ${entry} is not KEY=VALUE.`, { hint: 'Write -e NAME=value.' });
+  }
+}
+
+function summarize(origin: CopyOrigin): OriginSummary {
+  if (origin.kind === 'image') {
+    return { kind: 'image', name: origin.reference, state: '', entrypoint: origin.image.entrypoint, cmd: origin.image.cmd };
+  }
+  const { target } = origin;
+  const state = target.status === 'exited' ? `exited (${target.exitCode})` : target.status;
+  return { kind: 'container', name: target.name, state, entrypoint: target.entrypoint, cmd: target.cmd };
+}
+
+/**
+ * The original's network mode, except one: sharing the network namespace of another container
+ * works only while that container runs. If it does, the copy shares it too (as the original
+ * would on restart); if not, there is nothing to share and the copy gets no network at all,
+ * rather than a different one that would look like the original's.
+ */
+async function resolveNetwork(engine: Engine, origin: CopyOrigin, notices: string[]): Promise<{ mode: string; extra: string[] }> {
+  if (origin.kind === 'image') return { mode: 'default', extra: [] };
+  const plan = planNetwork(origin.target.namespaceModes.network, origin.target.networks ?? []);
+  if (plan.kind === 'same') return { mode: plan.mode, extra: plan.extra };
+  const provider = await engine.findContainer(plan.reference).catch((error: unknown) => {
+    if (isSidekickError(error) && error.code === 'TARGET_NOT_FOUND') return undefined;
+    throw error;
+  });
+  if (provider?.status === 'running') return { mode: `container:${provider.id}`, extra: [] };
+  notices.push(`the original shares the network of container ${plan.reference}, which is ${provider ? provider.status : 'gone'}; the copy has no network.`);
+  return { mode: 'none', extra: [] };
+}
+
+function toolboxRefused(error: unknown, name: string): unknown {
+  if (!isSidekickError(error) || error.code !== 'ENGINE_ERROR') return error;
+  return new SidekickError('INJECTION_REFUSED', `cannot put the toolbox at ${COPY_TOOLS.replace(/\/bin$/, '')} in the copy of ${name}: ${error.message}`, {
+    hint: 'The image has something else at that path; debug the original with sidekick exec if it is running.',
+    cause: error,
+  });
+}
+
+const SIGNAL_NUMBERS: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGTERM: 15 };
+
+function assertNotAborted(signal: AbortSignal | undefined): void {
+  if (!signal?.aborted) return;
+  const name = typeof signal.reason === 'string' ? signal.reason : 'SIGINT';
+  throw new SidekickError('INTERNAL', `cancelled by ${name} before the copy started; nothing was left behind.`, {
+    exitCode: 128 + (SIGNAL_NUMBERS[name] ?? 2),
+  });
+}
