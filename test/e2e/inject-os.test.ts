@@ -1,0 +1,153 @@
+/**
+ * sidekick inject --os: a whole userland into a scratch target, only where the target has
+ * nothing, so that its package manager works there; eject takes it (and what the package
+ * manager installed since) out again, back to the `docker diff` from before.
+ */
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createWriteStream } from 'node:fs';
+import { pipeline } from 'node:stream/promises';
+import { afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
+import { ensureDebianRootfs } from '../fixtures/debian-rootfs.js';
+import { docker } from '../fixtures/docker-cli.js';
+import { craftedTar } from '../fixtures/hostile-fixtures.js';
+import { pack } from 'tar-stream';
+import { Readable } from 'node:stream';
+import { expectUntouched, removeTarget, runCli, snapshotTarget, startTarget, waitForHttp, type TestTarget } from './harness.js';
+
+describe('sidekick inject --os', () => {
+  const targets: TestTarget[] = [];
+  let work = '';
+
+  beforeAll(async () => {
+    work = await mkdtemp(join(tmpdir(), 'sidekick-inject-os-'));
+    return () => rm(work, { recursive: true, force: true });
+  });
+
+  afterEach(async () => {
+    await Promise.all(targets.splice(0).map((t) => removeTarget(t.id)));
+  });
+
+  const start = async (...args: Parameters<typeof startTarget>): Promise<TestTarget> => {
+    const target = await startTarget(...args);
+    targets.push(target);
+    return target;
+  };
+
+  it(
+    'injects a Debian rootfs into a scratch target; apt-get installs curl, which reaches the target’s server; eject restores the diff',
+    async () => {
+      const rootfs = await ensureDebianRootfs();
+      const target = await start(inject('fixtures').scratchServer);
+      await waitForHttp(target.ip, 8080);
+      const before = await snapshotTarget(target.id);
+
+      const injected = await runCli(['inject', '--os', rootfs, target.name], { timeoutMs: 300_000 });
+      expect(injected.stderr).toMatch(new RegExp(`^sidekick: injected rootfs ${rootfs} into ${target.name}: \\d+ entries written, \\d+ of the target's own kept\\.$`, 'm'));
+      expect(injected.code).toBe(0);
+      // The engine's mount points were never overwritten.
+      expect((await snapshotTarget(target.id)).diff).not.toMatch(/^[AC] \/etc\/(hosts|hostname|resolv\.conf)$/m);
+
+      const apt = await runCli(
+        ['shell', '--root', target.name, '--', 'sh', '-c', 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq curl >/dev/null && echo installed'],
+        { timeoutMs: 300_000 },
+      );
+      expect(apt.stdout.toString()).toContain('installed');
+      expect(apt.code).toBe(0);
+      expect(await docker(['exec', target.id, '/usr/bin/curl', '-s', 'http://127.0.0.1:8080/'])).toBe('hello from scratch\n');
+
+      const sessions = JSON.parse((await runCli(['sessions', '--json'])).stdout.toString()) as { injections: Array<{ containerId: string; kind: string }> };
+      expect(sessions.injections.filter((i) => i.containerId === target.id).map((i) => i.kind).sort()).toEqual(['os', 'toolbox']);
+
+      const ejected = await runCli(['eject', target.name], { timeoutMs: 300_000 });
+      expect(ejected.stderr).toContain(`removed the injected OS (rootfs ${rootfs}) from ${target.name}.`);
+      // curl's dependencies wrote into /etc, which the target already had: the package manager's, so removed.
+      expect(ejected.stderr).toMatch(/removed \d+ path\(s\) its package manager added later: .*\/etc\/ssl/);
+      expect(ejected.stderr).not.toContain('kept');
+      expect(ejected.code).toBe(0);
+      await expectUntouched(before, target.id);
+      expect(await waitForHttp(target.ip, 8080)).toBe('hello from scratch\n');
+    },
+    900_000,
+  );
+
+  /** A tiny OS: the host's busybox as /bin/sh, a release file, and a /srv directory. */
+  async function tinyRootfs(): Promise<string> {
+    const path = join(work, 'tiny-os.tar');
+    const tar = pack();
+    const mtime = new Date(0);
+    const busybox = await readFile('/bin/busybox');
+    tar.entry({ name: './', type: 'directory', mode: 0o755, mtime });
+    tar.entry({ name: './bin/', type: 'directory', mode: 0o755, mtime });
+    tar.entry({ name: './bin/busybox', type: 'file', mode: 0o755, mtime }, busybox);
+    tar.entry({ name: './bin/sh', type: 'link', linkname: './bin/busybox', mode: 0o755, mtime });
+    tar.entry({ name: './etc/', type: 'directory', mode: 0o755, mtime });
+    tar.entry({ name: './etc/tiny-release', type: 'file', mode: 0o644, mtime }, 'tiny 1\n');
+    tar.entry({ name: './etc/hosts', type: 'file', mode: 0o644, mtime }, '# not the engine’s\n');
+    tar.entry({ name: './srv/', type: 'directory', mode: 0o755, mtime });
+    tar.entry({ name: './srv/readme', type: 'file', mode: 0o644, mtime }, 'srv\n');
+    tar.entry({ name: './proc/', type: 'directory', mode: 0o555, mtime });
+    tar.finalize();
+    await pipeline(Readable.from(tar as unknown as AsyncIterable<Buffer>), createWriteStream(path));
+    return path;
+  }
+
+  it('lists and refuses conflicts, writes nothing; --skip-conflicts leaves them out; eject restores', async () => {
+    const rootfs = await tinyRootfs();
+    const target = await start(inject('fixtures').scratchServer);
+    // The target's own /srv is a file where the OS has a directory.
+    await docker(['cp', '-', `${target.id}:/`], { input: craftedTar([{ name: 'srv', type: 'file', content: 'target data\n' }]) });
+    const before = await snapshotTarget(target.id);
+
+    const refused = await runCli(['inject', '--os', rootfs, target.name]);
+    expect(refused.code).toBe(125);
+    expect(refused.stderr).toBe(
+      `sidekick: the OS conflicts with ${target.name} at 1 path(s): /srv (the OS has a directory there, the target a file).\n` +
+        'Nothing was written. Leave those paths (and everything below them) out with --skip-conflicts.\n',
+    );
+    await expectUntouched(before, target.id);
+
+    const injected = await runCli(['inject', '--os', rootfs, '--skip-conflicts', target.name]);
+    expect(injected.stderr).toContain('left out (conflicts): /srv');
+    expect(injected.code).toBe(0);
+    expect(await docker(['exec', target.id, '/bin/sh', '-c', 'cat /etc/tiny-release /srv; grep -c "not the engine" /etc/hosts || true'])).toBe('tiny 1\ntarget data\n0\n');
+
+    expect((await runCli(['eject', target.name])).code).toBe(0);
+    await expectUntouched(before, target.id);
+  });
+
+  it('refuses an OS for a read-only root', async () => {
+    const target = await start(inject('fixtures').scratchServer, { readOnly: true });
+    const before = await snapshotTarget(target.id);
+    const result = await runCli(['inject', '--os', await tinyRootfs(), target.name]);
+    expect(result.code).toBe(125);
+    expect(result.stderr).toMatch(new RegExp(`^sidekick: the root filesystem of ${target.name} is read-only; an OS cannot be injected into it\\.\\nUse sidekick exec`));
+    await expectUntouched(before, target.id);
+  });
+
+  it('refuses a REF that is neither a tarball nor alpine', async () => {
+    const target = await start(inject('fixtures').scratchServer);
+    const result = await runCli(['inject', '--os', 'debian:bookworm', target.name]);
+    expect(result.code).toBe(125);
+    expect(result.stderr).toContain('--os debian:bookworm is neither a rootfs tarball on this host nor alpine[:VERSION].');
+    expect(result.stderr).toContain('docker export $(docker create IMAGE) > rootfs.tar');
+  });
+
+  // No Alpine mirror is reachable from this machine; set SIDEKICK_ALPINE_MIRROR to run it.
+  it.skipIf(!process.env.SIDEKICK_ALPINE_MIRROR)(
+    'bootstraps Alpine with apk.static from the mirror; apk add works in the target; eject restores',
+    async () => {
+      const target = await start(inject('fixtures').scratchServer);
+      await waitForHttp(target.ip, 8080);
+      const before = await snapshotTarget(target.id);
+      const injected = await runCli(['inject', '--os', 'alpine', '--mirror', process.env.SIDEKICK_ALPINE_MIRROR!, target.name], { timeoutMs: 300_000 });
+      expect(injected.code).toBe(0);
+      const apk = await runCli(['shell', '--root', target.name, '--', 'sh', '-c', 'apk add -q curl && curl -s 127.0.0.1:8080'], { timeoutMs: 300_000 });
+      expect(apk.stdout.toString()).toBe('hello from scratch\n');
+      expect((await runCli(['eject', target.name], { timeoutMs: 300_000 })).code).toBe(0);
+      await expectUntouched(before, target.id);
+    },
+    900_000,
+  );
+});
