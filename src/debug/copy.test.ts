@@ -2,11 +2,11 @@ import { mkdtemp, mkdir, readdir, readFile, rm, symlink, writeFile } from 'node:
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
-import { pack, type Headers } from 'tar-stream';
+import { pack, type Header } from 'tar-stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { planLocalDestination, saveArchive } from './copy.js';
 
-type Entry = Headers & { body?: string };
+type Entry = Partial<Header> & { name: string; body?: string };
 
 function tarOf(entries: Entry[]): NodeJS.ReadableStream {
   const archive = pack();

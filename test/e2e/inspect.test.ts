@@ -1,4 +1,6 @@
 import { afterEach, describe, expect, inject, it } from 'vitest';
+import type { ContainerRow } from '../../src/debug/inspect-all.js';
+import type { InspectReport } from '../../src/debug/inspect-report.js';
 import { docker, lines } from '../fixtures/docker-cli.js';
 import { expectUntouched, removeTarget, runCli, snapshotTarget, startTarget, waitExited, waitForHttp, type TestTarget } from './harness.js';
 import { expectNoSidekicksFor, startBackgroundSidekick } from './own-sidekicks.js';
@@ -20,7 +22,7 @@ describe('sidekick inspect', () => {
     return target;
   };
 
-  async function inspectJson(args: string[]): Promise<Record<string, any>> {
+  async function inspectJson(args: string[]): Promise<InspectReport> {
     const result = await runCli(['inspect', '--json', ...args]);
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
@@ -36,28 +38,28 @@ describe('sidekick inspect', () => {
     const report = await inspectJson([target.name]);
     expect(report.identity).toMatchObject({ name: target.name, id: target.id, image: scratchServer, state: 'running', restarts: 0 });
     expect(report.pid1).toMatchObject({ pid: 1, commandLine: ['/server'], executable: '/server', workingDirectory: '/', hostPid: before.hostPid });
-    const listening = report.sockets.inet.filter((socket: { listening: boolean }) => socket.listening);
+    const listening = report.sockets!.inet.filter((socket) => socket.listening);
     expect(listening).toEqual(
       expect.arrayContaining([
         expect.objectContaining({ protocol: 'tcp', local: '0.0.0.0', localPort: 8080, state: 'LISTEN', owners: [{ pid: 1, name: 'server' }] }),
         expect.objectContaining({ protocol: 'tcp', local: '127.0.0.1', localPort: 9090, state: 'LISTEN', owners: [{ pid: 1, name: 'server' }] }),
       ]),
     );
-    const env = Object.fromEntries(report.environment.map((v: { name: string; value: string; masked: boolean }) => [v.name, v]));
+    const env = Object.fromEntries(report.environment!.map((v) => [v.name, v]));
     expect(env.API_TOKEN).toEqual({ name: 'API_TOKEN', value: '********', masked: true });
     expect(env.GREETING).toEqual({ name: 'GREETING', value: 'hello', masked: false });
     expect(JSON.stringify(report)).not.toContain('s3cr3t-value');
     expect(report.user).toMatchObject({ uid: { real: 0, effective: 0 }, userName: null });
     expect(report.security).toMatchObject({ privileged: false, seccomp: 'filter' });
-    expect(report.security.capabilities.addedToDockerDefault).toEqual([]);
-    expect(report.security.capabilities.effective).toContain('CAP_NET_BIND_SERVICE');
+    expect(report.security.capabilities!.addedToDockerDefault).toEqual([]);
+    expect(report.security.capabilities!.effective).toContain('CAP_NET_BIND_SERVICE');
     expect(report.filesystem).toMatchObject({ kind: 'scratch', shells: [], osRelease: null });
     expect(report.readOnlyRootfs).toBe(false);
     expect(report.mounts).toEqual(expect.arrayContaining([expect.objectContaining({ destination: '/', readOnly: false })]));
-    expect(report.limits.pids.current).toBeGreaterThanOrEqual(1);
-    const kinds = report.namespaces.map((ns: { kind: string }) => ns.kind);
+    expect(report.limits!.pids.current).toBeGreaterThanOrEqual(1);
+    const kinds = report.namespaces.map((ns) => ns.kind);
     expect(kinds).toEqual(['net', 'pid', 'ipc', 'uts', 'mnt', 'user', 'cgroup']);
-    expect(report.namespaces.find((ns: { kind: string }) => ns.kind === 'net')).toMatchObject({ host: false, sharedWith: [] });
+    expect(report.namespaces.find((ns) => ns.kind === 'net')).toMatchObject({ host: false, sharedWith: [] });
 
     const shown = await runCli(['inspect', '--show-secrets', '--json', target.id.slice(0, 12)]);
     expect(JSON.parse(shown.stdout.toString()).environment).toEqual(expect.arrayContaining([{ name: 'API_TOKEN', value: 's3cr3t-value', masked: false }]));
@@ -89,9 +91,9 @@ describe('sidekick inspect', () => {
       groups: [{ gid: 65532, name: 'nonroot' }],
     });
     expect(report.pid1).toMatchObject({ commandLine: ['/app/server'], workingDirectory: '/home/nonroot' });
-    expect(report.filesystem.kind).toBe('distroless');
-    expect(report.filesystem.shells).toEqual([]);
-    expect(report.security.capabilities.effective).toEqual([]);
+    expect(report.filesystem!.kind).toBe('distroless');
+    expect(report.filesystem!.shells).toEqual([]);
+    expect(report.security.capabilities!.effective).toEqual([]);
     const human = (await runCli(['inspect', target.name])).stdout.toString();
     expect(human).toMatch(/uid\s+65532 \(nonroot\)/);
 
@@ -122,7 +124,7 @@ describe('sidekick inspect', () => {
     const session = await startBackgroundSidekick(target.id);
     try {
       const report = await inspectJson([target.name]);
-      const byKind = Object.fromEntries(report.namespaces.map((ns: { kind: string; sharedWith: Peer[] }) => [ns.kind, ns.sharedWith]));
+      const byKind = Object.fromEntries(report.namespaces.map((ns): [string, Peer[]] => [ns.kind, ns.sharedWith]));
       expect(byKind.net).toEqual([expect.objectContaining({ id: session.sidekickId, sidekickKind: 'sidekick' })]);
       expect(byKind.pid).toEqual([expect.objectContaining({ id: session.sidekickId, sidekickKind: 'sidekick' })]);
       expect(byKind.ipc).toEqual([]);
@@ -173,7 +175,7 @@ describe('sidekick inspect', () => {
     const result = await runCli(['inspect', '--all', '--json']);
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
-    const rows: Array<Record<string, any>> = JSON.parse(result.stdout.toString());
+    const rows: ContainerRow[] = JSON.parse(result.stdout.toString());
     const scratchRow = rows.find((row) => row.id === scratch.id);
     const nonrootRow = rows.find((row) => row.id === nonroot.id);
     expect(scratchRow).toMatchObject({ name: scratch.name, image: scratchServer, user: '0', shell: null, extraCapabilities: [], privileged: false });
