@@ -44,17 +44,18 @@ const CGROUP_V1_FILES = [
 /** Caps what one file may add to the dump: passwd files and the like are small; a hostile one is not. */
 const MAX_FILE_BYTES = 1024 * 1024;
 
-const HELPERS = [
+export const DUMP_HELPERS = [
   // d KEY FILE: a file as one section; '@@@!' when it cannot be read (entirely).
   `d() { echo "@@@ $1"; if base64 2>/dev/null <"$2"; then :; else echo '@@@!'; fi; echo '@@@.'; }`,
   // c KEY CMD...: a command's output as one section.
   `c() { k=$1; shift; echo "@@@ $k"; "$@" 2>/dev/null | base64; echo '@@@.'; }`,
-  // rp PATH: PATH with its last component's symlinks followed inside $R (at most 16 hops).
-  `rp() { p=$1; n=0; while [ -L "$R$p" ] && [ $n -lt 16 ]; do t=$(readlink "$R$p"); case $t in /*) p=$t ;; *) p=\${p%/*}/$t ;; esac; n=$((n+1)); done; echo "$p"; }`,
+  // rp PATH: sets $p to PATH with its last component's symlinks followed inside $R (at most 16 hops).
+  // It sets a variable rather than printing: a $(…) per path would fork once per candidate file.
+  `rp() { p=$1; n=0; while [ -L "$R$p" ] && [ $n -lt 16 ]; do t=$(readlink "$R$p"); case $t in /*) p=$t ;; *) p=\${p%/*}/$t ;; esac; n=$((n+1)); done; }`,
   // f KEY PATH: a regular file of the target's root, cut at MAX_FILE_BYTES.
-  `f() { p=$(rp "$2"); if [ -f "$R$p" ]; then c "$1" head -c ${MAX_FILE_BYTES} "$R$p"; fi; }`,
+  `f() { rp "$2"; if [ -f "$R$p" ]; then c "$1" head -c ${MAX_FILE_BYTES} "$R$p"; fi; }`,
   // x KEY PATH...: names each PATH that is an executable file in the target's root.
-  `x() { k=$1; shift; for s in "$@"; do p=$(rp "$s"); if [ -f "$R$p" ] && [ -x "$R$p" ]; then echo "@@@= $k $s"; fi; done; }`,
+  `x() { k=$1; shift; for s in "$@"; do rp "$s"; if [ -f "$R$p" ] && [ -x "$R$p" ]; then echo "@@@= $k $s"; fi; done; }`,
 ].join('\n');
 
 function accountLines(prefix: string): string[] {
@@ -63,7 +64,7 @@ function accountLines(prefix: string): string[] {
 
 /** For a sidekick that shares the target's PID namespace: the target's PID 1 is /proc/1. */
 export function targetDumpScript(parts: TargetDumpParts): string {
-  const lines = [HELPERS, 'R=/proc/1/root', 'echo "@@@= self $$"', `echo "@@@= btime $(sed -n 's/^btime //p' /proc/stat)"`];
+  const lines = [DUMP_HELPERS, 'R=/proc/1/root', 'echo "@@@= self $$"', `echo "@@@= btime $(sed -n 's/^btime //p' /proc/stat)"`];
   if (parts.processes) {
     lines.push(
       'for p in /proc/[0-9]*; do',
@@ -121,7 +122,7 @@ export function targetDumpScript(parts: TargetDumpParts): string {
  */
 export function hostDumpScript(): string {
   return [
-    HELPERS,
+    DUMP_HELPERS,
     'for h in $TARGETS; do',
     '  R=/proc/$h/root',
     '  d "$h/status" "/proc/$h/status"',
