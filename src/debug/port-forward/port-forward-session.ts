@@ -98,6 +98,8 @@ export async function startPortForward(
   ended.catch(() => undefined);
 
   let stoppedSince: number | undefined;
+  /** The start of the target whose namespaces the forward uses; another one means a restart. */
+  let joinedStartedAt = target.startedAt;
   let reconciling: Promise<void> | undefined;
   const stoppedGraceMs = request.stoppedGraceMs ?? 5_000;
 
@@ -128,9 +130,12 @@ export async function startPortForward(
       forwarder = fresh;
       if (fresh !== undefined) {
         watchForwarder(fresh);
-        notice(old !== undefined && old.targetStartedAt !== state.target.startedAt
-          ? `container ${target.name} restarted; forwarding into its new network namespace.`
-          : `the forwarder in ${target.name} had ended; started a new one.`);
+        notice(
+          joinedStartedAt !== state.target.startedAt
+            ? `container ${target.name} restarted; forwarding into its new network namespace.`
+            : `the forwarder in ${target.name} had ended; started a new one.`,
+        );
+        joinedStartedAt = state.target.startedAt;
       }
       return;
     }
@@ -146,7 +151,8 @@ export async function startPortForward(
     const firstSeen = stoppedSince === undefined;
     stoppedSince ??= Date.now();
     if (state.kind === 'removed' || (!comingBack && Date.now() - stoppedSince >= stoppedGraceMs)) {
-      await shutdown(targetGoneError(target.name, state));
+      // Not awaited: shutdown waits for the reconcile in progress, which is this one.
+      void shutdown(targetGoneError(target.name, state));
       return;
     }
     if (firstSeen) notice(`container ${target.name} is ${state.kind === 'down' ? state.target.status : 'gone'}; waiting for it to run again.`);

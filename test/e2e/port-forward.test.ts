@@ -1,0 +1,268 @@
+/**
+ * sidekick port-forward against the real engine: real TCP traffic from this process through
+ * the forward into targets, to ports the targets never published (one bound only to the
+ * container's loopback), many connections at once, and cleanup on every way a forward ends.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { connect, createServer, type AddressInfo, type Server } from 'node:net';
+import { afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
+import { docker, lines } from '../fixtures/docker-cli.js';
+import { CLI_PATH, REPO_ROOT, httpGet, removeTarget, runCli, startTarget, waitForHttp, type TestTarget } from './harness.js';
+import { expectNoSidekicks, sidekicksOf } from './sidekick-leftovers.js';
+
+interface RunningForward {
+  child: ChildProcess;
+  /** Local ports, in the order of the port arguments. */
+  ports: number[];
+  stderr: () => string;
+  exit: Promise<number>;
+}
+
+/** Starts `sidekick port-forward` and waits for its "Forwarding" lines. */
+async function startForward(args: string[], expectedLines: number): Promise<RunningForward> {
+  const child = spawn(process.execPath, [CLI_PATH, 'port-forward', ...args], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const exit = new Promise<number>((resolve) => child.on('close', (code, signal) => resolve(code ?? (signal === 'SIGKILL' ? 137 : 128))));
+  const ports = await new Promise<number[]>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no forwarding lines after 30 s; stdout: ${stdout} stderr: ${stderr}`)), 30_000);
+    child.stdout!.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+      const found = lines(stdout).map((line) => /^Forwarding 127\.0\.0\.1:(\d+) -> \S+:\d+$/.exec(line)?.[1]);
+      if (found.length >= expectedLines && found.every((p) => p !== undefined)) {
+        clearTimeout(timer);
+        resolve(found.map(Number));
+      }
+    });
+    void exit.then((code) => reject(new Error(`port-forward exited ${code} before forwarding; stderr: ${stderr}`)));
+  });
+  return { child, ports, stderr: () => stderr, exit };
+}
+
+/** Sends `payload`, half-closes, and returns everything the far end sent back until it closed. */
+function exchange(port: number, payload: Buffer): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const socket = connect({ host: '127.0.0.1', port });
+    const chunks: Buffer[] = [];
+    socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+    socket.on('end', () => resolve(Buffer.concat(chunks)));
+    socket.on('error', reject);
+    socket.end(payload);
+  });
+}
+
+/** Resolves with how a connection ended: "reset" when it was refused or reset, else the bytes. */
+function outcome(port: number): Promise<string> {
+  return new Promise((resolve) => {
+    const socket = connect({ host: '127.0.0.1', port });
+    const chunks: Buffer[] = [];
+    socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+    socket.on('end', () => resolve(`closed:${Buffer.concat(chunks).toString()}`));
+    socket.on('error', (error: NodeJS.ErrnoException) => resolve(error.code === 'ECONNRESET' ? 'reset' : String(error.code)));
+    socket.end('GET / HTTP/1.0\r\n\r\n');
+  });
+}
+
+const sha256 = (data: Buffer): string => createHash('sha256').update(data).digest('hex');
+
+async function until<T>(what: string, attempt: () => Promise<T>, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await attempt();
+    } catch (error) {
+      if (Date.now() > deadline) throw new Error(`${what} did not happen within ${timeoutMs} ms: ${String(error)}`);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  }
+}
+
+describe('sidekick port-forward', () => {
+  const targets: TestTarget[] = [];
+  const forwards: RunningForward[] = [];
+  const servers: Server[] = [];
+  let toolbox = '';
+
+  async function target(image: string, options: Parameters<typeof startTarget>[1] = {}): Promise<TestTarget> {
+    const started = await startTarget(image, options);
+    targets.push(started);
+    return started;
+  }
+
+  /** A target that echoes every byte on port 7000 (busybox nc forks a `cat` per connection). */
+  async function echoTarget(): Promise<TestTarget> {
+    return target(toolbox, { command: ['nc', '-ll', '-p', '7000', '-e', 'cat'] });
+  }
+
+  beforeAll(async () => {
+    // Builds the toolbox image once (sidekick's own first use), which is also the echo target's image.
+    const warm = await startTarget(inject('fixtures').scratchServer);
+    try {
+      await runCli(['exec', warm.id, '--', 'true']);
+    } finally {
+      await removeTarget(warm.id);
+    }
+    toolbox = lines(await docker(['images', '--format', '{{.Repository}}:{{.Tag}}', '--filter', 'reference=sidekick-toolbox']))[0] ?? '';
+    expect(toolbox).not.toBe('');
+  });
+
+  afterEach(async () => {
+    try {
+      for (const forward of forwards.splice(0)) {
+        if (forward.child.exitCode === null && forward.child.signalCode === null) forward.child.kill('SIGINT');
+        await forward.exit;
+      }
+      for (const server of servers.splice(0)) server.close();
+      for (const t of targets) await expectNoSidekicks(t.id, 15_000);
+    } finally {
+      for (const t of targets.splice(0)) await removeTarget(t.id);
+    }
+  });
+
+  it("forwards to the scratch server's published port and to its loopback-only port, in one command", async () => {
+    const t = await target(inject('fixtures').scratchServer);
+    await waitForHttp(t.ip, 8080);
+    const forward = await startForward([t.name, '0:8080', '0:9090'], 2);
+    forwards.push(forward);
+    const [main, loopback] = await Promise.all([httpGet('127.0.0.1', forward.ports[0]!), httpGet('127.0.0.1', forward.ports[1]!)]);
+    expect(main).toEqual({ status: 200, body: 'hello from scratch\n' });
+    expect(loopback).toEqual({ status: 200, body: 'loopback only\n' });
+    // Labelled as a forwarder of this target, so sessions/prune and the leftover check see it.
+    const [forwarder] = await sidekicksOf(t.id);
+    expect(await docker(['inspect', '-f', '{{index .Config.Labels "io.sidekick.kind"}} {{.HostConfig.NetworkMode}}', forwarder!])).toBe(
+      `forwarder container:${t.id}\n`,
+    );
+
+    forward.child.kill('SIGINT');
+    expect(await forward.exit).toBe(130);
+    await expectNoSidekicks(t.id);
+  });
+
+  it('refuses a connection to a remote port nobody listens on, and the forward stays up', async () => {
+    const t = await target(inject('fixtures').scratchServer);
+    await waitForHttp(t.ip, 8080);
+    const forward = await startForward([t.name, '0:7777', '0:8080'], 2);
+    forwards.push(forward);
+    expect(await outcome(forward.ports[0]!)).toBe('reset');
+    expect(await outcome(forward.ports[0]!)).toBe('reset');
+    expect(await httpGet('127.0.0.1', forward.ports[1]!)).toEqual({ status: 200, body: 'hello from scratch\n' });
+    expect(forward.stderr()).toContain(`connection to ${t.name}:7777 refused: nothing listens on port 7777 in the container.`);
+    expect(forward.child.exitCode).toBeNull();
+  });
+
+  it('moves 8 MiB each way on 50 concurrent connections, byte-exact, with half-close', async () => {
+    const t = await echoTarget();
+    const forward = await startForward([t.name, '0:7000'], 1);
+    forwards.push(forward);
+    await until('the echo server answering', async () => {
+      const back = await exchange(forward.ports[0]!, Buffer.from('ping'));
+      if (back.toString() !== 'ping') throw new Error(`echo answered ${JSON.stringify(back.toString())}`);
+    });
+    const payloads = Array.from({ length: 50 }, () => randomBytes(8 * 1024 * 1024));
+    const echoed = await Promise.all(payloads.map((payload) => exchange(forward.ports[0]!, payload)));
+    for (const [i, payload] of payloads.entries()) {
+      expect(echoed[i]!.length, `connection ${i} length`).toBe(payload.length);
+      expect(sha256(echoed[i]!), `connection ${i} checksum`).toBe(sha256(payload));
+    }
+  }, 300_000);
+
+  it("one connection's failure does not end the others", async () => {
+    const t = await echoTarget();
+    const forward = await startForward([t.name, '0:7000'], 1);
+    forwards.push(forward);
+    await until('the echo server answering', async () => {
+      if ((await exchange(forward.ports[0]!, Buffer.from('x'))).toString() !== 'x') throw new Error('no echo');
+    });
+    // A client that resets mid-transfer, next to one that completes.
+    const doomed = connect({ host: '127.0.0.1', port: forward.ports[0]! });
+    doomed.on('error', () => undefined);
+    doomed.write(randomBytes(1 << 20));
+    const payload = randomBytes(4 << 20);
+    const survivor = exchange(forward.ports[0]!, payload);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    doomed.resetAndDestroy();
+    expect(sha256(await survivor)).toBe(sha256(payload));
+    expect((await exchange(forward.ports[0]!, Buffer.from('after'))).toString()).toBe('after');
+  });
+
+  it('removes the forwarder when sidekick is killed with SIGKILL', async () => {
+    const t = await target(inject('fixtures').scratchServer);
+    const forward = await startForward([t.name, '0:8080'], 1);
+    forwards.push(forward);
+    expect((await sidekicksOf(t.id)).length).toBe(1);
+    forward.child.kill('SIGKILL');
+    await forward.exit;
+    // The engine closes the forwarder's stdin with the attach stream; its `cat` ends, auto-remove does the rest.
+    await expectNoSidekicks(t.id, 15_000);
+  });
+
+  it('ends, says so and removes the forwarder when the target stops', async () => {
+    const t = await target(inject('fixtures').scratchServer);
+    const forward = await startForward([t.name, '0:8080'], 1);
+    forwards.push(forward);
+    await docker(['stop', t.id]);
+    expect(await forward.exit).toBe(125);
+    expect(forward.stderr()).toContain(`sidekick: container ${t.name} stopped with status`);
+    expect(forward.stderr()).toContain('the port-forward has ended.');
+    await expectNoSidekicks(t.id);
+  });
+
+  it("follows a restart of the target into its new network namespace", async () => {
+    const t = await target(inject('fixtures').scratchServer);
+    await waitForHttp(t.ip, 8080);
+    const forward = await startForward([t.name, '0:9090'], 1);
+    forwards.push(forward);
+    expect((await httpGet('127.0.0.1', forward.ports[0]!)).body).toBe('loopback only\n');
+    const before = await sidekicksOf(t.id);
+    await docker(['restart', '-t', '1', t.id]);
+    await until('the forward to answer after the restart', async () => {
+      const answer = await httpGet('127.0.0.1', forward.ports[0]!);
+      if (answer.body !== 'loopback only\n') throw new Error(answer.body);
+      const now = await sidekicksOf(t.id);
+      if (now.length !== 1 || now[0] === before[0]) throw new Error(`forwarders: ${now.join(' ')}`);
+    });
+    expect(forward.stderr()).toContain(`container ${t.name} restarted; forwarding into its new network namespace.`);
+    expect(forward.child.exitCode).toBeNull();
+  });
+
+  describe('bad input', () => {
+    it('fails with 125 and starts nothing when a local port is in use', async () => {
+      const t = await target(inject('fixtures').scratchServer);
+      const busy = createServer();
+      servers.push(busy);
+      await new Promise<void>((resolve) => busy.listen(0, '127.0.0.1', resolve));
+      const port = (busy.address() as AddressInfo).port;
+      const result = await runCli(['port-forward', t.name, `0:8080`, `${port}:8080`]);
+      expect(result.code).toBe(125);
+      expect(result.stderr).toBe(
+        `sidekick: local port 127.0.0.1:${port} is already in use.\nPick another local port (LOCAL_PORT:8080), or 0:8080 for a free one.\n`,
+      );
+      expect(await sidekicksOf(t.id)).toEqual([]);
+    });
+
+    it.each([
+      [['TARGET'], /no port to forward/],
+      [['TARGET', '8080:0'], /"8080:0" is not a port to forward: remote port 0 is out of range/],
+      [['TARGET', 'a:b:c:d'], /too many colons/],
+    ])('refuses %j with a clear message', async (args, message) => {
+      const t = await target(inject('fixtures').scratchServer);
+      const result = await runCli(['port-forward', ...args.map((a) => (a === 'TARGET' ? t.name : a))]);
+      expect(result.code).toBe(125);
+      expect(result.stderr).toMatch(message);
+      expect(result.stderr.split('\n').filter(Boolean).length).toBeLessThanOrEqual(2);
+    });
+
+    it('names a missing or stopped target', async () => {
+      const missing = await runCli(['port-forward', 'sidekick-no-such-container', '8080']);
+      expect(missing.code).toBe(125);
+      expect(missing.stderr).toMatch(/no container named or with an ID starting "sidekick-no-such-container"/);
+      const t = await target(inject('fixtures').exitsAtOnce);
+      await docker(['wait', t.id]);
+      const stopped = await runCli(['port-forward', t.name, '0:8080']);
+      expect(stopped.code).toBe(125);
+      expect(stopped.stderr).toContain(`container ${t.name} is not running (exited); it has no ports to forward.`);
+    });
+  });
+});
