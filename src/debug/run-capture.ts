@@ -13,6 +13,8 @@ export interface CaptureRequest {
   capAdd: string[];
   /** Output beyond this is an error rather than memory exhaustion: the target's files are not ours to trust. */
   maxBytes?: number;
+  /** A process stuck in the kernel can make reading its /proc files block; a debugging tool must not hang with it. */
+  timeoutMs?: number;
 }
 
 export interface CaptureResult {
@@ -23,6 +25,7 @@ export interface CaptureResult {
 }
 
 const DEFAULT_MAX_BYTES = 256 * 1024 * 1024;
+const DEFAULT_TIMEOUT_MS = 120_000;
 
 /**
  * Runs a short-lived sidekick (no TTY, no stdin, removed by the engine when it ends) and
@@ -64,7 +67,23 @@ export async function runCapture(engine: Engine, request: CaptureRequest): Promi
   sidekick.process.stderr.on('data', (chunk: Buffer) => {
     if (err.length < 1000) err.push(chunk);
   });
-  const { code } = await sidekick.process.exit;
+  const timeoutMs = request.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    void engine.removeContainer(sidekick.id, { force: true }).catch(() => undefined);
+  }, timeoutMs);
+  let code: number;
+  try {
+    ({ code } = await sidekick.process.exit);
+  } finally {
+    clearTimeout(timer);
+  }
+  if (timedOut) {
+    throw new SidekickError('ENGINE_ERROR', `the sidekick reading /proc did not finish within ${Math.round(timeoutMs / 1000)} s and was removed.`, {
+      hint: 'A process of the target may be stuck in the kernel (state D); `sidekick exec` gives a shell to look at it.',
+    });
+  }
   if (overflow) {
     throw new SidekickError('INTERNAL', `the sidekick's output passed ${limit} bytes and was stopped.`, {
       hint: 'The target holds unexpectedly large /proc data; run with --debug and report it.',
