@@ -17,7 +17,7 @@ export async function runEject(reference: string, flags: { prefix: string[] }, g
     if (result.os) say(`removed the injected OS (${result.os.source}) from ${target.name}.`);
     if (result.removedLater.length > 0) say(`removed ${result.removedLater.length} path(s) its package manager added later: ${result.removedLater.join(', ')}`);
     if (result.kept.length > 0) say(`kept ${result.kept.length} path(s) created since the injection by something else: ${result.kept.join(', ')}`);
-    if (result.toolbox) say(`removed the toolbox at ${result.toolbox.prefix} from ${target.name}.`);
+    if (result.toolbox) say(`removed the toolbox at ${result.toolbox} from ${target.name}.`);
     return 0;
   } finally {
     engine.close();

@@ -14,6 +14,8 @@ describe('parsePrefix', () => {
     ['proc', '/proc/1/root/x', /\/dev, \/proc or \/sys/],
     ['dev', '/dev/shm/.sidekick', /\/dev, \/proc or \/sys/],
     ['newline', '/a\nb', /control character/],
+    ['quote', '/a"b', /quote or a backslash/],
+    ['backslash', '/a\\b', /quote or a backslash/],
   ])('refuses %s', (_name, prefix, message) => {
     expect(() => parsePrefix(prefix)).toThrow(message);
   });

@@ -19,7 +19,9 @@ export function parsePrefix(prefix: string): string {
       hint: 'Give an absolute directory path that does not exist yet in the target, e.g. /tmp/.sidekick.',
     });
   if (!prefix.startsWith('/')) throw bad('is not an absolute path');
-  if (prefix.includes('\0') || /[\n\r]/.test(prefix)) throw bad('contains a control character');
+  if ([...prefix].some((char) => char.charCodeAt(0) < 0x20 || char.charCodeAt(0) === 0x7f)) throw bad('contains a control character');
+  // Quotes and backslashes are escaped in the JSON manifest, which eject matches line by line.
+  if (/["\\]/.test(prefix)) throw bad('contains a quote or a backslash');
   const parts = prefix.split('/').filter((part) => part !== '' && part !== '.');
   if (parts.includes('..')) throw bad('contains ".."');
   if (parts.length === 0) throw bad('is the root directory');

@@ -5,16 +5,17 @@
  * and keeps and lists what anything else added there since the injection.
  */
 import { SidekickError } from '../../core/errors.js';
-import { OS_MANIFEST_PATH, type OsManifest, type ToolboxManifest } from '../../core/inject/injection-manifest.js';
+import { MANIFEST_FORMAT, OS_MANIFEST_PATH, TOOLBOX_MANIFEST_NAME, WELL_KNOWN_PREFIXES, type OsManifest } from '../../core/inject/injection-manifest.js';
 import type { Target } from '../../core/target.js';
 import type { Engine } from '../../engines/engine.js';
 import { kindOf } from './container-files.js';
 import { findInjections } from './find-injections.js';
 import { attributeLaterAdditions } from './package-manager-files.js';
-import { removeInTarget } from './remove-in-target.js';
+import { removeInTarget, removeToolboxInTarget } from './remove-in-target.js';
 
 export interface EjectResult {
-  toolbox?: ToolboxManifest;
+  /** The prefix of the toolbox removed. */
+  toolbox?: string;
   os?: OsManifest;
   /** Added since the OS injection in directories that existed before, not by its package manager: kept. */
   kept: string[];
@@ -28,29 +29,37 @@ export async function eject(engine: Engine, target: Target, options: { prefixes?
       hint: `Start it (docker start ${target.name}) and run sidekick eject again.`,
     });
   }
-  const found = await findInjections(engine, target.id, options.prefixes ?? []);
   const result: EjectResult = { kept: [], removedLater: [] };
-  if (found.os) {
-    if (!found.toolbox) {
-      throw new SidekickError('ENGINE_ERROR', `${target.name} has an injected OS but its toolbox (${found.os.toolboxPrefix}) is gone, and eject needs it.`, {
-        hint: `Inject the toolbox again (sidekick inject --prefix ${found.os.toolboxPrefix} ${target.name}), then eject.`,
-      });
+  let toolboxPrefixes = [...(options.prefixes ?? []), ...WELL_KNOWN_PREFIXES];
+  // Stats first: the common case (a toolbox, no OS) then never has the engine read a file.
+  if ((await engine.statPath(target.id, OS_MANIFEST_PATH)) !== undefined) {
+    const found = await findInjections(engine, target.id, options.prefixes ?? []);
+    if (found.os) {
+      if (!found.toolbox) {
+        throw new SidekickError('ENGINE_ERROR', `${target.name} has an injected OS but its toolbox (${found.os.toolboxPrefix}) is gone, and eject needs it.`, {
+          hint: `Inject the toolbox again (sidekick inject --prefix ${found.os.toolboxPrefix} ${target.name}), then eject.`,
+        });
+      }
+      const busybox = `${found.toolbox.prefix}/bin/busybox`;
+      const later = await attributeLaterAdditions(engine, target.id, found.os, busybox, found.toolbox.prefix);
+      // The manifest goes last: an eject that fails half-way can be run again.
+      const roots = found.os.createdRoots.filter((path) => path !== OS_MANIFEST_PATH);
+      await removeInTarget(engine, target.id, busybox, [...roots, ...later.packageManager, OS_MANIFEST_PATH]);
+      await verifyGone(engine, target, [...roots, OS_MANIFEST_PATH]);
+      result.os = found.os;
+      result.kept = later.other;
+      result.removedLater = later.packageManager;
+      toolboxPrefixes = [found.toolbox.prefix, ...toolboxPrefixes];
     }
-    const busybox = `${found.toolbox.prefix}/bin/busybox`;
-    const later = await attributeLaterAdditions(engine, target.id, found.os, busybox, found.toolbox.prefix);
-    // The manifest goes last: an eject that fails half-way can be run again.
-    const roots = found.os.createdRoots.filter((path) => path !== OS_MANIFEST_PATH);
-    await removeInTarget(engine, target.id, busybox, [...roots, ...later.packageManager, OS_MANIFEST_PATH]);
-    await verifyGone(engine, target, [...roots, OS_MANIFEST_PATH]);
-    result.os = found.os;
-    result.kept = later.other;
-    result.removedLater = later.packageManager;
   }
-  if (found.toolbox) {
-    const prefix = found.toolbox.prefix;
-    await removeInTarget(engine, target.id, `${prefix}/bin/busybox`, [prefix]);
+  toolboxPrefixes = [...new Set(toolboxPrefixes)];
+  const manifests = await Promise.all(toolboxPrefixes.map((prefix) => engine.statPath(target.id, `${prefix}/${TOOLBOX_MANIFEST_NAME}`)));
+  for (const [i, prefix] of toolboxPrefixes.entries()) {
+    if (kindOf(manifests[i]) !== 'file') continue;
+    if (!(await removeToolboxInTarget(engine, target.id, prefix, ` "format": "${MANIFEST_FORMAT}",`))) continue;
     await verifyGone(engine, target, [prefix]);
-    result.toolbox = found.toolbox;
+    result.toolbox = prefix;
+    break;
   }
   return result;
 }
