@@ -99,3 +99,4 @@ try {
 }
 await optional('./inject.mjs', 'benchInject');
 await optional('./inspect.mjs', 'benchInspect');
+await optional('./port-forward.mjs', 'benchPortForward');
