@@ -25,6 +25,9 @@ export interface Forwarder {
  * the attach stream, `cat` sees EOF, and the auto-removed container goes with it. A
  * `sleep` would outlive a killed sidekick forever.
  */
+/** Tunnels kept started and waiting for a port, so that a new connection does not wait for an exec. */
+const SPARE_TUNNELS = 2;
+
 const MAIN_COMMAND = ['/bin/sh', '-c', 'exec cat >/dev/null', 'sidekick-forwarder'];
 
 export async function startForwarder(engine: Engine, target: Target, toolbox: Toolbox, session: string): Promise<Forwarder> {
@@ -64,21 +67,61 @@ export async function startForwarder(engine: Engine, target: Target, toolbox: To
     },
   );
   let disposed: Promise<void> | undefined;
+
+  /**
+   * A tunnel reads the port on its first line, then becomes busybox nc: nc shuts down its
+   * sending side when its stdin ends (half-close), exits when the remote side closes, and
+   * exits 1 when the connection is refused (pipefail keeps that status). nc copies in
+   * 1 KiB reads; `cat` behind it batches what goes back to the engine, which roughly
+   * doubles the download rate. ash's `read` takes one byte at a time from a pipe, so
+   * nothing after the port line is lost to it.
+   */
+  const startTunnel = (): Promise<ProcessHandle> =>
+    engine.execInContainer(id, {
+      command: ['/bin/sh', '-c', 'read -r port && set -o pipefail && /bin/nc 127.0.0.1 "$port" | /bin/cat', 'sidekick-tunnel'],
+      tty: false,
+      openStdin: true,
+    });
+  const spares: Array<{ handle: ProcessHandle; ended: boolean }> = [];
+  let starting = 0;
+  function refill(): void {
+    while (disposed === undefined && !hasEnded && spares.length + starting < SPARE_TUNNELS) {
+      starting++;
+      startTunnel().then(
+        (handle) => {
+          starting--;
+          const spare = { handle, ended: false };
+          void handle.exit.finally(() => {
+            spare.ended = true;
+            const at = spares.indexOf(spare);
+            if (at >= 0) spares.splice(at, 1);
+          }).catch(() => undefined);
+          if (disposed === undefined && !hasEnded) spares.push(spare);
+          else handle.stdin?.end();
+        },
+        () => {
+          starting--; // the forwarder is going away; connections will start their own tunnel and report why
+        },
+      );
+    }
+  }
+  refill();
   return {
     id,
     targetStartedAt: target.startedAt,
     ended,
     hasEnded: () => hasEnded,
-    connect: (port) =>
-      engine.execInContainer(id, {
-        // busybox nc shuts down its sending side when its stdin ends (half-close) and exits
-        // when the remote side closes; its status is 1 when the connection is refused.
-        command: ['/bin/nc', '127.0.0.1', String(port)],
-        tty: false,
-        openStdin: true,
-      }),
+    async connect(port) {
+      // An engine exec costs 150-400 ms here: a tunnel started ahead of time hides that.
+      const spare = spares.shift();
+      refill();
+      const tunnel = spare !== undefined && !spare.ended ? spare.handle : await startTunnel();
+      tunnel.stdin!.write(`${port}\n`);
+      return tunnel;
+    },
     dispose() {
       disposed ??= (async () => {
+        spares.length = 0;
         main.stdin?.end();
         await engine.removeContainer(id, { force: true }).catch(() => undefined);
         await ended;
