@@ -127,7 +127,7 @@ export async function benchPortForward() {
     const [dc, fc] = [times.directConn, times.forwardConn].map(median);
     console.log(`\nport-forward, one empty connection (${runs * 3} interleaved runs, medians)`);
     printRow('direct to the published port', dc);
-    printRow('through sidekick port-forward (one engine exec)', fc, `+${(fc - dc).toFixed(0)} ms per connection`);
+    printRow('through sidekick port-forward (exec per connection)', fc, `+${(fc - dc).toFixed(0)} ms per connection`);
   } finally {
     if (forward) {
       forward.child.kill('SIGINT');
