@@ -1,7 +1,7 @@
 import { SidekickError } from '../core/errors.js';
 import { parsePrefix } from '../core/inject/container-path.js';
 import { injectOs } from '../debug/inject/inject-os.js';
-import { assertRunning, injectToolbox } from '../debug/inject/inject-toolbox.js';
+import { assertRunning, injectToolbox, preloadBusybox } from '../debug/inject/inject-toolbox.js';
 import { connectEngine, type GlobalFlags } from './engine-from-flags.js';
 import { sidekickVersion } from './version.js';
 
@@ -18,6 +18,7 @@ export async function runInject(reference: string, flags: InjectFlags, global: G
   if (flags.os === undefined && (flags.skipConflicts || flags.mirror !== undefined)) {
     throw new SidekickError('BAD_USAGE', '--skip-conflicts and --mirror apply to --os only.', { hint: 'Add --os REF, or drop them.' });
   }
+  preloadBusybox(process.env);
   const { engine } = connectEngine(global);
   try {
     const target = await engine.findContainer(reference);

@@ -117,6 +117,22 @@ describe('sidekick inject --os', () => {
     await expectUntouched(before, target.id);
   });
 
+  it('keeps and lists what the application created since the injection in directories that existed before', async () => {
+    const rootfs = await tinyRootfs();
+    const target = await start(inject('fixtures').scratchServer);
+    const before = await snapshotTarget(target.id);
+    expect((await runCli(['inject', '--os', rootfs, target.name])).code).toBe(0);
+    // Written by "the application", in /etc, which the target had before (the engine's mount points).
+    await docker(['exec', target.id, '/bin/sh', '-c', 'echo state > /etc/app-state']);
+
+    const ejected = await runCli(['eject', target.name]);
+    expect(ejected.code).toBe(0);
+    expect(ejected.stderr).toContain('kept 1 path(s) created since the injection by something else: /etc/app-state');
+    const after = await snapshotTarget(target.id);
+    expect(after.pid1StartTime).toBe(before.pid1StartTime);
+    expect(after.diff).toBe(['A /etc/app-state', 'C /etc', ...before.diff.split('\n').filter(Boolean)].sort().join('\n'));
+  });
+
   it('refuses an OS for a read-only root', async () => {
     const target = await start(inject('fixtures').scratchServer, { readOnly: true });
     const before = await snapshotTarget(target.id);

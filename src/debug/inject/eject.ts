@@ -30,9 +30,13 @@ export async function eject(engine: Engine, target: Target, options: { prefixes?
     });
   }
   const result: EjectResult = { kept: [], removedLater: [] };
-  let toolboxPrefixes = [...(options.prefixes ?? []), ...WELL_KNOWN_PREFIXES];
-  // Stats first: the common case (a toolbox, no OS) then never has the engine read a file.
-  if ((await engine.statPath(target.id, OS_MANIFEST_PATH)) !== undefined) {
+  let toolboxPrefixes = [...new Set([...(options.prefixes ?? []), ...WELL_KNOWN_PREFIXES])];
+  // Stats first, all at once: the common case (a toolbox, no OS) then never has the engine read a file.
+  const [osStat, ...toolboxStats] = await Promise.all(
+    [OS_MANIFEST_PATH, ...toolboxPrefixes.map((prefix) => `${prefix}/${TOOLBOX_MANIFEST_NAME}`)].map((path) => engine.statPath(target.id, path)),
+  );
+  let manifests = toolboxStats;
+  if (osStat !== undefined) {
     const found = await findInjections(engine, target.id, options.prefixes ?? []);
     if (found.os) {
       if (!found.toolbox) {
@@ -49,11 +53,10 @@ export async function eject(engine: Engine, target: Target, options: { prefixes?
       result.os = found.os;
       result.kept = later.other;
       result.removedLater = later.packageManager;
-      toolboxPrefixes = [found.toolbox.prefix, ...toolboxPrefixes];
+      toolboxPrefixes = [...new Set([found.toolbox.prefix, ...toolboxPrefixes])];
+      manifests = await Promise.all(toolboxPrefixes.map((prefix) => engine.statPath(target.id, `${prefix}/${TOOLBOX_MANIFEST_NAME}`)));
     }
   }
-  toolboxPrefixes = [...new Set(toolboxPrefixes)];
-  const manifests = await Promise.all(toolboxPrefixes.map((prefix) => engine.statPath(target.id, `${prefix}/${TOOLBOX_MANIFEST_NAME}`)));
   for (const [i, prefix] of toolboxPrefixes.entries()) {
     if (kindOf(manifests[i]) !== 'file') continue;
     if (!(await removeToolboxInTarget(engine, target.id, prefix, ` "format": "${MANIFEST_FORMAT}",`))) continue;

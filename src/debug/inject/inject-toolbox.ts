@@ -121,7 +121,24 @@ interface Busybox {
   applets: string[];
 }
 
-async function loadBusybox(env: NodeJS.ProcessEnv): Promise<Busybox> {
+let preloaded: { env: NodeJS.ProcessEnv; busybox: Promise<Busybox> } | undefined;
+
+/**
+ * Starts reading the host's busybox (and asking it for its applets) while the engine is asked
+ * about the target: the two do not depend on each other, and a CLI run is short.
+ */
+export function preloadBusybox(env: NodeJS.ProcessEnv): void {
+  const busybox = readBusybox(env);
+  busybox.catch(() => undefined);
+  preloaded = { env, busybox };
+}
+
+function loadBusybox(env: NodeJS.ProcessEnv): Promise<Busybox> {
+  if (preloaded?.env === env) return preloaded.busybox;
+  return readBusybox(env);
+}
+
+async function readBusybox(env: NodeJS.ProcessEnv): Promise<Busybox> {
   const path = await findStaticBusybox(env);
   if (path === undefined) {
     throw new SidekickError('TOOLBOX_UNAVAILABLE', 'no static busybox was found on this host to inject.', {
