@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { firstValue, parseFramedDump, sectionBytes, sectionText } from './framed-dump.js';
+import { firstValue, parseFramedDump, sectionBytes, sectionText, splitGrepOutput } from './framed-dump.js';
 
 const b64 = (text: string | Buffer): string => Buffer.from(text).toString('base64');
 
@@ -42,5 +42,15 @@ describe('parseFramedDump', () => {
     const dump = parseFramedDump('ls: /proc/9/fd: Permission denied\n@@@= x 1\n');
     expect(firstValue(dump, 'x')).toBe('1');
     expect(dump.problems).toHaveLength(1);
+  });
+});
+
+describe('splitGrepOutput', () => {
+  it('gives each file its lines back, colons in the content kept', () => {
+    const files = splitGrepOutput('/proc/1/status:Name:\tserver\n/proc/1/status:Uid:\t0\n/proc/2/net/tcp:  sl  local\n/proc/1/status:\n');
+    expect([...files]).toEqual([
+      ['/proc/1/status', 'Name:\tserver\nUid:\t0\n\n'],
+      ['/proc/2/net/tcp', '  sl  local\n'],
+    ]);
   });
 });

@@ -83,3 +83,21 @@ export function sectionBytes(dump: FramedDump, key: string): Buffer | undefined 
 export function firstValue(dump: FramedDump, key: string): string | undefined {
   return dump.values.get(key)?.[0];
 }
+
+/**
+ * The output of `grep -H '' FILE...` (every line of many text files, each prefixed with its
+ * file's name and ':'), split back into the files' texts: one process reads them all, which
+ * is far cheaper than one per file. The names must hold no ':' (the script only passes such).
+ */
+export function splitGrepOutput(text: string): Map<string, string> {
+  const files = new Map<string, string[]>();
+  for (const line of text.split('\n')) {
+    const colon = line.indexOf(':');
+    if (colon <= 0) continue;
+    const name = line.slice(0, colon);
+    const lines = files.get(name) ?? [];
+    lines.push(line.slice(colon + 1));
+    files.set(name, lines);
+  }
+  return new Map([...files].map(([name, lines]) => [name, `${lines.join('\n')}\n`]));
+}

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parseFramedDump } from '../core/framed-dump.js';
 import type { Target } from '../core/target.js';
-import { decodeTargetDump, isIdentityMap, parseDu, parseFdListing, parseNamespaceListing } from './decode-dump.js';
+import { decodeTargetDump, isIdentityMap, parseDu, parseLinkListing, parseNamespaceListing } from './decode-dump.js';
 import { buildInspectReport } from './inspect-report.js';
 
 // Captured on this machine: the dump script run by a sidekick against the distroless fixture.
@@ -12,12 +12,13 @@ describe('decodeTargetDump on a captured dump', () => {
   const sample = decodeTargetDump(parseFramedDump(captured));
 
   it('reads the processes, leaving out the dumping shell', () => {
-    expect(sample.selfPid).toBe(8);
+    expect(sample.selfPid).toBe(7);
     expect(sample.processes.map((process) => process.pid)).toEqual([1]);
     const [pid1] = sample.processes;
     expect(pid1!.cmdline).toEqual(['/app/server']);
     expect(pid1!.status.uid?.real).toBe(65532);
     expect(pid1!.fdLinks.filter((link) => link.target.startsWith('socket:'))).toHaveLength(2);
+    expect(pid1!.mountNamespace).toMatch(/^mnt:\[\d+\]$/);
   });
 
   it('reads PID 1 details, sockets, cgroup files and the filesystem facts', () => {
@@ -56,11 +57,12 @@ describe('decodeTargetDump on a captured dump', () => {
 });
 
 describe('listing parsers', () => {
-  it('read fd and namespace listings', () => {
-    expect(parseFdListing(7, 'total 0\nlrwx------ 1 0 0 64 Nov 29 00:07 3 -> socket:[111178]\nl-wx------ 1 0 0 64 Nov 29 00:07 1 -> /a -> b\n')).toEqual([
-      { pid: 7, target: 'socket:[111178]' },
-      { pid: 7, target: '/a -> b' },
-    ]);
+  it('read link and namespace listings, taking only lines of the exact shape', () => {
+    const links = parseLinkListing(
+      "'/proc/1/fd/3' -> 'socket:[111178]'\n'/proc/1/fd/4' -> '/a b'\n'/proc/9/ns/mnt' -> 'mnt:[42]'\nstat: cannot read link\n'/proc/x/fd/1' -> 'socket:[1]'\n",
+    );
+    expect([...links.fds]).toEqual([[1, [{ pid: 1, target: 'socket:[111178]' }, { pid: 1, target: '/a b' }]]]);
+    expect([...links.mountNamespaces]).toEqual([[9, 'mnt:[42]']]);
     expect([...parseNamespaceListing('lrwxrwxrwx 1 0 0 0 Nov 29 00:07 pid_for_children -> pid:[4026532257]\nbad line\n')]).toEqual([['pid_for_children', 4026532257]]);
   });
 

@@ -2,7 +2,7 @@
  * Turns a framed dump (core/framed-dump.ts) of a target into typed samples, with the
  * core/proc parsers. Pure: the sidekick that produced the dump is gather-proc.ts's business.
  */
-import { type FramedDump, firstValue, sectionBytes, sectionText } from '../core/framed-dump.js';
+import { type FramedDump, firstValue, sectionBytes, sectionText, splitGrepOutput } from '../core/framed-dump.js';
 import {
   type CgroupEntry,
   type EnvironEntry,
@@ -70,19 +70,21 @@ export function decodeTargetDump(dump: FramedDump): TargetSample {
     for (const problem of list) problems.push(`${what}: ${problem}`);
   };
   const selfPid = numberOrUndefined(firstValue(dump, 'self'));
+  const texts = splitGrepOutput(sectionText(dump, 'lines') ?? '');
+  const links = parseLinkListing(sectionText(dump, 'links') ?? '');
   const pids = new Set<number>();
-  for (const key of dump.sections.keys()) {
-    const match = /^(\d+)\/stat$/.exec(key);
+  for (const name of texts.keys()) {
+    const match = /^\/proc\/(\d+)\/stat$/.exec(name);
     if (match) pids.add(Number(match[1]));
   }
   const processes: ProcessSample[] = [];
   for (const pid of [...pids].sort((a, b) => a - b)) {
-    const statBytes = sectionBytes(dump, `${pid}/stat`);
-    const statusBytes = sectionBytes(dump, `${pid}/status`);
-    // A process that ended while the dump ran leaves empty, failed sections: it is gone, not broken.
-    if (statBytes === undefined || statusBytes === undefined) continue;
-    const stat = parseStat(statBytes);
-    const status = parseStatus(statusBytes);
+    const statText = texts.get(`/proc/${pid}/stat`);
+    const statusText = texts.get(`/proc/${pid}/status`);
+    // A process that ended while the dump ran leaves files missing: it is gone, not broken.
+    if (statText === undefined || statusText === undefined) continue;
+    const stat = parseStat(statText);
+    const status = parseStatus(statusText);
     const cmdline = parseCmdline(sectionBytes(dump, `${pid}/cmdline`) ?? Buffer.alloc(0));
     note(`/proc/${pid}/stat`, stat.problems);
     note(`/proc/${pid}/status`, status.problems);
@@ -91,8 +93,8 @@ export function decodeTargetDump(dump: FramedDump): TargetSample {
       stat: stat.value,
       status: status.value,
       cmdline: cmdline.value,
-      fdLinks: parseFdListing(pid, sectionText(dump, `${pid}/fd`) ?? ''),
-      mountNamespace: firstValue(dump, `mnt:${pid}`) || undefined,
+      fdLinks: links.fds.get(pid) ?? [],
+      mountNamespace: links.mountNamespaces.get(pid),
     });
   }
 
@@ -161,14 +163,25 @@ export function decodeTargetDump(dump: FramedDump): TargetSample {
   };
 }
 
-/** `ls -l /proc/<pid>/fd` lines: "... 3 -> socket:[123]". Only the fd number and target matter. */
-export function parseFdListing(pid: number, text: string): FdLink[] {
-  const links: FdLink[] = [];
+/**
+ * `stat -c '%N'` of /proc/<pid>/fd/* and /proc/<pid>/ns/mnt: "'/proc/7/fd/3' -> 'socket:[123]'".
+ * A link target is text the process chose (a file name can hold a newline), so only lines of
+ * the exact shape are taken; a forged line can at worst claim a socket for a process.
+ */
+export function parseLinkListing(text: string): { fds: Map<number, FdLink[]>; mountNamespaces: Map<number, string> } {
+  const fds = new Map<number, FdLink[]>();
+  const mountNamespaces = new Map<number, string>();
   for (const line of text.split('\n')) {
-    const match = / (\d+) -> (.*)$/.exec(line);
-    if (match) links.push({ pid, target: match[2]! });
+    const fd = /^'\/proc\/(\d+)\/fd\/\d+' -> '(.*)'$/.exec(line);
+    if (fd) {
+      const pid = Number(fd[1]);
+      fds.set(pid, [...(fds.get(pid) ?? []), { pid, target: fd[2]! }]);
+      continue;
+    }
+    const mnt = /^'\/proc\/(\d+)\/ns\/mnt' -> '(mnt:\[\d+\])'$/.exec(line);
+    if (mnt) mountNamespaces.set(Number(mnt[1]), mnt[2]!);
   }
-  return links;
+  return { fds, mountNamespaces };
 }
 
 /** `ls -l /proc/1/ns` lines: "... net -> net:[4026532333]". */

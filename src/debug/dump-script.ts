@@ -67,13 +67,12 @@ export function targetDumpScript(parts: TargetDumpParts): string {
   const lines = [DUMP_HELPERS, 'R=/proc/1/root', 'echo "@@@= self $$"', `echo "@@@= btime $(sed -n 's/^btime //p' /proc/stat)"`];
   if (parts.processes) {
     lines.push(
-      'for p in /proc/[0-9]*; do',
-      '  i=${p#/proc/}',
-      '  [ "$i" = "$$" ] && continue',
-      '  d "$i/stat" "$p/stat"; d "$i/status" "$p/status"; d "$i/cmdline" "$p/cmdline"',
-      '  c "$i/fd" ls -l "$p/fd"',
-      '  echo "@@@= mnt:$i $(readlink "$p/ns/mnt" 2>/dev/null)"',
-      'done',
+      // One process reads every stat and status (text files), one stats every fd link and mount
+      // namespace link: a few processes in all, not several per process of the target.
+      "c lines grep -H '' /proc/[0-9]*/stat /proc/[0-9]*/status",
+      // cmdline holds NULs, which grep cannot carry: one small read per process.
+      'for p in /proc/[0-9]*; do i=${p#/proc/}; [ "$i" = "$$" ] || d "$i/cmdline" "$p/cmdline"; done',
+      "c links stat -c '%N' /proc/[0-9]*/fd/* /proc/[0-9]*/ns/mnt",
     );
   }
   if (parts.details) {
@@ -118,17 +117,25 @@ export function targetDumpScript(parts: TargetDumpParts): string {
 
 /**
  * For one sidekick in the engine host's PID namespace, reading many containers at once:
- * $TARGETS holds their host PIDs; each one's keys are prefixed with "<pid>/".
+ * $TARGETS holds their host PIDs. Every text file goes through ONE `grep -H ''` (section
+ * "lines", split by splitGrepOutput): a process per file per container would cost more than
+ * everything else together. passwd and group are read only when their path (after
+ * symlinks) is made of plain characters, so that no name can confuse that split; the path
+ * used is given as the scalar "<pid>/passwd" or "<pid>/group".
  */
 export function hostDumpScript(): string {
   return [
     DUMP_HELPERS,
+    'files=',
     'for h in $TARGETS; do',
     '  R=/proc/$h/root',
-    '  d "$h/status" "/proc/$h/status"',
-    '  for n in tcp tcp6 udp udp6; do d "$h/net/$n" "/proc/$h/net/$n"; done',
-    ...accountLines('$h/').map((line) => `  ${line}`),
+    '  files="$files /proc/$h/status /proc/$h/net/tcp /proc/$h/net/tcp6 /proc/$h/net/udp /proc/$h/net/udp6"',
+    '  for a in passwd group; do rp /etc/$a',
+    '    case $p in *[!A-Za-z0-9._/-]*) ;; *) if [ -f "$R$p" ]; then files="$files $R$p"; echo "@@@= $h/$a $R$p"; fi ;; esac',
+    '  done',
     `  x "$h/shell" ${SHELLS.join(' ')}`,
     'done',
+    // Unquoted on purpose: the list is split into arguments; every name in it is plain.
+    "c lines grep -H '' $files",
   ].join('\n');
 }

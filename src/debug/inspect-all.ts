@@ -5,7 +5,7 @@
  * instead of one per target, so that a hundred containers cost about as much as one.
  */
 import { SidekickError } from '../core/errors.js';
-import { type FramedDump, parseFramedDump, sectionBytes, sectionText } from '../core/framed-dump.js';
+import { type FramedDump, firstValue, parseFramedDump, sectionText, splitGrepOutput } from '../core/framed-dump.js';
 import { diffFromDockerDefault, isListeningSocket, parseNetTcp, parseNetUdp, parseStatus, type InetSocket } from '../core/proc/index.js';
 import type { Target } from '../core/target.js';
 import type { Engine } from '../engines/engine.js';
@@ -51,19 +51,25 @@ export async function inspectAll(engine: Engine, env: NodeJS.ProcessEnv): Promis
     });
   }
   const dump = parseFramedDump(result.stdout);
+  const files = splitGrepOutput(sectionText(dump, 'lines') ?? '');
   const sidekickIds = new Set([result.sidekickId]);
   return containers
-    .map((container) => row(container, containers, dump, sidekickIds))
+    .map((container) => row(container, containers, dump, files, sidekickIds))
     .sort((a, b) => a.name.localeCompare(b.name));
 }
 
-function row(container: Target, all: readonly Target[], dump: FramedDump, ignore: ReadonlySet<string>): ContainerRow {
-  const prefix = `${container.hostPid}/`;
+function row(container: Target, all: readonly Target[], dump: FramedDump, files: ReadonlyMap<string, string>, ignore: ReadonlySet<string>): ContainerRow {
+  const pid = container.hostPid;
+  const prefix = `${pid}/`;
   const problems: string[] = [];
-  const statusBytes = sectionBytes(dump, `${prefix}status`);
-  const status = statusBytes === undefined ? undefined : parseStatus(statusBytes);
+  const statusText = files.get(`/proc/${pid}/status`);
+  const status = statusText === undefined ? undefined : parseStatus(statusText);
   if (status === undefined) problems.push('its PID 1 could not be read');
-  const accounts = parseAccounts(sectionText(dump, `${prefix}file:/etc/passwd`), sectionText(dump, `${prefix}file:/etc/group`));
+  const fileOf = (scalar: string): string | undefined => {
+    const path = firstValue(dump, `${prefix}${scalar}`);
+    return path === undefined ? undefined : files.get(path);
+  };
+  const accounts = parseAccounts(fileOf('passwd'), fileOf('group'));
   const uid = status?.value.uid?.real ?? null;
   const userName = uid === null ? undefined : accounts.users.get(uid);
   const bounding = status?.value.capabilities.bounding;
@@ -75,8 +81,8 @@ function row(container: Target, all: readonly Target[], dump: FramedDump, ignore
     ['udp', parseNetUdp],
     ['udp6', parseNetUdp],
   ] as const) {
-    const bytes = sectionBytes(dump, `${prefix}net/${name}`);
-    if (bytes !== undefined) sockets.push(...parse(bytes).value);
+    const text = files.get(`/proc/${pid}/net/${name}`);
+    if (text !== undefined) sockets.push(...parse(text).value);
   }
   const listening = [
     ...new Set(

@@ -101,16 +101,23 @@ describe('sidekick inspect', () => {
     await expectNoSidekicksFor(target.id);
   });
 
-  it('reports a read-only root filesystem', async () => {
+  it('reports a read-only root filesystem and the limits with their usage', async () => {
     const { scratchServer } = inject('fixtures');
-    const target = await start(scratchServer, { readOnly: true });
+    const target = await start(scratchServer, { readOnly: true, dockerArgs: ['--memory', '64m', '--pids-limit', '50', '--cpus', '0.5'] });
     await waitForHttp(target.ip, 8080);
     const before = await snapshotTarget(target.id);
 
     const report = await inspectJson([target.name]);
     expect(report.readOnlyRootfs).toBe(true);
     expect(report.mounts).toEqual(expect.arrayContaining([expect.objectContaining({ destination: '/', readOnly: true })]));
-    expect((await runCli(['inspect', target.name])).stdout.toString()).toMatch(/root fs\s+read-only/);
+    expect(report.limits).toMatchObject({ memory: { limitBytes: 64 * 1024 * 1024 }, cpu: { limitCpus: 0.5 }, pids: { limit: 50 } });
+    expect(report.limits!.memory.usageBytes).toBeGreaterThan(0);
+    expect(report.limits!.pids.current).toBeGreaterThanOrEqual(1);
+    expect(report.engineLimits).toMatchObject({ memoryBytes: 64 * 1024 * 1024, nanoCpus: 500_000_000, pidsLimit: 50 });
+    const text = (await runCli(['inspect', target.name])).stdout.toString();
+    expect(text).toMatch(/root fs\s+read-only/);
+    expect(text).toMatch(/memory\s+[\d.]+ [KM]iB used of 64\.0 MiB/);
+    expect(text).toMatch(/pids\s+\d+ of 50/);
 
     await expectUntouched(before, target.id);
     await expectNoSidekicksFor(target.id);
