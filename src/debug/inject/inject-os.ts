@@ -7,8 +7,9 @@
  */
 import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
-import { extract as tarExtract, pack, type Header } from 'tar-stream';
+import { pack } from 'tar-stream';
 import { parseEntryPath } from '../../core/archive/entry-path.js';
+import { filterTar, listTar, type RawEntryType } from '../../core/archive/tar-filter.js';
 import { SidekickError } from '../../core/errors.js';
 import { encodeManifest, MANIFEST_FORMAT, OS_MANIFEST_PATH, type OsManifest } from '../../core/inject/injection-manifest.js';
 import { pathsToProbe, planOsInjection, type OsEntry, type OsEntryType, type OsPlan, type TargetKind } from '../../core/inject/os-conflict-plan.js';
@@ -79,7 +80,7 @@ export async function injectOs(engine: Engine, target: Target, options: OsInject
       toolboxPrefix: toolbox.manifest.prefix,
     };
     options.onProgress?.(`writing ${plan.write.size} entries into ${target.name}`);
-    await engine.putArchive(target.id, '/', filteredTar(source.open(), plan.write, encodeManifest(manifest)), { noOverwriteDirNonDir: true }).catch((error: unknown) => {
+    await engine.putArchive(target.id, '/', await filteredTar(source.open(), plan.write, encodeManifest(manifest)), { noOverwriteDirNonDir: true }).catch((error: unknown) => {
       if (error instanceof SidekickError && /cannot overwrite|non-directory|not a directory/i.test(error.message)) {
         throw new SidekickError('INJECTION_REFUSED', `${target.name} changed a path while the OS was being written; the engine stopped the upload.`, {
           hint: `What was written is recorded: sidekick eject ${target.name} removes it.`,
@@ -97,18 +98,13 @@ export async function injectOs(engine: Engine, target: Target, options: OsInject
 
 /** Entry names normalized to absolute paths; a name that escapes (.., absolute) refuses the whole tar. */
 async function listEntries(tar: Readable): Promise<OsEntry[]> {
-  const extract = tarExtract();
-  tar.on('error', (error: Error) => extract.destroy(error));
-  tar.pipe(extract as unknown as NodeJS.WritableStream);
   const entries: OsEntry[] = [];
-  for await (const entry of extract) {
-    const path = absoluteName(entry.header.name);
-    const type = entryType(entry.header.type);
-    if (path !== '/') {
-      const linkTarget = type === 'hardlink' && entry.header.linkname ? absoluteName(entry.header.linkname) : undefined;
-      entries.push({ path, type, ...(linkTarget !== undefined ? { linkTarget } : {}) });
-    }
-    entry.resume();
+  for (const entry of await listTar(tar)) {
+    const path = absoluteName(entry.name);
+    if (path === '/') continue;
+    const type = entryType(entry.type);
+    const linkTarget = type === 'hardlink' && entry.linkname ? absoluteName(entry.linkname) : undefined;
+    entries.push({ path, type, ...(linkTarget !== undefined ? { linkTarget } : {}) });
   }
   return entries;
 }
@@ -121,20 +117,8 @@ function absoluteName(name: string): string {
   return `/${parsed.components.join('/')}`;
 }
 
-function entryType(type: string | null | undefined): OsEntryType {
-  switch (type) {
-    case 'directory':
-      return 'dir';
-    case 'file':
-    case 'contiguous-file':
-      return 'file';
-    case 'symlink':
-      return 'symlink';
-    case 'link':
-      return 'hardlink';
-    default:
-      return 'other';
-  }
+function entryType(type: RawEntryType): OsEntryType {
+  return type === 'directory' ? 'dir' : type;
 }
 
 /** Asks the engine about exactly the paths the planner needs, level by level. */
@@ -151,38 +135,25 @@ async function probeTarget(engine: Engine, target: Target, entries: OsEntry[]): 
   }
 }
 
-/** The planned entries of the OS tar, manifest first, names relative to "/". */
-function filteredTar(source: Readable, write: ReadonlySet<string>, manifest: string): Readable {
-  const out = pack();
-  const extract = tarExtract();
-  out.entry({ name: OS_MANIFEST_PATH.slice(1), type: 'file', mode: 0o644, uid: 0, gid: 0, mtime: new Date() }, manifest);
-  extract.on('entry', (header, stream, next) => {
-    const path = absoluteName(header.name);
-    if (!write.has(path)) {
-      stream.on('end', () => next());
-      stream.resume();
-      return;
-    }
-    // pax records would carry the original name; the entry is re-described from scratch instead.
-    const copy: Partial<Header> & Pick<Header, 'name'> = {
-      name: path.slice(1) + (header.type === 'directory' ? '/' : ''),
-      type: header.type,
-      mode: header.mode,
-      uid: header.uid,
-      gid: header.gid,
-      uname: header.uname,
-      gname: header.gname,
-      mtime: header.mtime,
-      size: header.size,
-      ...(header.linkname ? { linkname: header.type === 'link' ? absoluteName(header.linkname).slice(1) : header.linkname } : {}),
-    };
-    stream.pipe(out.entry(copy, (error) => next(error ?? undefined)) as unknown as NodeJS.WritableStream);
-  });
-  extract.on('finish', () => out.finalize());
-  extract.on('error', (error: Error) => out.destroy(error));
-  source.on('error', (error: Error) => extract.destroy(error));
-  source.pipe(extract as unknown as NodeJS.WritableStream);
-  return Readable.from(out as unknown as AsyncIterable<Buffer>, { objectMode: false });
+/**
+ * The planned entries of the OS tar, passed through as they are (names keep their "./"), after
+ * the manifest. The engine unpacks it at "/".
+ */
+async function filteredTar(source: Readable, write: ReadonlySet<string>, manifest: string): Promise<Readable> {
+  const filter = filterTar((entry) => write.has(absoluteName(entry.name)), await manifestRecords(manifest));
+  source.on('error', (error: Error) => filter.destroy(error));
+  return source.pipe(filter);
+}
+
+/** The manifest as tar records, without the end-of-archive blocks that close a whole tar. */
+async function manifestRecords(manifest: string): Promise<Buffer> {
+  const archive = pack();
+  archive.entry({ name: OS_MANIFEST_PATH.slice(1), type: 'file', mode: 0o644, uid: 0, gid: 0, mtime: new Date() }, manifest);
+  archive.finalize();
+  const chunks: Buffer[] = [];
+  for await (const chunk of archive as unknown as AsyncIterable<Buffer>) chunks.push(chunk);
+  const whole = Buffer.concat(chunks);
+  return whole.subarray(0, whole.length - 1024);
 }
 
 /** The directories written into must still be directories: a swap to a symlink mid-upload is reported. */
