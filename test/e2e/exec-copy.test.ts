@@ -134,6 +134,23 @@ describe('sidekick exec --copy and exec IMAGE', () => {
     });
   });
 
+  describe('a crash-looping container', () => {
+    it('is debugged through a copy while the engine keeps restarting it', async () => {
+      const t = await startTarget(inject('fixtures').exitsAtOnce, { dockerArgs: ['--restart', 'always'] });
+      cleanups.push(() => removeTarget(t.id));
+      // Its state, restart count and logs change on their own, so they are not compared here.
+      const deadline = Date.now() + 20_000;
+      while (Number((await docker(['inspect', '-f', '{{.RestartCount}}', t.id])).trim()) < 1) {
+        if (Date.now() > deadline) throw new Error('the target did not restart');
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      const result = await runCli(['exec', '--copy', t.name, '--', 'sh', '-c', 'ls /; run-entrypoint']);
+      expect(result.stdout.toString()).toMatch(/exits-at-once\n[^]*exits-at-once: starting and exiting with status 3\n$/);
+      expect(result.code).toBe(3);
+      expect(await eventually(() => copiesOf(t.id))).toEqual([]);
+    });
+  });
+
   describe('a running container with --copy', () => {
     it('copies its files but starts nothing of it, and leaves it running untouched', async () => {
       const t = await original(inject('fixtures').scratchServer);
@@ -231,6 +248,8 @@ describe('sidekick exec --copy and exec IMAGE', () => {
       const result = await runCli(['--debug', 'exec', '--copy', name, '--', 'ls', '/']);
       expect(result.stdout.toString().split(/\s+/)).toContain('exits-at-once');
       expect(result.stderr).toMatch(new RegExp(`"${name}" names both a container and an image; using the container`));
+      // The first lines say what the original would run, and how to run it.
+      expect(result.stderr).toMatch(/^sidekick: entrypoint: \(none\)\nsidekick: command: +\/exits-at-once\nsidekick: not started; run it with `run-entrypoint/m);
       const plain = await runCli(['exec', name, '--', 'true']);
       expect(plain.code).toBe(125);
       expect(plain.stderr).toMatch(/--copy/);
