@@ -57,6 +57,8 @@ export async function runCopyExec(engine: Engine, options: CopyExecOptions, flag
     for (const signal of signals) process.off(signal, onSignal);
   }
   if (process.stderr.isTTY === true || debug) process.stderr.write(banner(session));
+  // How the copy differs from the original matters to scripts too, so it is said even without a terminal.
+  for (const notice of session.notices) process.stderr.write(`sidekick: ${notice}\n`);
   if (flags.keep) process.stderr.write(keptMessage(session));
   try {
     return await pumpTerminal(session.process, {
@@ -80,7 +82,6 @@ function banner(session: CopySession): string {
     `sidekick: entrypoint: ${origin.entrypoint.length > 0 ? formatArgv(origin.entrypoint) : '(none)'}`,
     `sidekick: command:    ${origin.cmd.length > 0 ? formatArgv(origin.cmd) : '(none)'}`,
     `sidekick: not started; run it with \`${RUN_ENTRYPOINT} [ARGS...]\`. Toolbox: ${COPY_TOOLS}, on PATH.`,
-    ...session.notices.map((notice) => `sidekick: ${notice}`),
   ];
   return `${lines.join('\n')}\n`;
 }

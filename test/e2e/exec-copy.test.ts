@@ -151,6 +151,46 @@ describe('sidekick exec --copy and exec IMAGE', () => {
     });
   });
 
+  describe('networks', () => {
+    async function network(): Promise<{ name: string; prefix: string }> {
+      const name = `sidekick-test-net-${randomBytes(4).toString('hex')}`;
+      await docker(['network', 'create', '--label', 'io.sidekick.test=1', name]);
+      cleanups.push(() => docker(['network', 'rm', name]));
+      const subnet = (await docker(['network', 'inspect', '-f', '{{(index .IPAM.Config 0).Subnet}}', name])).trim();
+      return { name, prefix: subnet.split('.').slice(0, 3).join('.') + '.' };
+    }
+
+    it("joins the original's networks", async () => {
+      const [a, b] = [await network(), await network()];
+      const t = await startTarget(inject('fixtures').exitsAtOnce, { dockerArgs: ['--network', a.name] });
+      await waitExited(t.id);
+      await docker(['network', 'connect', b.name, t.id]);
+      watched.push({ target: t, before: await originalState(t.id) });
+      const result = await runCli(['exec', '--copy', t.name, '--', 'ip', '-o', '-4', 'addr']);
+      const out = result.stdout.toString();
+      expect(out).toContain(` inet ${a.prefix}`);
+      expect(out).toContain(` inet ${b.prefix}`);
+    });
+
+    it("shares a running container's network as the original did, and has none when that container is gone", async () => {
+      const provider = await original(inject('fixtures').scratchServer);
+      const t = await startTarget(inject('fixtures').exitsAtOnce, { dockerArgs: ['--network', `container:${provider.id}`] });
+      cleanups.push(() => removeTarget(t.id));
+      await waitExited(t.id);
+      const shared = await runCli(['exec', '--copy', t.name, '--', 'wget', '-qO-', 'http://127.0.0.1:8080/']);
+      expect(shared.stdout.toString()).toBe('hello from scratch\n');
+      // The provider is stopped here on purpose, so it is no longer compared with its state before.
+      watched.splice(watched.findIndex((w) => w.target.id === provider.id), 1);
+      cleanups.push(() => removeTarget(provider.id));
+      await docker(['kill', provider.id]);
+      const alone = await runCli(['exec', '--copy', t.name, '--', 'ip', '-o', 'link']);
+      expect(alone.code).toBe(0);
+      expect(lines(alone.stdout.toString())).toHaveLength(1);
+      expect(alone.stderr).toMatch(/shares the network of container \S+, which is exited; the copy has no network/);
+      expect(await eventually(() => copiesOf(t.id))).toEqual([]);
+    });
+  });
+
   describe('a running container with --copy', () => {
     it('copies its files but starts nothing of it, and leaves it running untouched', async () => {
       const t = await original(inject('fixtures').scratchServer);
