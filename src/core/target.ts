@@ -73,6 +73,8 @@ export interface ContainerSummary {
   image: string;
   status: TargetStatus;
   labels: Record<string, string>;
+  /** The network mode when the engine's list says it ("container:<id>" for a joiner); undefined when unknown. */
+  networkMode?: string;
 }
 
 export function normalizeStatus(value: string | undefined): TargetStatus {

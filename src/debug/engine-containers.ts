@@ -1,17 +1,21 @@
 import { isSidekickError } from '../core/errors.js';
-import type { Target } from '../core/target.js';
+import type { ContainerSummary, Target } from '../core/target.js';
 import type { Engine } from '../engines/engine.js';
 import { mapLimit } from './map-limit.js';
 
 /** Enough parallel inspects to hide the engine's latency, few enough not to swamp it. */
 export const INSPECT_CONCURRENCY = 16;
 
-/**
- * Every running container, fully inspected. A container that goes away between the list
- * and its inspect (a short-lived sidekick, often) is simply left out.
- */
+/** Every running container, fully inspected. */
 export async function runningContainers(engine: Engine): Promise<Target[]> {
-  const list = await engine.listContainers({ all: false });
+  return inspectAll(engine, await engine.listContainers({ all: false }));
+}
+
+/**
+ * Inspects listed containers in parallel. A container that goes away between the list and
+ * its inspect (a short-lived sidekick, often) is simply left out, as are stopped ones.
+ */
+export async function inspectAll(engine: Engine, list: readonly ContainerSummary[]): Promise<Target[]> {
   const targets = await mapLimit(list, INSPECT_CONCURRENCY, async (entry) => {
     try {
       return await engine.findContainer(entry.id);

@@ -1,6 +1,9 @@
 import type { Engine } from '../engines/engine.js';
 import { gatherTargetSample } from './gather-proc.js';
-import { runningContainers } from './engine-containers.js';
+import type { ContainerSummary, Target } from '../core/target.js';
+import { LABEL_TARGET } from '../core/labels.js';
+import type { TargetSample } from './decode-dump.js';
+import { inspectAll, runningContainers } from './engine-containers.js';
 import { buildInspectReport, type InspectReport } from './inspect-report.js';
 import { namespaceSharing } from './namespace-sharing.js';
 import { ensureDefaultToolbox } from './toolbox.js';
@@ -15,21 +18,54 @@ export interface InspectOptions {
  */
 export async function inspectTarget(engine: Engine, reference: string, options: InspectOptions, env: NodeJS.ProcessEnv): Promise<InspectReport> {
   const target = await engine.findContainer(reference);
-  if (target.status !== 'running') {
+  // A paused target's processes are frozen, not gone: their /proc can still be read.
+  if (target.status !== 'running' && target.status !== 'paused') {
     const others = await runningContainers(engine);
     return buildInspectReport({ target, sharing: namespaceSharing(target.id, [target, ...others]), showSecrets: options.showSecrets });
   }
   const toolbox = await ensureDefaultToolbox(engine, env);
-  const [gathered, others] = await Promise.all([
+  const [gathered, list] = await Promise.all([
     gatherTargetSample(engine, target, toolbox, { processes: true, details: true, filesystem: true, accounts: true }),
-    runningContainers(engine),
+    engine.listContainers({ all: false }),
   ]);
+  const others = await inspectAll(engine, possibleSharers(target, gathered.sample, list));
   const containers = [target, ...others.filter((other) => other.id !== target.id)];
-  return buildInspectReport({
+  const report = buildInspectReport({
     target,
     sample: gathered.sample,
     // The sidekick that read /proc was in the target's namespaces a moment ago; it is not news.
     sharing: namespaceSharing(target.id, containers, new Set([gathered.sidekickId])),
     showSecrets: options.showSecrets,
   });
+  if (target.status === 'paused') report.problems.unshift('the target is paused: its processes are frozen (shown in state D)');
+  return report;
+}
+
+/**
+ * The containers that may share a namespace with the target, so that not every container of
+ * a busy engine has to be inspected. Network joiners show in the engine's list; a container in
+ * the target's PID namespace shows as processes of another mount namespace in the sample. Only
+ * when those or IPC sharing are possible is everything inspected.
+ */
+export function possibleSharers(target: Target, sample: TargetSample, list: readonly ContainerSummary[]): ContainerSummary[] {
+  const others = list.filter((entry) => entry.id !== target.id);
+  const rootNamespace = sample.processes.find((process) => process.pid === 1)?.mountNamespace;
+  const foreignProcesses = rootNamespace === undefined || sample.processes.some((process) => process.mountNamespace !== rootNamespace);
+  const modes = target.namespaceModes;
+  const everything =
+    foreignProcesses ||
+    modes.ipc === 'shareable' ||
+    modes.ipc.startsWith('container:') ||
+    modes.pid.startsWith('container:') ||
+    modes.pid === 'host' ||
+    others.some((entry) => entry.networkMode === undefined);
+  if (everything) return others;
+  return others.filter(
+    (entry) =>
+      entry.labels[LABEL_TARGET] === target.id ||
+      entry.networkMode!.startsWith('container:') ||
+      (modes.network === 'host' && entry.networkMode === 'host') ||
+      modes.network === `container:${entry.id}` ||
+      entry.names.some((name) => modes.network === `container:${name}`),
+  );
 }

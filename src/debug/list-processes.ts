@@ -14,7 +14,8 @@ export interface ProcessListing {
 /** `sidekick ps TARGET`: the target's processes, read through a short-lived sidekick. */
 export async function listProcesses(engine: Engine, reference: string, env: NodeJS.ProcessEnv): Promise<ProcessListing> {
   const [target, toolbox] = await Promise.all([engine.findContainer(reference), ensureDefaultToolbox(engine, env)]);
-  assertRunning(target, 'has no processes');
+  // Paused processes are frozen but still there to be listed.
+  if (target.status !== 'paused') assertRunning(target, 'has no processes');
   const { sample } = await gatherTargetSample(engine, target, toolbox, { processes: true, details: false, filesystem: false, accounts: true });
   const accounts = parseAccounts(sample.files.get('/etc/passwd'), sample.files.get('/etc/group'));
   return { target: { id: target.id, name: target.name }, processes: processTree(sample.processes, accounts, sample.bootTime) };

@@ -160,6 +160,23 @@ describe('sidekick inspect', () => {
     await expectNoSidekicksFor(target.id);
   });
 
+  it('reads a paused target, whose processes are frozen but there', async () => {
+    const { scratchServer } = inject('fixtures');
+    const target = await start(scratchServer);
+    await waitForHttp(target.ip, 8080);
+    await docker(['pause', target.id]);
+    const before = await snapshotTarget(target.id);
+    const report = await inspectJson([target.name]);
+    expect(report.identity.state).toBe('paused');
+    expect(report.pid1?.commandLine).toEqual(['/server']);
+    expect(report.problems[0]).toMatch(/paused/);
+    const ps = await runCli(['ps', '--json', target.name]);
+    expect(ps.code).toBe(0);
+    expect(JSON.parse(ps.stdout.toString()).processes[0]).toMatchObject({ pid: 1, command: ['/server'] });
+    await expectUntouched(before, target.id);
+    await expectNoSidekicksFor(target.id);
+  });
+
   it('fails clearly on an unknown target and on bad flags', async () => {
     const missing = await runCli(['inspect', 'no-such-container-xyz']);
     expect(missing.code).toBe(125);

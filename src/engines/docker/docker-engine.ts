@@ -78,6 +78,7 @@ interface ListEntry {
   Image?: string;
   State?: string;
   Labels?: Record<string, string> | null;
+  HostConfig?: { NetworkMode?: string };
 }
 
 export class DockerEngine implements Engine {
@@ -131,6 +132,7 @@ export class DockerEngine implements Engine {
       image: entry.Image ?? '',
       status: normalizeStatus(entry.State),
       labels: entry.Labels ?? {},
+      ...(entry.HostConfig?.NetworkMode !== undefined ? { networkMode: entry.HostConfig.NetworkMode } : {}),
     }));
   }
 
