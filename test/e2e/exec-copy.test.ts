@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pack } from 'tar-stream';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import { docker, lines, run } from '../fixtures/docker-cli.js';
 import {
@@ -296,6 +297,22 @@ describe('sidekick exec --copy and exec IMAGE', () => {
       const image = await runCli(['exec', '--image-target', name, '--', 'ls', '/app']);
       expect(image.stdout.toString()).toBe('server\n');
       expect(t.id).toMatch(/^[0-9a-f]{64}$/);
+    });
+
+    it('refuses an image whose /.sidekick is a symlink, and leaves nothing', async () => {
+      const tag = `sidekick-test-hostile:${randomBytes(4).toString('hex')}`;
+      const archive = pack();
+      archive.entry({ name: 'tmp/', type: 'directory', mode: 0o1777 });
+      archive.entry({ name: '.sidekick', type: 'symlink', linkname: '/tmp' });
+      archive.finalize();
+      const chunks: Buffer[] = [];
+      for await (const chunk of archive as unknown as AsyncIterable<Buffer>) chunks.push(chunk);
+      await docker(['import', '--change', 'LABEL io.sidekick.test=1', '-', tag], { input: Buffer.concat(chunks) });
+      cleanups.push(() => docker(['image', 'rm', tag]));
+      const result = await runCli(['exec', tag, '--', 'true']);
+      expect(result.code).toBe(125);
+      expect(result.stderr).toMatch(/^sidekick: cannot put the toolbox at \/\.sidekick in the copy of /);
+      expect(await eventually(() => copiesOfImage(tag))).toEqual([]);
     });
 
     it('refuses flags that do not apply to copies', async () => {
