@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import { docker } from '../fixtures/docker-cli.js';
 import { craftedTar, ensureHostileImage, type CraftedEntry } from '../fixtures/hostile-fixtures.js';
 import { expectUntouched, removeTarget, runCli, snapshotTarget, startTarget, type TestTarget } from './harness.js';
@@ -106,6 +106,32 @@ describe('sidekick inject against hostile targets', () => {
     const ejected = await runCli(['eject', target.name]);
     expect(ejected.stderr).toContain('nothing injected by sidekick was found');
     expect(ejected.code).toBe(0);
+    await expectUntouched(before, target.id);
+  });
+
+  it('will not run as root a toolbox the target’s unprivileged user planted in /tmp', async () => {
+    const target = await startTarget(inject('fixtures').distroless);
+    targets.push(target);
+    const forged = JSON.stringify(
+      { format: 'sidekick-injection/1', kind: 'toolbox', nonce: 'x', source: 'x', createdAt: 'x', sidekickVersion: 'x', targetId: 'x', prefix: '/tmp/.sidekick', applets: 1 },
+      null,
+      1,
+    );
+    // Owned by the container's user (65532), as if that user had written it.
+    await docker(['cp', '-', `${target.id}:/`], {
+      input: craftedTar([
+        { name: 'tmp/.sidekick/', type: 'directory', uid: 65532 },
+        { name: 'tmp/.sidekick/manifest.json', type: 'file', content: `${forged}\n`, uid: 65532 },
+        { name: 'tmp/.sidekick/bin/', type: 'directory', uid: 65532 },
+        { name: 'tmp/.sidekick/bin/busybox', type: 'file', content: '#!/bin/false\n', uid: 65532 },
+      ]),
+    });
+    const before = await snapshotTarget(target.id);
+    for (const args of [['eject', target.name], ['shell', '--root', target.name, '--', 'id']]) {
+      const result = await runCli(args);
+      expect(result.code).toBe(125);
+      expect(result.stderr).toContain('sidekick: the toolbox at /tmp/.sidekick is not owned by root, so sidekick did not write it; it will not run it as root.');
+    }
     await expectUntouched(before, target.id);
   });
 

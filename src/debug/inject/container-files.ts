@@ -66,3 +66,40 @@ export async function execCapture(engine: Engine, containerId: string, command: 
   const { code } = await handle.exit;
   return { code, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') };
 }
+
+/** The owner (uid) of a path in the container as the engine's archive reports it; undefined when absent. */
+export async function ownerOf(engine: Engine, containerId: string, path: string): Promise<number | undefined> {
+  let tar: NodeJS.ReadableStream;
+  try {
+    ({ tar } = await engine.getArchive(containerId, path));
+  } catch (error) {
+    if (error instanceof SidekickError && error.code === 'ENGINE_ERROR') return undefined;
+    throw error;
+  }
+  const extract = tarExtract();
+  tar.on('error', (error: Error) => extract.destroy(error));
+  tar.pipe(extract as unknown as NodeJS.WritableStream);
+  let uid: number | undefined;
+  for await (const entry of extract) {
+    if (uid === undefined) uid = entry.header.uid ?? undefined;
+    entry.resume();
+  }
+  return uid;
+}
+
+/**
+ * Before running a toolbox as root (eject, shell --root): one outside "/" may sit in a directory
+ * that the target's unprivileged user can write (/tmp), who could have planted a "toolbox" with
+ * a forged manifest before sidekick ever came. What sidekick writes is owned by root; a non-root
+ * process cannot make such files nor, below a root-owned 0755 prefix, change them. "/" itself
+ * is root's in every sane image, so the default prefix skips the check (it costs the engine a
+ * chrooted tar process per file).
+ */
+export async function assertRootOwnedToolbox(engine: Engine, containerId: string, prefix: string): Promise<void> {
+  if (prefix.lastIndexOf('/') === 0) return;
+  const owners = await Promise.all([prefix, `${prefix}/bin/busybox`].map((path) => ownerOf(engine, containerId, path)));
+  if (owners.every((uid) => uid === 0)) return;
+  throw new SidekickError('INJECTION_REFUSED', `the toolbox at ${prefix} is not owned by root, so sidekick did not write it; it will not run it as root.`, {
+    hint: 'Look at it with sidekick exec, which runs nothing from the target.',
+  });
+}

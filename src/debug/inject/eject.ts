@@ -8,7 +8,7 @@ import { SidekickError } from '../../core/errors.js';
 import { MANIFEST_FORMAT, OS_MANIFEST_PATH, TOOLBOX_MANIFEST_NAME, WELL_KNOWN_PREFIXES, type OsManifest } from '../../core/inject/injection-manifest.js';
 import type { Target } from '../../core/target.js';
 import type { Engine } from '../../engines/engine.js';
-import { kindOf } from './container-files.js';
+import { assertRootOwnedToolbox, kindOf } from './container-files.js';
 import { findInjections } from './find-injections.js';
 import { attributeLaterAdditions } from './package-manager-files.js';
 import { removeInTarget, removeToolboxInTarget } from './remove-in-target.js';
@@ -44,6 +44,7 @@ export async function eject(engine: Engine, target: Target, options: { prefixes?
           hint: `Inject the toolbox again (sidekick inject --prefix ${found.os.toolboxPrefix} ${target.name}), then eject.`,
         });
       }
+      await assertRootOwnedToolbox(engine, target.id, found.toolbox.prefix);
       const busybox = `${found.toolbox.prefix}/bin/busybox`;
       const later = await attributeLaterAdditions(engine, target.id, found.os, busybox, found.toolbox.prefix);
       // The manifest goes last: an eject that fails half-way can be run again.

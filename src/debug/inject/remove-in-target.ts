@@ -7,7 +7,7 @@
  */
 import { SidekickError } from '../../core/errors.js';
 import type { Engine } from '../../engines/engine.js';
-import { execCapture } from './container-files.js';
+import { assertRootOwnedToolbox, execCapture } from './container-files.js';
 
 const REMOVE_LOOP = [
   'for p in "$@"; do',
@@ -57,6 +57,7 @@ export async function removeInTarget(engine: Engine, containerId: string, busybo
 
 /** Removes a toolbox if its manifest is ours; false when it is not (nothing removed). */
 export async function removeToolboxInTarget(engine: Engine, containerId: string, prefix: string, formatLine: string): Promise<boolean> {
+  await assertRootOwnedToolbox(engine, containerId, prefix);
   const busybox = `${prefix}/bin/busybox`;
   const result = await execCapture(engine, containerId, [busybox, 'sh', '-c', REMOVE_TOOLBOX_SCRIPT, 'sidekick-eject', prefix, formatLine, prefix], {
     user: '0',

@@ -6,6 +6,7 @@ import { SidekickError } from '../../core/errors.js';
 import type { ProcessHandle } from '../../core/process-handle.js';
 import type { Target } from '../../core/target.js';
 import type { Engine } from '../../engines/engine.js';
+import { assertRootOwnedToolbox } from './container-files.js';
 import { findInjections } from './find-injections.js';
 import { assertRunning } from './inject-toolbox.js';
 
@@ -31,6 +32,7 @@ export async function startShell(engine: Engine, request: ShellRequest): Promise
     });
   }
   const prefix = found.toolbox.prefix;
+  if (request.root) await assertRootOwnedToolbox(engine, target.id, prefix);
   const targetPath = target.env.find((entry) => entry.startsWith('PATH='))?.slice(5) || DEFAULT_PATH;
   // With an injected OS its own tools must win: busybox's dpkg or tar would break apt.
   const path = found.os ? `${targetPath}:${prefix}/bin` : `${prefix}/bin:${targetPath}`;
