@@ -128,7 +128,7 @@ function assertJoinable(target: Target): void {
   if (target.status === 'running') return;
   if (target.status === 'paused') {
     throw new SidekickError('TARGET_PAUSED', `container ${target.name} is paused; a sidekick cannot start in its namespaces.`, {
-      hint: `Unpause it (docker unpause ${target.name}) and try again.`,
+      hint: `Unpause it (docker unpause ${target.name}) and try again, or debug a copy with sidekick exec --copy ${target.name}.`,
     });
   }
   throw new SidekickError('TARGET_NOT_RUNNING', `container ${target.name} is not running (${target.status}); there are no namespaces to join.`, {
