@@ -3,7 +3,7 @@ import { gatherTargetSample } from './gather-proc.js';
 import type { ContainerSummary, Target } from '../core/target.js';
 import { LABEL_TARGET } from '../core/labels.js';
 import type { TargetSample } from './decode-dump.js';
-import { inspectAll, runningContainers } from './engine-containers.js';
+import { inspectAll } from './engine-containers.js';
 import { buildInspectReport, type InspectReport } from './inspect-report.js';
 import { namespaceSharing } from './namespace-sharing.js';
 import { ensureDefaultToolbox } from './toolbox.js';
@@ -17,17 +17,17 @@ export interface InspectOptions {
  * short-lived sidekick. A target that is not running gets the engine's view only.
  */
 export async function inspectTarget(engine: Engine, reference: string, options: InspectOptions, env: NodeJS.ProcessEnv): Promise<InspectReport> {
-  const target = await engine.findContainer(reference);
+  // Independent engine calls at once: each is a round trip, and the sidekick's start dominates anyway.
+  // The toolbox is awaited only for a running target: a stopped one must not fail for want of it.
+  const toolboxReady = ensureDefaultToolbox(engine, env);
+  toolboxReady.catch(() => undefined);
+  const [target, list] = await Promise.all([engine.findContainer(reference), engine.listContainers({ all: false })]);
   // A paused target's processes are frozen, not gone: their /proc can still be read.
   if (target.status !== 'running' && target.status !== 'paused') {
-    const others = await runningContainers(engine);
+    const others = await inspectAll(engine, list);
     return buildInspectReport({ target, sharing: namespaceSharing(target.id, [target, ...others]), showSecrets: options.showSecrets });
   }
-  const toolbox = await ensureDefaultToolbox(engine, env);
-  const [gathered, list] = await Promise.all([
-    gatherTargetSample(engine, target, toolbox, { processes: true, details: true, filesystem: true, accounts: true }),
-    engine.listContainers({ all: false }),
-  ]);
+  const gathered = await gatherTargetSample(engine, target, await toolboxReady, { processes: true, details: true, filesystem: true, accounts: true });
   const others = await inspectAll(engine, possibleSharers(target, gathered.sample, list));
   const containers = [target, ...others.filter((other) => other.id !== target.id)];
   const report = buildInspectReport({
