@@ -140,6 +140,12 @@ export interface Engine {
   putArchive(containerId: string, directory: string, tar: NodeJS.ReadableStream, options?: { noOverwriteDirNonDir?: boolean }): Promise<void>;
   /** What changed in the container's filesystem against its image (`docker diff`). */
   filesystemChanges(containerId: string): Promise<FilesystemChange[]>;
+  /**
+   * A tar of a local image's whole filesystem. The engine needs a container for that: one is
+   * created (never started, carrying `labels`) and removed once the stream ends or fails.
+   * IMAGE_UNAVAILABLE when the image is not on the engine.
+   */
+  exportImageFilesystem(reference: string, labels: Record<string, string>): Promise<NodeJS.ReadableStream>;
   /** The image's configuration, or undefined when it is not on the engine. */
   inspectImage(reference: string): Promise<ImageDetails | undefined>;
   /**

@@ -142,12 +142,28 @@ describe('sidekick inject --os', () => {
     await expectUntouched(before, target.id);
   });
 
-  it('refuses a REF that is neither a tarball nor alpine', async () => {
+  it('refuses a REF that is neither a tarball, alpine, nor a local image', async () => {
     const target = await start(inject('fixtures').scratchServer);
-    const result = await runCli(['inject', '--os', 'debian:bookworm', target.name]);
+    const result = await runCli(['inject', '--os', 'sidekick-test/no-such-image:1', target.name]);
     expect(result.code).toBe(125);
-    expect(result.stderr).toContain('--os debian:bookworm is neither a rootfs tarball on this host nor alpine[:VERSION].');
-    expect(result.stderr).toContain('docker export $(docker create IMAGE) > rootfs.tar');
+    expect(result.stderr).toBe(
+      'sidekick: --os sidekick-test/no-such-image:1 is neither a rootfs tarball on this host, alpine[:VERSION], nor an image on the engine.\n' +
+        'Pull or build the image first (docker pull), or give a .tar / .tar.gz path.\n',
+    );
+  });
+
+  it("injects a local image's filesystem (the distroless fixture's glibc) and leaves no export container behind", async () => {
+    const target = await start(inject('fixtures').scratchServer);
+    const before = await snapshotTarget(target.id);
+    const injected = await runCli(['inject', '--os', inject('fixtures').distroless, target.name]);
+    expect(injected.stderr).toContain(`injected image ${inject('fixtures').distroless} into ${target.name}`);
+    expect(injected.code).toBe(0);
+    // The image's dynamically linked server now runs inside the scratch target, with the image's glibc.
+    expect(await docker(['exec', target.id, '/.sidekick/bin/sh', '-c', 'PORT=8181 LOOPBACK_PORT=9191 /app/server >/dev/null & sleep 0.5; wget -qO- 127.0.0.1:8181; kill %1'])).toBe('hello from distroless\n');
+    // Not a global leftovers() check: other runs may share the engine.
+    expect(await docker(['ps', '-aq', '--filter', `label=io.sidekick.target=${target.id}`])).toBe('');
+    expect((await runCli(['eject', target.name])).code).toBe(0);
+    await expectUntouched(before, target.id);
   });
 
   // No Alpine mirror is reachable from this machine; set SIDEKICK_ALPINE_MIRROR to run it.

@@ -11,6 +11,7 @@ import { pack } from 'tar-stream';
 import { parseEntryPath } from '../../core/archive/entry-path.js';
 import { filterTar, listTar, type RawEntryType } from '../../core/archive/tar-filter.js';
 import { SidekickError } from '../../core/errors.js';
+import { newSessionId, sessionLabels } from '../../core/labels.js';
 import { encodeManifest, MANIFEST_FORMAT, OS_MANIFEST_PATH, type OsManifest } from '../../core/inject/injection-manifest.js';
 import { pathsToProbe, planOsInjection, type OsEntry, type OsEntryType, type OsPlan, type TargetKind } from '../../core/inject/os-conflict-plan.js';
 import type { Target } from '../../core/target.js';
@@ -50,7 +51,13 @@ export async function injectOs(engine: Engine, target: Target, options: OsInject
       hint: ours ? `Eject it first: sidekick eject ${target.name}.` : 'sidekick will not write over it.',
     });
   }
-  const source = await openRootfsSource(options.ref, { ...(options.mirror !== undefined ? { mirror: options.mirror } : {}), env: options.env, ...(options.onProgress ? { onProgress: options.onProgress } : {}) });
+  const source = await openRootfsSource(options.ref, {
+    env: options.env,
+    engine,
+    labels: sessionLabels({ session: newSessionId(), kind: 'copy', target: target.id, created: new Date() }),
+    ...(options.mirror !== undefined ? { mirror: options.mirror } : {}),
+    ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+  });
   try {
     options.onProgress?.(`reading ${source.description}`);
     const entries = await listEntries(source.open());

@@ -1,10 +1,11 @@
 /**
  * Where an `inject --os` userland comes from: a rootfs tarball (.tar, .tar.gz) on this host,
- * or `alpine[:VERSION]`, bootstrapped here with apk.static fetched from a mirror as the seed
- * describes. Each source can be read twice: once for its entry list (planning), once to send.
+ * `alpine[:VERSION]`, bootstrapped here with apk.static fetched from a mirror as the seed
+ * describes, or an image on the engine (exported through a container that never runs). Each source can be read twice: once for its entry list (planning), once to send.
  */
 import { execFile } from 'node:child_process';
-import { createReadStream } from 'node:fs';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { pipeline } from 'node:stream/promises';
 import { chmod, mkdir, mkdtemp, open, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,6 +15,7 @@ import { createGunzip, gunzipSync } from 'node:zlib';
 import { extract as tarExtract } from 'tar-stream';
 import { packPaths } from '../../core/archive/pack-paths.js';
 import { SidekickError } from '../../core/errors.js';
+import type { Engine } from '../../engines/engine.js';
 
 export interface RootfsSource {
   /** For the manifest and messages ("rootfs /x/debian.tar", "alpine v3.20 from https://…"). */
@@ -25,14 +27,57 @@ export interface RootfsSource {
 
 export const DEFAULT_ALPINE_MIRROR = 'https://dl-cdn.alpinelinux.org/alpine';
 
-export async function openRootfsSource(ref: string, options: { mirror?: string; env: NodeJS.ProcessEnv; onProgress?: (message: string) => void }): Promise<RootfsSource> {
-  const alpine = /^alpine(?::(.+))?$/.exec(ref);
-  if (alpine) return bootstrapAlpine(alpine[1] ?? 'latest-stable', options.mirror ?? options.env.SIDEKICK_ALPINE_MIRROR ?? DEFAULT_ALPINE_MIRROR, options.onProgress);
+export interface SourceOptions {
+  mirror?: string;
+  env: NodeJS.ProcessEnv;
+  onProgress?: (message: string) => void;
+  /** For an image REF: the engine that has it, and the labels of the throw-away container that exports it. */
+  engine: Engine;
+  labels: Record<string, string>;
+}
+
+/** A file on this host first, then alpine[:VERSION], then an image on the engine. */
+export async function openRootfsSource(ref: string, options: SourceOptions): Promise<RootfsSource> {
   const info = await stat(ref).catch(() => undefined);
   if (info?.isFile()) return tarballSource(ref);
-  throw new SidekickError('BAD_USAGE', `--os ${ref} is neither a rootfs tarball on this host nor alpine[:VERSION].`, {
-    hint: 'For an image: docker export $(docker create IMAGE) > rootfs.tar, then --os rootfs.tar.',
-  });
+  const alpine = /^alpine(?::(.+))?$/.exec(ref);
+  if (alpine) return bootstrapAlpine(alpine[1] ?? 'latest-stable', options.mirror ?? options.env.SIDEKICK_ALPINE_MIRROR ?? DEFAULT_ALPINE_MIRROR, options.onProgress);
+  if (!/^[A-Za-z0-9][A-Za-z0-9._/:@-]*$/.test(ref)) {
+    throw new SidekickError('BAD_USAGE', `--os ${ref} is neither a rootfs tarball on this host, alpine[:VERSION], nor an image name.`, {
+      hint: 'Give a .tar or .tar.gz path, alpine[:VERSION], or a local image.',
+    });
+  }
+  return imageSource(ref, options);
+}
+
+/**
+ * A local image, exported once into a temporary file on this host: the tar is read twice
+ * (planning, then sending), and the engine's export is not repeatable for free.
+ */
+async function imageSource(ref: string, options: SourceOptions): Promise<RootfsSource> {
+  let tar: NodeJS.ReadableStream;
+  try {
+    tar = await options.engine.exportImageFilesystem(ref, options.labels);
+  } catch (error) {
+    if (error instanceof SidekickError && error.code === 'IMAGE_UNAVAILABLE') {
+      throw new SidekickError('IMAGE_UNAVAILABLE', `--os ${ref} is neither a rootfs tarball on this host, alpine[:VERSION], nor an image on the engine.`, {
+        hint: 'Pull or build the image first (docker pull), or give a .tar / .tar.gz path.',
+        cause: error,
+      });
+    }
+    throw error;
+  }
+  const work = await mkdtemp(join(tmpdir(), 'sidekick-os-image-'));
+  const file = join(work, 'rootfs.tar');
+  try {
+    options.onProgress?.(`exporting image ${ref}`);
+    await pipeline(tar, createWriteStream(file));
+  } catch (error) {
+    await rm(work, { recursive: true, force: true });
+    throw error;
+  }
+  const source = await tarballSource(file);
+  return { ...source, description: `image ${ref}`, cleanup: () => rm(work, { recursive: true, force: true }) };
 }
 
 async function tarballSource(path: string): Promise<RootfsSource> {

@@ -488,6 +488,34 @@ export class DockerEngine implements Engine {
     return (Array.isArray(changes) ? changes : []).map((change) => ({ path: change.Path, kind: kinds[change.Kind] ?? 'modified' }));
   }
 
+  async exportImageFilesystem(reference: string, labels: Record<string, string>): Promise<NodeJS.ReadableStream> {
+    let id: string;
+    try {
+      // A command is required by the engine, never run: the container is only a handle on the image's layers.
+      const body = { Image: reference, Entrypoint: ['/sidekick-export-never-runs'], Cmd: null, Labels: labels, NetworkDisabled: true };
+      id = (await this.api.json<{ Id: string }>('POST', '/containers/create', { body })).Id;
+    } catch (error) {
+      if (error instanceof EngineHttpError && error.statusCode === 404) {
+        throw new SidekickError('IMAGE_UNAVAILABLE', `image ${reference} is not on ${this.endpoint}.`, {
+          hint: 'Build or pull it first (docker pull), or give a rootfs tarball.',
+          cause: error,
+        });
+      }
+      throw error;
+    }
+    const remove = (): void => void this.removeContainer(id, { force: true }).catch(() => undefined);
+    try {
+      const tar = await this.api.stream('GET', `/containers/${id}/export`);
+      tar.once('close', remove);
+      tar.once('end', remove);
+      tar.once('error', remove);
+      return tar;
+    } catch (error) {
+      remove();
+      throw error;
+    }
+  }
+
   /** Engine answers about a container, turned into messages a person can act on. */
   private containerError(error: unknown, containerId: string, path?: string): unknown {
     if (!(error instanceof EngineHttpError)) return error;
