@@ -6,7 +6,7 @@ export const registerInject: RegisterCommand = (program, run) => {
     .command('inject')
     .description('put a static busybox (or, with --os, a whole userland) into a running container, so that docker exec works in it')
     .argument('<target>', 'container name or ID prefix')
-    .option('--os <ref>', 'inject a whole OS: a rootfs tarball (.tar, .tar.gz) or alpine[:VERSION]')
+    .option('--os <ref>', 'inject a whole OS: a rootfs tarball (.tar, .tar.gz), alpine[:VERSION], or a local image')
     .option('--prefix <path>', 'where the busybox toolbox goes', '/.sidekick')
     .option('--skip-conflicts', 'with --os: leave out paths where the OS and the target disagree (file vs directory)')
     .option('--mirror <url>', 'with --os alpine: the Alpine mirror (default SIDEKICK_ALPINE_MIRROR or dl-cdn)')
