@@ -166,6 +166,15 @@ describe('sidekick inject --os', () => {
     await expectUntouched(before, target.id);
   });
 
+  it('says so when the Alpine mirror cannot be reached, and writes nothing', async () => {
+    const target = await start(inject('fixtures').scratchServer);
+    const before = await snapshotTarget(target.id);
+    const result = await runCli(['inject', '--os', 'alpine:3.20', '--mirror', 'http://127.0.0.1:1/alpine', target.name]);
+    expect(result.code).toBe(125);
+    expect(result.stderr).toMatch(/^sidekick: cannot bootstrap Alpine from http:\/\/127\.0\.0\.1:1\/alpine: .+\nGive a reachable mirror with --mirror URL/);
+    await expectUntouched(before, target.id);
+  });
+
   // No Alpine mirror is reachable from this machine; set SIDEKICK_ALPINE_MIRROR to run it.
   it.skipIf(!process.env.SIDEKICK_ALPINE_MIRROR)(
     'bootstraps Alpine with apk.static from the mirror; apk add works in the target; eject restores',
