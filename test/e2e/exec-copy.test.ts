@@ -232,7 +232,7 @@ describe('sidekick exec --copy and exec IMAGE', () => {
         const t = await original(inject('fixtures').exitsAtOnce, { exited: true });
         const cli = spawn(process.execPath, [CLI_PATH, 'exec', '--copy', t.id, '--', 'sleep', '60'], { stdio: ['ignore', 'pipe', 'pipe'] });
         const exited = new Promise<number | null>((resolve) => cli.once('exit', (code) => resolve(code)));
-        const deadline = Date.now() + 20_000;
+        const deadline = Date.now() + 60_000;
         while (lines(await docker(['ps', '-q', '--filter', `label=io.sidekick.target=${t.id}`])).length === 0) {
           if (Date.now() > deadline) throw new Error('the copy did not start');
           await new Promise((resolve) => setTimeout(resolve, 100));
