@@ -20,6 +20,10 @@ export async function runCp(source: string, destination: string, global: GlobalF
     if (from) await copyFromTarget(engine, from, destination, process.stdout);
     else await copyToTarget(engine, source, to!, process.stdin);
     return 0;
+  } catch (error) {
+    // The reader of a tar on stdout went away (`| head`): quietly, with the status of a process killed by SIGPIPE.
+    if (destination === '-' && (error as NodeJS.ErrnoException).code === 'EPIPE') return 141;
+    throw error;
   } finally {
     engine.close();
   }
