@@ -10,7 +10,7 @@ export function formatPs(rows: readonly ProcessRow[]): string {
     row.rssBytes === null ? '-' : formatBytes(row.rssBytes),
     row.threads === null ? '?' : String(row.threads),
     row.startTime === null ? '?' : row.startTime.replace('T', ' ').replace(/\.\d+Z$/, 'Z'),
-    `${'  '.repeat(row.depth)}${row.depth > 0 ? '\\_ ' : ''}${s(row.command.length > 0 ? row.command.join(' ') : `[${row.name ?? '?'}]`)}${row.inTargetRoot ? '' : '  (sidekick)'}`,
+    `${'  '.repeat(row.depth)}${row.depth > 0 ? '\\_ ' : ''}${s(row.command.length > 0 ? row.command.join(' ') : `[${row.name ?? '?'}]`)}${row.inTargetRoot ? '' : '  (joined from another container)'}`,
   ]);
   return `${table([['PID', 'PPID', 'USER', 'S', 'RSS', 'THR', 'STARTED', 'COMMAND'], ...body])}\n`;
 }

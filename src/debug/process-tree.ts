@@ -18,7 +18,7 @@ export interface ProcessRow {
   command: string[];
   /** The process name the kernel keeps (comm), for processes without a command line. */
   name: string | null;
-  /** false for processes of another mount namespace than PID 1: a sidekick's, not the target's own. */
+  /** false for processes of another mount namespace than PID 1: a sidekick's or another container's that joined the PID namespace. */
   inTargetRoot: boolean;
 }
 

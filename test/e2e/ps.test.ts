@@ -45,6 +45,8 @@ describe('sidekick ps', () => {
       expect(sleep).toMatchObject({ inTargetRoot: false, user: null, uid: 0 });
       expect(sleep.depth).toBeGreaterThan(0);
       expect(listing.processes[0]).toMatchObject({ pid: 1, command: ['/server'], inTargetRoot: true });
+      const text = (await runCli(['ps', target.name])).stdout.toString();
+      expect(text).toMatch(/\\_ sleep 600 {2}\(joined from another container\)$/m);
     } finally {
       await session.stop();
     }
