@@ -59,7 +59,7 @@ describe('decodeTargetDump on a captured dump', () => {
 describe('listing parsers', () => {
   it('read link and namespace listings, taking only lines of the exact shape', () => {
     const links = parseLinkListing(
-      "'/proc/1/fd/3' -> 'socket:[111178]'\n'/proc/1/fd/4' -> '/a b'\n'/proc/9/ns/mnt' -> 'mnt:[42]'\nstat: cannot read link\n'/proc/x/fd/1' -> 'socket:[1]'\n",
+      "'/proc/1/fd/3' -> 'socket:[111178]'\n'/proc/1/fd/4' -> '/a b'\n'/proc/1/fd/3' -> 'socket:[111178]'\n'/proc/9/ns/mnt' -> 'mnt:[42]'\nstat: cannot read link\n'/proc/x/fd/1' -> 'socket:[1]'\n",
     );
     expect([...links.fds]).toEqual([[1, [{ pid: 1, target: 'socket:[111178]' }, { pid: 1, target: '/a b' }]]]);
     expect([...links.mountNamespaces]).toEqual([[9, 'mnt:[42]']]);

@@ -171,11 +171,15 @@ export function decodeTargetDump(dump: FramedDump): TargetSample {
 export function parseLinkListing(text: string): { fds: Map<number, FdLink[]>; mountNamespaces: Map<number, string> } {
   const fds = new Map<number, FdLink[]>();
   const mountNamespaces = new Map<number, string>();
+  const seen = new Set<string>();
   for (const line of text.split('\n')) {
     const fd = /^'\/proc\/(\d+)\/fd\/\d+' -> '(.*)'$/.exec(line);
     if (fd) {
       const pid = Number(fd[1]);
-      fds.set(pid, [...(fds.get(pid) ?? []), { pid, target: fd[2]! }]);
+      const list = fds.get(pid) ?? [];
+      if (!seen.has(line)) list.push({ pid, target: fd[2]! });
+      seen.add(line);
+      fds.set(pid, list);
       continue;
     }
     const mnt = /^'\/proc\/(\d+)\/ns\/mnt' -> '(mnt:\[\d+\])'$/.exec(line);

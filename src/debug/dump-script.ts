@@ -72,7 +72,11 @@ export function targetDumpScript(parts: TargetDumpParts): string {
       "c lines grep -H '' /proc/[0-9]*/stat /proc/[0-9]*/status",
       // cmdline holds NULs, which grep cannot carry: one small read per process.
       'for p in /proc/[0-9]*; do i=${p#/proc/}; [ "$i" = "$$" ] || d "$i/cmdline" "$p/cmdline"; done',
-      "c links stat -c '%N' /proc/[0-9]*/fd/* /proc/[0-9]*/ns/mnt",
+      // A process per target process only when that one call fails (thousands of fds can pass the
+      // argument limit); what is listed twice then is harmless, the decoder keeps each link once.
+      'echo "@@@ links"',
+      "{ stat -c '%N' /proc/[0-9]*/fd/* /proc/[0-9]*/ns/mnt 2>/dev/null || for p in /proc/[0-9]*; do stat -c '%N' $p/fd/* $p/ns/mnt 2>/dev/null; done; } | base64",
+      "echo '@@@.'",
     );
   }
   if (parts.details) {
