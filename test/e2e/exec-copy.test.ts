@@ -231,10 +231,13 @@ describe('sidekick exec --copy and exec IMAGE', () => {
       it(`removes the copy and its snapshot when the CLI gets ${signal}`, async () => {
         const t = await original(inject('fixtures').exitsAtOnce, { exited: true });
         const cli = spawn(process.execPath, [CLI_PATH, 'exec', '--copy', t.id, '--', 'sleep', '60'], { stdio: ['ignore', 'pipe', 'pipe'] });
-        const exited = new Promise<number | null>((resolve) => cli.once('exit', (code) => resolve(code)));
+        let stderr = '';
+        cli.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+        let ended = false;
+        const exited = new Promise<number | null>((resolve) => cli.once('exit', (code) => resolve(code))).finally(() => (ended = true));
         const deadline = Date.now() + 60_000;
         while (lines(await docker(['ps', '-q', '--filter', `label=io.sidekick.target=${t.id}`])).length === 0) {
-          if (Date.now() > deadline) throw new Error('the copy did not start');
+          if (ended || Date.now() > deadline) throw new Error(`the copy did not start (CLI ${ended ? `exited ${await exited}` : 'still running'}): ${stderr}`);
           await new Promise((resolve) => setTimeout(resolve, 100));
         }
         cli.kill(signal);
