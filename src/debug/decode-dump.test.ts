@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parseFramedDump } from '../core/framed-dump.js';
 import type { Target } from '../core/target.js';
-import { decodeTargetDump, isIdentityMap, parseDu, parseLinkListing, parseNamespaceListing } from './decode-dump.js';
+import { decodeTargetDump, isIdentityMap, parseDu, parseLinkListing, parsePid1Links } from './decode-dump.js';
 import { buildInspectReport } from './inspect-report.js';
 
 // Captured on this machine: the dump script run by a sidekick against the distroless fixture.
@@ -63,7 +63,8 @@ describe('listing parsers', () => {
     );
     expect([...links.fds]).toEqual([[1, [{ pid: 1, target: 'socket:[111178]' }, { pid: 1, target: '/a b' }]]]);
     expect([...links.mountNamespaces]).toEqual([[9, 'mnt:[42]']]);
-    expect([...parseNamespaceListing('lrwxrwxrwx 1 0 0 0 Nov 29 00:07 pid_for_children -> pid:[4026532257]\nbad line\n')]).toEqual([['pid_for_children', 4026532257]]);
+    const pid1 = parsePid1Links("'/proc/1/exe' -> '/app/my server'\n'/proc/1/cwd' -> '/'\n'/proc/1/ns/pid_for_children' -> 'pid:[4026532257]'\nbad line\n");
+    expect(pid1).toEqual({ executable: '/app/my server', workingDirectory: '/', namespaces: new Map([['pid_for_children', 4026532257]]) });
   });
 
   it('tell the initial user namespace and read du lines', () => {

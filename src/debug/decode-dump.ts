@@ -101,11 +101,11 @@ export function decodeTargetDump(dump: FramedDump): TargetSample {
   const environText = sectionBytes(dump, 'environ');
   const environ = environText === undefined ? undefined : parseEnviron(environText);
   if (environ) note('/proc/1/environ', environ.problems);
-  const mountinfoBytes = sectionBytes(dump, 'mountinfo');
-  const mountinfo = mountinfoBytes === undefined ? undefined : parseMountinfo(mountinfoBytes);
+  const mountinfoText = texts.get('/proc/1/mountinfo');
+  const mountinfo = mountinfoText === undefined ? undefined : parseMountinfo(mountinfoText);
   if (mountinfo) note('/proc/1/mountinfo', mountinfo.problems);
-  const cgroupBytes = sectionBytes(dump, 'cgroup');
-  const cgroup = cgroupBytes === undefined ? undefined : parseCgroup(cgroupBytes);
+  const cgroupText = texts.get('/proc/1/cgroup');
+  const cgroup = cgroupText === undefined ? undefined : parseCgroup(cgroupText);
   if (cgroup) note('/proc/1/cgroup', cgroup.problems);
 
   const inetSockets: InetSocket[] = [];
@@ -115,37 +115,38 @@ export function decodeTargetDump(dump: FramedDump): TargetSample {
     ['udp', parseNetUdp],
     ['udp6', parseNetUdp],
   ] as const) {
-    const bytes = sectionBytes(dump, `net/${name}`);
-    if (bytes === undefined) continue;
-    const parsed = parse(bytes);
+    const text = texts.get(`/proc/1/net/${name}`);
+    if (text === undefined) continue;
+    const parsed = parse(text);
     note(`/proc/net/${name}`, parsed.problems);
     inetSockets.push(...parsed.value);
   }
-  const unixBytes = sectionBytes(dump, 'net/unix');
-  const unix = unixBytes === undefined ? undefined : parseNetUnix(unixBytes);
+  const unixText = texts.get('/proc/1/net/unix');
+  const unix = unixText === undefined ? undefined : parseNetUnix(unixText);
   if (unix) note('/proc/net/unix', unix.problems);
 
+  // Scalars name the file each cgroup value and each account file was read from.
   const cgroupFiles = new Map<string, string>();
   const files = new Map<string, string>();
-  for (const key of dump.sections.keys()) {
-    if (key.startsWith('cg:')) cgroupFiles.set(key.slice(3), (sectionText(dump, key) ?? '').trim());
-    else if (key.startsWith('file:')) {
-      const text = sectionText(dump, key);
-      if (text !== undefined) files.set(key.slice(5), text);
-    }
+  for (const [key, paths] of dump.values) {
+    const text = paths[0] === undefined ? undefined : texts.get(paths[0]);
+    if (text === undefined) continue;
+    if (key.startsWith('cg:')) cgroupFiles.set(key.slice(3), text.trim());
+    else if (key.startsWith('file:')) files.set(key.slice(5), text);
   }
   const version = firstValue(dump, 'cgroup');
-  const uidMap = sectionText(dump, 'uid_map');
-  const label = sectionText(dump, 'attr')?.replace(/\0/g, '').trim();
+  const uidMap = texts.get('/proc/1/uid_map');
+  const label = texts.get('/proc/1/attr/current')?.replace(/\0/g, '').trim();
+  const pid1Links = parsePid1Links(sectionText(dump, 'pid1links') ?? '');
 
   return {
     selfPid,
     bootTime: numberOrUndefined(firstValue(dump, 'btime')),
     processes: withoutDescendants(processes, selfPid),
     environ: environ?.value,
-    executable: trimLine(sectionText(dump, 'exe')),
-    workingDirectory: trimLine(sectionText(dump, 'cwd')),
-    namespaces: parseNamespaceListing(sectionText(dump, 'ns') ?? ''),
+    executable: pid1Links.executable,
+    workingDirectory: pid1Links.workingDirectory,
+    namespaces: pid1Links.namespaces,
     mountinfo: mountinfo?.value,
     cgroup: cgroup?.value,
     securityLabel: label === undefined || label === '' ? undefined : label,
@@ -188,14 +189,22 @@ export function parseLinkListing(text: string): { fds: Map<number, FdLink[]>; mo
   return { fds, mountNamespaces };
 }
 
-/** `ls -l /proc/1/ns` lines: "... net -> net:[4026532333]". */
-export function parseNamespaceListing(text: string): Map<string, number> {
-  const namespaces = new Map<string, number>();
+/** `stat -c '%N'` of /proc/1/exe, /proc/1/cwd and /proc/1/ns/*: "'/proc/1/ns/net' -> 'net:[4026532333]'". */
+export function parsePid1Links(text: string): { executable?: string; workingDirectory?: string; namespaces: Map<string, number> } {
+  const result: { executable?: string; workingDirectory?: string; namespaces: Map<string, number> } = { namespaces: new Map() };
   for (const line of text.split('\n')) {
-    const match = / ([a-z_]+) -> [a-z_]+:\[(\d+)\]$/.exec(line);
-    if (match) namespaces.set(match[1]!, Number(match[2]));
+    const ns = /^'\/proc\/1\/ns\/([a-z_]+)' -> '[a-z_]+:\[(\d+)\]'$/.exec(line);
+    if (ns) {
+      result.namespaces.set(ns[1]!, Number(ns[2]));
+      continue;
+    }
+    const link = /^'\/proc\/1\/(exe|cwd)' -> '(.*)'$/.exec(line);
+    if (link && link[2] !== '') {
+      if (link[1] === 'exe') result.executable = link[2]!;
+      else result.workingDirectory = link[2]!;
+    }
   }
-  return namespaces;
+  return result;
 }
 
 /** "0 0 4294967295": every uid maps to itself, which only the initial user namespace has. */
@@ -232,10 +241,4 @@ function withoutDescendants(processes: ProcessSample[], selfPid: number | undefi
 function numberOrUndefined(text: string | undefined): number | undefined {
   if (text === undefined || !/^\d+$/.test(text.trim())) return undefined;
   return Number(text.trim());
-}
-
-function trimLine(text: string | undefined): string | undefined {
-  if (text === undefined) return undefined;
-  const line = text.replace(/\n$/, '');
-  return line === '' ? undefined : line;
 }

@@ -58,18 +58,33 @@ export const DUMP_HELPERS = [
   `x() { k=$1; shift; for s in "$@"; do rp "$s"; if [ -f "$R$p" ] && [ -x "$R$p" ]; then echo "@@@= $k $s"; fi; done; }`,
 ].join('\n');
 
-function accountLines(prefix: string): string[] {
-  return [`f ${prefix}file:/etc/passwd /etc/passwd`, `f ${prefix}file:/etc/group /etc/group`];
-}
+/**
+ * Adds a file of the target's root to $files (for the one grep) and names its path in the
+ * scalar KEY, when the path after symlinks is made of plain characters only: the grep output
+ * is split at the first ':' after the name, so no name may hold one (or a space, or a newline).
+ */
+const ADD_ROOT_FILE = `g() { rp "$2"; case $p in *[!A-Za-z0-9._/-]*) ;; *) if [ -f "$R$p" ]; then files="$files $R$p"; echo "@@@= $1 $R$p"; fi ;; esac; }`;
 
-/** For a sidekick that shares the target's PID namespace: the target's PID 1 is /proc/1. */
+/**
+ * For a sidekick that shares the target's PID namespace: the target's PID 1 is /proc/1.
+ * Text files are all read by ONE `grep -H ''` at the end (section "lines", split with
+ * splitGrepOutput); only files holding NULs (cmdline, environ) get a section each. A process
+ * per file would make the dump cost more than the sidekick's start.
+ */
 export function targetDumpScript(parts: TargetDumpParts): string {
-  const lines = [DUMP_HELPERS, 'R=/proc/1/root', 'echo "@@@= self $$"', `echo "@@@= btime $(sed -n 's/^btime //p' /proc/stat)"`];
+  const lines = [
+    DUMP_HELPERS,
+    ADD_ROOT_FILE,
+    'R=/proc/1/root',
+    'files=',
+    'echo "@@@= self $$"',
+    // Builtins only: a $(sed …) would be one more process.
+    'while read -r k v; do if [ "$k" = btime ]; then echo "@@@= btime $v"; break; fi; done </proc/stat',
+  ];
   if (parts.processes) {
     lines.push(
-      // One process reads every stat and status (text files), one stats every fd link and mount
-      // namespace link: a few processes in all, not several per process of the target.
-      "c lines grep -H '' /proc/[0-9]*/stat /proc/[0-9]*/status",
+      // Left unexpanded here: the glob is expanded when $files is, at the grep.
+      "files='/proc/[0-9]*/stat /proc/[0-9]*/status'",
       // cmdline holds NULs, which grep cannot carry: one small read per process.
       'for p in /proc/[0-9]*; do i=${p#/proc/}; [ "$i" = "$$" ] || d "$i/cmdline" "$p/cmdline"; done',
       // A process per target process only when that one call fails (thousands of fds can pass the
@@ -82,40 +97,34 @@ export function targetDumpScript(parts: TargetDumpParts): string {
   if (parts.details) {
     lines.push(
       'd environ /proc/1/environ',
-      'c exe readlink /proc/1/exe',
-      'c cwd readlink /proc/1/cwd',
-      'c ns ls -l /proc/1/ns',
-      'd mountinfo /proc/1/mountinfo',
-      'd cgroup /proc/1/cgroup',
-      'd attr /proc/1/attr/current',
-      'd uid_map /proc/1/uid_map',
-      'for n in tcp tcp6 udp udp6 unix; do d "net/$n" "/proc/1/net/$n"; done',
+      "c pid1links stat -c '%N' /proc/1/exe /proc/1/cwd /proc/1/ns/*",
+      'files="$files /proc/1/mountinfo /proc/1/cgroup /proc/1/attr/current /proc/1/uid_map"',
+      'files="$files /proc/1/net/tcp /proc/1/net/tcp6 /proc/1/net/udp /proc/1/net/udp6 /proc/1/net/unix"',
       // The target's own cgroup files, through its mounts; v2 with a host cgroup namespace shows the whole tree.
       'C=$R/sys/fs/cgroup',
-      `cg=$(sed -n 's/^0:://p' /proc/1/cgroup)`,
+      'cg=; while IFS= read -r l; do case $l in 0::*) cg=${l#0::} ;; esac; done </proc/1/cgroup',
       'v2=; for b in "$C$cg" "$C"; do if [ -f "$b/cgroup.controllers" ]; then v2=$b; break; fi; done',
-      'if [ -n "$v2" ]; then echo "@@@= cgroup 2"',
-      `  for g in ${CGROUP_V2_FILES.join(' ')}; do [ -f "$v2/$g" ] && d "cg:$g" "$v2/$g"; done`,
-      'else echo "@@@= cgroup 1"',
-      `  for g in ${CGROUP_V1_FILES.join(' ')}; do [ -f "$C/$g" ] && d "cg:$g" "$C/$g"; done`,
+      'if [ -n "$v2" ]; then echo "@@@= cgroup 2"; for g in ' + CGROUP_V2_FILES.join(' ') + '; do r=$v2/$g; case $r in *[!A-Za-z0-9._/-]*) ;; *) if [ -f "$r" ]; then files="$files $r"; echo "@@@= cg:$g $r"; fi ;; esac; done',
+      'else echo "@@@= cgroup 1"; for g in ' + CGROUP_V1_FILES.join(' ') + '; do r=$C/$g; if [ -f "$r" ]; then files="$files $r"; echo "@@@= cg:$g $r"; fi; done',
       'fi',
     );
   }
-  if (parts.accounts || parts.filesystem) lines.push(...accountLines(''));
+  if (parts.accounts || parts.filesystem) lines.push('g file:/etc/passwd /etc/passwd', 'g file:/etc/group /etc/group');
   if (parts.filesystem) {
     lines.push(
-      'f file:/etc/os-release /etc/os-release',
-      'f file:/usr/lib/os-release /usr/lib/os-release',
+      'g file:/etc/os-release /etc/os-release',
+      'g file:/usr/lib/os-release /usr/lib/os-release',
       `x shell ${SHELLS.join(' ')}`,
       `x pkg ${PACKAGE_MANAGERS.join(' ')}`,
       `x libc ${LIBC.join(' ')}`,
-      // Top-level directories only, each on its own filesystem (-x): /proc, /sys and volumes are not the image.
-      'echo "@@@ du"',
-      'for e in "$R"/* "$R"/.[!.]*; do n=${e#"$R"/}; case $n in proc|sys|dev) continue ;; esac',
-      '  if [ -d "$e" ] && [ ! -L "$e" ]; then du -sxk "$e" 2>/dev/null; fi; done | base64',
-      "echo '@@@.'",
+      // Top-level directories only, each on its own filesystem (-x): /proc, /sys and volumes are not the image. One du for all.
+      'set --; for e in "$R"/* "$R"/.[!.]*; do n=${e#"$R"/}; case $n in proc|sys|dev) continue ;; esac',
+      '  if [ -d "$e" ] && [ ! -L "$e" ]; then set -- "$@" "$e"; fi; done',
+      `echo "@@@ du"; if [ $# -gt 0 ]; then du -sxk "$@" 2>/dev/null | base64; fi; echo '@@@.'`,
     );
   }
+  // Unquoted on purpose: split into names (all plain) and the globs expanded now.
+  lines.push("c lines grep -H '' $files");
   return lines.join('\n');
 }
 
