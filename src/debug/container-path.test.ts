@@ -3,10 +3,11 @@ import { normalizeContainerPath, parseContainerPath, requireContainerPath } from
 
 describe('parseContainerPath', () => {
   it('splits TARGET:PATH at the first colon', () => {
-    expect(parseContainerPath('web:/etc/passwd')).toEqual({ target: 'web', path: '/etc/passwd' });
-    expect(parseContainerPath('web:/a:b')).toEqual({ target: 'web', path: '/a:b' });
-    expect(parseContainerPath('web:etc/../tmp/')).toEqual({ target: 'web', path: '/tmp/' });
-    expect(parseContainerPath('web:')).toEqual({ target: 'web', path: '/' });
+    expect(parseContainerPath('web:/etc/passwd')).toEqual({ target: 'web', path: '/etc/passwd', contentsOnly: false });
+    expect(parseContainerPath('web:/a:b')).toEqual({ target: 'web', path: '/a:b', contentsOnly: false });
+    expect(parseContainerPath('web:etc/../tmp/')).toEqual({ target: 'web', path: '/tmp/', contentsOnly: false });
+    expect(parseContainerPath('web:')).toEqual({ target: 'web', path: '/', contentsOnly: false });
+    expect(parseContainerPath('web:/etc/.')).toEqual({ target: 'web', path: '/etc', contentsOnly: true });
   });
 
   it('leaves local paths alone', () => {

@@ -5,6 +5,8 @@ export interface ContainerPath {
   target: string;
   /** Absolute, normalized; a trailing '/' (follow a symlinked directory) is kept. */
   path: string;
+  /** Written with a trailing "/." : the directory's contents, not the directory (docker cp's rule). */
+  contentsOnly: boolean;
 }
 
 /**
@@ -21,7 +23,7 @@ export function parseContainerPath(argument: string): ContainerPath | undefined 
   if (rawPath.includes('\0')) {
     throw new SidekickError('BAD_USAGE', `the path in ${JSON.stringify(argument)} contains a NUL byte.`, { hint: 'Give a path without it.' });
   }
-  return { target, path: normalizeContainerPath(rawPath) };
+  return { target, path: normalizeContainerPath(rawPath), contentsOnly: rawPath === '.' || rawPath.endsWith('/.') };
 }
 
 /** Relative paths are taken from the container's root, as docker cp does. */

@@ -28,9 +28,19 @@ export async function copyFromTarget(engine: Engine, source: ContainerPath, dest
     await pipeline(tar as unknown as Readable, stdout);
     return undefined;
   }
+  const what = `${target.name}:${source.path}`;
+  // The root has no name of its own (the engine would send "/" entries): its contents go into DEST, as with docker cp.
+  if (source.path === '/' || source.contentsOnly) {
+    const into = path.resolve(destination);
+    const existing = await statIfExists(into);
+    if (existing === undefined) await fs.mkdir(into);
+    else if (!existing.isDirectory()) throw new SidekickError('BAD_USAGE', `cannot copy the contents of ${what} into the file ${destination}.`, { hint: 'Name a directory.' });
+    const { tar } = await engine.getArchive(target.id, source.path === '/' ? '/.' : `${source.path.replace(/\/$/, '')}/.`);
+    return saveArchive(tar, { into }, what);
+  }
   const plan = await planLocalDestination(destination, stat.kind === 'dir');
   const { tar } = await engine.getArchive(target.id, source.path);
-  return saveArchive(tar, plan, `${target.name}:${source.path}`);
+  return saveArchive(tar, plan, what);
 }
 
 export type LocalPlan = { into: string } | { as: string };

@@ -126,6 +126,11 @@ describe('sidekick cp and ls', () => {
     const result = await runCli(['cp', `${target.name}:/etc/passwd`, path.join(work, 'passwd')]);
     expect(result.code).toBe(0);
     expect(await readFile(path.join(work, 'passwd'), 'utf8')).toContain('nonroot:x:65532:65532:');
+    // The root, and a directory's contents ("/."), go into DEST itself, as with docker cp.
+    expect((await runCli(['cp', `${target.name}:/`, path.join(work, 'root')])).code).toBe(0);
+    expect((await lstat(path.join(work, 'root', 'app', 'server'))).mode & 0o777).toBe(0o755);
+    expect((await runCli(['cp', `${target.name}:/etc/.`, path.join(work, 'root')])).code).toBe(0);
+    expect(await readFile(path.join(work, 'root', 'group'), 'utf8')).toContain('nonroot:x:65532:');
     const listing = (await runCli(['ls', `${target.name}:/home`])).stdout.toString();
     expect(listing).toMatch(/^drwx------\s+65532\s+65532 .* nonroot$/m);
     await expectUntouched(before, target.id);
