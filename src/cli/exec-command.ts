@@ -2,6 +2,7 @@ import { SidekickError, isSidekickError } from '../core/errors.js';
 import type { ProgressEvent } from '../engines/engine.js';
 import { startExecSession, type ExecRequest, type ExecSession } from '../debug/exec-session.js';
 import { imageFallback, noteIfAlsoImage } from '../debug/copy/copy-origin.js';
+import { terminalModes } from './terminal-modes.js';
 import { connectEngine, type GlobalFlags } from './engine-from-flags.js';
 import { runCopyExec } from './exec-copy-command.js';
 import { pumpTerminal } from './terminal.js';
@@ -36,14 +37,7 @@ export async function runExec(targetArgument: string | undefined, commandArgumen
   if (flags.rwVolumes && !flags.copy && imageTarget === undefined) {
     throw new SidekickError('BAD_USAGE', '--rw-volumes applies only to copies.', { hint: 'Add --copy.' });
   }
-  const stdinIsTerminal = process.stdin.isTTY === true;
-  const noCommand = command.length === 0;
-  // docker's defaults, plus a shell being interactive by default: that is what `exec T` is asked for.
-  const interactive = flags.interactive ?? noCommand;
-  const tty = flags.tty ?? (noCommand && stdinIsTerminal);
-  if (tty && !stdinIsTerminal) {
-    throw new SidekickError('BAD_USAGE', '-t asks for a terminal, but stdin is not one.', { hint: 'Drop -t when piping input.' });
-  }
+  const { interactive, tty } = terminalModes(flags, command, process.stdin.isTTY === true);
   if (flags.privileged && flags.capAdd.length > 0) {
     throw new SidekickError('BAD_USAGE', '--privileged already grants every capability; --cap-add contradicts it.', {
       hint: 'Use one or the other.',

@@ -1,6 +1,6 @@
-import { SidekickError } from '../core/errors.js';
 import { parsePrefix } from '../core/inject/container-path.js';
 import { startShell } from '../debug/inject/shell-session.js';
+import { terminalModes } from './terminal-modes.js';
 import { connectEngine, type GlobalFlags } from './engine-from-flags.js';
 import { pumpTerminal } from './terminal.js';
 
@@ -13,14 +13,7 @@ export interface ShellFlags {
 
 /** `sidekick shell`: the shell's own exit status, or 125 when sidekick fails. */
 export async function runShell(reference: string, command: string[], flags: ShellFlags, global: GlobalFlags): Promise<number> {
-  const stdinIsTerminal = process.stdin.isTTY === true;
-  const noCommand = command.length === 0;
-  // The same defaults as sidekick exec.
-  const interactive = flags.interactive ?? noCommand;
-  const tty = flags.tty ?? (noCommand && stdinIsTerminal);
-  if (tty && !stdinIsTerminal) {
-    throw new SidekickError('BAD_USAGE', '-t asks for a terminal, but stdin is not one.', { hint: 'Drop -t when piping input.' });
-  }
+  const { interactive, tty } = terminalModes(flags, command, process.stdin.isTTY === true);
   const { engine } = connectEngine(global);
   try {
     const session = await startShell(engine, {

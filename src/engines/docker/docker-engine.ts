@@ -193,19 +193,7 @@ export class DockerEngine implements Engine {
 
   async runSidekick(spec: SidekickSpec): Promise<RunningSidekick> {
     const body = {
-      Image: spec.image,
-      Entrypoint: spec.command,
-      Cmd: null,
-      Env: spec.env,
-      User: spec.user ?? '',
-      WorkingDir: spec.workingDir ?? '',
-      Tty: spec.tty,
-      OpenStdin: spec.openStdin,
-      StdinOnce: spec.openStdin,
-      AttachStdin: spec.openStdin,
-      AttachStdout: true,
-      AttachStderr: true,
-      Labels: spec.labels,
+      ...processConfig({ ...spec, entrypoint: spec.command, cmd: null }),
       HostConfig: {
         ...joinedNamespaces(spec.target),
         CapAdd: spec.capAdd,
@@ -313,19 +301,7 @@ export class DockerEngine implements Engine {
   async createContainer(spec: ContainerSpec): Promise<string> {
     const primary = spec.networkMode;
     const body = {
-      Image: spec.image,
-      Entrypoint: spec.entrypoint,
-      Cmd: spec.cmd,
-      Env: spec.env,
-      User: spec.user ?? '',
-      WorkingDir: spec.workingDir ?? '',
-      Tty: spec.tty,
-      OpenStdin: spec.openStdin,
-      StdinOnce: spec.openStdin,
-      AttachStdin: spec.openStdin,
-      AttachStdout: true,
-      AttachStderr: true,
-      Labels: spec.labels,
+      ...processConfig(spec),
       ...(spec.disableHealthcheck ? { Healthcheck: { Test: ['NONE'] } } : {}),
       HostConfig: {
         NetworkMode: primary,
@@ -575,6 +551,37 @@ function joinedNamespaces(target: SidekickSpec['target']): Record<string, string
     NetworkMode: `container:${target.id}`,
     PidMode: `container:${target.id}`,
     ...(target.joinIpc ? { IpcMode: `container:${target.id}` } : {}),
+  };
+}
+
+interface ProcessFields {
+  image: string;
+  entrypoint: string[];
+  cmd: string[] | null;
+  env: string[];
+  user?: string;
+  workingDir?: string;
+  tty: boolean;
+  openStdin: boolean;
+  labels: Record<string, string>;
+}
+
+/** The part of a create request that says what runs and how it is attached; stdin closes with its stream. */
+function processConfig(spec: ProcessFields): Record<string, unknown> {
+  return {
+    Image: spec.image,
+    Entrypoint: spec.entrypoint,
+    Cmd: spec.cmd,
+    Env: spec.env,
+    User: spec.user ?? '',
+    WorkingDir: spec.workingDir ?? '',
+    Tty: spec.tty,
+    OpenStdin: spec.openStdin,
+    StdinOnce: spec.openStdin,
+    AttachStdin: spec.openStdin,
+    AttachStdout: true,
+    AttachStderr: true,
+    Labels: spec.labels,
   };
 }
 
