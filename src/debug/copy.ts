@@ -119,6 +119,15 @@ export async function copyToTarget(engine: Engine, source: string, destination: 
   } catch {
     throw new SidekickError('PATH_NOT_FOUND', `${source}: no such file or directory.`, { hint: 'Check the local path.' });
   }
+  // "DIR/." is the directory's contents (docker cp's rule): its entries go in under their own names.
+  if ((source === '.' || source.endsWith(`${path.sep}.`)) && local.isDirectory()) {
+    if (!isDirectory) {
+      throw new SidekickError('PATH_NOT_FOUND', `${where} is not an existing directory; the contents of ${source} go into one.`, { hint: 'Create it first.' });
+    }
+    const names = await fs.readdir(source);
+    await engine.putArchive(target.id, destination.path, packPaths(names.map((name) => ({ path: path.join(source, name), name }))));
+    return;
+  }
   if (isDirectory) {
     await engine.putArchive(target.id, destination.path, packPaths([source]));
     return;

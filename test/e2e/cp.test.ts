@@ -106,6 +106,14 @@ describe('sidekick cp and ls', () => {
     expect(await describeTree(path.join(untarred, 'data'))).toEqual(await describeTree(source));
     await expectUntouched(before, target.id);
 
+    // "DIR/." uploads the contents.
+    const parts = path.join(work, 'parts');
+    await mkdir(parts);
+    await writeFile(path.join(parts, 'part one'), '1');
+    const contents = await runCli(['cp', `${parts}/.`, `${target.name}:/data/sub dir`]);
+    expect({ code: contents.code, stderr: contents.stderr }).toEqual({ code: 0, stderr: '' });
+    expect((await runCli(['ls', `${target.name}:/data/sub dir`])).stdout.toString()).toMatch(/ part one$/m);
+
     // And a tar on stdin goes into an existing directory (a tar without links that leave it: the engine refuses those).
     const viaTar = path.join(work, 'via-tar');
     await mkdir(viaTar);
