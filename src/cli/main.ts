@@ -6,6 +6,7 @@ import { registerExec } from './register-exec.js';
 import { registerInspect } from './register-inspect.js';
 import { registerLs } from './register-ls.js';
 import { registerPortForward } from './register-port-forward.js';
+import { registerPrune } from './register-prune.js';
 import { registerPs } from './register-ps.js';
 import { registerInject } from './register-inject.js';
 import { registerSessions } from './register-sessions.js';
@@ -14,7 +15,7 @@ import { formatError } from './report-error.js';
 
 declare const SIDEKICK_VERSION: string;
 
-const COMMANDS: RegisterCommand[] = [registerExec, registerInject, registerShell, registerEject, registerSessions, registerInspect, registerPs, registerLs, registerCp, registerPortForward];
+const COMMANDS: RegisterCommand[] = [registerExec, registerInject, registerShell, registerEject, registerSessions, registerInspect, registerPs, registerLs, registerCp, registerPortForward, registerPrune];
 
 function buildProgram(run: RunCommand): Command {
   const program = new Command('sidekick')

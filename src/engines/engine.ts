@@ -75,6 +75,12 @@ export interface ImageDetails {
   labels: Record<string, string>;
 }
 
+export interface ImageSummary {
+  id: string;
+  repoTags: string[];
+  labels: Record<string, string>;
+}
+
 /** A mount of a container being created: an existing volume, a host path, or a fresh tmpfs. */
 export interface MountSpec {
   type: 'volume' | 'bind' | 'tmpfs';
@@ -155,6 +161,8 @@ export interface Engine {
   commitContainer(containerId: string, options: { repository: string; tag: string; labels: Record<string, string>; pause: boolean }): Promise<string>;
   /** Removes an image by reference; one that is already gone is fine. */
   removeImage(reference: string): Promise<void>;
+  /** Images carrying all of the given labels (`key` or `key=value`). */
+  listImages(options: { labels: string[] }): Promise<ImageSummary[]>;
   /** Creates a container without starting it; returns its ID. */
   createContainer(spec: ContainerSpec): Promise<string>;
   /** Attaches to a created container and starts it; the returned process is already running. */

@@ -10,6 +10,7 @@ import type {
   FilesystemChange,
   ImageDetails,
   ImageImport,
+  ImageSummary,
   ProgressEvent,
   RunningSidekick,
   SidekickSpec,
@@ -296,6 +297,20 @@ export class DockerEngine implements Engine {
       if (error instanceof EngineHttpError && error.statusCode === 404) return;
       throw error;
     }
+  }
+
+  async listImages(options: { labels: string[] }): Promise<ImageSummary[]> {
+    const filters = JSON.stringify({ label: options.labels });
+    const list = await this.api.json<Array<{ Id: string; RepoTags?: string[] | null; Labels?: Record<string, string> | null }>>(
+      'GET',
+      '/images/json',
+      { query: { filters } },
+    );
+    return list.map((image) => ({
+      id: image.Id,
+      repoTags: (image.RepoTags ?? []).filter((tag) => tag !== '<none>:<none>'),
+      labels: image.Labels ?? {},
+    }));
   }
 
   async createContainer(spec: ContainerSpec): Promise<string> {
