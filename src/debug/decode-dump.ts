@@ -16,8 +16,7 @@ import {
   parseCmdline,
   parseEnviron,
   parseMountinfo,
-  parseNetTcp,
-  parseNetUdp,
+  parseInetTables,
   parseNetUnix,
   parseStat,
   parseStatus,
@@ -109,17 +108,9 @@ export function decodeTargetDump(dump: FramedDump): TargetSample {
   if (cgroup) note('/proc/1/cgroup', cgroup.problems);
 
   const inetSockets: InetSocket[] = [];
-  for (const [name, parse] of [
-    ['tcp', parseNetTcp],
-    ['tcp6', parseNetTcp],
-    ['udp', parseNetUdp],
-    ['udp6', parseNetUdp],
-  ] as const) {
-    const text = texts.get(`/proc/1/net/${name}`);
-    if (text === undefined) continue;
-    const parsed = parse(text);
-    note(`/proc/net/${name}`, parsed.problems);
-    inetSockets.push(...parsed.value);
+  for (const { table, result } of parseInetTables((name) => texts.get(`/proc/1/net/${name}`))) {
+    note(`/proc/net/${table}`, result.problems);
+    inetSockets.push(...result.value);
   }
   const unixText = texts.get('/proc/1/net/unix');
   const unix = unixText === undefined ? undefined : parseNetUnix(unixText);

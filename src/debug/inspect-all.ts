@@ -6,7 +6,7 @@
  */
 import { SidekickError } from '../core/errors.js';
 import { type FramedDump, firstValue, parseFramedDump, sectionText, splitGrepOutput } from '../core/framed-dump.js';
-import { diffFromDockerDefault, isListeningSocket, parseNetTcp, parseNetUdp, parseStatus, type InetSocket } from '../core/proc/index.js';
+import { diffFromDockerDefault, isListeningSocket, parseInetTables, parseStatus, type InetSocket } from '../core/proc/index.js';
 import type { Target } from '../core/target.js';
 import type { Engine } from '../engines/engine.js';
 import { parseAccounts } from './accounts.js';
@@ -75,15 +75,7 @@ function row(container: Target, all: readonly Target[], dump: FramedDump, files:
   const bounding = status?.value.capabilities.bounding;
 
   const sockets: InetSocket[] = [];
-  for (const [name, parse] of [
-    ['tcp', parseNetTcp],
-    ['tcp6', parseNetTcp],
-    ['udp', parseNetUdp],
-    ['udp6', parseNetUdp],
-  ] as const) {
-    const text = files.get(`/proc/${pid}/net/${name}`);
-    if (text !== undefined) sockets.push(...parse(text).value);
-  }
+  for (const { result } of parseInetTables((name) => files.get(`/proc/${pid}/net/${name}`))) sockets.push(...result.value);
   const listening = [
     ...new Set(
       sockets.filter(isListeningSocket).map((socket) => {

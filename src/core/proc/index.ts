@@ -15,7 +15,7 @@ export { decodeOctalEscapes } from './octal-escapes.js';
 export type { InetAddress, InetFamily } from './inet-address.js';
 export { decodeKernelAddress, formatIpv4, formatIpv6 } from './inet-address.js';
 export type { InetProtocol, InetSocket } from './net-sockets.js';
-export { isListeningSocket, parseNetTcp, parseNetUdp } from './net-sockets.js';
+export { INET_TABLES, isListeningSocket, parseInetTables, parseNetTcp, parseNetUdp, type InetTable } from './net-sockets.js';
 export type { UnixSocket } from './net-unix.js';
 export { parseNetUnix } from './net-unix.js';
 export type { CgroupEntry } from './cgroup.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { readFixture, readFixtureText } from './fixtures/read-fixture.js';
-import { isListeningSocket, parseNetTcp, parseNetUdp } from './net-sockets.js';
+import { isListeningSocket, parseInetTables, parseNetTcp, parseNetUdp } from './net-sockets.js';
 
 describe('parseNetTcp on captured samples', () => {
   it('reads a container listening on [::]:8080 with a connection over IPv4-mapped loopback', () => {
@@ -110,5 +110,17 @@ describe('parseNetTcp on hostile input', () => {
   it('returns nothing for empty input and a header alone', () => {
     expect(parseNetTcp('')).toEqual({ value: [], problems: [] });
     expect(parseNetUdp(readFixture('host-net.udp').subarray(0, 120))).toEqual({ value: [], problems: [] });
+  });
+});
+
+describe('parseInetTables', () => {
+  it('parses the tables that were read, each with its own problems', () => {
+    const header = '  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n';
+    const tcp = `${header}   0: 0100007F:2382 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 4242 1 0 100 0 0 10 0\n`;
+    const parsed = parseInetTables((table) => (table === 'tcp' ? tcp : table === 'udp' ? `${header}garbage\n` : undefined));
+    expect(parsed.map((p) => p.table)).toEqual(['tcp', 'udp']);
+    expect(parsed[0]!.result.value[0]).toMatchObject({ localAddress: '127.0.0.1', localPort: 9090, state: 'LISTEN', inode: 4242 });
+    expect(parsed[1]!.result.value).toEqual([]);
+    expect(parsed[1]!.result.problems.length).toBeGreaterThan(0);
   });
 });

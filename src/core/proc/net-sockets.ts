@@ -113,3 +113,20 @@ function stateName(protocol: InetProtocol, state: number): string {
   const known = (protocol === 'tcp' ? TCP_STATES : UDP_STATES).get(state);
   return known ?? `UNKNOWN_${state.toString(16).toUpperCase().padStart(2, '0')}`;
 }
+
+export const INET_TABLES = ['tcp', 'tcp6', 'udp', 'udp6'] as const;
+export type InetTable = (typeof INET_TABLES)[number];
+
+/**
+ * Parses whichever of a process's four inet tables could be read (`text` gives undefined
+ * for the others), with each table's problems kept apart so that they can be attributed.
+ */
+export function parseInetTables(text: (table: InetTable) => string | undefined): Array<{ table: InetTable; result: ParseResult<InetSocket[]> }> {
+  const parsed: Array<{ table: InetTable; result: ParseResult<InetSocket[]> }> = [];
+  for (const table of INET_TABLES) {
+    const input = text(table);
+    if (input === undefined) continue;
+    parsed.push({ table, result: table.startsWith('tcp') ? parseNetTcp(input) : parseNetUdp(input) });
+  }
+  return parsed;
+}

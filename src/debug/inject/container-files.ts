@@ -20,17 +20,8 @@ export function kindOf(stat: ContainerPathStat | undefined): TargetKind {
 export async function readContainerFile(engine: Engine, containerId: string, path: string, maxBytes: number): Promise<Buffer | undefined> {
   const stat = await engine.statPath(containerId, path);
   if (stat === undefined || stat.kind !== 'file' || stat.size > maxBytes) return undefined;
-  let tar: NodeJS.ReadableStream;
-  try {
-    ({ tar } = await engine.getArchive(containerId, path));
-  } catch (error) {
-    // Gone between the stat and the read: the same as never there.
-    if (error instanceof SidekickError && error.code === 'ENGINE_ERROR') return undefined;
-    throw error;
-  }
-  const extract = tarExtract();
-  tar.on('error', (error: Error) => extract.destroy(error));
-  tar.pipe(extract as unknown as NodeJS.WritableStream);
+  const extract = await archiveEntries(engine, containerId, path);
+  if (extract === undefined) return undefined;
   let content: Buffer | undefined;
   for await (const entry of extract) {
     if (content === undefined && entry.header.type === 'file' && (entry.header.size ?? 0) <= maxBytes) {
@@ -42,6 +33,24 @@ export async function readContainerFile(engine: Engine, containerId: string, pat
     }
   }
   return content;
+}
+
+/**
+ * The entries of the engine's archive of a path, to be iterated; undefined when the path is
+ * gone (between a stat and the read, it is the same as never there).
+ */
+async function archiveEntries(engine: Engine, containerId: string, path: string): Promise<ReturnType<typeof tarExtract> | undefined> {
+  let tar: NodeJS.ReadableStream;
+  try {
+    ({ tar } = await engine.getArchive(containerId, path));
+  } catch (error) {
+    if (error instanceof SidekickError && error.code === 'ENGINE_ERROR') return undefined;
+    throw error;
+  }
+  const extract = tarExtract();
+  tar.on('error', (error: Error) => extract.destroy(error));
+  tar.pipe(extract as unknown as NodeJS.WritableStream);
+  return extract;
 }
 
 export interface ExecResult {
@@ -69,16 +78,8 @@ export async function execCapture(engine: Engine, containerId: string, command: 
 
 /** The owner (uid) of a path in the container as the engine's archive reports it; undefined when absent. */
 export async function ownerOf(engine: Engine, containerId: string, path: string): Promise<number | undefined> {
-  let tar: NodeJS.ReadableStream;
-  try {
-    ({ tar } = await engine.getArchive(containerId, path));
-  } catch (error) {
-    if (error instanceof SidekickError && error.code === 'ENGINE_ERROR') return undefined;
-    throw error;
-  }
-  const extract = tarExtract();
-  tar.on('error', (error: Error) => extract.destroy(error));
-  tar.pipe(extract as unknown as NodeJS.WritableStream);
+  const extract = await archiveEntries(engine, containerId, path);
+  if (extract === undefined) return undefined;
   let uid: number | undefined;
   for await (const entry of extract) {
     if (uid === undefined) uid = entry.header.uid ?? undefined;
