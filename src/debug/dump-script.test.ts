@@ -28,9 +28,17 @@ describe('dump script helpers', () => {
     await symlink('loop', path.join(root, 'bin/loop'));
     await writeFile(path.join(root, 'etc/passwd'), 'root:x:0:0::/root:/bin/sh\n\0odd\n');
     await symlink('/etc/passwd', path.join(root, 'etc/passwd-link'));
+    // A symlinked parent directory and a "..": both would lead out of the root.
+    await symlink('/etc', path.join(root, 'hostetc'));
+    await symlink('..', path.join(root, 'up'));
   });
   afterAll(async () => {
     await rm(root, { recursive: true, force: true });
+  });
+
+  it('reads nothing through a symlinked parent directory or a ".."', () => {
+    const dump = runHelpers(root, 'f a /hostetc/passwd; f b /up/etc/passwd; f c /etc/../etc/passwd; f d /etc/passwd');
+    expect([...dump.sections.keys()].sort()).toEqual(['d']);
   });
 
   it('finds executables through relative and absolute symlinks inside the root only', () => {

@@ -4,8 +4,8 @@
  *
  * Paths in the target's root are reached through /proc/<pid>/root. An absolute symlink
  * met there would resolve in the sidekick's own root, so the last component of each path
- * is followed by hand (`rp`), inside the target's root; symlinked parent directories that
- * are absolute are not (a documented blind spot of a read-only look).
+ * is followed by hand (`rp`), inside the target's root; a path with a symlinked parent
+ * directory or a ".." is not read at all (`pc`), since it could resolve outside that root.
  */
 export interface TargetDumpParts {
   /** Every process: stat, status, cmdline, socket fds, mount namespace. */
@@ -52,10 +52,13 @@ export const DUMP_HELPERS = [
   // rp PATH: sets $p to PATH with its last component's symlinks followed inside $R (at most 16 hops).
   // It sets a variable rather than printing: a $(…) per path would fork once per candidate file.
   `rp() { p=$1; n=0; while [ -L "$R$p" ] && [ $n -lt 16 ]; do t=$(readlink "$R$p"); case $t in /*) p=$t ;; *) p=\${p%/*}/$t ;; esac; n=$((n+1)); done; }`,
+  // pc: succeeds only when $p has no ".." and no symlinked parent directory inside $R: those
+  // would resolve outside the target's root (in the sidekick's, or through /proc/<pid>/root/..).
+  `pc() { case /$p/ in */../*) return 1 ;; esac; if [ -L "$R$p" ]; then return 1; fi; q=$R; r=\${p#/}; while [ "\${r#*/}" != "$r" ]; do q=$q/\${r%%/*}; if [ -L "$q" ]; then return 1; fi; r=\${r#*/}; done; return 0; }`,
   // f KEY PATH: a regular file of the target's root, cut at MAX_FILE_BYTES.
-  `f() { rp "$2"; if [ -f "$R$p" ]; then c "$1" head -c ${MAX_FILE_BYTES} "$R$p"; fi; }`,
+  `f() { rp "$2"; if pc && [ -f "$R$p" ]; then c "$1" head -c ${MAX_FILE_BYTES} "$R$p"; fi; }`,
   // x KEY PATH...: names each PATH that is an executable file in the target's root.
-  `x() { k=$1; shift; for s in "$@"; do rp "$s"; if [ -f "$R$p" ] && [ -x "$R$p" ]; then echo "@@@= $k $s"; fi; done; }`,
+  `x() { k=$1; shift; for s in "$@"; do rp "$s"; if pc && [ -f "$R$p" ] && [ -x "$R$p" ]; then echo "@@@= $k $s"; fi; done; }`,
 ].join('\n');
 
 /**
@@ -144,7 +147,7 @@ export function hostDumpScript(): string {
     '  R=/proc/$h/root',
     '  files="$files /proc/$h/status /proc/$h/net/tcp /proc/$h/net/tcp6 /proc/$h/net/udp /proc/$h/net/udp6"',
     '  for a in passwd group; do rp /etc/$a',
-    '    case $p in *[!A-Za-z0-9._/-]*) ;; *) if [ -f "$R$p" ]; then files="$files $R$p"; echo "@@@= $h/$a $R$p"; fi ;; esac',
+    '    case $p in *[!A-Za-z0-9._/-]*) ;; *) if pc && [ -f "$R$p" ]; then files="$files $R$p"; echo "@@@= $h/$a $R$p"; fi ;; esac',
     '  done',
     `  x "$h/shell" ${SHELLS.join(' ')}`,
     'done',

@@ -37,17 +37,22 @@ export async function attributeLaterAdditions(engine: Engine, containerId: strin
     .sort();
   // The topmost new path stands for everything below it.
   const units = added.filter((path, i) => !added.slice(0, i).some((earlier) => path.startsWith(`${earlier}/`)));
-  if (units.length === 0) return { packageManager: [], other: [] };
+  // The target names these files: a newline in a name could forge an answer line ("pm /usr"),
+  // so such names are never asked about, only kept.
+  const askable = units.filter((path) => !path.includes('\n'));
+  if (askable.length === 0) return { packageManager: [], other: units };
   const bin = busybox.slice(0, busybox.lastIndexOf('/'));
-  const result = await execCapture(engine, containerId, [busybox, 'sh', '-c', ATTRIBUTE_SCRIPT, 'sidekick-attribute', ...units], {
+  const result = await execCapture(engine, containerId, [busybox, 'sh', '-c', ATTRIBUTE_SCRIPT, 'sidekick-attribute', ...askable], {
     user: '0',
     env: [`PATH=${bin}`],
   });
   const packageManager: string[] = [];
   const other: string[] = [];
+  const asked = new Set(askable);
   for (const line of result.stdout.split('\n')) {
-    if (line.startsWith('pm ')) packageManager.push(line.slice(3));
-    else if (line.startsWith('other ')) other.push(line.slice(6));
+    // Only an answer about a path that was asked about counts.
+    if (line.startsWith('pm ') && asked.has(line.slice(3))) packageManager.push(line.slice(3));
+    else if (line.startsWith('other ') && asked.has(line.slice(6))) other.push(line.slice(6));
   }
   // Anything the script did not answer for (it failed) is kept: removing the application's files is the worse mistake.
   const answered = new Set([...packageManager, ...other]);
