@@ -18,6 +18,13 @@ function sample(pid: number, ppid: number, extra: Partial<ProcessSample> = {}): 
 describe('processTree', () => {
   const accounts = parseAccounts('nonroot:x:65532:65532::/:/x\n', '');
 
+  it('survives a fork chain deeper than the call stack', () => {
+    const chain = Array.from({ length: 50_000 }, (_, i) => sample(i + 1, i));
+    const rows = processTree(chain, accounts, undefined);
+    expect(rows).toHaveLength(50_000);
+    expect(rows.at(-1)).toMatchObject({ pid: 50_000, depth: 49_999 });
+  });
+
   it('orders depth-first with children sorted, and names users', () => {
     const rows = processTree([sample(7, 1), sample(1, 0), sample(9, 7), sample(3, 1)], accounts, 1_000_000);
     expect(rows.map((row) => [row.pid, row.depth])).toEqual([

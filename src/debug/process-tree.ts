@@ -30,20 +30,29 @@ export function processTree(processes: readonly ProcessSample[], accounts: Accou
   for (const process of processes) {
     const ppid = parentOf(process);
     // A process that joined the namespace from outside (docker exec, a sidekick) has ppid 0 here.
-    if (ppid !== process.pid && byPid.has(ppid)) children.set(ppid, [...(children.get(ppid) ?? []), process]);
-    else roots.push(process);
+    if (ppid !== process.pid && byPid.has(ppid)) {
+      const siblings = children.get(ppid);
+      if (siblings) siblings.push(process);
+      else children.set(ppid, [process]);
+    } else roots.push(process);
   }
   const rows: ProcessRow[] = [];
   const seen = new Set<number>();
-  const visit = (process: ProcessSample, depth: number): void => {
-    if (seen.has(process.pid)) return;
-    seen.add(process.pid);
-    rows.push(toRow(process, depth, accounts, bootTime, rootNamespace));
-    for (const child of (children.get(process.pid) ?? []).sort((a, b) => a.pid - b.pid)) visit(child, depth + 1);
+  // Depth-first with an explicit stack: a hostile target can fork a chain deeper than the call stack.
+  const visit = (start: ProcessSample): void => {
+    const stack: Array<{ process: ProcessSample; depth: number }> = [{ process: start, depth: 0 }];
+    while (stack.length > 0) {
+      const { process, depth } = stack.pop()!;
+      if (seen.has(process.pid)) continue;
+      seen.add(process.pid);
+      rows.push(toRow(process, depth, accounts, bootTime, rootNamespace));
+      const kids = (children.get(process.pid) ?? []).sort((a, b) => b.pid - a.pid);
+      for (const child of kids) stack.push({ process: child, depth: depth + 1 });
+    }
   };
-  for (const root of roots.sort((a, b) => a.pid - b.pid)) visit(root, 0);
+  for (const root of roots.sort((a, b) => a.pid - b.pid)) visit(root);
   // A cycle in hostile or racy data would leave processes unreached; list them rather than drop them.
-  for (const process of processes) visit(process, 0);
+  for (const process of processes) visit(process);
   return rows;
 }
 
