@@ -1,5 +1,6 @@
 import { parsePrefix } from '../core/inject/container-path.js';
 import { eject } from '../debug/inject/eject.js';
+import { terminalSafe } from './terminal-safe.js';
 import { connectEngine, type GlobalFlags } from './engine-from-flags.js';
 
 /** `sidekick eject`: returns the status to exit with (0 also when there was nothing to remove). */
@@ -9,7 +10,8 @@ export async function runEject(reference: string, flags: { prefix: string[] }, g
   try {
     const target = await engine.findContainer(reference);
     const result = await eject(engine, target, { prefixes });
-    const say = (line: string): void => void process.stderr.write(`sidekick: ${line}\n`);
+    // Paths come from the target's filesystem and may hold escapes or newlines.
+    const say = (line: string): void => void process.stderr.write(`sidekick: ${terminalSafe(line)}\n`);
     if (!result.os && !result.toolbox) {
       say(`nothing injected by sidekick was found in ${target.name}; nothing to do.`);
       return 0;

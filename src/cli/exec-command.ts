@@ -2,6 +2,7 @@ import { SidekickError, isSidekickError } from '../core/errors.js';
 import type { ProgressEvent } from '../engines/engine.js';
 import { startExecSession, type ExecRequest, type ExecSession } from '../debug/exec-session.js';
 import { imageFallback, noteIfAlsoImage } from '../debug/copy/copy-origin.js';
+import { deferSignals, SIGNAL_STATUS } from './deferred-signals.js';
 import { terminalModes } from './terminal-modes.js';
 import { connectEngine, type GlobalFlags } from './engine-from-flags.js';
 import { runCopyExec } from './exec-copy-command.js';
@@ -69,9 +70,11 @@ export async function runExec(targetArgument: string | undefined, commandArgumen
     }
   }
   let session: ExecSession;
+  const setup = deferSignals();
   try {
     session = await startExecSession(engine, request, process.env, progressReporter());
   } catch (error) {
+    setup.release();
     // TARGET names no container: it may name a local image, debugged through a container of it.
     if (!(isSidekickError(error) && error.code === 'TARGET_NOT_FOUND' && (await imageFallback(engine, target, error)))) {
       engine.close();
@@ -82,6 +85,12 @@ export async function runExec(targetArgument: string | undefined, commandArgumen
     } finally {
       engine.close();
     }
+  }
+  const early = setup.release();
+  if (early !== undefined) {
+    await session.dispose().catch(() => undefined);
+    engine.close();
+    return SIGNAL_STATUS[early] ?? 130;
   }
   if (global.debug) await noteIfAlsoImage(engine, target, (text) => process.stderr.write(`sidekick: ${text}\n`));
   if (flags.keep) {

@@ -8,6 +8,11 @@ describe('formatError', () => {
     expect(formatError(error, false)).toEqual({ text: 'sidekick: no container named "x".\nList containers with `docker ps -a`.\n', exitCode: 125 });
   });
 
+  it('escapes what a target chose, so that it cannot drive the terminal or add lines', () => {
+    const error = new SidekickError('INJECTION_REFUSED', '/.sidekick is a symbolic link (to /x\n\x1b]0;pwned\x07).', { hint: 'Pick another --prefix.' });
+    expect(formatError(error, false).text).toBe('sidekick: /.sidekick is a symbolic link (to /x\\n\\x1b]0;pwned\\x07).\nPick another --prefix.\n');
+  });
+
   it('hides stacks of unexpected failures unless --debug', () => {
     const plain = formatError(new Error('boom'), false);
     expect(plain).toEqual({ text: 'sidekick: unexpected failure: boom\nRun again with --debug for details.\n', exitCode: 125 });

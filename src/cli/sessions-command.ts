@@ -1,4 +1,5 @@
 import { listSessions } from '../debug/sessions.js';
+import { table, terminalSafe } from './terminal-safe.js';
 import { connectEngine, type GlobalFlags } from './engine-from-flags.js';
 
 export async function runSessions(flags: { json?: boolean }, global: GlobalFlags): Promise<number> {
@@ -16,8 +17,8 @@ export async function runSessions(flags: { json?: boolean }, global: GlobalFlags
       process.stdout.write('no sidekick sessions or injections\n');
       return 0;
     }
-    const widths = rows[0]!.map((_, col) => Math.max(...rows.map((row) => row[col]!.length)));
-    for (const row of rows) process.stdout.write(`${row.map((cell, col) => cell.padEnd(widths[col]!)).join('  ').trimEnd()}\n`);
+    // Manifests are written by sidekick but live in the target, which can rewrite them.
+    process.stdout.write(`${table(rows.map((row) => row.map(terminalSafe)))}\n`);
     return 0;
   } finally {
     engine.close();

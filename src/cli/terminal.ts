@@ -1,24 +1,25 @@
 import type { ProcessHandle } from '../core/process-handle.js';
 
-const SIGNAL_NUMBERS: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGTERM: 15 };
+const SIGNAL_NUMBERS: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGPIPE: 13, SIGTERM: 15 };
 
 export interface PumpOptions {
   tty: boolean;
   interactive: boolean;
-  /** Called once when a signal asks the session to end; must remove the sidekick. */
+  /** Called once when a signal (or a closed stdout) asks the session to end; must remove the sidekick. */
   onTerminate: (signal: NodeJS.Signals) => Promise<void>;
 }
 
 /**
  * Connects the local terminal to a remote process for its whole life: raw mode and
  * window size with a TTY, stdin forwarded when interactive, output passed on with
- * backpressure. Resolves with the status the CLI should exit with, after the terminal is
- * restored on every path.
+ * backpressure. Resolves with the status the CLI should exit with once every byte of output
+ * has been handed to the local stdout/stderr, after the terminal is restored on every path.
  */
 export async function pumpTerminal(process_: ProcessHandle, options: PumpOptions): Promise<number> {
   const stdin = process.stdin;
   const stdout = process.stdout;
-  const useRaw = options.tty && stdin.isTTY === true;
+  // Raw mode only when keys go somewhere: otherwise ^C would be neither a signal nor input.
+  const useRaw = options.tty && options.interactive && stdin.isTTY === true;
   const restorers: Array<() => void> = [];
 
   if (useRaw) {
@@ -43,22 +44,31 @@ export async function pumpTerminal(process_: ProcessHandle, options: PumpOptions
     });
   }
 
-  process_.stdout.pipe(stdout, { end: false });
-  process_.stderr.pipe(process.stderr, { end: false });
-
   let terminatedBy: NodeJS.Signals | undefined;
-  const onSignal = (signal: NodeJS.Signals): void => {
+  const terminate = (signal: NodeJS.Signals): void => {
     if (terminatedBy) return;
     terminatedBy = signal;
     void options.onTerminate(signal).catch(() => undefined);
   };
+
+  // A reader that went away (`| head`) ends the session as a broken pipe would, not with a crash.
+  const onOutputError = (): void => terminate('SIGPIPE');
+  stdout.on('error', onOutputError);
+  process.stderr.on('error', onOutputError);
+  restorers.push(() => {
+    stdout.off('error', onOutputError);
+    process.stderr.off('error', onOutputError);
+  });
+  const outputDelivered = Promise.all([delivered(process_.stdout, stdout), delivered(process_.stderr, process.stderr)]);
+
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-    process.on(signal, onSignal);
-    restorers.push(() => process.off(signal, onSignal));
+    process.on(signal, terminate);
+    restorers.push(() => process.off(signal, terminate));
   }
 
   try {
     const status = await process_.exit;
+    if (!terminatedBy) await outputDelivered;
     if (terminatedBy) return 128 + (SIGNAL_NUMBERS[terminatedBy] ?? 1);
     return status.code;
   } catch (error) {
@@ -67,4 +77,16 @@ export async function pumpTerminal(process_: ProcessHandle, options: PumpOptions
   } finally {
     for (const restore of restorers.reverse()) restore();
   }
+}
+
+/** Pipes `from` into `into` and settles once all of it has been written out (not just buffered). */
+function delivered(from: NodeJS.ReadableStream, into: NodeJS.WritableStream): Promise<void> {
+  return new Promise((resolve) => {
+    from.pipe(into, { end: false });
+    from.once('end', () => {
+      // An empty write's callback runs after everything written before it has been flushed.
+      if (!into.writable) resolve();
+      else into.write('', () => resolve());
+    });
+  });
 }

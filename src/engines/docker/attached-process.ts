@@ -60,11 +60,16 @@ export function attachedProcess(parts: AttachedProcessParts): ProcessHandle {
     });
   }
 
+  // One pending wait per stream, however many frames arrive while it is full.
+  const waitingFor = new Set<Writable>();
   function forward(into: Writable, chunk: Buffer): void {
-    if (!into.write(chunk)) {
-      socket.pause();
-      into.once('drain', () => socket.resume());
-    }
+    if (into.write(chunk) || waitingFor.has(into)) return;
+    waitingFor.add(into);
+    socket.pause();
+    into.once('drain', () => {
+      waitingFor.delete(into);
+      if (waitingFor.size === 0) socket.resume();
+    });
   }
 
   let stdin: Writable | null = null;

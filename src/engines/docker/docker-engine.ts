@@ -418,16 +418,25 @@ export class DockerEngine implements Engine {
       socket,
       tty: spec.tty,
       openStdin: spec.openStdin,
-      waitForExit: async () => {
-        const state = await this.api.json<{ ExitCode?: number | null; Running?: boolean }>('GET', `/exec/${execId}/json`);
-        return { code: state.ExitCode ?? 126 };
-      },
+      waitForExit: () => this.execExitStatus(execId),
       resize: async (cols, rows) => {
         await this.api.json('POST', `/exec/${execId}/resize`, { query: { h: rows, w: cols } }).catch(() => undefined);
       },
       // The exec API has no signal call; with a TTY, ^C travels as a byte through the terminal.
       signal: async () => undefined,
     });
+  }
+
+  /**
+   * The exec API has no wait call: its output can end (a closed stdout) before the process
+   * does, so its state is asked for until it says the process is no longer running.
+   */
+  private async execExitStatus(execId: string): Promise<ExitStatus> {
+    for (let delay = 5; ; delay = Math.min(delay * 2, 200)) {
+      const state = await this.api.json<{ ExitCode?: number | null; Running?: boolean }>('GET', `/exec/${execId}/json`);
+      if (state.Running !== true) return { code: state.ExitCode ?? 126 };
+      await new Promise((resolve) => setTimeout(resolve, delay));
+    }
   }
 
   async statPath(containerId: string, path: string): Promise<ContainerPathStat | undefined> {
