@@ -136,6 +136,19 @@ describe('sidekick exec', () => {
       expect(late.stdout.toString()).toBe('xafter\n');
     });
 
+    it('ends the session with status 141 when its reader goes away (| head)', async () => {
+      const t = await target(inject('fixtures').scratchServer);
+      const cli = spawn(process.execPath, [CLI_PATH, 'exec', t.id, '--', 'yes'], { stdio: ['ignore', 'pipe', 'pipe'] });
+      const exited = new Promise<number | null>((resolve) => cli.once('exit', (code) => resolve(code)));
+      let stderr = '';
+      cli.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+      await new Promise((resolve) => cli.stdout.once('data', resolve));
+      cli.stdout.destroy();
+      expect(await exited).toBe(141);
+      expect(stderr).toBe('');
+      await expectNoSidekicks(t.id);
+    });
+
     it('is byte-exact for binary data in both directions', async () => {
       const t = await target(inject('fixtures').scratchServer);
       const payload = randomBytes(3 * 1024 * 1024 + 17);
