@@ -6,7 +6,7 @@
  */
 import path from 'node:path';
 import { extract as tarExtract } from 'tar-stream';
-import type { ContainerPathStat } from '../core/archive/container-path-stat.js';
+import type { ContainerPathStat } from '../core/path-stat.js';
 import { SidekickError } from '../core/errors.js';
 import type { Engine } from '../engines/engine.js';
 

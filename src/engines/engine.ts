@@ -1,4 +1,4 @@
-import type { ContainerPathStat } from '../core/archive/container-path-stat.js';
+import type { ContainerPathStat } from '../core/path-stat.js';
 import type { ProcessHandle } from '../core/process-handle.js';
 import type { ContainerSummary, Target } from '../core/target.js';
 

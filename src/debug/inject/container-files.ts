@@ -3,7 +3,7 @@
  * the host, DESIGN.md §1.3), and commands run inside the target with the injected busybox.
  */
 import { extract as tarExtract } from 'tar-stream';
-import type { ContainerPathStat } from '../../core/archive/container-path-stat.js';
+import type { ContainerPathStat } from '../../core/path-stat.js';
 import { SidekickError } from '../../core/errors.js';
 import type { TargetKind } from '../../core/inject/os-conflict-plan.js';
 import type { Engine } from '../../engines/engine.js';

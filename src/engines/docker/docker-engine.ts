@@ -1,7 +1,7 @@
 import { SidekickError } from '../../core/errors.js';
 import type { ExitStatus } from '../../core/process-handle.js';
 import { normalizeStatus, type ContainerSummary, type Target, type TargetMount } from '../../core/target.js';
-import { CONTAINER_PATH_STAT_HEADER, decodeContainerPathStat, type ContainerPathStat } from '../../core/archive/container-path-stat.js';
+import { CONTAINER_PATH_STAT_HEADER, decodeContainerPathStat, type ContainerPathStat } from './container-path-stat.js';
 import type { ProcessHandle } from '../../core/process-handle.js';
 import type {
   ContainerExecSpec,

@@ -6,22 +6,11 @@
  * not decode yields `stat: undefined` and a reason the caller can show.
  *
  * `name` and `linkTarget` are passed on verbatim: they are container paths chosen by the
- * container, and whoever uses them as local names must check them (see entry-path.ts).
+ * container, and whoever uses them as local names must check them (see core/archive/entry-path.ts).
  */
-export type ContainerPathKind = 'file' | 'dir' | 'symlink' | 'other';
+import type { ContainerPathKind, ContainerPathStat } from '../../core/path-stat.js';
 
-export interface ContainerPathStat {
-  name: string;
-  size: number;
-  kind: ContainerPathKind;
-  /** Unix permission bits: rwx for all three classes plus setuid (0o4000), setgid (0o2000), sticky (0o1000). */
-  mode: number;
-  /** The raw Go os.FileMode, for what `kind` does not say (device vs fifo vs socket). */
-  goMode: number;
-  mtime: Date;
-  /** For a symlink, the engine's resolution of its target inside the container; otherwise ''. */
-  linkTarget: string;
-}
+export type { ContainerPathKind, ContainerPathStat };
 
 export type ContainerPathStatResult =
   | { stat: ContainerPathStat; reason?: undefined }
@@ -98,7 +87,6 @@ export function decodeContainerPathStat(header: unknown): ContainerPathStatResul
     size,
     kind: goModeKind(mode),
     mode: goModeToUnixPermissions(mode),
-    goMode: mode,
     mtime: date,
     linkTarget,
   };

@@ -18,7 +18,6 @@ describe('decodeContainerPathStat', () => {
         size: 4096,
         kind: 'dir',
         mode: 0o700,
-        goMode: 2147484096,
         mtime: new Date('2014-02-27T20:51:23Z'),
         linkTarget: '',
       },
