@@ -221,9 +221,12 @@ export class DockerEngine implements Engine {
     } catch (error) {
       await this.removeContainer(id, { force: true }).catch(() => undefined);
       if (error instanceof EngineHttpError) {
+        const noShell = /no such file|not found in \$PATH/i.test(error.engineMessage);
         throw new SidekickError('ENGINE_ERROR', `the engine could not start the sidekick: ${error.engineMessage}`, {
           cause: error,
-          exitCode: 125,
+          hint: noShell
+            ? 'A toolbox image needs /bin/sh; drop --image to use the built-in busybox.'
+            : 'Check the engine log (dockerd) and that the target is still running; --debug shows details.',
         });
       }
       throw error;
@@ -341,7 +344,10 @@ export class DockerEngine implements Engine {
         });
       }
       if (error instanceof EngineHttpError) {
-        throw new SidekickError('ENGINE_ERROR', `the engine could not create the container: ${error.engineMessage}`, { cause: error });
+        throw new SidekickError('ENGINE_ERROR', `the engine could not create the container: ${error.engineMessage}`, {
+          cause: error,
+          hint: 'Check that its image, volumes and networks still exist; --debug shows details.',
+        });
       }
       throw error;
     }
@@ -352,7 +358,10 @@ export class DockerEngine implements Engine {
     } catch (error) {
       await this.removeContainer(id, { force: true }).catch(() => undefined);
       if (error instanceof EngineHttpError) {
-        throw new SidekickError('ENGINE_ERROR', `the engine could not connect the container to its networks: ${error.engineMessage}`, { cause: error });
+        throw new SidekickError('ENGINE_ERROR', `the engine could not connect the container to its networks: ${error.engineMessage}`, {
+          cause: error,
+          hint: 'A network of the original may have been removed (docker network ls).',
+        });
       }
       throw error;
     }
@@ -366,6 +375,7 @@ export class DockerEngine implements Engine {
       if (error instanceof EngineHttpError) {
         throw new SidekickError('ENGINE_ERROR', `the engine could not start container ${containerId.slice(0, 12)}: ${error.engineMessage}`, {
           cause: error,
+          hint: 'Check the engine log (dockerd); --debug shows details.',
         });
       }
       throw error;
@@ -527,7 +537,10 @@ export class DockerEngine implements Engine {
       return new SidekickError('TARGET_NOT_RUNNING', `container ${short}: ${error.engineMessage}`, { cause: error });
     }
     const where = path === undefined ? '' : ` at ${path}`;
-    return new SidekickError('ENGINE_ERROR', `the engine refused${where} in container ${short}: ${error.engineMessage}`, { cause: error });
+    return new SidekickError('ENGINE_ERROR', `the engine refused${where} in container ${short}: ${error.engineMessage}`, {
+      cause: error,
+      hint: 'Check the path and that the container still exists (docker ps -a).',
+    });
   }
 
   close(): void {
