@@ -2,11 +2,9 @@ import type { ContainerPathStat } from '../core/path-stat.js';
 import type { ProcessHandle } from '../core/process-handle.js';
 import type { ContainerSummary, Target } from '../core/target.js';
 
-/** A container that joins a target's namespaces (Docker) or an ephemeral container (Kubernetes). */
-export interface SidekickSpec {
+/** What every container sidekick makes has: what runs, as whom, how it is attached, its labels. */
+export interface ContainerProcessSpec {
   image: string;
-  /** Replaces the image's entrypoint; the command line to run. */
-  command: string[];
   env: string[];
   user?: string;
   workingDir?: string;
@@ -14,15 +12,21 @@ export interface SidekickSpec {
   openStdin: boolean;
   labels: Record<string, string>;
   name?: string;
+  capAdd: string[];
+  privileged: boolean;
+  /** The engine deletes the container when its process ends, even if sidekick was killed. */
+  autoRemove: boolean;
+}
+
+/** A container that joins a target's namespaces (Docker) or an ephemeral container (Kubernetes). */
+export interface SidekickSpec extends ContainerProcessSpec {
+  /** Replaces the image's entrypoint; the command line to run. */
+  command: string[];
   /**
    * Whose namespaces to join: a target's, or (`hostPid`) the engine host's PID namespace with
    * no network, to read many containers' /proc at once (`inspect --all`).
    */
   target: { id: string; joinIpc: boolean } | { hostPid: true };
-  capAdd: string[];
-  privileged: boolean;
-  /** The engine deletes the container when its process ends, even if sidekick was killed. */
-  autoRemove: boolean;
   /** Initial terminal size, so that the first prompt is drawn at the right width. */
   consoleSize?: { cols: number; rows: number };
 }
@@ -95,25 +99,14 @@ export interface MountSpec {
  * a target for debugging). Unlike a sidekick it joins no other container's namespaces
  * unless `networkMode` says `container:<id>`.
  */
-export interface ContainerSpec {
-  image: string;
+export interface ContainerSpec extends ContainerProcessSpec {
   entrypoint: string[];
   cmd: string[];
-  env: string[];
-  user?: string;
-  workingDir?: string;
-  tty: boolean;
-  openStdin: boolean;
-  labels: Record<string, string>;
-  name?: string;
   mounts: MountSpec[];
   /** "bridge", "host", "none", a network's name, or "container:<id>". */
   networkMode: string;
   /** Further networks to connect before start (no aliases: the copy must not take the original's traffic). */
   extraNetworks: string[];
-  capAdd: string[];
-  privileged: boolean;
-  autoRemove: boolean;
   /** Turns off a health check the image declares: it would run the original's probe in a copy that runs nothing. */
   disableHealthcheck: boolean;
 }
