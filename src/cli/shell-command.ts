@@ -28,9 +28,9 @@ export async function runShell(reference: string, command: string[], flags: Shel
     return await pumpTerminal(session.process, {
       tty,
       interactive,
-      // The exec API cannot signal the process; ending its stdin ends an interactive shell.
-      onTerminate: async () => {
+      onTerminate: async (signal) => {
         session.process.stdin?.end();
+        await session.signal(signal === 'SIGHUP' ? 'HUP' : signal === 'SIGINT' ? 'INT' : 'TERM');
       },
     });
   } finally {

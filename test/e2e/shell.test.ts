@@ -3,12 +3,13 @@
  * target's user (or --root), exit status passed through, stdin forwarded, and on a real
  * terminal (tmux) a prompt that names the target.
  */
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, inject, it } from 'vitest';
-import { check, run } from '../fixtures/docker-cli.js';
+import { check, docker, run } from '../fixtures/docker-cli.js';
 import { CLI_PATH, expectUntouched, removeTarget, runCli, snapshotTarget, startTarget, waitForHttp, type TestTarget } from './harness.js';
 
 describe('sidekick shell', () => {
@@ -55,6 +56,26 @@ describe('sidekick shell', () => {
     const piped = await runCli(['shell', target.name], { input: 'echo "from stdin $(id -u)"\nexit 3\n' });
     expect(piped.stdout.toString()).toBe('from stdin 65532\n');
     expect(piped.code).toBe(3);
+
+    expect((await runCli(['eject', target.name])).code).toBe(0);
+    await expectUntouched(before, target.id);
+  });
+
+  it('leaves no process in the target when the CLI is stopped by a signal', async () => {
+    const { target, before } = await injectedDistroless();
+    const processes = async (): Promise<string> => docker(['exec', target.id, '/.sidekick/bin/ps', '-o', 'pid,args']);
+    const cli = spawn(process.execPath, [CLI_PATH, 'shell', target.name, '--', 'sleep', '300'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const exited = new Promise<number | null>((resolve) => cli.once('exit', (code) => resolve(code)));
+    const deadline = Date.now() + 15_000;
+    while (!/sleep 300/.test(await processes())) {
+      if (Date.now() > deadline) throw new Error('the shell command never started');
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    cli.kill('SIGTERM');
+    expect(await exited).toBe(143);
+    const gone = Date.now() + 5_000;
+    while (/sleep 300/.test(await processes()) && Date.now() < gone) await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(await processes()).not.toMatch(/sleep 300/);
 
     expect((await runCli(['eject', target.name])).code).toBe(0);
     await expectUntouched(before, target.id);

@@ -2,6 +2,7 @@
  * `sidekick shell`: docker exec into the target with the injected toolbox on PATH. Unlike
  * `sidekick exec` this runs in the target itself (its root, its user), so it needs an injection.
  */
+import { randomBytes } from 'node:crypto';
 import { SidekickError } from '../../core/errors.js';
 import type { ProcessHandle } from '../../core/process-handle.js';
 import type { Target } from '../../core/target.js';
@@ -22,7 +23,19 @@ export interface ShellRequest {
 
 const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
-export async function startShell(engine: Engine, request: ShellRequest): Promise<{ target: Target; process: ProcessHandle; prefix: string }> {
+export interface ShellSession {
+  target: Target;
+  process: ProcessHandle;
+  prefix: string;
+  /**
+   * Sends a signal to the session's processes inside the target. The exec API has no signal
+   * call, and a process left running would be a trace in the target: they are found by a
+   * marker in their environment, by a process of the same user (never more privileged).
+   */
+  signal(signal: 'INT' | 'TERM' | 'HUP'): Promise<void>;
+}
+
+export async function startShell(engine: Engine, request: ShellRequest): Promise<ShellSession> {
   const target = await engine.findContainer(request.target);
   assertRunning(target);
   const found = await findInjections(engine, target.id, request.prefixes ?? []);
@@ -38,12 +51,21 @@ export async function startShell(engine: Engine, request: ShellRequest): Promise
   const path = found.os ? `${targetPath}:${prefix}/bin` : `${prefix}/bin:${targetPath}`;
   const shell = `${prefix}/bin/sh`;
   const command = request.command.length === 0 ? [shell] : [shell, '-c', 'exec "$@"', 'sidekick', ...request.command];
+  const marker = `SIDEKICK_SHELL=${randomBytes(8).toString('hex')}`;
+  const user = request.root ? { user: '0' } : {};
   const process = await engine.execInContainer(target.id, {
     command,
-    env: [`PATH=${path}`, `PS1=[sidekick ${target.name}] \\w \\$ `, ...(request.tty ? [`TERM=${request.term ?? 'xterm'}`] : [])],
+    env: [`PATH=${path}`, `PS1=[sidekick ${target.name}] \\w \\$ `, marker, ...(request.tty ? [`TERM=${request.term ?? 'xterm'}`] : [])],
     tty: request.tty,
     openStdin: request.interactive,
-    ...(request.root ? { user: '0' } : {}),
+    ...user,
   });
-  return { target, process, prefix };
+  const signal = async (name: 'INT' | 'TERM' | 'HUP'): Promise<void> => {
+    const script = `for p in /proc/[0-9]*; do if grep -qsF "${marker}" "$p/environ"; then kill -${name} "\${p#/proc/}" 2>/dev/null; fi; done`;
+    const killer = await engine.execInContainer(target.id, { command: [shell, '-c', script], env: [`PATH=${prefix}/bin`], tty: false, openStdin: false, ...user });
+    killer.stdout.resume();
+    killer.stderr.resume();
+    await killer.exit;
+  };
+  return { target, process, prefix, signal };
 }
