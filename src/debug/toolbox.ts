@@ -160,12 +160,13 @@ async function linkageOf(path: string): Promise<'static' | 'dynamic' | 'not-elf'
   }
 }
 
-async function listApplets(busybox: string): Promise<string[]> {
+/** The applet names a busybox binary says it has, each safe to use as a file name. */
+export async function listApplets(busybox: string): Promise<string[]> {
   const { stdout } = await promisify(execFile)(busybox, ['--list'], { maxBuffer: 1 << 20 });
   return stdout
     .split('\n')
     .map((name) => name.trim())
-    .filter((name) => /^[A-Za-z0-9_.[\]-]+$/.test(name) && name !== 'busybox');
+    .filter((name) => /^[A-Za-z0-9_.[\]-]+$/.test(name) && name !== 'busybox' && name !== '.' && name !== '..');
 }
 
 /**

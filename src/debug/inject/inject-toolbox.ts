@@ -9,18 +9,16 @@
  * nothing can land on the host whatever the target does. Afterwards the prefix is checked
  * again: a directory that is not ours with our manifest in it means the target interfered.
  */
-import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { Readable } from 'node:stream';
-import { promisify } from 'node:util';
 import { pack } from 'tar-stream';
 import { SidekickError } from '../../core/errors.js';
 import { baseName, parentOf } from '../../core/inject/container-path.js';
 import { encodeManifest, MANIFEST_FORMAT, TOOLBOX_MANIFEST_NAME, type ToolboxManifest } from '../../core/inject/injection-manifest.js';
 import type { Target } from '../../core/target.js';
 import type { Engine } from '../../engines/engine.js';
-import { findStaticBusybox } from '../toolbox.js';
+import { findStaticBusybox, listApplets } from '../toolbox.js';
 import { kindOf } from './container-files.js';
 import { checkPrefix } from './prefix-guard.js';
 
@@ -145,11 +143,7 @@ async function readBusybox(env: NodeJS.ProcessEnv): Promise<Busybox> {
       hint: 'Install one (apt-get install busybox-static) or point SIDEKICK_BUSYBOX at a static busybox binary.',
     });
   }
-  const [binary, { stdout }] = await Promise.all([readFile(path), promisify(execFile)(path, ['--list'], { maxBuffer: 1 << 20 })]);
-  const applets = stdout
-    .split('\n')
-    .map((name) => name.trim())
-    .filter((name) => /^[A-Za-z0-9_.[\]-]+$/.test(name) && name !== 'busybox' && name !== '.' && name !== '..');
+  const [binary, applets] = await Promise.all([readFile(path), listApplets(path)]);
   return { path, binary, digest: createHash('sha256').update(binary).digest('hex'), applets };
 }
 
