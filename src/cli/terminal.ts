@@ -48,6 +48,12 @@ export async function pumpTerminal(process_: ProcessHandle, options: PumpOptions
   const terminate = (signal: NodeJS.Signals): void => {
     if (terminatedBy) return;
     terminatedBy = signal;
+    // What is still in flight is dropped, but it must be read: a connection paused for want of a
+    // reader never sees its end, and nothing else would keep this process alive to report a status.
+    for (const stream of [process_.stdout, process_.stderr]) {
+      stream.unpipe();
+      stream.resume();
+    }
     void options.onTerminate(signal).catch(() => undefined);
   };
 
