@@ -4,6 +4,7 @@ import type { ProcessHandle } from '../core/process-handle.js';
 import { isValidRunAs, sidekickScript, type FilesystemView } from '../core/sidekick-script.js';
 import type { Target } from '../core/target.js';
 import type { Engine, ProgressEvent } from '../engines/engine.js';
+import { assertSessionInput } from './session-input.js';
 import { buildToolbox, defaultToolboxCandidate, ensureDefaultToolbox, type DefaultToolbox, type Toolbox } from './toolbox.js';
 import { isSidekickError } from '../core/errors.js';
 
@@ -114,14 +115,7 @@ function validate(request: ExecRequest): void {
       hint: 'Names are not resolved: the target may have no /etc/passwd. Use numbers, or --user target.',
     });
   }
-  if (request.tty && !request.interactive && request.command.length === 0) {
-    throw new SidekickError('BAD_USAGE', 'a shell with -t but without -i would read no input.', { hint: 'Use -it, or give a command.' });
-  }
-  for (const entry of request.env) {
-    if (!/^[^=]+=/.test(entry)) {
-      throw new SidekickError('BAD_USAGE', `-e ${entry} is not KEY=VALUE.`, { hint: 'Write -e NAME=value.' });
-    }
-  }
+  assertSessionInput(request);
 }
 
 function assertJoinable(target: Target): void {

@@ -114,7 +114,6 @@ export interface ContainerSpec extends ContainerProcessSpec {
 export interface Engine {
   /** Where the engine is, for messages ("unix:///var/run/docker.sock"). */
   readonly endpoint: string;
-  ping(): Promise<void>;
   /** Resolves a name or ID prefix; throws TARGET_NOT_FOUND or TARGET_AMBIGUOUS. */
   findContainer(reference: string): Promise<Target>;
   listContainers(options: { all: boolean; labels?: string[] }): Promise<ContainerSummary[]>;

@@ -17,6 +17,7 @@ import { resolveOrigin, type CopyOrigin } from './copy-origin.js';
 import { copyLabels, copyMounts, envValue, mergeEnv, planNetwork } from './copy-spec.js';
 import { removeSnapshot, snapshotContainer, type Snapshot } from './snapshot.js';
 import { loadStaticBusybox, toolboxLayer } from './toolbox-layer.js';
+import { assertSessionInput } from '../session-input.js';
 
 export interface CopyRequest {
   /** A container name or ID prefix (or, failing that, a local image); an image with `imageOnly`. */
@@ -167,12 +168,7 @@ function validate(request: CopyRequest): void {
       hint: "Use numbers, or leave --user out to run as the original's own user.",
     });
   }
-  if (request.tty && !request.interactive && request.command.length === 0) {
-    throw new SidekickError('BAD_USAGE', 'a shell with -t but without -i would read no input.', { hint: 'Use -it, or give a command.' });
-  }
-  for (const entry of request.env) {
-    if (!/^[^=]+=/.test(entry)) throw new SidekickError('BAD_USAGE', `-e ${entry} is not KEY=VALUE.`, { hint: 'Write -e NAME=value.' });
-  }
+  assertSessionInput(request);
 }
 
 function summarize(origin: CopyOrigin): OriginSummary {

@@ -5,6 +5,7 @@ import { CONTAINER_PATH_STAT_HEADER, decodeContainerPathStat, type ContainerPath
 import type { ProcessHandle } from '../../core/process-handle.js';
 import type {
   ContainerExecSpec,
+  ContainerProcessSpec,
   ContainerSpec,
   Engine,
   FilesystemChange,
@@ -20,6 +21,16 @@ import { DockerApi, EngineHttpError } from './docker-api.js';
 import type { Endpoint } from './endpoint.js';
 import { matchContainers } from './match-containers.js';
 
+/** The process part of a container's or an image's configuration, as the engine reports it. */
+interface ConfigResponse {
+  User?: string;
+  Env?: string[] | null;
+  Entrypoint?: string[] | null;
+  Cmd?: string[] | null;
+  WorkingDir?: string;
+  Labels?: Record<string, string> | null;
+}
+
 interface InspectResponse {
   Id: string;
   Name: string;
@@ -29,15 +40,7 @@ interface InspectResponse {
   RestartCount?: number;
   State?: { Status?: string; Pid?: number; StartedAt?: string; ExitCode?: number; Health?: { Status?: string } | null };
   Mounts?: Array<{ Type?: string; Source?: string; Name?: string; Destination?: string; RW?: boolean }> | null;
-  Config?: {
-    Image?: string;
-    User?: string;
-    Env?: string[] | null;
-    Entrypoint?: string[] | null;
-    Cmd?: string[] | null;
-    WorkingDir?: string;
-    Labels?: Record<string, string> | null;
-  };
+  Config?: ConfigResponse & { Image?: string };
   HostConfig?: {
     IpcMode?: string;
     ReadonlyRootfs?: boolean;
@@ -63,14 +66,7 @@ interface InspectResponse {
 interface ImageInspectResponse {
   Id: string;
   RepoTags?: string[] | null;
-  Config?: {
-    User?: string;
-    Env?: string[] | null;
-    Entrypoint?: string[] | null;
-    Cmd?: string[] | null;
-    WorkingDir?: string;
-    Labels?: Record<string, string> | null;
-  } | null;
+  Config?: ConfigResponse | null;
 }
 
 interface ListEntry {
@@ -89,10 +85,6 @@ export class DockerEngine implements Engine {
   constructor(endpoint: Endpoint) {
     this.api = new DockerApi(endpoint);
     this.endpoint = endpoint.url;
-  }
-
-  async ping(): Promise<void> {
-    await this.api.json('GET', '/_ping');
   }
 
   async findContainer(reference: string): Promise<Target> {
@@ -202,20 +194,7 @@ export class DockerEngine implements Engine {
         AutoRemove: spec.autoRemove,
       },
     };
-    let id: string;
-    try {
-      id = (await this.api.json<{ Id: string }>('POST', '/containers/create', { query: { name: spec.name }, body })).Id;
-    } catch (error) {
-      if (error instanceof EngineHttpError && error.statusCode === 404 && /no such image/i.test(error.engineMessage)) {
-        throw new SidekickError('IMAGE_UNAVAILABLE', `image ${spec.image} is not on ${this.endpoint}.`, { cause: error });
-      }
-      if (error instanceof EngineHttpError && error.statusCode === 409) {
-        throw new SidekickError('BAD_USAGE', `cannot create the sidekick: ${error.engineMessage}`, {
-          hint: 'Pick another --name, or remove the container that has it.',
-        });
-      }
-      throw error;
-    }
+    const id = await this.create(body, spec, 'sidekick');
     try {
       return { id, process: await this.attachAndStart(id, spec) };
     } catch (error) {
@@ -316,6 +295,28 @@ export class DockerEngine implements Engine {
     }));
   }
 
+  /** POST /containers/create, with the engine's refusals a person can act on said plainly. */
+  private async create(body: unknown, spec: { image: string; name?: string }, noun: 'sidekick' | 'container'): Promise<string> {
+    try {
+      return (await this.api.json<{ Id: string }>('POST', '/containers/create', { query: { name: spec.name }, body })).Id;
+    } catch (error) {
+      if (!(error instanceof EngineHttpError)) throw error;
+      if (error.statusCode === 404 && /no such image/i.test(error.engineMessage)) {
+        throw new SidekickError('IMAGE_UNAVAILABLE', `image ${spec.image} is not on ${this.endpoint}.`, { cause: error });
+      }
+      if (error.statusCode === 409) {
+        throw new SidekickError('BAD_USAGE', `cannot create the ${noun}: ${error.engineMessage}`, {
+          hint: 'Pick another --name, or remove the container that has it.',
+        });
+      }
+      if (noun === 'sidekick') throw error;
+      throw new SidekickError('ENGINE_ERROR', `the engine could not create the container: ${error.engineMessage}`, {
+        cause: error,
+        hint: 'Check that its image, volumes and networks still exist; --debug shows details.',
+      });
+    }
+  }
+
   async createContainer(spec: ContainerSpec): Promise<string> {
     const primary = spec.networkMode;
     const body = {
@@ -334,23 +335,7 @@ export class DockerEngine implements Engine {
         AutoRemove: spec.autoRemove,
       },
     };
-    let id: string;
-    try {
-      id = (await this.api.json<{ Id: string }>('POST', '/containers/create', { query: { name: spec.name }, body })).Id;
-    } catch (error) {
-      if (error instanceof EngineHttpError && error.statusCode === 409) {
-        throw new SidekickError('BAD_USAGE', `cannot create the container: ${error.engineMessage}`, {
-          hint: 'Pick another --name, or remove the container that has it.',
-        });
-      }
-      if (error instanceof EngineHttpError) {
-        throw new SidekickError('ENGINE_ERROR', `the engine could not create the container: ${error.engineMessage}`, {
-          cause: error,
-          hint: 'Check that its image, volumes and networks still exist; --debug shows details.',
-        });
-      }
-      throw error;
-    }
+    const id = await this.create(body, spec, 'container');
     try {
       for (const network of spec.extraNetworks) {
         await this.api.json('POST', `/networks/${encodeURIComponent(network)}/connect`, { body: { Container: id } });
@@ -591,17 +576,10 @@ function joinedNamespaces(target: SidekickSpec['target']): Record<string, string
   };
 }
 
-interface ProcessFields {
-  image: string;
+type ProcessFields = Pick<ContainerProcessSpec, 'image' | 'env' | 'user' | 'workingDir' | 'tty' | 'openStdin' | 'labels'> & {
   entrypoint: string[];
   cmd: string[] | null;
-  env: string[];
-  user?: string;
-  workingDir?: string;
-  tty: boolean;
-  openStdin: boolean;
-  labels: Record<string, string>;
-}
+};
 
 /** The part of a create request that says what runs and how it is attached; stdin closes with its stream. */
 function processConfig(spec: ProcessFields): Record<string, unknown> {
