@@ -42,15 +42,15 @@ describe('session shell functions (busybox sh, on this host)', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  it("session_procs lists ROOT's tree without the caller's subtree and the KEEPs", async () => {
+  it("session_procs lists ROOT's tree without the KEEPs and without its own short-lived children", async () => {
     const script = `. "$F"
 sleep 30 & a=$!
 sleep 30 & b=$!
 ( sleep 30 & wait ) & c=$!
 sleep 0.2
 echo "a=$a"; echo "b=$b"; echo "c=$c"
-echo "listed=$(/bin/busybox sh -c '. "$F"; session_procs "$1" $$ "$2" | sort -n | tr "\\n" " "' caller $$ $b)"
-echo "all=$(/bin/busybox sh -c '. "$F"; session_procs "$1" $$ | tr "\\n" " "' caller $$)"
+echo "listed=$(/bin/busybox sh -c '. "$F"; l=$(session_procs "$1" $$ "$2"); echo $l' caller $$ $b)"
+echo "all=$(/bin/busybox sh -c '. "$F"; l=$(session_procs "$1" $$); echo $l' caller $$)"
 kill $a $b; /bin/busybox sh -c '. "$F"; sweep KILL "$1" $$' caller $$
 # Not the last command: busybox sh would exec it, and the caller would be ROOT itself.
 true`;
@@ -62,7 +62,7 @@ true`;
     expect(listed).toContain(a);
     expect(listed).toContain(c);
     expect(listed).not.toContain(b);
-    // a, c and the sleeper of c's subshell; nothing of the caller's own (its $(…), cat, awk).
+    // a, c and the sleeper of c's subshell; not the caller (a KEEP) nor its $(…), cat and awk.
     expect(listed).toHaveLength(3);
     expect(numbers(stdout, 'all')).toHaveLength(4);
   });
@@ -73,9 +73,9 @@ sleep 60 & a=$!
 ( trap '' TERM HUP; sleep 60 ) &
 ( sh -c 'sleep 60 & sleep 60' ) &
 sleep 0.2
-echo "pids=$(/bin/busybox sh -c '. "$F"; session_procs "$1" $$ | tr "\\n" " "' caller $$)"
+echo "pids=$(/bin/busybox sh -c '. "$F"; l=$(session_procs "$1" $$); echo $l' caller $$)"
 /bin/busybox sh -c '. "$F"; sweep TERM "$1" $$' caller $$
-echo "left=$(/bin/busybox sh -c '. "$F"; session_procs "$1" $$ | tr "\\n" " "' caller $$)"
+echo "left=$(/bin/busybox sh -c '. "$F"; l=$(session_procs "$1" $$); echo $l' caller $$)"
 true`;
     const { stdout } = await run('/bin/busybox', ['sh', '-c', script], { env: { F: functions, PATH: '/usr/bin:/bin' }, timeout: 30_000 });
     const before = numbers(stdout, 'pids');

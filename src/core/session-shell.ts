@@ -24,7 +24,7 @@ export const TARGET_PROCESS_MISSING_STATUS = 125;
 
 /**
  * Defines `find_target` (sets $tp to the target's own PID as this namespace numbers it) and
- * `sweep SIGNAL ROOT CUT KEEP...` (ends the session's other processes, see session_procs).
+ * `sweep SIGNAL ROOT KEEP...` (ends the session's other processes, see session_procs).
  */
 export const SESSION_SHELL_FUNCTIONS = [
   'find_target() {',
@@ -42,10 +42,10 @@ export const SESSION_SHELL_FUNCTIONS = [
   '  done',
   '  [ -n "$tp" ]',
   '}',
-  // session_procs ROOT CUT KEEP...: the live descendants of ROOT, except CUT with everything under it
-  // (the caller, whose own short-lived children must not be listed) and the KEEP processes.
+  // session_procs ROOT KEEP...: the live descendants of ROOT but the KEEPs, and but the process
+  // running this function and what it started (inside $(…) that is the short-lived subshell, its cat and awk).
   'session_procs() {',
-  '  r_=$1; c_=$2; shift 2',
+  '  r_=$1; shift; read -r c_ _ </proc/self/stat',
   '  cat /proc/[0-9]*/stat 2>/dev/null | awk -v root="$r_" -v cut="$c_" -v keep=" $* " \'',
   '    { s = $0; sub(/^[^ ]* \\(.*\\) /, "", s); split(s, f, " "); parent[$1] = f[2]; state[$1] = f[1] }',
   '    END {',
@@ -54,15 +54,17 @@ export const SESSION_SHELL_FUNCTIONS = [
   '      for (p in mine) if (p != root && index(keep, " " p " ") == 0 && state[p] != "Z") print p',
   '    }\'',
   '}',
-  // sweep SIGNAL ROOT CUT KEEP...: signals those processes until none is left alive; escalates to KILL after ~2 s.
+  // sweep SIGNAL ROOT KEEP...: signals those processes until none is left alive (zombies are the
+  // reaper's); escalates to KILL after about 2 s. It looks again at once: a KILL takes effect before
+  // the next listing, so the common case costs one listing more, not a sleep.
   'sweep() {',
   '  sg=$1; shift; n=0',
   '  while :; do',
   '    ps_=$(session_procs "$@")',
   '    [ -z "$ps_" ] && return 0',
   '    if [ "$sg" = KILL ]; then kill -KILL $ps_ 2>/dev/null; else kill -HUP $ps_ 2>/dev/null; kill -TERM $ps_ 2>/dev/null; fi',
-  '    n=$((n + 1)); [ $n -ge 100 ] && sg=KILL',
-  '    sleep 0.02',
+  '    n=$((n + 1)); [ $n -ge 60 ] && sg=KILL',
+  '    [ $n -gt 1 ] && sleep 0.03',
   '  done',
   '}',
 ].join('\n');

@@ -84,11 +84,10 @@ export function sidekickScript(options: ScriptOptions): string {
     lines.push('"$@"');
   }
   lines.push('status=$?');
-  // The anchor's own children first (the guard, the user's anchor): the sweep leaves the caller's subtree alone.
-  lines.push('kill -KILL "$guard_pid" 2>/dev/null; wait "$guard_pid" 2>/dev/null');
-  if (options.view === 'chroot') lines.push('if [ "$anchor" != "$$" ]; then kill -KILL "$anchor" 2>/dev/null; wait "$anchor" 2>/dev/null; fi');
+  // Everything but the anchor: what the command left, the guard and its sleep, the user's anchor.
   // Without an init, what the command left behind is no longer ours to find: it went to the namespace's PID 1.
   if (options.underInit) lines.push('sweep KILL "$root" "$$"');
+  else lines.push('kill -KILL "$guard_pid" 2>/dev/null; if [ "$anchor" != "$$" ]; then kill -KILL "$anchor" 2>/dev/null; fi');
   lines.push('exit $status');
   return lines.join('\n');
 }
@@ -107,13 +106,13 @@ const GUARD = [
   '  read -r self _ </proc/self/stat',
   '  while :; do',
   '    sleep 1',
-  '    if [ -n "$stopping" ]; then sweep TERM "$root" "$self" "$anchor_pid"; return 0; fi',
+  '    if [ -n "$stopping" ]; then sweep TERM "$root" "$anchor_pid" "$self"; return 0; fi',
   '    [ -n "$lease" ] || continue',
   '    if [ -n "$renewed" ]; then misses=0; renewed=; continue; fi',
   '    misses=$((misses + 1))',
   '    if [ "$misses" -ge "$lease" ]; then',
   '      echo "sidekick: its client stopped answering; ending the session." >&2',
-  '      sweep TERM "$root" "$self" "$anchor_pid"; return 0',
+  '      sweep TERM "$root" "$anchor_pid" "$self"; return 0',
   '    fi',
   '  done',
   '}',

@@ -76,9 +76,9 @@ describe('zero trace', () => {
       // The default toolbox without its init and its init label: what any other --image looks like.
       const toolbox = (await runCli(['exec', t.id, '--', 'true'])).code === 0 ? await defaultToolboxImage() : '';
       const image = `sidekick-test-no-init:${Date.now()}`;
-      await run('sh', ['-c', `printf 'FROM %s\nRUN rm /.sidekick-init\nLABEL io.sidekick.toolbox.init=""\n' "$1" | DOCKER_BUILDKIT=0 docker build -q -t "$2" -`, 'sh', toolbox, image]);
+      await run('sh', ['-c', `printf 'FROM %s\nRUN rm /.sidekick-init\nLABEL io.sidekick.toolbox.init=""\n' "$1" | DOCKER_BUILDKIT=0 docker build -q -t "$2" -`, 'sh', toolbox, image], { timeoutMs: 60_000 });
       try {
-        const result = await runCli(['exec', '--image', image, t.id, '--', 'sh', '-c', 'sleep 30 & ls /']);
+        const result = await runCli(['exec', '--image', image, t.id, '--', 'sh', '-c', 'sleep 30 & ls /'], { timeoutMs: 30_000 });
         expect(result.code, result.stderr).toBe(0);
         expect(result.stdout.toString().split('\n')).toContain('server');
         await expectNoSidekicks(t.id);
