@@ -12,7 +12,7 @@ export async function runSessions(flags: { json?: boolean }, global: GlobalFlags
     }
     const rows: string[][] = [['KIND', 'SESSION / WHERE', 'CONTAINER', 'TARGET', 'STATUS', 'CREATED']];
     for (const c of report.containers) rows.push([c.kind, c.session, `${c.id.slice(0, 12)} ${c.name}`, c.target.slice(0, 12), c.status, c.created]);
-    for (const i of report.injections) rows.push([`inject:${i.kind}`, i.location, `${i.containerId.slice(0, 12)} ${i.containerName}`, i.containerId.slice(0, 12), 'injected', i.createdAt]);
+    for (const i of report.injections) rows.push([`inject:${i.kind}`, i.location, `${i.containerId.slice(0, 12)} ${i.containerName}`, i.containerId.slice(0, 12), i.state, i.createdAt]);
     if (rows.length === 1) {
       process.stdout.write('no sidekick sessions or injections\n');
       return 0;

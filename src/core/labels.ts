@@ -6,7 +6,7 @@ export const LABEL_CREATED = 'io.sidekick.created';
 export const LABEL_TOOLBOX_SOURCE = 'io.sidekick.toolbox.source';
 export const LABEL_TOOLBOX_STATIC = 'io.sidekick.toolbox.static';
 
-export type ObjectKind = 'sidekick' | 'copy' | 'forwarder' | 'toolbox';
+export type ObjectKind = 'sidekick' | 'copy' | 'forwarder' | 'toolbox' | 'lock';
 
 export interface SessionLabels {
   session: string;

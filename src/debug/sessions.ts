@@ -26,6 +26,8 @@ export interface InjectionEntry {
   source: string;
   createdAt: string;
   sidekickVersion: string;
+  /** `incomplete`: an injection that was interrupted (sidekick eject removes it). */
+  state: 'injected' | 'incomplete';
 }
 
 export interface SessionsReport {
@@ -56,11 +58,12 @@ export async function listSessions(engine: Engine): Promise<SessionsReport> {
     const batch = candidates.slice(i, i + CONCURRENCY);
     const found = await Promise.all(batch.map((c) => findInjections(engine, c.id).catch(() => ({}) as Awaited<ReturnType<typeof findInjections>>)));
     batch.forEach((c, j) => {
-      const { toolbox, os } = found[j]!;
+      const { toolbox, os, incompleteToolbox } = found[j]!;
       const common = { containerId: c.id, containerName: c.names[0] ?? '' };
-      if (os) injections.push({ ...common, kind: 'os', location: '/', source: os.source, createdAt: os.createdAt, sidekickVersion: os.sidekickVersion });
-      if (toolbox) {
-        injections.push({ ...common, kind: 'toolbox', location: toolbox.prefix, source: toolbox.source, createdAt: toolbox.createdAt, sidekickVersion: toolbox.sidekickVersion });
+      if (os) injections.push({ ...common, kind: 'os', location: '/', source: os.source, createdAt: os.createdAt, sidekickVersion: os.sidekickVersion, state: 'injected' });
+      for (const [manifest, state] of [[toolbox, 'injected'], [incompleteToolbox, 'incomplete']] as const) {
+        if (!manifest) continue;
+        injections.push({ ...common, kind: 'toolbox', location: manifest.prefix, source: manifest.source, createdAt: manifest.createdAt, sidekickVersion: manifest.sidekickVersion, state });
       }
     });
   }
