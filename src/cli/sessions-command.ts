@@ -6,6 +6,9 @@ export async function runSessions(flags: { json?: boolean }, global: GlobalFlags
   const { engine } = connectEngine(global);
   try {
     const report = await listSessions(engine);
+    for (const c of report.unanswered) {
+      process.stderr.write(`sidekick: ${terminalSafe(c.containerName || c.containerId.slice(0, 12))} did not answer within 5 s (the engine holds it while a copy into it runs); its injections, if any, are not listed.\n`);
+    }
     if (flags.json) {
       process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
       return 0;

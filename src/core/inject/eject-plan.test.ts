@@ -13,7 +13,7 @@ const base: OsEjectInput = {
 describe('OS eject planner', () => {
   it('removes what was written and what the package manager recorded, each subtree whole', () => {
     const plan = planOsEject({ ...base, added: [...base.written!, '/usr/bin/curl', '/etc/ssl', '/etc/ssl/openssl.cnf', '/.sidekick', '/.sidekick/bin'] });
-    expect(plan).toEqual({ remove: ['/etc/os-release', '/etc/ssl', '/opt', '/usr', '/var'], kept: [], holders: [] });
+    expect(plan).toEqual({ remove: ['/etc/os-release', '/etc/ssl', '/opt', '/usr', '/var'], kept: [], holders: [], others: [] });
   });
 
   it('keeps the application’s paths, inside injected directories too, and the directories that hold them', () => {
@@ -40,7 +40,7 @@ describe('OS eject planner', () => {
 
   it('never touches what was added before the injection', () => {
     const plan = planOsEject({ ...base, baselineAdded: ['/usr'], added: ['/usr'] });
-    expect(plan).toEqual({ remove: [], kept: [], holders: [] });
+    expect(plan).toEqual({ remove: [], kept: [], holders: [], others: [] });
   });
 
   it('falls back to the created roots for a manifest that has no written list', () => {

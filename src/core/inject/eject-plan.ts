@@ -49,6 +49,8 @@ export interface OsEjectPlan {
   kept: string[];
   /** Directories of ours kept because they now hold kept paths. */
   holders: string[];
+  /** Every added path that is not ours (kept), sorted. */
+  others: string[];
 }
 
 export function planOsEject(input: OsEjectInput): OsEjectPlan {
@@ -76,7 +78,7 @@ export function planOsEject(input: OsEjectInput): OsEjectPlan {
   const remove = [...whole].filter((path) => !ancestorsOf(path).some((ancestor) => whole.has(ancestor))).sort();
   const holders = mine.filter((path) => holding.has(path)).sort();
   const kept = [...keptSet].filter((path) => !ancestorsOf(path).some((ancestor) => keptSet.has(ancestor))).sort();
-  return { remove, kept, holders };
+  return { remove, kept, holders, others: [...notMine].sort() };
 }
 
 /** The paths dpkg's `*.list` files name ("/." is the root, never ours). */

@@ -101,10 +101,11 @@ async function ejectOs(engine: Engine, target: Target, os: OsManifest, toolboxPr
     packageManagerOwned: owned,
     exclude: [OS_MANIFEST_PATH, os.toolboxPrefix, ...(toolboxPrefix !== undefined ? [toolboxPrefix] : [])],
   });
-  const kept = [...plan.kept, ...added.filter((path) => path.includes('\n'))];
   const paths = [...plan.remove, ...(toolboxPrefix !== undefined ? [toolboxPrefix] : [])];
-  const left = await removeThroughSidekick(engine, target, { paths, finally: OS_MANIFEST_PATH }, env);
+  const left = await removeThroughSidekick(engine, target, { paths, linksInto: plan.others, ifEmpty: plan.holders, finally: OS_MANIFEST_PATH }, env);
   const after = new Set((await engine.filesystemChanges(target.id)).filter((change) => change.kind === 'added').map((change) => change.path));
+  const stillKept = plan.others.filter((path) => after.has(path));
+  const kept = [...stillKept.filter((path) => !stillKept.some((other) => path.startsWith(`${other}/`))), ...added.filter((path) => path.includes('\n'))];
   const reasons = new Map(left.map((entry) => [entry.path, entry.reason]));
   // The diff is the witness: whatever of ours it still shows is left, whatever the script said.
   const remaining = paths.filter((path) => [...after].some((now) => isWithin(now, path)));
@@ -117,7 +118,7 @@ async function ejectOs(engine: Engine, target: Target, os: OsManifest, toolboxPr
   const written = new Set(os.written ?? []);
   result.os = os;
   result.kept = kept;
-  result.holders = plan.holders;
+  result.holders = plan.holders.filter((path) => after.has(path));
   result.removedLater = os.written === undefined ? [] : plan.remove.filter((path) => !written.has(path));
 }
 

@@ -114,8 +114,8 @@ export async function injectOs(engine: Engine, target: Target, options: OsInject
     await verifyDirectories(engine, target, plan.existingDirs);
     return { manifest, plan, toolbox };
   } finally {
-    unregister?.();
     await source.cleanup();
+    unregister?.();
   }
 }
 

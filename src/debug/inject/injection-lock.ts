@@ -29,8 +29,9 @@ export async function withInjectionLock<T>(engine: Engine, target: Target, purpo
   try {
     return await work();
   } finally {
-    unregister?.();
+    // Unregistered only once released: a signal handler running now must wait for the same release.
     await lock.release();
+    unregister?.();
   }
 }
 

@@ -103,6 +103,10 @@ async function imageSource(ref: string, options: SourceOptions): Promise<RootfsS
   const unregisterExporter = options.cleanups?.add(removeExporter);
   try {
     return await exportedImage(ref, options);
+  } catch (error) {
+    // Cut short (a signal destroyed the stream): do not count on the engine's own removal.
+    await removeExporter().catch(() => undefined);
+    throw error;
   } finally {
     unregisterExporter?.();
   }

@@ -37,5 +37,22 @@ export async function packageManagerRecords(engine: Engine, containerId: string)
     const db = await readContainerFile(engine, containerId, APK_INSTALLED, MAX_RECORD_BYTES);
     if (db !== undefined) for (const path of parseApkInstalled(db.toString('utf8'))) owned.add(path);
   }
+  return withMergedUsr(engine, containerId, owned);
+}
+
+const MERGED_DIRS = ['/bin', '/sbin', '/lib', '/lib32', '/lib64', '/libx32'];
+
+/**
+ * With a merged /usr (/lib a link to usr/lib), dpkg may record /lib/x/libfoo.so while the file
+ * lives, and the engine's diff shows it, at /usr/lib/x/libfoo.so: both names are the record's.
+ */
+async function withMergedUsr(engine: Engine, containerId: string, owned: Set<string>): Promise<Set<string>> {
+  const stats = await Promise.all(MERGED_DIRS.map((dir) => engine.statPath(containerId, dir)));
+  const merged = MERGED_DIRS.filter((dir, i) => kindOf(stats[i]) === 'symlink' && [`usr${dir}`, `/usr${dir}`].includes(stats[i]?.linkTarget ?? ''));
+  if (merged.length === 0) return owned;
+  for (const path of [...owned]) {
+    const dir = merged.find((prefix) => path === prefix || path.startsWith(`${prefix}/`));
+    if (dir !== undefined) owned.add(`/usr${path}`);
+  }
   return owned;
 }

@@ -29,15 +29,21 @@ const OUTER = [
 const INNER = [
   'PATH=/proc/$1/root/bin; export PATH',
   'status=0',
+  'links=/',
   'while IFS= read -r line; do',
   '  op=${line%% *}; p=${line#* }',
   '  if [ "$op" = F ] && [ $status -ne 0 ]; then echo "L $p"; echo "E kept until everything else is gone"; continue; fi',
+  // Symbolic links that lead somewhere now; those that lead nowhere once ours is gone were made from ours.
+  '  if [ "$op" = C ]; then if [ -L "$p" ] && [ -e "$p" ]; then links="$links$p/"; fi; continue; fi',
   '  d=${p%/*}; [ -n "$d" ] || d=/',
   '  n=${p##*/}',
   // A parent that is gone took its children with it.
   '  cd -P -- "$d" 2>/dev/null || continue',
-  '  if [ "$(pwd -P)" != "$d" ]; then echo "L $p"; echo "E $d is not a plain directory any more"; status=3; continue; fi',
+  '  if [ "$(pwd -P)" != "$d" ]; then [ "$op" = R ] || [ "$op" = F ] || continue; echo "L $p"; echo "E $d is not a plain directory any more"; status=3; continue; fi',
   '  [ -e "./$n" ] || [ -L "./$n" ] || continue',
+  '  if [ "$op" = S ]; then case "$links" in *"/$p/"*) [ -L "./$n" ] && [ ! -e "./$n" ] && rm -f -- "./$n";; esac; continue; fi',
+  // A directory of ours that held only such links: removed once empty, kept otherwise.
+  '  if [ "$op" = H ]; then rmdir -- "./$n" 2>/dev/null; continue; fi',
   '  err=$(rm -rf -- "./$n" 2>&1)',
   '  if [ -e "./$n" ] || [ -L "./$n" ]; then echo "L $p"; echo "E $(printf %s "$err" | tr "\\n" " ")"; status=1; fi',
   'done',
@@ -47,6 +53,13 @@ const INNER = [
 export interface RemovalRequest {
   /** Removed with everything below them. */
   paths: readonly string[];
+  /**
+   * Kept paths of which a symbolic link is removed when it led somewhere before the removal
+   * and leads nowhere after it (ldconfig's and update-ca-certificates' links into the OS).
+   */
+  linksInto?: readonly string[];
+  /** Directories removed, deepest first, if they are empty after all that; kept otherwise. */
+  ifEmpty?: readonly string[];
   /** Removed last, and only when every path before it is gone. */
   finally?: string;
 }
@@ -58,7 +71,13 @@ export interface LeftPath {
 
 /** Removes paths inside the target through a chrooted sidekick; returns what is left and why. */
 export async function removeThroughSidekick(engine: Engine, target: Target, request: RemovalRequest, env: NodeJS.ProcessEnv): Promise<LeftPath[]> {
-  const lines = [...request.paths.map((path) => `R ${path}`), ...(request.finally !== undefined ? [`F ${request.finally}`] : [])];
+  const lines = [
+    ...(request.linksInto ?? []).map((path) => `C ${path}`),
+    ...request.paths.map((path) => `R ${path}`),
+    ...(request.linksInto ?? []).map((path) => `S ${path}`),
+    ...[...(request.ifEmpty ?? [])].sort((a, b) => b.split('/').length - a.split('/').length).map((path) => `H ${path}`),
+    ...(request.finally !== undefined ? [`F ${request.finally}`] : []),
+  ];
   if (lines.length === 0) return [];
   if (lines.some((line) => line.includes('\n'))) throw new Error('removeThroughSidekick: a path holds a newline');
   const session = await startExecSession(
