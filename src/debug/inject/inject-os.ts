@@ -1,9 +1,9 @@
 /**
  * `sidekick inject --os`: a whole userland written into the target's root, only where the
  * target has nothing (core/inject/os-conflict-plan.ts), so that its package manager works there.
- * The toolbox goes in first: eject needs a shell and rm inside the target whatever happens to
- * the OS upload. The manifest travels as the first entry of the upload, so that a half-written
- * OS is still recorded and can be ejected.
+ * The toolbox goes in first (`sidekick shell` uses it). The manifest, with every path the upload
+ * writes, travels as the first entry of the upload, so that a half-written OS is still recorded
+ * and eject removes exactly that (core/inject/eject-plan.ts).
  */
 import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';

@@ -2,7 +2,13 @@
  * `sidekick inject` (toolbox form): a static busybox and a link per applet under a private
  * prefix, written through the engine's archive API only (DESIGN.md §1.3–1.4).
  *
- * Against a target that rearranges its files while we write: the upload is one tar whose first
+ * Atomic as far as anyone reading it is concerned: the toolbox goes up with an intent record as
+ * its first file and no manifest; only once the engine has it all and its sizes check out is
+ * the manifest published, in a second upload. A cut upload (Ctrl-C, kill -9, the engine gone)
+ * therefore leaves a prefix with the intent record and no manifest: never used as a toolbox,
+ * completed by the next inject, removed by eject without running it.
+ *
+ * Against a target that rearranges its files while we write: each upload is one tar whose first
  * entry is the prefix directory itself, unpacked into the prefix's parent with
  * noOverwriteDirNonDir, so a symlink swapped in at the prefix after our check makes the engine
  * refuse rather than write through it; and the engine unpacks inside the container's root, so
