@@ -23,7 +23,14 @@ describe('sidekick inject --os IMAGE interrupted', () => {
   });
 
   afterEach(async () => {
-    await Promise.all(targets.splice(0).map((t) => removeTarget(t.id)));
+    await Promise.all(
+      targets.splice(0).map(async (t) => {
+        // What a killed CLI leaves (its lock, the export container) goes with the target.
+        const left = (await ofTarget(t)).split('\n').filter(Boolean);
+        if (left.length > 0) await docker(['rm', '-f', ...left]).catch(() => undefined);
+        await removeTarget(t.id);
+      }),
+    );
   });
 
   const exports = async (dir: string): Promise<string[]> => (await readdir(dir)).filter((name) => name.startsWith('sidekick-os-image-'));
