@@ -50,7 +50,8 @@ describe('sidekick eject after inject --os', () => {
       const script = Object.entries(APP_FILES)
         .map(([path, content]) => `mkdir -p "${path.slice(0, path.lastIndexOf('/'))}" && printf '%s' '${content}' > "${path}"`)
         .join(' && ');
-      await docker(['exec', target.id, '/bin/sh', '-c', script]);
+      // And a link of its own, to its own data: links are removed only when the OS's removal leaves them leading nowhere.
+      await docker(['exec', target.id, '/bin/sh', '-c', `${script} && ln -s /www/index.html /www/current`]);
       // What dpkg makes from injected files (conffile prompts, interrupted unpacks).
       await docker(['exec', target.id, '/bin/sh', '-c', 'cp /etc/debian_version /etc/debian_version.dpkg-old && cp /etc/adduser.conf /etc/adduser.conf.dpkg-dist && cp /etc/adduser.conf /etc/adduser.conf.dpkg-new']);
       // apt has its root 0700 directories: without CAP_DAC_OVERRIDE, root in the target cannot enter them.
@@ -72,7 +73,8 @@ describe('sidekick eject after inject --os', () => {
       const after = await snapshotTarget(target.id);
       expect(after.pid1StartTime).toBe(before.pid1StartTime);
       const beforeLines = new Set(lines(before.diff));
-      const appPaths = new Set(Object.keys(APP_FILES).flatMap((path) => ancestorsAndSelf(path)));
+      const appPaths = new Set([...Object.keys(APP_FILES).flatMap((path) => ancestorsAndSelf(path)), '/www/current']);
+      expect(lines(after.diff)).toContain('A /www/current');
       const unexpected = lines(after.diff).filter((line) => !beforeLines.has(line) && !appPaths.has(line.slice(2)));
       expect(unexpected).toEqual([]);
       for (const gone of ['/usr', '/var/lib/dpkg', '/var/cache/apt', '/etc/debian_version.dpkg-old', '/etc/adduser.conf.dpkg-dist', '/.sidekick-os.json', '/.sidekick']) {

@@ -29,19 +29,20 @@ const OUTER = [
 const INNER = [
   'PATH=/proc/$1/root/bin; export PATH',
   'status=0',
-  'links=/',
+  // One path a line (no name sent here holds a newline), so a whole line is a whole path.
+  'links="\n"',
   'while IFS= read -r line; do',
   '  op=${line%% *}; p=${line#* }',
   '  if [ "$op" = F ] && [ $status -ne 0 ]; then echo "L $p"; echo "E kept until everything else is gone"; continue; fi',
   // Symbolic links that lead somewhere now; those that lead nowhere once ours is gone were made from ours.
-  '  if [ "$op" = C ]; then if [ -L "$p" ] && [ -e "$p" ]; then links="$links$p/"; fi; continue; fi',
+  '  if [ "$op" = C ]; then if [ -L "$p" ] && [ -e "$p" ]; then links="$links$p\n"; fi; continue; fi',
   '  d=${p%/*}; [ -n "$d" ] || d=/',
   '  n=${p##*/}',
   // A parent that is gone took its children with it.
   '  cd -P -- "$d" 2>/dev/null || continue',
   '  if [ "$(pwd -P)" != "$d" ]; then [ "$op" = R ] || [ "$op" = F ] || continue; echo "L $p"; echo "E $d is not a plain directory any more"; status=3; continue; fi',
   '  [ -e "./$n" ] || [ -L "./$n" ] || continue',
-  '  if [ "$op" = S ]; then case "$links" in *"/$p/"*) [ -L "./$n" ] && [ ! -e "./$n" ] && rm -f -- "./$n";; esac; continue; fi',
+  '  if [ "$op" = S ]; then case "$links" in *"\n$p\n"*) [ -L "./$n" ] && [ ! -e "./$n" ] && rm -f -- "./$n";; esac; continue; fi',
   // A directory of ours that held only such links: removed once empty, kept otherwise.
   '  if [ "$op" = H ]; then rmdir -- "./$n" 2>/dev/null; continue; fi',
   '  err=$(rm -rf -- "./$n" 2>&1)',
