@@ -2,7 +2,12 @@ import { SidekickError } from '../core/errors.js';
 import { parsePrefix } from '../core/inject/container-path.js';
 import { injectOs } from '../debug/inject/inject-os.js';
 import { assertRunning, injectToolbox, preloadBusybox } from '../debug/inject/inject-toolbox.js';
+import type { Target } from '../core/target.js';
+import type { Cleanups } from '../debug/inject/cleanups.js';
+import { withInjectionLock } from '../debug/inject/injection-lock.js';
+import type { Engine } from '../engines/engine.js';
 import { connectEngine, type GlobalFlags } from './engine-from-flags.js';
+import { withInterruptCleanup } from './interrupt-cleanup.js';
 import { sidekickVersion } from './version.js';
 
 export interface InjectFlags {
@@ -24,7 +29,20 @@ export async function runInject(reference: string, flags: InjectFlags, global: G
     const target = await engine.findContainer(reference);
     assertRunning(target);
     const say = (line: string): void => void process.stderr.write(`sidekick: ${line}\n`);
-    if (flags.os !== undefined) {
+    await withInterruptCleanup(
+      (cleanups) => withInjectionLock(engine, target, 'inject', cleanups, () => inject(engine, target, prefix, flags, say, cleanups)),
+      () => `inject into ${target.name} interrupted; temporary files and the lock are removed. Anything written is recorded: sidekick eject ${target.name} removes it.`,
+    );
+    say(`in: sidekick shell ${target.name}   or: docker exec -it ${target.name} ${prefix}/bin/sh`);
+    say(`out: sidekick eject ${target.name}${prefix === '/.sidekick' ? '' : ` --prefix ${prefix}`}`);
+    return 0;
+  } finally {
+    engine.close();
+  }
+}
+
+async function inject(engine: Engine, target: Target, prefix: string, flags: InjectFlags, say: (line: string) => void, cleanups: Cleanups): Promise<void> {
+  if (flags.os !== undefined) {
       const result = await injectOs(engine, target, {
         ref: flags.os,
         prefix,
@@ -33,19 +51,14 @@ export async function runInject(reference: string, flags: InjectFlags, global: G
         env: process.env,
         ...(flags.mirror !== undefined ? { mirror: flags.mirror } : {}),
         ...(process.stderr.isTTY ? { onProgress: say } : {}),
+        cleanups,
       });
       const { plan } = result;
       say(`injected ${result.manifest.source} into ${target.name}: ${plan.write.size} entries written, ${plan.kept.length} of the target's own kept.`);
       if (plan.conflicts.length > 0) say(`left out (conflicts): ${plan.conflicts.map((c) => c.path).join(', ')}`);
       if (plan.droppedHardlinks.length > 0) say(`left out ${plan.droppedHardlinks.length} hard link(s) to files the target keeps.`);
     } else {
-      const result = await injectToolbox(engine, target, { prefix, sidekickVersion: sidekickVersion(), env: process.env });
+      const result = await injectToolbox(engine, target, { prefix, sidekickVersion: sidekickVersion(), env: process.env, onUpload: (abort) => cleanups.add(abort), checkpoint: () => cleanups.checkpoint() });
       say(result.written ? `injected busybox (${result.manifest.applets} applets) into ${target.name} at ${prefix}.` : `${target.name} already has the toolbox at ${prefix} (since ${result.manifest.createdAt}).`);
     }
-    say(`in: sidekick shell ${target.name}   or: docker exec -it ${target.name} ${prefix}/bin/sh`);
-    say(`out: sidekick eject ${target.name}${prefix === '/.sidekick' ? '' : ` --prefix ${prefix}`}`);
-    return 0;
-  } finally {
-    engine.close();
-  }
 }

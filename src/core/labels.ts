@@ -8,7 +8,7 @@ export const LABEL_TOOLBOX_STATIC = 'io.sidekick.toolbox.static';
 /** Set on a toolbox image that holds the sidekick's init, to its path. */
 export const LABEL_TOOLBOX_INIT = 'io.sidekick.toolbox.init';
 
-export type ObjectKind = 'sidekick' | 'copy' | 'forwarder' | 'toolbox';
+export type ObjectKind = 'sidekick' | 'copy' | 'forwarder' | 'toolbox' | 'lock';
 
 export interface SessionLabels {
   session: string;

@@ -4,8 +4,13 @@
  * the target controls: decoding treats it as hostile text and never throws.
  */
 export const MANIFEST_FORMAT = 'sidekick-injection/1';
-/** Inside the toolbox prefix. */
+/** Inside the toolbox prefix; written last, once the toolbox is complete and verified. */
 export const TOOLBOX_MANIFEST_NAME = 'manifest.json';
+/**
+ * Inside the toolbox prefix, the first file of the upload (same content as the manifest): a
+ * prefix that has it but no manifest is an injection that was interrupted.
+ */
+export const TOOLBOX_INTENT_NAME = 'injecting.json';
 /** At the target's root, for an OS injection. */
 export const OS_MANIFEST_PATH = '/.sidekick-os.json';
 export const DEFAULT_PREFIX = '/.sidekick';
@@ -47,8 +52,14 @@ export interface OsManifest extends ManifestBase {
   conflicts: string[];
   /** `docker diff` additions before the injection: not ours, never removed. */
   baselineAdded: string[];
-  /** The toolbox injected alongside, which eject uses to remove the OS. */
+  /** The toolbox injected alongside. */
   toolboxPrefix: string;
+  /**
+   * Every path the injection writes, recorded before the first byte is written: eject removes
+   * these (and what the package manager recorded), never what else appeared in the same places.
+   * Absent in manifests of older versions, which count everything under createdRoots.
+   */
+  written?: string[];
 }
 
 export type InjectionManifest = ToolboxManifest | OsManifest;
@@ -94,6 +105,7 @@ export function decodeManifest(text: string): ManifestDecodeResult {
       const value = r[key];
       if (!Array.isArray(value) || !value.every(isAbsolutePath)) return fail(`its "${key}" is not a list of absolute paths`);
     }
+    if (r.written !== undefined && (!Array.isArray(r.written) || !r.written.every(isAbsolutePath))) return fail('its "written" is not a list of absolute paths');
     if (typeof r.keptCount !== 'number' || !Number.isSafeInteger(r.keptCount) || r.keptCount < 0) return fail('its "keptCount" is not a count');
     if (!isAbsolutePath(r.toolboxPrefix)) return fail('its "toolboxPrefix" is not an absolute path');
     const createdRoots = r.createdRoots as string[];
@@ -109,6 +121,7 @@ export function decodeManifest(text: string): ManifestDecodeResult {
         conflicts: r.conflicts as string[],
         baselineAdded: r.baselineAdded as string[],
         toolboxPrefix: r.toolboxPrefix,
+        ...(r.written !== undefined ? { written: r.written as string[] } : {}),
       },
     };
   }

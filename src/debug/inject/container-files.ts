@@ -39,7 +39,7 @@ export async function readContainerFile(engine: Engine, containerId: string, pat
  * The entries of the engine's archive of a path, to be iterated; undefined when the path is
  * gone (between a stat and the read, it is the same as never there).
  */
-async function archiveEntries(engine: Engine, containerId: string, path: string): Promise<ReturnType<typeof tarExtract> | undefined> {
+export async function archiveEntries(engine: Engine, containerId: string, path: string): Promise<ReturnType<typeof tarExtract> | undefined> {
   let tar: NodeJS.ReadableStream;
   try {
     ({ tar } = await engine.getArchive(containerId, path));
@@ -96,9 +96,9 @@ export async function ownerOf(engine: Engine, containerId: string, path: string)
  * is root's in every sane image, so the default prefix skips the check (it costs the engine a
  * chrooted tar process per file).
  */
-export async function assertRootOwnedToolbox(engine: Engine, containerId: string, prefix: string): Promise<void> {
+export async function assertRootOwnedToolbox(engine: Engine, containerId: string, prefix: string, file = 'bin/busybox'): Promise<void> {
   if (prefix.lastIndexOf('/') === 0) return;
-  const owners = await Promise.all([prefix, `${prefix}/bin/busybox`].map((path) => ownerOf(engine, containerId, path)));
+  const owners = await Promise.all([prefix, `${prefix}/${file}`].map((path) => ownerOf(engine, containerId, path)));
   if (owners.every((uid) => uid === 0)) return;
   throw new SidekickError('INJECTION_REFUSED', `the toolbox at ${prefix} is not owned by root, so sidekick did not write it; it will not run it as root.`, {
     hint: 'Look at it with sidekick exec, which runs nothing from the target.',

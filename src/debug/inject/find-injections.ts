@@ -1,4 +1,4 @@
-import { decodeManifest, OS_MANIFEST_PATH, TOOLBOX_MANIFEST_NAME, WELL_KNOWN_PREFIXES, type OsManifest, type ToolboxManifest } from '../../core/inject/injection-manifest.js';
+import { decodeManifest, OS_MANIFEST_PATH, TOOLBOX_INTENT_NAME, TOOLBOX_MANIFEST_NAME, WELL_KNOWN_PREFIXES, type OsManifest, type ToolboxManifest } from '../../core/inject/injection-manifest.js';
 import type { Engine } from '../../engines/engine.js';
 import { readContainerFile } from './container-files.js';
 
@@ -7,6 +7,8 @@ const MAX_MANIFEST_BYTES = 16 * 1024 * 1024;
 export interface FoundInjections {
   toolbox?: ToolboxManifest;
   os?: OsManifest;
+  /** A toolbox whose injection was interrupted: its intent record, no manifest. */
+  incompleteToolbox?: ToolboxManifest;
 }
 
 /**
@@ -19,10 +21,29 @@ export async function findInjections(engine: Engine, containerId: string, extraP
   const prefixes = [...new Set([...extraPrefixes, ...(os?.kind === 'os' ? [os.toolboxPrefix] : []), ...WELL_KNOWN_PREFIXES])];
   const toolboxes = await Promise.all(prefixes.map((prefix) => readToolboxManifest(engine, containerId, prefix)));
   const toolbox = toolboxes.find((manifest) => manifest !== undefined);
+  // Only asked where there is no manifest, and only when needed: it costs a read per prefix.
+  const incompleteToolbox = toolbox ? undefined : await firstIntent(engine, containerId, prefixes);
   return {
     ...(os?.kind === 'os' ? { os } : {}),
     ...(toolbox ? { toolbox } : {}),
+    ...(incompleteToolbox ? { incompleteToolbox } : {}),
   };
+}
+
+async function firstIntent(engine: Engine, containerId: string, prefixes: string[]): Promise<ToolboxManifest | undefined> {
+  const stats = await Promise.all(prefixes.map((prefix) => engine.statPath(containerId, `${prefix}/${TOOLBOX_INTENT_NAME}`)));
+  for (const [i, prefix] of prefixes.entries()) {
+    if (stats[i] === undefined) continue;
+    const intent = await readToolboxIntent(engine, containerId, prefix);
+    if (intent) return intent;
+  }
+  return undefined;
+}
+
+/** The intent record an injection writes first; with no manifest beside it, the injection was interrupted. */
+export async function readToolboxIntent(engine: Engine, containerId: string, prefix: string): Promise<ToolboxManifest | undefined> {
+  const manifest = await readManifest(engine, containerId, `${prefix}/${TOOLBOX_INTENT_NAME}`);
+  return manifest?.kind === 'toolbox' && manifest.prefix === prefix ? manifest : undefined;
 }
 
 export async function readToolboxManifest(engine: Engine, containerId: string, prefix: string): Promise<ToolboxManifest | undefined> {

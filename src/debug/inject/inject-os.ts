@@ -1,9 +1,9 @@
 /**
  * `sidekick inject --os`: a whole userland written into the target's root, only where the
  * target has nothing (core/inject/os-conflict-plan.ts), so that its package manager works there.
- * The toolbox goes in first: eject needs a shell and rm inside the target whatever happens to
- * the OS upload. The manifest travels as the first entry of the upload, so that a half-written
- * OS is still recorded and can be ejected.
+ * The toolbox goes in first (`sidekick shell` uses it). The manifest, with every path the upload
+ * writes, travels as the first entry of the upload, so that a half-written OS is still recorded
+ * and eject removes exactly that (core/inject/eject-plan.ts).
  */
 import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
@@ -17,6 +17,7 @@ import { pathsToProbe, planOsInjection, type OsEntry, type OsEntryType, type OsP
 import type { Target } from '../../core/target.js';
 import type { Engine } from '../../engines/engine.js';
 import { kindOf, readContainerFile } from './container-files.js';
+import type { Cleanups } from './cleanups.js';
 import { injectToolbox, type ToolboxInjection } from './inject-toolbox.js';
 import { openRootfsSource } from './os-rootfs-source.js';
 
@@ -28,6 +29,8 @@ export interface OsInjectOptions {
   sidekickVersion: string;
   env: NodeJS.ProcessEnv;
   onProgress?: (message: string) => void;
+  /** Where temporary files, the export container and uploads register their undoing (signals). */
+  cleanups?: Cleanups;
 }
 
 export interface OsInjection {
@@ -57,7 +60,9 @@ export async function injectOs(engine: Engine, target: Target, options: OsInject
     labels: sessionLabels({ session: newSessionId(), kind: 'copy', target: target.id, created: new Date() }),
     ...(options.mirror !== undefined ? { mirror: options.mirror } : {}),
     ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+    ...(options.cleanups ? { cleanups: options.cleanups } : {}),
   });
+  const unregister = options.cleanups?.add(() => source.cleanup());
   try {
     options.onProgress?.(`reading ${source.description}`);
     const entries = await listEntries(source.open());
@@ -70,7 +75,12 @@ export async function injectOs(engine: Engine, target: Target, options: OsInject
       });
     }
     const baselineAdded = (await engine.filesystemChanges(target.id)).filter((c) => c.kind === 'added').map((c) => c.path);
-    const toolbox = await injectToolbox(engine, target, { prefix: options.prefix, sidekickVersion: options.sidekickVersion, env: options.env });
+    const toolbox = await injectToolbox(engine, target, {
+      prefix: options.prefix,
+      sidekickVersion: options.sidekickVersion,
+      env: options.env,
+      ...(options.cleanups ? { onUpload: (abort: () => void) => options.cleanups!.add(abort), checkpoint: () => options.cleanups!.checkpoint() } : {}),
+    });
     const manifest: OsManifest = {
       format: MANIFEST_FORMAT,
       kind: 'os',
@@ -85,9 +95,13 @@ export async function injectOs(engine: Engine, target: Target, options: OsInject
       conflicts: plan.conflicts.map((c) => c.path),
       baselineAdded,
       toolboxPrefix: toolbox.manifest.prefix,
+      written: writtenPaths(plan),
     };
     options.onProgress?.(`writing ${plan.write.size} entries into ${target.name}`);
-    await engine.putArchive(target.id, '/', await filteredTar(source.open(), plan.write, encodeManifest(manifest)), { noOverwriteDirNonDir: true }).catch((error: unknown) => {
+    await options.cleanups?.checkpoint();
+    const upload = await filteredTar(source.open(), plan.write, encodeManifest(manifest));
+    const stopUpload = options.cleanups?.add(() => void upload.destroy(new Error('interrupted')));
+    await engine.putArchive(target.id, '/', upload, { noOverwriteDirNonDir: true }).finally(() => stopUpload?.()).catch((error: unknown) => {
       if (error instanceof SidekickError && /cannot overwrite|non-directory|not a directory/i.test(error.message)) {
         throw new SidekickError('INJECTION_REFUSED', `${target.name} changed a path while the OS was being written; the engine stopped the upload.`, {
           hint: `What was written is recorded: sidekick eject ${target.name} removes it.`,
@@ -96,11 +110,33 @@ export async function injectOs(engine: Engine, target: Target, options: OsInject
       }
       throw error;
     });
+    await options.cleanups?.checkpoint();
     await verifyDirectories(engine, target, plan.existingDirs);
     return { manifest, plan, toolbox };
   } finally {
     await source.cleanup();
+    unregister?.();
   }
+}
+
+/**
+ * What the upload creates: the planned entries and the directories the engine makes for them
+ * on the way (a tar may name /opt/x without /opt), within the roots the target did not have.
+ */
+function writtenPaths(plan: OsPlan): string[] {
+  const roots = new Set(plan.createdRoots);
+  const written = new Set<string>([...plan.createdRoots, OS_MANIFEST_PATH]);
+  for (const path of plan.write) {
+    written.add(path);
+    if (roots.has(path)) continue;
+    // Every written path lies below a created root: walk up to it.
+    for (let i = path.lastIndexOf('/'); i > 0; i = path.lastIndexOf('/', i - 1)) {
+      const ancestor = path.slice(0, i);
+      written.add(ancestor);
+      if (roots.has(ancestor)) break;
+    }
+  }
+  return [...written].filter((path) => plan.createdRoots.some((root) => path === root || path.startsWith(`${root}/`))).sort();
 }
 
 /** Entry names normalized to absolute paths; a name that escapes (.., absolute) refuses the whole tar. */

@@ -2,7 +2,13 @@
  * `sidekick inject` (toolbox form): a static busybox and a link per applet under a private
  * prefix, written through the engine's archive API only (DESIGN.md §1.3–1.4).
  *
- * Against a target that rearranges its files while we write: the upload is one tar whose first
+ * Atomic as far as anyone reading it is concerned: the toolbox goes up with an intent record as
+ * its first file and no manifest; only once the engine has it all and its sizes check out is
+ * the manifest published, in a second upload. A cut upload (Ctrl-C, kill -9, the engine gone)
+ * therefore leaves a prefix with the intent record and no manifest: never used as a toolbox,
+ * completed by the next inject, removed by eject without running it.
+ *
+ * Against a target that rearranges its files while we write: each upload is one tar whose first
  * entry is the prefix directory itself, unpacked into the prefix's parent with
  * noOverwriteDirNonDir, so a symlink swapped in at the prefix after our check makes the engine
  * refuse rather than write through it; and the engine unpacks inside the container's root, so
@@ -15,7 +21,7 @@ import { Readable } from 'node:stream';
 import { pack } from 'tar-stream';
 import { SidekickError } from '../../core/errors.js';
 import { baseName, parentOf } from '../../core/inject/container-path.js';
-import { encodeManifest, MANIFEST_FORMAT, TOOLBOX_MANIFEST_NAME, type ToolboxManifest } from '../../core/inject/injection-manifest.js';
+import { encodeManifest, MANIFEST_FORMAT, TOOLBOX_INTENT_NAME, TOOLBOX_MANIFEST_NAME, type ToolboxManifest } from '../../core/inject/injection-manifest.js';
 import type { Target } from '../../core/target.js';
 import type { Engine } from '../../engines/engine.js';
 import { findStaticBusybox, listApplets } from '../toolbox.js';
@@ -32,6 +38,13 @@ export interface ToolboxInjectOptions {
   prefix: string;
   sidekickVersion: string;
   env: NodeJS.ProcessEnv;
+  /**
+   * Told when an upload starts, with a way to abort it (an interrupted CLI stops sending);
+   * returns what to call when the upload is over.
+   */
+  onUpload?: (abort: () => void) => () => void;
+  /** Awaited before each step that writes; an interrupted run never gets past it. */
+  checkpoint?: () => Promise<void>;
 }
 
 export function assertRunning(target: Target): void {
@@ -60,30 +73,49 @@ export async function injectToolbox(engine: Engine, target: Target, options: Too
   const manifestText = encodeManifest(manifest);
   // Whole seconds: what a tar header and the engine's stat both keep exactly.
   const mtime = new Date(Math.floor(Date.now() / 1000) * 1000);
+  const name = baseName(prefix);
+  // The toolbox first, with the intent record as its first file and no manifest: cut anywhere,
+  // it is recognised as an interrupted injection, never trusted as a toolbox.
+  await options.checkpoint?.();
+  await upload(engine, target, prefix, toolboxTar(name, busybox, manifestText, mtime), options.onUpload);
+  await options.checkpoint?.();
+  await verifyToolbox(engine, target, prefix, [
+    [TOOLBOX_INTENT_NAME, { bytes: Buffer.byteLength(manifestText), mtime }],
+    ['bin/busybox', { bytes: busybox.binary.length }],
+  ]);
+  // Published last, once the rest is verified: the manifest is what says "complete".
+  await options.checkpoint?.();
+  await upload(engine, target, prefix, manifestTar(name, manifestText, mtime));
+  await verifyToolbox(engine, target, prefix, [[TOOLBOX_MANIFEST_NAME, { bytes: Buffer.byteLength(manifestText), mtime }]]);
+  return { manifest, written: true };
+}
+
+async function upload(engine: Engine, target: Target, prefix: string, tar: Readable, onUpload?: (abort: () => void) => () => void): Promise<void> {
+  // Unpacked into the parent with the prefix as the first entry (see the module comment).
+  const stop = onUpload?.(() => tar.destroy(new Error('interrupted')));
   try {
-    await engine.putArchive(target.id, parentOf(prefix), toolboxTar(baseName(prefix), busybox, manifestText, mtime), { noOverwriteDirNonDir: true });
+    await engine.putArchive(target.id, parentOf(prefix), tar, { noOverwriteDirNonDir: true });
   } catch (error) {
     // A failed upload into a prefix that is no longer a directory is the target interfering, not an engine fault.
     const now = await engine.statPath(target.id, prefix).catch(() => undefined);
     throw explainPutFailure(error, target, prefix, kindOf(now) !== 'dir' && kindOf(now) !== 'absent');
+  } finally {
+    stop?.();
   }
-  await verifyToolbox(engine, target, prefix, { bytes: Buffer.byteLength(manifestText), mtime }, busybox.binary.length);
-  return { manifest, written: true };
 }
 
 /**
- * The prefix must now be a directory holding our manifest and our busybox. Judged from stats
- * alone (size and the mtime we gave the manifest): reading the file back would cost the engine
- * a chrooted tar process, a third of the whole injection.
+ * The prefix must now be a directory holding the files we wrote, at the sizes (and mtimes) we
+ * gave them. Judged from stats alone: reading a file back would cost the engine a chrooted tar
+ * process, a third of the whole injection.
  */
-async function verifyToolbox(engine: Engine, target: Target, prefix: string, manifest: { bytes: number; mtime: Date }, size: number): Promise<void> {
-  const [dir, binary, written] = await Promise.all([
-    engine.statPath(target.id, prefix),
-    engine.statPath(target.id, `${prefix}/bin/busybox`),
-    engine.statPath(target.id, `${prefix}/${TOOLBOX_MANIFEST_NAME}`),
-  ]);
-  const manifestOk = kindOf(written) === 'file' && written?.size === manifest.bytes && written.mtime.getTime() === manifest.mtime.getTime();
-  if (kindOf(dir) === 'dir' && kindOf(binary) === 'file' && binary?.size === size && manifestOk) return;
+async function verifyToolbox(engine: Engine, target: Target, prefix: string, files: Array<[string, { bytes: number; mtime?: Date }]>): Promise<void> {
+  const [dir, ...stats] = await Promise.all([prefix, ...files.map(([name]) => `${prefix}/${name}`)].map((path) => engine.statPath(target.id, path)));
+  const filesOk = files.every(([, want], i) => {
+    const stat = stats[i];
+    return kindOf(stat) === 'file' && stat?.size === want.bytes && (want.mtime === undefined || stat.mtime.getTime() === want.mtime.getTime());
+  });
+  if (kindOf(dir) === 'dir' && filesOk) return;
   throw new SidekickError('INJECTION_REFUSED', `${prefix} in ${target.name} changed while sidekick was writing it; the injection is not trusted.`, {
     hint: `The container is rearranging its files. Look with sidekick exec ${target.name}, which writes nothing into it.`,
   });
@@ -147,22 +179,33 @@ async function readBusybox(env: NodeJS.ProcessEnv): Promise<Busybox> {
   return { path, binary, digest: createHash('sha256').update(binary).digest('hex'), applets };
 }
 
+const OWNER = { uid: 0, gid: 0, uname: 'root', gname: 'root' };
+
 /**
- * Directory first (see the module comment), manifest second so that even a half-written
- * toolbox is recognised and removed by eject. World-readable and executable: the target's own
- * user (65532 in distroless images) must be able to run it. Applets are hard links, so one
- * binary is stored.
+ * Directory first (see the module comment), the intent record second so that even a
+ * half-written toolbox is recognised and removed by eject. World-readable and executable: the
+ * target's own user (65532 in distroless images) must be able to run it. Applets are hard
+ * links, so one binary is stored.
  */
 function toolboxTar(name: string, busybox: Busybox, manifest: string, mtime: Date): Readable {
   const archive = pack();
-  const common = { uid: 0, gid: 0, uname: 'root', gname: 'root', mtime };
+  const common = { ...OWNER, mtime };
   archive.entry({ ...common, name: `${name}/`, type: 'directory', mode: 0o755 });
-  archive.entry({ ...common, name: `${name}/${TOOLBOX_MANIFEST_NAME}`, type: 'file', mode: 0o644 }, manifest);
+  archive.entry({ ...common, name: `${name}/${TOOLBOX_INTENT_NAME}`, type: 'file', mode: 0o644 }, manifest);
   archive.entry({ ...common, name: `${name}/bin/`, type: 'directory', mode: 0o755 });
   archive.entry({ ...common, name: `${name}/bin/busybox`, type: 'file', mode: 0o755 }, busybox.binary);
   for (const applet of busybox.applets) {
     archive.entry({ ...common, name: `${name}/bin/${applet}`, type: 'link', linkname: `${name}/bin/busybox`, mode: 0o755 });
   }
+  archive.finalize();
+  return Readable.from(archive as unknown as AsyncIterable<Buffer>, { objectMode: false });
+}
+
+/** The manifest alone, below the prefix directory (an entry the engine refuses to put over a symlink). */
+function manifestTar(name: string, manifest: string, mtime: Date): Readable {
+  const archive = pack();
+  archive.entry({ ...OWNER, mtime, name: `${name}/`, type: 'directory', mode: 0o755 });
+  archive.entry({ ...OWNER, mtime, name: `${name}/${TOOLBOX_MANIFEST_NAME}`, type: 'file', mode: 0o644 }, manifest);
   archive.finalize();
   return Readable.from(archive as unknown as AsyncIterable<Buffer>, { objectMode: false });
 }

@@ -6,7 +6,7 @@
 import { execFile } from 'node:child_process';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
-import { chmod, mkdir, mkdtemp, open, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, lstat, mkdir, mkdtemp, open, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
@@ -16,6 +16,7 @@ import { extract as tarExtract } from 'tar-stream';
 import { packPaths } from '../../core/archive/pack-paths.js';
 import { SidekickError } from '../../core/errors.js';
 import type { Engine } from '../../engines/engine.js';
+import type { Cleanups } from './cleanups.js';
 
 export interface RootfsSource {
   /** For the manifest and messages ("rootfs /x/debian.tar", "alpine v3.20 from https://…"). */
@@ -34,14 +35,51 @@ export interface SourceOptions {
   /** For an image REF: the engine that has it, and the labels of the throw-away container that exports it. */
   engine: Engine;
   labels: Record<string, string>;
+  /** Where the temporary export and the export container register their removal (signals). */
+  cleanups?: Cleanups;
+}
+
+/** Temporary directories on this host carry the creating process's pid: a later run removes those whose process is gone. */
+type TemporaryKind = 'sidekick-os-image-' | 'sidekick-alpine-';
+
+function tempDirFor(kind: TemporaryKind): Promise<string> {
+  return mkdtemp(join(tmpdir(), `${kind}${process.pid}-`));
+}
+
+/**
+ * Removes what runs killed with -9 left in the temporary directory: an export is tens of MB.
+ * Only directories of ours (by name, owned by this user) whose process no longer exists.
+ */
+export async function sweepStaleTemporaryFiles(): Promise<void> {
+  const names = await readdir(tmpdir()).catch(() => [] as string[]);
+  await Promise.all(
+    names.map(async (name) => {
+      const match = /^sidekick-(?:os-image|alpine)-(\d+)-[A-Za-z0-9]+$/.exec(name);
+      if (!match || processExists(Number(match[1]))) return;
+      const path = join(tmpdir(), name);
+      const info = await lstat(path).catch(() => undefined);
+      if (!info?.isDirectory() || info.uid !== process.getuid?.()) return;
+      await rm(path, { recursive: true, force: true }).catch(() => undefined);
+    }),
+  );
+}
+
+function processExists(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code !== 'ESRCH';
+  }
 }
 
 /** A file on this host first, then alpine[:VERSION], then an image on the engine. */
 export async function openRootfsSource(ref: string, options: SourceOptions): Promise<RootfsSource> {
+  await sweepStaleTemporaryFiles();
   const info = await stat(ref).catch(() => undefined);
   if (info?.isFile()) return tarballSource(ref);
   const alpine = /^alpine(?::(.+))?$/.exec(ref);
-  if (alpine) return bootstrapAlpine(alpine[1] ?? 'latest-stable', options.mirror ?? options.env.SIDEKICK_ALPINE_MIRROR ?? DEFAULT_ALPINE_MIRROR, options.onProgress);
+  if (alpine) return bootstrapAlpine(alpine[1] ?? 'latest-stable', options.mirror ?? options.env.SIDEKICK_ALPINE_MIRROR ?? DEFAULT_ALPINE_MIRROR, options.onProgress, options.cleanups);
   if (!/^[A-Za-z0-9][A-Za-z0-9._/:@-]*$/.test(ref)) {
     throw new SidekickError('BAD_USAGE', `--os ${ref} is neither a rootfs tarball on this host, alpine[:VERSION], nor an image name.`, {
       hint: 'Give a .tar or .tar.gz path, alpine[:VERSION], or a local image.',
@@ -55,6 +93,26 @@ export async function openRootfsSource(ref: string, options: SourceOptions): Pro
  * (planning, then sending), and the engine's export is not repeatable for free.
  */
 async function imageSource(ref: string, options: SourceOptions): Promise<RootfsSource> {
+  // The engine removes its export container when the stream ends; a signal ends us first.
+  const removeExporter = async (): Promise<void> => {
+    const session = options.labels['io.sidekick.session'];
+    if (session === undefined) return;
+    const left = await options.engine.listContainers({ all: true, labels: [`io.sidekick.session=${session}`] });
+    await Promise.all(left.map((container) => options.engine.removeContainer(container.id, { force: true })));
+  };
+  const unregisterExporter = options.cleanups?.add(removeExporter);
+  try {
+    return await exportedImage(ref, options);
+  } catch (error) {
+    // Cut short (a signal destroyed the stream): do not count on the engine's own removal.
+    await removeExporter().catch(() => undefined);
+    throw error;
+  } finally {
+    unregisterExporter?.();
+  }
+}
+
+async function exportedImage(ref: string, options: SourceOptions): Promise<RootfsSource> {
   let tar: NodeJS.ReadableStream;
   try {
     tar = await options.engine.exportImageFilesystem(ref, options.labels);
@@ -67,14 +125,21 @@ async function imageSource(ref: string, options: SourceOptions): Promise<RootfsS
     }
     throw error;
   }
-  const work = await mkdtemp(join(tmpdir(), 'sidekick-os-image-'));
+  const work = await tempDirFor('sidekick-os-image-');
+  const removeWork = (): Promise<void> => rm(work, { recursive: true, force: true });
+  const unregisterWork = options.cleanups?.add(() => {
+    (tar as NodeJS.ReadableStream & { destroy?: () => void }).destroy?.();
+    return removeWork();
+  });
   const file = join(work, 'rootfs.tar');
   try {
     options.onProgress?.(`exporting image ${ref}`);
     await pipeline(tar, createWriteStream(file));
   } catch (error) {
-    await rm(work, { recursive: true, force: true });
+    await removeWork();
     throw error;
+  } finally {
+    unregisterWork?.();
   }
   const source = await tarballSource(file);
   return { ...source, description: `image ${ref}`, cleanup: () => rm(work, { recursive: true, force: true }) };
@@ -99,13 +164,14 @@ async function tarballSource(path: string): Promise<RootfsSource> {
   };
 }
 
-async function bootstrapAlpine(version: string, mirror: string, onProgress?: (message: string) => void): Promise<RootfsSource> {
+async function bootstrapAlpine(version: string, mirror: string, onProgress?: (message: string) => void, cleanups?: Cleanups): Promise<RootfsSource> {
   const base = mirror.replace(/\/+$/, '');
   // "3.20" is the branch v3.20; "v3.20", "edge" and "latest-stable" are branch names already.
   const branch = /^\d+\.\d+$/.test(version) ? `v${version}` : version;
   const arch = process.arch === 'arm64' ? 'aarch64' : process.arch === 'x64' ? 'x86_64' : process.arch;
   const repository = `${base}/${branch}/main`;
-  const work = await mkdtemp(join(tmpdir(), 'sidekick-alpine-'));
+  const work = await tempDirFor('sidekick-alpine-');
+  const unregisterWork = cleanups?.add(() => rm(work, { recursive: true, force: true }));
   try {
     onProgress?.(`fetching apk.static from ${repository}`);
     const index = await fileFromTar(gunzipSync(await download(`${repository}/${arch}/APKINDEX.tar.gz`)), 'APKINDEX');
@@ -133,6 +199,8 @@ async function bootstrapAlpine(version: string, mirror: string, onProgress?: (me
     throw new SidekickError('IMAGE_UNAVAILABLE', `cannot bootstrap Alpine from ${base}: ${error instanceof Error ? error.message : String(error)}`, {
       hint: 'Give a reachable mirror with --mirror URL (or SIDEKICK_ALPINE_MIRROR), or use --os with a rootfs tarball.',
     });
+  } finally {
+    unregisterWork?.();
   }
 }
 

@@ -1,61 +1,58 @@
 /**
- * After an OS injection, new files can appear in directories the target already had (/etc is
- * one in every container: the engine mounts hosts, hostname and resolv.conf there). eject must
- * tell the package manager's (removed with the OS) from the application's (kept and listed).
- * The engine's diff says what is new since the injection; the package manager's own records
- * say what is its: a path dpkg lists as a package's file (/var/lib/dpkg/info/*.list), one its
- * maintainer scripts or conffiles name (postinst writes /etc/ca-certificates.conf, for
- * example), or one apk's database lists. The records are read inside the target by the
- * injected busybox, before the OS is removed.
+ * What the injected OS's package manager recorded as its own: the paths dpkg's file lists
+ * (/var/lib/dpkg/info/*.list) and apk's database (/lib/apk/db/installed) name. Read through
+ * the engine's archive API (resolved inside the target's root, DESIGN.md §1.3) and parsed here
+ * as the hostile text they are; core/inject/eject-plan.ts decides with them.
  */
-import { OS_MANIFEST_PATH, type OsManifest } from '../../core/inject/injection-manifest.js';
-import { isUnderAny } from '../../core/inject/os-conflict-plan.js';
+import { parseApkInstalled, parseDpkgList } from '../../core/inject/eject-plan.js';
 import type { Engine } from '../../engines/engine.js';
-import { execCapture } from './container-files.js';
+import { archiveEntries, kindOf, readContainerFile } from './container-files.js';
 
-const ATTRIBUTE_SCRIPT = [
-  'info=/var/lib/dpkg/info',
-  'for p in "$@"; do',
-  '  rel=${p#/}',
-  '  if [ -d "$info" ] && { grep -qsxF -- "$p" "$info"/*.list || grep -qsF -- "$p" "$info"/*.postinst "$info"/*.preinst "$info"/*.conffiles "$info"/*.triggers; }; then echo "pm $p"',
-  '  elif [ -f /lib/apk/db/installed ] && grep -qsF -- "$rel" /lib/apk/db/installed; then echo "pm $p"',
-  '  else echo "other $p"; fi',
-  'done',
-].join('\n');
+const DPKG_INFO = '/var/lib/dpkg/info';
+const APK_INSTALLED = '/lib/apk/db/installed';
+/** The target chose these files' sizes: read no more than a real system's records could need. */
+const MAX_RECORD_BYTES = 256 * 1024 * 1024;
 
-export interface LaterAdditions {
-  packageManager: string[];
-  other: string[];
+export async function packageManagerRecords(engine: Engine, containerId: string): Promise<Set<string>> {
+  const owned = new Set<string>();
+  const [info, apk] = await Promise.all([engine.statPath(containerId, DPKG_INFO), engine.statPath(containerId, APK_INSTALLED)]);
+  if (kindOf(info) === 'dir') {
+    const extract = await archiveEntries(engine, containerId, DPKG_INFO);
+    let budget = MAX_RECORD_BYTES;
+    if (extract !== undefined) {
+      for await (const entry of extract) {
+        const size = entry.header.size ?? 0;
+        if (entry.header.type !== 'file' || !entry.header.name.endsWith('.list') || size > budget) {
+          entry.resume();
+          continue;
+        }
+        budget -= size;
+        const chunks: Buffer[] = [];
+        for await (const chunk of entry) chunks.push(chunk as Buffer);
+        for (const path of parseDpkgList(Buffer.concat(chunks).toString('utf8'))) owned.add(path);
+      }
+    }
+  }
+  if (kindOf(apk) === 'file') {
+    const db = await readContainerFile(engine, containerId, APK_INSTALLED, MAX_RECORD_BYTES);
+    if (db !== undefined) for (const path of parseApkInstalled(db.toString('utf8'))) owned.add(path);
+  }
+  return withMergedUsr(engine, containerId, owned);
 }
 
-export async function attributeLaterAdditions(engine: Engine, containerId: string, manifest: OsManifest, busybox: string, toolboxPrefix: string): Promise<LaterAdditions> {
-  const baseline = new Set(manifest.baselineAdded);
-  const ours = [...manifest.createdRoots, OS_MANIFEST_PATH, toolboxPrefix];
-  const added = (await engine.filesystemChanges(containerId))
-    .filter((change) => change.kind === 'added' && !baseline.has(change.path) && !isUnderAny(change.path, ours))
-    .map((change) => change.path)
-    .sort();
-  // The topmost new path stands for everything below it.
-  const units = added.filter((path, i) => !added.slice(0, i).some((earlier) => path.startsWith(`${earlier}/`)));
-  // The target names these files: a newline in a name could forge an answer line ("pm /usr"),
-  // so such names are never asked about, only kept.
-  const askable = units.filter((path) => !path.includes('\n'));
-  if (askable.length === 0) return { packageManager: [], other: units };
-  const bin = busybox.slice(0, busybox.lastIndexOf('/'));
-  const result = await execCapture(engine, containerId, [busybox, 'sh', '-c', ATTRIBUTE_SCRIPT, 'sidekick-attribute', ...askable], {
-    user: '0',
-    env: [`PATH=${bin}`],
-  });
-  const packageManager: string[] = [];
-  const other: string[] = [];
-  const asked = new Set(askable);
-  for (const line of result.stdout.split('\n')) {
-    // Only an answer about a path that was asked about counts.
-    if (line.startsWith('pm ') && asked.has(line.slice(3))) packageManager.push(line.slice(3));
-    else if (line.startsWith('other ') && asked.has(line.slice(6))) other.push(line.slice(6));
+const MERGED_DIRS = ['/bin', '/sbin', '/lib', '/lib32', '/lib64', '/libx32'];
+
+/**
+ * With a merged /usr (/lib a link to usr/lib), dpkg may record /lib/x/libfoo.so while the file
+ * lives, and the engine's diff shows it, at /usr/lib/x/libfoo.so: both names are the record's.
+ */
+async function withMergedUsr(engine: Engine, containerId: string, owned: Set<string>): Promise<Set<string>> {
+  const stats = await Promise.all(MERGED_DIRS.map((dir) => engine.statPath(containerId, dir)));
+  const merged = MERGED_DIRS.filter((dir, i) => kindOf(stats[i]) === 'symlink' && [`usr${dir}`, `/usr${dir}`].includes(stats[i]?.linkTarget ?? ''));
+  if (merged.length === 0) return owned;
+  for (const path of [...owned]) {
+    const dir = merged.find((prefix) => path === prefix || path.startsWith(`${prefix}/`));
+    if (dir !== undefined) owned.add(`/usr${path}`);
   }
-  // Anything the script did not answer for (it failed) is kept: removing the application's files is the worse mistake.
-  const answered = new Set([...packageManager, ...other]);
-  for (const unit of units) if (!answered.has(unit)) other.push(unit);
-  return { packageManager, other };
+  return owned;
 }

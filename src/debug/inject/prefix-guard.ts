@@ -8,10 +8,11 @@ import { ancestorsOf, isWithin, parentOf } from '../../core/inject/container-pat
 import type { ToolboxManifest } from '../../core/inject/injection-manifest.js';
 import type { Target } from '../../core/target.js';
 import type { Engine } from '../../engines/engine.js';
-import { kindOf } from './container-files.js';
-import { readToolboxManifest } from './find-injections.js';
+import { TOOLBOX_INTENT_NAME } from '../../core/inject/injection-manifest.js';
+import { assertRootOwnedToolbox, kindOf } from './container-files.js';
+import { readToolboxIntent, readToolboxManifest } from './find-injections.js';
 
-export type PrefixState = { state: 'absent' } | { state: 'injected'; manifest: ToolboxManifest };
+export type PrefixState = { state: 'absent' } | { state: 'injected'; manifest: ToolboxManifest } | { state: 'incomplete'; intent: ToolboxManifest };
 
 export async function checkPrefix(engine: Engine, target: Target, prefix: string): Promise<PrefixState> {
   assertWritable(target, prefix);
@@ -37,7 +38,12 @@ export async function checkPrefix(engine: Engine, target: Target, prefix: string
   if (kind !== 'dir') {
     throw refusal(`${prefix} in ${target.name} is a file that sidekick did not create.`, 'Inject elsewhere with --prefix PATH.');
   }
-  const manifest = await readToolboxManifest(engine, target.id, prefix);
+  const [manifest, intent] = await Promise.all([readToolboxManifest(engine, target.id, prefix), readToolboxIntent(engine, target.id, prefix)]);
+  if (manifest === undefined && intent !== undefined) {
+    // An interrupted injection of ours: written over, but only if nobody else could have planted it.
+    await assertRootOwnedToolbox(engine, target.id, prefix, TOOLBOX_INTENT_NAME);
+    return { state: 'incomplete', intent };
+  }
   if (manifest === undefined) {
     throw refusal(`${prefix} in ${target.name} is a directory that sidekick did not create.`, 'Inject elsewhere with --prefix PATH; sidekick only writes into directories of its own.');
   }

@@ -39,6 +39,11 @@ export async function startShell(engine: Engine, request: ShellRequest): Promise
   const target = await engine.findContainer(request.target);
   assertRunning(target);
   const found = await findInjections(engine, target.id, request.prefixes ?? []);
+  if (!found.toolbox && found.incompleteToolbox) {
+    throw new SidekickError('INJECTION_REFUSED', `${target.name} has an interrupted injection at ${found.incompleteToolbox.prefix}, not a toolbox that can be used.`, {
+      hint: `Run sidekick inject ${target.name} again to complete it, or sidekick eject ${target.name} to remove it.`,
+    });
+  }
   if (!found.toolbox) {
     throw new SidekickError('INJECTION_REFUSED', `${target.name} has no sidekick toolbox injected.`, {
       hint: `Inject one first (sidekick inject ${target.name}), or use sidekick exec ${target.name}, which writes nothing.`,
