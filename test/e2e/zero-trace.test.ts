@@ -88,6 +88,21 @@ describe('zero trace', () => {
       }
     });
 
+    it('after inject, a shell that leaves a background process, and eject', async () => {
+      const t = await target(inject('fixtures').distroless);
+      expect((await runCli(['inject', t.id])).code).toBe(0);
+      // Short sleeps: an orphan that outlives the shell and then exits becomes a zombie of the target's PID 1.
+      const shell = await runCli(['shell', t.id, '--', 'sh', '-c', 'sleep 1 & (sleep 1 &) ; echo started']);
+      expect(shell.code, shell.stderr).toBe(0);
+      expect(shell.stdout.toString()).toContain('started');
+      await new Promise((resolve) => setTimeout(resolve, 2_500));
+      expect(await zombiesOf(t.id)).toBe(0);
+      const ejected = await runCli(['eject', t.id]);
+      expect(ejected.code, ejected.stderr).toBe(0);
+      await expectNoSidekicks(t.id);
+      expect(await zombiesOf(t.id)).toBe(0);
+    });
+
     for (const [signal, status] of [
       ['SIGTERM', 143],
       ['SIGHUP', 129],

@@ -24,7 +24,7 @@ import { baseName, parentOf } from '../../core/inject/container-path.js';
 import { encodeManifest, MANIFEST_FORMAT, TOOLBOX_INTENT_NAME, TOOLBOX_MANIFEST_NAME, type ToolboxManifest } from '../../core/inject/injection-manifest.js';
 import type { Target } from '../../core/target.js';
 import type { Engine } from '../../engines/engine.js';
-import { findStaticBusybox, listApplets } from '../toolbox.js';
+import { findStaticBusybox, findStaticInit, listApplets } from '../toolbox.js';
 import { kindOf } from './container-files.js';
 import { checkPrefix } from './prefix-guard.js';
 
@@ -82,6 +82,7 @@ export async function injectToolbox(engine: Engine, target: Target, options: Too
   await verifyToolbox(engine, target, prefix, [
     [TOOLBOX_INTENT_NAME, { bytes: Buffer.byteLength(manifestText), mtime }],
     ['bin/busybox', { bytes: busybox.binary.length }],
+    ...(busybox.init ? [[INJECTED_INIT_NAME, { bytes: busybox.init.length }] as [string, { bytes: number }]] : []),
   ]);
   // Published last, once the rest is verified: the manifest is what says "complete".
   await options.checkpoint?.();
@@ -144,9 +145,18 @@ function explainPutFailure(error: unknown, target: Target, prefix: string, swapp
   return error;
 }
 
+/**
+ * The injected toolbox's init (a static tini), below the prefix and off PATH: `shell` runs its
+ * session under it, so that what the session orphans is reaped by it and not by the target's
+ * PID 1 (docs/RELIABILITY.md, "zombies").
+ */
+export const INJECTED_INIT_NAME = 'sidekick-init';
+
 interface Busybox {
   path: string;
   binary: Buffer;
+  /** This host's static tini; undefined when it has none (shell then runs without an init). */
+  init: Buffer | undefined;
   digest: string;
   applets: string[];
 }
@@ -175,8 +185,9 @@ async function readBusybox(env: NodeJS.ProcessEnv): Promise<Busybox> {
       hint: 'Install one (apt-get install busybox-static) or point SIDEKICK_BUSYBOX at a static busybox binary.',
     });
   }
-  const [binary, applets] = await Promise.all([readFile(path), listApplets(path)]);
-  return { path, binary, digest: createHash('sha256').update(binary).digest('hex'), applets };
+  const initPath = await findStaticInit(env);
+  const [binary, applets, init] = await Promise.all([readFile(path), listApplets(path), initPath === undefined ? undefined : readFile(initPath)]);
+  return { path, binary, init, digest: createHash('sha256').update(binary).digest('hex'), applets };
 }
 
 const OWNER = { uid: 0, gid: 0, uname: 'root', gname: 'root' };
@@ -194,6 +205,7 @@ function toolboxTar(name: string, busybox: Busybox, manifest: string, mtime: Dat
   archive.entry({ ...common, name: `${name}/${TOOLBOX_INTENT_NAME}`, type: 'file', mode: 0o644 }, manifest);
   archive.entry({ ...common, name: `${name}/bin/`, type: 'directory', mode: 0o755 });
   archive.entry({ ...common, name: `${name}/bin/busybox`, type: 'file', mode: 0o755 }, busybox.binary);
+  if (busybox.init) archive.entry({ ...common, name: `${name}/${INJECTED_INIT_NAME}`, type: 'file', mode: 0o755 }, busybox.init);
   for (const applet of busybox.applets) {
     archive.entry({ ...common, name: `${name}/bin/${applet}`, type: 'link', linkname: `${name}/bin/busybox`, mode: 0o755 });
   }

@@ -18,8 +18,8 @@ import { startExecSession } from '../exec-session.js';
 
 /** Runs in the sidekick's own root: `$1` is the script for inside the target's root. */
 const OUTER = [
-  // The toolbox view links the target's root at /target; /proc/1/root where it does not.
-  't=/target; [ -d "$t/" ] || t=/proc/1/root',
+  // The toolbox view links the target's own root (its process's, never a shared namespace's PID 1) at /target.
+  't=/target; if [ ! -d "$t/" ]; then echo "sidekick: the target\'s root is not at /target" >&2; exit 125; fi',
   // Not the last command: this shell must outlive the chroot, whose tools are under /proc/$$/root.
   'chroot "$t" "/proc/$$/root/bin/busybox" sh -c "$1" sidekick-remove "$$"',
   'status=$?',

@@ -9,7 +9,8 @@ import type { Target } from '../../core/target.js';
 import type { Engine } from '../../engines/engine.js';
 import { assertRootOwnedToolbox } from './container-files.js';
 import { findInjections } from './find-injections.js';
-import { assertRunning } from './inject-toolbox.js';
+import { assertRunning, INJECTED_INIT_NAME } from './inject-toolbox.js';
+import { SESSION_SHELL_FUNCTIONS } from '../../core/session-shell.js';
 
 export interface ShellRequest {
   target: string;
@@ -35,6 +36,28 @@ export interface ShellSession {
   signal(signal: 'INT' | 'TERM' | 'HUP'): Promise<void>;
 }
 
+/**
+ * The shell's session under the injected init: the command in the foreground (it keeps the
+ * terminal), then every process it left is ended and waited for, so that the init reaps them
+ * all before it exits; a process still running then would become a zombie of the target's PID 1.
+ * Signals only stop the command: this shell must live to sweep.
+ */
+function sessionScript(shell: string): string {
+  return [
+    SESSION_SHELL_FUNCTIONS,
+    "trap 'true' INT QUIT TERM HUP",
+    `if [ $# -eq 0 ]; then set -- ${shellQuote(shell)}; fi`,
+    '"$@"',
+    'status=$?',
+    'sweep KILL "$PPID" "$$"',
+    'exit $status',
+  ].join('\n');
+}
+
+function shellQuote(value: string): string {
+  return `'${value.replace(/'/g, `'\\''`)}'`;
+}
+
 export async function startShell(engine: Engine, request: ShellRequest): Promise<ShellSession> {
   const target = await engine.findContainer(request.target);
   assertRunning(target);
@@ -50,12 +73,21 @@ export async function startShell(engine: Engine, request: ShellRequest): Promise
     });
   }
   const prefix = found.toolbox.prefix;
-  if (request.root) await assertRootOwnedToolbox(engine, target.id, prefix);
+  const [init] = await Promise.all([
+    // Injections made before the init was part of the toolbox have none: they still work, without reaping.
+    engine.statPath(target.id, `${prefix}/${INJECTED_INIT_NAME}`).then((stat) => (stat?.kind === 'file' ? `${prefix}/${INJECTED_INIT_NAME}` : undefined)),
+    request.root ? assertRootOwnedToolbox(engine, target.id, prefix) : Promise.resolve(),
+  ]);
   const targetPath = target.env.find((entry) => entry.startsWith('PATH='))?.slice(5) || DEFAULT_PATH;
   // With an injected OS its own tools must win: busybox's dpkg or tar would break apt.
   const path = found.os ? `${targetPath}:${prefix}/bin` : `${prefix}/bin:${targetPath}`;
   const shell = `${prefix}/bin/sh`;
-  const command = request.command.length === 0 ? [shell] : [shell, '-c', 'exec "$@"', 'sidekick', ...request.command];
+  const command =
+    init !== undefined
+      ? [init, '-s', '-g', '--', shell, '-c', sessionScript(shell), 'sidekick', ...request.command]
+      : request.command.length === 0
+        ? [shell]
+        : [shell, '-c', 'exec "$@"', 'sidekick', ...request.command];
   const marker = `SIDEKICK_SHELL=${randomBytes(8).toString('hex')}`;
   const user = request.root ? { user: '0' } : {};
   const process = await engine.execInContainer(target.id, {
