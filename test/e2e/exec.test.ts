@@ -2,35 +2,13 @@ import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import { docker } from '../fixtures/docker-cli.js';
-import {
-  CLI_PATH,
-  expectUntouched,
-  removeTarget,
-  runCli,
-  snapshotTarget,
-  startTarget,
-  waitExited,
-  waitForHttp,
-  type TargetSnapshot,
-  type TestTarget,
-} from './harness.js';
+import { CLI_PATH, removeTarget, runCli, startTarget, waitExited } from './harness.js';
 import { expectNoSidekicks, waitForSidekick } from './sidekick-leftovers.js';
-
-interface Watched {
-  target: TestTarget;
-  before: TargetSnapshot;
-}
+import { watchedTargets } from './watched-targets.js';
 
 describe('sidekick exec', () => {
-  const watched: Watched[] = [];
-  const extraContainers: string[] = [];
-
-  async function target(image: string, options: Parameters<typeof startTarget>[1] = {}): Promise<TestTarget> {
-    const started = await startTarget(image, options);
-    if (started.ip) await waitForHttp(started.ip, 8080).catch(() => undefined);
-    watched.push({ target: started, before: await snapshotTarget(started.id) });
-    return started;
-  }
+  const targets = watchedTargets();
+  const target = targets.start.bind(targets);
 
   beforeAll(async () => {
     // Builds the toolbox image once, so that no test measures or races the first build.
@@ -42,17 +20,7 @@ describe('sidekick exec', () => {
     }
   });
 
-  afterEach(async () => {
-    try {
-      for (const { target: t, before } of watched) {
-        await expectUntouched(before, t.id);
-        await expectNoSidekicks(t.id);
-      }
-    } finally {
-      for (const { target: t } of watched.splice(0)) await removeTarget(t.id);
-      for (const id of extraContainers.splice(0)) await removeTarget(id);
-    }
-  });
+  afterEach(() => targets.checkAndRemove());
 
   describe('in a FROM scratch target', () => {
     it("reaches the target's server over the shared loopback, including a port bound only to 127.0.0.1", async () => {
@@ -212,7 +180,7 @@ describe('sidekick exec', () => {
       // Create stopped containers until two share a first hex digit (at most 17 by pigeonhole).
       while (prefix === undefined) {
         const id = (await docker(['create', '--label', 'io.sidekick.test=1', image])).trim();
-        extraContainers.push(id);
+        targets.removeLater(id);
         prefix = ids.find((other) => other[0] === id[0])?.[0];
         ids.push(id);
       }
@@ -224,7 +192,7 @@ describe('sidekick exec', () => {
 
     it('refuses a target that is not running and points to --copy', async () => {
       const t = await startTarget(inject('fixtures').exitsAtOnce);
-      extraContainers.push(t.id);
+      targets.removeLater(t.id);
       await waitExited(t.id);
       const result = await runCli(['exec', t.name, '--', 'true']);
       expect(result.code).toBe(125);
@@ -295,7 +263,7 @@ describe('sidekick exec', () => {
       const t = await target(inject('fixtures').scratchServer);
       const result = await runCli(['exec', '--keep', t.name, '--', 'true']);
       const kept = (await docker(['ps', '-aq', '--filter', `label=io.sidekick.target=${t.id}`])).trim();
-      extraContainers.push(kept);
+      targets.removeLater(kept);
       expect(result.code).toBe(0);
       expect(kept).toMatch(/^[0-9a-f]+$/);
       expect(result.stderr).toContain(`docker rm -f ${kept.slice(0, 12)}`);

@@ -7,50 +7,15 @@
 import { spawn } from 'node:child_process';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import { docker, run } from '../fixtures/docker-cli.js';
-import {
-  CLI_PATH,
-  expectUntouched,
-  removeTarget,
-  runCli,
-  snapshotTarget,
-  startTarget,
-  waitForHttp,
-  zombiesOf,
-  type TargetSnapshot,
-  type TestTarget,
-} from './harness.js';
+import { CLI_PATH, runCli, zombiesOf } from './harness.js';
 import { expectNoSidekicks, sidekicksOf, waitForSidekick } from './sidekick-leftovers.js';
-
-interface Watched {
-  target: TestTarget;
-  before: TargetSnapshot;
-}
+import { watchedTargets } from './watched-targets.js';
 
 describe('zero trace', () => {
-  const watched: Watched[] = [];
-  const others: string[] = [];
-
-  async function target(image: string, options: Parameters<typeof startTarget>[1] = {}): Promise<TestTarget> {
-    const started = await startTarget(image, options);
-    if (started.ip) await waitForHttp(started.ip, 8080).catch(() => undefined);
-    const before = await snapshotTarget(started.id);
-    expect(before.zombies).toBe(0);
-    watched.push({ target: started, before });
-    return started;
-  }
-
-  afterEach(async () => {
-    try {
-      // Each check includes the zombie count of the target's PID namespace (harness snapshot).
-      for (const { target: t, before } of watched) {
-        await expectNoSidekicks(t.id, 20_000);
-        await expectUntouched(before, t.id);
-      }
-    } finally {
-      for (const { target: t } of watched.splice(0)) await removeTarget(t.id);
-      for (const id of others.splice(0)) await removeTarget(id);
-    }
-  });
+  // Each check includes the zombie count of the target's PID namespace (harness snapshot).
+  const targets = watchedTargets({ sidekickWaitMs: 20_000, expectNoZombieAtStart: true });
+  const target = targets.start.bind(targets);
+  afterEach(() => targets.checkAndRemove());
 
   describe('no zombie is added to the target', () => {
     const cases: Array<[string, string[], number]> = [
