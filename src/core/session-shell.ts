@@ -60,10 +60,18 @@ export const SESSION_SHELL_FUNCTIONS = [
   'sweep() {',
   '  sg=$1; shift; n=0',
   '  while :; do',
-  '    ps_=$(session_procs "$@")',
-  '    [ -z "$ps_" ] && return 0',
-  '    if [ "$sg" = KILL ]; then kill -KILL $ps_ 2>/dev/null; else kill -HUP $ps_ 2>/dev/null; kill -TERM $ps_ 2>/dev/null; fi',
-  '    n=$((n + 1)); [ $n -ge 60 ] && sg=KILL',
+  // The listing ignores the stop signals (the guard may be sweeping at the same time) and ends
+  // with a '.': a listing cut short must not read as "nothing left", or the init would exit
+  // while a process of the session still runs.
+  "    ps_=$(trap '' HUP TERM INT; session_procs \"$@\" && echo .)",
+  '    n=$((n + 1)); [ $n -ge 60 ] && sg=KILL; [ $n -ge 300 ] && return 1',
+  '    case $ps_ in',
+  '      *.)',
+  '        ps_=${ps_%.}',
+  '        [ -z "$ps_" ] && return 0',
+  '        if [ "$sg" = KILL ]; then kill -KILL $ps_ 2>/dev/null; else kill -HUP $ps_ 2>/dev/null; kill -TERM $ps_ 2>/dev/null; fi',
+  '        ;;',
+  '    esac',
   '    [ $n -gt 1 ] && sleep 0.03',
   '  done',
   '}',
