@@ -15,6 +15,8 @@ import { startExecSession, type ExecSession } from '../exec-session.js';
 export interface ContainerStaging {
   /** The staging directory, as a path in the container. */
   readonly path: string;
+  /** Its name inside the destination directory. */
+  readonly name: string;
   /** Moves the upload into place; a refusal (what is there cannot be replaced) changes nothing. */
   publish(): Promise<void>;
   /** Removes the staging directory and what was uploaded into it. */
@@ -52,6 +54,7 @@ export async function openContainerStaging(engine: Engine, target: Target, direc
   const where = `${target.name}:${directory}`;
   return {
     path: `${directory.replace(/\/+$/, '')}/${stagingName}`,
+    name: stagingName,
     async publish() {
       helper.send('publish\n');
       const answer = await helper.nextLine();

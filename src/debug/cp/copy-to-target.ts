@@ -30,7 +30,11 @@ export interface CopyToOptions {
 /** What is uploaded where: a tar whose entries go into `directory`. */
 interface Upload {
   directory: string;
-  tar: () => Readable;
+  /**
+   * The tar; with `under`, every entry is named below that directory (the staging directory's
+   * name) so that it can be sent to `directory` itself.
+   */
+  tar: (under?: string) => Readable;
   /** Set for a tar from stdin: entries it left out (devices, FIFOs). */
   check?: ArchiveEntryCheck;
 }
@@ -56,7 +60,12 @@ export async function copyToTarget(engine: Engine, source: string, destination: 
   let published = false;
   try {
     if (options.signal?.aborted) throw new CopyInterrupted(String(options.signal.reason));
-    await sendInterruptibly(engine, target, staging.path, upload.tar(), options.signal);
+    // Sent to the destination directory with names below the staging directory, rather than to the
+    // staging directory: the engine refuses a symlink whose target climbs out of the directory it
+    // unpacks into, and the staging directory is one level deeper than the copy's place. A tar
+    // from stdin is unpacked in the staging directory itself (its names are not rewritten).
+    if (upload.check) await sendInterruptibly(engine, target, staging.path, upload.tar(), options.signal);
+    else await sendInterruptibly(engine, target, upload.directory, upload.tar(staging.name), options.signal);
     if (options.signal?.aborted) throw new CopyInterrupted(String(options.signal.reason));
     await staging.publish();
     published = true;
@@ -85,9 +94,9 @@ async function planUpload(engine: Engine, target: Target, source: string, destin
   if ((source === '.' || source.endsWith(`${path.sep}.`)) && local.isDirectory()) {
     if (!isDirectory) throw notADirectory(target, destination.path, destinationStat, `the contents of ${source} go into one`);
     const names = await fs.readdir(source);
-    return { directory: directoryPath, tar: () => packPaths(names.map((name): PackSource => ({ path: path.join(source, name), name }))) };
+    return { directory: directoryPath, tar: (under) => packPaths(names.map((name): PackSource => ({ path: path.join(source, name), name: below(under, name) }))) };
   }
-  if (isDirectory) return { directory: directoryPath, tar: () => packPaths([source]) };
+  if (isDirectory) return { directory: directoryPath, tar: (under) => packPaths([{ path: source, name: below(under, path.basename(path.resolve(source))) }]) };
   if (destination.path.endsWith('/') || destination.path === '/') throw notADirectory(target, destination.path, destinationStat, 'drop the trailing "/" to copy under that name');
   if (destinationStat !== undefined && local.isDirectory()) {
     throw new SidekickError('BAD_USAGE', `cannot copy a directory over the file ${where}.`, { hint: 'Choose a directory or a new name as the destination.' });
@@ -100,7 +109,11 @@ async function planUpload(engine: Engine, target: Target, source: string, destin
   if (parentStat?.kind !== 'dir' && !(parentStat?.kind === 'symlink' && (await followsToDirectory(engine, target, parent)))) {
     throw notADirectory(target, parent, parentStat, 'create it first');
   }
-  return { directory: parent, tar: () => packPaths([{ path: source, name: path.posix.basename(destination.path) }]) };
+  return { directory: parent, tar: (under) => packPaths([{ path: source, name: below(under, path.posix.basename(destination.path)) }]) };
+}
+
+function below(directory: string | undefined, name: string): string {
+  return directory === undefined ? name : `${directory}/${name}`;
 }
 
 async function followsToDirectory(engine: Engine, target: Target, containerPath: string): Promise<boolean> {
