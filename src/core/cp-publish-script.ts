@@ -53,13 +53,15 @@ check() {
   done
 }
 move() {
-  local s d
+  local s d mode time
   for s in "$1"/* "$1"/.[!.]* "$1"/..?*; do
     [ -e "$s" ] || [ -L "$s" ] || continue
     d=$2/\${s##*/}
     if isdir "$s" && isdir "$d"; then
+      # The staged directory's mode and mtime go to the merged one, read before its entries move out.
+      mode=$("$t/stat" -c %a -- "$s") && time=$("$t/stat" -c %Y -- "$s") || return 1
       move "$s" "$d" || return 1
-      "$t/chmod" "$("$t/stat" -c %a -- "$s")" -- "$d" && "$t/touch" -c -r "$s" -- "$d" || return 1
+      "$t/chmod" "$mode" -- "$d" && "$t/touch" -c -d "@$time" -- "$d" && "$t/rmdir" -- "$s" || return 1
     else
       if [ -L "$d" ]; then "$t/rm" -f -- "$d" || return 1; fi
       "$t/mv" -f -- "$s" "$d" || return 1
@@ -67,7 +69,7 @@ move() {
   done
 }
 cleanup() {
-  [ "$state" = published ] && { "$t/rmdir" -- "$stage" 2>/dev/null; return; }
+  [ "$state" = published ] && { "$t/rm" -rf -- "$stage"; return; }
   [ "$state" = waiting ] && return
   "$t/rm" -rf -- "$stage"
   if [ "$state" = orphaned ]; then

@@ -199,16 +199,22 @@ function refusal(target: Target, directory: string, reason: string, cause: unkno
   if (!/read-only/i.test(reason)) {
     return new SidekickError('ENGINE_ERROR', `cannot write in ${target.name}:${directory}: ${reason}`, { hint: 'Check the path and its permissions in the container.', cause });
   }
-  const writable = target.mounts.filter((mount) => !mount.readOnly).map((mount) => `${mount.destination} (${mount.type})`);
-  const onMount = target.mounts.find((mount) => isUnder(directory, mount.destination));
+  // The engine's archive API writes, on a read-only root, only into volumes and bind mounts: not into a tmpfs.
+  const writable = target.mounts.filter((mount) => !mount.readOnly && mount.type !== 'tmpfs').map((mount) => `${mount.destination} (${mount.type})`);
+  const onMount = target.mounts
+    .filter((mount) => isUnder(directory, mount.destination))
+    .sort((a, b) => b.destination.length - a.destination.length)[0];
   const hint =
     writable.length > 0
-      ? `Its writable mounts: ${writable.join(', ')}; copy there.`
-      : 'It has no writable volume or tmpfs; start it with one (docker run -v VOLUME:/path, or --tmpfs /path) to copy files in.';
+      ? `Its writable volumes: ${writable.join(', ')}; copy there.`
+      : 'It has no writable volume; start it with one (docker run -v VOLUME:/path) to copy files in.';
   if (onMount?.readOnly) {
     return new SidekickError('READ_ONLY_TARGET', `${target.name}:${directory} is on a read-only mount (${onMount.destination}); nothing was copied.`, { hint, cause });
   }
-  return new SidekickError('READ_ONLY_TARGET', `the root filesystem of ${target.name} is read-only; nothing can be copied to ${directory}.`, { hint, cause });
+  if (onMount?.type === 'tmpfs') {
+    return new SidekickError('READ_ONLY_TARGET', `the root filesystem of ${target.name} is read-only, and the engine copies only into volumes then, not into its tmpfs ${onMount.destination}; nothing was copied.`, { hint, cause });
+  }
+  return new SidekickError('READ_ONLY_TARGET', `the root filesystem of ${target.name} is read-only; nothing was copied to ${directory}.`, { hint, cause });
 }
 
 function isUnder(containerPath: string, mountPoint: string): boolean {
