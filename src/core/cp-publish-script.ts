@@ -79,6 +79,8 @@ cleanup() {
   if [ -n "$mtime" ]; then "$t/touch" -c -d "@$mtime" -- "$dest"; fi
 }
 trap cleanup EXIT
+# Stopped from outside (the sidekick's guard, when the CLI stopped renewing its lease): clean up all the same.
+trap 'exit 143' TERM HUP INT
 publish() {
   check "$stage" "$dest" || { state=aborted; exit 3; }
   move "$stage" "$dest" || { echo "fail moving into place failed"; state=aborted; exit 4; }

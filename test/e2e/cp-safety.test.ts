@@ -48,10 +48,14 @@ async function diffLines(id: string): Promise<string[]> {
 /**
  * Whether the engine has begun writing `big` into a staging directory in `directory` of the
  * target. Read in the container's upper layer on this host: `docker diff` would wait for the
- * upload to end, since the engine locks the container while it unpacks.
+ * upload to end, since the engine locks the container while it unpacks (and so would
+ * `docker inspect`: the layer's path is asked for before the upload starts).
  */
-async function uploadUnderWay(id: string, directory: string): Promise<boolean> {
-  const upper = (await docker(['inspect', '-f', '{{.GraphDriver.Data.UpperDir}}', id])).trim();
+async function upperDir(id: string): Promise<string> {
+  return (await docker(['inspect', '-f', '{{.GraphDriver.Data.UpperDir}}', id])).trim();
+}
+
+async function uploadUnderWay(upper: string, directory: string): Promise<boolean> {
   const names = await readdir(path.join(upper, directory)).catch(() => [] as string[]);
   for (const name of names) {
     if (name.startsWith('.sidekick-cp-') && (await readdir(path.join(upper, directory, name)).catch(() => [] as string[])).includes('big')) return true;
@@ -81,25 +85,34 @@ describe('sidekick cp, interrupted and attacked', () => {
       const { distroless } = inject('fixtures');
       target = await startTarget(distroless);
       const before = await snapshotTarget(target.id);
+      const upper = await upperDir(target.id);
       const { child, ended } = startCli(['cp', '-', `${target.name}:/tmp`], 'pipe');
       const tar = pack();
+      tar.on('error', () => undefined);
       tar.pipe(child.stdin!);
       const body = tar.entry({ name: 'big', size: 300 * 1024 * 1024, mode: 0o644 });
       body.on('error', () => undefined);
       const chunk = Buffer.alloc(1024 * 1024, 7);
       let underWay = false;
-      const id = target.id;
       const writer = (async () => {
         for (let i = 0; i < 299 && !underWay; i++) {
           if (!body.write(chunk)) await new Promise<void>((resolve) => body.once('drain', () => resolve()));
         }
       })();
-      await waitFor('the upload to show in the target', () => uploadUnderWay(id, 'tmp'));
+      try {
+        await waitFor('the upload to show in the target', () => uploadUnderWay(upper, 'tmp'), 30_000);
+      } catch (error) {
+        child.kill('SIGKILL');
+        throw new Error(`${String(error)}; the CLI said: ${(await ended).stderr}`);
+      }
       underWay = true;
-      await writer;
       child.kill(signal);
       const result = await ended;
+      // The writer may wait for room in a pipe nobody reads any more: end it without waiting.
+      body.destroy();
+      tar.destroy();
       child.stdin?.destroy();
+      void writer.catch(() => undefined);
       // After SIGKILL nothing of the CLI runs: the helper in the target sees its input end and removes the upload.
       await expectNoSidekicksFor(target.id);
       expect(await snapshotTarget(target.id)).toEqual(before);
@@ -129,9 +142,9 @@ describe('sidekick cp, interrupted and attacked', () => {
       await writeFile(big, '');
       await truncate(big, 600 * 1024 * 1024);
       const before = await snapshotTarget(target.id);
+      const upper = await upperDir(target.id);
       const { child, ended } = startCli(['cp', big, `${target.name}:/big`], 'ignore');
-      const id = target.id;
-      await waitFor('the upload to show in the target', () => uploadUnderWay(id, '/'));
+      await waitFor('the upload to show in the target', () => uploadUnderWay(upper, '/'));
       child.kill('SIGINT');
       const result = await ended;
       expect(result.stderr).toMatch(/interrupted by SIGINT; nothing was copied/);
