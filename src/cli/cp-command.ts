@@ -1,9 +1,14 @@
 import { SidekickError } from '../core/errors.js';
 import { parseContainerPath } from '../debug/container-path.js';
-import { copyFromTarget, copyToTarget } from '../debug/copy.js';
+import { copyFromTarget, copyToTarget, CopyInterrupted } from '../debug/copy.js';
+import { SIGNAL_STATUS } from './deferred-signals.js';
 import { connectEngine, type GlobalFlags } from './engine-from-flags.js';
 
 export async function runCp(source: string, destination: string, global: GlobalFlags): Promise<number> {
+  // An empty argument is never "here": `cp T:/etc ''` once copied into the current directory.
+  if (source === '' || destination === '') {
+    throw new SidekickError('BAD_USAGE', `the ${source === '' ? 'source' : 'destination'} is empty.`, { hint: 'Usage: sidekick cp TARGET:PATH DEST|-   or   sidekick cp SRC|- TARGET:PATH' });
+  }
   const from = source === '-' ? undefined : parseContainerPath(source);
   const to = destination === '-' ? undefined : parseContainerPath(destination);
   if (from && to) {
@@ -15,16 +20,37 @@ export async function runCp(source: string, destination: string, global: GlobalF
   if (source === '-' && destination === '-') {
     throw new SidekickError('BAD_USAGE', '"-" can be the source or the destination, not both.', { hint: 'Name a container path on one side.' });
   }
+  const emptyPath = [source, destination].find((argument) => /^[^/.][^:]*:$/.test(argument));
+  if (emptyPath !== undefined) {
+    throw new SidekickError('BAD_USAGE', `${JSON.stringify(emptyPath)} names no path in the container.`, { hint: `Write ${emptyPath}/ for its root.` });
+  }
+  // A signal removes what the copy wrote so far before the CLI exits (docs/RELIABILITY.md, "cp").
+  const abort = new AbortController();
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (abort.signal.aborted) return;
+    abort.abort(signal);
+  };
+  const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+  for (const signal of signals) process.on(signal, onSignal);
   const { engine } = connectEngine(global);
   try {
-    if (from) await copyFromTarget(engine, from, destination, process.stdout);
-    else await copyToTarget(engine, source, to!, process.stdin);
+    if (from) await copyFromTarget(engine, from, destination, process.stdout, { signal: abort.signal });
+    else await copyToTarget(engine, source, to!, process.stdin, { signal: abort.signal, env: process.env });
+    if (abort.signal.aborted) {
+      process.stderr.write(`sidekick: ${String(abort.signal.reason)} came when the copy was already in place.\n`);
+      return SIGNAL_STATUS[String(abort.signal.reason)] ?? 130;
+    }
     return 0;
   } catch (error) {
+    if (error instanceof CopyInterrupted) {
+      process.stderr.write(`sidekick: interrupted by ${error.signalName}; nothing was copied${destination === '-' ? ' beyond what stdout received' : ''}.\n`);
+      return SIGNAL_STATUS[error.signalName] ?? 130;
+    }
     // The reader of a tar on stdout went away (`| head`): quietly, with the status of a process killed by SIGPIPE.
     if (destination === '-' && (error as NodeJS.ErrnoException).code === 'EPIPE') return 141;
     throw error;
   } finally {
+    for (const signal of signals) process.off(signal, onSignal);
     engine.close();
   }
 }

@@ -4,86 +4,200 @@
  * only by extractTarSafely, which refuses absolute names, "..", and writes through symlinks,
  * because the archive comes from a container we do not trust. Semantics follow `docker cp`:
  * into an existing directory the source keeps its name; otherwise it takes DEST's name.
+ *
+ * Both ways are all-or-nothing (docs/RELIABILITY.md, "cp"): the archive is unpacked under a
+ * private name beside its destination and put in place by rename, and the private copy is
+ * removed on every exit path, interruptions included.
  */
-import { promises as fs, type Stats } from 'node:fs';
+import { constants as fsConstants, promises as fs } from 'node:fs';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { Readable, Writable } from 'node:stream';
+import { extract as tarExtract } from 'tar-stream';
 import { extractTarSafely, type ExtractSummary } from '../core/archive/extract-tar-safely.js';
-import { packPaths } from '../core/archive/pack-paths.js';
 import { isUnsafeArchiveError } from '../core/archive/unsafe-archive-error.js';
 import { SidekickError } from '../core/errors.js';
 import type { Engine } from '../engines/engine.js';
 import type { ContainerPath } from './container-path.js';
+import { CopyInterrupted } from './cp/copy-interrupted.js';
+import { describeKind, lstatIfExists, resolveLocalDestination } from './cp/local-destination.js';
+import { mergeInto, putInPlace } from './cp/local-publish.js';
+import { LocalStaging } from './cp/local-staging.js';
+
+export { CopyInterrupted } from './cp/copy-interrupted.js';
+export { copyToTarget } from './cp/copy-to-target.js';
+
+export interface CopyOptions {
+  /** Aborted by the CLI on SIGINT, SIGTERM or SIGHUP (its reason is the signal's name). */
+  signal?: AbortSignal;
+}
 
 /** Copies TARGET:PATH to a local path, or as a tar to `stdout` when `destination` is "-". */
-export async function copyFromTarget(engine: Engine, source: ContainerPath, destination: string, stdout: Writable): Promise<ExtractSummary | undefined> {
+export async function copyFromTarget(engine: Engine, source: ContainerPath, destination: string, stdout: Writable, options: CopyOptions = {}): Promise<ExtractSummary | undefined> {
   const target = await engine.findContainer(source.target);
   const stat = await engine.statPath(target.id, source.path);
   if (stat === undefined) {
     throw new SidekickError('PATH_NOT_FOUND', `${target.name}:${source.path}: no such file or directory.`, { hint: `See what is there: sidekick ls ${target.name}:${path.posix.dirname(source.path)}` });
   }
+  const what = `${target.name}:${source.path}`;
   if (destination === '-') {
     const { tar } = await engine.getArchive(target.id, source.path);
-    await pipeline(tar as unknown as Readable, stdout);
+    await interruptible(tar, options.signal, () => pipeline(tar as unknown as Readable, stdout));
     return undefined;
   }
-  const what = `${target.name}:${source.path}`;
-  // The root has no name of its own (the engine would send "/" entries): its contents go into DEST, as with docker cp.
-  if (source.path === '/' || source.contentsOnly) {
-    const into = path.resolve(destination);
-    const existing = await statIfExists(into);
-    if (existing === undefined) await fs.mkdir(into);
-    else if (!existing.isDirectory()) throw new SidekickError('BAD_USAGE', `cannot copy the contents of ${what} into the file ${destination}.`, { hint: 'Name a directory.' });
-    const { tar } = await engine.getArchive(target.id, source.path === '/' ? '/.' : `${source.path.replace(/\/$/, '')}/.`);
-    return saveArchive(tar, { into }, what);
-  }
-  const plan = await planLocalDestination(destination, stat.kind === 'dir');
-  const { tar } = await engine.getArchive(target.id, source.path);
-  return saveArchive(tar, plan, what);
+  const contents = source.path === '/' || source.contentsOnly;
+  const archivePath = !contents ? source.path : source.path === '/' ? '/.' : `${source.path.replace(/\/$/, '')}/.`;
+  return saveArchive(async () => (await engine.getArchive(target.id, archivePath)).tar, destination, {
+    name: path.posix.basename(source.path.replace(/\/$/, '')),
+    isDirectory: stat.kind === 'dir',
+    contents,
+    what,
+    ...(options.signal ? { signal: options.signal } : {}),
+  });
 }
 
-export type LocalPlan = { into: string } | { as: string };
-
-/** Where a copy lands: inside an existing directory, or as a new (or replaced) name. */
-export async function planLocalDestination(destination: string, sourceIsDirectory: boolean): Promise<LocalPlan> {
-  const resolved = path.resolve(destination);
-  const existing = await statIfExists(resolved);
-  if (existing?.isDirectory()) return { into: resolved };
-  if (destination.endsWith('/') || destination.endsWith(`${path.sep}.`)) {
-    throw new SidekickError('PATH_NOT_FOUND', `${destination} is not an existing directory.`, { hint: 'Create it first, or drop the trailing "/" to copy under that name.' });
-  }
-  if (existing && sourceIsDirectory) {
-    throw new SidekickError('BAD_USAGE', `cannot copy a directory over the file ${destination}.`, { hint: 'Choose a directory or a new name as the destination.' });
-  }
-  const parent = await statIfExists(path.dirname(resolved));
-  if (!parent?.isDirectory()) {
-    throw new SidekickError('PATH_NOT_FOUND', `${path.dirname(resolved)} is not an existing directory.`, { hint: 'Create it first.' });
-  }
-  return { as: resolved };
+export interface ArchiveSource {
+  /** The name the copy keeps inside a destination directory. */
+  name: string;
+  isDirectory: boolean;
+  /** The archive holds a directory's contents (`T:/`, `T:/dir/.`), which go into the destination itself. */
+  contents: boolean;
+  /** For messages: `TARGET:PATH`. */
+  what: string;
+  signal?: AbortSignal;
 }
 
 /**
- * Writes an archive whose single top-level entry is the copied file or directory. For
- * `as`, it is unpacked into a private directory beside the destination and then renamed,
- * so that a refused archive leaves nothing at all behind.
+ * Writes the archive that `openTar` gives (from an untrusted container) at the local
+ * `destination` as typed by the user: unpacked into a staging directory, then put in place.
  */
-export async function saveArchive(tar: NodeJS.ReadableStream, plan: LocalPlan, what: string): Promise<ExtractSummary> {
-  if ('into' in plan) return extract(tar, plan.into, what);
-  const staging = await fs.mkdtemp(path.join(path.dirname(plan.as), '.sidekick-cp-'));
-  try {
-    const summary = await extract(tar, staging, what);
-    const names = await fs.readdir(staging);
-    if (names.length !== 1) {
-      throw new SidekickError('UNSAFE_ARCHIVE', `the archive of ${what} holds ${names.length} top-level entries, not one.`, { hint: 'Copy into an existing directory instead.' });
+export async function saveArchive(openTar: () => Promise<NodeJS.ReadableStream>, destination: string, source: ArchiveSource): Promise<ExtractSummary> {
+  const { what, signal } = source;
+  const local = await resolveLocalDestination(destination);
+  if (source.contents) {
+    if (local.kind !== 'missing' && local.kind !== 'directory') {
+      throw new SidekickError('BAD_USAGE', `cannot copy the contents of ${what} into ${destination}, which is not a directory.`, { hint: 'Name a directory.' });
     }
-    // rename(2) replaces a file in place but never a directory; planLocalDestination ruled that out.
-    await fs.rename(path.join(staging, names[0]!), plan.as);
+    const tar = await openTar();
+    if (local.kind === 'directory') return staged(local.path, tar, what, signal, async (staging) => mergeInto(staging, local.path, false));
+    return staged(path.dirname(local.path), tar, what, signal, async (staging) => putInPlace(staging, local.path), { contents: true });
+  }
+  let final = local.path;
+  let existing = local.kind;
+  if (local.kind === 'directory') {
+    // Into a directory the copy keeps its name; what sits there already is a name to replace (or a directory to merge into), never a link to follow.
+    final = path.join(local.path, source.name);
+    const spot = await lstatIfExists(final);
+    existing = spot === undefined ? 'missing' : spot.isDirectory() ? 'directory' : spot.isCharacterDevice() || spot.isFIFO() ? 'stream' : 'file';
+    if (spot !== undefined && !spot.isFile() && !spot.isSymbolicLink() && !spot.isDirectory() && existing !== 'stream') {
+      throw new SidekickError('BAD_USAGE', `${final} is ${describeKind(spot)}; sidekick cp does not replace it.`, { hint: 'Choose another destination.' });
+    }
+  }
+  if (existing === 'stream') {
+    if (source.isDirectory) throw new SidekickError('BAD_USAGE', `cannot copy the directory ${what} to ${final}, which is a character device or FIFO.`, { hint: 'Name a directory.' });
+    const tar = await openTar();
+    return interruptible(tar, signal, () => writeThrough(tar, final, what));
+  }
+  if (existing === 'directory' && !source.isDirectory) {
+    throw new SidekickError('BAD_USAGE', `cannot copy ${what}, which is not a directory, over the directory ${final}.`, { hint: 'Choose another destination, or remove the directory first.' });
+  }
+  if (existing === 'file' && source.isDirectory && (await fs.lstat(final)).isFile()) {
+    throw new SidekickError('BAD_USAGE', `cannot copy a directory over the file ${final}.`, { hint: 'Choose a directory or a new name as the destination.' });
+  }
+  const tar = await openTar();
+  return staged(path.dirname(final), tar, what, signal, async (staging) => {
+    const entry = await singleEntry(staging, what);
+    if (existing === 'directory') await mergeInto(entry, final, true);
+    else await putInPlace(entry, final);
+  });
+}
+
+/**
+ * Unpacks `tar` into a new staging directory inside `directory`, then lets `publish` put it
+ * in place. With `contents`, the archive's entries are unpacked into a fresh directory
+ * (`staging/contents`, the user's umask) which is what gets published.
+ */
+async function staged(
+  directory: string,
+  tar: NodeJS.ReadableStream,
+  what: string,
+  signal: AbortSignal | undefined,
+  publish: (staged: string) => Promise<void>,
+  options: { contents?: boolean } = {},
+): Promise<ExtractSummary> {
+  const staging = await LocalStaging.create(directory);
+  try {
+    let into = staging.path;
+    if (options.contents) {
+      into = path.join(staging.path, 'contents');
+      await fs.mkdir(into);
+    }
+    const summary = await interruptible(tar, signal, () => extract(tar, into, what));
+    // Once unpacked, putting it in place is a few renames: it is finished even if a signal comes now.
+    await publish(into);
     return summary;
   } finally {
-    // Removes links as links (never their targets): nothing outside the staging directory is touched.
-    await fs.rm(staging, { recursive: true, force: true });
+    await staging.remove();
   }
+}
+
+async function singleEntry(staging: string, what: string): Promise<string> {
+  const names = await fs.readdir(staging);
+  if (names.length !== 1) {
+    throw new SidekickError('UNSAFE_ARCHIVE', `the archive of ${what} holds ${names.length} top-level entries, not one.`, { hint: 'Copy into an existing directory instead.' });
+  }
+  return path.join(staging, names[0]!);
+}
+
+/** Runs `work` on `tar`; an abort destroys the stream and turns whatever failure follows into CopyInterrupted. */
+async function interruptible<T>(tar: NodeJS.ReadableStream, signal: AbortSignal | undefined, work: () => Promise<T>): Promise<T> {
+  if (signal === undefined) return work();
+  const onAbort = (): void => void (tar as unknown as Readable).destroy(new CopyInterrupted(String(signal.reason)));
+  if (signal.aborted) onAbort();
+  signal.addEventListener('abort', onAbort, { once: true });
+  try {
+    return await work();
+  } catch (error) {
+    if (signal.aborted) throw new CopyInterrupted(String(signal.reason), { cause: error });
+    throw error;
+  } finally {
+    signal.removeEventListener('abort', onAbort);
+  }
+}
+
+/**
+ * `cp T:/file /dev/null`, or into a FIFO: the file's bytes are written into what is there, as
+ * cp does; the device or FIFO itself is never replaced.
+ */
+async function writeThrough(tar: NodeJS.ReadableStream, destination: string, what: string): Promise<ExtractSummary> {
+  const summary: ExtractSummary = { files: 0, dirs: 0, symlinks: 0, hardlinks: 0, skipped: 0, bytes: 0 };
+  const extract = tarExtract();
+  tar.on('error', (error: Error) => extract.destroy(error));
+  tar.pipe(extract as unknown as NodeJS.WritableStream);
+  for await (const entry of extract) {
+    if (summary.files > 0) {
+      entry.resume();
+      continue;
+    }
+    if (entry.header.type !== 'file') {
+      entry.resume();
+      throw new SidekickError('BAD_USAGE', `${what} is not a regular file; only a file's bytes can be written into ${destination}.`, { hint: 'Name a directory as the destination.' });
+    }
+    // No O_CREAT, no O_TRUNC: this writes into the device or FIFO that is there, or fails.
+    const handle = await fs.open(destination, fsConstants.O_WRONLY | fsConstants.O_NOCTTY);
+    try {
+      const opened = await handle.stat();
+      if (!opened.isCharacterDevice() && !opened.isFIFO()) throw new SidekickError('BAD_USAGE', `${destination} changed while being opened.`, { hint: 'Try again.' });
+      for await (const chunk of entry as AsyncIterable<Buffer>) {
+        for (let offset = 0; offset < chunk.length; ) offset += (await handle.write(chunk, offset)).bytesWritten;
+        summary.bytes += chunk.length;
+      }
+    } finally {
+      await handle.close();
+    }
+    summary.files += 1;
+  }
+  return summary;
 }
 
 async function extract(tar: NodeJS.ReadableStream, directory: string, what: string): Promise<ExtractSummary> {
@@ -96,61 +210,6 @@ async function extract(tar: NodeJS.ReadableStream, directory: string, what: stri
         cause: error,
       });
     }
-    throw error;
-  }
-}
-
-/** Copies a local file or directory (or a tar on `stdin` when `source` is "-") to TARGET:PATH. */
-export async function copyToTarget(engine: Engine, source: string, destination: ContainerPath, stdin: Readable): Promise<void> {
-  const target = await engine.findContainer(destination.target);
-  const where = `${target.name}:${destination.path}`;
-  const destinationStat = await engine.statPath(target.id, destination.path);
-  const isDirectory = destinationStat?.kind === 'dir' || (destinationStat?.kind === 'symlink' && (await engine.statPath(target.id, `${destination.path.replace(/\/$/, '')}/.`))?.kind === 'dir');
-  if (source === '-') {
-    if (!isDirectory) {
-      throw new SidekickError('PATH_NOT_FOUND', `${where} is not an existing directory; a tar from stdin is unpacked into one.`, { hint: 'Create it first, or name its parent.' });
-    }
-    await engine.putArchive(target.id, destination.path, stdin);
-    return;
-  }
-  let local: Stats;
-  try {
-    local = await fs.lstat(source);
-  } catch {
-    throw new SidekickError('PATH_NOT_FOUND', `${source}: no such file or directory.`, { hint: 'Check the local path.' });
-  }
-  // "DIR/." is the directory's contents (docker cp's rule): its entries go in under their own names.
-  if ((source === '.' || source.endsWith(`${path.sep}.`)) && local.isDirectory()) {
-    if (!isDirectory) {
-      throw new SidekickError('PATH_NOT_FOUND', `${where} is not an existing directory; the contents of ${source} go into one.`, { hint: 'Create it first.' });
-    }
-    const names = await fs.readdir(source);
-    await engine.putArchive(target.id, destination.path, packPaths(names.map((name) => ({ path: path.join(source, name), name }))));
-    return;
-  }
-  if (isDirectory) {
-    await engine.putArchive(target.id, destination.path, packPaths([source]));
-    return;
-  }
-  if (destination.path.endsWith('/') || destination.path === '/') {
-    throw new SidekickError('PATH_NOT_FOUND', `${where} is not an existing directory.`, { hint: 'Create it first, or drop the trailing "/".' });
-  }
-  if (destinationStat !== undefined && local.isDirectory()) {
-    throw new SidekickError('BAD_USAGE', `cannot copy a directory over the file ${where}.`, { hint: 'Choose a directory or a new name as the destination.' });
-  }
-  const parent = path.posix.dirname(destination.path);
-  const parentStat = await engine.statPath(target.id, parent);
-  if (parentStat?.kind !== 'dir') {
-    throw new SidekickError('PATH_NOT_FOUND', `${target.name}:${parent} is not an existing directory.`, { hint: 'Create it first.' });
-  }
-  await engine.putArchive(target.id, parent, packPaths([{ path: source, name: path.posix.basename(destination.path) }]));
-}
-
-async function statIfExists(file: string): Promise<Stats | undefined> {
-  try {
-    return await fs.stat(file);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw error;
   }
 }

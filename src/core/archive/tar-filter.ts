@@ -4,6 +4,15 @@
  * the raw bytes of the entries a predicate keeps — metadata records included, nothing
  * re-encoded. An `inject --os` sends a 150 MB rootfs through it; re-packing entry by entry with
  * tar-stream cost more than the engine's own extraction. File data is streamed, never held.
+ *
+ * Because the bytes pass unchanged, the engine (Go's archive/tar) must read the output exactly
+ * as this filter read it, or an entry it checked is not the entry the engine writes. So the
+ * header is read by Go's rules where they differ from a naive reading: a GNU long name wins
+ * over a pax path, a pax record with an empty value is ignored, each pax header replaces the
+ * one before it and a global header ends both, a pax `size` sets the data length, link,
+ * directory, device and FIFO entries carry no data whatever their size field says, a
+ * type-'\0' entry whose name ends in "/" is a directory, the name prefix exists only in
+ * USTAR/PAX (155 bytes) and star (131 bytes) headers, and numbers are parsed as Go does.
  */
 import { Transform, type TransformCallback } from 'node:stream';
 
@@ -15,6 +24,8 @@ export interface RawEntry {
   type: RawEntryType;
   linkname: string;
   size: number;
+  /** The entry's pax records hold GNU sparse-file keys, which change its name and data in ways this filter does not follow. */
+  gnuSparse: boolean;
 }
 
 const BLOCK = 512;
@@ -49,6 +60,8 @@ class TarFilter extends Transform {
   private longLink: string | undefined;
   private paxPath: string | undefined;
   private paxLink: string | undefined;
+  private paxSize: number | undefined;
+  private paxSparse = false;
   /** Bytes of the current entry's data (padded) still to pass or skip. */
   private remaining = 0;
   private keeping = false;
@@ -132,31 +145,43 @@ class TarFilter extends Transform {
     }
     verifyChecksum(header);
     const flag = String.fromCharCode(header[156] ?? 0x30);
-    const size = parseNumber(header.subarray(124, 136));
-    const padded = Math.ceil(size / BLOCK) * BLOCK;
+    const headerSize = parseNumber(header.subarray(124, 136));
     if (flag === 'x' || flag === 'L' || flag === 'K' || flag === 'g') {
+      const padded = Math.ceil(headerSize / BLOCK) * BLOCK;
       this.meta.push(header);
       this.metaKind = flag;
       this.metaData = [];
-      this.metaSize = size;
+      this.metaSize = headerSize;
       this.remaining = padded;
       if (padded === 0) this.finishMeta();
       return;
     }
+    // Go: the GNU long name is applied after the pax records, so it wins.
+    const name = this.longName || this.paxPath || ustarName(header);
+    let type = entryType(flag);
+    if (flag === '\0' && name.endsWith('/')) type = 'directory';
+    const size = isHeaderOnly(flag, type) ? 0 : (this.paxSize ?? headerSize);
     const entry: RawEntry = {
-      name: this.paxPath ?? this.longName ?? ustarName(header),
-      type: entryType(flag),
-      linkname: this.paxLink ?? this.longLink ?? cString(header.subarray(157, 257)),
+      name,
+      type,
+      linkname: this.longLink || this.paxLink || cString(header.subarray(157, 257)),
       size,
+      gnuSparse: this.paxSparse,
     };
+    this.resetMeta();
     this.keeping = this.keep(entry);
     if (this.keeping) {
       for (const record of this.meta) this.emit_(record);
       this.emit_(header);
     }
     this.meta = [];
+    this.remaining = Math.ceil(size / BLOCK) * BLOCK;
+  }
+
+  private resetMeta(): void {
     this.longName = this.longLink = this.paxPath = this.paxLink = undefined;
-    this.remaining = padded;
+    this.paxSize = undefined;
+    this.paxSparse = false;
   }
 
   /** A metadata entry's data is complete: remember what it says, keep its bytes for the next entry. */
@@ -167,17 +192,31 @@ class TarFilter extends Transform {
     if (this.metaKind === 'L') this.longName = cString(body);
     else if (this.metaKind === 'K') this.longLink = cString(body);
     else if (this.metaKind === 'x') {
+      // Go keeps only the last pax header before an entry, and ignores records with empty values.
       const records = parsePax(body);
-      if (records.path !== undefined) this.paxPath = records.path;
-      if (records.linkpath !== undefined) this.paxLink = records.linkpath;
+      this.paxPath = records.path || undefined;
+      this.paxLink = records.linkpath || undefined;
+      this.paxSize = undefined;
+      if (records.size) {
+        if (!/^[0-9]+$/.test(records.size) || !Number.isSafeInteger(Number(records.size))) throw new Error(`the tar stream has a bad pax size ${JSON.stringify(records.size)}`);
+        this.paxSize = Number(records.size);
+      }
+      this.paxSparse = Object.keys(records).some((key) => key.startsWith('GNU.sparse.'));
     } else if (this.metaKind === 'g') {
-      // A global header applies to every entry after it: always pass it on.
+      // A global header applies to every entry after it: always pass it on. Go returns it as an
+      // entry of its own, which forgets the pax and long-name records read before it.
       for (const record of this.meta) this.emit_(record);
       this.meta = [];
+      this.resetMeta();
     }
     this.metaKind = undefined;
     this.metaData = [];
   }
+}
+
+/** Go's isHeaderOnlyType: these entries have no data, whatever their size field says. */
+function isHeaderOnly(flag: string, type: RawEntryType): boolean {
+  return type === 'directory' || ['1', '2', '3', '4', '5', '6'].includes(flag);
 }
 
 function entryType(flag: string): RawEntryType {
@@ -197,11 +236,13 @@ function entryType(flag: string): RawEntryType {
   }
 }
 
+/** Go's getFormat: the prefix field exists only in USTAR/PAX ("ustar\0") and star headers. */
 function ustarName(header: Buffer): string {
   const name = cString(header.subarray(0, 100));
-  const magic = header.subarray(257, 262).toString('latin1');
-  if (magic !== 'ustar') return name;
-  const prefix = cString(header.subarray(345, 500));
+  const magic = header.subarray(257, 263).toString('latin1');
+  if (magic !== 'ustar\0') return name;
+  const star = header.subarray(508, 512).toString('latin1') === 'tar\0';
+  const prefix = cString(header.subarray(345, star ? 345 + 131 : 500));
   return prefix ? `${prefix}/${name}` : name;
 }
 
@@ -210,24 +251,44 @@ function cString(bytes: Buffer): string {
   return bytes.subarray(0, end < 0 ? bytes.length : end).toString('utf8');
 }
 
-/** Octal, or GNU base-256 for large sizes (high bit of the first byte set). */
+/** Go's parseNumeric: base-256 when the high bit of the first byte is set, else octal padded with spaces and NULs. */
 function parseNumber(field: Buffer): number {
   if ((field[0] ?? 0) & 0x80) {
+    if ((field[0] ?? 0) & 0x40) throw new Error('the tar stream has a negative number field');
     let value = 0;
-    for (let i = 1; i < field.length; i++) value = value * 256 + (field[i] ?? 0);
+    for (let i = 0; i < field.length; i++) {
+      const byte = i === 0 ? (field[i] ?? 0) & 0x7f : (field[i] ?? 0);
+      value = value * 256 + byte;
+      if (!Number.isSafeInteger(value)) throw new Error('the tar stream has a number field too large');
+    }
     return value;
   }
-  const text = cString(field).trim();
+  const text = cString(trimField(field));
   if (text === '') return 0;
-  if (!/^[0-7]+$/.test(text)) throw new Error(`the tar stream has a bad number field ${JSON.stringify(text)}`);
+  if (!/^[0-7]+$/.test(text) || !Number.isSafeInteger(parseInt(text, 8))) throw new Error(`the tar stream has a bad number field ${JSON.stringify(text)}`);
   return parseInt(text, 8);
 }
 
+/** bytes.Trim(b, " \x00"). */
+function trimField(field: Buffer): Buffer {
+  let start = 0;
+  let end = field.length;
+  while (start < end && (field[start] === 0x20 || field[start] === 0)) start++;
+  while (end > start && (field[end - 1] === 0x20 || field[end - 1] === 0)) end--;
+  return field.subarray(start, end);
+}
+
 function verifyChecksum(header: Buffer): void {
-  let sum = 0;
-  for (let i = 0; i < BLOCK; i++) sum += i >= 148 && i < 156 ? 0x20 : (header[i] ?? 0);
-  const field = cString(header.subarray(148, 156)).trim();
-  if (!/^[0-7]+$/.test(field) || parseInt(field, 8) !== sum) throw new Error('the stream is not a tar archive (header checksum mismatch)');
+  let unsigned = 0;
+  let signed = 0;
+  for (let i = 0; i < BLOCK; i++) {
+    const byte = i >= 148 && i < 156 ? 0x20 : (header[i] ?? 0);
+    unsigned += byte;
+    signed += byte >= 0x80 ? byte - 0x100 : byte;
+  }
+  const field = cString(trimField(header.subarray(148, 156)));
+  const stored = /^[0-7]+$/.test(field) ? parseInt(field, 8) : NaN;
+  if (stored !== unsigned && stored !== signed) throw new Error('the stream is not a tar archive (header checksum mismatch)');
 }
 
 /** "LEN key=value\n" records. */
