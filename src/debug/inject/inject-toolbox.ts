@@ -201,23 +201,28 @@ const OWNER = { uid: 0, gid: 0, uname: 'root', gname: 'root' };
 function toolboxTar(name: string, busybox: Busybox, manifest: string, mtime: Date): Readable {
   const archive = pack();
   const common = { ...OWNER, mtime };
-  archive.entry({ ...common, name: `${name}/`, type: 'directory', mode: 0o755 });
-  archive.entry({ ...common, name: `${name}/${TOOLBOX_INTENT_NAME}`, type: 'file', mode: 0o644 }, manifest);
-  archive.entry({ ...common, name: `${name}/bin/`, type: 'directory', mode: 0o755 });
-  archive.entry({ ...common, name: `${name}/bin/busybox`, type: 'file', mode: 0o755 }, busybox.binary);
-  if (busybox.init) archive.entry({ ...common, name: `${name}/${INJECTED_INIT_NAME}`, type: 'file', mode: 0o755 }, busybox.init);
+  // A listener on every entry: an upload cut short destroys the pack, and each entry still
+  // queued would otherwise throw that error as an unhandled event and crash the CLI.
+  archive.entry({ ...common, name: `${name}/`, type: 'directory', mode: 0o755 }).on('error', ignoreEntryError);
+  archive.entry({ ...common, name: `${name}/${TOOLBOX_INTENT_NAME}`, type: 'file', mode: 0o644 }, manifest).on('error', ignoreEntryError);
+  archive.entry({ ...common, name: `${name}/bin/`, type: 'directory', mode: 0o755 }).on('error', ignoreEntryError);
+  archive.entry({ ...common, name: `${name}/bin/busybox`, type: 'file', mode: 0o755 }, busybox.binary).on('error', ignoreEntryError);
+  if (busybox.init) archive.entry({ ...common, name: `${name}/${INJECTED_INIT_NAME}`, type: 'file', mode: 0o755 }, busybox.init).on('error', ignoreEntryError);
   for (const applet of busybox.applets) {
-    archive.entry({ ...common, name: `${name}/bin/${applet}`, type: 'link', linkname: `${name}/bin/busybox`, mode: 0o755 });
+    archive.entry({ ...common, name: `${name}/bin/${applet}`, type: 'link', linkname: `${name}/bin/busybox`, mode: 0o755 }).on('error', ignoreEntryError);
   }
   archive.finalize();
   return Readable.from(archive as unknown as AsyncIterable<Buffer>, { objectMode: false });
 }
 
+/** The upload's own failure is what is reported; the pack's is the same event seen from inside. */
+function ignoreEntryError(): void {}
+
 /** The manifest alone, below the prefix directory (an entry the engine refuses to put over a symlink). */
 function manifestTar(name: string, manifest: string, mtime: Date): Readable {
   const archive = pack();
-  archive.entry({ ...OWNER, mtime, name: `${name}/`, type: 'directory', mode: 0o755 });
-  archive.entry({ ...OWNER, mtime, name: `${name}/${TOOLBOX_MANIFEST_NAME}`, type: 'file', mode: 0o644 }, manifest);
+  archive.entry({ ...OWNER, mtime, name: `${name}/`, type: 'directory', mode: 0o755 }).on('error', ignoreEntryError);
+  archive.entry({ ...OWNER, mtime, name: `${name}/${TOOLBOX_MANIFEST_NAME}`, type: 'file', mode: 0o644 }, manifest).on('error', ignoreEntryError);
   archive.finalize();
   return Readable.from(archive as unknown as AsyncIterable<Buffer>, { objectMode: false });
 }
