@@ -170,7 +170,8 @@ describe('sidekick inject --os', () => {
     expect(injected.stderr).toContain(`injected image ${inject('fixtures').distroless} into ${target.name}`);
     expect(injected.code).toBe(0);
     // The image's dynamically linked server now runs inside the scratch target, with the image's glibc.
-    expect(await docker(['exec', target.id, '/.sidekick/bin/sh', '-c', 'PORT=8181 LOOPBACK_PORT=9191 /app/server >/dev/null & sleep 0.5; wget -qO- 127.0.0.1:8181; kill %1'])).toBe('hello from distroless\n');
+    // `wait` after the kill: a docker exec has no reaper of ours, and an unwaited child would be a zombie of the target's PID 1.
+    expect(await docker(['exec', target.id, '/.sidekick/bin/sh', '-c', 'PORT=8181 LOOPBACK_PORT=9191 /app/server >/dev/null & sleep 0.5; wget -qO- 127.0.0.1:8181; kill %1; wait'])).toBe('hello from distroless\n');
     // Not a global leftovers() check: other runs may share the engine.
     expect(await docker(['ps', '-aq', '--filter', `label=io.sidekick.target=${target.id}`])).toBe('');
     expect((await runCli(['eject', target.name])).code).toBe(0);
