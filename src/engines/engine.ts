@@ -117,7 +117,8 @@ export interface Engine {
   /** Resolves a name or ID prefix; throws TARGET_NOT_FOUND or TARGET_AMBIGUOUS. */
   findContainer(reference: string): Promise<Target>;
   listContainers(options: { all: boolean; labels?: string[] }): Promise<ContainerSummary[]>;
-  removeContainer(id: string, options: { force: boolean }): Promise<void>;
+  /** `volumes` (default true): also remove its anonymous volumes. */
+  removeContainer(id: string, options: { force: boolean; volumes?: boolean }): Promise<void>;
   hasImage(reference: string): Promise<boolean>;
   /** Labels of an image, or undefined when it is not present. */
   imageLabels(reference: string): Promise<Record<string, string> | undefined>;
