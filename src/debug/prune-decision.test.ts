@@ -50,6 +50,8 @@ describe('prune decisions', () => {
     expect(decide(facts, rules())).toMatchObject({ action: 'keep', ownership: 'inherited' });
     expect(decide(facts, rules(true))).toMatchObject({ action: 'keep', ownership: 'inherited' });
     expect(decide(container(l, { imageLabels: undefined }), rules(true)).action).toBe('keep');
+    const fromLabel = { 'io.sidekick.session': 'x', 'io.sidekick.kind': 'sidekick' };
+    expect(decide(container(fromLabel, { imageLabels: fromLabel }), rules(true))).toMatchObject({ action: 'keep', reason: expect.stringMatching(/come from its image/) });
   });
 
   it('keeps objects with only the session labels (docker run --label, an image LABEL), even with --all', () => {

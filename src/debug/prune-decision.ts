@@ -50,8 +50,11 @@ export interface Decision {
 export function ownershipOf(facts: ObjectFacts, context: Pick<OwnershipContext, 'keys'>): Ownership {
   const mark = facts.labels[LABEL_OWNER];
   if (facts.type === 'container') {
-    if (facts.imageLabels === undefined) return 'inherited';
-    if (mark !== undefined && facts.imageLabels[LABEL_OWNER] === mark) return 'inherited';
+    const image = facts.imageLabels;
+    if (image === undefined) return 'inherited';
+    if (mark !== undefined && image[LABEL_OWNER] === mark) return 'inherited';
+    // The session label (and no mark of its own) straight from the image's LABEL.
+    if (mark === undefined && image[LABEL_SESSION] !== undefined && image[LABEL_SESSION] === facts.labels[LABEL_SESSION]) return 'inherited';
   } else if (facts.labels[LABEL_KIND] !== 'copy' || facts.snapshotTagged !== true) {
     return 'not-a-snapshot';
   }

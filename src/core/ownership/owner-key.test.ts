@@ -39,8 +39,10 @@ describe('owner key', () => {
     expect(readFileSync(join(state, 'sidekick', 'owner.key'), 'utf8')).toBe(`${text}\n`);
   });
 
-  it('defaults to ~/.local/state and ignores a relative XDG_STATE_HOME', () => {
+  it('defaults to ~/.local/state, then the account’s own home, then XDG_RUNTIME_DIR; a relative XDG_STATE_HOME is ignored', () => {
     expect(ownerKeyDirectories({ HOME: '/home/u', XDG_STATE_HOME: 'rel' }, NO_HOME)).toEqual(['/home/u/.local/state/sidekick']);
+    // XDG_STATE_HOME, when set, is the only state directory.
+    expect(ownerKeyDirectories({ HOME: '/home/u', XDG_STATE_HOME: '/s' }, '/root')).toEqual(['/s/sidekick']);
     expect(ownerKeyDirectories({ HOME: '/home/u', XDG_RUNTIME_DIR: '/run/user/1000' }, '/root')).toEqual([
       '/home/u/.local/state/sidekick',
       '/root/.local/state/sidekick',

@@ -25,10 +25,13 @@ export function ownerKeyDirectories(env: NodeJS.ProcessEnv, homedir: string | un
     const dir = join(base, ...rest, 'sidekick');
     if (!dirs.includes(dir)) dirs.push(dir);
   };
-  if (env.XDG_STATE_HOME !== undefined && isAbsolute(env.XDG_STATE_HOME)) add(env.XDG_STATE_HOME);
-  else add(env.HOME, '.local', 'state');
-  // Under sudo, HOME may still be the invoking user's: this user's own home comes next.
-  add(homedir, '.local', 'state');
+  if (env.XDG_STATE_HOME !== undefined && isAbsolute(env.XDG_STATE_HOME)) {
+    add(env.XDG_STATE_HOME);
+  } else {
+    add(env.HOME, '.local', 'state');
+    // Under sudo, HOME may still be the invoking user's: this user's own home comes next.
+    add(homedir, '.local', 'state');
+  }
   add(env.XDG_RUNTIME_DIR);
   return dirs;
 }
