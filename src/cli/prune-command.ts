@@ -25,6 +25,7 @@ export async function runPrune(flags: PruneFlags, global: GlobalFlags): Promise<
         process.stdout.write(report.kept.length > 0 ? `nothing to prune (${report.kept.length} kept; sidekick prune --dry-run says why)\n` : 'nothing to prune\n');
       }
     }
+    if (!flags.json) for (const note of report.notes) process.stderr.write(`sidekick: ${terminalSafe(note)}\n`);
     for (const item of report.failed) {
       process.stderr.write(`sidekick: could not remove ${describe(item)}: ${terminalSafe(item.reason)}\n`);
     }

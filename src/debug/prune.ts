@@ -7,7 +7,7 @@
  */
 import { LABEL_KIND, LABEL_SESSION } from '../core/labels.js';
 import { localClientHost, readProcStat } from '../core/ownership/local-client.js';
-import { verifyingKeys } from '../core/ownership/owner-key.js';
+import { ownerKeyDirectories, verifyingKeys } from '../core/ownership/owner-key.js';
 import type { ContainerSummary } from '../core/target.js';
 import type { Engine } from '../engines/engine.js';
 import { SNAPSHOT_REPOSITORY } from './copy/snapshot.js';
@@ -45,20 +45,26 @@ export interface PruneReport {
   kept: PrunedObject[];
   /** Meant to be removed, but the engine refused or failed. */
   failed: PrunedObject[];
+  /** Why nothing can be recognised as this user's (no owner key on this machine); empty otherwise. */
+  notes: string[];
 }
 
 /** A session starting right now has objects between create and start: even --all leaves them this long. */
 export const PRUNE_GRACE_MS = 60_000;
 
 export async function pruneSessions(engine: Engine, options: PruneOptions): Promise<PruneReport> {
+  const ownership = options.ownership ?? { keys: verifyingKeys(), local: localClientHost(), readStat: readProcStat };
   const rules: PruneRules = {
-    ...(options.ownership ?? { keys: verifyingKeys(), local: localClientHost(), readStat: readProcStat }),
+    ...ownership,
     all: options.includeRunning,
     now: (options.now ?? new Date()).getTime(),
     graceMs: options.graceMs ?? PRUNE_GRACE_MS,
   };
   const dryRun = options.dryRun ?? false;
-  const report: PruneReport = { dryRun, removed: [], kept: [], failed: [] };
+  const report: PruneReport = { dryRun, removed: [], kept: [], failed: [], notes: [] };
+  if (ownership.keys.length === 0) {
+    report.notes.push(`no owner key on this machine (${ownerKeyDirectories(process.env).join(', ')}): no object can be recognised as yours`);
+  }
 
   const [labelled, everyContainer] = await Promise.all([
     engine.listContainers({ all: true, labels: [LABEL_SESSION] }),

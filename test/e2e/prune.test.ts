@@ -56,6 +56,7 @@ const containers: string[] = [];
 const images: string[] = [];
 const children: ChildProcess[] = [];
 const workDirs: string[] = [];
+const volumes: string[] = [];
 
 afterEach(async () => {
   for (const child of children.splice(0)) {
@@ -67,6 +68,7 @@ afterEach(async () => {
   }
   // These are the tests' own containers: their anonymous volumes go with them.
   for (const id of containers.splice(0)) await removeTarget(id);
+  if (volumes.length > 0) await run('docker', ['volume', 'rm', '-f', ...volumes.splice(0)]);
   if (images.length > 0) await run('docker', ['rmi', '-f', ...images.splice(0)]);
   for (const dir of workDirs.splice(0)) await rm(dir, { recursive: true, force: true });
 });
@@ -107,14 +109,14 @@ function signed(fields: Partial<SessionLabels>, client: ClientId, withKey: Buffe
 const labelArgs = (labels: Record<string, string>): string[] => Object.entries(labels).flatMap(([k, v]) => ['--label', `${k}=${v}`]);
 
 /** An image built here that carries `labels` in its own config, declares a volume and writes data into it. */
-async function buildLabelledImage(labels: Record<string, string>): Promise<string> {
+async function buildLabelledImage(labels: Record<string, string>, script = 'echo precious > /data/file'): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'sidekick-prune-image-'));
   workDirs.push(dir);
   await copyFile('/bin/busybox', join(dir, 'busybox'));
   const labelLines = Object.entries(labels).map(([k, v]) => `LABEL ${JSON.stringify(k)}=${JSON.stringify(v)}`);
   await writeFile(
     join(dir, 'Dockerfile'),
-    ['FROM scratch', 'COPY busybox /bin/busybox', ...labelLines, 'VOLUME /data', 'CMD ["/bin/busybox", "sh", "-c", "echo precious > /data/file"]', ''].join('\n'),
+    ['FROM scratch', 'COPY busybox /bin/busybox', ...labelLines, 'VOLUME /data', `CMD ["/bin/busybox", "sh", "-c", ${JSON.stringify(script)}]`, ''].join('\n'),
   );
   const tag = `sidekick-test-labelled:${randomBytes(4).toString('hex')}`;
   await docker(['build', '-q', '-t', tag, dir], { env: { ...process.env, DOCKER_BUILDKIT: '0' } });
@@ -175,6 +177,25 @@ describe('sidekick prune: only what sidekick made', () => {
       expect(dry.report.kept.find((e) => e.type === 'image' && e.name === image)?.reason).toMatch(/not a snapshot sidekick made/);
     }
     for (const id of ours) expect(await exists('container', id), id).toBe(true);
+  });
+
+  it('removes an orphan without its anonymous volume, and the data in it stays', async () => {
+    const image = await buildLabelledImage({}, 'echo precious > /data/file && exec /bin/busybox sleep 1000');
+    const orphan = (await docker(['run', '-d', '--rm', ...labelArgs(signed({}, await deadClient())), image])).trim();
+    containers.push(orphan);
+    const volume = (await docker(['inspect', '-f', '{{range .Mounts}}{{.Name}}{{end}}', orphan])).trim();
+    volumes.push(volume);
+    expect(volume).not.toBe('');
+    // The file is written before the sleep starts: wait until it is there.
+    for (let i = 0; i < 100 && !(await volumeHolds(orphan)).includes('precious'); i++) await new Promise((r) => setTimeout(r, 100));
+
+    const { code, report } = await prune();
+    expect(code).toBe(0);
+    expect(find(report.removed, orphan)?.reason).toMatch(/^orphan/);
+    expect(await exists('container', orphan)).toBe(false);
+    expect(await exists('volume', volume)).toBe(true);
+    const read = await docker(['run', '--rm', '-v', `${volume}:/data`, '--entrypoint', '/bin/busybox', image, 'cat', '/data/file']);
+    expect(read.trim()).toBe('precious');
   });
 
   it('removes the orphan of a CLI killed with -9 and leaves the live session of another CLI alone', async () => {
