@@ -62,9 +62,6 @@ export async function pruneSessions(engine: Engine, options: PruneOptions): Prom
   };
   const dryRun = options.dryRun ?? false;
   const report: PruneReport = { dryRun, removed: [], kept: [], failed: [], notes: [] };
-  if (ownership.keys.length === 0) {
-    report.notes.push(`no owner key on this machine (${ownerKeyDirectories(process.env).join(', ')}): no object can be recognised as yours`);
-  }
 
   const [labelled, everyContainer] = await Promise.all([
     engine.listContainers({ all: true, labels: [LABEL_SESSION] }),
@@ -123,6 +120,9 @@ export async function pruneSessions(engine: Engine, options: PruneOptions): Prom
     } catch (error) {
       report.failed.push({ ...entry, reason: errorText(error) });
     }
+  }
+  if (ownership.keys.length === 0 && report.kept.length > 0) {
+    report.notes.push(`no owner key on this machine (${ownerKeyDirectories(process.env).join(', ')}): no object can be recognised as yours`);
   }
   return report;
 }
