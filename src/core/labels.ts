@@ -14,6 +14,8 @@ export const LABEL_CLIENT = 'io.sidekick.client';
 export const LABEL_OWNER = 'io.sidekick.owner';
 export const LABEL_TOOLBOX_SOURCE = 'io.sidekick.toolbox.source';
 export const LABEL_TOOLBOX_STATIC = 'io.sidekick.toolbox.static';
+/** Set on a toolbox image that holds the sidekick's init, to its path. */
+export const LABEL_TOOLBOX_INIT = 'io.sidekick.toolbox.init';
 
 export type ObjectKind = 'sidekick' | 'copy' | 'forwarder' | 'toolbox';
 
