@@ -6,6 +6,10 @@ export async function runSessions(flags: { json?: boolean }, global: GlobalFlags
   const { engine } = connectEngine(global);
   try {
     const report = await listSessions(engine);
+    if (report.unanswered.length > 0 && !flags.json) {
+      const names = report.unanswered.map((c) => c.containerName || c.containerId.slice(0, 12)).join(', ');
+      process.stderr.write(`sidekick: the engine did not answer about ${terminalSafe(names)} in time; injections in them are not listed.\n`);
+    }
     if (flags.json) {
       process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
       return 0;

@@ -77,7 +77,10 @@ export async function pruneSessions(engine: Engine, options: PruneOptions): Prom
     };
     let decision = decide(facts, rules);
     // Whether it was made with --keep is asked only when it matters: the list does not say.
-    if (decision.action === 'remove') decision = decide({ ...facts, keptOnPurpose: await keptOnPurpose(engine, container) }, rules);
+    if (decision.action === 'remove') {
+      const kept = await keptOnPurpose(engine, container);
+      decision = kept === undefined ? { ...decision, action: 'keep', reason: 'the engine does not answer about it (is an operation on it stuck?)' } : decide({ ...facts, keptOnPurpose: kept }, rules);
+    }
     const entry = describeContainer(container, decision);
     if (decision.action === 'keep') {
       report.kept.push(entry);

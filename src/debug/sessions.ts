@@ -11,6 +11,7 @@ import { isWellFormedMark, verifyOwnerMark } from '../core/ownership/owner-mark.
 import type { Engine } from '../engines/engine.js';
 import { findInjections } from './inject/find-injections.js';
 import { keptOnPurpose } from './kept-on-purpose.js';
+import { OBJECT_ANSWER_MS, withinTime } from './within-time.js';
 
 export interface SessionContainer {
   session: string;
@@ -47,6 +48,8 @@ export interface InjectionEntry {
 export interface SessionsReport {
   containers: SessionContainer[];
   injections: InjectionEntry[];
+  /** Running containers the engine did not answer about in time: their injections are not listed. */
+  unanswered: Array<{ containerId: string; containerName: string }>;
 }
 
 const CONCURRENCY = 8;
@@ -72,7 +75,7 @@ export async function listSessions(engine: Engine): Promise<SessionsReport> {
         created: c.labels[LABEL_CREATED] ?? '',
         client: client.state,
         clientDetail: client.state === 'unknown' ? client.reason : `pid ${client.pid}`,
-        kept: client.state === 'dead' ? await keptOnPurpose(engine, c) : false,
+        kept: client.state === 'dead' ? (await keptOnPurpose(engine, c)) === true : false,
         owner: !isWellFormedMark(mark) ? 'unmarked' : verifyOwnerMark(mark, markedFields(c.labels), keys) ? 'mine' : 'foreign',
       };
     }),
@@ -80,17 +83,24 @@ export async function listSessions(engine: Engine): Promise<SessionsReport> {
   // Sidekicks themselves are never injected into; looking would only cost time.
   const candidates = running.filter((c) => c.labels[LABEL_SESSION] === undefined);
   const injections: InjectionEntry[] = [];
+  const unanswered: SessionsReport['unanswered'] = [];
+  type Found = Awaited<ReturnType<typeof findInjections>>;
   for (let i = 0; i < candidates.length; i += CONCURRENCY) {
     const batch = candidates.slice(i, i + CONCURRENCY);
-    const found = await Promise.all(batch.map((c) => findInjections(engine, c.id).catch(() => ({}) as Awaited<ReturnType<typeof findInjections>>)));
+    const found = await Promise.all(batch.map((c) => withinTime(findInjections(engine, c.id), OBJECT_ANSWER_MS).catch((): Found => ({}))));
     batch.forEach((c, j) => {
-      const { toolbox, os } = found[j]!;
       const common = { containerId: c.id, containerName: c.names[0] ?? '' };
+      const answer = found[j];
+      if (answer === undefined) {
+        unanswered.push(common);
+        return;
+      }
+      const { toolbox, os } = answer;
       if (os) injections.push({ ...common, kind: 'os', location: '/', source: os.source, createdAt: os.createdAt, sidekickVersion: os.sidekickVersion });
       if (toolbox) {
         injections.push({ ...common, kind: 'toolbox', location: toolbox.prefix, source: toolbox.source, createdAt: toolbox.createdAt, sidekickVersion: toolbox.sidekickVersion });
       }
     });
   }
-  return { containers, injections };
+  return { containers, injections, unanswered };
 }
