@@ -309,6 +309,44 @@ describe('sidekick prune: only what sidekick made', () => {
   });
 });
 
+describe('sidekick sessions with a container the engine holds locked', () => {
+  it('goes on without it, and says so', async () => {
+    const { scratchServer } = inject('fixtures');
+    const target = await startTarget(scratchServer);
+    containers.push(target.id);
+    // docker cp - holds the container's lock until its tar stream ends; this one stops half-way.
+    const upload = spawn('docker', ['cp', '-', `${target.id}:/`], { stdio: ['pipe', 'ignore', 'ignore'] });
+    children.push(upload);
+    const header = Buffer.alloc(512);
+    header.write('stuck-file', 0);
+    header.write('0000644\0', 100);
+    header.write('0000000\0', 108);
+    header.write('0000000\0', 116);
+    header.write(`${(1 << 20).toString(8).padStart(11, '0')}\0`, 124);
+    header.write('00000000000\0', 136);
+    header.write('        ', 148);
+    header.write('0', 156);
+    header.write('ustar\u000000', 257);
+    let sum = 0;
+    for (const byte of header) sum += byte;
+    header.write(`${sum.toString(8).padStart(6, '0')}\0 `, 148);
+    upload.stdin!.write(Buffer.concat([header, Buffer.alloc(4096, 1)]));
+    const locked = async (): Promise<boolean> => (await run('docker', ['inspect', target.id], { timeoutMs: 1_500 }).then(() => false, () => true));
+    for (let i = 0; i < 50 && !(await locked()); i++) await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(await locked()).toBe(true);
+
+    const shown = await runCli(['sessions'], { env: cliEnv, timeoutMs: 40_000 });
+    expect(shown.code).toBe(0);
+    expect(shown.stderr).toMatch(/^sidekick: the engine did not answer about .* in time; injections in them are not listed\.$/m);
+    expect(shown.stderr).toContain(target.name);
+    const listed = JSON.parse((await runCli(['sessions', '--json'], { env: cliEnv, timeoutMs: 40_000 })).stdout.toString()) as { unanswered: Array<{ containerId: string }> };
+    expect(listed.unanswered.map((c) => c.containerId)).toContain(target.id);
+
+    upload.stdin!.destroy();
+    upload.kill('SIGKILL');
+  });
+});
+
 /** `sidekick exec TARGET -- sleep 1000` in the background, with this file's key; waits for its sidekick. */
 async function backgroundExec(targetId: string): Promise<{ child: ChildProcess; sidekickId: string }> {
   const child = spawn(process.execPath, [CLI_PATH, 'exec', targetId, '--', 'sleep', '1000'], {
