@@ -1,8 +1,17 @@
 /** The label schema every object sidekick creates on an engine carries (DESIGN.md §2). */
+import { formatClientId, type ClientId } from './ownership/client-id.js';
+import { localClientId } from './ownership/local-client.js';
+import { signingKey } from './ownership/owner-key.js';
+import { ownerMark, type MarkedFields } from './ownership/owner-mark.js';
+
 export const LABEL_SESSION = 'io.sidekick.session';
 export const LABEL_KIND = 'io.sidekick.kind';
 export const LABEL_TARGET = 'io.sidekick.target';
 export const LABEL_CREATED = 'io.sidekick.created';
+/** The CLI process that made the object (ownership/client-id.ts): is the session still wanted? */
+export const LABEL_CLIENT = 'io.sidekick.client';
+/** Proof that sidekick, for this user on this machine, made the object (ownership/owner-mark.ts). */
+export const LABEL_OWNER = 'io.sidekick.owner';
 export const LABEL_TOOLBOX_SOURCE = 'io.sidekick.toolbox.source';
 export const LABEL_TOOLBOX_STATIC = 'io.sidekick.toolbox.static';
 /** Set on a toolbox image that holds the sidekick's init, to its path. */
@@ -17,14 +26,48 @@ export interface SessionLabels {
   created: Date;
 }
 
+/** Who signs: the key (none when no key could be kept) and the client to record. */
+export interface Ownership {
+  key: Buffer | undefined;
+  client: ClientId;
+}
+
+/**
+ * The labels of a new object, with the creating client and the owner mark added. Never
+ * throws: an object without a mark still works, `prune` just never removes it.
+ */
 export function sessionLabels(labels: SessionLabels): Record<string, string> {
+  let ownership: Ownership | undefined;
+  try {
+    ownership = { key: signingKey().key, client: localClientId() };
+  } catch {
+    ownership = undefined;
+  }
+  return ownedSessionLabels(labels, ownership);
+}
+
+export function ownedSessionLabels(labels: SessionLabels, ownership: Ownership | undefined): Record<string, string> {
   const result: Record<string, string> = {
     [LABEL_SESSION]: labels.session,
     [LABEL_KIND]: labels.kind,
     [LABEL_CREATED]: labels.created.toISOString(),
   };
   if (labels.target !== undefined) result[LABEL_TARGET] = labels.target;
+  if (ownership === undefined) return result;
+  result[LABEL_CLIENT] = formatClientId(ownership.client);
+  if (ownership.key !== undefined) result[LABEL_OWNER] = ownerMark(ownership.key, markedFields(result));
   return result;
+}
+
+/** The labels an owner mark covers, read from an object's labels. */
+export function markedFields(labels: Record<string, string>): MarkedFields {
+  return {
+    session: labels[LABEL_SESSION] ?? '',
+    kind: labels[LABEL_KIND] ?? '',
+    target: labels[LABEL_TARGET] ?? '',
+    created: labels[LABEL_CREATED] ?? '',
+    client: labels[LABEL_CLIENT] ?? '',
+  };
 }
 
 export function newSessionId(random: () => number = Math.random): string {

@@ -21,6 +21,8 @@ export interface Target {
   /** Whether other containers may join its IPC namespace (Docker's `shareable` mode). */
   ipcShareable: boolean;
   readOnlyRootfs: boolean;
+  /** Whether the engine removes it when its process ends (a sidekick made without --keep). */
+  autoRemove?: boolean;
   privileged: boolean;
   /** When the engine created the container (RFC 3339). */
   created: string;
@@ -73,6 +75,8 @@ export interface ContainerSummary {
   image: string;
   status: TargetStatus;
   labels: Record<string, string>;
+  /** The ID of the image it was created from, when the engine's list says it. */
+  imageId?: string;
   /** The network mode when the engine's list says it ("container:<id>" for a joiner); undefined when unknown. */
   networkMode?: string;
 }

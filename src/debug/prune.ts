@@ -1,17 +1,28 @@
 /**
- * `sidekick prune`: removes what sidekick left on the engine when it could not clean up
- * itself (a CLI killed with -9 leaves a copy's snapshot image; `--keep` leaves sidekicks).
- * Objects younger than a grace period are left alone: they may belong to a session that
- * is starting right now, between create and start.
+ * `sidekick prune`: removes what sidekick made and nobody needs any more — objects whose
+ * creating client is gone — and, with --all, also live and kept sessions. Only objects that
+ * carry this user's owner mark, set on the object itself, are ever removed; volumes never are
+ * (containers go without their volumes). Why each object goes or stays is decided in
+ * prune-decision.ts; `dryRun` reports the same decisions without removing anything.
  */
-import { LABEL_CREATED, LABEL_KIND, LABEL_SESSION } from '../core/labels.js';
+import { LABEL_KIND, LABEL_SESSION } from '../core/labels.js';
+import { localClientHost, readProcStat } from '../core/ownership/local-client.js';
+import { ownerKeyDirectories, verifyingKeys } from '../core/ownership/owner-key.js';
+import type { ContainerSummary } from '../core/target.js';
 import type { Engine } from '../engines/engine.js';
+import { SNAPSHOT_REPOSITORY } from './copy/snapshot.js';
+import { keptOnPurpose } from './kept-on-purpose.js';
+import { decide, type Decision, type OwnershipContext, type PruneRules } from './prune-decision.js';
 
 export interface PruneOptions {
-  /** Also remove running sidekicks, forwarders and copies (live sessions end). */
+  /** Also remove live sessions, kept sessions and other machines' or users' objects. */
   includeRunning: boolean;
+  /** Decide and report, remove nothing. */
+  dryRun?: boolean;
   now?: Date;
   graceMs?: number;
+  /** Keys, this machine and /proc; read from this machine by default. */
+  ownership?: OwnershipContext;
 }
 
 export interface PrunedObject {
@@ -20,62 +31,129 @@ export interface PrunedObject {
   name: string;
   kind: string;
   session: string;
+  /** Why it is (or would be) removed, or why it is kept. */
+  reason: string;
+  /** The state of the client that made it: alive, dead or unknown. */
+  client: Decision['client']['state'];
 }
 
 export interface PruneReport {
+  dryRun: boolean;
+  /** Removed; with dryRun, what would be removed. */
   removed: PrunedObject[];
-  /** Objects that matched but could not be removed, with the engine's reason. */
-  kept: Array<PrunedObject & { reason: string }>;
+  /** Left alone on purpose. */
+  kept: PrunedObject[];
+  /** Meant to be removed, but the engine refused or failed. */
+  failed: PrunedObject[];
+  /** Why nothing can be recognised as this user's (no owner key on this machine); empty otherwise. */
+  notes: string[];
 }
 
+/** A session starting right now has objects between create and start: even --all leaves them this long. */
 export const PRUNE_GRACE_MS = 60_000;
 
 export async function pruneSessions(engine: Engine, options: PruneOptions): Promise<PruneReport> {
-  const now = (options.now ?? new Date()).getTime();
-  const grace = options.graceMs ?? PRUNE_GRACE_MS;
-  const isStale = (labels: Record<string, string>): boolean => {
-    const created = Date.parse(labels[LABEL_CREATED] ?? '');
-    // An object without a readable creation time is someone's old leftover, not a session starting.
-    return Number.isNaN(created) || now - created >= grace;
+  const ownership = options.ownership ?? { keys: verifyingKeys(), local: localClientHost(), readStat: readProcStat };
+  const rules: PruneRules = {
+    ...ownership,
+    all: options.includeRunning,
+    now: (options.now ?? new Date()).getTime(),
+    graceMs: options.graceMs ?? PRUNE_GRACE_MS,
   };
-  const report: PruneReport = { removed: [], kept: [] };
+  const dryRun = options.dryRun ?? false;
+  const report: PruneReport = { dryRun, removed: [], kept: [], failed: [], notes: [] };
 
-  const containers = await engine.listContainers({ all: true, labels: [LABEL_SESSION] });
-  for (const container of containers) {
-    if (!isStale(container.labels)) continue;
-    if (container.status === 'running' && !options.includeRunning) continue;
-    const entry: PrunedObject = {
-      type: 'container',
-      id: container.id,
-      name: container.names[0] ?? '',
-      kind: container.labels[LABEL_KIND] ?? '',
-      session: container.labels[LABEL_SESSION] ?? '',
+  const [labelled, everyContainer] = await Promise.all([
+    engine.listContainers({ all: true, labels: [LABEL_SESSION] }),
+    engine.listContainers({ all: true }),
+  ]);
+  const imageLabels = cachedImageLabels(engine);
+  const gone = new Set<string>();
+  for (const container of labelled) {
+    const facts = {
+      type: 'container' as const,
+      labels: container.labels,
+      imageLabels: await imageLabels(container.imageId ?? container.image),
     };
+    let decision = decide(facts, rules);
+    // Whether it was made with --keep is asked only when it matters: the list does not say.
+    if (decision.action === 'remove') {
+      const kept = await keptOnPurpose(engine, container);
+      decision = kept === undefined ? { ...decision, action: 'keep', reason: 'the engine does not answer about it (is an operation on it stuck?)' } : decide({ ...facts, keptOnPurpose: kept }, rules);
+    }
+    const entry = describeContainer(container, decision);
+    if (decision.action === 'keep') {
+      report.kept.push(entry);
+      continue;
+    }
     try {
-      await engine.removeContainer(container.id, { force: true });
+      // Never its volumes: an anonymous volume may hold data sidekick did not write.
+      if (!dryRun) await engine.removeContainer(container.id, { force: true, volumes: false });
       report.removed.push(entry);
+      gone.add(container.id);
     } catch (error) {
-      report.kept.push({ ...entry, reason: error instanceof Error ? error.message : String(error) });
+      report.failed.push({ ...entry, reason: errorText(error) });
     }
   }
 
-  // Images after containers: a snapshot is removable only once its copy container is gone.
+  // Images after containers: a snapshot can go only once no container uses it.
   const images = await engine.listImages({ labels: [LABEL_SESSION] });
   for (const image of images) {
-    if (!isStale(image.labels)) continue;
+    const session = image.labels[LABEL_SESSION] ?? '';
+    const reference = `${SNAPSHOT_REPOSITORY}:${session}`;
+    const usedBy = everyContainer.filter((c) => !gone.has(c.id) && c.imageId === image.id).map((c) => c.names[0] ?? c.id.slice(0, 12));
+    const decision = decide({ type: 'image', labels: image.labels, snapshotTagged: image.repoTags.includes(reference), usedBy }, rules);
     const entry: PrunedObject = {
       type: 'image',
       id: image.id,
-      name: image.repoTags[0] ?? image.id.slice(7, 19),
+      name: image.repoTags.includes(reference) ? reference : (image.repoTags[0] ?? image.id.replace(/^sha256:/, '').slice(0, 12)),
       kind: image.labels[LABEL_KIND] ?? '',
-      session: image.labels[LABEL_SESSION] ?? '',
+      session,
+      reason: decision.reason,
+      client: decision.client.state,
     };
+    if (decision.action === 'keep') {
+      report.kept.push(entry);
+      continue;
+    }
     try {
-      await engine.removeImage(image.repoTags[0] ?? image.id);
+      // By the snapshot's own tag: a tag someone else gave the same image stays, and so does the image then.
+      if (!dryRun) await engine.removeImage(reference);
       report.removed.push(entry);
     } catch (error) {
-      report.kept.push({ ...entry, reason: error instanceof Error ? error.message : String(error) });
+      report.failed.push({ ...entry, reason: errorText(error) });
     }
   }
+  if (ownership.keys.length === 0 && report.kept.length > 0) {
+    report.notes.push(`no owner key on this machine (${ownerKeyDirectories(process.env).join(', ')}): no object can be recognised as yours`);
+  }
   return report;
+}
+
+function describeContainer(container: ContainerSummary, decision: Decision): PrunedObject {
+  return {
+    type: 'container',
+    id: container.id,
+    name: container.names[0] ?? '',
+    kind: container.labels[LABEL_KIND] ?? '',
+    session: container.labels[LABEL_SESSION] ?? '',
+    reason: decision.reason,
+    client: decision.client.state,
+  };
+}
+
+function cachedImageLabels(engine: Engine): (reference: string) => Promise<Record<string, string> | undefined> {
+  const cache = new Map<string, Promise<Record<string, string> | undefined>>();
+  return (reference) => {
+    let labels = cache.get(reference);
+    if (labels === undefined) {
+      labels = reference === '' ? Promise.resolve(undefined) : engine.imageLabels(reference).catch(() => undefined);
+      cache.set(reference, labels);
+    }
+    return labels;
+  };
+}
+
+function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }

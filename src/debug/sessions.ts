@@ -3,9 +3,15 @@
  * session label (sidekicks, copies, forwarders) and injections it left in running containers,
  * found from their manifests (debug/inject/find-injections.ts).
  */
-import { LABEL_CREATED, LABEL_KIND, LABEL_SESSION, LABEL_TARGET } from '../core/labels.js';
+import { LABEL_CLIENT, LABEL_CREATED, LABEL_KIND, LABEL_OWNER, LABEL_SESSION, LABEL_TARGET, markedFields } from '../core/labels.js';
+import { clientLiveness, type ClientLiveness } from '../core/ownership/client-id.js';
+import { localClientHost, readProcStat } from '../core/ownership/local-client.js';
+import { verifyingKeys } from '../core/ownership/owner-key.js';
+import { isWellFormedMark, verifyOwnerMark } from '../core/ownership/owner-mark.js';
 import type { Engine } from '../engines/engine.js';
 import { findInjections } from './inject/find-injections.js';
+import { keptOnPurpose } from './kept-on-purpose.js';
+import { OBJECT_ANSWER_MS, withinTime } from './within-time.js';
 
 export interface SessionContainer {
   session: string;
@@ -15,6 +21,17 @@ export interface SessionContainer {
   target: string;
   status: string;
   created: string;
+  /**
+   * Whether the CLI that made it still runs: alive, dead (an orphan, unless kept on purpose),
+   * or unknown (another machine, or no client recorded).
+   */
+  client: ClientLiveness['state'];
+  /** The client's pid (alive or dead), or why its state is unknown. */
+  clientDetail: string;
+  /** Made with --keep (asked only of those whose client is dead). */
+  kept: boolean;
+  /** mine: marked by sidekick for this user on this machine; foreign: another key's mark; unmarked: no mark. */
+  owner: 'mine' | 'foreign' | 'unmarked';
 }
 
 export interface InjectionEntry {
@@ -33,12 +50,9 @@ export interface InjectionEntry {
 export interface SessionsReport {
   containers: SessionContainer[];
   injections: InjectionEntry[];
-  /** Running containers whose files the engine did not let us read in time (it holds a container while an upload into it runs). */
+  /** Running containers the engine did not answer about in time: their injections are not listed. */
   unanswered: Array<{ containerId: string; containerName: string }>;
 }
-
-/** How long one container's manifests may take: one container held by another client must not hang the listing. */
-const PROBE_TIMEOUT_MS = 5_000;
 
 const CONCURRENCY = 8;
 
@@ -47,30 +61,43 @@ export async function listSessions(engine: Engine): Promise<SessionsReport> {
     engine.listContainers({ all: true, labels: [LABEL_SESSION] }),
     engine.listContainers({ all: false }),
   ]);
-  const containers = labelled.map((c) => ({
-    session: c.labels[LABEL_SESSION] ?? '',
-    kind: c.labels[LABEL_KIND] ?? '',
-    id: c.id,
-    name: c.names[0] ?? '',
-    target: c.labels[LABEL_TARGET] ?? '',
-    status: c.status,
-    created: c.labels[LABEL_CREATED] ?? '',
-  }));
+  const keys = verifyingKeys();
+  const local = localClientHost();
+  const containers = await Promise.all(
+    labelled.map(async (c): Promise<SessionContainer> => {
+      const client = clientLiveness(c.labels[LABEL_CLIENT], local, readProcStat);
+      const mark = c.labels[LABEL_OWNER];
+      return {
+        session: c.labels[LABEL_SESSION] ?? '',
+        kind: c.labels[LABEL_KIND] ?? '',
+        id: c.id,
+        name: c.names[0] ?? '',
+        target: c.labels[LABEL_TARGET] ?? '',
+        status: c.status,
+        created: c.labels[LABEL_CREATED] ?? '',
+        client: client.state,
+        clientDetail: client.state === 'unknown' ? client.reason : `pid ${client.pid}`,
+        kept: client.state === 'dead' ? (await keptOnPurpose(engine, c)) === true : false,
+        owner: !isWellFormedMark(mark) ? 'unmarked' : verifyOwnerMark(mark, markedFields(c.labels), keys) ? 'mine' : 'foreign',
+      };
+    }),
+  );
   // Sidekicks themselves are never injected into; looking would only cost time.
   const candidates = running.filter((c) => c.labels[LABEL_SESSION] === undefined);
   const injections: InjectionEntry[] = [];
   const unanswered: SessionsReport['unanswered'] = [];
+  type Found = Awaited<ReturnType<typeof findInjections>>;
   for (let i = 0; i < candidates.length; i += CONCURRENCY) {
     const batch = candidates.slice(i, i + CONCURRENCY);
-    const found = await Promise.all(batch.map((c) => withinTime(findInjections(engine, c.id).catch(() => ({}) as Awaited<ReturnType<typeof findInjections>>))));
+    const found = await Promise.all(batch.map((c) => withinTime(findInjections(engine, c.id), OBJECT_ANSWER_MS).catch((): Found => ({}))));
     batch.forEach((c, j) => {
+      const common = { containerId: c.id, containerName: c.names[0] ?? '' };
       const answer = found[j];
       if (answer === undefined) {
-        unanswered.push({ containerId: c.id, containerName: c.names[0] ?? '' });
+        unanswered.push(common);
         return;
       }
       const { toolbox, os, incompleteToolbox } = answer;
-      const common = { containerId: c.id, containerName: c.names[0] ?? '' };
       if (os) injections.push({ ...common, kind: 'os', location: '/', source: os.source, createdAt: os.createdAt, sidekickVersion: os.sidekickVersion, state: 'injected' });
       for (const [manifest, state] of [[toolbox, 'injected'], [incompleteToolbox, 'incomplete']] as const) {
         if (!manifest) continue;
@@ -79,12 +106,4 @@ export async function listSessions(engine: Engine): Promise<SessionsReport> {
     });
   }
   return { containers, injections, unanswered };
-}
-
-function withinTime<T>(work: Promise<T>): Promise<T | undefined> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<undefined>((resolve) => {
-    timer = setTimeout(() => resolve(undefined), PROBE_TIMEOUT_MS);
-  });
-  return Promise.race([work, late]).finally(() => clearTimeout(timer));
 }

@@ -122,7 +122,8 @@ export interface Engine {
   /** Resolves a name or ID prefix; throws TARGET_NOT_FOUND or TARGET_AMBIGUOUS. */
   findContainer(reference: string): Promise<Target>;
   listContainers(options: { all: boolean; labels?: string[] }): Promise<ContainerSummary[]>;
-  removeContainer(id: string, options: { force: boolean }): Promise<void>;
+  /** `volumes` (default true): also remove its anonymous volumes. */
+  removeContainer(id: string, options: { force: boolean; volumes?: boolean }): Promise<void>;
   /**
    * Asks a container's first process to end (SIGTERM), and kills it after `graceSeconds`;
    * settles once it has stopped. A container that is already gone or stopped is fine.

@@ -59,6 +59,7 @@ interface InspectResponse {
     CapDrop?: string[] | null;
     SecurityOpt?: string[] | null;
     Tmpfs?: Record<string, string> | null;
+    AutoRemove?: boolean;
   };
   NetworkSettings?: { Networks?: Record<string, unknown> | null } | null;
 }
@@ -73,6 +74,7 @@ interface ListEntry {
   Id: string;
   Names?: string[];
   Image?: string;
+  ImageID?: string;
   State?: string;
   Labels?: Record<string, string> | null;
   HostConfig?: { NetworkMode?: string };
@@ -125,13 +127,14 @@ export class DockerEngine implements Engine {
       image: entry.Image ?? '',
       status: normalizeStatus(entry.State),
       labels: entry.Labels ?? {},
+      ...(entry.ImageID !== undefined ? { imageId: entry.ImageID } : {}),
       ...(entry.HostConfig?.NetworkMode !== undefined ? { networkMode: entry.HostConfig.NetworkMode } : {}),
     }));
   }
 
-  async removeContainer(id: string, options: { force: boolean }): Promise<void> {
+  async removeContainer(id: string, options: { force: boolean; volumes?: boolean }): Promise<void> {
     try {
-      await this.api.json('DELETE', `/containers/${id}`, { query: { force: options.force, v: true } });
+      await this.api.json('DELETE', `/containers/${id}`, { query: { force: options.force, v: options.volumes ?? true } });
     } catch (error) {
       // Already gone (auto-remove won the race) or already being removed: that is what was wanted.
       if (error instanceof EngineHttpError && (error.statusCode === 404 || error.statusCode === 409)) return;
@@ -631,6 +634,7 @@ function toTarget(raw: InspectResponse): Target {
     labels: raw.Config?.Labels ?? {},
     ipcShareable: ipcMode === 'shareable',
     readOnlyRootfs: raw.HostConfig?.ReadonlyRootfs ?? false,
+    autoRemove: raw.HostConfig?.AutoRemove ?? false,
     privileged: raw.HostConfig?.Privileged ?? false,
     created: raw.Created ?? '',
     health: raw.State?.Health?.Status ?? '',
