@@ -10,6 +10,7 @@ import { localClientHost, readProcStat } from '../core/ownership/local-client.js
 import { ownerKeyDirectories, verifyingKeys } from '../core/ownership/owner-key.js';
 import type { ContainerSummary } from '../core/target.js';
 import type { Engine } from '../engines/engine.js';
+import { OBJECT_ANSWER_MS, withinTime } from './within-time.js';
 import { SNAPSHOT_REPOSITORY } from './copy/snapshot.js';
 import { keptOnPurpose } from './kept-on-purpose.js';
 import { decide, type Decision, type OwnershipContext, type PruneRules } from './prune-decision.js';
@@ -87,8 +88,11 @@ export async function pruneSessions(engine: Engine, options: PruneOptions): Prom
       continue;
     }
     try {
-      // Never its volumes: an anonymous volume may hold data sidekick did not write.
-      if (!dryRun) await engine.removeContainer(container.id, { force: true, volumes: false });
+      if (!dryRun) {
+        if (container.status === 'running') await stopSessionGracefully(engine, container.id);
+        // Never its volumes: an anonymous volume may hold data sidekick did not write.
+        await engine.removeContainer(container.id, { force: true, volumes: false });
+      }
       report.removed.push(entry);
       gone.add(container.id);
     } catch (error) {
@@ -157,3 +161,19 @@ function cachedImageLabels(engine: Engine): (reference: string) => Promise<Recor
 function errorText(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
+
+/**
+ * A running sidekick in another container's PID namespace is stopped before it is removed, so
+ * that its session shell ends its processes and its init reaps them: a forced removal would hand
+ * them to the target's PID 1 as zombies. Not one with volumes: stopping an auto-removed container
+ * makes the engine remove its anonymous volumes with it.
+ */
+async function stopSessionGracefully(engine: Engine, id: string): Promise<void> {
+  const target = await withinTime(engine.findContainer(id), OBJECT_ANSWER_MS).catch(() => undefined);
+  if (target?.status !== 'running' || !target.namespaceModes.pid.startsWith('container:')) return;
+  if (target.mounts.some((mount) => mount.type === 'volume')) return;
+  await engine.stopContainer(id, { graceSeconds: STOP_GRACE_SECONDS }).catch(() => undefined);
+}
+
+/** As for a session the CLI ends: longer than the session shell's own escalation to SIGKILL. */
+const STOP_GRACE_SECONDS = 10;
