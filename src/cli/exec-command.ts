@@ -1,4 +1,5 @@
 import { SidekickError, isSidekickError } from '../core/errors.js';
+import { containerOrImageReference } from '../core/reference.js';
 import type { ProgressEvent } from '../engines/engine.js';
 import { startExecSession, type ExecRequest, type ExecSession } from '../debug/exec-session.js';
 import { imageFallback, noteIfAlsoImage } from '../debug/copy/copy-origin.js';
@@ -31,7 +32,7 @@ export async function runExec(targetArgument: string | undefined, commandArgumen
   const imageTarget = flags.imageTarget;
   // With --image-target the image is named by the flag, so a positional word starts the command.
   const command = imageTarget === undefined || targetArgument === undefined ? commandArguments : [targetArgument, ...commandArguments];
-  const target = imageTarget ?? targetArgument;
+  const target = imageTarget ?? (targetArgument === undefined ? undefined : containerOrImageReference(targetArgument));
   if (target === undefined) {
     throw new SidekickError('BAD_USAGE', 'exec needs a TARGET (a container or a local image).', { hint: 'Run sidekick exec --help.' });
   }
