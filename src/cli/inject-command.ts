@@ -4,6 +4,7 @@ import { injectOs } from '../debug/inject/inject-os.js';
 import { assertRunning, injectToolbox, preloadBusybox } from '../debug/inject/inject-toolbox.js';
 import { connectEngine, type GlobalFlags } from './engine-from-flags.js';
 import { sidekickVersion } from './version.js';
+import { terminalSafe } from './terminal-safe.js';
 
 export interface InjectFlags {
   os?: string;
@@ -23,7 +24,8 @@ export async function runInject(reference: string, flags: InjectFlags, global: G
   try {
     const target = await engine.findContainer(reference);
     assertRunning(target);
-    const say = (line: string): void => void process.stderr.write(`sidekick: ${line}\n`);
+    // Manifests and conflict paths live in the target, which can rewrite them.
+    const say = (line: string): void => void process.stderr.write(`sidekick: ${terminalSafe(line)}\n`);
     if (flags.os !== undefined) {
       const result = await injectOs(engine, target, {
         ref: flags.os,

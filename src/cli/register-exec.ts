@@ -22,6 +22,7 @@ export const registerExec: RegisterCommand = (program, run) => {
     .option('--keep', 'do not remove the sidekick (or the copy and its snapshot) when the session ends')
     .option('--copy', 'debug a copy of the target (for stopped or crash-looping containers); the original is not changed')
     .option('--rw-volumes', "mount the original's volumes writable in the copy (read-only by default)")
+    .option('--detach-keys <keys>', 'keys that detach from an interactive session, as docker (default ctrl-p,ctrl-q, or detachKeys of ~/.docker/config.json)')
     .option('--image-target <ref>', 'debug a container of this local image (its entrypoint is not run)', imageOption('--image-target'))
     .passThroughOptions()
     .action((target: string | undefined, command: string[], flags) => {
