@@ -10,7 +10,8 @@ export type TargetChange = { kind: 'removed' } | { kind: 'stopped'; status: stri
  * Asked only after such an end; the engine may take a moment to record the target's own exit,
  * so an unchanged answer is asked again a few times before it is believed.
  */
-export async function targetChange(engine: Engine, before: Target, attempts = 6): Promise<TargetChange | undefined> {
+export async function targetChange(engine: Engine, before: Target, attempts = 8): Promise<TargetChange | undefined> {
+  let stopped: Target | undefined;
   for (let attempt = 0; attempt < attempts; attempt += 1) {
     let now: Target;
     try {
@@ -19,11 +20,11 @@ export async function targetChange(engine: Engine, before: Target, attempts = 6)
       if (isSidekickError(error) && error.code === 'TARGET_NOT_FOUND') return { kind: 'removed' };
       return undefined;
     }
-    if (now.startedAt !== before.startedAt || now.restartCount !== before.restartCount || now.hostPid !== before.hostPid) {
-      return now.status === 'running' || now.status === 'restarting' ? { kind: 'restarted' } : { kind: 'stopped', status: now.status, exitCode: now.exitCode };
-    }
-    if (now.status !== 'running') return { kind: 'stopped', status: now.status, exitCode: now.exitCode };
+    const anew = now.startedAt !== before.startedAt || now.restartCount !== before.restartCount;
+    if (now.status === 'restarting' || (now.status === 'running' && anew)) return { kind: 'restarted' };
+    // A stopped target may be on its way back (docker restart, a restart policy): watch a little longer.
+    if (now.status !== 'running') stopped = now;
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
-  return undefined;
+  return stopped === undefined ? undefined : { kind: 'stopped', status: stopped.status, exitCode: stopped.exitCode };
 }
