@@ -40,7 +40,7 @@ export async function runShell(reference: string, command: string[], flags: Shel
         keys: parseDetachKeys(DEFAULT_DETACH_KEYS),
         onDetach: async () => {
           await end('HUP');
-          process.stderr.write(`\nsidekick: detached (${DEFAULT_DETACH_KEYS}); the shell in ${session.target.name} was ended, as an exec cannot be attached to again.\n`);
+          process.stderr.write(`\nsidekick: detached (${DEFAULT_DETACH_KEYS}); the shell was ended.\nAn exec cannot be attached to again; start another with: sidekick shell ${session.target.name}\n`);
           return 0;
         },
       },

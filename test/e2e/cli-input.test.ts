@@ -246,4 +246,23 @@ describe('detach keys on a terminal', () => {
     expect(await waitForFile(statusFile)).toBe('0\n');
     expect((await docker(['inspect', '-f', '{{.State.Running}}', id])).trim()).toBe('true');
   });
+
+  it('in sidekick shell, detaches on Ctrl-P Ctrl-Q by ending the shell, which nothing could attach to again', async () => {
+    target = await startTarget(inject('fixtures').scratchServer);
+    expect((await runCli(['inject', target.name])).code).toBe(0);
+    try {
+      dir = await mkdtemp(join(tmpdir(), 'sidekick-detach-'));
+      const statusFile = join(dir, 'status');
+      tmux = await TmuxSession.start(`node ${CLI_PATH} shell ${target.name}; echo "$?" > ${statusFile}; sleep 60`, 120, 40);
+      await tmux.waitFor(/\[sidekick [^\]]+\] \/ #/);
+      await tmux.type('C-p', 'C-q');
+      const screen = await tmux.waitFor(/^sidekick: detached \(ctrl-p,ctrl-q\); the shell was ended\.$/m);
+      expect(screen).toContain(`An exec cannot be attached to again; start another with: sidekick shell ${target.name}`);
+      expect(await waitForFile(statusFile)).toBe('0\n');
+      const left = await docker(['exec', target.id, '/.sidekick/bin/sh', '-c', 'grep -lsF SIDEKICK_SHELL= /proc/[0-9]*/environ | grep -v "/proc/$$/" || true']);
+      expect(left.trim()).toBe('');
+    } finally {
+      await runCli(['eject', target.name]);
+    }
+  });
 });
