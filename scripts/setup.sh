@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Prepares this machine for sidekick's tests (DESIGN.md §4): a Docker engine that
-# answers, a static busybox, tmux, a C compiler for the fixture images, and
+# Prepares this machine for sidekick's tests: a Docker engine that
+# answers, a static busybox and tini, tmux, a C compiler for the fixture images, and
 # node_modules. Idempotent; when everything is already there it only checks (well
 # under a second). Runs as root on Debian 12; there is no systemd, so dockerd is
 # started by hand.
@@ -38,6 +38,8 @@ missing_packages() {
   local pkgs=()
   { command -v dockerd && command -v docker; } >/dev/null 2>&1 || pkgs+=(docker.io)
   static_busybox_ok || pkgs+=(busybox-static)
+  # The sidekick's init (a reaping child subreaper, docs/RELIABILITY.md): Debian's tini ships a static build.
+  [ -x /usr/bin/tini-static ] || pkgs+=(tini)
   command -v tmux >/dev/null 2>&1 || pkgs+=(tmux)
   static_libc_ok || pkgs+=(gcc libc6-dev)
   command -v curl >/dev/null 2>&1 || pkgs+=(curl)

@@ -4,7 +4,9 @@
  * (`inject('fixtures')`), and afterwards proves the whole run left no sidekick
  * object on the engine (DESIGN.md §4, "zero trace").
  */
-import { access, constants } from 'node:fs/promises';
+import { access, constants, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { ensureFixtures, type FixtureImages } from './fixtures/build-fixtures.js';
 import { docker, lines, run } from './fixtures/docker-cli.js';
@@ -12,6 +14,8 @@ import { docker, lines, run } from './fixtures/docker-cli.js';
 declare module 'vitest' {
   export interface ProvidedContext {
     fixtures: FixtureImages;
+    /** A file the harness appends to when a test target had zombies at its removal. */
+    zombieLog: string;
   }
 }
 
@@ -23,7 +27,16 @@ const RUN_SETUP = 'run `npm test` (it runs scripts/setup.sh first) or scripts/se
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   await checkMachine();
   project.provide('fixtures', await ensureFixtures());
-  return teardown;
+  const zombieDir = await mkdtemp(join(tmpdir(), 'sidekick-test-zombies-'));
+  const zombieLog = join(zombieDir, 'zombies.log');
+  await writeFile(zombieLog, '');
+  project.provide('zombieLog', zombieLog);
+  return async () => {
+    const zombies = (await readFile(zombieLog, 'utf8')).trim();
+    await rm(zombieDir, { recursive: true, force: true });
+    await teardown();
+    if (zombies !== '') throw new Error(`test targets gained zombie processes (a sidekick left them in the target's PID namespace):\n${zombies}`);
+  };
 }
 
 async function checkMachine(): Promise<void> {
@@ -36,6 +49,7 @@ async function checkMachine(): Promise<void> {
   }
   const missing: string[] = [];
   if (!(await executable('/bin/busybox'))) missing.push('/bin/busybox');
+  if (!(await executable('/usr/bin/tini-static'))) missing.push('/usr/bin/tini-static');
   for (const tool of ['tmux', 'gcc']) if ((await run('sh', ['-c', `command -v ${tool}`])).code !== 0) missing.push(tool);
   if (missing.length > 0) throw new Error(`missing ${missing.join(', ')}: ${RUN_SETUP}`);
 }

@@ -17,7 +17,8 @@ export function formatInspect(report: InspectReport): string {
   line('state', `${id.state}${id.health ? `, ${id.health}` : ''}, ${id.restarts} restart${id.restarts === 1 ? '' : 's'}${id.state === 'exited' ? `, exit ${id.exitCode}` : ''}`);
 
   if (report.pid1) {
-    section('PID 1');
+    // PID 1 unless the target shares another's PID namespace: then its own process, and its number there.
+    section(report.pid1.pid === 1 ? 'PID 1' : `Process (PID ${report.pid1.pid} in the shared PID namespace)`);
     line('command', s(JSON.stringify(report.pid1.commandLine)));
     line('executable', s(report.pid1.executable ?? '?'));
     line('directory', s(report.pid1.workingDirectory ?? '?'));
@@ -70,7 +71,7 @@ export function formatInspect(report: InspectReport): string {
   }
 
   if (report.environment) {
-    section('Environment of PID 1');
+    section(report.pid1 && report.pid1.pid !== 1 ? `Environment of PID ${report.pid1.pid}` : 'Environment of PID 1');
     for (const variable of report.environment) out.push(`  ${s(variable.name)}=${variable.value === null ? '' : s(variable.value)}`);
   }
 

@@ -10,7 +10,19 @@ export function formatPs(rows: readonly ProcessRow[]): string {
     row.rssBytes === null ? '-' : formatBytes(row.rssBytes),
     row.threads === null ? '?' : String(row.threads),
     row.startTime === null ? '?' : row.startTime.replace('T', ' ').replace(/\.\d+Z$/, 'Z'),
-    `${'  '.repeat(row.depth)}${row.depth > 0 ? '\\_ ' : ''}${s(row.command.length > 0 ? row.command.join(' ') : `[${row.name ?? '?'}]`)}${row.inTargetRoot ? '' : '  (joined from another container)'}`,
+    `${'  '.repeat(row.depth)}${row.depth > 0 ? '\\_ ' : ''}${s(row.command.length > 0 ? row.command.join(' ') : `[${row.name ?? '?'}]`)}${ownerNote(row)}`,
   ]);
   return `${table([['PID', 'PPID', 'USER', 'S', 'RSS', 'THR', 'STARTED', 'COMMAND'], ...body])}\n`;
+}
+
+/** Processes that are not the target's own say whose they are: in a shared PID namespace that is most of them. */
+function ownerNote(row: ProcessRow): string {
+  const owner = row.owner;
+  if (owner.kind === 'container') {
+    const name = s(owner.name ?? owner.id.slice(0, 12));
+    return owner.sidekick ? `  [sidekick ${name}]` : `  [container ${name}]`;
+  }
+  if (owner.kind === 'host') return '  [host]';
+  if (owner.kind === 'unknown' && !row.inTargetRoot) return '  (joined from another container)';
+  return '';
 }

@@ -5,6 +5,8 @@ export const LABEL_TARGET = 'io.sidekick.target';
 export const LABEL_CREATED = 'io.sidekick.created';
 export const LABEL_TOOLBOX_SOURCE = 'io.sidekick.toolbox.source';
 export const LABEL_TOOLBOX_STATIC = 'io.sidekick.toolbox.static';
+/** Set on a toolbox image that holds the sidekick's init, to its path. */
+export const LABEL_TOOLBOX_INIT = 'io.sidekick.toolbox.init';
 
 export type ObjectKind = 'sidekick' | 'copy' | 'forwarder' | 'toolbox';
 

@@ -6,22 +6,34 @@ describe('sidekickScript', () => {
   it('is valid shell for every view and user', () => {
     for (const view of ['chroot', 'toolbox'] as const) {
       for (const runAs of [undefined, 'target', '65532', '1:2']) {
-        const script = sidekickScript({ view, announce: true, targetName: `it's "odd" $name`, ...(runAs ? { runAs } : {}) });
+        const script = sidekickScript({ view, announce: true, targetName: `it's "odd" $name`, underInit: true, ...(runAs ? { runAs } : {}) });
         // busybox sh -n parses without running.
         expect(() => execFileSync('/bin/busybox', ['sh', '-n', '-c', script])).not.toThrow();
       }
     }
   });
 
+  it('puts the toolbox alone on PATH in the chroot view: the target\'s programs are run only by their path', () => {
+    const script = sidekickScript({ view: 'chroot', announce: false, targetName: 't', underInit: true });
+    expect(script).toContain('export PATH="$tools"\n');
+    expect(script).not.toMatch(/PATH="[^"]*\/usr\/bin/);
+  });
+
+  it('roots the chroot at the target process that find_target chose, never at a fixed PID 1', () => {
+    const script = sidekickScript({ view: 'chroot', announce: false, targetName: 't', underInit: true, runAs: 'target' });
+    expect(script).toContain('chroot "/proc/$tp/root" "$@"');
+    expect(script).not.toContain('/proc/1/');
+  });
+
   it('never lets the chroot be the last command, so the anchor survives', () => {
-    const lines = sidekickScript({ view: 'chroot', announce: false, targetName: 't' }).trim().split('\n');
+    const lines = sidekickScript({ view: 'chroot', announce: false, targetName: 't', underInit: true }).trim().split('\n');
     const chroot = lines.findIndex((line) => line.startsWith('chroot '));
     expect(chroot).toBeGreaterThan(0);
     expect(lines.at(-1)).toBe('exit $status');
   });
 
   it('quotes the target name in the prompt and the greeting', () => {
-    const script = sidekickScript({ view: 'chroot', announce: true, targetName: "a'b" });
+    const script = sidekickScript({ view: 'chroot', announce: true, targetName: "a'b", underInit: true });
     const out = execFileSync('/bin/busybox', ['sh', '-c', `${script.split('\n').filter((l) => /^(export PS1|echo)/.test(l)).join('\n')}; echo "$PS1"`, 'x'], {
       env: { PATH: '/usr/bin:/bin' },
       stdio: ['ignore', 'pipe', 'pipe'],

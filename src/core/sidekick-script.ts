@@ -1,58 +1,77 @@
 /**
- * The shell program a sidekick runs as its first process. It is the "anchor": it stays
- * outside the target's root for the whole session so that `/proc/<anchor>/root` keeps
- * pointing at the toolbox, which is how the target-rooted shell finds its tools without a
- * single file written into the target (DESIGN.md §1.2).
+ * The shell program a sidekick runs under its init (tini -s -g). It is the "anchor": it
+ * stays outside the target's root for the whole session so that `/proc/<anchor>/root`
+ * keeps pointing at the toolbox, which is how the target-rooted shell finds its tools
+ * without a single file written into the target (docs/ARCHITECTURE.md, "the chroot view").
+ *
+ * It also keeps the session's promises of docs/RELIABILITY.md: it finds the target's own
+ * process (never assumes PID 1), ends every process it started before it exits (so the
+ * subreaper reaps them and none becomes a zombie of the target's PID 1), and runs a guard
+ * that ends the session when the client stops renewing its lease (a CLI killed with -9) or
+ * when the engine asks the sidekick to stop.
  *
  * Arguments after the script are the user's command ("$@"); empty means a login shell.
  */
+import { SESSION_SHELL_FUNCTIONS, TARGET_ID_VARIABLE, TARGET_PROCESS_MISSING_STATUS, TARGET_SHARES_PID_VARIABLE } from './session-shell.js';
+
 export type FilesystemView = 'chroot' | 'toolbox';
+
+/** The variable that carries the lease length (in renewals the guard may miss in a row). */
+export const LEASE_VARIABLE = 'SIDEKICK_LEASE';
+/** The signal a client renews its lease with: ignored by default, so no process of the session dies of it. */
+export const LEASE_SIGNAL = 'SIGURG';
 
 export interface ScriptOptions {
   view: FilesystemView;
-  /** `target` = PID 1's own uid/gid; `UID[:GID]`; undefined = root. */
+  /** `target` = the target process's own uid/gid; `UID[:GID]`; undefined = root. */
   runAs?: string;
   /** Print where the target's files are, for a person at a terminal. */
   announce: boolean;
   /** Shown in the prompt. */
   targetName: string;
+  /** Whether an init (tini -s -g) is the sidekick's first process, the anchor's parent. */
+  underInit: boolean;
 }
-
-/** The standard PATH of a Linux userland; the target's own tools win over the toolbox's. */
-const TARGET_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
 export function sidekickScript(options: ScriptOptions): string {
   const lines: string[] = [];
-  lines.push('unset SIDEKICK_SCRIPT');
+  lines.push(`unset SIDEKICK_SCRIPT`);
   lines.push('set -u');
+  // A handler rather than "ignore": ignored signals would be inherited by the user's command.
+  lines.push("trap 'true' INT QUIT TERM HUP URG");
+  lines.push(SESSION_SHELL_FUNCTIONS);
+  lines.push(
+    `if ! find_target; then echo ${shellQuote(`sidekick: the process of ${options.targetName} was not found in the PID namespace it shares; it may have just stopped.`)} >&2; exit ${TARGET_PROCESS_MISSING_STATUS}; fi`,
+  );
+  lines.push(`lease=\${${LEASE_VARIABLE}:-}`);
+  lines.push(`unset ${TARGET_ID_VARIABLE} ${TARGET_SHARES_PID_VARIABLE} ${LEASE_VARIABLE}`);
+  // The root of what this session owns: the init when there is one (orphans are re-parented to it).
+  lines.push(options.underInit ? 'root=$PPID' : 'root=$$');
   lines.push(runAsLines(options.runAs));
+  lines.push(GUARD);
+  lines.push('guard & guard_pid=$!');
+  lines.push('anchor=$$');
   if (options.view === 'chroot') {
-    // A handler rather than "ignore": ignored signals would be inherited by the user's command.
-    lines.push("trap 'true' INT QUIT TERM HUP");
-    lines.push('anchor=$$');
     lines.push('if [ -n "$uid" ]; then');
     // A process of the user's own uid must own the toolbox view, or that user may not look into it.
     lines.push('  nsenter -S "$uid" -G "$gid" -F sleep 2147483647 & anchor=$!');
     lines.push('fi');
     lines.push('tools=/proc/$anchor/root/bin');
-    lines.push(`export PATH="${TARGET_PATH}:$tools"`);
+    // The toolbox alone: a program the target planted would otherwise run with the sidekick's privileges.
+    lines.push('export PATH="$tools"');
     lines.push(`export PS1=${shellQuote(`[sidekick ${options.targetName}] \\w \\$ `)}`);
     if (options.announce) {
       lines.push(
         'echo "sidekick: / is the root of ' +
           escapeForDoubleQuotes(options.targetName) +
-          ' (nothing is written to it); toolbox at $tools, on PATH." >&2',
+          ' (nothing is written to it); PATH holds the toolbox only ($tools): run the target\'s own programs by their path." >&2',
       );
     }
     lines.push('if [ $# -eq 0 ]; then set -- "$tools/sh"; fi');
     lines.push('if [ -n "$uid" ]; then set -- "$tools/nsenter" -S "$uid" -G "$gid" -F -- "$@"; fi');
-    lines.push('chroot /proc/1/root "$@"');
-    // Never let the chroot be the shell's last command: busybox sh would exec it and the anchor would vanish.
-    lines.push('status=$?');
-    lines.push('if [ -n "$uid" ]; then kill "$anchor" 2>/dev/null; fi');
-    lines.push('exit $status');
+    lines.push('chroot "/proc/$tp/root" "$@"');
   } else {
-    lines.push('[ -e /target ] || ln -s /proc/1/root /target 2>/dev/null');
+    lines.push('[ -e /target ] || ln -s "/proc/$tp/root" /target 2>/dev/null');
     lines.push(`export PS1=${shellQuote(`[sidekick ${options.targetName}:toolbox] \\w \\$ `)}`);
     if (options.announce) {
       lines.push(
@@ -60,19 +79,54 @@ export function sidekickScript(options: ScriptOptions): string {
       );
     }
     lines.push('if [ $# -eq 0 ]; then set -- sh; fi');
-    lines.push('if [ -n "$uid" ]; then exec nsenter -S "$uid" -G "$gid" -F -- "$@"; fi');
-    lines.push('exec "$@"');
+    lines.push('if [ -n "$uid" ]; then set -- nsenter -S "$uid" -G "$gid" -F -- "$@"; fi');
+    // Not exec: the anchor must outlive the command to end what it left behind.
+    lines.push('"$@"');
   }
+  lines.push('status=$?');
+  // The anchor's own children first (the guard, the user's anchor): the sweep leaves the caller's subtree alone.
+  lines.push('kill -KILL "$guard_pid" 2>/dev/null; wait "$guard_pid" 2>/dev/null');
+  if (options.view === 'chroot') lines.push('if [ "$anchor" != "$$" ]; then kill -KILL "$anchor" 2>/dev/null; wait "$anchor" 2>/dev/null; fi');
+  // Without an init, what the command left behind is no longer ours to find: it went to the namespace's PID 1.
+  if (options.underInit) lines.push('sweep KILL "$root" "$$"');
+  lines.push('exit $status');
   return lines.join('\n');
 }
+
+/**
+ * Runs in the background for the whole session. Each second it checks two things: a stop
+ * request (TERM or HUP, forwarded by the init to the anchor's process group when the engine
+ * stops the sidekick) and, with a lease, that the client renewed it since the last check.
+ * Either way it ends the session's processes gracefully and leaves the anchor to finish.
+ */
+const GUARD = [
+  'guard() {',
+  '  renewed=1; misses=0; stopping=',
+  "  trap 'renewed=1' URG",
+  "  trap 'stopping=1' TERM HUP",
+  '  read -r self _ </proc/self/stat',
+  '  while :; do',
+  '    sleep 1',
+  '    if [ -n "$stopping" ]; then sweep TERM "$root" "$self" "$anchor_pid"; return 0; fi',
+  '    [ -n "$lease" ] || continue',
+  '    if [ -n "$renewed" ]; then misses=0; renewed=; continue; fi',
+  '    misses=$((misses + 1))',
+  '    if [ "$misses" -ge "$lease" ]; then',
+  '      echo "sidekick: its client stopped answering; ending the session." >&2',
+  '      sweep TERM "$root" "$self" "$anchor_pid"; return 0',
+  '    fi',
+  '  done',
+  '}',
+  'anchor_pid=$$',
+].join('\n');
 
 function runAsLines(runAs: string | undefined): string {
   if (runAs === undefined || runAs === '' || runAs === '0' || runAs === '0:0') return 'uid=; gid=';
   if (runAs === 'target') {
-    // Real uid and gid of the target's PID 1, from the second field of its status lines.
+    // Real uid and gid of the target's own process, from the second field of its status lines.
     return [
-      "uid=$(sed -n 's/^Uid:[[:space:]]*\\([0-9]*\\).*/\\1/p' /proc/1/status)",
-      "gid=$(sed -n 's/^Gid:[[:space:]]*\\([0-9]*\\).*/\\1/p' /proc/1/status)",
+      "uid=$(sed -n 's/^Uid:[[:space:]]*\\([0-9]*\\).*/\\1/p' \"/proc/$tp/status\")",
+      "gid=$(sed -n 's/^Gid:[[:space:]]*\\([0-9]*\\).*/\\1/p' \"/proc/$tp/status\")",
       'if [ "$uid" = 0 ] && [ "$gid" = 0 ]; then uid=; gid=; fi',
     ].join('\n');
   }

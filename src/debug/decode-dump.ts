@@ -28,13 +28,19 @@ export interface ProcessSample {
   status: ProcStatus;
   cmdline: string[];
   fdLinks: FdLink[];
-  /** "mnt:[4026…]"; a process in another mount namespace than PID 1 is a sidekick's. */
+  /** "mnt:[4026…]"; a process in another mount namespace than the target's is a sidekick's. */
   mountNamespace: string | undefined;
+  /** The container whose cgroup the process is in, as the kernel says; undefined when none is named. */
+  containerId: string | undefined;
+  /** Whether its cgroup file was read at all (it ended, or the dump did not ask). */
+  cgroupRead: boolean;
 }
 
 export interface TargetSample {
   /** The dumping shell's pid in the target's PID namespace. */
   selfPid: number | undefined;
+  /** The target's own process in its PID namespace: 1 unless the namespace is shared. */
+  targetPid: number;
   /** Seconds since the epoch when the host booted (start times are relative to it). */
   bootTime: number | undefined;
   /** The target's processes, the dumping sidekick's own left out. */
@@ -69,6 +75,9 @@ export function decodeTargetDump(dump: FramedDump): TargetSample {
     for (const problem of list) problems.push(`${what}: ${problem}`);
   };
   const selfPid = numberOrUndefined(firstValue(dump, 'self'));
+  // The target's own process; PID 1 only when the PID namespace is its own.
+  const targetPid = numberOrUndefined(firstValue(dump, 'target')) ?? 1;
+  const own = (file: string): string => `/proc/${targetPid}/${file}`;
   const texts = splitGrepOutput(sectionText(dump, 'lines') ?? '');
   const links = parseLinkListing(sectionText(dump, 'links') ?? '');
   const pids = new Set<number>();
@@ -94,25 +103,27 @@ export function decodeTargetDump(dump: FramedDump): TargetSample {
       cmdline: cmdline.value,
       fdLinks: links.fds.get(pid) ?? [],
       mountNamespace: links.mountNamespaces.get(pid),
+      containerId: containerIdOf(texts.get(`/proc/${pid}/cgroup`)),
+      cgroupRead: texts.has(`/proc/${pid}/cgroup`),
     });
   }
 
   const environText = sectionBytes(dump, 'environ');
   const environ = environText === undefined ? undefined : parseEnviron(environText);
-  if (environ) note('/proc/1/environ', environ.problems);
-  const mountinfoText = texts.get('/proc/1/mountinfo');
+  if (environ) note(own('environ'), environ.problems);
+  const mountinfoText = texts.get(own('mountinfo'));
   const mountinfo = mountinfoText === undefined ? undefined : parseMountinfo(mountinfoText);
-  if (mountinfo) note('/proc/1/mountinfo', mountinfo.problems);
-  const cgroupText = texts.get('/proc/1/cgroup');
+  if (mountinfo) note(own('mountinfo'), mountinfo.problems);
+  const cgroupText = texts.get(own('cgroup'));
   const cgroup = cgroupText === undefined ? undefined : parseCgroup(cgroupText);
-  if (cgroup) note('/proc/1/cgroup', cgroup.problems);
+  if (cgroup) note(own('cgroup'), cgroup.problems);
 
   const inetSockets: InetSocket[] = [];
-  for (const { table, result } of parseInetTables((name) => texts.get(`/proc/1/net/${name}`))) {
+  for (const { table, result } of parseInetTables((name) => texts.get(own(`net/${name}`)))) {
     note(`/proc/net/${table}`, result.problems);
     inetSockets.push(...result.value);
   }
-  const unixText = texts.get('/proc/1/net/unix');
+  const unixText = texts.get(own('net/unix'));
   const unix = unixText === undefined ? undefined : parseNetUnix(unixText);
   if (unix) note('/proc/net/unix', unix.problems);
 
@@ -126,12 +137,13 @@ export function decodeTargetDump(dump: FramedDump): TargetSample {
     else if (key.startsWith('file:')) files.set(key.slice(5), text);
   }
   const version = firstValue(dump, 'cgroup');
-  const uidMap = texts.get('/proc/1/uid_map');
-  const label = texts.get('/proc/1/attr/current')?.replace(/\0/g, '').trim();
-  const pid1Links = parsePid1Links(sectionText(dump, 'pid1links') ?? '');
+  const uidMap = texts.get(own('uid_map'));
+  const label = texts.get(own('attr/current'))?.replace(/\0/g, '').trim();
+  const pid1Links = parsePid1Links(sectionText(dump, 'pid1links') ?? '', targetPid);
 
   return {
     selfPid,
+    targetPid,
     bootTime: numberOrUndefined(firstValue(dump, 'btime')),
     processes: withoutDescendants(processes, selfPid),
     environ: environ?.value,
@@ -180,16 +192,19 @@ export function parseLinkListing(text: string): { fds: Map<number, FdLink[]>; mo
   return { fds, mountNamespaces };
 }
 
-/** `stat -c '%N'` of /proc/1/exe, /proc/1/cwd and /proc/1/ns/*: "'/proc/1/ns/net' -> 'net:[4026532333]'". */
-export function parsePid1Links(text: string): { executable?: string; workingDirectory?: string; namespaces: Map<string, number> } {
+/** `stat -c '%N'` of /proc/PID/exe, /proc/PID/cwd and /proc/PID/ns/*: "'/proc/1/ns/net' -> 'net:[4026532333]'". */
+export function parsePid1Links(text: string, pid = 1): { executable?: string; workingDirectory?: string; namespaces: Map<string, number> } {
   const result: { executable?: string; workingDirectory?: string; namespaces: Map<string, number> } = { namespaces: new Map() };
+  const prefix = `'/proc/${pid}/`;
   for (const line of text.split('\n')) {
-    const ns = /^'\/proc\/1\/ns\/([a-z_]+)' -> '[a-z_]+:\[(\d+)\]'$/.exec(line);
+    if (!line.startsWith(prefix)) continue;
+    const rest = line.slice(prefix.length);
+    const ns = /^ns\/([a-z_]+)' -> '[a-z_]+:\[(\d+)\]'$/.exec(rest);
     if (ns) {
       result.namespaces.set(ns[1]!, Number(ns[2]));
       continue;
     }
-    const link = /^'\/proc\/1\/(exe|cwd)' -> '(.*)'$/.exec(line);
+    const link = /^(exe|cwd)' -> '(.*)'$/.exec(rest);
     if (link && link[2] !== '') {
       if (link[1] === 'exe') result.executable = link[2]!;
       else result.workingDirectory = link[2]!;
@@ -214,10 +229,27 @@ export function parseDu(text: string): Array<{ name: string; kilobytes: number }
   return entries.sort((a, b) => b.kilobytes - a.kilobytes || a.name.localeCompare(b.name));
 }
 
-/** The dumping shell and everything it started (base64, ls…) are not the target's processes. */
+/**
+ * A container ID named by a process's cgroup file (the last one on the first line naming
+ * any: nested engines name their parents first); undefined for a process in no container's.
+ */
+export function containerIdOf(cgroupText: string | undefined): string | undefined {
+  if (cgroupText === undefined) return undefined;
+  for (const line of cgroupText.split('\n')) {
+    const ids = line.match(/[0-9a-f]{64}/g);
+    if (ids) return ids[ids.length - 1];
+  }
+  return undefined;
+}
+
+/**
+ * The dumping shell, everything it started (base64, ls…) and its init (the shell's parent,
+ * when it has one in this namespace) are not the target's processes.
+ */
 function withoutDescendants(processes: ProcessSample[], selfPid: number | undefined): ProcessSample[] {
   if (selfPid === undefined) return processes;
   const parent = new Map(processes.map((process) => [process.pid, process.stat.ppid ?? process.status.ppid]));
+  const init = parent.get(selfPid);
   const ours = (pid: number): boolean => {
     let current: number | undefined = pid;
     for (let hops = 0; current !== undefined && current > 0 && hops < 4096; hops += 1) {
@@ -226,7 +258,7 @@ function withoutDescendants(processes: ProcessSample[], selfPid: number | undefi
     }
     return false;
   };
-  return processes.filter((process) => !ours(process.pid));
+  return processes.filter((process) => !ours(process.pid) && !(init !== undefined && init > 0 && process.pid === init));
 }
 
 function numberOrUndefined(text: string | undefined): number | undefined {

@@ -1,3 +1,5 @@
+import { SESSION_SHELL_FUNCTIONS, TARGET_PROCESS_MISSING_STATUS } from '../core/session-shell.js';
+
 /**
  * The busybox sh programs a short-lived sidekick runs to copy a target's /proc (and a few
  * files of its root) to stdout, framed as core/framed-dump.ts describes. They only read.
@@ -69,7 +71,9 @@ export const DUMP_HELPERS = [
 const ADD_ROOT_FILE = `g() { rp "$2"; case $p in *[!A-Za-z0-9._/-]*) ;; *) if [ -f "$R$p" ]; then files="$files $R$p"; echo "@@@= $1 $R$p"; fi ;; esac; }`;
 
 /**
- * For a sidekick that shares the target's PID namespace: the target's PID 1 is /proc/1.
+ * For a sidekick that shares the target's PID namespace: the target's own process is
+ * /proc/$tp, found by find_target (core/session-shell.ts); PID 1 only when the namespace is
+ * the target's own.
  * Text files are all read by ONE `grep -H ''` at the end (section "lines", split with
  * splitGrepOutput); only files holding NULs (cmdline, environ) get a section each. A process
  * per file would make the dump cost more than the sidekick's start.
@@ -78,7 +82,10 @@ export function targetDumpScript(parts: TargetDumpParts): string {
   const lines = [
     DUMP_HELPERS,
     ADD_ROOT_FILE,
-    'R=/proc/1/root',
+    SESSION_SHELL_FUNCTIONS,
+    `find_target || exit ${TARGET_PROCESS_MISSING_STATUS}`,
+    'echo "@@@= target $tp"',
+    'R=/proc/$tp/root',
     'files=',
     'echo "@@@= self $$"',
     // Builtins only: a $(sed …) would be one more process.
@@ -87,7 +94,8 @@ export function targetDumpScript(parts: TargetDumpParts): string {
   if (parts.processes) {
     lines.push(
       // Left unexpanded here: the glob is expanded when $files is, at the grep.
-      "files='/proc/[0-9]*/stat /proc/[0-9]*/status'",
+      // cgroup says which container each process belongs to, when several share the namespace.
+      "files='/proc/[0-9]*/stat /proc/[0-9]*/status /proc/[0-9]*/cgroup'",
       // cmdline holds NULs, which grep cannot carry: one small read per process.
       'for p in /proc/[0-9]*; do i=${p#/proc/}; [ "$i" = "$$" ] || d "$i/cmdline" "$p/cmdline"; done',
       // A process per target process only when that one call fails (thousands of fds can pass the
@@ -99,13 +107,13 @@ export function targetDumpScript(parts: TargetDumpParts): string {
   }
   if (parts.details) {
     lines.push(
-      'd environ /proc/1/environ',
-      "c pid1links stat -c '%N' /proc/1/exe /proc/1/cwd /proc/1/ns/*",
-      'files="$files /proc/1/mountinfo /proc/1/cgroup /proc/1/attr/current /proc/1/uid_map"',
-      'files="$files /proc/1/net/tcp /proc/1/net/tcp6 /proc/1/net/udp /proc/1/net/udp6 /proc/1/net/unix"',
+      'd environ /proc/$tp/environ',
+      "c pid1links stat -c '%N' /proc/$tp/exe /proc/$tp/cwd /proc/$tp/ns/*",
+      'files="$files /proc/$tp/mountinfo /proc/$tp/cgroup /proc/$tp/attr/current /proc/$tp/uid_map"',
+      'files="$files /proc/$tp/net/tcp /proc/$tp/net/tcp6 /proc/$tp/net/udp /proc/$tp/net/udp6 /proc/$tp/net/unix"',
       // The target's own cgroup files, through its mounts; v2 with a host cgroup namespace shows the whole tree.
       'C=$R/sys/fs/cgroup',
-      'cg=; while IFS= read -r l; do case $l in 0::*) cg=${l#0::} ;; esac; done </proc/1/cgroup',
+      'cg=; while IFS= read -r l; do case $l in 0::*) cg=${l#0::} ;; esac; done </proc/$tp/cgroup',
       'v2=; for b in "$C$cg" "$C"; do if [ -f "$b/cgroup.controllers" ]; then v2=$b; break; fi; done',
       'if [ -n "$v2" ]; then echo "@@@= cgroup 2"; for g in ' + CGROUP_V2_FILES.join(' ') + '; do r=$v2/$g; case $r in *[!A-Za-z0-9._/-]*) ;; *) if [ -f "$r" ]; then files="$files $r"; echo "@@@= cg:$g $r"; fi ;; esac; done',
       'else echo "@@@= cgroup 1"; for g in ' + CGROUP_V1_FILES.join(' ') + '; do r=$C/$g; if [ -f "$r" ]; then files="$files $r"; echo "@@@= cg:$g $r"; fi; done',

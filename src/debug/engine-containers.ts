@@ -18,11 +18,32 @@ export async function runningContainers(engine: Engine): Promise<Target[]> {
 export async function inspectAll(engine: Engine, list: readonly ContainerSummary[]): Promise<Target[]> {
   const targets = await mapLimit(list, INSPECT_CONCURRENCY, async (entry) => {
     try {
-      return await engine.findContainer(entry.id);
+      // A container the engine holds locked (a stuck copy, say) must not hang a report about another.
+      return await withinTime(engine.findContainer(entry.id), NEIGHBOUR_INSPECT_MS);
     } catch (error) {
       if (isSidekickError(error) && error.code === 'TARGET_NOT_FOUND') return undefined;
       throw error;
     }
   });
   return targets.filter((target): target is Target => target !== undefined && target.status === 'running');
+}
+
+/** How long one container's inspect may take before it is left out. */
+const NEIGHBOUR_INSPECT_MS = 5_000;
+
+function withinTime<T>(work: Promise<T>, ms: number): Promise<T | undefined> {
+  work.catch(() => undefined);
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => resolve(undefined), ms);
+    work.then(
+      (value) => {
+        clearTimeout(timer);
+        resolve(value);
+      },
+      (error: unknown) => {
+        clearTimeout(timer);
+        reject(error);
+      },
+    );
+  });
 }

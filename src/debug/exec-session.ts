@@ -1,11 +1,12 @@
 import { SidekickError } from '../core/errors.js';
-import { newSessionId, sessionLabels, LABEL_TOOLBOX_STATIC } from '../core/labels.js';
+import { newSessionId, sessionLabels, LABEL_TOOLBOX_INIT, LABEL_TOOLBOX_STATIC } from '../core/labels.js';
 import type { ProcessHandle } from '../core/process-handle.js';
-import { isValidRunAs, sidekickScript, type FilesystemView } from '../core/sidekick-script.js';
+import { isValidRunAs, LEASE_SIGNAL, LEASE_VARIABLE, sidekickScript, type FilesystemView } from '../core/sidekick-script.js';
 import type { Target } from '../core/target.js';
 import type { Engine, ProgressEvent } from '../engines/engine.js';
 import { assertSessionInput } from './session-input.js';
-import { buildToolbox, defaultToolboxCandidate, ensureDefaultToolbox, type DefaultToolbox, type Toolbox } from './toolbox.js';
+import { sidekickLaunch, stopSidekick } from './sidekick-launch.js';
+import { buildToolbox, defaultToolboxCandidate, ensureDefaultToolbox, INIT_PATH, type DefaultToolbox, type Toolbox } from './toolbox.js';
 import { isSidekickError } from '../core/errors.js';
 
 export interface ExecRequest {
@@ -55,17 +56,22 @@ export async function startExecSession(engine: Engine, request: ExecRequest, env
 
   const view = chooseView(request.chroot, toolbox);
   const sessionId = newSessionId();
+  const launch = await sidekickLaunch(toolbox, target, env);
   const script = sidekickScript({
     view,
     announce: request.announce,
     targetName: target.name,
+    underInit: launch.underInit,
     ...(request.user !== undefined ? { runAs: request.user } : {}),
   });
+  // A kept sidekick is kept on purpose: it outlives its client, so it holds no lease.
+  const lease = request.keep ? [] : [`${LEASE_VARIABLE}=${LEASE_MISSES}`];
   const spec = {
     image: toolbox.image,
     // The script travels in the environment so that `ps` in the session shows a short anchor line.
-    command: ['/bin/sh', '-c', 'eval "$SIDEKICK_SCRIPT"', 'sidekick', ...request.command],
-    env: [...request.env, `SIDEKICK_SCRIPT=${script}`, 'HOME=/root', `TERM=${env.TERM ?? 'xterm'}`],
+    command: [...launch.commandPrefix, '/bin/sh', '-c', 'eval "$SIDEKICK_SCRIPT"', 'sidekick', ...request.command],
+    env: [...request.env, ...launch.env, ...lease, `SIDEKICK_SCRIPT=${script}`, 'HOME=/root', `TERM=${env.TERM ?? 'xterm'}`],
+    ...(launch.preload ? { preload: launch.preload } : {}),
     tty: request.tty,
     openStdin: request.interactive,
     labels: sessionLabels({ session: sessionId, kind: 'sidekick', target: target.id, created: new Date() }),
@@ -90,13 +96,16 @@ export async function startExecSession(engine: Engine, request: ExecRequest, env
   }
 
   let disposed = false;
+  const stopRenewing = request.keep ? () => undefined : renewLease(sidekick.process);
   // With auto-remove, the engine's wait (condition "removed") settles only once the container is gone.
   sidekick.process.exit.then(
     () => {
+      stopRenewing();
       if (!request.keep) disposed = true;
     },
-    () => undefined,
+    () => stopRenewing(),
   );
+  const running = sidekick;
   return {
     sessionId,
     sidekickId: sidekick.id,
@@ -106,9 +115,26 @@ export async function startExecSession(engine: Engine, request: ExecRequest, env
     async dispose() {
       if (disposed || request.keep) return;
       disposed = true;
-      await engine.removeContainer(sidekick.id, { force: true });
+      stopRenewing();
+      await stopSidekick(engine, running.id, launch.underInit);
     },
   };
+}
+
+/** Renewals the sidekick's guard may miss in a row (one a second) before it ends the session. */
+const LEASE_MISSES = 5;
+const LEASE_RENEW_MS = 1_000;
+
+/**
+ * Keeps the sidekick's lease while this process lives: a CLI killed with -9 stops renewing,
+ * and the sidekick ends its session on its own a few seconds later (docs/RELIABILITY.md).
+ */
+function renewLease(process_: ProcessHandle): () => void {
+  const timer = setInterval(() => {
+    void process_.signal(LEASE_SIGNAL).catch(() => undefined);
+  }, LEASE_RENEW_MS);
+  timer.unref();
+  return () => clearInterval(timer);
 }
 
 function validate(request: ExecRequest): void {
@@ -150,7 +176,7 @@ async function resolveToolbox(engine: Engine, image: string | undefined, env: No
     await engine.pullImage(image, events.onProgress ?? (() => undefined));
     labels = (await engine.imageLabels(image)) ?? {};
   }
-  return { image, isStatic: labels[LABEL_TOOLBOX_STATIC] === 'true' };
+  return { image, isStatic: labels[LABEL_TOOLBOX_STATIC] === 'true', hasInit: labels[LABEL_TOOLBOX_INIT] === INIT_PATH };
 }
 
 /** The chroot view needs a static toolbox: a dynamic one's loader path would resolve inside the target. */

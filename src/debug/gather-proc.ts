@@ -5,6 +5,8 @@ import type { Engine } from '../engines/engine.js';
 import { decodeTargetDump, type TargetSample } from './decode-dump.js';
 import { targetDumpScript, type TargetDumpParts } from './dump-script.js';
 import { runCapture } from './run-capture.js';
+import { sidekickLaunch } from './sidekick-launch.js';
+import { TARGET_PROCESS_MISSING_STATUS } from '../core/session-shell.js';
 import type { Toolbox } from './toolbox.js';
 
 export interface GatheredSample {
@@ -19,6 +21,7 @@ export interface GatheredSample {
  */
 export async function gatherTargetSample(engine: Engine, target: Target, toolbox: Toolbox, parts: TargetDumpParts): Promise<GatheredSample> {
   const result = await runCapture(engine, {
+    launch: await sidekickLaunch(toolbox, target, process.env),
     image: toolbox.image,
     script: targetDumpScript(parts),
     target: { id: target.id, joinIpc: false },
@@ -27,6 +30,11 @@ export async function gatherTargetSample(engine: Engine, target: Target, toolbox
     capAdd: ['SYS_PTRACE'],
   });
   const dump = parseFramedDump(result.stdout);
+  if (result.code === TARGET_PROCESS_MISSING_STATUS && dump.values.get('target') === undefined) {
+    throw new SidekickError('TARGET_NOT_RUNNING', `the process of ${target.name} was not found in the PID namespace it shares (${target.namespaceModes.pid}); it may have just stopped.`, {
+      hint: `Check it with docker ps -a --filter id=${target.id.slice(0, 12)}.`,
+    });
+  }
   if (result.code !== 0 || dump.values.get('self') === undefined) {
     const detail = result.stderr.trim().split('\n')[0] ?? '';
     throw new SidekickError('ENGINE_ERROR', `the sidekick reading ${target.name}'s /proc failed (status ${result.code})${detail ? `: ${detail}` : ''}.`, {

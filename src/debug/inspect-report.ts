@@ -155,9 +155,10 @@ export function buildInspectReport(input: ReportInput): InspectReport {
     return report;
   }
   const accounts = parseAccounts(sample.files.get('/etc/passwd'), sample.files.get('/etc/group'));
-  const pid1 = sample.processes.find((process) => process.pid === 1);
+  // The target's own process: PID 1 unless its PID namespace is another container's or the host's.
+  const pid1 = sample.processes.find((process) => process.pid === sample.targetPid);
   report.pid1 = {
-    pid: 1,
+    pid: sample.targetPid,
     hostPid: target.hostPid,
     commandLine: pid1?.cmdline ?? [],
     executable: sample.executable ?? null,

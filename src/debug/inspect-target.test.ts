@@ -14,7 +14,7 @@ function target(modes: Partial<NamespaceModes> = {}): Target {
 
 function sample(mountNamespaces: string[]): TargetSample {
   const processes = mountNamespaces.map((mnt, i) => ({ pid: i + 1, mountNamespace: mnt }) as ProcessSample);
-  return { processes } as TargetSample;
+  return { processes, targetPid: 1 } as TargetSample;
 }
 
 const entry = (id: string, networkMode: string | undefined, labels: Record<string, string> = {}): ContainerSummary => ({

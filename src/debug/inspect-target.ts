@@ -49,7 +49,7 @@ export async function inspectTarget(engine: Engine, reference: string, options: 
  */
 export function possibleSharers(target: Target, sample: TargetSample, list: readonly ContainerSummary[]): ContainerSummary[] {
   const others = list.filter((entry) => entry.id !== target.id);
-  const rootNamespace = sample.processes.find((process) => process.pid === 1)?.mountNamespace;
+  const rootNamespace = sample.processes.find((process) => process.pid === sample.targetPid)?.mountNamespace;
   const foreignProcesses = rootNamespace === undefined || sample.processes.some((process) => process.mountNamespace !== rootNamespace);
   const modes = target.namespaceModes;
   const everything =

@@ -1,4 +1,5 @@
 import { SidekickError } from '../core/errors.js';
+import { LABEL_KIND, LABEL_SESSION } from '../core/labels.js';
 import type { Target } from '../core/target.js';
 import type { Engine } from '../engines/engine.js';
 import { parseAccounts } from './accounts.js';
@@ -16,9 +17,22 @@ export async function listProcesses(engine: Engine, reference: string, env: Node
   const [target, toolbox] = await Promise.all([engine.findContainer(reference), ensureDefaultToolbox(engine, env)]);
   // Paused processes are frozen but still there to be listed.
   if (target.status !== 'paused') assertRunning(target, 'has no processes');
-  const { sample } = await gatherTargetSample(engine, target, toolbox, { processes: true, details: false, filesystem: false, accounts: true });
+  const [{ sample }, containers] = await Promise.all([
+    gatherTargetSample(engine, target, toolbox, { processes: true, details: false, filesystem: false, accounts: true }),
+    neighbours(engine),
+  ]);
   const accounts = parseAccounts(sample.files.get('/etc/passwd'), sample.files.get('/etc/group'));
-  return { target: { id: target.id, name: target.name }, processes: processTree(sample.processes, accounts, sample.bootTime) };
+  const ownership = { targetPid: sample.targetPid, targetId: target.id, containers };
+  return { target: { id: target.id, name: target.name }, processes: processTree(sample.processes, accounts, sample.bootTime, ownership) };
+}
+
+/** Names of the containers whose processes can show up beside the target's: one list call, made while the dump runs. */
+async function neighbours(engine: Engine): Promise<Map<string, { name: string; sidekick: boolean }>> {
+  const result = new Map<string, { name: string; sidekick: boolean }>();
+  for (const container of await engine.listContainers({ all: false })) {
+    result.set(container.id, { name: container.names[0] ?? container.id.slice(0, 12), sidekick: container.labels[LABEL_KIND] !== undefined && container.labels[LABEL_SESSION] !== undefined });
+  }
+  return result;
 }
 
 export function assertRunning(target: Target, consequence: string): void {

@@ -11,6 +11,8 @@ function sample(pid: number, ppid: number, extra: Partial<ProcessSample> = {}): 
     cmdline: [`/bin/p${pid}`],
     fdLinks: [],
     mountNamespace: 'mnt:[1]',
+    containerId: undefined,
+    cgroupRead: false,
     ...extra,
   };
 }

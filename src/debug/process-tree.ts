@@ -18,13 +18,34 @@ export interface ProcessRow {
   command: string[];
   /** The process name the kernel keeps (comm), for processes without a command line. */
   name: string | null;
-  /** false for processes of another mount namespace than PID 1: a sidekick's or another container's that joined the PID namespace. */
+  /** false for processes of another mount namespace than the target's own process: a sidekick's or another container's. */
   inTargetRoot: boolean;
+  /**
+   * Whose process it is, by the cgroup the kernel put it in: the target's, another
+   * container's that shares the PID namespace (a sidekick's included), or unknown.
+   */
+  owner: ProcessOwner;
 }
 
-export function processTree(processes: readonly ProcessSample[], accounts: Accounts, bootTime: number | undefined): ProcessRow[] {
+export type ProcessOwner =
+  | { kind: 'target' }
+  | { kind: 'container'; id: string; name: string | null; sidekick: boolean }
+  /** In no container's cgroup: the engine host's own (a target with the host's PID namespace sees them). */
+  | { kind: 'host' }
+  | { kind: 'unknown' };
+
+/** What the tree needs to tell the target's processes from its neighbours'. */
+export interface Ownership {
+  /** The target's own process (1 unless its PID namespace is shared). */
+  targetPid: number;
+  targetId: string;
+  /** Names of other containers, and whether each is one of sidekick's. */
+  containers: ReadonlyMap<string, { name: string; sidekick: boolean }>;
+}
+
+export function processTree(processes: readonly ProcessSample[], accounts: Accounts, bootTime: number | undefined, ownership?: Ownership): ProcessRow[] {
   const byPid = new Map(processes.map((process) => [process.pid, process]));
-  const rootNamespace = byPid.get(1)?.mountNamespace;
+  const rootNamespace = byPid.get(ownership?.targetPid ?? 1)?.mountNamespace;
   const children = new Map<number, ProcessSample[]>();
   const roots: ProcessSample[] = [];
   for (const process of processes) {
@@ -45,7 +66,7 @@ export function processTree(processes: readonly ProcessSample[], accounts: Accou
       const { process, depth } = stack.pop()!;
       if (seen.has(process.pid)) continue;
       seen.add(process.pid);
-      rows.push(toRow(process, depth, accounts, bootTime, rootNamespace));
+      rows.push(toRow(process, depth, accounts, bootTime, rootNamespace, ownerOf(process, ownership)));
       const kids = (children.get(process.pid) ?? []).sort((a, b) => b.pid - a.pid);
       for (const child of kids) stack.push({ process: child, depth: depth + 1 });
     }
@@ -60,7 +81,22 @@ function parentOf(process: ProcessSample): number {
   return process.stat.ppid ?? process.status.ppid ?? 0;
 }
 
-function toRow(process: ProcessSample, depth: number, accounts: Accounts, bootTime: number | undefined, rootNamespace: string | undefined): ProcessRow {
+function ownerOf(process: ProcessSample, ownership: Ownership | undefined): ProcessOwner {
+  if (ownership === undefined || process.cgroupRead === false) return { kind: 'unknown' };
+  if (process.containerId === undefined) return { kind: 'host' };
+  if (process.containerId === ownership.targetId) return { kind: 'target' };
+  const other = ownership.containers.get(process.containerId);
+  return { kind: 'container', id: process.containerId, name: other?.name ?? null, sidekick: other?.sidekick ?? false };
+}
+
+function toRow(
+  process: ProcessSample,
+  depth: number,
+  accounts: Accounts,
+  bootTime: number | undefined,
+  rootNamespace: string | undefined,
+  owner: ProcessOwner,
+): ProcessRow {
   const uid = process.status.uid?.real ?? null;
   const state = process.stat.state ?? process.status.state;
   const rssPages = process.stat.rssPages;
@@ -79,5 +115,6 @@ function toRow(process: ProcessSample, depth: number, accounts: Accounts, bootTi
     command: process.cmdline,
     name: process.status.name ?? process.stat.comm ?? null,
     inTargetRoot: rootNamespace === undefined || process.mountNamespace === undefined || process.mountNamespace === rootNamespace,
+    owner,
   };
 }

@@ -1,6 +1,7 @@
 import { SidekickError } from '../core/errors.js';
 import { newSessionId, sessionLabels } from '../core/labels.js';
 import type { Engine, SidekickSpec } from '../engines/engine.js';
+import { stopSidekick, type SidekickLaunch } from './sidekick-launch.js';
 
 export interface CaptureRequest {
   image: string;
@@ -15,6 +16,8 @@ export interface CaptureRequest {
   maxBytes?: number;
   /** A process stuck in the kernel can make reading its /proc files block; a debugging tool must not hang with it. */
   timeoutMs?: number;
+  /** The init, preload and target variables (debug/sidekick-launch.ts); none for a host-PID sidekick. */
+  launch?: SidekickLaunch;
 }
 
 export interface CaptureResult {
@@ -35,8 +38,9 @@ const DEFAULT_TIMEOUT_MS = 120_000;
 export async function runCapture(engine: Engine, request: CaptureRequest): Promise<CaptureResult> {
   const sidekick = await engine.runSidekick({
     image: request.image,
-    command: ['/bin/sh', '-c', 'eval "$SIDEKICK_SCRIPT"', 'sidekick'],
-    env: [...(request.env ?? []), `SIDEKICK_SCRIPT=${request.script}`],
+    command: [...(request.launch?.commandPrefix ?? []), '/bin/sh', '-c', 'eval "$SIDEKICK_SCRIPT"', 'sidekick'],
+    env: [...(request.env ?? []), ...(request.launch?.env ?? []), `SIDEKICK_SCRIPT=${request.script}`],
+    ...(request.launch?.preload ? { preload: request.launch.preload } : {}),
     tty: false,
     openStdin: false,
     labels: sessionLabels({
@@ -50,6 +54,7 @@ export async function runCapture(engine: Engine, request: CaptureRequest): Promi
     privileged: false,
     autoRemove: true,
   });
+  const underInit = request.launch?.underInit ?? false;
   const limit = request.maxBytes ?? DEFAULT_MAX_BYTES;
   const out: Buffer[] = [];
   const err: Buffer[] = [];
@@ -58,7 +63,7 @@ export async function runCapture(engine: Engine, request: CaptureRequest): Promi
   sidekick.process.stdout.on('data', (chunk: Buffer) => {
     size += chunk.length;
     if (size > limit) {
-      if (!overflow) void engine.removeContainer(sidekick.id, { force: true }).catch(() => undefined);
+      if (!overflow) void stopSidekick(engine, sidekick.id, underInit).catch(() => undefined);
       overflow = true;
       return;
     }
@@ -71,7 +76,7 @@ export async function runCapture(engine: Engine, request: CaptureRequest): Promi
   let timedOut = false;
   const timer = setTimeout(() => {
     timedOut = true;
-    void engine.removeContainer(sidekick.id, { force: true }).catch(() => undefined);
+    void stopSidekick(engine, sidekick.id, underInit).catch(() => undefined);
   }, timeoutMs);
   let code: number;
   try {

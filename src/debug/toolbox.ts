@@ -7,7 +7,7 @@ import { promisify } from 'node:util';
 import { pack } from 'tar-stream';
 import { elfLinkage } from '../core/elf.js';
 import { SidekickError } from '../core/errors.js';
-import { LABEL_KIND, LABEL_TOOLBOX_SOURCE, LABEL_TOOLBOX_STATIC } from '../core/labels.js';
+import { LABEL_KIND, LABEL_TOOLBOX_INIT, LABEL_TOOLBOX_SOURCE, LABEL_TOOLBOX_STATIC } from '../core/labels.js';
 import type { Engine, ProgressEvent } from '../engines/engine.js';
 
 export const TOOLBOX_REPOSITORY = 'sidekick-toolbox';
@@ -17,7 +17,18 @@ export interface Toolbox {
   image: string;
   /** A static toolbox can be run from inside the target's root (the chroot view). */
   isStatic: boolean;
+  /** Whether the image holds a static init (tini) at INIT_PATH, the sidekick's reaping first process. */
+  hasInit?: boolean;
 }
+
+/**
+ * Where a sidekick's init lives in its own filesystem (never the target's). A child
+ * subreaper there reaps the session's orphans, which would otherwise become zombies of the
+ * target's PID 1 (docs/RELIABILITY.md, "zombies").
+ */
+export const INIT_PATH = '/.sidekick-init';
+/** Static tini builds that Docker's engine packages ship (docker-init) or Debian's tini package installs. */
+const INIT_CANDIDATES = ['/usr/bin/tini-static', '/usr/bin/docker-init', '/usr/libexec/docker/docker-init', '/usr/local/bin/docker-init', '/usr/sbin/docker-init'];
 
 export interface ToolboxEvents {
   onBuild?: (source: string) => void;
@@ -41,7 +52,7 @@ export async function ensureDefaultToolbox(engine: Engine, env: NodeJS.ProcessEn
         });
       });
     }
-    return { image: FALLBACK_TOOLBOX, isStatic: true };
+    return { image: FALLBACK_TOOLBOX, isStatic: true, hasInit: false };
   }
   if (await engine.hasImage(candidate.image)) return candidate;
   await buildToolbox(engine, candidate, events);
@@ -52,18 +63,26 @@ export async function ensureDefaultToolbox(engine: Engine, env: NodeJS.ProcessEn
 export async function buildToolbox(engine: Engine, candidate: DefaultToolbox, events: ToolboxEvents = {}): Promise<void> {
   const { source } = candidate;
   const binary = await readFile(source);
-  // The binary may have changed since the cache was written: tag what is really imported.
-  const tag = toolboxTag(binary);
+  const init = candidate.initSource === undefined ? undefined : await readFile(candidate.initSource);
+  // The binaries may have changed since the cache was written: tag what is really imported.
+  const tag = toolboxTag(binary, init);
   if (`${TOOLBOX_REPOSITORY}:${tag}` !== candidate.image) {
-    throw new SidekickError('TOOLBOX_UNAVAILABLE', `${source} changed while sidekick was reading it.`, { hint: 'Run the command again.' });
+    throw new SidekickError('TOOLBOX_UNAVAILABLE', `${source} or ${candidate.initSource ?? 'its init'} changed while sidekick was reading it.`, {
+      hint: 'Run the command again.',
+    });
   }
   events.onBuild?.(source);
   const applets = await listApplets(source);
   await engine.importImage({
-    rootfs: toolboxRootfs(binary, applets),
+    rootfs: toolboxRootfs(binary, applets, init),
     repository: TOOLBOX_REPOSITORY,
     tag,
-    labels: { [LABEL_KIND]: 'toolbox', [LABEL_TOOLBOX_SOURCE]: source, [LABEL_TOOLBOX_STATIC]: 'true' },
+    labels: {
+      [LABEL_KIND]: 'toolbox',
+      [LABEL_TOOLBOX_SOURCE]: source,
+      [LABEL_TOOLBOX_STATIC]: 'true',
+      ...(init ? { [LABEL_TOOLBOX_INIT]: INIT_PATH } : {}),
+    },
     cmd: ['/bin/sh'],
   });
 }
@@ -71,10 +90,14 @@ export async function buildToolbox(engine: Engine, candidate: DefaultToolbox, ev
 export interface DefaultToolbox extends Toolbox {
   /** The busybox binary the image is made from. */
   source: string;
+  /** The static tini put in at INIT_PATH; undefined when this host has none. */
+  initSource?: string;
 }
 
-function toolboxTag(binary: Buffer): string {
-  return `busybox-${createHash('sha256').update(binary).digest('hex').slice(0, 16)}`;
+/** Content-addressed: busybox's hash, and the init's when there is one. */
+function toolboxTag(busybox: Buffer, init: Buffer | undefined): string {
+  const hash = (data: Buffer): string => createHash('sha256').update(data).digest('hex').slice(0, 16);
+  return `busybox-${hash(busybox)}${init ? `-init-${hash(init)}` : ''}`;
 }
 
 /**
@@ -83,30 +106,61 @@ function toolboxTag(binary: Buffer): string {
  * a small cache keyed by the file's identity (device, inode, size, mtime).
  */
 export async function defaultToolboxCandidate(env: NodeJS.ProcessEnv): Promise<DefaultToolbox | undefined> {
-  const cacheFile = join(env.XDG_CACHE_HOME || join(env.HOME || homedir(), '.cache'), 'sidekick', 'toolbox-v1.json');
+  const cacheFile = join(env.XDG_CACHE_HOME || join(env.HOME || homedir(), '.cache'), 'sidekick', 'toolbox-v2.json');
   const cache = await readCache(cacheFile);
   const explicit = env.SIDEKICK_BUSYBOX;
   const candidates = explicit ? [explicit] : ['/bin/busybox', '/usr/bin/busybox'];
+  const initCandidates = env.SIDEKICK_INIT ? [env.SIDEKICK_INIT] : INIT_CANDIDATES;
   for (const path of candidates) {
     const identity = await fileIdentity(path);
     if (identity === undefined) continue;
     const cached = cache[path];
-    if (cached && cached.identity === identity) return { image: cached.image, isStatic: true, source: path };
+    if (cached && cached.identity === identity && (cached.init === undefined || (await fileIdentity(cached.init)) === cached.initIdentity)) {
+      // An init installed since the cache was written is worth one more look.
+      if (cached.init !== undefined || !(await anyExists(initCandidates))) {
+        return { image: cached.image, isStatic: true, source: path, hasInit: cached.init !== undefined, ...(cached.init ? { initSource: cached.init } : {}) };
+      }
+    }
   }
   const source = await findStaticBusybox(env);
   if (source === undefined) return undefined;
-  const image = `${TOOLBOX_REPOSITORY}:${toolboxTag(await readFile(source))}`;
+  const initSource = await findStaticInit(env);
+  const image = `${TOOLBOX_REPOSITORY}:${toolboxTag(await readFile(source), initSource ? await readFile(initSource) : undefined)}`;
   const identity = await fileIdentity(source);
+  const initIdentity = initSource ? await fileIdentity(initSource) : undefined;
   if (identity !== undefined) {
-    cache[source] = { identity, image };
+    cache[source] = { identity, image, ...(initSource && initIdentity ? { init: initSource, initIdentity } : {}) };
     await mkdir(dirname(cacheFile), { recursive: true })
       .then(() => writeFile(cacheFile, JSON.stringify(cache)))
       .catch(() => undefined); // a read-only home only costs the hash next time
   }
-  return { image, isStatic: true, source };
+  return { image, isStatic: true, source, hasInit: initSource !== undefined, ...(initSource ? { initSource } : {}) };
 }
 
-type ToolboxCache = Record<string, { identity: string; image: string }>;
+async function anyExists(paths: string[]): Promise<boolean> {
+  for (const path of paths) if ((await fileIdentity(path)) !== undefined) return true;
+  return false;
+}
+
+/** SIDEKICK_INIT when set (it must be static), else a static tini this host has; undefined when none. */
+export async function findStaticInit(env: NodeJS.ProcessEnv): Promise<string | undefined> {
+  const explicit = env.SIDEKICK_INIT;
+  if (explicit) {
+    const linkage = await linkageOf(explicit);
+    if (linkage !== 'static') {
+      throw new SidekickError('TOOLBOX_UNAVAILABLE', `SIDEKICK_INIT=${explicit} is ${linkage === 'dynamic' ? 'dynamically linked' : 'not a readable ELF executable'}.`, {
+        hint: 'Point it at a statically linked tini (Debian: tini, /usr/bin/tini-static), or unset it.',
+      });
+    }
+    return explicit;
+  }
+  for (const candidate of INIT_CANDIDATES) {
+    if ((await linkageOf(candidate)) === 'static') return candidate;
+  }
+  return undefined;
+}
+
+type ToolboxCache = Record<string, { identity: string; image: string; init?: string; initIdentity?: string }>;
 
 async function readCache(path: string): Promise<ToolboxCache> {
   try {
@@ -173,7 +227,7 @@ export async function listApplets(busybox: string): Promise<string[]> {
  * Applets are hard links, not symlinks: an absolute symlink would resolve inside the
  * target's root when the toolbox is reached through /proc/<pid>/root from a chroot.
  */
-function toolboxRootfs(binary: Buffer, applets: string[]): NodeJS.ReadableStream {
+function toolboxRootfs(binary: Buffer, applets: string[], init: Buffer | undefined): NodeJS.ReadableStream {
   const archive = pack();
   const mtime = new Date(0);
   for (const dir of ['bin', 'dev', 'etc', 'proc', 'sys', 'tmp', 'root']) {
@@ -183,7 +237,7 @@ function toolboxRootfs(binary: Buffer, applets: string[]): NodeJS.ReadableStream
   for (const applet of applets) {
     archive.entry({ name: `bin/${applet}`, type: 'link', linkname: 'bin/busybox', mode: 0o755, mtime });
   }
-  archive.entry({ name: 'target', type: 'symlink', linkname: '/proc/1/root', mode: 0o777, mtime });
+  if (init) archive.entry({ name: INIT_PATH.slice(1), type: 'file', mode: 0o755, mtime }, init);
   archive.entry({ name: 'etc/passwd', type: 'file', mode: 0o644, mtime }, 'root:x:0:0:root:/root:/bin/sh\n');
   archive.entry({ name: 'etc/group', type: 'file', mode: 0o644, mtime }, 'root:x:0:\n');
   archive.finalize();

@@ -31,6 +31,11 @@ export interface SidekickSpec extends ContainerProcessSpec {
   target: { id: string; joinIpc: boolean } | { hostPid: true };
   /** Initial terminal size, so that the first prompt is drawn at the right width. */
   consoleSize?: { cols: number; rows: number };
+  /**
+   * Files put into the sidekick's own filesystem before it starts (never the target's): e.g.
+   * the init a toolbox image lacks. `tar` is called once, for a fresh stream.
+   */
+  preload?: { directory: string; tar: () => NodeJS.ReadableStream };
 }
 
 export interface RunningSidekick {
@@ -120,6 +125,11 @@ export interface Engine {
   findContainer(reference: string): Promise<Target>;
   listContainers(options: { all: boolean; labels?: string[] }): Promise<ContainerSummary[]>;
   removeContainer(id: string, options: { force: boolean }): Promise<void>;
+  /**
+   * Asks a container's first process to end (SIGTERM), and kills it after `graceSeconds`;
+   * settles once it has stopped. A container that is already gone or stopped is fine.
+   */
+  stopContainer(id: string, options: { graceSeconds: number }): Promise<void>;
   hasImage(reference: string): Promise<boolean>;
   /** Labels of an image, or undefined when it is not present. */
   imageLabels(reference: string): Promise<Record<string, string> | undefined>;

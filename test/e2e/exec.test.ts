@@ -80,9 +80,10 @@ describe('sidekick exec', () => {
       const entries = result.stdout.toString().trim().split(/\s+/);
       expect(entries).toContain('server');
       expect(entries).not.toContain('.sidekick');
-      // The toolbox is reached through /proc, not from a copy in the target.
+      // The toolbox is reached through /proc, not from a copy in the target, and it alone is on
+      // PATH: a program the target planted must not run with the sidekick's privileges by name.
       const path = await runCli(['exec', t.name, '--', 'sh', '-c', 'echo "$PATH"; ls "${PATH##*:}/wget"']);
-      expect(path.stdout.toString()).toMatch(/:(\/proc\/\d+\/root\/bin)\n\1\/wget\n$/);
+      expect(path.stdout.toString()).toMatch(/^(\/proc\/\d+\/root\/bin)\n\1\/wget\n$/);
     });
 
     it("reads PID 1's environment", async () => {

@@ -4,10 +4,10 @@
  * own code, so that it can witness what sidekick did (or did not do) to a target.
  */
 import { randomBytes } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { appendFile, readdir, readFile, readlink } from 'node:fs/promises';
 import { request } from 'node:http';
 import { fileURLToPath } from 'node:url';
-import { expect } from 'vitest';
+import { expect, inject } from 'vitest';
 import { CommandError, docker, lines, run } from '../fixtures/docker-cli.js';
 
 export { lines } from '../fixtures/docker-cli.js';
@@ -64,14 +64,20 @@ export interface TargetSnapshot {
   diff: string;
   status: string;
   restartCount: number;
+  /** Defunct processes in the target's PID namespace: a session must never add one. */
+  zombies: number;
 }
 
 export async function snapshotTarget(id: string): Promise<TargetSnapshot> {
   const state = await docker(['inspect', '-f', '{{.State.Pid}} {{.State.Status}} {{.RestartCount}}', id]);
   const [pidText = '0', status = '', restarts = '0'] = state.trim().split(' ');
   const hostPid = Number(pidText);
-  const [pid1StartTime, diff] = await Promise.all([hostPid > 0 ? startTime(hostPid) : Promise.resolve(''), sortedDiff(id)]);
-  return { pid1StartTime, hostPid, diff, status, restartCount: Number(restarts) };
+  const [pid1StartTime, diff, zombies] = await Promise.all([
+    hostPid > 0 ? startTime(hostPid) : Promise.resolve(''),
+    sortedDiff(id),
+    hostPid > 0 ? zombiesInPidNamespaceOf(hostPid) : Promise.resolve(0),
+  ]);
+  return { pid1StartTime, hostPid, diff, status, restartCount: Number(restarts), zombies };
 }
 
 /**
@@ -97,13 +103,61 @@ export async function expectUntouched(before: TargetSnapshot, id: string): Promi
   expect(await snapshotTarget(id)).toEqual(before);
 }
 
-/** Force-removes a container and its anonymous volumes; a container that is already gone is fine. */
+/**
+ * Defunct processes in the PID namespace of host process `hostPid`, counted from the host's
+ * /proc: what `ps` in the target would show as `Z`. A zombie there stays until the
+ * namespace's PID 1 reaps it, and a target's program usually never does.
+ */
+export async function zombiesInPidNamespaceOf(hostPid: number): Promise<number> {
+  const namespace = await readlink(`/proc/${hostPid}/ns/pid`).catch(() => undefined);
+  // A target in the host's PID namespace (--pid host) shares it with everything on the machine:
+  // its zombies are not a session's to answer for, and the count would move with the machine.
+  if (namespace === undefined || namespace === (await readlink('/proc/self/ns/pid'))) return 0;
+  let count = 0;
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const [ns, stat] = await Promise.all([readlink(`/proc/${entry}/ns/pid`).catch(() => ''), readFile(`/proc/${entry}/stat`, 'utf8').catch(() => '')]);
+    if (ns === namespace && stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z')) count += 1;
+  }
+  return count;
+}
+
+/** Zombies in a container's PID namespace; 0 when it is not running. */
+export async function zombiesOf(id: string): Promise<number> {
+  const pid = Number((await docker(['inspect', '-f', '{{.State.Pid}}', id]).catch(() => '0')).trim());
+  return pid > 0 ? zombiesInPidNamespaceOf(pid) : 0;
+}
+
+/**
+ * Force-removes a container and its anonymous volumes; a container that is already gone is
+ * fine. A running target is first checked for zombies, which global teardown reports: every
+ * test that removes its target this way is a zombie test too.
+ */
 export async function removeTarget(id: string): Promise<void> {
+  await recordZombies(id);
   try {
     await docker(['rm', '-f', '-v', id]);
   } catch (e) {
     if (e instanceof CommandError && /no such container/i.test(e.stderr)) return;
     throw e;
+  }
+}
+
+async function recordZombies(id: string): Promise<void> {
+  const log = zombieLogPath();
+  if (log === undefined) return;
+  const count = await zombiesOf(id);
+  if (count > 0) {
+    const name = (await docker(['inspect', '-f', '{{.Name}}', id]).catch(() => id)).trim();
+    await appendFile(log, `${name} (${id.slice(0, 12)}): ${count} zombie(s) at removal, in ${expect.getState().currentTestName ?? '?'}\n`);
+  }
+}
+
+function zombieLogPath(): string | undefined {
+  try {
+    return inject('zombieLog');
+  } catch {
+    return undefined;
   }
 }
 

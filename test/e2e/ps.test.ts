@@ -42,11 +42,11 @@ describe('sidekick ps', () => {
     try {
       const listing = JSON.parse((await runCli(['ps', '--json', target.id.slice(0, 12)])).stdout.toString());
       const sleep = listing.processes.find((row: { command: string[] }) => row.command.join(' ') === 'sleep 600');
-      expect(sleep).toMatchObject({ inTargetRoot: false, user: null, uid: 0 });
+      expect(sleep).toMatchObject({ inTargetRoot: false, user: null, uid: 0, owner: { kind: 'container', sidekick: true } });
       expect(sleep.depth).toBeGreaterThan(0);
       expect(listing.processes[0]).toMatchObject({ pid: 1, command: ['/server'], inTargetRoot: true });
       const text = (await runCli(['ps', target.name])).stdout.toString();
-      expect(text).toMatch(/\\_ sleep 600 {2}\(joined from another container\)$/m);
+      expect(text).toMatch(/\\_ sleep 600 {2}\[sidekick [^\]]+\]$/m);
     } finally {
       await session.stop();
     }

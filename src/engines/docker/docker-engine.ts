@@ -139,6 +139,16 @@ export class DockerEngine implements Engine {
     }
   }
 
+  async stopContainer(id: string, options: { graceSeconds: number }): Promise<void> {
+    try {
+      await this.api.json('POST', `/containers/${id}/stop`, { query: { t: options.graceSeconds } });
+    } catch (error) {
+      // Gone already (auto-remove) or being removed: stopped is what was wanted.
+      if (error instanceof EngineHttpError && (error.statusCode === 404 || error.statusCode === 409)) return;
+      throw error;
+    }
+  }
+
   async hasImage(reference: string): Promise<boolean> {
     return (await this.imageLabels(reference)) !== undefined;
   }
@@ -196,6 +206,7 @@ export class DockerEngine implements Engine {
     };
     const id = await this.create(body, spec, 'sidekick');
     try {
+      if (spec.preload) await this.putArchive(id, spec.preload.directory, spec.preload.tar());
       return { id, process: await this.attachAndStart(id, spec) };
     } catch (error) {
       await this.removeContainer(id, { force: true }).catch(() => undefined);

@@ -1,0 +1,69 @@
+import { readFile } from 'node:fs/promises';
+import { pack } from 'tar-stream';
+import { TARGET_ID_VARIABLE, TARGET_SHARES_PID_VARIABLE } from '../core/session-shell.js';
+import type { Target } from '../core/target.js';
+import type { Engine, SidekickSpec } from '../engines/engine.js';
+import { findStaticInit, INIT_PATH, type Toolbox } from './toolbox.js';
+
+/** How a sidekick's first process is started: under an init when one can be had, and where its target is. */
+export interface SidekickLaunch {
+  /** Goes before the shell command: the init and its flags, or nothing. */
+  commandPrefix: string[];
+  env: string[];
+  preload?: SidekickSpec['preload'];
+  /** Whether the shell runs as the child of a reaping init (docs/RELIABILITY.md, "zombies"). */
+  underInit: boolean;
+}
+
+/**
+ * The init is tini: `-s` makes it a child subreaper (in a shared PID namespace it is not
+ * PID 1, and orphans would otherwise go to the target's PID 1, which never reaps), `-g`
+ * passes the engine's stop signal to the whole process group of the session's shell.
+ * A toolbox image without one gets this host's static tini put into the sidekick's own
+ * filesystem before it starts; with none on this host the session runs without, and says so.
+ */
+export async function sidekickLaunch(toolbox: Toolbox, target: Pick<Target, 'id' | 'namespaceModes'> | undefined, env: NodeJS.ProcessEnv): Promise<SidekickLaunch> {
+  const targetEnv = target === undefined ? [] : targetEnvironment(target);
+  const initCommand = [INIT_PATH, '-s', '-g', '--'];
+  if (toolbox.hasInit) return { commandPrefix: initCommand, env: targetEnv, underInit: true };
+  const initSource = await findStaticInit(env);
+  if (initSource === undefined) {
+    return { commandPrefix: [], env: targetEnv, underInit: false };
+  }
+  const init = await readFile(initSource);
+  return {
+    commandPrefix: initCommand,
+    env: targetEnv,
+    underInit: true,
+    preload: { directory: '/', tar: () => singleFileTar(INIT_PATH.slice(1), init) },
+  };
+}
+
+/** What the session shell needs to find the target's own process (docs/RELIABILITY.md, "the right target"). */
+export function targetEnvironment(target: Pick<Target, 'id' | 'namespaceModes'>): string[] {
+  const pid = target.namespaceModes.pid;
+  const shared = pid === 'host' || pid.startsWith('container:');
+  return [`${TARGET_ID_VARIABLE}=${target.id}`, ...(shared ? [`${TARGET_SHARES_PID_VARIABLE}=1`] : [])];
+}
+
+function singleFileTar(name: string, content: Buffer): NodeJS.ReadableStream {
+  const archive = pack();
+  archive.entry({ name, type: 'file', mode: 0o755, mtime: new Date(0) }, content);
+  archive.finalize();
+  // tar-stream's Pack is a streamx Readable, which Node's stream consumers accept.
+  return archive as unknown as NodeJS.ReadableStream;
+}
+
+/**
+ * Ends a sidekick so that nothing of it is left in the target: a stop lets its shell end
+ * every process of the session and the init reap them; a forced removal would kill the
+ * init first and hand what still runs to the target's PID 1, as zombies. Removal follows
+ * (auto-remove usually wins) for whatever the stop could not end.
+ */
+export async function stopSidekick(engine: Engine, id: string, underInit: boolean): Promise<void> {
+  if (underInit) await engine.stopContainer(id, { graceSeconds: STOP_GRACE_SECONDS }).catch(() => undefined);
+  await engine.removeContainer(id, { force: true });
+}
+
+/** Longer than the session shell's own escalation from TERM to KILL (about 3 s). */
+const STOP_GRACE_SECONDS = 10;

@@ -1,0 +1,188 @@
+/**
+ * Zero trace and the right target (docs/RELIABILITY.md): however a session ends, no zombie
+ * is added to the target's PID namespace and no sidekick outlives its client by more than a
+ * few seconds; a target that shares another container's (or the host's) PID namespace is
+ * debugged through its own process, never the namespace's PID 1.
+ */
+import { spawn } from 'node:child_process';
+import { afterEach, describe, expect, inject, it } from 'vitest';
+import {
+  CLI_PATH,
+  expectUntouched,
+  removeTarget,
+  runCli,
+  snapshotTarget,
+  startTarget,
+  waitForHttp,
+  zombiesOf,
+  type TargetSnapshot,
+  type TestTarget,
+} from './harness.js';
+import { expectNoSidekicks, sidekicksOf, waitForSidekick } from './sidekick-leftovers.js';
+
+interface Watched {
+  target: TestTarget;
+  before: TargetSnapshot;
+}
+
+describe('zero trace', () => {
+  const watched: Watched[] = [];
+  const others: string[] = [];
+
+  async function target(image: string, options: Parameters<typeof startTarget>[1] = {}): Promise<TestTarget> {
+    const started = await startTarget(image, options);
+    if (started.ip) await waitForHttp(started.ip, 8080).catch(() => undefined);
+    const before = await snapshotTarget(started.id);
+    expect(before.zombies).toBe(0);
+    watched.push({ target: started, before });
+    return started;
+  }
+
+  afterEach(async () => {
+    try {
+      // Each check includes the zombie count of the target's PID namespace (harness snapshot).
+      for (const { target: t, before } of watched) {
+        await expectNoSidekicks(t.id, 20_000);
+        await expectUntouched(before, t.id);
+      }
+    } finally {
+      for (const { target: t } of watched.splice(0)) await removeTarget(t.id);
+      for (const id of others.splice(0)) await removeTarget(id);
+    }
+  });
+
+  describe('no zombie is added to the target', () => {
+    const cases: Array<[string, string[], number]> = [
+      ['a command run as another user', ['--user', '65532', '--', 'sh', '-c', 'sleep 0.1 & true'], 0],
+      ['--user target', ['--user', 'target', '--', 'id', '-u'], 0],
+      ['a command whose child is killed by timeout', ['--', 'timeout', '1', 'sleep', '5'], 143],
+      ['a background process left running', ['--', 'sh', '-c', 'sleep 30 & echo started'], 0],
+      ['a double-forked daemon', ['--', 'sh', '-c', '(sleep 30 &) ; (sh -c "sleep 31 & sleep 32" &) ; true'], 0],
+      ['the toolbox view with a background process', ['--no-chroot', '--', 'sh', '-c', 'sleep 30 &'], 0],
+    ];
+    for (const [what, args, status] of cases) {
+      it(`after ${what}`, async () => {
+        const t = await target(inject('fixtures').scratchServer);
+        const result = await runCli(['exec', ...args.slice(0, args.indexOf('--')), t.id, ...args.slice(args.indexOf('--'))]);
+        expect(result.code, result.stderr).toBe(status);
+        await expectNoSidekicks(t.id);
+        expect(await zombiesOf(t.id)).toBe(0);
+      });
+    }
+
+    for (const [signal, status] of [
+      ['SIGTERM', 143],
+      ['SIGHUP', 129],
+      ['SIGINT', 130],
+    ] as const) {
+      it(`after the CLI gets ${signal} while the session has children`, async () => {
+        const t = await target(inject('fixtures').scratchServer);
+        const cli = spawn(process.execPath, [CLI_PATH, 'exec', t.id, '--', 'sh', '-c', 'sleep 300 & sleep 301 & echo ready; wait'], {
+          stdio: ['ignore', 'pipe', 'pipe'],
+        });
+        const exited = new Promise<number | null>((resolve) => cli.once('exit', (code) => resolve(code)));
+        await new Promise<void>((resolve) => cli.stdout.on('data', (chunk: Buffer) => chunk.toString().includes('ready') && resolve()));
+        cli.kill(signal);
+        expect(await exited).toBe(status);
+        await expectNoSidekicks(t.id);
+        expect(await zombiesOf(t.id)).toBe(0);
+      });
+    }
+  });
+
+  describe('a sidekick whose client is gone ends on its own', () => {
+    it('after kill -9 of the CLI during `exec T -- sleep 1000`, within seconds, leaving no zombie', async () => {
+      const t = await target(inject('fixtures').scratchServer);
+      const cli = spawn(process.execPath, [CLI_PATH, 'exec', t.id, '--', 'sh', '-c', 'sleep 1000 & sleep 1000'], { stdio: 'ignore' });
+      await waitForSidekick(t.id);
+      // Let a few lease renewals happen first: the guard must not end a live session.
+      await new Promise((resolve) => setTimeout(resolve, 3_000));
+      expect(await sidekicksOf(t.id)).toHaveLength(1);
+      cli.kill('SIGKILL');
+      const killedAt = Date.now();
+      await expectNoSidekicks(t.id, 20_000);
+      expect(Date.now() - killedAt).toBeLessThan(20_000);
+      expect(await zombiesOf(t.id)).toBe(0);
+    });
+
+    it('after kill -9 of the CLI during an interactive session on a terminal', async () => {
+      const t = await target(inject('fixtures').scratchServer);
+      // script(1) gives the CLI a real terminal; the shell in the session runs until its client goes.
+      const cli = spawn('script', ['-qfec', `${process.execPath} ${CLI_PATH} exec ${t.id}`, '/dev/null'], { stdio: ['pipe', 'pipe', 'pipe'] });
+      cli.stdout.resume();
+      cli.stderr.resume();
+      await waitForSidekick(t.id);
+      await new Promise((resolve) => setTimeout(resolve, 2_000));
+      cli.stdin.write('sleep 500 &\r');
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+      // Kill the CLI itself, not script(1), which would hang up the terminal and end the shell the normal way.
+      const node = (await findCliPid(t.id)) ?? 0;
+      expect(node).toBeGreaterThan(0);
+      process.kill(node, 'SIGKILL');
+      await expectNoSidekicks(t.id, 20_000);
+      expect(await zombiesOf(t.id)).toBe(0);
+      cli.kill('SIGKILL');
+    });
+
+    it('keeps a live session whose client renews its lease, however long it runs', async () => {
+      const t = await target(inject('fixtures').scratchServer);
+      const started = Date.now();
+      const result = await runCli(['exec', t.id, '--', 'sh', '-c', 'sleep 9; echo still-here']);
+      expect(result.code).toBe(0);
+      expect(result.stdout.toString()).toContain('still-here');
+      expect(Date.now() - started).toBeGreaterThanOrEqual(9_000);
+    });
+  });
+
+  describe('the right target in a shared PID namespace', () => {
+    it("debugs a target started with --pid container:X through its own process, not X's PID 1", async () => {
+      const x = await target(inject('fixtures').scratchServer);
+      const t = await target(inject('fixtures').distroless, { dockerArgs: ['--pid', `container:${x.id}`] });
+
+      const root = await runCli(['exec', t.id, '--', 'ls', '/']);
+      expect(root.code, root.stderr).toBe(0);
+      expect(root.stdout.toString().split('\n')).toContain('app');
+      expect(root.stdout.toString().split('\n')).not.toContain('server');
+
+      const user = await runCli(['exec', '--user', 'target', t.id, '--', 'id', '-u']);
+      expect(user.stdout.toString().trim()).toBe('65532');
+
+      const inspected = await runCli(['inspect', '--json', t.id]);
+      expect(inspected.code, inspected.stderr).toBe(0);
+      const report = JSON.parse(inspected.stdout.toString()) as { pid1: { pid: number; executable: string }; user: { uid: { real: number } } };
+      expect(report.pid1.executable).toBe('/app/server');
+      expect(report.pid1.pid).not.toBe(1);
+      expect(report.user.uid.real).toBe(65532);
+
+      const ps = await runCli(['ps', '--json', t.id]);
+      const rows = (JSON.parse(ps.stdout.toString()) as { processes: Array<{ command: string[]; owner: { kind: string; id?: string } }> }).processes;
+      expect(rows.find((row) => row.command[0] === '/app/server')?.owner).toEqual({ kind: 'target' });
+      expect(rows.find((row) => row.command[0] === '/server')?.owner).toMatchObject({ kind: 'container', id: x.id });
+      const human = await runCli(['ps', t.id]);
+      expect(human.stdout.toString()).toMatch(new RegExp(`/server\\s+\\[container ${x.name}\\]`));
+    });
+
+    it('debugs a target with the host PID namespace through its own root, never the host root', async () => {
+      const t = await target(inject('fixtures').scratchServer, { dockerArgs: ['--pid', 'host'] });
+      const root = await runCli(['exec', t.id, '--', 'ls', '/']);
+      expect(root.code, root.stderr).toBe(0);
+      const names = root.stdout.toString().trim().split('\n');
+      expect(names).toContain('server');
+      // The host's root has /usr; the scratch target has none.
+      expect(names).not.toContain('usr');
+      const inspected = JSON.parse((await runCli(['inspect', '--json', t.id])).stdout.toString()) as { pid1: { executable: string } };
+      expect(inspected.pid1.executable).toBe('/server');
+    });
+  });
+});
+
+/** The pid of the node process running `sidekick exec <targetId>`, from the host's /proc. */
+async function findCliPid(targetId: string): Promise<number | undefined> {
+  const { readdir, readFile } = await import('node:fs/promises');
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const cmdline = (await readFile(`/proc/${entry}/cmdline`, 'utf8').catch(() => '')).split('\0');
+    if (cmdline[0] === process.execPath && cmdline.includes(CLI_PATH) && cmdline.includes(targetId)) return Number(entry);
+  }
+  return undefined;
+}
