@@ -143,21 +143,8 @@ async function anyExists(paths: string[]): Promise<boolean> {
 }
 
 /** SIDEKICK_INIT when set (it must be static), else a static tini this host has; undefined when none. */
-export async function findStaticInit(env: NodeJS.ProcessEnv): Promise<string | undefined> {
-  const explicit = env.SIDEKICK_INIT;
-  if (explicit) {
-    const linkage = await linkageOf(explicit);
-    if (linkage !== 'static') {
-      throw new SidekickError('TOOLBOX_UNAVAILABLE', `SIDEKICK_INIT=${explicit} is ${linkage === 'dynamic' ? 'dynamically linked' : 'not a readable ELF executable'}.`, {
-        hint: 'Point it at a statically linked tini (Debian: tini, /usr/bin/tini-static), or unset it.',
-      });
-    }
-    return explicit;
-  }
-  for (const candidate of INIT_CANDIDATES) {
-    if ((await linkageOf(candidate)) === 'static') return candidate;
-  }
-  return undefined;
+export function findStaticInit(env: NodeJS.ProcessEnv): Promise<string | undefined> {
+  return findStaticBinary('SIDEKICK_INIT', env.SIDEKICK_INIT, INIT_CANDIDATES, 'a statically linked tini (Debian: tini, /usr/bin/tini-static)');
 }
 
 type ToolboxCache = Record<string, { identity: string; image: string; init?: string; initIdentity?: string }>;
@@ -181,18 +168,25 @@ async function fileIdentity(path: string): Promise<string | undefined> {
 }
 
 /** SIDEKICK_BUSYBOX when set (and then it must be static), else the host's busybox if static. */
-export async function findStaticBusybox(env: NodeJS.ProcessEnv): Promise<string | undefined> {
-  const explicit = env.SIDEKICK_BUSYBOX;
+export function findStaticBusybox(env: NodeJS.ProcessEnv): Promise<string | undefined> {
+  return findStaticBinary('SIDEKICK_BUSYBOX', env.SIDEKICK_BUSYBOX, ['/bin/busybox', '/usr/bin/busybox'], 'a statically linked busybox (Debian: busybox-static)');
+}
+
+/**
+ * The binary a variable names, which must then be static (it runs inside targets with no
+ * libc), else the first static one of the usual places; undefined when there is none.
+ */
+async function findStaticBinary(variable: string, explicit: string | undefined, candidates: string[], wanted: string): Promise<string | undefined> {
   if (explicit) {
     const linkage = await linkageOf(explicit);
     if (linkage !== 'static') {
-      throw new SidekickError('TOOLBOX_UNAVAILABLE', `SIDEKICK_BUSYBOX=${explicit} is ${linkage === 'dynamic' ? 'dynamically linked' : 'not a readable ELF executable'}.`, {
-        hint: 'Point it at a statically linked busybox (Debian: busybox-static), or unset it.',
+      throw new SidekickError('TOOLBOX_UNAVAILABLE', `${variable}=${explicit} is ${linkage === 'dynamic' ? 'dynamically linked' : 'not a readable ELF executable'}.`, {
+        hint: `Point it at ${wanted}, or unset it.`,
       });
     }
     return explicit;
   }
-  for (const candidate of ['/bin/busybox', '/usr/bin/busybox']) {
+  for (const candidate of candidates) {
     if ((await linkageOf(candidate)) === 'static') return candidate;
   }
   return undefined;

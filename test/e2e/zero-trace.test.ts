@@ -6,6 +6,7 @@
  */
 import { spawn } from 'node:child_process';
 import { afterEach, describe, expect, inject, it } from 'vitest';
+import { docker, run } from '../fixtures/docker-cli.js';
 import {
   CLI_PATH,
   expectUntouched,
@@ -69,6 +70,23 @@ describe('zero trace', () => {
         expect(await zombiesOf(t.id)).toBe(0);
       });
     }
+
+    it('with a toolbox image that has no init: the host\'s tini is put into the sidekick, never the target', async () => {
+      const t = await target(inject('fixtures').scratchServer);
+      // The default toolbox without its init and its init label: what any other --image looks like.
+      const toolbox = (await runCli(['exec', t.id, '--', 'true'])).code === 0 ? await defaultToolboxImage() : '';
+      const image = `sidekick-test-no-init:${Date.now()}`;
+      await run('sh', ['-c', `printf 'FROM %s\nRUN rm /.sidekick-init\nLABEL io.sidekick.toolbox.init=""\n' "$1" | DOCKER_BUILDKIT=0 docker build -q -t "$2" -`, 'sh', toolbox, image]);
+      try {
+        const result = await runCli(['exec', '--image', image, t.id, '--', 'sh', '-c', 'sleep 30 & ls /']);
+        expect(result.code, result.stderr).toBe(0);
+        expect(result.stdout.toString().split('\n')).toContain('server');
+        await expectNoSidekicks(t.id);
+        expect(await zombiesOf(t.id)).toBe(0);
+      } finally {
+        await run('docker', ['image', 'rm', '-f', image]);
+      }
+    });
 
     for (const [signal, status] of [
       ['SIGTERM', 143],
@@ -175,6 +193,14 @@ describe('zero trace', () => {
     });
   });
 });
+
+/** The default toolbox image the CLI built (it is tagged by content, so the newest one). */
+async function defaultToolboxImage(): Promise<string> {
+  const images = (await docker(['image', 'ls', '--filter', 'label=io.sidekick.toolbox.init', '--format', '{{.Repository}}:{{.Tag}}'])).trim().split('\n');
+  const image = images.find((name) => name.startsWith('sidekick-toolbox:'));
+  if (image === undefined) throw new Error('no default toolbox image with an init');
+  return image;
+}
 
 /** The pid of the node process running `sidekick exec <targetId>`, from the host's /proc. */
 async function findCliPid(targetId: string): Promise<number | undefined> {
