@@ -1,4 +1,5 @@
 import { SidekickError, isSidekickError } from '../core/errors.js';
+import { containerOrImageReference } from '../core/reference.js';
 import type { ProgressEvent } from '../engines/engine.js';
 import { startExecSession, type ExecRequest, type ExecSession } from '../debug/exec-session.js';
 import { imageFallback, noteIfAlsoImage } from '../debug/copy/copy-origin.js';
@@ -7,6 +8,10 @@ import { terminalModes } from './terminal-modes.js';
 import { connectEngine, type GlobalFlags } from './engine-from-flags.js';
 import { runCopyExec } from './exec-copy-command.js';
 import { pumpTerminal } from './terminal.js';
+import { targetChange } from '../debug/target-change.js';
+import type { Engine } from '../engines/engine.js';
+import type { Target } from '../core/target.js';
+import { chooseDetachKeys, parseDetachKeys, type DetachKeys } from './detach-keys.js';
 
 export interface ExecFlags {
   interactive?: boolean;
@@ -24,6 +29,7 @@ export interface ExecFlags {
   rwVolumes?: boolean;
   /** Debug this image; TARGET, if given, is then the first word of the command. */
   imageTarget?: string;
+  detachKeys?: string;
 }
 
 /** `sidekick exec`: returns the status to exit with. */
@@ -31,7 +37,7 @@ export async function runExec(targetArgument: string | undefined, commandArgumen
   const imageTarget = flags.imageTarget;
   // With --image-target the image is named by the flag, so a positional word starts the command.
   const command = imageTarget === undefined || targetArgument === undefined ? commandArguments : [targetArgument, ...commandArguments];
-  const target = imageTarget ?? targetArgument;
+  const target = imageTarget ?? (targetArgument === undefined ? undefined : containerOrImageReference(targetArgument));
   if (target === undefined) {
     throw new SidekickError('BAD_USAGE', 'exec needs a TARGET (a container or a local image).', { hint: 'Run sidekick exec --help.' });
   }
@@ -39,6 +45,7 @@ export async function runExec(targetArgument: string | undefined, commandArgumen
     throw new SidekickError('BAD_USAGE', '--rw-volumes applies only to copies.', { hint: 'Add --copy.' });
   }
   const { interactive, tty } = terminalModes(flags, command, process.stdin.isTTY === true);
+  const detach = detachKeysFor(flags.detachKeys, tty && interactive);
   if (flags.privileged && flags.capAdd.length > 0) {
     throw new SidekickError('BAD_USAGE', '--privileged already grants every capability; --cap-add contradicts it.', {
       hint: 'Use one or the other.',
@@ -60,8 +67,9 @@ export async function runExec(targetArgument: string | undefined, commandArgumen
     ...(flags.chroot !== undefined ? { chroot: flags.chroot } : {}),
     ...(flags.user !== undefined ? { user: flags.user } : {}),
     ...(flags.name !== undefined ? { name: flags.name } : {}),
+    ...(detach ? { detachKeys: detach.spec } : {}),
   };
-  const copyOptions = { target, imageOnly: imageTarget !== undefined, command, tty, interactive };
+  const copyOptions = { target, imageOnly: imageTarget !== undefined, command, tty, interactive, ...(detach ? { detach } : {}) };
   if (flags.copy || imageTarget !== undefined) {
     try {
       return await runCopyExec(engine, copyOptions, flags, global);
@@ -97,15 +105,55 @@ export async function runExec(targetArgument: string | undefined, commandArgumen
     process.stderr.write(`sidekick: keeping sidekick ${session.sidekickId.slice(0, 12)}; remove it with: docker rm -f ${session.sidekickId.slice(0, 12)}\n`);
   }
   try {
-    return await pumpTerminal(session.process, {
+    const sidekick = session.sidekickId.slice(0, 12);
+    const status = await pumpTerminal(session.process, {
       tty,
       interactive,
       onTerminate: () => session.dispose(),
+      ...(detach
+        ? {
+            detach: {
+              keys: detach.keys,
+              onDetach: async () => {
+                if (flags.keep) {
+                  process.stderr.write(`\nsidekick: detached (${detach.spec}); sidekick ${sidekick} keeps running (--keep).\nBack in: docker attach ${sidekick}   remove it: docker rm -f ${sidekick}\n`);
+                } else {
+                  await session.dispose();
+                  process.stderr.write(`\nsidekick: detached (${detach.spec}); the sidekick was removed, as it is without --keep.\nTo leave one running and come back to it, start it with --keep.\n`);
+                }
+                return 0;
+              },
+            },
+          }
+        : {}),
     });
+    // Killed: most often because the target's process ended, which takes every process of its PID namespace with it.
+    if (status === 137) await explainKill(engine, session.target);
+    return status;
   } finally {
     await session.dispose().catch(() => undefined);
     engine.close();
   }
+}
+
+async function explainKill(engine: Engine, target: Target): Promise<void> {
+  const change = await targetChange(engine, target);
+  if (change === undefined) return;
+  const what =
+    change.kind === 'removed'
+      ? 'was removed'
+      : change.kind === 'restarted'
+        ? 'restarted'
+        : `stopped (${change.status}, exit status ${change.exitCode})`;
+  process.stderr.write(`sidekick: the target ${target.name} ${what} during the session; the sidekick, in its PID namespace, was killed with it.\n`);
+}
+
+/** The detach keys of an interactive terminal session (checked even when unused, so a typo is seen). */
+function detachKeysFor(flag: string | undefined, used: boolean): DetachKeys | undefined {
+  if (flag !== undefined && flag !== '') parseDetachKeys(flag);
+  if (!used) return undefined;
+  const spec = chooseDetachKeys(flag, process.env);
+  return { spec, keys: parseDetachKeys(spec) };
 }
 
 function progressReporter(): { onToolboxBuild: (source: string) => void; onProgress: (event: ProgressEvent) => void } {

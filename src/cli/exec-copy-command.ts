@@ -5,6 +5,8 @@ import type { Engine } from '../engines/engine.js';
 import type { ExecFlags } from './exec-command.js';
 import type { GlobalFlags } from './engine-from-flags.js';
 import { pumpTerminal } from './terminal.js';
+import type { DetachKeys } from './detach-keys.js';
+import { terminalSafe } from './terminal-safe.js';
 
 export interface CopyExecOptions {
   target: string;
@@ -12,6 +14,7 @@ export interface CopyExecOptions {
   command: string[];
   tty: boolean;
   interactive: boolean;
+  detach?: DetachKeys;
 }
 
 /** `sidekick exec --copy TARGET`, `sidekick exec IMAGE`, `--image-target REF`: returns the status to exit with. */
@@ -47,6 +50,7 @@ export async function runCopyExec(engine: Engine, options: CopyExecOptions, flag
         rwVolumes: flags.rwVolumes ?? false,
         privileged: flags.privileged ?? false,
         capAdd: flags.capAdd.map((cap) => cap.toUpperCase().replace(/^CAP_/, '')),
+        ...(options.detach ? { detachKeys: options.detach.spec } : {}),
         ...(flags.user !== undefined ? { user: flags.user } : {}),
         ...(flags.name !== undefined ? { name: flags.name } : {}),
       },
@@ -58,13 +62,30 @@ export async function runCopyExec(engine: Engine, options: CopyExecOptions, flag
   }
   if (process.stderr.isTTY === true || debug) process.stderr.write(banner(session));
   // How the copy differs from the original matters to scripts too, so it is said even without a terminal.
-  for (const notice of session.notices) process.stderr.write(`sidekick: ${notice}\n`);
+  for (const notice of session.notices) process.stderr.write(`sidekick: ${terminalSafe(notice)}\n`);
   if (flags.keep) process.stderr.write(keptMessage(session));
   try {
+    const { detach } = options;
     return await pumpTerminal(session.process, {
       tty: options.tty,
       interactive: options.interactive,
       onTerminate: () => session.dispose(),
+      ...(detach
+        ? {
+            detach: {
+              keys: detach.keys,
+              onDetach: async () => {
+                const id = session.containerId.slice(0, 12);
+                if (flags.keep) process.stderr.write(`\nsidekick: detached (${detach.spec}); the copy keeps running (--keep).\nBack in: docker attach ${id}\n`);
+                else {
+                  await session.dispose();
+                  process.stderr.write(`\nsidekick: detached (${detach.spec}); the copy was removed, as it is without --keep.\n`);
+                }
+                return 0;
+              },
+            },
+          }
+        : {}),
     });
   } finally {
     await session.dispose().catch((error: unknown) => {
@@ -83,7 +104,8 @@ function banner(session: CopySession): string {
     `sidekick: command:    ${origin.cmd.length > 0 ? formatArgv(origin.cmd) : '(none)'}`,
     `sidekick: not started; run it with \`${RUN_ENTRYPOINT} [ARGS...]\`. Toolbox: ${COPY_TOOLS}, on PATH.`,
   ];
-  return `${lines.join('\n')}\n`;
+  // The entrypoint and command are the image's choice: printed escaped.
+  return `${lines.map(terminalSafe).join('\n')}\n`;
 }
 
 function keptMessage(session: CopySession): string {

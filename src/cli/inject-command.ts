@@ -9,6 +9,7 @@ import type { Engine } from '../engines/engine.js';
 import { connectEngine, type GlobalFlags } from './engine-from-flags.js';
 import { withInterruptCleanup } from './interrupt-cleanup.js';
 import { sidekickVersion } from './version.js';
+import { terminalSafe } from './terminal-safe.js';
 
 export interface InjectFlags {
   os?: string;
@@ -28,7 +29,8 @@ export async function runInject(reference: string, flags: InjectFlags, global: G
   try {
     const target = await engine.findContainer(reference);
     assertRunning(target);
-    const say = (line: string): void => void process.stderr.write(`sidekick: ${line}\n`);
+    // Manifests and conflict paths live in the target, which can rewrite them.
+    const say = (line: string): void => void process.stderr.write(`sidekick: ${terminalSafe(line)}\n`);
     await withInterruptCleanup(
       (cleanups) => withInjectionLock(engine, target, 'inject', cleanups, () => inject(engine, target, prefix, flags, say, cleanups)),
       () => `inject into ${target.name} interrupted; temporary files and the lock are removed. Anything written is recorded: sidekick eject ${target.name} removes it.`,

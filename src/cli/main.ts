@@ -12,6 +12,7 @@ import { registerInject } from './register-inject.js';
 import { registerSessions } from './register-sessions.js';
 import { registerShell } from './register-shell.js';
 import { formatError } from './report-error.js';
+import { describeProgram, hoistGlobalFlags } from './global-flags.js';
 
 declare const SIDEKICK_VERSION: string;
 
@@ -39,9 +40,10 @@ export async function main(argv: string[]): Promise<number> {
   const program = buildProgram((work) => {
     pending = work();
   });
-  const debug = argv.includes('--debug');
+  // Global flags are accepted anywhere before `--`; commander reads them before the subcommand only.
+  const line = hoistGlobalFlags(argv, describeProgram(program));
   try {
-    program.parse(argv, { from: 'user' });
+    program.parse(line, { from: 'user' });
     if (pending === undefined) {
       program.outputHelp();
       return 0;
@@ -53,7 +55,7 @@ export async function main(argv: string[]): Promise<number> {
       if (['commander.helpDisplayed', 'commander.version', 'commander.help'].includes(error.code)) return 0;
       return 125;
     }
-    const { text, exitCode } = formatError(error, debug);
+    const { text, exitCode } = formatError(error, program.opts<{ debug?: boolean }>().debug === true);
     process.stderr.write(text);
     return exitCode;
   }

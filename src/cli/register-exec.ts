@@ -1,4 +1,5 @@
 import { Option } from 'commander';
+import { capabilityOption, containerNameOption, imageOption, userOption } from './argument-checks.js';
 import { collect, commandAfterDashes, type RegisterCommand } from './command-runner.js';
 import type { GlobalFlags } from './engine-from-flags.js';
 
@@ -10,18 +11,19 @@ export const registerExec: RegisterCommand = (program, run) => {
     .argument('[command...]', 'command to run (after --); a shell when omitted')
     .option('-i, --interactive', 'keep stdin open (default when no command is given)')
     .option('-t, --tty', 'allocate a terminal (default when no command is given and stdin is a terminal)')
-    .option('--image <ref>', 'toolbox image to use instead of the built-in busybox')
+    .option('--image <ref>', 'toolbox image to use instead of the built-in busybox', imageOption('--image'))
     .option('--chroot', "make / the target's root, toolbox on PATH (default for a static toolbox)")
     .option('--no-chroot', "keep the toolbox's root; the target's files are at /target")
     .option('--privileged', 'give the sidekick every capability')
-    .option('--cap-add <cap>', 'add a capability (repeatable)', collect, [])
-    .addOption(new Option('-u, --user <user>', 'UID[:GID], or "target" for the target\'s own user'))
+    .option('--cap-add <cap>', 'add a capability (repeatable)', capabilityOption, [])
+    .addOption(new Option('-u, --user <user>', 'UID[:GID], or "target" for the target\'s own user').argParser(userOption))
     .option('-e, --env <KEY=VALUE>', 'set an environment variable (repeatable)', collect, [])
-    .option('--name <name>', 'name of the sidekick container')
+    .option('--name <name>', 'name of the sidekick container', containerNameOption)
     .option('--keep', 'do not remove the sidekick (or the copy and its snapshot) when the session ends')
     .option('--copy', 'debug a copy of the target (for stopped or crash-looping containers); the original is not changed')
     .option('--rw-volumes', "mount the original's volumes writable in the copy (read-only by default)")
-    .option('--image-target <ref>', 'debug a container of this local image (its entrypoint is not run)')
+    .option('--detach-keys <keys>', 'keys that detach from an interactive session, as docker (default ctrl-p,ctrl-q, or detachKeys of ~/.docker/config.json)')
+    .option('--image-target <ref>', 'debug a container of this local image (its entrypoint is not run)', imageOption('--image-target'))
     .passThroughOptions()
     .action((target: string | undefined, command: string[], flags) => {
       run(async () => {

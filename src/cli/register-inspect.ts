@@ -1,3 +1,4 @@
+import { targetArgument } from './argument-checks.js';
 import type { RegisterCommand } from './command-runner.js';
 import type { GlobalFlags } from './engine-from-flags.js';
 
@@ -5,7 +6,7 @@ export const registerInspect: RegisterCommand = (program, run) => {
   program
     .command('inspect')
     .description("report what runs in a container: PID 1, user, capabilities, namespaces, limits, environment, sockets, mounts, files")
-    .argument('[target]', 'container name or ID prefix')
+    .argument('[target]', 'container name or ID prefix', targetArgument)
     .option('--json', 'print the complete report as JSON')
     .option('--all', 'one row per running container')
     .option('--show-secrets', 'do not mask environment values whose names look secret')

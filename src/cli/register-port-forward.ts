@@ -1,3 +1,4 @@
+import { targetArgument } from './argument-checks.js';
 import type { RegisterCommand } from './command-runner.js';
 import type { GlobalFlags } from './engine-from-flags.js';
 
@@ -5,7 +6,7 @@ export const registerPortForward: RegisterCommand = (program, run) => {
   program
     .command('port-forward')
     .description("forward local ports to ports of the target, published or not (even ones bound to the target's 127.0.0.1)")
-    .argument('<target>', 'container name or ID prefix')
+    .argument('<target>', 'container name or ID prefix', targetArgument)
     .argument('[ports...]', '[[LOCAL_HOST:]LOCAL_PORT:]REMOTE_PORT; LOCAL_PORT 0 picks a free port; LOCAL_HOST defaults to 127.0.0.1')
     .action((target: string, ports: string[]) => {
       run(async () => {

@@ -1,3 +1,4 @@
+import { targetArgument } from './argument-checks.js';
 import type { RegisterCommand } from './command-runner.js';
 import type { GlobalFlags } from './engine-from-flags.js';
 
@@ -5,7 +6,7 @@ export const registerPs: RegisterCommand = (program, run) => {
   program
     .command('ps')
     .description("the target's process tree: pid, user, state, memory, threads, start time, command line")
-    .argument('<target>', 'container name or ID prefix')
+    .argument('<target>', 'container name or ID prefix', targetArgument)
     .option('--json', 'print the processes as JSON')
     .action((target: string, flags: { json?: boolean }) => {
       run(async () => {

@@ -18,4 +18,14 @@ describe('formatError', () => {
     expect(plain).toEqual({ text: 'sidekick: unexpected failure: boom\nRun again with --debug for details.\n', exitCode: 125 });
     expect(formatError(new Error('boom'), true).text).toMatch(/at .*report-error\.test\.ts/);
   });
+
+  it('escapes what a target chose in the cause stack shown with --debug', () => {
+    const cause = new Error('engine said \x1b]0;pwned\x07 \u202ecod');
+    const error = new SidekickError('ENGINE_ERROR', 'the engine refused.', { cause });
+    const text = formatError(error, true).text;
+    expect(text).toContain('engine said \\x1b]0;pwned\\x07 \\u202ecod');
+    const raw = (t: string): boolean => ['\x1b', '\x07', '\u202e'].some((c) => t.includes(c));
+    expect(raw(text)).toBe(false);
+    expect(raw(formatError(cause, true).text)).toBe(false);
+  });
 });

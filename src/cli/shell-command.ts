@@ -3,6 +3,7 @@ import { startShell } from '../debug/inject/shell-session.js';
 import { terminalModes } from './terminal-modes.js';
 import { connectEngine, type GlobalFlags } from './engine-from-flags.js';
 import { pumpTerminal } from './terminal.js';
+import { DEFAULT_DETACH_KEYS, parseDetachKeys } from './detach-keys.js';
 
 export interface ShellFlags {
   root?: boolean;
@@ -25,12 +26,23 @@ export async function runShell(reference: string, command: string[], flags: Shel
       prefixes: flags.prefix.map(parsePrefix),
       ...(process.env.TERM !== undefined ? { term: process.env.TERM } : {}),
     });
+    const end = async (signal: 'HUP' | 'INT' | 'TERM'): Promise<void> => {
+      session.process.stdin?.end();
+      await session.signal(signal);
+    };
     return await pumpTerminal(session.process, {
       tty,
       interactive,
-      onTerminate: async (signal) => {
-        session.process.stdin?.end();
-        await session.signal(signal === 'SIGHUP' ? 'HUP' : signal === 'SIGINT' ? 'INT' : 'TERM');
+      onTerminate: (signal) => end(signal === 'SIGHUP' ? 'HUP' : signal === 'SIGINT' ? 'INT' : 'TERM'),
+      // The engine watches an exec's input for its default keys; catching them here keeps the CLI
+      // from waiting on a detached exec, which nothing could attach to again.
+      detach: {
+        keys: parseDetachKeys(DEFAULT_DETACH_KEYS),
+        onDetach: async () => {
+          await end('HUP');
+          process.stderr.write(`\nsidekick: detached (${DEFAULT_DETACH_KEYS}); the shell was ended.\nAn exec cannot be attached to again; start another with: sidekick shell ${session.target.name}\n`);
+          return 0;
+        },
       },
     });
   } finally {

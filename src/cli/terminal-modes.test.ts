@@ -12,7 +12,9 @@ describe('terminalModes', () => {
     expect(terminalModes({ interactive: true }, ['cat'], false)).toEqual({ interactive: true, tty: false });
   });
 
-  it('refuses -t without a terminal on stdin', () => {
-    expect(() => terminalModes({ tty: true }, ['ls'], false)).toThrow(/-t asks for a terminal/);
+  it('allocates a terminal for -t whatever stdin is, and refuses -it without a terminal on stdin, as docker does', () => {
+    expect(terminalModes({ tty: true }, ['ls'], false)).toEqual({ interactive: false, tty: true });
+    expect(() => terminalModes({ tty: true, interactive: true }, ['cat'], false)).toThrow(/the input device is not a TTY/);
+    expect(() => terminalModes({ tty: true }, [], false)).toThrow(/the input device is not a TTY/);
   });
 });

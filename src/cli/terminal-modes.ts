@@ -13,8 +13,12 @@ export function terminalModes(flags: { interactive?: boolean; tty?: boolean }, c
   const noCommand = command.length === 0;
   const interactive = flags.interactive ?? noCommand;
   const tty = flags.tty ?? (noCommand && stdinIsTerminal);
-  if (tty && !stdinIsTerminal) {
-    throw new SidekickError('BAD_USAGE', '-t asks for a terminal, but stdin is not one.', { hint: 'Drop -t when piping input.' });
+  // As docker: a terminal without input (-t) is allocated whatever stdin is; with input (-it)
+  // the keys must come from a terminal.
+  if (tty && interactive && !stdinIsTerminal) {
+    throw new SidekickError('BAD_USAGE', 'the input device is not a TTY: -t with stdin open (-i, or a shell) needs a terminal on stdin.', {
+      hint: 'Drop -t when piping input (or -i to run a command on a terminal without input).',
+    });
   }
   return { interactive, tty };
 }

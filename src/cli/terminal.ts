@@ -1,4 +1,5 @@
 import type { ProcessHandle } from '../core/process-handle.js';
+import { DetachKeyMatcher } from './detach-keys.js';
 
 const SIGNAL_NUMBERS: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGPIPE: 13, SIGTERM: 15 };
 
@@ -7,6 +8,11 @@ export interface PumpOptions {
   interactive: boolean;
   /** Called once when a signal (or a closed stdout) asks the session to end; must remove the sidekick. */
   onTerminate: (signal: NodeJS.Signals) => Promise<void>;
+  /**
+   * On a terminal with stdin open, typing these bytes detaches (docker's detach keys): input stops,
+   * the terminal is restored, then `onDetach` decides what becomes of the session and gives the status.
+   */
+  detach?: { keys: Buffer; onDetach: () => Promise<number> };
 }
 
 /**
@@ -16,6 +22,12 @@ export interface PumpOptions {
  * has been handed to the local stdout/stderr, after the terminal is restored on every path.
  */
 export async function pumpTerminal(process_: ProcessHandle, options: PumpOptions): Promise<number> {
+  const { status, detached } = await pump(process_, options);
+  // The terminal is back to normal here, so what onDetach says is printed as plain lines.
+  return detached && options.detach ? options.detach.onDetach() : status;
+}
+
+async function pump(process_: ProcessHandle, options: PumpOptions): Promise<{ status: number; detached: boolean }> {
   const stdin = process.stdin;
   const stdout = process.stdout;
   // Raw mode only when keys go somewhere: otherwise ^C would be neither a signal nor input.
@@ -36,7 +48,24 @@ export async function pumpTerminal(process_: ProcessHandle, options: PumpOptions
     restorers.push(() => stdout.off('resize', sendSize));
   }
 
-  if (options.interactive && process_.stdin) {
+  let detach: (() => void) | undefined;
+  const detached = new Promise<void>((resolve) => (detach = resolve));
+  if (options.interactive && process_.stdin && useRaw && options.detach) {
+    const remoteStdin = process_.stdin;
+    const matcher = new DetachKeyMatcher(options.detach.keys);
+    const onKeys = (chunk: Buffer): void => {
+      const { forward, detached: done } = matcher.push(chunk);
+      if (forward.length > 0) remoteStdin.write(forward);
+      if (!done) return;
+      stdin.off('data', onKeys);
+      detach?.();
+    };
+    stdin.on('data', onKeys);
+    restorers.push(() => {
+      stdin.off('data', onKeys);
+      stdin.pause();
+    });
+  } else if (options.interactive && process_.stdin) {
     stdin.pipe(process_.stdin);
     restorers.push(() => {
       stdin.unpipe(process_.stdin!);
@@ -73,12 +102,20 @@ export async function pumpTerminal(process_: ProcessHandle, options: PumpOptions
   }
 
   try {
-    const status = await process_.exit;
+    const status = await Promise.race([process_.exit, detached.then(() => undefined)]);
+    if (status === undefined) {
+      // What the session prints after the detach is not shown, as with docker; it must still be read.
+      for (const stream of [process_.stdout, process_.stderr]) {
+        stream.unpipe();
+        stream.resume();
+      }
+      return { status: 0, detached: true };
+    }
     if (!terminatedBy) await outputDelivered;
-    if (terminatedBy) return 128 + (SIGNAL_NUMBERS[terminatedBy] ?? 1);
-    return status.code;
+    if (terminatedBy) return { status: 128 + (SIGNAL_NUMBERS[terminatedBy] ?? 1), detached: false };
+    return { status: status.code, detached: false };
   } catch (error) {
-    if (terminatedBy) return 128 + (SIGNAL_NUMBERS[terminatedBy] ?? 1);
+    if (terminatedBy) return { status: 128 + (SIGNAL_NUMBERS[terminatedBy] ?? 1), detached: false };
     throw error;
   } finally {
     for (const restore of restorers.reverse()) restore();

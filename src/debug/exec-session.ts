@@ -27,6 +27,7 @@ export interface ExecRequest {
   /** For the prompt line that says where the target's files are. */
   announce: boolean;
   consoleSize?: { cols: number; rows: number };
+  detachKeys?: string;
 }
 
 export interface ExecEvents {
@@ -80,6 +81,7 @@ export async function startExecSession(engine: Engine, request: ExecRequest, env
     autoRemove: !request.keep,
     ...(request.name !== undefined ? { name: request.name } : {}),
     ...(request.consoleSize ? { consoleSize: request.consoleSize } : {}),
+    ...(request.detachKeys !== undefined ? { detachKeys: request.detachKeys } : {}),
   };
   let sidekick;
   try {

@@ -16,6 +16,8 @@ export interface ContainerProcessSpec {
   privileged: boolean;
   /** The engine deletes the container when its process ends, even if sidekick was killed. */
   autoRemove: boolean;
+  /** docker's detach keys for the attached stdin (the engine's default is ctrl-p,ctrl-q). */
+  detachKeys?: string;
 }
 
 /** A container that joins a target's namespaces (Docker) or an ephemeral container (Kubernetes). */
@@ -169,6 +171,6 @@ export interface Engine {
   /** Creates a container without starting it; returns its ID. */
   createContainer(spec: ContainerSpec): Promise<string>;
   /** Attaches to a created container and starts it; the returned process is already running. */
-  startContainer(containerId: string, options: { tty: boolean; openStdin: boolean; autoRemove: boolean }): Promise<ProcessHandle>;
+  startContainer(containerId: string, options: { tty: boolean; openStdin: boolean; autoRemove: boolean; detachKeys?: string }): Promise<ProcessHandle>;
   close(): void;
 }

@@ -225,12 +225,12 @@ describe('sidekick exec', () => {
       const both = await runCli(['exec', '--privileged', '--cap-add', 'NET_ADMIN', t.name, '--', 'true']);
       expect(both.code).toBe(125);
       expect(both.stderr).toMatch(/--privileged.*--cap-add/);
-      const tty = await runCli(['exec', '-t', t.name, '--', 'true']);
+      const tty = await runCli(['exec', '-it', t.name, '--', 'true']);
       expect(tty.code).toBe(125);
-      expect(tty.stderr).toMatch(/-t asks for a terminal/);
+      expect(tty.stderr).toMatch(/the input device is not a TTY/);
       const user = await runCli(['exec', '--user', 'nobody', t.name, '--', 'true']);
       expect(user.code).toBe(125);
-      expect(user.stderr).toMatch(/--user nobody/);
+      expect(user.stderr).toMatch(/--user "nobody"/);
     });
   });
 

@@ -35,6 +35,7 @@ export interface CopyRequest {
   rwVolumes: boolean;
   privileged: boolean;
   capAdd: string[];
+  detachKeys?: string;
 }
 
 export interface CopyEvents {
@@ -129,7 +130,12 @@ export async function startCopySession(engine: Engine, request: CopyRequest, env
       throw toolboxRefused(error, summary.name);
     });
     assertNotAborted(events.signal);
-    const process = await engine.startContainer(containerId, { tty: request.tty, openStdin: request.interactive, autoRemove: !request.keep });
+    const process = await engine.startContainer(containerId, {
+      tty: request.tty,
+      openStdin: request.interactive,
+      autoRemove: !request.keep,
+      ...(request.detachKeys !== undefined ? { detachKeys: request.detachKeys } : {}),
+    });
     const id = containerId;
     let disposing: Promise<void> | undefined;
     const session: CopySession = {

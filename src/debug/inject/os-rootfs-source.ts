@@ -14,6 +14,7 @@ import { promisify } from 'node:util';
 import { createGunzip, gunzipSync } from 'node:zlib';
 import { extract as tarExtract } from 'tar-stream';
 import { packPaths } from '../../core/archive/pack-paths.js';
+import { startsLikeTar } from '../../core/archive/tar-header.js';
 import { SidekickError } from '../../core/errors.js';
 import type { Engine } from '../../engines/engine.js';
 import type { Cleanups } from './cleanups.js';
@@ -147,8 +148,13 @@ async function exportedImage(ref: string, options: SourceOptions): Promise<Rootf
 
 async function tarballSource(path: string): Promise<RootfsSource> {
   const handle = await open(path, 'r');
-  const magic = Buffer.alloc(2);
-  await handle.read(magic, 0, 2, 0).finally(() => handle.close());
+  const magic = Buffer.alloc(65536);
+  const { bytesRead } = await handle.read(magic, 0, magic.length, 0).finally(() => handle.close());
+  if (!startsLikeTar(magic.subarray(0, bytesRead))) {
+    throw new SidekickError('BAD_USAGE', `--os ${path}: the file is not a tar archive (plain or gzipped) of a root filesystem.`, {
+      hint: 'Give a rootfs tarball (.tar, .tar.gz), alpine[:VERSION], or a local image.',
+    });
+  }
   // By content, not by name: a .tar that is really gzipped still works.
   const gzipped = magic[0] === 0x1f && magic[1] === 0x8b;
   return {

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { Socket } from 'node:net';
-import { join } from 'node:path';
+import { join, posix } from 'node:path';
 import type { Readable } from 'node:stream';
 import Modem from 'docker-modem';
 import { SidekickError } from '../../core/errors.js';
@@ -44,7 +44,10 @@ export class DockerApi {
   }
 
   async json<T>(method: 'GET' | 'POST' | 'DELETE' | 'PUT' | 'HEAD', path: string, options: RequestOptions = {}): Promise<T> {
-    return (await this.dial(method, path, options, {})) as T;
+    const result = await this.dial(method, path, options, {});
+    // An engine answers JSON or nothing; a page of text or HTML means something else listens there.
+    if (Buffer.isBuffer(result) && result.length > 0) throw notAnEngine(this.endpoint, 200, result.toString());
+    return result as T;
   }
 
   /** A request whose response body is read as a stream (image pulls, imports). */
@@ -74,6 +77,14 @@ export class DockerApi {
   ): Promise<unknown> {
     const statusCodes: Record<number, boolean | string> = { 200: true, 201: true, 204: true, 304: true };
     for (const code of [...(options.ok ?? []), ...(mode.ok ?? [])]) statusCodes[code] = true;
+    // The engine's router answers a path it would clean ("//", "/../", an encoded "/x") with a
+    // redirect that docker-modem cannot follow (it throws outside any callback).
+    const decoded = safeDecode(path);
+    if (decoded === undefined || posix.normalize(decoded) !== decoded || decoded.endsWith('/')) {
+      return Promise.reject(new SidekickError('BAD_USAGE', `a name in the engine request ${JSON.stringify(path)} is empty, ".", ".." or holds a "/" where none may be.`, {
+        hint: 'Check the container or image name you gave.',
+      }));
+    }
     const query: Record<string, unknown> = {};
     for (const [key, value] of Object.entries(options.query ?? {})) if (value !== undefined) query[key] = value;
     return new Promise((resolve, reject) => {
@@ -107,6 +118,7 @@ export class DockerApi {
           : Buffer.isBuffer(error.json)
             ? error.json.toString().trim()
             : error.message;
+      if (/^\s*<|<html/i.test(message)) return notAnEngine(this.endpoint, error.statusCode, message);
       return new EngineHttpError(error.statusCode, message);
     }
     const code = error.code ?? '';
@@ -119,6 +131,22 @@ export class DockerApi {
   close(): void {
     // docker-modem keeps no pooled connections of its own for unix sockets; nothing to release.
   }
+}
+
+function safeDecode(path: string): string | undefined {
+  try {
+    return decodeURIComponent(path);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Something answered HTTP at the endpoint, but not as a Docker engine would (a web server, a proxy's page). */
+function notAnEngine(endpoint: Endpoint, status: number, body: string): SidekickError {
+  const html = /^\s*</.test(body) || /<html/i.test(body);
+  return new SidekickError('ENGINE_UNREACHABLE', `${endpoint.url} (${endpoint.source}) is not a Docker engine: it answered HTTP ${status} with ${html ? 'an HTML page' : 'text that is not JSON'}.`, {
+    hint: 'Point sidekick at the engine with --host, DOCKER_HOST or --context (docker context ls).',
+  });
 }
 
 export function unreachable(endpoint: Endpoint, cause: ModemError): SidekickError {

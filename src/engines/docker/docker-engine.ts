@@ -226,9 +226,11 @@ export class DockerEngine implements Engine {
     }
   }
 
-  private async attachAndStart(id: string, options: { tty: boolean; openStdin: boolean; autoRemove: boolean }): Promise<ProcessHandle> {
+  private async attachAndStart(id: string, options: { tty: boolean; openStdin: boolean; autoRemove: boolean; detachKeys?: string }): Promise<ProcessHandle> {
+    // The engine watches stdin for detach keys too (ctrl-p,ctrl-q unless told): it must watch for the
+    // same ones as the CLI, which catches them first, or it would detach on keys the CLI passed on.
     const socket = await this.api.hijack(`/containers/${id}/attach`, {
-      query: { stream: true, stdin: options.openStdin, stdout: true, stderr: true },
+      query: { stream: true, stdin: options.openStdin, stdout: true, stderr: true, detachKeys: options.detachKeys },
     });
     // Asked for before start: with auto-remove the container may be gone before a later wait could ask.
     const waitForExit = this.waitForExit(id, options.autoRemove ? 'removed' : 'next-exit');
@@ -367,7 +369,7 @@ export class DockerEngine implements Engine {
     return id;
   }
 
-  async startContainer(containerId: string, options: { tty: boolean; openStdin: boolean; autoRemove: boolean }): Promise<ProcessHandle> {
+  async startContainer(containerId: string, options: { tty: boolean; openStdin: boolean; autoRemove: boolean; detachKeys?: string }): Promise<ProcessHandle> {
     try {
       return await this.attachAndStart(containerId, options);
     } catch (error) {

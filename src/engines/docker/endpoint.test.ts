@@ -13,6 +13,19 @@ function files(entries: Record<string, string>): (path: string) => string | unde
 describe('resolveEndpoint', () => {
   const remote = { Name: 'remote', Endpoints: { docker: { Host: 'ssh://me@build-box', SkipTLSVerify: false } } };
 
+  it('refuses --host with --context, and lets an explicit --context win over DOCKER_HOST, as the docker CLI does', () => {
+    const readFile = files({ [metaPath('remote')]: JSON.stringify(remote) });
+    expect(() => resolveEndpoint({ host: 'unix:///run/x.sock', context: 'remote', env: {}, readFile, home })).toThrow(
+      /conflicting options: cannot specify both --host and --context/,
+    );
+    const env = { DOCKER_HOST: 'tcp://127.0.0.1:2375' };
+    expect(resolveEndpoint({ context: 'remote', env, readFile, home })).toMatchObject({ url: 'ssh://me@build-box', source: '--context' });
+    expect(() => resolveEndpoint({ context: 'gone', env, readFile, home })).toThrow(/docker context "gone" \(from --context\) does not exist/);
+    // docker's "default" context is whatever DOCKER_HOST says, else the default socket.
+    expect(resolveEndpoint({ context: 'default', env, readFile, home })).toMatchObject({ url: 'tcp://127.0.0.1:2375', context: 'default' });
+    expect(resolveEndpoint({ context: 'default', env: {}, readFile, home })).toMatchObject({ url: 'unix:///var/run/docker.sock' });
+  });
+
   it('prefers --host, then DOCKER_HOST, then --context, DOCKER_CONTEXT, the current context, the default socket', () => {
     const readFile = files({
       [`${home}/.docker/config.json`]: JSON.stringify({ currentContext: 'remote' }),
@@ -64,7 +77,16 @@ describe('normalizeHostUrl', () => {
     expect(normalizeHostUrl('ssh://u@h:2222')).toBe('ssh://u@h:2222');
   });
 
-  it('refuses what it cannot understand', () => {
-    expect(() => normalizeHostUrl('ftp://x')).toThrow(/cannot understand the engine address "ftp:\/\/x"/);
+  it('refuses what it cannot understand, naming the input and the part that is wrong', () => {
+    expect(() => normalizeHostUrl('ftp://x')).toThrow(/cannot use the engine address "ftp:\/\/x": it is not unix/);
+    expect(() => normalizeHostUrl('tcp://:0')).toThrow(/"tcp:\/\/:0": the host name is empty/);
+    expect(() => normalizeHostUrl('tcp://h:99999')).toThrow(/"tcp:\/\/h:99999": the port "99999" is not between 1 and 65535/);
+    expect(() => normalizeHostUrl('tcp://h:-1')).toThrow(/the port "-1" is not between 1 and 65535/);
+    expect(() => normalizeHostUrl('tcp://h:0')).toThrow(/the port "0"/);
+    expect(() => normalizeHostUrl('h:')).toThrow(/the port ""/);
+    expect(() => normalizeHostUrl('ssh://@')).toThrow(/"ssh:\/\/@": the host name is empty/);
+    expect(() => normalizeHostUrl('ssh://@h')).toThrow(/the user name before @ is empty/);
+    expect(() => normalizeHostUrl('unix://')).toThrow(/the socket path is empty/);
+    expect(normalizeHostUrl('tcp://[::1]:2375')).toBe('tcp://[::1]:2375');
   });
 });

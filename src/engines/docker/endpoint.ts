@@ -36,19 +36,26 @@ function readOptional(path: string): string | undefined {
 }
 
 /**
- * Finds the engine the way the docker CLI does: --host, DOCKER_HOST, --context,
- * DOCKER_CONTEXT, the current context of the CLI's config, then the default socket.
+ * Finds the engine the way the docker CLI does: --host and --context together are refused;
+ * --host; an explicit --context (even with DOCKER_HOST set); DOCKER_HOST; DOCKER_CONTEXT; the
+ * current context of the CLI's config; the default socket. The "default" context is
+ * DOCKER_HOST when set, else the default socket.
  */
 export function resolveEndpoint(inputs: EndpointInputs): Endpoint {
   const readFile = inputs.readFile ?? readOptional;
   const configDir = inputs.env.DOCKER_CONFIG ?? join(inputs.home ?? homedir(), '.docker');
 
+  if (inputs.host && inputs.context) {
+    throw new SidekickError('BAD_USAGE', 'conflicting options: cannot specify both --host and --context.', {
+      hint: 'Give one of them: --host names an engine, --context a docker context that names one.',
+    });
+  }
   if (inputs.host) return { url: normalizeHostUrl(inputs.host), source: '--host', ...tlsFromEnv(inputs.env) };
+  if (inputs.context) return fromContext(inputs.context, '--context', configDir, readFile, inputs.env);
   if (inputs.env.DOCKER_HOST) {
     return { url: normalizeHostUrl(inputs.env.DOCKER_HOST), source: 'DOCKER_HOST', ...tlsFromEnv(inputs.env) };
   }
-  if (inputs.context) return fromContext(inputs.context, '--context', configDir, readFile);
-  if (inputs.env.DOCKER_CONTEXT) return fromContext(inputs.env.DOCKER_CONTEXT, 'DOCKER_CONTEXT', configDir, readFile);
+  if (inputs.env.DOCKER_CONTEXT) return fromContext(inputs.env.DOCKER_CONTEXT, 'DOCKER_CONTEXT', configDir, readFile, inputs.env);
 
   const config = readFile(join(configDir, 'config.json'));
   if (config !== undefined) {
@@ -59,7 +66,7 @@ export function resolveEndpoint(inputs: EndpointInputs): Endpoint {
       current = undefined; // the docker CLI also carries on with a broken config
     }
     if (typeof current === 'string' && current !== '' && current !== 'default') {
-      return fromContext(current, 'current context', configDir, readFile);
+      return fromContext(current, 'current context', configDir, readFile, inputs.env);
     }
   }
   return { url: DEFAULT_SOCKET_URL, source: 'default socket' };
@@ -77,8 +84,12 @@ function fromContext(
   source: EndpointSource,
   configDir: string,
   readFile: (path: string) => string | undefined,
+  env: NodeJS.ProcessEnv,
 ): Endpoint {
-  if (name === 'default') return { url: DEFAULT_SOCKET_URL, source, context: name };
+  if (name === 'default') {
+    if (env.DOCKER_HOST) return { url: normalizeHostUrl(env.DOCKER_HOST), source, context: name, ...tlsFromEnv(env) };
+    return { url: DEFAULT_SOCKET_URL, source, context: name };
+  }
   // The docker CLI stores a context's metadata under the SHA-256 of its name.
   const digest = createHash('sha256').update(name).digest('hex');
   const meta = readFile(join(configDir, 'contexts', 'meta', digest, 'meta.json'));
@@ -107,13 +118,48 @@ function fromContext(
   return { url: normalizeHostUrl(host), source, context: name, ...(hasTls ? { tlsDir: tlsStore } : {}) };
 }
 
-/** Accepts what docker accepts: unix:///path, /path, tcp://h:p, h:p, ssh://user@host. */
+/** Accepts what docker accepts: unix:///path, /path, tcp://h:p, h:p, ssh://user@host; names the input when not. */
 export function normalizeHostUrl(raw: string): string {
   const value = raw.trim();
-  if (value.startsWith('/')) return `unix://${value}`;
-  if (/^(unix|tcp|ssh|http|https):\/\//.test(value)) return value;
-  if (/^[^/]+:\d+$/.test(value)) return `tcp://${value}`;
-  throw new SidekickError('BAD_USAGE', `cannot understand the engine address "${raw}".`, {
+  let url: string;
+  if (value.startsWith('/')) url = `unix://${value}`;
+  else if (/^(unix|tcp|ssh|http|https):\/\//.test(value)) url = value;
+  else if (/^[^/]+:[^/]*$/.test(value)) url = `tcp://${value}`;
+  else throw badAddress(raw, 'it is not unix://, tcp:// or ssh://');
+  const problem = addressProblem(url);
+  if (problem !== undefined) throw badAddress(raw, problem);
+  return url;
+}
+
+function addressProblem(url: string): string | undefined {
+  const scheme = url.slice(0, url.indexOf(':'));
+  if (scheme === 'unix') return url.length > 'unix://'.length ? undefined : 'the socket path is empty';
+  // Host and port are checked by hand: URL() takes "tcp://:0" and reads ":-1" as an error without saying which part.
+  const rest = url.slice(scheme.length + 3);
+  const authority = rest.split(/[/?#]/, 1)[0]!;
+  const at = authority.lastIndexOf('@');
+  const user = at < 0 ? undefined : authority.slice(0, at);
+  const hostPort = authority.slice(at + 1);
+  const bracketed = /^\[[^\]]*\]/.exec(hostPort);
+  const host = bracketed ? bracketed[0] : hostPort.split(':', 1)[0]!;
+  const portText = hostPort.slice(host.length).replace(/^:/, '');
+  if (host === '' || host === '[]') return 'the host name is empty';
+  if (!/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9._-]+)$/.test(host)) return `"${host}" is not a host name`;
+  if (scheme === 'ssh' && user === '') return 'the user name before @ is empty';
+  if (portText !== '' || hostPort.endsWith(':')) {
+    const port = /^\d+$/.test(portText) ? Number(portText) : NaN;
+    if (!(port >= 1 && port <= 65535)) return `the port "${portText}" is not between 1 and 65535`;
+  }
+  try {
+    new URL(url);
+  } catch {
+    return 'it is not a valid URL';
+  }
+  return undefined;
+}
+
+function badAddress(raw: string, problem: string): SidekickError {
+  return new SidekickError('BAD_USAGE', `cannot use the engine address ${JSON.stringify(raw)}: ${problem}.`, {
     hint: 'Use unix:///var/run/docker.sock, tcp://HOST:PORT or ssh://USER@HOST.',
   });
 }
