@@ -102,7 +102,7 @@ export async function runExec(targetArgument: string | undefined, commandArgumen
   }
   if (global.debug) await noteIfAlsoImage(engine, target, (text) => process.stderr.write(`sidekick: ${text}\n`));
   if (flags.keep) {
-    process.stderr.write(`sidekick: keeping sidekick ${session.sidekickId.slice(0, 12)}; remove it with: docker rm -f ${session.sidekickId.slice(0, 12)}\n`);
+    process.stderr.write(`sidekick: keeping sidekick ${session.sidekickId.slice(0, 12)}; remove it with: docker stop ${session.sidekickId.slice(0, 12)} && docker rm ${session.sidekickId.slice(0, 12)} (stop, not rm -f: it lets the session end its processes in the target)\n`);
   }
   try {
     const sidekick = session.sidekickId.slice(0, 12);
@@ -116,7 +116,7 @@ export async function runExec(targetArgument: string | undefined, commandArgumen
               keys: detach.keys,
               onDetach: async () => {
                 if (flags.keep) {
-                  process.stderr.write(`\nsidekick: detached (${detach.spec}); sidekick ${sidekick} keeps running (--keep).\nBack in: docker attach ${sidekick}   remove it: docker rm -f ${sidekick}\n`);
+                  process.stderr.write(`\nsidekick: detached (${detach.spec}); sidekick ${sidekick} keeps running (--keep).\nBack in: docker attach ${sidekick}   remove it: docker stop ${sidekick} && docker rm ${sidekick}\n`);
                 } else {
                   await session.dispose();
                   process.stderr.write(`\nsidekick: detached (${detach.spec}); the sidekick was removed, as it is without --keep.\nTo leave one running and come back to it, start it with --keep.\n`);

@@ -199,7 +199,8 @@ describe('detach keys on a terminal', () => {
 
   afterEach(async () => {
     await tmux?.kill();
-    for (const id of kept) await docker(['rm', '-f', id]).catch(() => undefined);
+    // Stopped, not killed: a kept sidekick's session must end its processes, or they are zombies of the target.
+    for (const id of kept) await docker(['stop', id]).then(() => docker(['rm', '-f', id])).catch(() => undefined);
     if (dir) await rm(dir, { recursive: true, force: true });
     if (target) await removeTarget(target.id);
     tmux = undefined;
@@ -242,7 +243,7 @@ describe('detach keys on a terminal', () => {
     await tmux!.type('C-x', 'y');
     const id = kept[0]!;
     const screen = await tmux!.waitFor(/^sidekick: detached \(ctrl-x,y\); sidekick \w{12} keeps running \(--keep\)\.$/m);
-    expect(screen).toContain(`Back in: docker attach ${id}   remove it: docker rm -f ${id}`);
+    expect(screen).toContain(`Back in: docker attach ${id}   remove it: docker stop ${id} && docker rm ${id}`);
     expect(await waitForFile(statusFile)).toBe('0\n');
     expect((await docker(['inspect', '-f', '{{.State.Running}}', id])).trim()).toBe('true');
   });

@@ -266,7 +266,7 @@ describe('sidekick exec', () => {
       targets.removeLater(kept);
       expect(result.code).toBe(0);
       expect(kept).toMatch(/^[0-9a-f]+$/);
-      expect(result.stderr).toContain(`docker rm -f ${kept.slice(0, 12)}`);
+      expect(result.stderr).toContain(`docker stop ${kept.slice(0, 12)} && docker rm ${kept.slice(0, 12)}`);
       const labels = JSON.parse(await docker(['inspect', '-f', '{{json .Config.Labels}}', kept])) as Record<string, string>;
       expect(labels['io.sidekick.kind']).toBe('sidekick');
       expect(labels['io.sidekick.target']).toBe(t.id);

@@ -134,6 +134,10 @@ export async function zombiesOf(id: string): Promise<number> {
  * test that removes its target this way is a zombie test too.
  */
 export async function removeTarget(id: string): Promise<void> {
+  // A sidekick (one kept with --keep) is stopped first, as a user is told to: its session then
+  // ends its processes, where a forced removal would leave them as zombies of its target.
+  const labels = await docker(['inspect', '-f', '{{index .Config.Labels "io.sidekick.session"}}', id]).catch(() => '');
+  if (labels.trim() !== '') await docker(['stop', id]).catch(() => undefined);
   await recordZombies(id);
   try {
     await docker(['rm', '-f', '-v', id]);

@@ -46,7 +46,14 @@ export class DockerApi {
   async json<T>(method: 'GET' | 'POST' | 'DELETE' | 'PUT' | 'HEAD', path: string, options: RequestOptions = {}): Promise<T> {
     const result = await this.dial(method, path, options, {});
     // An engine answers JSON or nothing; a page of text or HTML means something else listens there.
-    if (Buffer.isBuffer(result) && result.length > 0) throw notAnEngine(this.endpoint, 200, result.toString());
+    // JSON that docker-modem left unparsed (the engine's `null` for a container with no changes) is still JSON.
+    if (Buffer.isBuffer(result) && result.length > 0) {
+      try {
+        return JSON.parse(result.toString()) as T;
+      } catch {
+        throw notAnEngine(this.endpoint, 200, result.toString());
+      }
+    }
     return result as T;
   }
 
