@@ -71,7 +71,8 @@ export function sidekickScript(options: ScriptOptions): string {
     lines.push('if [ -n "$uid" ]; then set -- "$tools/nsenter" -S "$uid" -G "$gid" -F -- "$@"; fi');
     lines.push('chroot "/proc/$tp/root" "$@"');
   } else {
-    lines.push('[ -e /target ] || ln -s "/proc/$tp/root" /target 2>/dev/null');
+    // Re-pointed even when the image has one: an older toolbox's /target names PID 1, which may not be the target.
+    lines.push('if [ -L /target ] || [ ! -e /target ]; then ln -sfn "/proc/$tp/root" /target 2>/dev/null; fi');
     lines.push(`export PS1=${shellQuote(`[sidekick ${options.targetName}:toolbox] \\w \\$ `)}`);
     if (options.announce) {
       lines.push(
