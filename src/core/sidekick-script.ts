@@ -12,6 +12,7 @@
  *
  * Arguments after the script are the user's command ("$@"); empty means a login shell.
  */
+import { shellQuote } from './copy-script.js';
 import { SESSION_SHELL_FUNCTIONS, TARGET_ID_VARIABLE, TARGET_PROCESS_MISSING_STATUS, TARGET_SHARES_PID_VARIABLE } from './session-shell.js';
 
 export type FilesystemView = 'chroot' | 'toolbox';
@@ -136,10 +137,6 @@ function runAsLines(runAs: string | undefined): string {
 
 export function isValidRunAs(value: string): boolean {
   return value === 'target' || /^\d+(:\d+)?$/.test(value);
-}
-
-function shellQuote(value: string): string {
-  return `'${value.replace(/'/g, `'\\''`)}'`;
 }
 
 function escapeForDoubleQuotes(value: string): string {

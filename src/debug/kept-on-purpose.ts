@@ -1,4 +1,4 @@
-import type { ContainerSummary } from '../core/target.js';
+import type { ContainerSummary, Target } from '../core/target.js';
 import type { Engine } from '../engines/engine.js';
 import { OBJECT_ANSWER_MS, withinTime } from './within-time.js';
 
@@ -10,8 +10,16 @@ import { OBJECT_ANSWER_MS, withinTime } from './within-time.js';
  */
 export async function keptOnPurpose(engine: Engine, container: ContainerSummary): Promise<boolean | undefined> {
   if (container.status === 'created') return false;
+  const inspected = await inspectInTime(engine, container.id);
+  return inspected === undefined ? undefined : keptOnPurposeAsInspected(container, inspected);
+}
+
+/** The container as the engine describes it; null when it is gone meanwhile, undefined when the engine does not answer in time. */
+export async function inspectInTime(engine: Engine, id: string): Promise<Target | null | undefined> {
+  return withinTime(engine.findContainer(id), OBJECT_ANSWER_MS).catch(() => null);
+}
+
+export function keptOnPurposeAsInspected(container: ContainerSummary, inspected: Target | null): boolean {
   // Gone meanwhile (auto-removed): nothing kept.
-  const target = await withinTime(engine.findContainer(container.id), OBJECT_ANSWER_MS).catch(() => null);
-  if (target === undefined) return undefined;
-  return target?.autoRemove === false;
+  return container.status !== 'created' && inspected?.autoRemove === false;
 }

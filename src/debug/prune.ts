@@ -8,11 +8,11 @@
 import { LABEL_KIND, LABEL_SESSION } from '../core/labels.js';
 import { localClientHost, readProcStat } from '../core/ownership/local-client.js';
 import { ownerKeyDirectories, verifyingKeys } from '../core/ownership/owner-key.js';
-import type { ContainerSummary } from '../core/target.js';
+import type { ContainerSummary, Target } from '../core/target.js';
 import type { Engine } from '../engines/engine.js';
-import { OBJECT_ANSWER_MS, withinTime } from './within-time.js';
 import { SNAPSHOT_REPOSITORY } from './copy/snapshot.js';
-import { keptOnPurpose } from './kept-on-purpose.js';
+import { inspectInTime, keptOnPurposeAsInspected } from './kept-on-purpose.js';
+import { stopSession } from './sidekick-launch.js';
 import { decide, type Decision, type OwnershipContext, type PruneRules } from './prune-decision.js';
 
 export interface PruneOptions {
@@ -78,9 +78,14 @@ export async function pruneSessions(engine: Engine, options: PruneOptions): Prom
     };
     let decision = decide(facts, rules);
     // Whether it was made with --keep is asked only when it matters: the list does not say.
+    // One inspect answers that and, below, whether it must be stopped before it is removed.
+    let inspected: Target | null | undefined = null;
     if (decision.action === 'remove') {
-      const kept = await keptOnPurpose(engine, container);
-      decision = kept === undefined ? { ...decision, action: 'keep', reason: 'the engine does not answer about it (is an operation on it stuck?)' } : decide({ ...facts, keptOnPurpose: kept }, rules);
+      inspected = container.status === 'created' ? null : await inspectInTime(engine, container.id);
+      decision =
+        inspected === undefined
+          ? { ...decision, action: 'keep', reason: 'the engine does not answer about it (is an operation on it stuck?)' }
+          : decide({ ...facts, keptOnPurpose: keptOnPurposeAsInspected(container, inspected) }, rules);
     }
     const entry = describeContainer(container, decision);
     if (decision.action === 'keep') {
@@ -89,7 +94,7 @@ export async function pruneSessions(engine: Engine, options: PruneOptions): Prom
     }
     try {
       if (!dryRun) {
-        if (container.status === 'running') await stopSessionGracefully(engine, container.id);
+        if (inspected && mustStopFirst(inspected)) await stopSession(engine, container.id);
         // Never its volumes: an anonymous volume may hold data sidekick did not write.
         await engine.removeContainer(container.id, { force: true, volumes: false });
       }
@@ -168,12 +173,6 @@ function errorText(error: unknown): string {
  * them to the target's PID 1 as zombies. Not one with volumes: stopping an auto-removed container
  * makes the engine remove its anonymous volumes with it.
  */
-async function stopSessionGracefully(engine: Engine, id: string): Promise<void> {
-  const target = await withinTime(engine.findContainer(id), OBJECT_ANSWER_MS).catch(() => undefined);
-  if (target?.status !== 'running' || !target.namespaceModes.pid.startsWith('container:')) return;
-  if (target.mounts.some((mount) => mount.type === 'volume')) return;
-  await engine.stopContainer(id, { graceSeconds: STOP_GRACE_SECONDS }).catch(() => undefined);
+function mustStopFirst(inspected: Target): boolean {
+  return inspected.status === 'running' && inspected.namespaceModes.pid.startsWith('container:') && !inspected.mounts.some((mount) => mount.type === 'volume');
 }
-
-/** As for a session the CLI ends: longer than the session shell's own escalation to SIGKILL. */
-const STOP_GRACE_SECONDS = 10;

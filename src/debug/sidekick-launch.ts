@@ -61,8 +61,13 @@ function singleFileTar(name: string, content: Buffer): NodeJS.ReadableStream {
  * (auto-remove usually wins) for whatever the stop could not end.
  */
 export async function stopSidekick(engine: Engine, id: string, underInit: boolean): Promise<void> {
-  if (underInit) await engine.stopContainer(id, { graceSeconds: STOP_GRACE_SECONDS }).catch(() => undefined);
+  if (underInit) await stopSession(engine, id);
   await engine.removeContainer(id, { force: true });
+}
+
+/** The stop alone (TERM to the init, KILL after a grace); a sidekick already gone or stopped is fine. */
+export async function stopSession(engine: Engine, id: string): Promise<void> {
+  await engine.stopContainer(id, { graceSeconds: STOP_GRACE_SECONDS }).catch(() => undefined);
 }
 
 /** Longer than the session shell's own escalation from TERM to KILL (about 3 s). */

@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,7 +6,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vi
 import { docker } from '../fixtures/docker-cli.js';
 import { CLI_PATH, removeTarget, runCli, startTarget, waitForHttp, type TestTarget } from './harness.js';
 import { expectNoSidekicks, sidekicksOf, waitForSidekick } from './sidekick-leftovers.js';
-import { TmuxSession } from './tmux-session.js';
+import { TmuxSession, waitForFile } from './tmux-session.js';
 
 /** A web server that is not a Docker engine: it answers every request with a page of HTML. */
 async function htmlServer(): Promise<{ server: Server; url: string }> {
@@ -180,16 +180,6 @@ describe('the target ends during a session', () => {
     });
   }
 });
-
-async function waitForFile(path: string, timeoutMs = 15_000): Promise<string> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const text = await readFile(path, 'utf8').catch(() => '');
-    if (text.endsWith('\n')) return text;
-    if (Date.now() > deadline) throw new Error(`${path} was not written`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
 
 describe('detach keys on a terminal', () => {
   let target: TestTarget | undefined;

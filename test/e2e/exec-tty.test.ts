@@ -1,20 +1,10 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import { CLI_PATH, expectUntouched, removeTarget, snapshotTarget, startTarget, waitForHttp, type TestTarget } from './harness.js';
 import { expectNoSidekicks } from './sidekick-leftovers.js';
-import { TmuxSession } from './tmux-session.js';
-
-async function waitForFile(path: string, timeoutMs = 15_000): Promise<string> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const text = await readFile(path, 'utf8').catch(() => '');
-    if (text.endsWith('\n')) return text;
-    if (Date.now() > deadline) throw new Error(`${path} was not written`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
+import { TmuxSession, waitForFile } from './tmux-session.js';
 
 describe('sidekick exec on a terminal', () => {
   let target: TestTarget | undefined;

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import { check, run } from '../fixtures/docker-cli.js';
 
 /** A real pseudo-terminal: tmux runs the CLI, send-keys types, capture-pane reads the screen. */
@@ -37,5 +38,16 @@ export class TmuxSession {
 
   async kill(): Promise<void> {
     await run('tmux', ['kill-session', '-t', this.name]);
+  }
+}
+
+/** Waits for a file a command in the terminal writes its last line to (its exit status, say). */
+export async function waitForFile(path: string, timeoutMs = 15_000): Promise<string> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const text = await readFile(path, 'utf8').catch(() => '');
+    if (text.endsWith('\n')) return text;
+    if (Date.now() > deadline) throw new Error(`${path} was not written`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }

@@ -11,6 +11,7 @@ import { assertRootOwnedToolbox } from './container-files.js';
 import { findInjections } from './find-injections.js';
 import { assertRunning, INJECTED_INIT_NAME } from './inject-toolbox.js';
 import { SESSION_SHELL_FUNCTIONS } from '../../core/session-shell.js';
+import { shellQuote } from '../../core/copy-script.js';
 
 export interface ShellRequest {
   target: string;
@@ -52,10 +53,6 @@ function sessionScript(shell: string): string {
     'sweep KILL "$PPID" "$$"',
     'exit $status',
   ].join('\n');
-}
-
-function shellQuote(value: string): string {
-  return `'${value.replace(/'/g, `'\\''`)}'`;
 }
 
 export async function startShell(engine: Engine, request: ShellRequest): Promise<ShellSession> {
