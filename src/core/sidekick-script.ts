@@ -161,6 +161,8 @@ function dynamicChrootLines(options: ScriptOptions): string[] {
   }
   // The toolbox's bash over busybox's sh, whose applets would hide the toolbox's programs.
   lines.push(`  if [ $# -eq 0 ]; then if [ -L ${VIEW_BIN}/bash ]; then set -- "$tools/bash"; elif [ -L ${VIEW_BIN}/sh ]; then set -- "$tools/sh"; else set -- "$tb${VIEW_APPLETS}/sh"; fi; fi`);
+  // By path: busybox's chroot and nsenter would run an applet of that name before PATH is looked at.
+  lines.push(`  case $1 in */*) ;; *) if [ -L "${VIEW_BIN}/$1" ]; then first=$1; shift; set -- "$tools/$first" "$@"; fi ;; esac`);
   lines.push(`  if [ -n "$uid" ]; then set -- "$tb${VIEW_BUSYBOX}" nsenter -S "$uid" -G "$gid" -F -- "$@"; fi`);
   lines.push(`  ${VIEW_BUSYBOX} chroot "/proc/$tp/root" "$@"`);
   lines.push('else');

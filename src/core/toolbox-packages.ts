@@ -6,10 +6,10 @@
 import { createHash } from 'node:crypto';
 import { SidekickError } from './errors.js';
 
-/** Added to every package toolbox: a shell that does not hide the toolbox's own programs, and CA certificates. */
-export const BASE_PACKAGES = ['bash', 'ca-certificates'];
+/** Added to every package toolbox: a shell that does not hide the toolbox's own programs, CA certificates, terminfo. */
+export const BASE_PACKAGES = ['bash', 'ca-certificates', 'ncurses-base'];
 /** Bumped when the way a toolbox image is made changes, so that older builds are not reused. */
-const RECIPE_VERSION = 1;
+const RECIPE_VERSION = 2;
 
 export interface PackageToolboxRequest {
   packages: string[];

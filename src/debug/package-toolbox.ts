@@ -96,6 +96,9 @@ async function buildPackageToolbox(engine: Engine, request: PackageToolboxReques
     child.on('error', (error: NodeJS.ErrnoException) => resolve({ code: null, spawnError: error }));
     child.on('close', (code) => resolve({ code }));
   });
+  // Not found (or not runnable): said before anything is sent to the engine.
+  const started = await Promise.race([new Promise<true>((resolve) => child.once('spawn', () => resolve(true))), exited]);
+  if (started !== true) throw buildError(started.spawnError, stderr, request, mirror);
   const labels = {
     [LABEL_KIND]: 'toolbox',
     [LABEL_TOOLBOX_SOURCE]: 'mmdebstrap',
@@ -105,17 +108,15 @@ async function buildPackageToolbox(engine: Engine, request: PackageToolboxReques
     ...(init ? { [LABEL_TOOLBOX_INIT]: INIT_PATH } : {}),
   };
   const [, tag] = image.split(':') as [string, string];
-  const imported = engine
-    .importImage({ rootfs: toolboxRootfs(child.stdout, { entries }), repository: TOOLBOX_REPOSITORY, tag, labels, cmd: [`${VIEW_APPLETS}/sh`] })
-    .then(
-      () => undefined,
-      (error: unknown) => error,
-    );
+  const rootfs = toolboxRootfs(child.stdout, { entries });
+  const imported = engine.importImage({ rootfs, repository: TOOLBOX_REPOSITORY, tag, labels, cmd: [`${VIEW_APPLETS}/sh`] }).then(
+    () => undefined,
+    (error: unknown) => error,
+  );
   const result = await exited;
   if (result.spawnError !== undefined || result.code !== 0) {
-    child.stdout.destroy();
+    // mmdebstrap writes its tar at the very end: after a failure the import holds at most our own entries, which are not this content.
     await imported;
-    // Whatever the import made of a cut stream is not this content.
     await engine.removeImage(image).catch(() => undefined);
     throw buildError(result.spawnError, stderr, request, mirror);
   }
