@@ -13,7 +13,7 @@
  * Arguments after the script are the user's command ("$@"); empty means a login shell.
  */
 import { shellQuote } from './copy-script.js';
-import { DYNAMIC_VIEW_FUNCTIONS, VIEW_APPLETS, VIEW_BIN, VIEW_BUSYBOX } from './dynamic-view.js';
+import { DYNAMIC_VIEW_FUNCTIONS, TOOLBOX_BIN_DIRS, VIEW_APPLETS, VIEW_BIN, VIEW_BUSYBOX } from './dynamic-view.js';
 import { SESSION_SHELL_FUNCTIONS, TARGET_ID_VARIABLE, TARGET_PROCESS_MISSING_STATUS, TARGET_SHARES_PID_VARIABLE } from './session-shell.js';
 
 export type FilesystemView = 'chroot' | 'toolbox';
@@ -98,6 +98,8 @@ export function sidekickScript(options: ScriptOptions): string {
       // busybox's applets after the toolbox's own programs; its shell prefers applets, so bash first.
       lines.push(`export PATH="\${PATH:-/usr/sbin:/usr/bin:/sbin:/bin}:${VIEW_APPLETS}"`);
       lines.push('if [ $# -eq 0 ]; then if [ -x /bin/bash ]; then set -- /bin/bash; else set -- sh; fi; fi');
+      // By path: this shell (busybox) would run its own applet of that name before PATH is looked at.
+      lines.push(`case $1 in */*) ;; *) for d in ${TOOLBOX_BIN_DIRS.join(' ')}; do if [ -x "$d/$1" ]; then first=$1; shift; set -- "$d/$first" "$@"; break; fi; done ;; esac`);
     } else {
       lines.push('if [ $# -eq 0 ]; then set -- sh; fi');
     }

@@ -14,11 +14,13 @@ import { LABEL_KIND, LABEL_TOOLBOX_INIT, LABEL_TOOLBOX_PACKAGES, LABEL_TOOLBOX_S
 import { debianArch, describePackageToolbox, normalizedPackages, packageToolboxTag, type PackageToolboxRequest } from '../core/toolbox-packages.js';
 import type { Engine } from '../engines/engine.js';
 import type { PreloadEntry } from './sidekick-launch.js';
-import { findStaticBusybox, findStaticInit, INIT_PATH, listApplets, TOOLBOX_REPOSITORY, type Toolbox } from './toolbox.js';
+import { findStaticBusybox, findStaticInit, INIT_PATH, listApplets, type Toolbox } from './toolbox.js';
 import { toolboxRootfs } from './toolbox-rootfs.js';
 import { viewEntries } from './toolbox-view.js';
 
 export const DEFAULT_MIRROR = 'http://deb.debian.org/debian';
+/** Apart from the default toolbox's repository, which scripts and tests take to be busybox. */
+export const PACKAGE_TOOLBOX_REPOSITORY = 'sidekick-tools';
 const DEFAULT_SUITE = 'bookworm';
 
 export interface PackageToolboxEvents {
@@ -51,7 +53,7 @@ export async function packageToolboxRequest(options: PackageToolboxOptions, env:
 /** The toolbox image for these packages, built first when the engine has none of this content. */
 export async function ensurePackageToolbox(engine: Engine, options: PackageToolboxOptions, env: NodeJS.ProcessEnv, events: PackageToolboxEvents = {}): Promise<Toolbox & { built: boolean }> {
   const request = await packageToolboxRequest(options, env);
-  const image = `${TOOLBOX_REPOSITORY}:${packageToolboxTag(request)}`;
+  const image = `${PACKAGE_TOOLBOX_REPOSITORY}:${packageToolboxTag(request)}`;
   let labels = options.rebuild ? undefined : await engine.imageLabels(image);
   const built = labels === undefined;
   if (labels === undefined) {
@@ -109,7 +111,7 @@ async function buildPackageToolbox(engine: Engine, request: PackageToolboxReques
   };
   const [, tag] = image.split(':') as [string, string];
   const rootfs = toolboxRootfs(child.stdout, { entries });
-  const imported = engine.importImage({ rootfs, repository: TOOLBOX_REPOSITORY, tag, labels, cmd: [`${VIEW_APPLETS}/sh`] }).then(
+  const imported = engine.importImage({ rootfs, repository: PACKAGE_TOOLBOX_REPOSITORY, tag, labels, cmd: [`${VIEW_APPLETS}/sh`] }).then(
     () => undefined,
     (error: unknown) => error,
   );

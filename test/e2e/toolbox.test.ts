@@ -80,6 +80,16 @@ describe('toolboxes in the chroot view', () => {
       expect(bundle).toBe('-----BEGIN CERTIFICATE-----\n');
     });
 
+    it("keeps the toolbox's root with --no-chroot: the target at /target, the toolbox's own programs first", async () => {
+      const t = await target(inject('fixtures').scratchServer);
+      const result = await runCli(['exec', '--tools', TOOLS, '--no-chroot', t.id, '--', 'sh', '-c', 'ls /target; ps aux | head -1']);
+      expect(result.code, result.stderr).toBe(0);
+      const out = result.stdout.toString().split('\n');
+      expect(out).toContain('server');
+      // procps's header, not busybox's applet (which the session's busybox shell would prefer).
+      expect(out).toContainEqual(expect.stringMatching(/^USER +PID %CPU %MEM/));
+    });
+
     it('runs its tools as the target user too (--user target)', async () => {
       const t = await target(inject('fixtures').distroless, { user: '65532:65532' });
       const result = await runCli(['exec', '--tools', TOOLS, '--user', 'target', t.id, '--', 'bash', '-c', 'ps -o uid=,comm= -p 1; ls /app']);
