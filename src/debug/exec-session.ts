@@ -55,10 +55,14 @@ export interface ExecSession {
 /** Resolves the target, readies the toolbox, and starts a sidekick in the target's namespaces. */
 export async function startExecSession(engine: Engine, request: ExecRequest, env: NodeJS.ProcessEnv, events: ExecEvents = {}): Promise<ExecSession> {
   validate(request);
-  const [target, toolbox] = await Promise.all([
-    engine.findContainer(request.target),
-    request.tools !== undefined ? packageToolbox(engine, request.tools, env, events) : resolveToolbox(engine, request.image, env, events),
-  ]);
+  // A package toolbox may need a build of many seconds: only for a target that is there to debug.
+  const [target, toolbox] =
+    request.tools !== undefined
+      ? await engine.findContainer(request.target).then(async (found) => {
+          assertJoinable(found);
+          return [found, await packageToolbox(engine, request.tools ?? [], env, events)] as const;
+        })
+      : await Promise.all([engine.findContainer(request.target), resolveToolbox(engine, request.image, env, events)]);
   assertJoinable(target);
 
   const view = chooseView(request.chroot);

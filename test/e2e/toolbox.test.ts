@@ -50,8 +50,10 @@ describe('toolboxes in the chroot view', () => {
 
     it('gdb attaches to the target and lists its threads', async () => {
       const t = await target(inject('fixtures').scratchServer);
-      const result = await runCli(['exec', '--tools', TOOLS, t.id, '--', 'gdb', '-p', '1', '-batch', '-ex', 'info threads']);
+      const result = await runCli(['exec', '--debug', '--tools', TOOLS, t.id, '--', 'gdb', '-p', '1', '-batch', '-ex', 'info threads']);
       expect(result.code, result.stderr).toBe(0);
+      // --debug says which toolbox is used, and that it was not built again.
+      expect(result.stderr).toContain(`sidekick: toolbox ${debianToolbox} (cached)`);
       expect(result.stdout.toString()).toMatch(/\* 1 +process 1 "server"/);
       expect(result.stdout.toString()).toMatch(/\[Inferior 1 \(process 1\) detached\]/);
     });
