@@ -82,6 +82,15 @@ describe('toolboxes in the chroot view', () => {
       expect(bundle).toBe('-----BEGIN CERTIFICATE-----\n');
     });
 
+    it('leaves no zombie when a tool of the toolbox is left running in the background', async () => {
+      const t = await target(inject('fixtures').scratchServer);
+      // sleep is busybox's, strace the toolbox's (through its loader): both outlive the shell.
+      const result = await runCli(['exec', '--tools', TOOLS, t.id, '--', 'bash', '-c', 'sleep 30 & strace -o /dev/null sleep 30 & echo started']);
+      expect(result.code, result.stderr).toBe(0);
+      expect(result.stdout.toString()).toBe('started\n');
+      // watchedTargets then checks the zombie count and that no sidekick is left.
+    });
+
     it("keeps the toolbox's root with --no-chroot: the target at /target, the toolbox's own programs first", async () => {
       const t = await target(inject('fixtures').scratchServer);
       const result = await runCli(['exec', '--tools', TOOLS, '--no-chroot', t.id, '--', 'sh', '-c', 'ls /target; ps aux | head -1']);
