@@ -58,7 +58,7 @@ describe('toolboxes in the chroot view', () => {
       expect(result.stdout.toString()).toMatch(/\[Inferior 1 \(process 1\) detached\]/);
     });
 
-    it('curl and ss work with / the target root, and curl reads the CA bundle of the toolbox', async () => {
+    it('curl, ss and ps work with / the target root, and curl reads the CA bundle of the toolbox', async () => {
       const t = await target(inject('fixtures').scratchServer);
       const script = [
         'ls /',
@@ -70,10 +70,14 @@ describe('toolboxes in the chroot view', () => {
         'curl -sv https://127.0.0.1:8080/ 2>&1 | grep -i "CAfile:"',
         'echo =====',
         'head -c 27 "$SSL_CERT_FILE"; echo',
+        'echo =====',
+        'ps aux | head -1',
       ].join('; ');
-      const result = await runCli(['exec', '--tools', TOOLS, t.id, '--', 'bash', '-c', script]);
+      // sh is the toolbox's (bash), not busybox's, whose applets would answer for ps and the rest.
+      const result = await runCli(['exec', '--tools', TOOLS, t.id, '--', 'sh', '-c', script]);
       expect(result.code, result.stderr).toBe(0);
-      const [root = '', loopback, sockets = '', cafile = '', bundle] = result.stdout.toString().split('=====\n');
+      const [root = '', loopback, sockets = '', cafile = '', bundle, ps] = result.stdout.toString().split('=====\n');
+      expect(ps).toMatch(/^USER +PID %CPU %MEM/);
       expect(root.split('\n')).toContain('server');
       expect(loopback).toBe('loopback only\n');
       expect(sockets).toMatch(/LISTEN .*0\.0\.0\.0:8080 .*users:\(\("server",pid=1,fd=3\)\)/);
