@@ -36,6 +36,11 @@ export interface SidekickSpec extends ContainerProcessSpec {
    * the init a toolbox image lacks. `tar` is called once, for a fresh stream.
    */
   preload?: { directory: string; tar: () => NodeJS.ReadableStream };
+  /**
+   * Directories of the engine's host shown in the sidekick (never the target): only for an
+   * engine on this machine, where the client's paths are the engine's.
+   */
+  binds?: Array<{ source: string; target: string }>;
 }
 
 export interface RunningSidekick {

@@ -205,6 +205,7 @@ export class DockerEngine implements Engine {
         CapAdd: spec.capAdd,
         Privileged: spec.privileged,
         AutoRemove: spec.autoRemove,
+        ...(spec.binds ? { Binds: spec.binds.map((bind) => `${bind.source}:${bind.target}`) } : {}),
       },
     };
     const id = await this.create(body, spec, 'sidekick');
