@@ -42,13 +42,14 @@
 
 enum { F_OPEN = 1, F_DATA = 2, F_FIN = 3, F_RST = 4, F_CONNECTED = 5, F_REFUSED = 6 };
 #define HEADER 5
-#define CHUNK (64 * 1024)
-#define BUFCAP (4 * CHUNK + HEADER * 8)
+#define CHUNK (256 * 1024)
+#define BUFCAP (2 * CHUNK + HEADER * 8 + 512)
 #define MAXCONN 1024
 
 struct buf {
     unsigned char *data;
-    size_t len;
+    size_t len; /* bytes held, from data + off */
+    size_t off;
 };
 
 struct conn {
@@ -65,6 +66,7 @@ struct conn {
 };
 
 static struct conn *conns[MAXCONN];
+static void compact(struct buf *b);
 static volatile sig_atomic_t stopping = 0;
 
 static void on_stop(int sig) {
@@ -73,6 +75,7 @@ static void on_stop(int sig) {
 }
 
 static void put_frame(struct buf *b, int type, const void *payload, uint32_t len) {
+    compact(b);
     unsigned char *p = b->data + b->len;
     p[0] = (unsigned char)type;
     p[1] = (unsigned char)(len >> 24);
@@ -163,6 +166,7 @@ static void parse_client(struct conn *c) {
                 break;
             }
             if (c->to_tcp.len + len > BUFCAP) break; /* wait for room */
+            compact(&c->to_tcp);
             memcpy(c->to_tcp.data + c->to_tcp.len, p + HEADER, len);
             c->to_tcp.len += len;
         } else if (p[0] == F_FIN) {
@@ -178,18 +182,29 @@ static void parse_client(struct conn *c) {
         }
         at += HEADER + len;
     }
-    memmove(c->from_client.data, c->from_client.data + at, c->from_client.len - at);
-    c->from_client.len -= at;
+    if (at > 0) {
+        memmove(c->from_client.data, c->from_client.data + at, c->from_client.len - at);
+        c->from_client.len -= at;
+    }
 }
 
+/* Sends what the buffer holds; what is left stays at an offset (no copy per send). */
 static int flush(int fd, struct buf *b) {
     while (b->len > 0) {
-        ssize_t n = send(fd, b->data, b->len, MSG_NOSIGNAL);
+        ssize_t n = send(fd, b->data + b->off, b->len, MSG_NOSIGNAL);
         if (n < 0) return (errno == EAGAIN || errno == EWOULDBLOCK) ? 0 : -1;
-        memmove(b->data, b->data + n, b->len - (size_t)n);
+        b->off += (size_t)n;
         b->len -= (size_t)n;
     }
+    b->off = 0;
     return 0;
+}
+
+/* Moves what is held to the start, so that appends see all the room there is. */
+static void compact(struct buf *b) {
+    if (b->off == 0) return;
+    memmove(b->data, b->data + b->off, b->len);
+    b->off = 0;
 }
 
 static struct conn *new_conn(int fd) {
@@ -347,10 +362,20 @@ int main(int argc, char **argv) {
                 /* Room for a DATA frame and the FIN or RST frame after it, or no read now. */
                 size_t room = BUFCAP - c->to_client.len;
                 if ((fds[k].revents & (POLLIN | POLLHUP | POLLERR)) && !c->remote_fin && room >= 2 * HEADER + 256 + 1) {
-                    unsigned char chunk[CHUNK];
                     size_t want = room - 2 * HEADER - 256;
-                    ssize_t r = recv(c->tcp_fd, chunk, want < sizeof chunk ? want : sizeof chunk, 0);
-                    if (r > 0) put_frame(&c->to_client, F_DATA, chunk, (uint32_t)r);
+                    if (want > CHUNK) want = CHUNK;
+                    compact(&c->to_client);
+                    unsigned char *frame = c->to_client.data + c->to_client.len;
+                    ssize_t r = recv(c->tcp_fd, frame + HEADER, want, 0);
+                    if (r > 0) {
+                        put_frame(&c->to_client, F_DATA, NULL, 0);
+                        uint32_t len = (uint32_t)r;
+                        frame[1] = (unsigned char)(len >> 24);
+                        frame[2] = (unsigned char)(len >> 16);
+                        frame[3] = (unsigned char)(len >> 8);
+                        frame[4] = (unsigned char)len;
+                        c->to_client.len += len;
+                    }
                     else if (r == 0) {
                         c->remote_fin = 1;
                         put_frame(&c->to_client, F_FIN, NULL, 0);

@@ -15,7 +15,7 @@ export type FrameType = (typeof FrameType)[keyof typeof FrameType];
 
 export const FRAME_HEADER = 5;
 /** The largest payload the relay takes in one frame. */
-export const MAX_PAYLOAD = 64 * 1024;
+export const MAX_PAYLOAD = 256 * 1024;
 
 export interface Frame {
   type: number;
@@ -30,33 +30,59 @@ export function encodeFrame(type: FrameType, payload: Buffer = Buffer.alloc(0)):
   return frame;
 }
 
+export function frameHeader(type: FrameType, length: number): Buffer {
+  const header = Buffer.allocUnsafe(FRAME_HEADER);
+  header[0] = type;
+  header.writeUInt32BE(length, 1);
+  return header;
+}
+
 export function openFrame(port: number): Buffer {
   const payload = Buffer.alloc(2);
   payload.writeUInt16BE(port);
   return encodeFrame(FrameType.OPEN, payload);
 }
 
-/** Splits a stream of bytes into frames, whatever the chunk boundaries. */
+/**
+ * Splits a stream of bytes into frames, whatever the chunk boundaries. A DATA frame is handed
+ * on in pieces as its bytes arrive (each piece a DATA frame of its own), so that payloads
+ * are never copied to be put together; other frames are small and come whole.
+ */
 export class FrameDecoder {
-  private pending: Buffer[] = [];
-  private pendingLength = 0;
+  private header = Buffer.alloc(FRAME_HEADER);
+  private headerHave = 0;
+  private type = 0;
+  private remaining = -1;
+  private body: Buffer[] = [];
 
   push(chunk: Buffer): Frame[] {
-    this.pending.push(chunk);
-    this.pendingLength += chunk.length;
     const frames: Frame[] = [];
-    let buffer = this.pending.length === 1 ? this.pending[0]! : Buffer.concat(this.pending, this.pendingLength);
     let at = 0;
-    while (buffer.length - at >= FRAME_HEADER) {
-      const length = buffer.readUInt32BE(at + 1);
-      if (length > MAX_PAYLOAD) throw new Error(`the relay sent a frame of ${length} bytes`);
-      if (buffer.length - at < FRAME_HEADER + length) break;
-      frames.push({ type: buffer[at]!, payload: buffer.subarray(at + FRAME_HEADER, at + FRAME_HEADER + length) });
-      at += FRAME_HEADER + length;
+    while (at < chunk.length) {
+      if (this.remaining < 0) {
+        const take = Math.min(FRAME_HEADER - this.headerHave, chunk.length - at);
+        chunk.copy(this.header, this.headerHave, at, at + take);
+        this.headerHave += take;
+        at += take;
+        if (this.headerHave < FRAME_HEADER) break;
+        this.type = this.header[0]!;
+        this.remaining = this.header.readUInt32BE(1);
+        this.headerHave = 0;
+        if (this.remaining > MAX_PAYLOAD) throw new Error(`the relay sent a frame of ${this.remaining} bytes`);
+      }
+      const take = Math.min(this.remaining, chunk.length - at);
+      const piece = chunk.subarray(at, at + take);
+      at += take;
+      this.remaining -= take;
+      if (this.type === FrameType.DATA) {
+        if (piece.length > 0) frames.push({ type: FrameType.DATA, payload: piece });
+      } else if (piece.length > 0) this.body.push(piece);
+      if (this.remaining === 0) {
+        if (this.type !== FrameType.DATA) frames.push({ type: this.type, payload: Buffer.concat(this.body) });
+        this.body = [];
+        this.remaining = -1;
+      }
     }
-    buffer = buffer.subarray(at);
-    this.pending = buffer.length > 0 ? [buffer] : [];
-    this.pendingLength = buffer.length;
     return frames;
   }
 }

@@ -1,6 +1,6 @@
 import { connect, type Socket } from 'node:net';
 import { PassThrough, Writable } from 'node:stream';
-import { FrameDecoder, FrameType, MAX_PAYLOAD, encodeFrame, openFrame } from './relay-frames.js';
+import { FrameDecoder, FrameType, MAX_PAYLOAD, encodeFrame, frameHeader, openFrame } from './relay-frames.js';
 import type { Tunnel, TunnelEnd } from './tunnel.js';
 
 /**
@@ -76,8 +76,15 @@ function relayTunnel(socket: Socket): Tunnel {
     highWaterMark: 1 << 20,
     write(chunk: Buffer, _encoding, callback) {
       if (socket.destroyed) return callback();
+      // Header and payload go out in one writev, the payload uncopied.
       let ok = true;
-      for (let at = 0; at < chunk.length; at += MAX_PAYLOAD) ok = socket.write(encodeFrame(FrameType.DATA, chunk.subarray(at, at + MAX_PAYLOAD)));
+      socket.cork();
+      for (let at = 0; at < chunk.length; at += MAX_PAYLOAD) {
+        const piece = chunk.subarray(at, at + MAX_PAYLOAD);
+        socket.write(frameHeader(FrameType.DATA, piece.length));
+        ok = socket.write(piece);
+      }
+      socket.uncork();
       if (ok) callback();
       else socket.once('drain', () => callback());
     },
