@@ -9,7 +9,7 @@ export const registerInspect: RegisterCommand = (program, run) => {
     .argument('[target]', 'container name or ID prefix', targetArgument)
     .option('--json', 'print the complete report as JSON')
     .option('--all', 'one row per running container')
-    .option('--show-secrets', 'do not mask environment values whose names look secret')
+    .option('--show-secrets', 'show passwords, tokens and keys (environment, command lines) instead of masking them')
     .action((target: string | undefined, flags: { json?: boolean; all?: boolean; showSecrets?: boolean }) => {
       run(async () => {
         const { runInspect } = await import('./inspect-command.js');

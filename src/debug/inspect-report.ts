@@ -17,7 +17,7 @@ import { cgroupLimits, type CgroupLimits } from './cgroup-limits.js';
 import type { ProcessSample, TargetSample } from './decode-dump.js';
 import { imageKind, parseOsRelease, type ImageKind } from './filesystem-kind.js';
 import type { NamespaceSharing, SharableKind, SharingPeer } from './namespace-sharing.js';
-import { maskEnvValue } from './secrets.js';
+import { maskArgv, maskEnvValue } from './secrets.js';
 
 export interface InspectReport {
   identity: {
@@ -160,7 +160,7 @@ export function buildInspectReport(input: ReportInput): InspectReport {
   report.pid1 = {
     pid: sample.targetPid,
     hostPid: target.hostPid,
-    commandLine: pid1?.cmdline ?? [],
+    commandLine: maskArgv(pid1?.cmdline ?? [], input.showSecrets).value,
     executable: sample.executable ?? null,
     workingDirectory: sample.workingDirectory ?? null,
     startTime: pid1 ? startTimeIso(pid1, sample.bootTime) : null,
