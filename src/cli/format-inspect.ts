@@ -15,6 +15,17 @@ export function formatInspect(report: InspectReport): string {
   line('image', s(id.image));
   line('created', id.created);
   line('state', `${id.state}${id.health ? `, ${id.health}` : ''}, ${id.restarts} restart${id.restarts === 1 ? '' : 's'}${id.state === 'exited' ? `, exit ${id.exitCode}` : ''}`);
+  line('restart policy', s(id.restartPolicy));
+  if (!report.pid1) {
+    // What matters for a dead container: how it ended and what it was told to run.
+    line('exit code', `${id.exitCode}${id.exitCode > 128 ? ` (signal ${id.exitCode - 128})` : ''}`);
+    line('OOM killed', id.oomKilled ? 'YES (the kernel ended it: out of memory)' : 'no');
+    if (id.finishedAt) line('finished', id.finishedAt);
+    if (id.error) line('error', s(id.error));
+    line('entrypoint', s(JSON.stringify(report.configured.entrypoint)));
+    line('command', s(JSON.stringify(report.configured.command)));
+    if (report.configured.user) line('user', s(report.configured.user));
+  }
 
   if (report.pid1) {
     // PID 1 unless the target shares another's PID namespace: then its own process, and its number there.
@@ -42,12 +53,15 @@ export function formatInspect(report: InspectReport): string {
     line('effective', caps.effective.map(short).join(' ') || 'none');
     line('vs default', [...caps.addedToDockerDefault.map((c) => `+${short(c)}`), ...caps.droppedFromDockerDefault.map((c) => `-${short(c)}`)].join(' ') || 'Docker default set');
   }
-  line('no_new_privs', sec.noNewPrivs === null ? '?' : sec.noNewPrivs ? 'yes' : 'no');
-  line('seccomp', sec.seccomp ?? '?');
+  // Read from the process: a stopped target has none to say.
+  if (report.pid1) line('no_new_privs', sec.noNewPrivs === null ? '?' : sec.noNewPrivs ? 'yes' : 'no');
+  if (report.pid1) line('seccomp', sec.seccomp ?? '?');
+  if (!report.pid1 && sec.securityOptions.length > 0) line('options', sec.securityOptions.map(s).join(', '));
   line('LSM label', s(sec.securityLabel ?? (sec.appArmorProfile || 'none')));
 
-  section('Namespaces');
-  out.push(
+  // A stopped target has no namespaces: a table of '?' says nothing.
+  if (report.pid1 || report.namespaces.some((ns) => ns.sharedWith.length > 0)) section('Namespaces');
+  if (report.pid1 || report.namespaces.some((ns) => ns.sharedWith.length > 0)) out.push(
     indent(
       table([
         ['KIND', 'ID', 'HOST', 'SHARED WITH'],
@@ -71,7 +85,9 @@ export function formatInspect(report: InspectReport): string {
   }
 
   if (report.environment) {
-    section(report.pid1 && report.pid1.pid !== 1 ? `Environment of PID ${report.pid1.pid}` : 'Environment of PID 1');
+    if (report.environmentSource === 'configured') section('Environment (configured by the engine)');
+    else section(report.pid1 && report.pid1.pid !== 1 ? `Environment of PID ${report.pid1.pid}` : 'Environment of PID 1');
+    if (report.environmentNote) out.push(`  (${s(report.environmentNote)})`);
     for (const variable of report.environment) out.push(`  ${s(variable.name)}=${variable.value === null ? '' : s(variable.value)}`);
   }
 
@@ -90,7 +106,8 @@ export function formatInspect(report: InspectReport): string {
   }
 
   section('Mounts');
-  out.push(
+  if (report.mounts.length === 0) out.push('  none');
+  else out.push(
     indent(
       table([
         ['DESTINATION', 'TYPE', 'MODE', 'SOURCE'],
@@ -109,6 +126,10 @@ export function formatInspect(report: InspectReport): string {
     const os = fs.osRelease;
     line('os-release', os ? s(os.PRETTY_NAME ?? os.NAME ?? os.ID ?? '?') : 'none');
     if (fs.largestTopLevel.length > 0) line('largest', fs.largestTopLevel.map((d) => `${s(d.path)} ${formatBytes(d.kilobytes * 1024)}`).join(', '));
+  }
+  if (report.lastLogLines) {
+    section(`Last ${report.lastLogLines.length} log line${report.lastLogLines.length === 1 ? '' : 's'}`);
+    for (const logLine of report.lastLogLines) out.push(`  ${s(logLine)}`);
   }
   if (report.problems.length > 0) {
     section('Could not read');

@@ -15,9 +15,10 @@ import type { Target } from '../core/target.js';
 import { parseAccounts, type Accounts } from './accounts.js';
 import { cgroupLimits, type CgroupLimits } from './cgroup-limits.js';
 import type { ProcessSample, TargetSample } from './decode-dump.js';
+import type { EnvironEntry } from '../core/proc/index.js';
 import { imageKind, parseOsRelease, type ImageKind } from './filesystem-kind.js';
 import type { NamespaceSharing, SharableKind, SharingPeer } from './namespace-sharing.js';
-import { maskArgv, maskEnvValue } from './secrets.js';
+import { maskArgv, maskEnvValue, maskSecretsIn } from './secrets.js';
 
 export interface InspectReport {
   identity: {
@@ -31,7 +32,24 @@ export interface InspectReport {
     restarts: number;
     health: string;
     exitCode: number;
+    /** Whether the kernel's OOM killer ended the last run. */
+    oomKilled: boolean;
+    /** When the last run ended; null while it never has. */
+    finishedAt: string | null;
+    /** "no", "always", "unless-stopped", "on-failure" or "on-failure:N". */
+    restartPolicy: string;
+    /** The engine's error for its last start ("" when none). */
+    error: string;
   };
+  /** What the engine was told to run (the process itself may differ, or be gone). */
+  configured: {
+    entrypoint: string[];
+    command: string[];
+    user: string;
+    workingDir: string;
+  };
+  /** The last lines the target wrote, for one that is not running (secrets masked). */
+  lastLogLines?: string[];
   /** Absent when the target is not running: there is no process to read. */
   pid1?: {
     pid: number;
@@ -70,6 +88,14 @@ export interface InspectReport {
   limits?: CgroupLimits;
   engineLimits: Target['limits'];
   environment?: Array<{ name: string; value: string | null; masked: boolean }>;
+  /**
+   * Which environment is shown: the process's own (/proc/PID/environ) or the one the engine
+   * configured, shown when the process has none left (it rewrote it in place, as redis does)
+   * or is not running.
+   */
+  environmentSource?: 'process' | 'configured';
+  /** Said when the two differ. */
+  environmentNote?: string;
   sockets?: {
     inet: Array<{
       protocol: string;
@@ -102,6 +128,8 @@ export interface InspectReport {
 export interface ReportInput {
   target: Target;
   sample?: TargetSample;
+  /** The tail of the target's log, asked for one that is not running. */
+  logTail?: string;
   sharing: Map<SharableKind, NamespaceSharing>;
   showSecrets: boolean;
 }
@@ -135,6 +163,16 @@ export function buildInspectReport(input: ReportInput): InspectReport {
       restarts: target.restartCount,
       health: target.health,
       exitCode: target.exitCode,
+      oomKilled: target.oomKilled ?? false,
+      finishedAt: target.finishedAt && !target.finishedAt.startsWith('0001-') ? target.finishedAt : null,
+      restartPolicy: restartPolicyText(target.restartPolicy),
+      error: target.stateError ?? '',
+    },
+    configured: {
+      entrypoint: maskArgv(target.entrypoint, input.showSecrets).value,
+      command: maskArgv(target.cmd, input.showSecrets).value,
+      user: target.user,
+      workingDir: target.workingDir,
     },
     security: {
       privileged: target.privileged,
@@ -152,6 +190,18 @@ export function buildInspectReport(input: ReportInput): InspectReport {
   };
   if (sample === undefined) {
     report.problems.push(`the target is ${target.status}: there is no process to read, only what the engine knows is shown`);
+    Object.assign(report, {
+      environment: environmentOf(undefined, target.env, 1, input.showSecrets).environment,
+      environmentSource: 'configured',
+      environmentNote: `the target is ${target.status}: there is no process to read its own from`,
+    });
+    if (input.logTail !== undefined) {
+      report.lastLogLines = input.logTail
+        .replace(/\n$/, '')
+        .split('\n')
+        .filter((line, index, all) => !(all.length === 1 && line === ''))
+        .map((line) => (input.showSecrets ? line : maskSecretsIn(line).value));
+    }
     return report;
   }
   const accounts = parseAccounts(sample.files.get('/etc/passwd'), sample.files.get('/etc/group'));
@@ -183,10 +233,7 @@ export function buildInspectReport(input: ReportInput): InspectReport {
   }
   report.security.securityLabel = sample.securityLabel ?? null;
   report.limits = cgroupLimits(sample.cgroupVersion, sample.cgroupFiles);
-  report.environment = (sample.environ ?? []).map(({ name, value }) => {
-    if (value === undefined) return { name, value: null, masked: false };
-    return { name, ...maskEnvValue(name, value, input.showSecrets) };
-  });
+  Object.assign(report, environmentOf(sample.environ, target.env, sample.targetPid, input.showSecrets));
   report.sockets = sockets(sample);
   if (sample.mountinfo) {
     report.mounts = sample.mountinfo.map((entry) => ({
@@ -213,7 +260,8 @@ export function buildInspectReport(input: ReportInput): InspectReport {
     largestTopLevel: sample.topLevel.slice(0, 8).map((entry) => ({ path: entry.name, kilobytes: entry.kilobytes })),
   };
   report.processCount = sample.processes.length;
-  report.problems.push(...sample.problems);
+  // The fallback already says the process emptied its environment.
+  report.problems.push(...sample.problems.filter((problem) => !(report.environmentSource === 'configured' && /environ: skipped \d+ empty entries/.test(problem))));
   return report;
 }
 
@@ -233,6 +281,48 @@ export function userOf(process: ProcessSample | undefined, accounts: Accounts): 
     userName: uid ? (accounts.users.get(uid.real) ?? null) : null,
     groupName: gid ? (accounts.groups.get(gid.real) ?? null) : null,
     groups: (process?.status.groups ?? []).map((group) => ({ gid: group, name: accounts.groups.get(group) ?? null })),
+  };
+}
+
+function restartPolicyText(policy: Target['restartPolicy']): string {
+  if (policy === undefined) return 'no';
+  return policy.name === 'on-failure' && policy.maximumRetryCount > 0 ? `on-failure:${policy.maximumRetryCount}` : policy.name || 'no';
+}
+
+type EnvironmentPart = Pick<InspectReport, 'environment' | 'environmentSource' | 'environmentNote'>;
+
+/**
+ * The process's environment, or the engine's configured one when the process has no
+ * variable left in /proc/PID/environ (a program may overwrite that memory: redis uses it for
+ * its process title). Which one is shown is said whenever the two differ.
+ */
+export function environmentOf(live: EnvironEntry[] | undefined, configured: readonly string[], pid: number, showSecrets: boolean): EnvironmentPart {
+  const configuredEntries = configured.map((entry) => {
+    const equals = entry.indexOf('=');
+    return equals < 0 ? { name: entry, value: undefined } : { name: entry.slice(0, equals), value: entry.slice(equals + 1) };
+  });
+  const show = (entries: ReadonlyArray<{ name: string; value: string | undefined }>): NonNullable<InspectReport['environment']> =>
+    entries.map(({ name, value }) => (value === undefined ? { name, value: null, masked: false } : { name, ...maskEnvValue(name, value, showSecrets) }));
+  if (live === undefined) {
+    return { environment: show(configuredEntries), environmentSource: 'configured', environmentNote: `the engine's configured environment (/proc/${pid}/environ could not be read)` };
+  }
+  const variables = live.filter((entry) => entry.value !== undefined);
+  if (variables.length === 0 && configuredEntries.length > 0) {
+    return {
+      environment: show(configuredEntries),
+      environmentSource: 'configured',
+      environmentNote: `the engine's configured environment: /proc/${pid}/environ holds no variable (the program overwrote it in place)`,
+    };
+  }
+  const liveMap = new Map(variables.map((entry) => [entry.name, entry.value]));
+  const configuredMap = new Map(configuredEntries.map((entry) => [entry.name, entry.value]));
+  const changed = [...new Set([...liveMap.keys(), ...configuredMap.keys()])].filter((name) => liveMap.get(name) !== configuredMap.get(name));
+  return {
+    environment: show(live),
+    environmentSource: 'process',
+    ...(changed.length > 0 && configuredEntries.length > 0
+      ? { environmentNote: `the process's own (/proc/${pid}/environ); ${changed.length} variable${changed.length === 1 ? '' : 's'} differ from the engine's configured environment: ${changed.slice(0, 8).join(', ')}${changed.length > 8 ? ', …' : ''}` }
+      : {}),
   };
 }
 

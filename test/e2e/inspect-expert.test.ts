@@ -5,12 +5,33 @@
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import type { InspectReport } from '../../src/debug/inspect-report.js';
 import type { ProcessListing } from '../../src/debug/list-processes.js';
+import { docker } from '../fixtures/docker-cli.js';
+import { ensureExpertImage } from '../fixtures/expert-fixtures.js';
 import { removeTarget, runCli, startTarget, type TestTarget } from './harness.js';
 import { expectNoSidekicksFor } from './own-sidekicks.js';
 
 const GITHUB_PAT = 'ghp_0123456789abcdefghijABCDEFGHIJ012345';
 const JWT = 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c';
 const WEBHOOK = 'https://hooks.slack.com/services/T0000/B0000/XXXXXXXXXXXX';
+/** Polls `docker inspect -f FORMAT` until it prints `expected`. */
+async function waitForState(id: string, format: string, expected: string, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = (await docker(['inspect', '-f', format, id])).trim();
+    if (value === expected) return;
+    if (Date.now() > deadline) throw new Error(`${format} of ${id} is ${value}, not ${expected}, after ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+async function waitForLog(id: string, text: string, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await docker(['logs', id])).includes(text)) {
+    if (Date.now() > deadline) throw new Error(`${id} never logged ${text}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
 const PLAIN_SECRETS = ['apikey-value-1', 'hunter2-value', 'S3cretPw', 'mysql-pwd-value'];
 
 describe('sidekick inspect and ps, for an expert', () => {
@@ -54,5 +75,56 @@ describe('sidekick inspect and ps, for an expert', () => {
     for (const secret of secrets) expect(shown[0].stdout.toString()).toContain(secret);
     expect(shown[1].stdout.toString()).toContain('--password hunter2-value -pS3cretPw');
     await expectNoSidekicksFor(target.id);
+  });
+
+  it('shows the configured environment of a program that overwrote its own, and says which one is shown', async () => {
+    const image = await ensureExpertImage();
+    const target = await start(image, { command: ['scrub'], env: { MY_SETTING: 'on', DB_PASSWORD: 'scrubbed-secret' } });
+    await waitForLog(target.id, 'environment scrubbed');
+    const result = await runCli(['inspect', '--json', target.name]);
+    expect(result.code).toBe(0);
+    const report = JSON.parse(result.stdout.toString()) as InspectReport;
+    expect(report.environmentSource).toBe('configured');
+    expect(report.environmentNote).toMatch(/configured environment: \/proc\/1\/environ holds no variable/);
+    const env = Object.fromEntries(report.environment!.map((variable) => [variable.name, variable]));
+    expect(env.MY_SETTING).toMatchObject({ value: 'on', masked: false });
+    expect(env.CONFIGURED_GREETING).toMatchObject({ value: 'hello' });
+    expect(env.DB_PASSWORD).toMatchObject({ value: '********', masked: true });
+    expect(report.problems.join('\n')).not.toMatch(/empty entries/);
+    const text = (await runCli(['inspect', target.name])).stdout.toString();
+    expect(text).toContain('Environment (configured by the engine)');
+    expect(text).toContain('MY_SETTING=on');
+    await expectNoSidekicksFor(target.id);
+  });
+
+  it('says what matters about an exited target: exit code, restarts and policy, finish time, last log lines, configured command and env', async () => {
+    const image = await ensureExpertImage();
+    const target = await start(image, { command: ['log-exit', '7'], env: { MY_SETTING: 'on' }, dockerArgs: ['--restart', 'on-failure:2'] });
+    await waitForState(target.id, '{{.State.Status}} {{.RestartCount}}', 'exited 2');
+    const result = await runCli(['inspect', '--json', target.name]);
+    expect(result.code).toBe(0);
+    const report = JSON.parse(result.stdout.toString()) as InspectReport;
+    expect(report.identity).toMatchObject({ state: 'exited', exitCode: 7, restarts: 2, restartPolicy: 'on-failure:2', oomKilled: false });
+    expect(Date.parse(report.identity.finishedAt!)).toBeGreaterThan(Date.parse(report.identity.created));
+    expect(report.configured).toMatchObject({ entrypoint: ['/expert-target'], command: ['log-exit', '7'] });
+    expect(report.lastLogLines).toContain('expert-target: log line 5');
+    expect(report.environment).toEqual(expect.arrayContaining([{ name: 'MY_SETTING', value: 'on', masked: false }]));
+    expect(report.environmentSource).toBe('configured');
+    const text = (await runCli(['inspect', target.name])).stdout.toString();
+    expect(text).toMatch(/exit code\s+7/);
+    expect(text).toMatch(/restart policy\s+on-failure:2/);
+    expect(text).toMatch(/command\s+\["log-exit","7"\]/);
+    expect(text).toMatch(/Last \d+ log lines\n(.*\n)* {2}expert-target: log line 5\n/);
+    // Not a table of unknown namespaces.
+    expect(text).not.toMatch(/KIND\s+ID\s+HOST/);
+  });
+
+  it('says a target was ended by the OOM killer', async () => {
+    const image = await ensureExpertImage();
+    const target = await start(image, { command: ['oom'], dockerArgs: ['--memory', '16m', '--memory-swap', '16m'] });
+    await waitForState(target.id, '{{.State.Status}}', 'exited');
+    const report = JSON.parse((await runCli(['inspect', '--json', target.name])).stdout.toString()) as InspectReport;
+    expect(report.identity).toMatchObject({ oomKilled: true, exitCode: 137 });
+    expect((await runCli(['inspect', target.name])).stdout.toString()).toMatch(/OOM killed\s+YES/);
   });
 });
