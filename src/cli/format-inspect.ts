@@ -1,8 +1,13 @@
 import type { InspectReport } from '../debug/inspect-report.js';
 import { formatBytes, table, terminalSafe as s } from './terminal-safe.js';
 
+export interface InspectFormat {
+  /** Also the runtime's standard /proc, /sys and /dev mounts (JSON always has them). */
+  allMounts?: boolean;
+}
+
 /** The human form of an inspect report: short sections, one fact a line. */
-export function formatInspect(report: InspectReport): string {
+export function formatInspect(report: InspectReport, format: InspectFormat = {}): string {
   const out: string[] = [];
   const section = (title: string): void => {
     out.push('', `${title}`);
@@ -35,6 +40,13 @@ export function formatInspect(report: InspectReport): string {
     line('directory', s(report.pid1.workingDirectory ?? '?'));
     line('started', report.pid1.startTime ?? id.startedAt);
     if (report.pid1.hostPid > 0) line('host PID', String(report.pid1.hostPid));
+  }
+  if (report.application) {
+    const app = report.application;
+    section(`Application (PID ${app.pid}, under the init above)`);
+    line('command', s(JSON.stringify(app.commandLine)));
+    line('uid', `${app.uid ?? '?'}${app.userName ? ` (${s(app.userName)})` : ''}`);
+    if (app.startTime) line('started', app.startTime);
   }
   if (report.user) {
     section('User');
@@ -99,22 +111,25 @@ export function formatInspect(report: InspectReport): string {
       socket.state,
       endpoint(socket.local, socket.localPort),
       socket.listening ? '*' : endpoint(socket.remote, socket.remotePort),
-      owners(socket.owners),
+      socket.engineDns ? "(the engine's DNS)" : owners(socket.owners),
     ]);
     for (const socket of report.sockets.unix) rows.push(['unix', socket.listening ? 'LISTEN' : socket.state, s(socket.path ?? '(unnamed)'), '', owners(socket.owners)]);
     out.push(rows.length === 0 ? '  none' : indent(table([['PROTO', 'STATE', 'LOCAL', 'REMOTE', 'PROCESS'], ...rows])));
   }
 
   section('Mounts');
-  if (report.mounts.length === 0) out.push('  none');
+  const mounts = format.allMounts ? report.mounts : report.mounts.filter((mount) => !mount.standard);
+  if (mounts.length === 0) out.push('  none');
   else out.push(
     indent(
       table([
         ['DESTINATION', 'TYPE', 'MODE', 'SOURCE'],
-        ...report.mounts.map((mount) => [s(mount.destination), s(mount.type), mount.readOnly ? 'ro' : 'rw', s(mount.source)]),
+        ...mounts.map((mount) => [s(mount.destination), s(mount.type), mount.readOnly ? 'ro' : 'rw', `${s(mount.source)}${mount.device && format.allMounts ? ` (${s(mount.device)})` : ''}`]),
       ]),
     ),
   );
+  const hidden = report.mounts.length - mounts.length;
+  if (hidden > 0) out.push(`  (${hidden} standard /proc, /sys and /dev mounts of the runtime not shown: --all-mounts)`);
   line('root fs', report.readOnlyRootfs ? 'read-only' : 'writable');
 
   if (report.filesystem) {

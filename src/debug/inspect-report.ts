@@ -11,11 +11,11 @@ import {
   isListeningSocket,
   mapSocketInodesToPids,
 } from '../core/proc/index.js';
-import type { Target } from '../core/target.js';
+import type { Target, TargetMount } from '../core/target.js';
 import { parseAccounts, type Accounts } from './accounts.js';
 import { cgroupLimits, type CgroupLimits } from './cgroup-limits.js';
 import type { ProcessSample, TargetSample } from './decode-dump.js';
-import type { EnvironEntry } from '../core/proc/index.js';
+import type { EnvironEntry, MountInfoEntry } from '../core/proc/index.js';
 import { imageKind, parseOsRelease, type ImageKind } from './filesystem-kind.js';
 import type { NamespaceSharing, SharableKind, SharingPeer } from './namespace-sharing.js';
 import { maskArgv, maskEnvValue, maskSecretsIn } from './secrets.js';
@@ -107,10 +107,26 @@ export interface InspectReport {
       state: string;
       listening: boolean;
       owners: Array<{ pid: number; name: string }>;
+      /** Docker's embedded DNS server (127.0.0.11 on user-defined networks): the engine's, not the application's. */
+      engineDns?: boolean;
     }>;
     unix: Array<{ path: string | null; type: string; state: string; listening: boolean; owners: Array<{ pid: number; name: string }> }>;
   };
-  mounts: Array<{ source: string; destination: string; type: string; readOnly: boolean }>;
+  /**
+   * Every mount. `source` is what the engine was told (the volume's name, the bind's host
+   * directory) when it configured the mount, else what the kernel says (a device, "proc");
+   * `device` is the kernel's word when the two differ. `standard` marks the runtime's own
+   * (/proc, /sys, /dev and the masking mounts over their parts), hidden from the text unless asked.
+   */
+  mounts: Array<{ source: string; destination: string; type: string; readOnly: boolean; standard?: boolean; device?: string; origin?: 'configured' | 'engine' | 'runtime' | 'image' }>;
+  /** The program PID 1 runs under an init (docker run --init, tini, dumb-init): the application's process. */
+  application?: {
+    pid: number;
+    commandLine: string[];
+    uid: number | null;
+    userName: string | null;
+    startTime: string | null;
+  };
   readOnlyRootfs: boolean;
   filesystem?: {
     kind: ImageKind;
@@ -184,7 +200,7 @@ export function buildInspectReport(input: ReportInput): InspectReport {
     },
     namespaces: namespaces(input),
     engineLimits: target.limits,
-    mounts: target.mounts.map((mount) => ({ source: mount.source, destination: mount.destination, type: mount.type, readOnly: mount.readOnly })),
+    mounts: target.mounts.map((mount) => ({ source: mount.source, destination: mount.destination, type: mount.type, readOnly: mount.readOnly, origin: 'configured' as const })),
     readOnlyRootfs: target.readOnlyRootfs,
     problems: [],
   };
@@ -216,6 +232,8 @@ export function buildInspectReport(input: ReportInput): InspectReport {
     startTime: pid1 ? startTimeIso(pid1, sample.bootTime) : null,
   };
   report.user = userOf(pid1, accounts);
+  const application = applicationUnderInit(sample, pid1, accounts);
+  if (application) report.application = { ...application, commandLine: maskArgv(application.commandLine, input.showSecrets).value };
   const status = pid1?.status;
   if (status) {
     const bounding = status.capabilities.bounding ?? 0n;
@@ -236,12 +254,7 @@ export function buildInspectReport(input: ReportInput): InspectReport {
   Object.assign(report, environmentOf(sample.environ, target.env, sample.targetPid, input.showSecrets));
   report.sockets = sockets(sample);
   if (sample.mountinfo) {
-    report.mounts = sample.mountinfo.map((entry) => ({
-      source: entry.source,
-      destination: entry.mountPoint,
-      type: entry.fsType,
-      readOnly: entry.readOnly,
-    }));
+    report.mounts = joinMounts(sample.mountinfo, target.mounts);
     const root = sample.mountinfo.find((entry) => entry.mountPoint === '/');
     report.readOnlyRootfs = root?.readOnly ?? target.readOnlyRootfs;
   }
@@ -289,6 +302,8 @@ function restartPolicyText(policy: Target['restartPolicy']): string {
   return policy.name === 'on-failure' && policy.maximumRetryCount > 0 ? `on-failure:${policy.maximumRetryCount}` : policy.name || 'no';
 }
 
+const RUNTIME_VARIABLES = new Set(['HOSTNAME', 'HOME', 'PATH', 'TERM']);
+
 type EnvironmentPart = Pick<InspectReport, 'environment' | 'environmentSource' | 'environmentNote'>;
 
 /**
@@ -316,7 +331,10 @@ export function environmentOf(live: EnvironEntry[] | undefined, configured: read
   }
   const liveMap = new Map(variables.map((entry) => [entry.name, entry.value]));
   const configuredMap = new Map(configuredEntries.map((entry) => [entry.name, entry.value]));
-  const changed = [...new Set([...liveMap.keys(), ...configuredMap.keys()])].filter((name) => liveMap.get(name) !== configuredMap.get(name));
+  // The runtime adds these to every process (HOSTNAME, HOME, a default PATH; TERM with a TTY): not a change.
+  const changed = [...new Set([...liveMap.keys(), ...configuredMap.keys()])].filter(
+    (name) => liveMap.get(name) !== configuredMap.get(name) && !(RUNTIME_VARIABLES.has(name) && !configuredMap.has(name)),
+  );
   return {
     environment: show(live),
     environmentSource: 'process',
@@ -371,6 +389,7 @@ function sockets(sample: TargetSample): NonNullable<InspectReport['sockets']> {
     state: socket.state,
     listening: isListeningSocket(socket),
     owners: socket.inode === 0 ? [] : ownersOf(socket.inode),
+    ...(socket.localAddress === DOCKER_DNS_ADDRESS ? { engineDns: true } : {}),
   }));
   // Sockets of the net namespace that no process of the target holds are the sidekick's own or kernel ones.
   const unix = sample.unixSockets
@@ -383,6 +402,50 @@ function sockets(sample: TargetSample): NonNullable<InspectReport['sockets']> {
     }))
     .filter((socket) => socket.owners.length > 0 || socket.listening);
   return { inet, unix };
+}
+
+/** Where Docker's embedded DNS server listens inside a container on a user-defined network. */
+const DOCKER_DNS_ADDRESS = '127.0.0.11';
+
+/** The files the engine bind-mounts into every container for its name resolution. */
+const ENGINE_FILES = new Set(['/etc/resolv.conf', '/etc/hostname', '/etc/hosts']);
+/** The runtime's own mounts: the pseudo filesystems, and the masking and read-only mounts over their parts. */
+const RUNTIME_MOUNT_POINTS = new Set(['/proc', '/sys', '/dev', '/dev/pts', '/dev/mqueue', '/dev/shm', '/dev/console', '/sys/fs/cgroup']);
+
+/**
+ * The kernel's mounts with the engine's names for them: a volume's name or a bind's host
+ * directory instead of the device ("/dev/vda") that backs them.
+ */
+export function joinMounts(mountinfo: readonly MountInfoEntry[], configured: readonly TargetMount[]): InspectReport['mounts'] {
+  const byDestination = new Map(configured.map((mount) => [mount.destination.replace(/\/+$/, '') || '/', mount]));
+  return mountinfo.map((entry) => {
+    const engine = byDestination.get(entry.mountPoint);
+    const base = { destination: entry.mountPoint, type: entry.fsType, readOnly: entry.readOnly };
+    if (engine) {
+      return { ...base, source: engine.source, type: engine.type === 'volume' || engine.type === 'bind' ? engine.type : entry.fsType, origin: 'configured' as const, ...(engine.source !== entry.source ? { device: entry.source } : {}) };
+    }
+    if (ENGINE_FILES.has(entry.mountPoint)) return { ...base, source: `engine (${entry.mountPoint.slice(5)})`, device: entry.source, origin: 'engine' as const };
+    if (entry.mountPoint === '/sbin/docker-init') return { ...base, source: 'engine (docker run --init)', device: entry.source, origin: 'engine' as const };
+    if (entry.mountPoint === '/') return { ...base, source: entry.source, origin: 'image' as const };
+    const standard = RUNTIME_MOUNT_POINTS.has(entry.mountPoint) || entry.mountPoint.startsWith('/proc/') || entry.mountPoint.startsWith('/sys/');
+    return { ...base, source: entry.source, ...(standard ? { standard: true, origin: 'runtime' as const } : {}) };
+  });
+}
+
+const INITS = new Set(['docker-init', 'tini', 'tini-static', 'dumb-init', 'catatonit']);
+
+/** With an init as the target's process, the application is its oldest child. */
+function applicationUnderInit(sample: TargetSample, pid1: ProcessSample | undefined, accounts: Accounts): InspectReport['application'] {
+  if (!pid1) return undefined;
+  const program = (sample.executable ?? pid1.cmdline[0] ?? '').split('/').pop() ?? '';
+  if (!INITS.has(program)) return undefined;
+  const children = sample.processes
+    .filter((process) => (process.stat.ppid ?? process.status.ppid) === pid1.pid && process.pid !== pid1.pid)
+    .sort((a, b) => Number((a.stat.startTimeTicks ?? 0n) - (b.stat.startTimeTicks ?? 0n)) || a.pid - b.pid);
+  const child = children[0];
+  if (!child) return undefined;
+  const user = userOf(child, accounts);
+  return { pid: child.pid, commandLine: child.cmdline, uid: user?.uid?.real ?? null, userName: user?.userName ?? null, startTime: startTimeIso(child, sample.bootTime) };
 }
 
 /** JSON.stringify replacer for anything that still carries a bigint. */

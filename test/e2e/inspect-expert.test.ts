@@ -2,6 +2,10 @@
  * `inspect` and `ps` answer an on-call engineer's questions (issue 11), each case against a
  * target built here that reproduces it.
  */
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import type { InspectReport } from '../../src/debug/inspect-report.js';
 import type { ProcessListing } from '../../src/debug/list-processes.js';
@@ -126,5 +130,53 @@ describe('sidekick inspect and ps, for an expert', () => {
     const report = JSON.parse((await runCli(['inspect', '--json', target.name])).stdout.toString()) as InspectReport;
     expect(report.identity).toMatchObject({ oomKilled: true, exitCode: 137 });
     expect((await runCli(['inspect', target.name])).stdout.toString()).toMatch(/OOM killed\s+YES/);
+  });
+
+  it('names volumes and bind sources, hides the runtime mounts, marks the engine DNS, describes the application under --init, leaves mounts out of "largest"', async () => {
+    const image = await ensureExpertImage();
+    const suffix = randomBytes(4).toString('hex');
+    const volume = `sidekick-test-vol-${suffix}`;
+    const network = `sidekick-test-net-${suffix}`;
+    const bind = await mkdtemp(path.join(tmpdir(), 'sidekick-inspect-bind-'));
+    await writeFile(path.join(bind, 'large'), Buffer.alloc(8 * 1024 * 1024, 1));
+    await docker(['volume', 'create', '--label', 'io.sidekick.test=1', volume]);
+    await docker(['network', 'create', '--label', 'io.sidekick.test=1', network]);
+    try {
+      const target = await start(image, { command: ['files'], dockerArgs: ['--init', '--network', network, '-v', `${volume}:/data`, '-v', `${bind}:/bind:ro`] });
+      await waitForLog(target.id, 'files open');
+      const report = JSON.parse((await runCli(['inspect', '--json', target.name])).stdout.toString()) as InspectReport;
+      const mount = (destination: string): InspectReport['mounts'][number] | undefined => report.mounts.find((entry) => entry.destination === destination);
+      expect(mount('/data')).toMatchObject({ source: volume, type: 'volume', readOnly: false });
+      expect(mount('/bind')).toMatchObject({ source: bind, type: 'bind', readOnly: true });
+      // JSON keeps the runtime's standard mounts, marked.
+      expect(report.mounts.filter((entry) => entry.standard).length).toBeGreaterThanOrEqual(10);
+      expect(mount('/proc')).toMatchObject({ standard: true });
+      const dns = report.sockets!.inet.filter((socket) => socket.local === '127.0.0.11');
+      expect(dns.length).toBeGreaterThan(0);
+      for (const socket of dns) expect(socket.engineDns).toBe(true);
+      expect(report.pid1!.commandLine[0]).toBe('/sbin/docker-init');
+      expect(report.application).toMatchObject({ commandLine: ['/expert-target', 'files'], uid: 0 });
+      expect(report.application!.pid).not.toBe(1);
+      const largest = report.filesystem!.largestTopLevel.map((entry) => entry.path);
+      expect(largest).toContain('/expert-target');
+      expect(largest).not.toContain('/bind');
+
+      const text = (await runCli(['inspect', target.name])).stdout.toString();
+      expect(text).toMatch(new RegExp(`/data\\s+volume\\s+rw\\s+${volume}`));
+      expect(text).not.toMatch(/^ {2}\/proc\b/m);
+      expect(text).toMatch(/standard \/proc, \/sys and \/dev mounts of the runtime not shown: --all-mounts/);
+      expect(text).toMatch(/127\.0\.0\.11:\d+\s+\*\s+\(the engine's DNS\)/);
+      expect(text).toMatch(/0\.0\.0\.0:7070\s+\*\s+\d+\/expert-target/);
+      expect(text).toMatch(/Application \(PID \d+, under the init above\)\n {2}command\s+\["\/expert-target","files"\]/);
+      const all = (await runCli(['inspect', '--all-mounts', target.name])).stdout.toString();
+      expect(all).toMatch(/^ {2}\/proc\s+proc/m);
+      await expectNoSidekicksFor(target.id);
+    } finally {
+      // The network and the volume can go only once the target has.
+      for (const target of targets.splice(0)) await removeTarget(target.id);
+      await docker(['network', 'rm', network]).catch(() => undefined);
+      await docker(['volume', 'rm', volume]).catch(() => undefined);
+      await rm(bind, { recursive: true, force: true });
+    }
   });
 });
