@@ -17,10 +17,16 @@ export function formatInspect(report: InspectReport, format: InspectFormat = {})
   };
   const id = report.identity;
   out.push(`${s(id.name)} (${id.id.slice(0, 12)})`);
-  line('image', s(id.image));
+  line('image', `${s(id.image)}${id.imageCreated ? ` (built ${id.imageCreated.replace(/\.\d+Z$/, 'Z')}, ${age(id.imageCreated)})` : ''}`);
   line('created', id.created);
   line('state', `${id.state}${id.health ? `, ${id.health}` : ''}, ${id.restarts} restart${id.restarts === 1 ? '' : 's'}${id.state === 'exited' ? `, exit ${id.exitCode}` : ''}`);
   line('restart policy', s(id.restartPolicy));
+  if (report.health) {
+    const h = report.health;
+    line('health', `${s(h.status)}${h.failingStreak > 0 ? `, ${h.failingStreak} failing in a row` : ''}; last check exit ${h.lastExitCode}${h.lastCheck ? ` at ${h.lastCheck.replace(/\.\d+Z$/, 'Z')}` : ''}`);
+    const output = h.lastOutput.trim().split('\n').slice(-3);
+    for (const outputLine of output) if (outputLine !== '') out.push(`  ${''.padEnd(14)} ${s(outputLine)}`);
+  }
   if (!report.pid1) {
     // What matters for a dead container: how it ended and what it was told to run.
     line('exit code', `${id.exitCode}${id.exitCode > 128 ? ` (signal ${id.exitCode - 128})` : ''}`);
@@ -95,6 +101,13 @@ export function formatInspect(report: InspectReport, format: InspectFormat = {})
     line('pids', `${l.pids.current ?? '?'} of ${l.pids.limit ?? 'unlimited'}`);
     line('source', l.source);
   }
+  if (report.rlimits) {
+    const shown = ['nofile', 'nproc', 'core', 'memlock', 'stack'].filter((name) => report.rlimits![name] !== undefined);
+    if (shown.length > 0) {
+      if (!report.limits) section('Limits');
+      line('rlimits', shown.map((name) => { const { soft, hard } = report.rlimits![name]!; return `${name} ${soft === hard ? soft : `${soft}:${hard}`}`; }).join(', '));
+    }
+  }
 
   if (report.environment) {
     if (report.environmentSource === 'configured') section('Environment (configured by the engine)');
@@ -115,6 +128,27 @@ export function formatInspect(report: InspectReport, format: InspectFormat = {})
     ]);
     for (const socket of report.sockets.unix) rows.push(['unix', socket.listening ? 'LISTEN' : socket.state, s(socket.path ?? '(unnamed)'), '', owners(socket.owners)]);
     out.push(rows.length === 0 ? '  none' : indent(table([['PROTO', 'STATE', 'LOCAL', 'REMOTE', 'PROCESS'], ...rows])));
+  }
+
+  if (report.openFiles && report.openFiles.length > 0) {
+    section('Open files');
+    out.push(
+      indent(
+        table([
+          ['PID', 'NAME', 'FDS', 'SOCKETS', 'PIPES', 'FILES', 'DELETED BUT OPEN'],
+          ...report.openFiles.map((files) => [String(files.pid), s(files.name), String(files.count), String(files.sockets), String(files.pipes), String(files.regularFiles), files.deleted.map(s).join(', ') || '-']),
+        ]),
+      ),
+    );
+  }
+
+  if (report.network) {
+    const net = report.network;
+    section('Network');
+    for (const address of net.addresses) line(s(address.network), [address.ipv4, address.ipv6].filter(Boolean).join(', ') + (address.gateway ? ` via ${address.gateway}` : '') || '-');
+    for (const address of net.ipv6) line(s(address.interface), address.address);
+    for (const route of net.routes) line('route', `${route.destination}${route.gateway ? ` via ${route.gateway}` : ''} dev ${s(route.interface)}`);
+    if (net.addresses.length === 0 && net.ipv6.length === 0 && net.routes.length === 0) out.push('  no address, no route');
   }
 
   section('Mounts');
@@ -151,6 +185,18 @@ export function formatInspect(report: InspectReport, format: InspectFormat = {})
     for (const problem of report.problems) out.push(`  ${s(problem)}`);
   }
   return out.join('\n') + '\n';
+}
+
+/** "3 days ago", "5 hours ago", "just now". */
+export function age(iso: string, now = Date.now()): string {
+  const seconds = Math.max(0, (now - Date.parse(iso)) / 1000);
+  if (!Number.isFinite(seconds)) return '?';
+  const units: Array<[string, number]> = [['year', 365 * 86400], ['month', 30 * 86400], ['day', 86400], ['hour', 3600], ['minute', 60]];
+  for (const [unit, size] of units) {
+    const count = Math.floor(seconds / size);
+    if (count >= 1) return `${count} ${unit}${count === 1 ? '' : 's'} ago`;
+  }
+  return 'just now';
 }
 
 function short(capability: string): string {

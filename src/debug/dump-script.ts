@@ -111,6 +111,8 @@ export function targetDumpScript(parts: TargetDumpParts): string {
       "c pid1links stat -c '%N' /proc/$tp/exe /proc/$tp/cwd /proc/$tp/ns/*",
       'files="$files /proc/$tp/mountinfo /proc/$tp/cgroup /proc/$tp/attr/current /proc/$tp/uid_map"',
       'files="$files /proc/$tp/net/tcp /proc/$tp/net/tcp6 /proc/$tp/net/udp /proc/$tp/net/udp6 /proc/$tp/net/unix"',
+      // Resource limits, the routes and IPv6 addresses of the network namespace.
+      'files="$files /proc/$tp/limits /proc/$tp/net/route /proc/$tp/net/if_inet6"',
       // The target's own cgroup files, through its mounts; v2 with a host cgroup namespace shows the whole tree.
       'C=$R/sys/fs/cgroup',
       'cg=; while IFS= read -r l; do case $l in 0::*) cg=${l#0::} ;; esac; done </proc/$tp/cgroup',

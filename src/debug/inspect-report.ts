@@ -18,6 +18,7 @@ import type { ProcessSample, TargetSample } from './decode-dump.js';
 import type { EnvironEntry, MountInfoEntry } from '../core/proc/index.js';
 import { imageKind, parseOsRelease, type ImageKind } from './filesystem-kind.js';
 import type { NamespaceSharing, SharableKind, SharingPeer } from './namespace-sharing.js';
+import { openFilesOf, parseInet6, parseLimits, parseRoutes, type OpenFiles, type ResourceLimit, type Route } from './process-facts.js';
 import { maskArgv, maskEnvValue, maskSecretsIn } from './secrets.js';
 
 export interface InspectReport {
@@ -40,6 +41,20 @@ export interface InspectReport {
     restartPolicy: string;
     /** The engine's error for its last start ("" when none). */
     error: string;
+    /** When the image was built; null when the engine does not say (or the image is gone). */
+    imageCreated: string | null;
+  };
+  /** The last health check, when the image or the run defines one. */
+  health?: { status: string; failingStreak: number; lastExitCode: number; lastOutput: string; lastCheck: string };
+  /** The target process's resource limits (setrlimit names: nofile, nproc, core…). */
+  rlimits?: Record<string, ResourceLimit>;
+  /** What each process holds open: counts, and the files deleted while open. */
+  openFiles?: OpenFiles[];
+  /** Addresses (the engine's, per network; IPv6 from the namespace) and IPv4 routes of the network namespace. */
+  network?: {
+    addresses: Array<{ network: string; ipv4: string; ipv6: string; gateway: string }>;
+    ipv6: Array<{ address: string; interface: string }>;
+    routes: Route[];
   };
   /** What the engine was told to run (the process itself may differ, or be gone). */
   configured: {
@@ -146,6 +161,8 @@ export interface ReportInput {
   sample?: TargetSample;
   /** The tail of the target's log, asked for one that is not running. */
   logTail?: string;
+  /** When the target's image was built, when the engine says. */
+  imageCreated?: string;
   sharing: Map<SharableKind, NamespaceSharing>;
   showSecrets: boolean;
 }
@@ -183,6 +200,7 @@ export function buildInspectReport(input: ReportInput): InspectReport {
       finishedAt: target.finishedAt && !target.finishedAt.startsWith('0001-') ? target.finishedAt : null,
       restartPolicy: restartPolicyText(target.restartPolicy),
       error: target.stateError ?? '',
+      imageCreated: input.imageCreated ?? null,
     },
     configured: {
       entrypoint: maskArgv(target.entrypoint, input.showSecrets).value,
@@ -204,6 +222,10 @@ export function buildInspectReport(input: ReportInput): InspectReport {
     readOnlyRootfs: target.readOnlyRootfs,
     problems: [],
   };
+  if (target.healthLog) {
+    const log = target.healthLog;
+    report.health = { status: target.health, failingStreak: log.failingStreak, lastExitCode: log.exitCode, lastOutput: input.showSecrets ? log.output : maskSecretsIn(log.output).value, lastCheck: log.end };
+  }
   if (sample === undefined) {
     report.problems.push(`the target is ${target.status}: there is no process to read, only what the engine knows is shown`);
     Object.assign(report, {
@@ -253,6 +275,13 @@ export function buildInspectReport(input: ReportInput): InspectReport {
   report.limits = cgroupLimits(sample.cgroupVersion, sample.cgroupFiles);
   Object.assign(report, environmentOf(sample.environ, target.env, sample.targetPid, input.showSecrets));
   report.sockets = sockets(sample);
+  if (sample.limitsText !== undefined) report.rlimits = parseLimits(sample.limitsText);
+  report.openFiles = openFilesOf(sample.processes.map((process) => ({ pid: process.pid, name: processName(process, process.pid), fdLinks: process.fdLinks })));
+  report.network = {
+    addresses: target.addresses ?? [],
+    ipv6: sample.inet6Text === undefined ? [] : parseInet6(sample.inet6Text),
+    routes: sample.routeText === undefined ? [] : parseRoutes(sample.routeText),
+  };
   if (sample.mountinfo) {
     report.mounts = joinMounts(sample.mountinfo, target.mounts);
     const root = sample.mountinfo.find((entry) => entry.mountPoint === '/');

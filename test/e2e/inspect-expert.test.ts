@@ -179,4 +179,40 @@ describe('sidekick inspect and ps, for an expert', () => {
       await rm(bind, { recursive: true, force: true });
     }
   });
+
+  it('says what each process holds open, the rlimits, addresses and routes, health, the image age; ps gives threads, state and CPU time', async () => {
+    const image = await ensureExpertImage();
+    // A check that cannot run in a FROM scratch target: the health is "unhealthy", with the engine's output.
+    const target = await start(image, {
+      command: ['files'],
+      dockerArgs: ['--ulimit', 'nofile=1024:2048', '--health-cmd', 'check-queue', '--health-interval', '1s', '--health-retries', '1'],
+    });
+    await waitForLog(target.id, 'files open');
+    await waitForState(target.id, '{{.State.Health.Status}}', 'unhealthy');
+    const report = JSON.parse((await runCli(['inspect', '--json', target.name])).stdout.toString()) as InspectReport;
+    expect(report.rlimits!.nofile).toEqual({ soft: '1024', hard: '2048' });
+    const files = report.openFiles!.find((entry) => entry.pid === 1)!;
+    expect(files).toMatchObject({ name: 'expert-target', sockets: 1, deleted: ['/tmp/deleted-but-open.log'] });
+    expect(files.count).toBeGreaterThanOrEqual(5);
+    const address = (await docker(['inspect', '-f', '{{.NetworkSettings.IPAddress}}/{{.NetworkSettings.IPPrefixLen}} {{.NetworkSettings.Gateway}}', target.id])).trim().split(' ');
+    expect(report.network!.addresses).toEqual([expect.objectContaining({ network: 'bridge', ipv4: address[0], gateway: address[1] })]);
+    expect(report.network!.routes).toEqual(expect.arrayContaining([{ destination: 'default', gateway: address[1], interface: 'eth0' }]));
+    expect(report.health).toMatchObject({ status: 'unhealthy' });
+    expect(report.health!.failingStreak).toBeGreaterThanOrEqual(1);
+    expect(report.health!.lastOutput).toMatch(/\/bin\/sh/);
+    expect(Date.parse(report.identity.imageCreated!)).toBeLessThanOrEqual(Date.now());
+
+    const text = (await runCli(['inspect', target.name])).stdout.toString();
+    expect(text).toMatch(/rlimits\s+nofile 1024:2048/);
+    expect(text).toMatch(/^ {2}1\s+expert-target\s+\d+\s+1\s+\d+\s+\d+\s+\/tmp\/deleted-but-open\.log$/m);
+    expect(text).toMatch(/route\s+default via \S+ dev eth0/);
+    expect(text).toMatch(/health\s+unhealthy/);
+    expect(text).toMatch(/image\s+\S+ \(built \S+, .* ago\)/);
+
+    const ps = JSON.parse((await runCli(['ps', '--json', target.name])).stdout.toString()) as ProcessListing;
+    expect(ps.processes[0]).toMatchObject({ pid: 1, threads: 1, state: 'S' });
+    expect(typeof ps.processes[0]!.cpuSeconds).toBe('number');
+    expect((await runCli(['ps', target.name])).stdout.toString()).toMatch(/^1\s+0\s+0\s+S\s+\S+ [KM]iB\s+1\s+\d+:\d\d\.\d\d\s/m);
+    await expectNoSidekicksFor(target.id);
+  });
 });
