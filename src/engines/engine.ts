@@ -170,6 +170,8 @@ export interface Engine {
   commitContainer(containerId: string, options: { repository: string; tag: string; labels: Record<string, string>; pause: boolean }): Promise<string>;
   /** Removes an image by reference; one that is already gone is fine. */
   removeImage(reference: string): Promise<void>;
+  /** Gives an image one more name (repository:tag). */
+  tagImage(reference: string, repository: string, tag: string): Promise<void>;
   /** Images carrying all of the given labels (`key` or `key=value`). */
   listImages(options: { labels: string[] }): Promise<ImageSummary[]>;
   /** Creates a container without starting it; returns its ID. */

@@ -328,6 +328,10 @@ export class DockerEngine implements Engine {
     }
   }
 
+  async tagImage(reference: string, repository: string, tag: string): Promise<void> {
+    await this.api.json('POST', `/images/${encodeURIComponent(reference)}/tag`, { query: { repo: repository, tag } });
+  }
+
   async listImages(options: { labels: string[] }): Promise<ImageSummary[]> {
     const filters = JSON.stringify({ label: options.labels });
     const list = await this.api.json<Array<{ Id: string; RepoTags?: string[] | null; Labels?: Record<string, string> | null }>>(
