@@ -59,8 +59,8 @@ export function formatLs(entries: readonly DirEntry[], format: LsFormat = {}): s
   const rows = entries.map((entry) => [
     modeString(entry.type, entry.mode),
     ...(entry.links === undefined ? [] : [String(entry.links)]),
-    entry.uid === null ? '?' : String(entry.uid),
-    entry.gid === null ? '?' : String(entry.gid),
+    entry.user !== undefined ? s(entry.user) : entry.uid === null ? '?' : String(entry.uid),
+    entry.group !== undefined ? s(entry.group) : entry.gid === null ? '?' : String(entry.gid),
     sizeCell(entry, format),
     entry.mtime === null ? '?' : entry.mtime.slice(0, 16).replace('T', ' '),
     `${s(entry.name)}${entry.type === 'symlink' && entry.linkTarget !== null ? ` -> ${s(entry.linkTarget)}` : ''}${entry.type === 'hardlink' && entry.linkTarget ? ` (hard link to ${s(entry.linkTarget.replace(/^\.\//, ''))})` : ''}`,

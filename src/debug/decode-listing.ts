@@ -22,6 +22,9 @@ export interface DecodedListing {
   unreadable: string[];
   /** The path named one entry that is not a directory (or a symlink named without a trailing '/'). */
   single: boolean;
+  /** The target's /etc/passwd and /etc/group lines, for names. */
+  passwd: string;
+  group: string;
 }
 
 const HEADER = /@([0-9a-f]+) (\d+) (\d+) (\d+) (-?\d+) (\d+) ([0-9a-f]+) ([0-9a-f]+) /y;
@@ -48,6 +51,8 @@ export function decodeListing(dump: FramedDump): DecodedListing {
     loop: dump.values.has('loop'),
     unreadable: (dump.values.get('unreadable') ?? []).map(utf8),
     single: dump.values.has('single'),
+    passwd: (dump.values.get('passwd') ?? []).join('\n'),
+    group: (dump.values.get('group') ?? []).join('\n'),
   };
 }
 

@@ -14,6 +14,7 @@ import { parseFramedDump } from '../core/framed-dump.js';
 import { TARGET_PROCESS_MISSING_STATUS } from '../core/session-shell.js';
 import type { Target } from '../core/target.js';
 import type { Engine } from '../engines/engine.js';
+import { type Accounts, parseAccounts } from './accounts.js';
 import { decodeListing } from './decode-listing.js';
 import { LIST_PATH_VARIABLE, LIST_RECURSIVE_VARIABLE, listScript } from './list-script.js';
 import { runCapture } from './run-capture.js';
@@ -36,6 +37,9 @@ export interface DirEntry {
   links?: number;
   /** A device's numbers. */
   device?: { major: number; minor: number };
+  /** Owner and group names from the target's own /etc/passwd and /etc/group (known when a sidekick listed it). */
+  user?: string;
+  group?: string;
 }
 
 export interface DirListing {
@@ -123,8 +127,17 @@ async function listThroughSidekick(engine: Engine, target: Target, containerPath
       hint: 'Its permissions or a security module refuse even a root sidekick with ptrace rights; `sidekick exec` can look closer.',
     });
   }
+  const accounts = parseAccounts(listing.passwd, listing.group);
+  const named = (entries: DirEntry[]): DirEntry[] => entries.map((entry) => withNames(entry, accounts));
+  const directories = listing.directories.map((directory) => ({ path: directory.path, entries: named(directory.entries) }));
   const base = { target: { id: target.id, name: target.name }, path: containerPath, source: 'sidekick' as const };
-  return { ...base, entries: first.entries, ...(recursive ? { directories: listing.directories } : {}) };
+  return { ...base, entries: directories[0]!.entries, ...(recursive ? { directories } : {}) };
+}
+
+function withNames(entry: DirEntry, accounts: Accounts): DirEntry {
+  const user = entry.uid === null ? undefined : accounts.users.get(entry.uid);
+  const group = entry.gid === null ? undefined : accounts.groups.get(entry.gid);
+  return { ...entry, ...(user !== undefined ? { user } : {}), ...(group !== undefined ? { group } : {}) };
 }
 
 function entryFromStat(stat: ContainerPathStat, containerPath: string): DirEntry {

@@ -51,6 +51,10 @@ export function listScript(): string {
     '    fi',
     '  done',
     '}',
+    // The target's own account names, read with builtins only (no process per line), at most 2000 lines each.
+    'for a in passwd group; do',
+    '  if rs /etc/$a 1 && [ -f "$R$p" ]; then i=0; while [ $i -lt 2000 ] && { IFS= read -r l || [ -n "$l" ]; }; do echo "@@@= $a $l"; i=$((i + 1)); done <"$R$p"; fi',
+    'done',
     // ld DIR: lists DIR (inside $R, '' for the root) and, when recursive, each directory in it.
     'n=0',
     'ld() {',

@@ -75,7 +75,7 @@ describe('sidekick ls of a running target', () => {
     // The whole exchange with the engine (sidekick start, output, removal) is a few KiB; the archive would be the 300 MiB.
     expect(relay.engineBytes()).toBeLessThan(1024 * 1024);
     const inside = await runCli(['-H', relay.url, 'ls', '-h', `${target.name}:/big`]);
-    expect(inside.stdout.toString()).toMatch(/^-rw-r--r-- +1 +\d+ +\d+ +300M +\S+ \S+ +blob$/m);
+    expect(inside.stdout.toString()).toMatch(/^-rw-r--r-- +1 +\S+ +\S+ +300M +\S+ \S+ +blob$/m);
     expect(relay.engineBytes()).toBeLessThan(2 * 1024 * 1024);
     await expectNoSidekicks(target.id);
   });
@@ -109,6 +109,10 @@ describe('sidekick ls of a running target', () => {
     // The target's processes, not the sidekick's that listed them.
     expect(pids.length).toBe(top.length);
     expect(pids).toContain('1');
+
+    // Owners named from the target's own /etc/passwd and /etc/group, not the host's.
+    const home = (await runCli(['ls', `${target.name}:/home`])).stdout.toString();
+    expect(home).toMatch(/^drwx------ +\d+ +nonroot +nonroot .* nonroot$/m);
 
     const recursive = await runCli(['ls', '-R', '--json', `${target.name}:/data`]);
     const tree = JSON.parse(recursive.stdout.toString()) as { directories: Array<{ path: string; entries: Array<{ name: string; type: string; linkTarget: string | null }> }> };
