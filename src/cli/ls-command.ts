@@ -28,6 +28,7 @@ export async function runLs(location: string, flags: LsFlags, global: GlobalFlag
         );
       },
     });
+    for (const directory of listing.unreadable ?? []) process.stderr.write(`sidekick: cannot read ${terminalSafe(directory)}\n`);
     const format = { human: flags.human ?? false };
     process.stdout.write(
       flags.json

@@ -41,4 +41,17 @@ describe('decodeListing', () => {
     expect(listing.directories.map((directory) => [directory.path, directory.entries.map((entry) => entry.name)])).toEqual([['/proc', ['.', '1', 'b']]]);
     expect(listing.missing).toBe(false);
   });
+
+  it('names the directories a recursive listing could not enter, whatever their names hold', () => {
+    const dump = parseFramedDump(
+      '@@@= target 1\n' +
+        section('n1', '/d\0.\0a\nb\0') +
+        section('s1', '@41ed 0 0 0 0 3 0 0 .\n@41ed 0 0 0 0 2 0 0 a\nb\n') +
+        section('u2', '/d/a\n@@@ n9'),
+    );
+    const listing = decodeListing(dump);
+    expect(listing.unreadable).toEqual(['/d/a\n@@@ n9']);
+    expect(listing.directories.map((directory) => directory.path)).toEqual(['/d']);
+  });
 });
+

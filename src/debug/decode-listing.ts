@@ -32,7 +32,13 @@ const HEADER = /@([0-9a-f]+) (\d+) (\d+) (\d+) (-?\d+) (\d+) ([0-9a-f]+) ([0-9a-
 export function decodeListing(dump: FramedDump): DecodedListing {
   const ours = new Set((dump.values.get('ours') ?? []).filter((pid) => /^[1-9]\d*$/.test(pid)));
   const directories: DecodedDirectory[] = [];
+  const unreadable: string[] = [];
   for (let k = 1; ; k += 1) {
+    const refused = sectionBytes(dump, `u${k}`);
+    if (refused !== undefined) {
+      unreadable.push(refused.toString('utf8'));
+      continue;
+    }
     const names = sectionBytes(dump, `n${k}`);
     if (names === undefined) break;
     const [directory = '/', ...expected] = names.toString('latin1').split('\0').slice(0, -1);
@@ -49,7 +55,7 @@ export function decodeListing(dump: FramedDump): DecodedListing {
     directories,
     missing: dump.values.has('missing'),
     loop: dump.values.has('loop'),
-    unreadable: (dump.values.get('unreadable') ?? []).map(utf8),
+    unreadable,
     single: dump.values.has('single'),
     passwd: (dump.values.get('passwd') ?? []).join('\n'),
     group: (dump.values.get('group') ?? []).join('\n'),

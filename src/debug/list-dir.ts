@@ -10,15 +10,8 @@ import path from 'node:path';
 import { extract as tarExtract } from 'tar-stream';
 import type { ContainerPathStat } from '../core/path-stat.js';
 import { SidekickError } from '../core/errors.js';
-import { parseFramedDump } from '../core/framed-dump.js';
-import { TARGET_PROCESS_MISSING_STATUS } from '../core/session-shell.js';
-import type { Target } from '../core/target.js';
 import type { Engine } from '../engines/engine.js';
-import { type Accounts, parseAccounts } from './accounts.js';
-import { decodeListing } from './decode-listing.js';
-import { LIST_PATH_VARIABLE, LIST_RECURSIVE_VARIABLE, listScript } from './list-script.js';
-import { runCapture } from './run-capture.js';
-import { sidekickLaunch } from './sidekick-launch.js';
+import { listRunningTarget } from './list-live.js';
 import { ensureDefaultToolbox } from './toolbox.js';
 
 export type EntryType = 'file' | 'directory' | 'symlink' | 'hardlink' | 'char-device' | 'block-device' | 'fifo' | 'socket' | 'other';
@@ -50,6 +43,8 @@ export interface DirListing {
   directories?: Array<{ path: string; entries: DirEntry[] }>;
   /** How it was read: a sidekick's stat of each entry, or the engine's archive of the whole subtree. */
   source: 'sidekick' | 'archive';
+  /** Directories met while recursing that could not be read. */
+  unreadable?: string[];
 }
 
 export interface ListOptions {
@@ -66,7 +61,7 @@ export async function listDirectory(engine: Engine, reference: string, container
   toolboxReady.catch(() => undefined);
   const target = await engine.findContainer(reference);
   if (target.status === 'running' || target.status === 'paused') {
-    return listThroughSidekick(engine, target, containerPath, options.recursive ?? false, await toolboxReady, env);
+    return listRunningTarget(engine, target, containerPath, options.recursive ?? false, await toolboxReady, env);
   }
   const stat = await engine.statPath(target.id, containerPath);
   if (stat === undefined) {
@@ -90,54 +85,6 @@ export async function listDirectory(engine: Engine, reference: string, container
   const shown = containerPath.replace(/\/+$/, '') || '/';
   const directories = [...levels].map(([relative, entries]) => ({ path: relative === '' ? shown : path.posix.join(shown, relative), entries }));
   return { ...base, entries: top, directories };
-}
-
-async function listThroughSidekick(engine: Engine, target: Target, containerPath: string, recursive: boolean, toolbox: Awaited<ReturnType<typeof ensureDefaultToolbox>>, env: NodeJS.ProcessEnv): Promise<DirListing> {
-  const result = await runCapture(engine, {
-    launch: await sidekickLaunch(toolbox, target, env),
-    image: toolbox.image,
-    script: listScript(),
-    env: [`${LIST_PATH_VARIABLE}=${containerPath}`, ...(recursive ? [`${LIST_RECURSIVE_VARIABLE}=1`] : [])],
-    target: { id: target.id, joinIpc: false },
-    labelTarget: target.id,
-    // Looking into the root of a process of another uid needs ptrace rights.
-    capAdd: ['SYS_PTRACE'],
-  });
-  const dump = parseFramedDump(result.stdout);
-  if (result.code === TARGET_PROCESS_MISSING_STATUS && dump.values.get('target') === undefined) {
-    throw new SidekickError('TARGET_NOT_RUNNING', `the process of ${target.name} was not found; it may have just stopped.`, {
-      hint: `Check it with docker ps -a --filter id=${target.id.slice(0, 12)}, then list it again.`,
-    });
-  }
-  if (result.code !== 0 || dump.values.get('target') === undefined) {
-    const detail = result.stderr.trim().split('\n')[0] ?? '';
-    throw new SidekickError('ENGINE_ERROR', `the sidekick listing ${target.name}:${containerPath} failed (status ${result.code})${detail ? `: ${detail}` : ''}.`, {
-      hint: 'Check that the target is still running, then retry with --debug.',
-    });
-  }
-  const listing = decodeListing(dump);
-  if (listing.missing || listing.loop) {
-    throw new SidekickError('BAD_USAGE', `${target.name}:${containerPath}: ${listing.loop ? 'too many levels of symbolic links' : 'no such file or directory'}.`, {
-      hint: `List its parent: sidekick ls ${target.name}:${path.posix.dirname(containerPath)}`,
-    });
-  }
-  const [first] = listing.directories;
-  if (first === undefined) {
-    throw new SidekickError('ENGINE_ERROR', `${target.name}:${containerPath}: the directory could not be read.`, {
-      hint: 'Its permissions or a security module refuse even a root sidekick with ptrace rights; `sidekick exec` can look closer.',
-    });
-  }
-  const accounts = parseAccounts(listing.passwd, listing.group);
-  const named = (entries: DirEntry[]): DirEntry[] => entries.map((entry) => withNames(entry, accounts));
-  const directories = listing.directories.map((directory) => ({ path: directory.path, entries: named(directory.entries) }));
-  const base = { target: { id: target.id, name: target.name }, path: containerPath, source: 'sidekick' as const };
-  return { ...base, entries: directories[0]!.entries, ...(recursive ? { directories } : {}) };
-}
-
-function withNames(entry: DirEntry, accounts: Accounts): DirEntry {
-  const user = entry.uid === null ? undefined : accounts.users.get(entry.uid);
-  const group = entry.gid === null ? undefined : accounts.groups.get(entry.gid);
-  return { ...entry, ...(user !== undefined ? { user } : {}), ...(group !== undefined ? { group } : {}) };
 }
 
 function entryFromStat(stat: ContainerPathStat, containerPath: string): DirEntry {

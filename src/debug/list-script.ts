@@ -21,6 +21,7 @@ export const STAT_FORMAT = '@%f %u %g %s %Y %h %t %T %N';
  *
  *   @@@ n<k>   NUL-separated: the directory's path, ".", then each entry's name
  *   @@@ s<k>   `stat -c STAT_FORMAT` of ".", then of each entry, in that order
+ *   @@@ u<k>   instead of both: the directory's path, when it could not be entered
  *
  * Names are passed as they are to one `xargs -0 stat`, so a listing costs a few processes per
  * directory, not one per entry.
@@ -60,7 +61,8 @@ export function listScript(): string {
     'ld() {',
     '  local dir=$1 k',
     '  n=$((n + 1)); k=$n',
-    '  if ! cd "$R$dir/" 2>/dev/null; then echo "@@@= unreadable ${dir:-/}"; return 0; fi',
+    // Framed like the names: a directory's name can hold a newline, which must not start a line of ours.
+    '  if ! cd "$R$dir/" 2>/dev/null; then echo "@@@ u$k"; printf \'%s\' "${dir:-/}" | base64; echo "@@@."; return 0; fi',
     '  set --',
     '  for e in * .[!.]* ..?*; do if [ -e "$e" ] || [ -L "$e" ]; then set -- "$@" "$e"; fi; done',
     '  echo "@@@ n$k"; printf \'%s\\0\' "${dir:-/}" . "$@" | base64; echo "@@@."',
