@@ -89,6 +89,8 @@ export interface ImageDetails {
   cmd: string[];
   workingDir: string;
   labels: Record<string, string>;
+  /** When the image was built (RFC 3339), when the engine says. */
+  created?: string;
 }
 
 export interface ImageSummary {
@@ -164,6 +166,8 @@ export interface Engine {
   exportImageFilesystem(reference: string, labels: Record<string, string>): Promise<NodeJS.ReadableStream>;
   /** The image's configuration, or undefined when it is not on the engine. */
   inspectImage(reference: string): Promise<ImageDetails | undefined>;
+  /** The last `lines` lines a container wrote (stdout and stderr, as the engine logged them). */
+  containerLogTail(containerId: string, lines: number): Promise<string>;
   /**
    * Snapshots a container's filesystem into a new image (`docker commit`). `pause: false`
    * leaves a running container running; returns the image ID.
