@@ -5,6 +5,10 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { readFile, readdir, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import { docker, lines } from '../fixtures/docker-cli.js';
@@ -151,6 +155,35 @@ describe.each(['relay', 'exec'] as const)('sidekick port-forward (connections th
     forward.child.kill('SIGINT');
     expect(await forward.exit).toBe(130);
     await expectNoSidekicks(t.id);
+  });
+
+  it('opens no port in the target: nothing on the network can reach what carries the connections', async () => {
+    const t = await target(inject('fixtures').scratchServer);
+    await waitForHttp(t.ip, 8080);
+    const pid = (await docker(['inspect', '-f', '{{.State.Pid}}', t.id])).trim();
+    // LISTEN sockets (state 0A) of the target's network namespace, read from the host.
+    const listening = async (): Promise<string[]> => {
+      const tables = await Promise.all(['tcp', 'tcp6'].map((file) => readFile(`/proc/${pid}/net/${file}`, 'utf8').catch(() => '')));
+      return tables.flatMap((table) => lines(table).slice(1)).map((line) => line.split(/\s+/)).filter((f) => f[3] === '0A').map((f) => f[1]!).sort();
+    };
+    const before = await listening();
+    const forward = await startForward([t.name, '0:8080'], 1);
+    forwards.push(forward);
+    expect((await httpGet('127.0.0.1', forward.ports[0]!)).status).toBe(200);
+    expect(await listening()).toEqual(before);
+    if (mode === 'relay') {
+      // The relay's socket is in a directory only this user can enter.
+      expect(forward.stderr()).toMatch(/connections go through the relay in [0-9a-f]{12}/);
+      const relayDirectories = (await readdir(tmpdir())).filter((name) => name.startsWith(`sidekick-relay-${forward.child.pid}-`));
+      expect(relayDirectories).toHaveLength(1);
+      const where = join(tmpdir(), relayDirectories[0]!);
+      expect((await stat(where)).mode & 0o777).toBe(0o700);
+      expect((await stat(join(where, 'relay.sock'))).mode & 0o777).toBe(0o600);
+      forward.child.kill('SIGINT');
+      expect(await forward.exit).toBe(130);
+      // And it is gone with the forward.
+      expect(existsSync(where)).toBe(false);
+    }
   });
 
   it('refuses a connection to a remote port nobody listens on, and the forward stays up', async () => {

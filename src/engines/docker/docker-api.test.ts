@@ -7,6 +7,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DockerApi, defaultTimeoutMs } from './docker-api.js';
 
@@ -56,6 +58,17 @@ describe('DockerApi when the engine misbehaves', () => {
       stream.on('error', resolve);
     });
     expect(outcome).toMatchObject({ code: 'ENGINE_GONE' });
+  });
+
+  it('keeps a cut that comes before anyone reads for the reader, instead of crashing', async () => {
+    const api = await engineAt((request, response) => {
+      response.writeHead(200, { 'Content-Type': 'application/x-tar' });
+      response.write(Buffer.alloc(1024));
+      setTimeout(() => request.socket.destroy(), 10);
+    });
+    const stream = await api.stream('GET', '/containers/abc/archive');
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    await expect(pipeline(stream, new Writable({ write: (_chunk, _encoding, callback) => callback() }))).rejects.toMatchObject({ code: 'ENGINE_GONE' });
   });
 
   it('fails with ENGINE_TIMEOUT when a call that should answer at once does not', async () => {

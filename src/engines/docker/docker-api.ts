@@ -246,6 +246,10 @@ function readWhole(response: IncomingMessage, endpoint: Endpoint): Promise<Buffe
 function guardStream(response: IncomingMessage, endpoint: Endpoint): Readable {
   const guarded = new PassThrough({ highWaterMark: 1 << 20 });
   Object.assign(guarded, { headers: response.headers, statusCode: response.statusCode });
+  // The error is kept on the stream (stream.errored) for whoever reads it: pipeline() and
+  // finished() report it even when they come later. Without a listener of its own, a cut
+  // before the reader has attached one would crash the process.
+  guarded.on('error', () => undefined);
   response.on('error', () => undefined);
   response.once('close', () => {
     if (!response.complete) guarded.destroy(wentAway(endpoint, new Error('the connection closed before the end of the answer')));
