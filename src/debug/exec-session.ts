@@ -8,7 +8,7 @@ import type { Engine, ProgressEvent } from '../engines/engine.js';
 import { assertSessionInput } from './session-input.js';
 import { viewPreload } from './toolbox-view.js';
 import { ensurePackageToolbox, type PackageToolboxEvents } from './package-toolbox.js';
-import { sidekickLaunch, stopSidekick } from './sidekick-launch.js';
+import { sidekickLaunch, stopSidekick, type PreloadEntry } from './sidekick-launch.js';
 import { buildToolbox, defaultToolboxCandidate, ensureDefaultToolbox, INIT_PATH, type DefaultToolbox, type Toolbox } from './toolbox.js';
 import { isSidekickError } from '../core/errors.js';
 
@@ -33,6 +33,8 @@ export interface ExecRequest {
   announce: boolean;
   consoleSize?: { cols: number; rows: number };
   detachKeys?: string;
+  /** Files put into the sidekick's own filesystem before it starts (never into the target). */
+  files?: PreloadEntry[];
 }
 
 export interface ExecEvents extends PackageToolboxEvents {
@@ -69,7 +71,7 @@ export async function startExecSession(engine: Engine, request: ExecRequest, env
   // A toolbox not known to be static runs in the chroot view through its own loader (core/dynamic-view.ts).
   const dynamicView = view === 'chroot' && !toolbox.isStatic;
   const sessionId = newSessionId();
-  const launch = await sidekickLaunch(toolbox, target, env, dynamicView && !toolbox.hasViewApplets ? await viewPreload(env) : []);
+  const launch = await sidekickLaunch(toolbox, target, env, [...(dynamicView && !toolbox.hasViewApplets ? await viewPreload(env) : []), ...(request.files ?? [])]);
   const viewShell = dynamicView || toolbox.hasViewApplets === true;
   const script = sidekickScript({
     view,
