@@ -5,7 +5,7 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { connect } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { median, printRow } from './measure.mjs';
+import { defaultToolboxImage, median, printRow } from './measure.mjs';
 
 const cli = fileURLToPath(new URL('../dist/sidekick.cjs', import.meta.url));
 const bytes = 64 * 1024 * 1024;
@@ -89,7 +89,7 @@ async function retry(attempt) {
 }
 
 export async function benchPortForward() {
-  const toolbox = docker(['images', '--format', '{{.Repository}}:{{.Tag}}', '--filter', 'reference=sidekick-toolbox']).split('\n')[0];
+  const toolbox = defaultToolboxImage();
   if (!toolbox) {
     console.log('\nport-forward: no sidekick-toolbox image (run `sidekick exec` once); skipped');
     return;
