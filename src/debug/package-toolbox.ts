@@ -151,7 +151,7 @@ function buildError(spawnError: NodeJS.ErrnoException | undefined, stderr: strin
 }
 
 /** The suite of this host when it is Debian (VERSION_CODENAME), so its mirror surely has it. */
-async function hostDebianSuite(): Promise<string | undefined> {
+export async function hostDebianSuite(): Promise<string | undefined> {
   const text = await readFile('/etc/os-release', 'utf8').catch(() => '');
   if (!/^ID=debian$/m.test(text)) return undefined;
   return /^VERSION_CODENAME=([a-z]+)$/m.exec(text)?.[1];
