@@ -121,13 +121,20 @@ async function pumpCapture(session: ExecSession, sink: CaptureSink, stopGraceful
       return status.code;
     });
     let cut = false;
-    const status = await Promise.race([
-      ended,
-      cutShort.then((code) => {
-        cut = true;
-        return code;
-      }),
-    ]);
+    let status: number;
+    try {
+      status = await Promise.race([
+        ended,
+        cutShort.then((code) => {
+          cut = true;
+          return code;
+        }),
+      ]);
+    } catch (error) {
+      // The engine went away mid-capture: what arrived is still synced and closed.
+      await sink.finish().catch(() => undefined);
+      throw error;
+    }
     // The rest is not waited for: closing the connection ends the streams now.
     if (cut) process_.detach();
     await sink.finish().catch((error: Error) => {
