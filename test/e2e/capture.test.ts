@@ -22,6 +22,8 @@ interface Capture {
   stderr: string;
   exit: Promise<number>;
   signal(name: NodeJS.Signals): void;
+  /** The reader goes away, as wireshark closed or `| head` done. */
+  closeStdout(): void;
 }
 
 function startCapture(args: string[]): Capture {
@@ -31,6 +33,7 @@ function startCapture(args: string[]): Capture {
     stderr: '',
     exit: new Promise((resolve) => child.on('close', (code, signal) => resolve(code ?? (signal ? 128 : 1)))),
     signal: (name) => child.kill(name),
+    closeStdout: () => child.stdout.destroy(),
   };
   child.stdout.on('data', (chunk: Buffer) => state.stdout.push(chunk));
   child.stderr.on('data', (chunk: Buffer) => (state.stderr += chunk.toString()));
@@ -119,6 +122,22 @@ describe('sidekick capture', () => {
     const pcap = readPcap(Buffer.concat(capture.stdout));
     expect(pcap.records.length).toBeGreaterThanOrEqual(4);
     expect(holdsRequest(pcap, path)).toBe(true);
+  });
+
+  it('ends, and removes its sidekick, when the reader of -w - goes away', async () => {
+    const t = await targets.start(inject('fixtures').scratchServer);
+    const capture = startCapture([t.id, '-w', '-']);
+    await listening(capture);
+    capture.closeStdout();
+    // The next packets meet a closed pipe: the capture ends as a broken pipe would end tcpdump.
+    let status: number | undefined;
+    void capture.exit.then((code) => (status = code));
+    while (status === undefined) {
+      await httpGet(t.ip, 8080).catch(() => undefined);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    expect(status, capture.stderr).toBe(141);
+    // watchedTargets then checks that no sidekick is left and the target is untouched.
   });
 
   it('refuses a destination that is a directory, and leaves a file alone when the capture cannot start', async () => {
