@@ -7,7 +7,7 @@ import type { Target } from '../core/target.js';
 import type { Engine, ProgressEvent } from '../engines/engine.js';
 import { assertSessionInput } from './session-input.js';
 import { viewPreload } from './toolbox-view.js';
-import { ensurePackageToolbox, type PackageToolboxEvents } from './package-toolbox.js';
+import { cachedPackageToolbox, ensurePackageToolbox, type PackageToolboxEvents } from './package-toolbox.js';
 import { sidekickLaunch, stopSidekick, type PreloadEntry } from './sidekick-launch.js';
 import { buildToolbox, defaultToolboxCandidate, ensureDefaultToolbox, INIT_PATH, type DefaultToolbox, type Toolbox } from './toolbox.js';
 import { isSidekickError } from '../core/errors.js';
@@ -60,8 +60,13 @@ export async function startExecSession(engine: Engine, request: ExecRequest, env
   // A package toolbox may need a build of many seconds: only for a target that is there to debug.
   const [target, toolbox] =
     request.tools !== undefined
-      ? await engine.findContainer(request.target).then(async (found) => {
+      ? // The cached image is looked up beside the target; a build waits for the target to be found.
+        await Promise.all([engine.findContainer(request.target), cachedPackageToolbox(engine, { packages: request.tools }, env)]).then(async ([found, cached]) => {
           assertJoinable(found);
+          if (cached !== undefined) {
+            events.onToolbox?.(cached.image, 'cached');
+            return [found, cached] as const;
+          }
           return [found, await packageToolbox(engine, request.tools ?? [], env, events)] as const;
         })
       : await Promise.all([engine.findContainer(request.target), resolveToolbox(engine, request.image, env, events)]);
