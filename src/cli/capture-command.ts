@@ -19,6 +19,8 @@ export interface CaptureFlags {
   interface?: string;
   count?: number;
   write?: string;
+  /** A toolbox image with tcpdump on its PATH, instead of the package toolbox. */
+  image?: string;
 }
 
 /** `sidekick capture`: returns the status to exit with. */
@@ -45,7 +47,7 @@ export async function runCapture(target: string, filter: string[], flags: Captur
         // The toolbox's own root: tcpdump needs nothing of the target's files, and a hostile
         // target's ld.so.preload or nsswitch.conf then have no say (docs/ARCHITECTURE.md).
         chroot: false,
-        tools: CAPTURE_TOOLS,
+        ...(flags.image !== undefined ? { image: flags.image } : { tools: CAPTURE_TOOLS }),
         privileged: false,
         // In the default set of docker, not of every engine (podman drops it).
         capAdd: ['NET_RAW'],
@@ -72,7 +74,11 @@ export async function runCapture(target: string, filter: string[], flags: Captur
     return SIGNAL_STATUS[early] ?? 130;
   }
   try {
-    return await pumpCapture(session, destination === undefined ? passThroughSink() : captureSink(destination), () => stopSession(engine, session.sidekickId));
+    const status = await pumpCapture(session, destination === undefined ? passThroughSink() : captureSink(destination), () => stopSession(engine, session.sidekickId));
+    if (status === 127 && flags.image !== undefined) {
+      process.stderr.write(`sidekick: ${flags.image} has no tcpdump on its PATH; without --image, capture uses one built here from Debian's package.\n`);
+    }
+    return status;
   } finally {
     await session.dispose().catch(() => undefined);
     engine.close();

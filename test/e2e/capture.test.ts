@@ -10,6 +10,7 @@ import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
+import { docker } from '../fixtures/docker-cli.js';
 import { CLI_PATH, httpGet, runCli } from './harness.js';
 import { watchedTargets } from './watched-targets.js';
 import { readPcap, type Pcap } from '../fixtures/pcap.js';
@@ -58,12 +59,14 @@ function holdsRequest(pcap: Pcap, path: string): boolean {
 describe('sidekick capture', () => {
   const targets = watchedTargets();
   let dir = '';
+  let tcpdumpToolbox = '';
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'sidekick-capture-'));
     // Built once by content (the capture would build it on first use too, within its own time).
     const built = await runCli(['toolbox', 'build', '--tools', 'tcpdump'], { timeoutMs: 600_000 });
     expect(built.code, built.stderr).toBe(0);
+    tcpdumpToolbox = built.stdout.toString().trim();
   });
 
   afterEach(() => targets.checkAndRemove());
@@ -138,6 +141,22 @@ describe('sidekick capture', () => {
     }
     expect(status, capture.stderr).toBe(141);
     // watchedTargets then checks that no sidekick is left and the target is untouched.
+  });
+
+  it('--image: any toolbox that has tcpdump; one that has none is named', async () => {
+    const t = await targets.start(inject('fixtures').scratchServer);
+    const file = join(dir, 'image.pcap');
+    const capture = startCapture([t.id, '--image', tcpdumpToolbox, '-c', '2', '-w', file, 'tcp', 'port', '8080']);
+    await listening(capture);
+    await httpGet(t.ip, 8080);
+    expect(await capture.exit, capture.stderr).toBe(0);
+    expect(readPcap(await readFile(file)).records).toHaveLength(2);
+
+    const busybox = (await docker(['images', '--format', '{{.Repository}}:{{.Tag}}', '--filter', 'reference=sidekick-toolbox:busybox-*-init-*'])).split('\n')[0] ?? '';
+    expect(busybox).not.toBe('');
+    const missing = await runCli(['capture', t.id, '--image', busybox, '-w', join(dir, 'none.pcap')]);
+    expect(missing.code).toBe(127);
+    expect(missing.stderr).toContain(`sidekick: ${busybox} has no tcpdump on its PATH`);
   });
 
   it('refuses a destination that is a directory, and leaves a file alone when the capture cannot start', async () => {
