@@ -4,7 +4,9 @@
  * taken out again by eject, back to the `docker diff` from before.
  */
 import { afterEach, describe, expect, inject, it } from 'vitest';
+import { ensureDebianRootfs } from '../fixtures/debian-rootfs.js';
 import { docker } from '../fixtures/docker-cli.js';
+import { craftedTar } from '../fixtures/hostile-fixtures.js';
 import { removeTarget, runCli, snapshotTarget, startTarget, waitForHttp, type TestTarget } from './harness.js';
 
 describe('sidekick inject --os debian', () => {
@@ -42,6 +44,19 @@ describe('sidekick inject --os debian', () => {
     const result = await runCli(['inject', '--os', 'debian:nosuchsuite', target.name], { timeoutMs: 300_000 });
     expect(result.code).toBe(125);
     expect(result.stderr).toMatch(/^sidekick: cannot bootstrap Debian nosuchsuite from \S+: .+\nCheck the suite and the network/);
+    expect((await snapshotTarget(target.id)).diff).toBe(before.diff);
+  });
+
+  it("refuses --skip-conflicts when Debian's /bin would be left out: dpkg's scripts would run the target's own /bin/sh", async () => {
+    const target = await startTarget(inject('fixtures').scratchServer);
+    targets.push(target);
+    // A /bin of the target's own, as a busybox image has (its sh runs busybox's dpkg applet first).
+    await docker(['cp', '-', `${target.id}:/`], { input: craftedTar([{ name: 'bin', type: 'directory' }, { name: 'bin/sh', type: 'file', content: '#!busybox\n' }]) });
+    const before = await snapshotTarget(target.id);
+    const result = await runCli(['inject', '--os', await ensureDebianRootfs(), '--skip-conflicts', target.name], { timeoutMs: 300_000 });
+    expect(result.code).toBe(125);
+    expect(result.stderr).toContain(`sidekick: leaving /bin out would make the OS's package manager run ${target.name}'s own /bin/sh`);
+    expect(result.stderr).toContain('Nothing was written.');
     expect((await snapshotTarget(target.id)).diff).toBe(before.diff);
   });
 });

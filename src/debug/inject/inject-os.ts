@@ -13,7 +13,7 @@ import { filterTar, listTar, type RawEntryType } from '../../core/archive/tar-fi
 import { SidekickError } from '../../core/errors.js';
 import { newSessionId, sessionLabels } from '../../core/labels.js';
 import { encodeManifest, MANIFEST_FORMAT, OS_MANIFEST_PATH, type OsManifest } from '../../core/inject/injection-manifest.js';
-import { pathsToProbe, planOsInjection, type OsEntry, type OsEntryType, type OsPlan, type TargetKind } from '../../core/inject/os-conflict-plan.js';
+import { packageManagerShellLeftOut, pathsToProbe, planOsInjection, type OsEntry, type OsEntryType, type OsPlan, type TargetKind } from '../../core/inject/os-conflict-plan.js';
 import type { Target } from '../../core/target.js';
 import type { Engine } from '../../engines/engine.js';
 import { kindOf, readContainerFile } from './container-files.js';
@@ -73,6 +73,14 @@ export async function injectOs(engine: Engine, target: Target, options: OsInject
       throw new SidekickError('INJECTION_REFUSED', `the OS conflicts with ${target.name} at ${plan.conflicts.length} path(s): ${listed}${plan.conflicts.length > 8 ? '; …' : ''}.`, {
         hint: 'Nothing was written. Leave those paths (and everything below them) out with --skip-conflicts.',
       });
+    }
+    const shellLeftOut = packageManagerShellLeftOut(entries, plan.conflicts);
+    if (shellLeftOut !== undefined) {
+      throw new SidekickError(
+        'INJECTION_REFUSED',
+        `leaving ${shellLeftOut} out would make the OS's package manager run ${target.name}'s own /bin/sh: dpkg's scripts start with #!/bin/sh, and a busybox shell there runs its own applets (its dpkg) before the OS's programs.`,
+        { hint: `Nothing was written. Debug ${target.name} with sidekick exec --tools PACKAGES instead, or inject the OS into a target without its own /bin.` },
+      );
     }
     const baselineAdded = (await engine.filesystemChanges(target.id)).filter((c) => c.kind === 'added').map((c) => c.path);
     const toolbox = await injectToolbox(engine, target, {
