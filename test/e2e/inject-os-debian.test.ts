@@ -53,10 +53,14 @@ describe('sidekick inject --os debian', () => {
     // A /bin of the target's own, as a busybox image has (its sh runs busybox's dpkg applet first).
     await docker(['cp', '-', `${target.id}:/`], { input: craftedTar([{ name: 'bin', type: 'directory' }, { name: 'bin/sh', type: 'file', content: '#!busybox\n' }]) });
     const before = await snapshotTarget(target.id);
-    const result = await runCli(['inject', '--os', await ensureDebianRootfs(), '--skip-conflicts', target.name], { timeoutMs: 300_000 });
-    expect(result.code).toBe(125);
-    expect(result.stderr).toContain(`sidekick: leaving /bin out would make the OS's package manager run ${target.name}'s own /bin/sh`);
-    expect(result.stderr).toContain('Nothing was written.');
+    const rootfs = await ensureDebianRootfs();
+    // With --skip-conflicts or without: the conflicts' own message would suggest the flag.
+    for (const flags of [['--skip-conflicts'], []]) {
+      const result = await runCli(['inject', '--os', rootfs, ...flags, target.name], { timeoutMs: 300_000 });
+      expect(result.code).toBe(125);
+      expect(result.stderr).toContain(`sidekick: the OS's /bin conflicts with ${target.name}'s own, and left out it would make the OS's package manager run ${target.name}'s /bin/sh`);
+      expect(result.stderr).toContain('Nothing was written.');
+    }
     expect((await snapshotTarget(target.id)).diff).toBe(before.diff);
   });
 });

@@ -68,19 +68,20 @@ export async function injectOs(engine: Engine, target: Target, options: OsInject
     const entries = await listEntries(source.open());
     const known = await probeTarget(engine, target, entries);
     const plan = planOsInjection(entries, known);
+    // Before the conflicts' own message, which would suggest --skip-conflicts.
+    const shellLeftOut = packageManagerShellLeftOut(entries, plan.conflicts);
+    if (shellLeftOut !== undefined) {
+      throw new SidekickError(
+        'INJECTION_REFUSED',
+        `the OS's ${shellLeftOut} conflicts with ${target.name}'s own, and left out it would make the OS's package manager run ${target.name}'s /bin/sh: dpkg's scripts start with #!/bin/sh, and a busybox shell there runs its own applets (its dpkg) before the OS's programs.`,
+        { hint: `Nothing was written. Debug ${target.name} with sidekick exec --tools PACKAGES instead, or inject the OS into a target without its own /bin.` },
+      );
+    }
     if (plan.conflicts.length > 0 && !options.skipConflicts) {
       const listed = plan.conflicts.slice(0, 8).map((c) => `${c.path} (${c.detail})`).join('; ');
       throw new SidekickError('INJECTION_REFUSED', `the OS conflicts with ${target.name} at ${plan.conflicts.length} path(s): ${listed}${plan.conflicts.length > 8 ? '; …' : ''}.`, {
         hint: 'Nothing was written. Leave those paths (and everything below them) out with --skip-conflicts.',
       });
-    }
-    const shellLeftOut = packageManagerShellLeftOut(entries, plan.conflicts);
-    if (shellLeftOut !== undefined) {
-      throw new SidekickError(
-        'INJECTION_REFUSED',
-        `leaving ${shellLeftOut} out would make the OS's package manager run ${target.name}'s own /bin/sh: dpkg's scripts start with #!/bin/sh, and a busybox shell there runs its own applets (its dpkg) before the OS's programs.`,
-        { hint: `Nothing was written. Debug ${target.name} with sidekick exec --tools PACKAGES instead, or inject the OS into a target without its own /bin.` },
-      );
     }
     const baselineAdded = (await engine.filesystemChanges(target.id)).filter((c) => c.kind === 'added').map((c) => c.path);
     const toolbox = await injectToolbox(engine, target, {
