@@ -100,4 +100,5 @@ try {
 await optional('./inject.mjs', 'benchInject');
 await optional('./inspect.mjs', 'benchInspect');
 await optional('./port-forward.mjs', 'benchPortForward');
+await optional('./ls.mjs', 'benchLs');
 await optional('./strace.mjs', 'benchStrace');
