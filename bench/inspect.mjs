@@ -6,7 +6,7 @@
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { buildScratchServer } from '../scripts/scratch-image.mjs';
-import { median, printRow, timeCommand } from './measure.mjs';
+import { defaultToolboxImage, median, printRow, timeCommand } from './measure.mjs';
 
 const cli = fileURLToPath(new URL('../dist/sidekick.cjs', import.meta.url));
 const LABEL = 'io.sidekick.bench';
@@ -57,7 +57,7 @@ export async function benchInspect() {
     await startContainers(image, prefix, count, started);
     const names = started.slice(0, count);
     const running = docker(['ps', '-q']).split('\n').filter(Boolean).length;
-    const toolbox = docker(['images', '--format', '{{.Repository}}:{{.Tag}}', '--filter', 'reference=sidekick-toolbox']).split('\n')[0];
+    const toolbox = defaultToolboxImage();
     // Readies (or builds) the toolbox, and checks the command works before timing it.
     spawnSync(process.execPath, [cli, 'inspect', '--all', '--json'], { stdio: ['ignore', 'ignore', 'inherit'] });
 

@@ -1,5 +1,5 @@
 // Timing helpers shared by the benchmarks.
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 
 /** Wall time of one run of a command, in ms; its output is discarded, a failure is an error. */
 export function timeCommand(command) {
@@ -25,4 +25,17 @@ export function median(values) {
 
 export function printRow(label, ms, note = '') {
   console.log(`  ${label.padEnd(52)} ${ms.toFixed(1).padStart(8)} ms  ${note}`);
+}
+
+/**
+ * The default toolbox image, the one `sidekick exec` uses without --image or --tools (the
+ * package toolboxes, `sidekick-tools:debian-…`, and other tags are not it); newest first.
+ */
+export function defaultToolboxImage() {
+  const listed = execFileSync('docker', ['images', '--format', '{{.Repository}}:{{.Tag}}', '--filter', 'reference=sidekick-toolbox:busybox-*-init-*'], { encoding: 'utf8' })
+    .trim()
+    .split('\n')
+    .filter(Boolean);
+  // undefined when there is none yet: one `sidekick exec T -- true` builds it.
+  return listed[0];
 }

@@ -6,7 +6,7 @@ import { spawn, spawnSync, execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { buildScratchServer } from '../scripts/scratch-image.mjs';
-import { median, printRow, timeCommand } from './measure.mjs';
+import { defaultToolboxImage, median, printRow, timeCommand } from './measure.mjs';
 
 const cli = fileURLToPath(new URL('../dist/sidekick.cjs', import.meta.url));
 const runs = Number(process.env.BENCH_RUNS ?? 15);
@@ -46,7 +46,7 @@ function timeStream(command, bytes) {
 }
 
 async function benchExec() {
-  const toolbox = docker(['images', '--format', '{{.Repository}}:{{.Tag}}', '--filter', 'reference=sidekick-toolbox']).split('\n')[0];
+  const toolbox = defaultToolboxImage();
   const [nodeStart, version, dockerRun, sidekickExec] = await interleaved([
     [process.execPath, '-e', '0'],
     [process.execPath, cli, '--version'],
@@ -101,3 +101,4 @@ await optional('./inject.mjs', 'benchInject');
 await optional('./inspect.mjs', 'benchInspect');
 await optional('./port-forward.mjs', 'benchPortForward');
 await optional('./ls.mjs', 'benchLs');
+await optional('./strace.mjs', 'benchStrace');

@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import type { RegisterCommand, RunCommand } from './command-runner.js';
+import { registerCapture } from './register-capture.js';
 import { registerCp } from './register-cp.js';
 import { registerEject } from './register-eject.js';
 import { registerExec } from './register-exec.js';
@@ -17,7 +18,7 @@ import { describeProgram, hoistGlobalFlags } from './global-flags.js';
 
 declare const SIDEKICK_VERSION: string;
 
-const COMMANDS: RegisterCommand[] = [registerExec, registerInject, registerShell, registerEject, registerSessions, registerInspect, registerPs, registerLs, registerCp, registerPortForward, registerPrune, registerToolbox];
+const COMMANDS: RegisterCommand[] = [registerExec, registerInject, registerShell, registerEject, registerSessions, registerInspect, registerPs, registerLs, registerCp, registerPortForward, registerPrune, registerToolbox, registerCapture];
 
 function buildProgram(run: RunCommand): Command {
   const program = new Command('sidekick')

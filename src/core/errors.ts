@@ -20,6 +20,8 @@ export type ErrorCode =
   | 'READ_ONLY_TARGET'
   | 'PATH_NOT_FOUND'
   | 'UNSAFE_ARCHIVE'
+  /** The capture's bytes could not be written where the user asked. */
+  | 'CAPTURE_WRITE_FAILED'
   | 'INTERNAL';
 
 export class SidekickError extends Error {

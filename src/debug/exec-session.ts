@@ -7,8 +7,8 @@ import type { Target } from '../core/target.js';
 import type { Engine, ProgressEvent } from '../engines/engine.js';
 import { assertSessionInput } from './session-input.js';
 import { viewPreload } from './toolbox-view.js';
-import { ensurePackageToolbox, type PackageToolboxEvents } from './package-toolbox.js';
-import { sidekickLaunch, stopSidekick } from './sidekick-launch.js';
+import { cachedPackageToolbox, ensurePackageToolbox, type PackageToolboxEvents } from './package-toolbox.js';
+import { sidekickLaunch, stopSidekick, type PreloadEntry } from './sidekick-launch.js';
 import { buildToolbox, defaultToolboxCandidate, ensureDefaultToolbox, INIT_PATH, type DefaultToolbox, type Toolbox } from './toolbox.js';
 import { isSidekickError } from '../core/errors.js';
 
@@ -33,6 +33,8 @@ export interface ExecRequest {
   announce: boolean;
   consoleSize?: { cols: number; rows: number };
   detachKeys?: string;
+  /** Files put into the sidekick's own filesystem before it starts (never into the target). */
+  files?: PreloadEntry[];
 }
 
 export interface ExecEvents extends PackageToolboxEvents {
@@ -58,8 +60,13 @@ export async function startExecSession(engine: Engine, request: ExecRequest, env
   // A package toolbox may need a build of many seconds: only for a target that is there to debug.
   const [target, toolbox] =
     request.tools !== undefined
-      ? await engine.findContainer(request.target).then(async (found) => {
+      ? // The cached image is looked up beside the target; a build waits for the target to be found.
+        await Promise.all([engine.findContainer(request.target), cachedPackageToolbox(engine, { packages: request.tools }, env)]).then(async ([found, cached]) => {
           assertJoinable(found);
+          if (cached !== undefined) {
+            events.onToolbox?.(cached.image, 'cached');
+            return [found, cached] as const;
+          }
           return [found, await packageToolbox(engine, request.tools ?? [], env, events)] as const;
         })
       : await Promise.all([engine.findContainer(request.target), resolveToolbox(engine, request.image, env, events)]);
@@ -69,7 +76,7 @@ export async function startExecSession(engine: Engine, request: ExecRequest, env
   // A toolbox not known to be static runs in the chroot view through its own loader (core/dynamic-view.ts).
   const dynamicView = view === 'chroot' && !toolbox.isStatic;
   const sessionId = newSessionId();
-  const launch = await sidekickLaunch(toolbox, target, env, dynamicView && !toolbox.hasViewApplets ? await viewPreload(env) : []);
+  const launch = await sidekickLaunch(toolbox, target, env, [...(dynamicView && !toolbox.hasViewApplets ? await viewPreload(env) : []), ...(request.files ?? [])]);
   const viewShell = dynamicView || toolbox.hasViewApplets === true;
   const script = sidekickScript({
     view,

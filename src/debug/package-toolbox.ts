@@ -50,6 +50,15 @@ export async function packageToolboxRequest(options: PackageToolboxOptions, env:
   };
 }
 
+/** The toolbox image for these packages when the engine has it already; undefined otherwise. */
+export async function cachedPackageToolbox(engine: Engine, options: PackageToolboxOptions, env: NodeJS.ProcessEnv): Promise<(Toolbox & { built: boolean }) | undefined> {
+  const request = await packageToolboxRequest(options, env);
+  const image = `${PACKAGE_TOOLBOX_REPOSITORY}:${packageToolboxTag(request)}`;
+  const labels = await engine.imageLabels(image);
+  if (labels === undefined) return undefined;
+  return { image, isStatic: false, hasInit: labels[LABEL_TOOLBOX_INIT] === INIT_PATH, hasViewApplets: labels[LABEL_TOOLBOX_VIEW] === VIEW_APPLETS, built: false };
+}
+
 /** The toolbox image for these packages, built first when the engine has none of this content. */
 export async function ensurePackageToolbox(engine: Engine, options: PackageToolboxOptions, env: NodeJS.ProcessEnv, events: PackageToolboxEvents = {}): Promise<Toolbox & { built: boolean }> {
   const request = await packageToolboxRequest(options, env);
@@ -151,7 +160,7 @@ function buildError(spawnError: NodeJS.ErrnoException | undefined, stderr: strin
 }
 
 /** The suite of this host when it is Debian (VERSION_CODENAME), so its mirror surely has it. */
-async function hostDebianSuite(): Promise<string | undefined> {
+export async function hostDebianSuite(): Promise<string | undefined> {
   const text = await readFile('/etc/os-release', 'utf8').catch(() => '');
   if (!/^ID=debian$/m.test(text)) return undefined;
   return /^VERSION_CODENAME=([a-z]+)$/m.exec(text)?.[1];

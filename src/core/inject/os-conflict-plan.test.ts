@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { pathsToProbe, planOsInjection, type OsEntry, type TargetKind } from './os-conflict-plan.js';
+import { packageManagerShellLeftOut, pathsToProbe, planOsInjection, type OsEntry, type TargetKind } from './os-conflict-plan.js';
 
 const d = (path: string): OsEntry => ({ path, type: 'dir' });
 const f = (path: string): OsEntry => ({ path, type: 'file' });
@@ -69,5 +69,29 @@ describe('OS conflict planner', () => {
 
   it('refuses to plan with paths it was not told about', () => {
     expect(() => planOsInjection([f('/x')], new Map())).toThrow(/not probed/);
+  });
+});
+
+describe('packageManagerShellLeftOut', () => {
+  const debian: OsEntry[] = [
+    { path: '/bin', type: 'symlink' },
+    { path: '/usr', type: 'dir' },
+    { path: '/usr/bin', type: 'dir' },
+    { path: '/usr/bin/dpkg', type: 'file' },
+    { path: '/usr/bin/sh', type: 'symlink' },
+  ];
+
+  it("names /bin when a Debian's merged /bin is left out: its scripts would run the target's shell", () => {
+    const plan = planOsInjection(debian, new Map<string, TargetKind>([['/bin', 'dir'], ['/usr', 'absent']]));
+    expect(plan.conflicts.map((c) => c.path)).toEqual(['/bin']);
+    expect(packageManagerShellLeftOut(debian, plan.conflicts)).toBe('/bin');
+  });
+
+  it('says nothing when /bin is written, or the OS has no dpkg, or the conflict is elsewhere', () => {
+    const scratch = planOsInjection(debian, new Map<string, TargetKind>([['/bin', 'absent'], ['/usr', 'absent']]));
+    expect(packageManagerShellLeftOut(debian, scratch.conflicts)).toBeUndefined();
+    const withoutDpkg = debian.filter((entry) => entry.path !== '/usr/bin/dpkg');
+    expect(packageManagerShellLeftOut(withoutDpkg, [{ path: '/bin', detail: '' }])).toBeUndefined();
+    expect(packageManagerShellLeftOut(debian, [{ path: '/srv', detail: '' }])).toBeUndefined();
   });
 });

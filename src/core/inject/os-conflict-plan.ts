@@ -153,3 +153,15 @@ function describe(kind: TargetKind): string {
 function describeEntry(type: OsEntryType): string {
   return type === 'symlink' ? 'a symbolic link' : type === 'dir' ? 'a directory' : 'a file';
 }
+
+/**
+ * A left-out path that would make the OS's package manager run the target's programs: dpkg
+ * starts its maintainer scripts with `#!/bin/sh`, and when the OS's `/bin` (a link to usr/bin in
+ * a merged-/usr Debian) is left out as a conflict, that is the target's own shell — a busybox
+ * one runs its own `dpkg` applet before the OS's, and apt fails (status 100). Undefined when the
+ * OS has no dpkg or its /bin is written.
+ */
+export function packageManagerShellLeftOut(entries: readonly OsEntry[], conflicts: readonly Conflict[]): string | undefined {
+  if (!entries.some((entry) => entry.path === '/usr/bin/dpkg' || entry.path === '/bin/dpkg')) return undefined;
+  return conflicts.find((conflict) => conflict.path === '/bin' || conflict.path === '/bin/sh')?.path;
+}

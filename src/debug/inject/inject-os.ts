@@ -13,7 +13,7 @@ import { filterTar, listTar, type RawEntryType } from '../../core/archive/tar-fi
 import { SidekickError } from '../../core/errors.js';
 import { newSessionId, sessionLabels } from '../../core/labels.js';
 import { encodeManifest, MANIFEST_FORMAT, OS_MANIFEST_PATH, type OsManifest } from '../../core/inject/injection-manifest.js';
-import { pathsToProbe, planOsInjection, type OsEntry, type OsEntryType, type OsPlan, type TargetKind } from '../../core/inject/os-conflict-plan.js';
+import { packageManagerShellLeftOut, pathsToProbe, planOsInjection, type OsEntry, type OsEntryType, type OsPlan, type TargetKind } from '../../core/inject/os-conflict-plan.js';
 import type { Target } from '../../core/target.js';
 import type { Engine } from '../../engines/engine.js';
 import { kindOf, readContainerFile } from './container-files.js';
@@ -68,6 +68,15 @@ export async function injectOs(engine: Engine, target: Target, options: OsInject
     const entries = await listEntries(source.open());
     const known = await probeTarget(engine, target, entries);
     const plan = planOsInjection(entries, known);
+    // Before the conflicts' own message, which would suggest --skip-conflicts.
+    const shellLeftOut = packageManagerShellLeftOut(entries, plan.conflicts);
+    if (shellLeftOut !== undefined) {
+      throw new SidekickError(
+        'INJECTION_REFUSED',
+        `the OS's ${shellLeftOut} conflicts with ${target.name}'s own, and left out it would make the OS's package manager run ${target.name}'s /bin/sh: dpkg's scripts start with #!/bin/sh, and a busybox shell there runs its own applets (its dpkg) before the OS's programs.`,
+        { hint: `Nothing was written. Debug ${target.name} with sidekick exec --tools PACKAGES instead, or inject the OS into a target without its own /bin.` },
+      );
+    }
     if (plan.conflicts.length > 0 && !options.skipConflicts) {
       const listed = plan.conflicts.slice(0, 8).map((c) => `${c.path} (${c.detail})`).join('; ');
       throw new SidekickError('INJECTION_REFUSED', `the OS conflicts with ${target.name} at ${plan.conflicts.length} path(s): ${listed}${plan.conflicts.length > 8 ? '; …' : ''}.`, {

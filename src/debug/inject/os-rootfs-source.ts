@@ -1,9 +1,9 @@
 /**
  * Where an `inject --os` userland comes from: a rootfs tarball (.tar, .tar.gz) on this host,
- * `alpine[:VERSION]`, bootstrapped here with apk.static fetched from a mirror as the seed
+ * `debian[:SUITE]`, built here with mmdebstrap, `alpine[:VERSION]`, bootstrapped here with apk.static fetched from a mirror as the seed
  * describes, or an image on the engine (exported through a container that never runs). Each source can be read twice: once for its entry list (planning), once to send.
  */
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import { chmod, lstat, mkdir, mkdtemp, open, readdir, rm, stat, writeFile } from 'node:fs/promises';
@@ -18,6 +18,7 @@ import { startsLikeTar } from '../../core/archive/tar-header.js';
 import { SidekickError } from '../../core/errors.js';
 import type { Engine } from '../../engines/engine.js';
 import type { Cleanups } from './cleanups.js';
+import { hostDebianMirror, hostDebianSuite } from '../package-toolbox.js';
 
 export interface RootfsSource {
   /** For the manifest and messages ("rootfs /x/debian.tar", "alpine v3.20 from https://…"). */
@@ -41,7 +42,7 @@ export interface SourceOptions {
 }
 
 /** Temporary directories on this host carry the creating process's pid: a later run removes those whose process is gone. */
-type TemporaryKind = 'sidekick-os-image-' | 'sidekick-alpine-';
+type TemporaryKind = 'sidekick-os-image-' | 'sidekick-alpine-' | 'sidekick-debian-';
 
 function tempDirFor(kind: TemporaryKind): Promise<string> {
   return mkdtemp(join(tmpdir(), `${kind}${process.pid}-`));
@@ -55,7 +56,7 @@ export async function sweepStaleTemporaryFiles(): Promise<void> {
   const names = await readdir(tmpdir()).catch(() => [] as string[]);
   await Promise.all(
     names.map(async (name) => {
-      const match = /^sidekick-(?:os-image|alpine)-(\d+)-[A-Za-z0-9]+$/.exec(name);
+      const match = /^sidekick-(?:os-image|alpine|debian)-(\d+)-[A-Za-z0-9]+$/.exec(name);
       if (!match || processExists(Number(match[1]))) return;
       const path = join(tmpdir(), name);
       const info = await lstat(path).catch(() => undefined);
@@ -74,11 +75,16 @@ function processExists(pid: number): boolean {
   }
 }
 
-/** A file on this host first, then alpine[:VERSION], then an image on the engine. */
+/** A file on this host first, then debian[:SUITE], alpine[:VERSION], then an image on the engine. */
 export async function openRootfsSource(ref: string, options: SourceOptions): Promise<RootfsSource> {
   await sweepStaleTemporaryFiles();
   const info = await stat(ref).catch(() => undefined);
   if (info?.isFile()) return tarballSource(ref);
+  const debian = /^debian(?::([a-z]+))?$/.exec(ref);
+  if (debian) {
+    const suite = debian[1] ?? options.env.SIDEKICK_DEBIAN_SUITE ?? (await hostDebianSuite()) ?? 'bookworm';
+    return bootstrapDebian(suite, options.mirror ?? options.env.SIDEKICK_DEBIAN_MIRROR ?? (await hostDebianMirror()), options.onProgress, options.cleanups);
+  }
   const alpine = /^alpine(?::(.+))?$/.exec(ref);
   if (alpine) return bootstrapAlpine(alpine[1] ?? 'latest-stable', options.mirror ?? options.env.SIDEKICK_ALPINE_MIRROR ?? DEFAULT_ALPINE_MIRROR, options.onProgress, options.cleanups);
   if (!/^[A-Za-z0-9][A-Za-z0-9._/:@-]*$/.test(ref)) {
@@ -205,6 +211,54 @@ async function bootstrapAlpine(version: string, mirror: string, onProgress?: (me
     throw new SidekickError('IMAGE_UNAVAILABLE', `cannot bootstrap Alpine from ${base}: ${error instanceof Error ? error.message : String(error)}`, {
       hint: 'Give a reachable mirror with --mirror URL (or SIDEKICK_ALPINE_MIRROR), or use --os with a rootfs tarball.',
     });
+  } finally {
+    unregisterWork?.();
+  }
+}
+
+/**
+ * Debian's Essential set and apt (`mmdebstrap --variant=apt`, the same tool that builds the
+ * package toolboxes), from the mirror this host's apt uses, into a temporary tar; dpkg's
+ * maintainer scripts run in mmdebstrap's own chroot here, so the userland arrives configured.
+ */
+async function bootstrapDebian(suite: string, mirror: string, onProgress?: (message: string) => void, cleanups?: Cleanups): Promise<RootfsSource> {
+  const work = await tempDirFor('sidekick-debian-');
+  const file = join(work, 'rootfs.tar');
+  let child: ReturnType<typeof spawn> | undefined;
+  const unregisterWork = cleanups?.add(() => {
+    child?.kill('SIGTERM');
+    return rm(work, { recursive: true, force: true });
+  });
+  try {
+    onProgress?.(`bootstrapping Debian ${suite} (Essential and apt) with mmdebstrap from ${mirror}`);
+    const stderr: string[] = [];
+    const spawned = spawn('mmdebstrap', ['--variant=apt', '--format=tar', suite, file, mirror], { stdio: ['ignore', 'ignore', 'pipe'] });
+    child = spawned;
+    spawned.stderr?.setEncoding('utf8');
+    spawned.stderr?.on('data', (text: string) => {
+      for (const line of text.split('\n')) if (line !== '') stderr.push(line);
+      stderr.splice(0, Math.max(0, stderr.length - 50));
+    });
+    const result = await new Promise<{ code: number | null; error?: NodeJS.ErrnoException }>((resolve) => {
+      spawned.on('error', (error: NodeJS.ErrnoException) => resolve({ code: null, error }));
+      spawned.on('close', (code) => resolve({ code }));
+    });
+    if (result.error?.code === 'ENOENT') {
+      throw new SidekickError('IMAGE_UNAVAILABLE', '--os debian is built here with mmdebstrap, which is not installed.', {
+        hint: 'Install it (apt-get install mmdebstrap), or give --os a rootfs tarball or a local image.',
+      });
+    }
+    if (result.code !== 0) {
+      const last = stderr.filter((line) => /^E:|error/i.test(line)).slice(-2).join(' ') || stderr.slice(-1).join('') || result.error?.message || 'no message';
+      throw new SidekickError('IMAGE_UNAVAILABLE', `cannot bootstrap Debian ${suite} from ${mirror}: ${last}`, {
+        hint: 'Check the suite and the network, or point --mirror (or SIDEKICK_DEBIAN_MIRROR) at a reachable Debian mirror.',
+      });
+    }
+    const source = await tarballSource(file);
+    return { ...source, description: `debian ${suite} from ${mirror}`, cleanup: () => rm(work, { recursive: true, force: true }) };
+  } catch (error) {
+    await rm(work, { recursive: true, force: true });
+    throw error;
   } finally {
     unregisterWork?.();
   }
