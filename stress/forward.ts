@@ -31,7 +31,7 @@ export async function startForward(target: string, remotePort: number, args: rea
 export const sha256 = (data: Buffer): string => createHash('sha256').update(data).digest('hex');
 
 export type Outcome =
-  | { kind: 'echoed'; bytes: number; same: boolean }
+  | { kind: 'echoed'; bytes: number; same: boolean; head?: string }
   | { kind: 'reset'; bytes: number }
   | { kind: 'error'; code: string; bytes: number };
 
@@ -56,7 +56,9 @@ export function echoExchange(port: number, payload: Buffer, timeoutMs = 120_000)
     socket.on('end', () => {
       clearTimeout(timer);
       const back = Buffer.concat(chunks);
-      resolve({ kind: 'echoed', bytes, same: back.length === payload.length && sha256(back) === sha256(payload) });
+      const same = back.length === payload.length && sha256(back) === sha256(payload);
+      // What came instead of the data, for the report (an engine's error text, say).
+      resolve(same ? { kind: 'echoed', bytes, same } : { kind: 'echoed', bytes, same, head: JSON.stringify(back.subarray(0, 80).toString('latin1')) });
     });
     socket.on('error', (error: NodeJS.ErrnoException) => {
       clearTimeout(timer);
