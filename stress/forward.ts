@@ -11,8 +11,8 @@ export interface RunningForward extends CliChild {
 }
 
 /** Starts `sidekick port-forward TARGET 0:REMOTE` and waits for its "Forwarding" line. */
-export async function startForward(target: string, remotePort: number, args: readonly string[] = []): Promise<RunningForward> {
-  const cli = spawnCli([...args, 'port-forward', target, `0:${remotePort}`], { hardLimitMs: 30 * 60_000 });
+export async function startForward(target: string, remotePort: number, env: Record<string, string> = {}): Promise<RunningForward> {
+  const cli = spawnCli(['port-forward', target, `0:${remotePort}`], { env, hardLimitMs: 30 * 60_000 });
   const deadline = Date.now() + 60_000;
   for (;;) {
     const port = lines(cli.stdout())
