@@ -126,7 +126,7 @@ describe('stress: the engine killed and restarted', () => {
       const attempt = await tally.judge(`round ${round}`, performance.now() - killedAt, () => {
         expect(end.signal, `the CLI hung and was killed after 3 minutes: ${end.stderr}`).not.toBe('SIGKILL');
         expect(statusOf(end), end.stderr).toBe(125);
-        expect(end.stderr).toMatch(/engine/i);
+        expect(end.stderr, end.stderr).toMatch(/engine/i);
         expect(end.stderr).not.toMatch(/bug in sidekick|unexpected/i);
         expect(lines(end.stderr).length, end.stderr).toBeLessThanOrEqual(2);
       });
