@@ -4,6 +4,10 @@
  */
 export type ErrorCode =
   | 'ENGINE_UNREACHABLE'
+  /** The engine answered before, and its connection closed in the middle of an answer (it crashed or restarted). */
+  | 'ENGINE_GONE'
+  /** The engine took longer than a call's time bound to answer. */
+  | 'ENGINE_TIMEOUT'
   | 'ENGINE_ERROR'
   | 'TARGET_NOT_FOUND'
   | 'TARGET_AMBIGUOUS'

@@ -20,4 +20,10 @@ export interface ProcessHandle {
   resize(cols: number, rows: number): Promise<void>;
   /** Sends a signal to the process; resolves when the engine has accepted it. */
   signal(signal: string): Promise<void>;
+  /**
+   * Stops following the process: closes the connection to it, so that its streams end now.
+   * For a process known to be gone whose stream the engine keeps open (an exec killed with
+   * its PID namespace, docs/RELIABILITY.md).
+   */
+  detach(): void;
 }

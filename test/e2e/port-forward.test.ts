@@ -5,7 +5,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { connect, createServer, type AddressInfo, type Server } from 'node:net';
+import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import { docker, lines } from '../fixtures/docker-cli.js';
 import { CLI_PATH, REPO_ROOT, httpGet, removeTarget, runCli, startTarget, waitForHttp, type TestTarget } from './harness.js';
@@ -104,7 +104,7 @@ describe('sidekick port-forward', () => {
     } finally {
       await removeTarget(warm.id);
     }
-    toolbox = lines(await docker(['images', '--format', '{{.Repository}}:{{.Tag}}', '--filter', 'reference=sidekick-toolbox']))[0] ?? '';
+    toolbox = lines(await docker(['images', '--format', '{{.Repository}}:{{.Tag}}', '--filter', 'reference=sidekick-toolbox:busybox-*-init-*']))[0] ?? '';
     expect(toolbox).not.toBe('');
   });
 
@@ -225,6 +225,120 @@ describe('sidekick port-forward', () => {
     });
     expect(forward.stderr()).toContain(`container ${t.name} restarted; forwarding into its new network namespace.`);
     expect(forward.child.exitCode).toBeNull();
+  });
+
+  /** A target that streams "y\n" for ever to whoever connects to port 7001. */
+  async function endlessTarget(): Promise<TestTarget> {
+    return target(toolbox, { command: ['nc', '-ll', '-p', '7001', '-e', 'yes'] });
+  }
+
+  /**
+   * Downloads from an endless stream; `act` runs once `after` bytes arrived. Resolves with how
+   * the connection ended ("reset", "closed" or an error code) and whether any byte was
+   * something the server never sends.
+   */
+  function endlessDownload(port: number, after: number, act: (socket: Socket) => void = () => undefined): Promise<{ end: string; received: number; foreign: boolean }> {
+    return new Promise((resolve) => {
+      const socket = connect({ host: '127.0.0.1', port });
+      let received = 0;
+      let foreign = false;
+      let acted = false;
+      socket.on('data', (chunk: Buffer) => {
+        received += chunk.length;
+        if (!foreign && chunk.some((byte) => byte !== 0x79 && byte !== 0x0a)) foreign = true;
+        if (!acted && received >= after) {
+          acted = true;
+          act(socket);
+        }
+      });
+      socket.on('end', () => resolve({ end: 'closed', received, foreign }));
+      socket.on('error', (error: NodeJS.ErrnoException) => resolve({ end: error.code === 'ECONNRESET' ? 'reset' : String(error.code ?? error.message), received, foreign }));
+      socket.on('close', () => resolve({ end: acted ? 'closed by the client' : 'closed', received, foreign }));
+    });
+  }
+
+  /** Processes of the forwarder (docker top), but its main shell. */
+  async function tunnelProcesses(forwarderId: string): Promise<string[]> {
+    return lines(await docker(['top', forwarderId, '-o', 'pid,comm'])).filter((line) => /^\d+\s+nc$/.test(line));
+  }
+
+  it('ends the connection in the target when its client resets, and stays quick to stop', async () => {
+    const t = await endlessTarget();
+    const forward = await startForward([t.name, '0:7001'], 1);
+    forwards.push(forward);
+    await until('the stream answering', async () => {
+      if ((await endlessDownload(forward.ports[0]!, 1, (socket) => socket.destroy())).received === 0) throw new Error('nothing');
+    });
+    const [forwarderId] = await sidekicksOf(t.id);
+    // 20 clients that read a little, then reset.
+    const ends = await Promise.all(Array.from({ length: 20 }, () => endlessDownload(forward.ports[0]!, 64 * 1024, (socket) => socket.resetAndDestroy())));
+    expect(ends.every((end) => end.received >= 64 * 1024)).toBe(true);
+    // None of their connections is left running in the target.
+    const left = await until('the tunnels to end', async () => {
+      const running = await tunnelProcesses(forwarderId!);
+      if (running.length > 0) throw new Error(`still running: ${running.join('; ')}`);
+      return running;
+    }, 10_000);
+    expect(left).toEqual([]);
+    expect((await endlessDownload(forward.ports[0]!, 1024, (socket) => socket.destroy())).received).toBeGreaterThanOrEqual(1024);
+    const stopping = Date.now();
+    forward.child.kill('SIGINT');
+    expect(await forward.exit).toBe(130);
+    expect(Date.now() - stopping).toBeLessThan(5_000);
+  });
+
+  it('resets an answer in flight on Ctrl-C: a cut answer never looks complete', async () => {
+    // The answer starts and never finishes. (A client still reading a stream when the reset
+    // comes may be told "end" by libuv, which reads POLLHUP after a short read as EOF; an
+    // idle one reads the reset itself.)
+    const t = await target(toolbox, { command: ['nc', '-ll', '-p', '7002', '-e', 'sh', '-c', 'echo partial; exec sleep 1000'] });
+    const forward = await startForward([t.name, '0:7002'], 1);
+    forwards.push(forward);
+    const socket = connect({ host: '127.0.0.1', port: forward.ports[0]! });
+    let received = '';
+    const end = new Promise<string>((resolve) => {
+      socket.on('data', (chunk: Buffer) => (received += chunk.toString()));
+      socket.on('end', () => resolve('closed'));
+      socket.on('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? error.message));
+    });
+    await until('the answer to start', async () => (received === 'partial\n' ? true : Promise.reject(new Error(JSON.stringify(received)))));
+    forward.child.kill('SIGINT');
+    expect(await end).toBe('ECONNRESET');
+    expect(await forward.exit).toBe(130);
+  });
+
+  it('resets the connections a target restart cuts, and never passes the engine\'s error text on as data', async () => {
+    const t = await endlessTarget();
+    const forward = await startForward([t.name, '0:7001'], 1);
+    forwards.push(forward);
+    await until('the stream answering', async () => {
+      if ((await endlessDownload(forward.ports[0]!, 1, (socket) => socket.destroy())).received === 0) throw new Error('nothing');
+    });
+    // Downloads running when the restart comes, and new connections made all through it.
+    const running = Array.from({ length: 10 }, () => endlessDownload(forward.ports[0]!, Number.MAX_SAFE_INTEGER));
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const restart = docker(['restart', '-t', '1', t.id]);
+    const during: Array<Promise<{ end: string; received: number; foreign: boolean }>> = [];
+    let restarting = true;
+    void restart.finally(() => (restarting = false));
+    while (restarting) {
+      during.push(endlessDownload(forward.ports[0]!, 4096, (socket) => socket.destroy()));
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    await restart;
+    // A download cut by the restart ends as the server's death ends it (the kernel closes the
+    // server's socket), or with a reset when the tunnel went first: it never hangs.
+    const cut = await Promise.all(running);
+    expect(cut.filter((end) => end.end !== 'reset' && end.end !== 'closed')).toEqual([]);
+    const meanwhile = await Promise.all(during);
+    expect(meanwhile.length).toBeGreaterThan(0);
+    // A connection the restarted target could not take is reset: never an empty answer that
+    // closes cleanly, never the engine's "cannot exec in a stopped state" as data.
+    expect(meanwhile.filter((end) => end.end === 'closed' && end.received === 0)).toEqual([]);
+    expect([...cut, ...meanwhile].filter((end) => end.foreign)).toEqual([]);
+    await until('the forward to answer after the restart', async () => {
+      if ((await endlessDownload(forward.ports[0]!, 1024, (socket) => socket.destroy())).received < 1024) throw new Error('nothing');
+    });
   });
 
   describe('bad input', () => {

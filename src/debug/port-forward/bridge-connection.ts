@@ -1,5 +1,5 @@
 import type { Socket } from 'node:net';
-import type { ProcessHandle } from '../../core/process-handle.js';
+import type { Tunnel, TunnelEnd } from './tunnel.js';
 
 export type ConnectionOutcome =
   | { kind: 'closed' }
@@ -8,20 +8,24 @@ export type ConnectionOutcome =
   | { kind: 'failed'; reason: string };
 
 /**
- * Carries one local TCP connection through a tunnel process (busybox nc in the forwarder)
- * byte for byte, in both directions, with backpressure:
+ * Carries one local TCP connection through a tunnel (./tunnel.ts) byte for byte, in both
+ * directions, with backpressure:
  *
  * - local half-close (FIN) ends the tunnel's stdin, and nc shuts down its sending side, so
  *   the remote server reads EOF and can still answer;
- * - the remote's end reaches the local side as FIN once every byte has been written;
- * - a refused remote connection (nc exits 1 without a byte) resets the local connection,
- *   which is what the client would have seen connecting directly.
+ * - the remote's end reaches the local side as FIN, once every byte has been written, only
+ *   when nc ended normally;
+ * - every other end resets the local connection (RST), so that the client sees a failed
+ *   connection, never a short answer that looks complete: a refused remote connection, nc
+ *   failing, the tunnel killed with the target, the engine gone, an exec the engine would
+ *   not start (its error text is never passed on as data);
+ * - a client that resets or vanishes ends the connection in the target at once.
  *
  * busybox nc exits as soon as the remote closes its sending side, so a remote half-close is
  * seen as a full close: what the local side sends after it is read and dropped.
  * Never rejects: one connection's failure is reported and ends only that connection.
  */
-export async function bridgeConnection(local: Socket, openTunnel: () => Promise<ProcessHandle>): Promise<ConnectionOutcome> {
+export async function bridgeConnection(local: Socket, openTunnel: () => Promise<Tunnel>): Promise<ConnectionOutcome> {
   // An error on the local socket (a reset by the client) must not crash the forward.
   let localFailed = false;
   local.on('error', () => {
@@ -29,21 +33,31 @@ export async function bridgeConnection(local: Socket, openTunnel: () => Promise<
   });
   const localClosed = new Promise<void>((resolve) => local.once('close', () => resolve()));
 
-  let tunnel: ProcessHandle;
+  let tunnel: Tunnel;
   try {
     tunnel = await openTunnel();
   } catch (error) {
     resetLocal(local);
     return { kind: 'failed', reason: error instanceof Error ? error.message : String(error) };
   }
-  const tunnelStdin = tunnel.stdin!;
-  tunnelStdin.on('error', () => undefined);
+  let tunnelEnded = false;
+  const ending = tunnel.ended.then((end) => {
+    tunnelEnded = true;
+    return end;
+  });
+  if (local.destroyed) {
+    // The client gave up while the tunnel was being opened.
+    tunnel.abort();
+    await ending;
+    return { kind: 'closed' };
+  }
 
   // Local -> remote. pipe() ends the tunnel's stdin when the client half-closes.
-  local.pipe(tunnelStdin);
+  local.pipe(tunnel.stdin);
   local.once('close', () => {
-    // A client that vanished (reset) without FIN still ends its side of the tunnel.
-    if (!tunnelStdin.writableEnded) tunnelStdin.end();
+    // The client is gone (reset, or an error writing to it): nothing can reach it any more.
+    if (!tunnelEnded) tunnel.abort();
+    if (!tunnel.stdin.writableEnded) tunnel.stdin.end();
   });
   local.resume();
 
@@ -57,33 +71,29 @@ export async function bridgeConnection(local: Socket, openTunnel: () => Promise<
       local.once('drain', () => tunnel.stdout.resume());
     }
   });
-  let stderr = '';
-  tunnel.stderr.on('data', (chunk: Buffer) => {
-    if (stderr.length < 4096) stderr += chunk.toString('utf8');
-  });
-  const remoteEnded = new Promise<void>((resolve) => tunnel.stdout.once('end', () => resolve()));
 
-  let outcome: ConnectionOutcome = { kind: 'closed' };
-  await remoteEnded;
-  if (received > 0 && !local.destroyed) {
-    // The remote spoke and closed: pass the close on now, not after the engine's exit report.
-    local.end();
+  const end = await ending;
+  local.unpipe(tunnel.stdin);
+  if (localFailed || local.destroyed) {
+    await localClosed;
+    return { kind: 'closed' };
   }
-  const status = await tunnel.exit.catch((error: unknown) => ({ code: -1, error }));
-  if (received === 0 && !local.destroyed) {
-    if (status.code === 0) local.end();
-    else {
-      outcome = /refused/i.test(stderr) ? { kind: 'refused' } : { kind: 'failed', reason: failureReason(stderr, status) };
-      resetLocal(local);
-    }
-  } else if (status.code !== 0 && received > 0 && !localFailed) {
-    // nc failed mid-stream (e.g. a write error): the bytes so far were delivered, then the close.
-    outcome = { kind: 'failed', reason: failureReason(stderr, status) };
+  if (end.kind !== 'exited' || end.status !== 0) {
+    resetLocal(local);
+    await localClosed;
+    if (end.kind === 'exited' && received === 0 && /refused/i.test(end.message)) return { kind: 'refused' };
+    return { kind: 'failed', reason: failureReason(end) };
   }
 
+  // Every byte the remote sent is passed on before the close.
+  await whenStreamEnded(tunnel.stdout, local);
+  if (local.destroyed) {
+    await localClosed;
+    return { kind: 'closed' };
+  }
+  local.end();
   // The remote is gone: whatever the client still sends has nowhere to go. Read it and drop
   // it until the client closes, rather than reset data it is still reading.
-  local.unpipe(tunnelStdin);
   local.on('data', () => undefined);
   local.resume();
   // destroy() would drop writes still queued in Node: wait until they reached the kernel.
@@ -92,7 +102,16 @@ export async function bridgeConnection(local: Socket, openTunnel: () => Promise<
   await Promise.all([writeDone, readDone]);
   local.destroy();
   await localClosed;
-  return outcome;
+  return { kind: 'closed' };
+}
+
+/** Resolves when `stream` has handed on its last byte, or when the local socket is gone. */
+function whenStreamEnded(stream: NodeJS.ReadableStream & { readableEnded: boolean }, local: Socket): Promise<void> {
+  if (stream.readableEnded || local.destroyed) return Promise.resolve();
+  return new Promise((resolve) => {
+    stream.once('end', () => resolve());
+    local.once('close', () => resolve());
+  });
 }
 
 /** Resolves on `event` or on close, or at once when it already happened. */
@@ -111,9 +130,14 @@ function resetLocal(local: Socket): void {
   else local.destroy();
 }
 
-function failureReason(stderr: string, status: { code: number; error?: unknown }): string {
-  const line = stderr.trim().split('\n').pop()?.replace(/^nc: /, '');
-  if (line) return line;
-  if ('error' in status && status.error instanceof Error) return status.error.message;
-  return `the tunnel ended with status ${status.code}`;
+function failureReason(end: TunnelEnd): string {
+  const line = end.message.split('\n').pop()?.replace(/^nc: /, '');
+  switch (end.kind) {
+    case 'not-started':
+      return `the engine did not start the connection: ${end.message}`;
+    case 'lost':
+      return 'the connection in the container was cut (the container stopped, or the engine went away)';
+    default:
+      return line || `the connection in the container ended with status ${end.status}`;
+  }
 }

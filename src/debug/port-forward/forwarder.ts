@@ -1,9 +1,10 @@
 import { isSidekickError } from '../../core/errors.js';
 import { sessionLabels } from '../../core/labels.js';
-import type { ProcessHandle } from '../../core/process-handle.js';
+import { SESSION_SHELL_FUNCTIONS } from '../../core/session-shell.js';
 import type { Target } from '../../core/target.js';
 import type { Engine } from '../../engines/engine.js';
 import { buildToolbox, type DefaultToolbox, type Toolbox } from '../toolbox.js';
+import { TUNNEL_COMMAND, tunnelOver, type Tunnel } from './tunnel.js';
 
 /** The container that sits in the target's network namespace and opens connections for us. */
 export interface Forwarder {
@@ -14,21 +15,43 @@ export interface Forwarder {
   ended: Promise<void>;
   hasEnded(): boolean;
   /** Opens one TCP connection to 127.0.0.1:port inside the target; stdin/stdout carry its bytes. */
-  connect(port: number): Promise<ProcessHandle>;
+  connect(port: number): Promise<Tunnel>;
   /** Ends and removes the forwarder; safe to call more than once. */
   dispose(): Promise<void>;
 }
 
-/**
- * The forwarder's main process waits on its attached stdin, which sidekick never writes
- * and never closes: when sidekick goes away in any way, SIGKILL included, the engine closes
- * the attach stream, `cat` sees EOF, and the auto-removed container goes with it. A
- * `sleep` would outlive a killed sidekick forever.
- */
 /** Tunnels kept started and waiting for a port, so that a new connection does not wait for an exec. */
 const SPARE_TUNNELS = 2;
 
-const MAIN_COMMAND = ['/bin/sh', '-c', 'exec cat >/dev/null', 'sidekick-forwarder'];
+/**
+ * The forwarder's main process reads its attached stdin, which sidekick never closes: when
+ * sidekick goes away in any way, SIGKILL included, the engine closes the attach stream, the
+ * loop sees EOF, and the auto-removed container goes with it (a `sleep` would outlive a
+ * killed sidekick for ever). Each line sidekick writes is the PID of a tunnel's shell whose
+ * children (nc, cat) must end now: the exec API has no kill, and a tunnel whose client is
+ * gone would otherwise hold its connection in the target as long as the remote keeps it.
+ *
+ * At EOF it ends the children of every tunnel shell (the processes of its own cgroup) and
+ * waits until they are gone, before it exits: the runtime kills whatever is left when the
+ * main process ends, all at once, and a child that outlives its shell for an instant is
+ * re-parented to the target's PID 1, a zombie for ever (docs/RELIABILITY.md).
+ */
+const MAIN_SCRIPT = [
+  SESSION_SHELL_FUNCTIONS,
+  'while read -r pid; do for child in $(cat "/proc/$pid/task/$pid/children" 2>/dev/null); do kill -KILL "$child" 2>/dev/null; done; done',
+  'read -r me </proc/$$/cgroup',
+  'for f in /proc/[0-9]*/cgroup; do',
+  '  p=${f#/proc/}; p=${p%/cgroup}',
+  '  [ "$p" = "$$" ] && continue',
+  '  read -r theirs <"$f" 2>/dev/null || continue',
+  '  [ "$theirs" = "$me" ] && sweep KILL "$p"',
+  'done',
+  'exit 0',
+].join('\n');
+const MAIN_COMMAND = ['/bin/sh', '-c', MAIN_SCRIPT, 'sidekick-forwarder'];
+
+/** How long the forwarder may take to end its tunnels before it is removed by force. */
+const END_GRACE_MS = 5_000;
 
 export async function startForwarder(engine: Engine, target: Target, toolbox: Toolbox, session: string): Promise<Forwarder> {
   const spec = {
@@ -68,21 +91,26 @@ export async function startForwarder(engine: Engine, target: Target, toolbox: To
   );
   let disposed: Promise<void> | undefined;
 
+  const killChildren = (pid: number): void => {
+    const control = main.stdin;
+    if (control && !control.writableEnded && !hasEnded && Number.isSafeInteger(pid) && pid > 1) control.write(`${pid}\n`);
+  };
   /**
-   * A tunnel reads the port on its first line, then becomes busybox nc: nc shuts down its
-   * sending side when its stdin ends (half-close), exits when the remote side closes, and
-   * exits 1 when the connection is refused (pipefail keeps that status). nc copies in
-   * 1 KiB reads; `cat` behind it batches what goes back to the engine, which roughly
-   * doubles the download rate. ash's `read` takes one byte at a time from a pipe, so
-   * nothing after the port line is lost to it.
+   * A tunnel (./tunnel.ts) reads the port on its first line, then runs busybox nc: nc shuts
+   * down its sending side when its stdin ends (half-close), exits when the remote side
+   * closes, and exits 1 when the connection is refused (pipefail keeps that status). nc
+   * copies in 1 KiB reads; `cat` behind it batches what goes back to the engine, which
+   * roughly doubles the download rate. ash's `read` takes one byte at a time from a pipe,
+   * so nothing after the port line is lost to it.
    */
-  const startTunnel = (): Promise<ProcessHandle> =>
-    engine.execInContainer(id, {
-      command: ['/bin/sh', '-c', 'read -r port && set -o pipefail && /bin/nc 127.0.0.1 "$port" | /bin/cat', 'sidekick-tunnel'],
-      tty: false,
-      openStdin: true,
-    });
-  const spares: Array<{ handle: ProcessHandle; ended: boolean }> = [];
+  const live = new Set<Tunnel>();
+  const startTunnel = async (): Promise<Tunnel> => {
+    const tunnel = tunnelOver(await engine.execInContainer(id, { command: TUNNEL_COMMAND, tty: false, openStdin: true }), killChildren);
+    live.add(tunnel);
+    void tunnel.ended.then(() => live.delete(tunnel));
+    return tunnel;
+  };
+  const spares: Array<{ handle: Tunnel; ended: boolean }> = [];
   let starting = 0;
   function refill(): void {
     while (disposed === undefined && !hasEnded && spares.length + starting < SPARE_TUNNELS) {
@@ -91,13 +119,13 @@ export async function startForwarder(engine: Engine, target: Target, toolbox: To
         (handle) => {
           starting--;
           const spare = { handle, ended: false };
-          void handle.exit.finally(() => {
+          void handle.ended.then(() => {
             spare.ended = true;
             const at = spares.indexOf(spare);
             if (at >= 0) spares.splice(at, 1);
-          }).catch(() => undefined);
+          });
           if (disposed === undefined && !hasEnded) spares.push(spare);
-          else handle.stdin?.end();
+          else handle.stdin.end();
         },
         () => {
           starting--; // the forwarder is going away; connections will start their own tunnel and report why
@@ -116,15 +144,20 @@ export async function startForwarder(engine: Engine, target: Target, toolbox: To
       const spare = spares.shift();
       refill();
       const tunnel = spare !== undefined && !spare.ended ? spare.handle : await startTunnel();
-      tunnel.stdin!.write(`${port}\n`);
+      tunnel.stdin.write(`${port}\n`);
       return tunnel;
     },
     dispose() {
       disposed ??= (async () => {
         spares.length = 0;
+        // nc and cat end through their shells before the container goes: processes the
+        // runtime kills all at once could leave one re-parented to the target's PID 1.
+        for (const tunnel of live) tunnel.abort();
         main.stdin?.end();
+        await Promise.race([ended, new Promise((resolve) => setTimeout(resolve, END_GRACE_MS).unref())]);
         await engine.removeContainer(id, { force: true }).catch(() => undefined);
         await ended;
+        for (const tunnel of live) tunnel.lose();
       })();
       return disposed;
     },

@@ -1,4 +1,5 @@
 import type { Socket } from 'node:net';
+import { SidekickError, isSidekickError } from '../../core/errors.js';
 import { newSessionId } from '../../core/labels.js';
 import type { PortSpec } from '../../core/port-spec.js';
 import type { Target } from '../../core/target.js';
@@ -16,6 +17,8 @@ export interface PortForwardRequest {
   watchIntervalMs?: number;
   /** How long a stopped target may take to come back (docker restart) before the forward ends; default 5 s. */
   stoppedGraceMs?: number;
+  /** How long the engine may stay away (a crash, a restart) before the forward ends; default 30 s. */
+  engineGraceMs?: number;
 }
 
 export interface ActiveForward {
@@ -77,7 +80,8 @@ export async function startPortForward(
       if (closed) return;
       if (outcome.kind === 'refused') notice(`connection to ${target.name}:${remotePort} refused: nothing listens on port ${remotePort} in the container.`);
       if (outcome.kind === 'failed') {
-        notice(`connection to ${target.name}:${remotePort} failed: ${outcome.reason}`);
+        // While the engine is away every connection fails the same way; that was said once.
+        if (engineAwaySince === undefined) notice(`connection to ${target.name}:${remotePort} failed: ${outcome.reason}`);
         wake();
       }
     });
@@ -108,8 +112,13 @@ export async function startPortForward(
     let state: TargetState;
     try {
       state = await readTargetState(engine, target.id);
-    } catch {
-      return; // the engine hiccuped; look again at the next tick
+    } catch (error) {
+      engineTrouble(error);
+      return;
+    }
+    if (engineAwaySince !== undefined) {
+      engineAwaySince = undefined;
+      notice(`the Docker engine at ${engine.endpoint} answers again.`);
     }
     if (closed) return;
     if (state.kind === 'running') {
@@ -158,6 +167,23 @@ export async function startPortForward(
     if (firstSeen) notice(`container ${target.name} is ${state.kind === 'down' ? state.target.status : 'gone'}; waiting for it to run again.`);
   }
 
+  let engineAwaySince: number | undefined;
+  const engineGraceMs = request.engineGraceMs ?? 30_000;
+  /**
+   * The engine went away (crashed, restarted) or stopped answering: wait for it, as long as
+   * a restart takes, then end the forward with what happened. Connections meanwhile fail
+   * with a reset.
+   */
+  function engineTrouble(error: unknown): void {
+    const firstSeen = engineAwaySince === undefined;
+    engineAwaySince ??= Date.now();
+    if (Date.now() - engineAwaySince >= engineGraceMs) {
+      void shutdown(engineGoneError(engine.endpoint, error, engineGraceMs));
+      return;
+    }
+    if (firstSeen) notice(`${engineAway(engine.endpoint, error)}; waiting up to ${Math.round(engineGraceMs / 1000)} s for it to come back.`);
+  }
+
   function wake(): void {
     if (closed || reconciling) return;
     reconciling = reconcile().finally(() => {
@@ -179,7 +205,9 @@ export async function startPortForward(
     closed = true;
     clearInterval(timer);
     const closing = closeAll(listeners);
-    for (const socket of sockets) socket.destroy();
+    // A connection still open is cut, and the client must see it cut: a reset, not an
+    // orderly close that would make a half download look complete.
+    for (const socket of sockets) resetSocket(socket);
     await Promise.all([closing, forwarder?.dispose(), reconciling]);
     finish(error);
   }
@@ -191,6 +219,25 @@ export async function startPortForward(
     ended,
     close: () => shutdown(),
   };
+}
+
+function resetSocket(socket: Socket): void {
+  if (typeof socket.resetAndDestroy === 'function' && !socket.destroyed) socket.resetAndDestroy();
+  else socket.destroy();
+}
+
+function engineAway(endpoint: string, error: unknown): string {
+  if (isSidekickError(error) && error.code === 'ENGINE_TIMEOUT') return error.message.replace(/\.$/, '');
+  return `the Docker engine at ${endpoint} went away`;
+}
+
+/** The error a forward ends with when the engine stayed away. */
+function engineGoneError(endpoint: string, error: unknown, graceMs: number): SidekickError {
+  const code = isSidekickError(error) && error.code.startsWith('ENGINE_') ? error.code : 'ENGINE_GONE';
+  return new SidekickError(code, `the Docker engine at ${endpoint} went away and did not come back within ${Math.round(graceMs / 1000)} s; the port-forward has ended.`, {
+    hint: 'Start the engine again, then rerun sidekick port-forward.',
+    cause: error,
+  });
 }
 
 async function resolveToolbox(engine: Engine, env: NodeJS.ProcessEnv, events: PortForwardEvents): Promise<Toolbox> {

@@ -97,5 +97,5 @@ export function attachedProcess(parts: AttachedProcessParts): ProcessHandle {
     return status;
   });
 
-  return { stdin, stdout, stderr, exit, resize: parts.resize, signal: parts.signal };
+  return { stdin, stdout, stderr, exit, resize: parts.resize, signal: parts.signal, detach: () => socket.destroy() };
 }

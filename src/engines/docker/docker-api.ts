@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
+import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import { join, posix } from 'node:path';
-import type { Readable } from 'node:stream';
+import { PassThrough, type Readable } from 'node:stream';
 import Modem from 'docker-modem';
 import { SidekickError } from '../../core/errors.js';
 import type { Endpoint } from './endpoint.js';
@@ -14,6 +15,8 @@ export interface RequestOptions {
   body?: unknown;
   /** Status codes that are not an error, besides 200, 201 and 204. */
   ok?: number[];
+  /** Fail the call when the whole answer has not come within this long; 0: no bound. Default: defaultTimeoutMs. */
+  timeoutMs?: number;
   /** A request body to stream (a tar), instead of JSON. */
   file?: Readable | NodeJS.ReadableStream;
   headers?: Record<string, string>;
@@ -44,36 +47,56 @@ export class DockerApi {
   }
 
   async json<T>(method: 'GET' | 'POST' | 'DELETE' | 'PUT' | 'HEAD', path: string, options: RequestOptions = {}): Promise<T> {
-    const result = await this.dial(method, path, options, {});
-    // An engine answers JSON or nothing; a page of text or HTML means something else listens there.
-    // JSON that docker-modem left unparsed (the engine's `null` for a container with no changes) is still JSON.
-    if (Buffer.isBuffer(result) && result.length > 0) {
+    // The body is read here rather than by docker-modem, which never settles when the
+    // connection closes after the headers (an engine killed in the middle of a /wait).
+    const bound = new CallBound(this.endpoint, method, path, options.timeoutMs ?? defaultTimeoutMs(method, path, options));
+    try {
+      const response = (await bound.race(this.dial(method, path, options, { isStream: true }, bound.signal))) as IncomingMessage;
+      const body = await bound.race(readWhole(response, this.endpoint), () => response.destroy());
+      // An engine answers JSON or nothing; a page of text or HTML means something else listens there.
+      if (body.length === 0) return undefined as T;
       try {
-        return JSON.parse(result.toString()) as T;
+        return JSON.parse(body.toString()) as T;
       } catch {
-        throw notAnEngine(this.endpoint, 200, result.toString());
+        throw notAnEngine(this.endpoint, 200, body.toString());
       }
+    } finally {
+      bound.end();
     }
-    return result as T;
   }
 
-  /** A request whose response body is read as a stream (image pulls, imports). */
-  async stream(method: 'GET' | 'POST' | 'PUT', path: string, options: RequestOptions = {}): Promise<Readable> {
-    return (await this.dial(method, path, options, { isStream: true })) as Readable;
+  /**
+   * A request whose response body is read as a stream (image pulls, imports, archives). The
+   * time bound covers the wait for the headers; the stream ends with an error, not silently,
+   * when the engine goes away in the middle of it.
+   */
+  async stream(method: 'GET' | 'HEAD' | 'POST' | 'PUT', path: string, options: RequestOptions = {}): Promise<Readable> {
+    const bound = new CallBound(this.endpoint, method, path, options.timeoutMs ?? defaultTimeoutMs(method, path, options));
+    try {
+      return guardStream((await bound.race(this.dial(method, path, options, { isStream: true }, bound.signal))) as IncomingMessage, this.endpoint);
+    } finally {
+      bound.end();
+    }
   }
 
   /** A request whose answer is in its headers (HEAD), or undefined on 404. */
   async headers(method: 'HEAD' | 'GET', path: string, options: RequestOptions = {}): Promise<Record<string, string | string[] | undefined>> {
-    const response = (await this.dial(method, path, options, { isStream: true })) as Readable & {
+    const response = (await this.stream(method, path, options)) as Readable & {
       headers: Record<string, string | string[] | undefined>;
     };
+    response.on('error', () => undefined);
     response.resume();
     return response.headers;
   }
 
-  /** An HTTP upgrade to a raw duplex connection (attach with stdin). */
+  /** An HTTP upgrade to a raw duplex connection (attach with stdin); bounded until the upgrade. */
   async hijack(path: string, options: RequestOptions = {}): Promise<Socket> {
-    return (await this.dial('POST', path, options, { isStream: true, hijack: true, ok: [101] })) as Socket;
+    const bound = new CallBound(this.endpoint, 'POST', path, options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
+    try {
+      return (await bound.race(this.dial('POST', path, options, { isStream: true, hijack: true, ok: [101] }, bound.signal))) as Socket;
+    } finally {
+      bound.end();
+    }
   }
 
   private dial(
@@ -81,6 +104,7 @@ export class DockerApi {
     path: string,
     options: RequestOptions,
     mode: { isStream?: boolean; hijack?: boolean; openStdin?: boolean; ok?: number[] },
+    abortSignal: AbortSignal,
   ): Promise<unknown> {
     const statusCodes: Record<number, boolean | string> = { 200: true, 201: true, 204: true, 304: true };
     for (const code of [...(options.ok ?? []), ...(mode.ok ?? [])]) statusCodes[code] = true;
@@ -104,6 +128,7 @@ export class DockerApi {
           isStream: mode.isStream ?? false,
           hijack: mode.hijack ?? false,
           openStdin: mode.openStdin ?? false,
+          abortSignal,
           ...(options.file ? { file: options.file } : {}),
           ...(options.headers ? { headers: options.headers } : {}),
           allowEmpty: options.body !== undefined,
@@ -124,20 +149,113 @@ export class DockerApi {
           ? json.message
           : Buffer.isBuffer(error.json)
             ? error.json.toString().trim()
-            : error.message;
+            : typeof error.json === 'string'
+              ? error.json.trim()
+              : error.message;
       if (/^\s*<|<html/i.test(message)) return notAnEngine(this.endpoint, error.statusCode, message);
       return new EngineHttpError(error.statusCode, message);
     }
     const code = error.code ?? '';
-    if (['ENOENT', 'ECONNREFUSED', 'EACCES', 'ECONNRESET', 'EHOSTUNREACH', 'ENOTFOUND', 'ETIMEDOUT', 'EPIPE'].includes(code)) {
+    if (['ENOENT', 'ECONNREFUSED', 'EACCES', 'EHOSTUNREACH', 'ENOTFOUND', 'ETIMEDOUT'].includes(code)) {
       return unreachable(this.endpoint, error);
     }
+    // A connection that was open and closed under the request: the engine died or restarted.
+    if (['ECONNRESET', 'EPIPE'].includes(code)) return wentAway(this.endpoint, error);
     return error;
   }
 
   close(): void {
     // docker-modem keeps no pooled connections of its own for unix sockets; nothing to release.
   }
+}
+
+/** Without a bound of its own, a call that should answer at once fails after a minute. */
+const DEFAULT_TIMEOUT_MS = 60_000;
+
+/**
+ * How long a call may take before it fails (0: no bound). Calls that wait on purpose (a
+ * container's exit) or carry a body of any size (uploads, imports, commits) are bounded
+ * only by the connection: an engine that goes away ends them with ENGINE_GONE.
+ */
+export function defaultTimeoutMs(method: string, path: string, options: RequestOptions): number {
+  if (options.file !== undefined) return 0;
+  if (/\/(wait|commit|build)$/.test(path) || /^\/images\/(create|load)$/.test(path) || /^\/(build|commit)$/.test(path)) return 0;
+  if (method === 'GET' && /\/archive$/.test(path)) return 0;
+  if (/\/stop$/.test(path)) return DEFAULT_TIMEOUT_MS + 1_000 * Number(options.query?.t ?? 10);
+  // Removing a running container stops it first: the engine's stop grace is 10 s.
+  if (method === 'DELETE') return DEFAULT_TIMEOUT_MS + 10_000;
+  return DEFAULT_TIMEOUT_MS;
+}
+
+/** A call's time bound: aborts the request and fails the call when it runs out. */
+class CallBound {
+  private readonly controller = new AbortController();
+  private readonly timer: NodeJS.Timeout | undefined;
+  private readonly expired: Promise<never>;
+  private onExpire: (() => void) | undefined;
+
+  constructor(endpoint: Endpoint, method: string, path: string, timeoutMs: number) {
+    let fail!: (error: Error) => void;
+    this.expired = new Promise<never>((_resolve, reject) => {
+      fail = reject;
+    });
+    this.expired.catch(() => undefined);
+    if (timeoutMs > 0) {
+      this.timer = setTimeout(() => {
+        fail(new SidekickError('ENGINE_TIMEOUT', `the Docker engine at ${endpoint.url} did not answer ${method} ${path} within ${Math.ceil(timeoutMs / 1000)} s.`, {
+          hint: 'It may be overloaded or stuck (a copy into a container holds its lock); check it with docker info, then try again.',
+        }));
+        this.onExpire?.();
+        this.controller.abort();
+      }, timeoutMs);
+    }
+  }
+
+  get signal(): AbortSignal {
+    return this.controller.signal;
+  }
+
+  race<T>(work: Promise<T>, onExpire?: () => void): Promise<T> {
+    this.onExpire = onExpire;
+    return Promise.race([work, this.expired]);
+  }
+
+  end(): void {
+    if (this.timer !== undefined) clearTimeout(this.timer);
+  }
+}
+
+/** The whole body of a response; rejects when the connection closes before its end. */
+function readWhole(response: IncomingMessage, endpoint: Endpoint): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    response.on('data', (chunk: Buffer) => chunks.push(chunk));
+    response.once('end', () => resolve(Buffer.concat(chunks)));
+    response.once('error', (error: ModemError) => reject(wentAway(endpoint, error)));
+    response.once('close', () => {
+      if (!response.complete) reject(wentAway(endpoint, new Error('the connection closed before the end of the answer')));
+    });
+  });
+}
+
+/**
+ * Node ends a response cut by a closed connection with "aborted" and no 'end', and emits no
+ * error unless someone listens: a reader would wait for ever. The stream handed on ends
+ * with ENGINE_GONE instead, and carries the response's status and headers.
+ */
+function guardStream(response: IncomingMessage, endpoint: Endpoint): Readable {
+  const guarded = new PassThrough({ highWaterMark: 1 << 20 });
+  Object.assign(guarded, { headers: response.headers, statusCode: response.statusCode });
+  response.on('error', () => undefined);
+  response.once('close', () => {
+    if (!response.complete) guarded.destroy(wentAway(endpoint, new Error('the connection closed before the end of the answer')));
+  });
+  // Destroying what was handed on (a reader that gave up) releases the connection too.
+  guarded.once('close', () => {
+    if (!response.complete) response.destroy();
+  });
+  response.pipe(guarded);
+  return guarded;
 }
 
 function safeDecode(path: string): string | undefined {
@@ -153,6 +271,14 @@ function notAnEngine(endpoint: Endpoint, status: number, body: string): Sidekick
   const html = /^\s*</.test(body) || /<html/i.test(body);
   return new SidekickError('ENGINE_UNREACHABLE', `${endpoint.url} (${endpoint.source}) is not a Docker engine: it answered HTTP ${status} with ${html ? 'an HTML page' : 'text that is not JSON'}.`, {
     hint: 'Point sidekick at the engine with --host, DOCKER_HOST or --context (docker context ls).',
+  });
+}
+
+/** The engine's connection closed under a call: it crashed, was killed or restarted. */
+export function wentAway(endpoint: Endpoint, cause: unknown): SidekickError {
+  return new SidekickError('ENGINE_GONE', `the Docker engine at ${endpoint.url} went away (its connection closed in the middle of an answer).`, {
+    hint: 'Check that it runs (docker info); containers sidekick started there are removed when it comes back, or by sidekick prune.',
+    cause,
   });
 }
 
