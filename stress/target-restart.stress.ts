@@ -10,7 +10,7 @@ import { afterEach, describe, expect, inject, it } from 'vitest';
 import { docker } from '../test/fixtures/docker-cli.js';
 import { killStrayClis, spawnCli, statusOf } from './cli-process.js';
 import { echoExchange, echoTargetOptions, randomPayload, startForward, type Outcome } from './forward.js';
-import { bySize, MODE } from './mode.js';
+import { bySize } from './mode.js';
 import { Tally } from './tally.js';
 import { eventually, expectNothingLeftFor, expectSameAfterRestart, removeWithLeftovers, sidekickObjectsOf, sleep, watchTarget, type WatchedTarget } from './witnesses.js';
 
@@ -69,10 +69,9 @@ describe('stress: the target killed and restarted', () => {
     await tally.finish();
   }, 30 * MINUTES);
 
-  // Known defect (issue 8 item 11, being fixed on main in src/debug/port-forward): connections
-  // open when the target dies hang, or end cleanly after the engine's error text. Long form only
-  // until that fix is merged here.
-  it.skipIf(MODE === 'short')('during a port-forward carrying data', async () => {
+  // Before the port-forward fixes of issue 8 (item 11) this failed: connections open when the
+  // target died hung, or ended cleanly after the engine's error text.
+  it('during a port-forward carrying data', async () => {
     const rounds = bySize(1, 3);
     const clients = bySize(6, 20);
     const tally = new Tally({
@@ -92,14 +91,15 @@ describe('stress: the target killed and restarted', () => {
           await eventually(async () => expect(await echoExchange(forward.port, Buffer.from('ping'), 5_000)).toEqual({ kind: 'echoed', bytes: 4, same: true }), 30_000);
           const inFlight = Array.from({ length: clients }, () => {
             const payload = randomPayload(1 << 20, 2 << 20);
-            return echoExchange(forward.port, payload, 60_000).then((outcome): [Outcome, number] => [outcome, payload.length]);
+            const start = performance.now();
+            return echoExchange(forward.port, payload, 60_000).then((outcome): [Outcome, number, number] => [outcome, payload.length, performance.now() - start]);
           });
           await sleep(300);
           await disrupt(target, how);
           const outcomes = await Promise.all(inFlight);
           const attempts = await Promise.all(
-            outcomes.map(([outcome, length], i) =>
-              tally.judge(`${how} ${round} connection ${i}`, 0, () => {
+            outcomes.map(([outcome, length, ms], i) =>
+              tally.judge(`${how} ${round} connection ${i}`, ms, () => {
                 const whole = outcome.kind === 'echoed' && outcome.same && outcome.bytes === length;
                 const reset = outcome.kind === 'reset' || (outcome.kind === 'error' && outcome.code === 'EPIPE');
                 expect(whole || reset, `ended as ${JSON.stringify(outcome)} for ${length} bytes sent`).toBe(true);
