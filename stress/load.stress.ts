@@ -32,7 +32,8 @@ describe('stress: load', () => {
     return tally.run(label, async () => {
       const token = `${label}-${Math.random().toString(36).slice(2)}`;
       const end = await spawnCli(['exec', target.name, '--', 'sh', '-c', `sleep 1; test -x /server && echo ${token}`], { hardLimitMs: 5 * MINUTES }).ended;
-      expect({ status: statusOf(end), stdout: end.stdout, stderr: end.stderr }).toEqual({ status: 0, stdout: `${token}\n`, stderr: '' });
+      const seen = { status: statusOf(end), stdout: end.stdout, stderr: end.stderr };
+      expect(seen, JSON.stringify(seen)).toEqual({ status: 0, stdout: `${token}\n`, stderr: '' });
     });
   }
 
