@@ -1,7 +1,7 @@
-// Throughput through `sidekick port-forward` against a direct connection to a published port
-// of the same server in the same run (DESIGN.md §5 style: medians, ratio). The server is
-// busybox nc in a toolbox-image container: port 7000 sends 64 MiB of zeros (dd, 64 KiB writes), port 7001
-// swallows what it gets; both are also published on 127.0.0.1 for the direct figure.
+// Throughput through `sidekick port-forward` against a direct connection to the container's
+// own address (no docker-proxy) in the same run: medians, ratio. The server is busybox nc in
+// a toolbox-image container: port 7000 sends 64 MiB of zeros (dd, 64 KiB writes), port 7001
+// swallows what it gets. SIDEKICK_RELAY=off measures the exec-per-connection carrier.
 import { execFileSync, spawn } from 'node:child_process';
 import { connect } from 'node:net';
 import { fileURLToPath } from 'node:url';
@@ -16,10 +16,10 @@ function docker(args) {
 }
 
 /** Milliseconds to receive `bytes` from host:port (the server closes when done). */
-function timeDownload(port) {
+function timeDownload([host, port]) {
   return new Promise((resolve, reject) => {
     const started = process.hrtime.bigint();
-    const socket = connect({ host: '127.0.0.1', port });
+    const socket = connect({ host, port });
     let received = 0;
     socket.on('data', (chunk) => (received += chunk.length));
     socket.on('error', reject);
@@ -32,10 +32,10 @@ function timeDownload(port) {
 }
 
 /** Milliseconds to send `bytes` to host:port, half-close, and see the server close. */
-function timeUpload(port) {
+function timeUpload([host, port]) {
   return new Promise((resolve, reject) => {
     const started = process.hrtime.bigint();
-    const socket = connect({ host: '127.0.0.1', port });
+    const socket = connect({ host, port });
     const block = Buffer.alloc(1 << 20);
     let sent = 0;
     const pump = () => {
@@ -53,10 +53,10 @@ function timeUpload(port) {
 }
 
 /** Milliseconds for an empty connection: connect, half-close, see the server close (per-connection cost). */
-function timeConnection(port) {
+function timeConnection([host, port]) {
   return new Promise((resolve, reject) => {
     const started = process.hrtime.bigint();
-    const socket = connect({ host: '127.0.0.1', port });
+    const socket = connect({ host, port });
     socket.on('data', () => undefined);
     socket.on('error', reject);
     socket.on('close', () => resolve(Number(process.hrtime.bigint() - started) / 1e6));
@@ -89,7 +89,7 @@ async function retry(attempt) {
 }
 
 export async function benchPortForward() {
-  const toolbox = docker(['images', '--format', '{{.Repository}}:{{.Tag}}', '--filter', 'reference=sidekick-toolbox']).split('\n')[0];
+  const toolbox = docker(['images', '--format', '{{.Repository}}:{{.Tag}}', '--filter', 'reference=sidekick-toolbox:busybox-*-init-*']).split('\n')[0];
   if (!toolbox) {
     console.log('\nport-forward: no sidekick-toolbox image (run `sidekick exec` once); skipped');
     return;
@@ -98,11 +98,11 @@ export async function benchPortForward() {
   const script = `nc -ll -p 7001 -e sh -c 'cat >/dev/null' & exec nc -ll -p 7000 -e dd if=/dev/zero bs=65536 count=${bytes / 65536}`;
   let forward;
   try {
-    docker(['run', '-d', '--name', name, '--label', 'io.sidekick.bench=1', '-p', '127.0.0.1::7000', '-p', '127.0.0.1::7001', toolbox, 'sh', '-c', script]);
-    const published = (port) => Number(docker(['port', name, `${port}/tcp`]).split('\n')[0].split(':').pop());
-    const direct = [published(7000), published(7001)];
+    docker(['run', '-d', '--name', name, '--label', 'io.sidekick.bench=1', toolbox, 'sh', '-c', script]);
+    const ip = docker(['inspect', '-f', '{{.NetworkSettings.IPAddress}}', name]);
+    const direct = [[ip, 7000], [ip, 7001]];
     forward = await startForward(name);
-    const viaForward = forward.ports;
+    const viaForward = forward.ports.map((port) => ['127.0.0.1', port]);
     await retry(() => timeDownload(direct[0]));
     await retry(() => timeDownload(viaForward[0]));
     const times = { directDown: [], forwardDown: [], directUp: [], forwardUp: [], directConn: [], forwardConn: [] };
@@ -120,14 +120,16 @@ export async function benchPortForward() {
     const rate = (ms) => `${(mib / (ms / 1000)).toFixed(0)} MiB/s`;
     const [dd, fd, du, fu] = [times.directDown, times.forwardDown, times.directUp, times.forwardUp].map(median);
     console.log(`\nport-forward throughput, 64 MiB per connection (${runs} interleaved runs, medians)`);
-    printRow('direct to the published port, download', dd, rate(dd));
+    const carrier = process.env.SIDEKICK_RELAY === 'off' ? 'exec per connection' : 'relay';
+    console.log(`  (carrier: ${carrier})`);
+    printRow('direct to the container, download', dd, rate(dd));
     printRow('through sidekick port-forward, download', fd, `${rate(fd)}, ${(dd / fd).toFixed(2)}× direct`);
-    printRow('direct to the published port, upload', du, rate(du));
+    printRow('direct to the container, upload', du, rate(du));
     printRow('through sidekick port-forward, upload', fu, `${rate(fu)}, ${(du / fu).toFixed(2)}× direct`);
     const [dc, fc] = [times.directConn, times.forwardConn].map(median);
     console.log(`\nport-forward, one empty connection (${runs * 3} interleaved runs, medians)`);
-    printRow('direct to the published port', dc);
-    printRow('through sidekick port-forward (exec per connection)', fc, `+${(fc - dc).toFixed(0)} ms per connection`);
+    printRow('direct to the container', dc);
+    printRow(`through sidekick port-forward (${carrier})`, fc, `+${(fc - dc).toFixed(1)} ms per connection`);
   } finally {
     if (forward) {
       forward.child.kill('SIGINT');

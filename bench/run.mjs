@@ -100,3 +100,4 @@ try {
 await optional('./inject.mjs', 'benchInject');
 await optional('./inspect.mjs', 'benchInspect');
 await optional('./port-forward.mjs', 'benchPortForward');
+await optional('./ls.mjs', 'benchLs');

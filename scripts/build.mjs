@@ -46,3 +46,14 @@ await build({
   external: ['cpu-features', '*.node'],
   plugins: [lazySsh2],
 });
+
+// port-forward's relay (native/sidekick-relay.c), a static binary that runs in the target's
+// network namespace. Without a compiler and a static libc it is left out, and port-forward
+// falls back to one exec per connection (docs/ARCHITECTURE.md, "port-forward").
+{
+  const { spawnSync } = await import('node:child_process');
+  const made = spawnSync('gcc', ['-static', '-O2', '-o', 'dist/sidekick-relay', 'native/sidekick-relay.c'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  if (made.status !== 0) {
+    process.stderr.write(`build: no port-forward relay (gcc -static failed: ${made.error?.message ?? made.stderr.toString().trim().split('\n')[0] ?? ''}); port-forward will use one exec per connection.\n`);
+  }
+}

@@ -45,6 +45,8 @@ missing_packages() {
   command -v curl >/dev/null 2>&1 || pkgs+=(curl)
   # inject --os tests build a Debian rootfs from the archive (test/fixtures/debian-rootfs.ts).
   command -v mmdebstrap >/dev/null 2>&1 || pkgs+=(mmdebstrap)
+  # The toolbox tests make a musl-dynamic toolbox (test/e2e/toolbox.test.ts).
+  command -v musl-gcc >/dev/null 2>&1 || pkgs+=(musl-tools)
   apparmor_parser_needed && pkgs+=(apparmor)
   echo "${pkgs[@]}"
 }

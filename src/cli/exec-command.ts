@@ -11,12 +11,16 @@ import { pumpTerminal } from './terminal.js';
 import { targetChange } from '../debug/target-change.js';
 import type { Engine } from '../engines/engine.js';
 import type { Target } from '../core/target.js';
+import { parsePackageList } from '../core/toolbox-packages.js';
+import { packageBuildReporter } from './toolbox-progress.js';
 import { chooseDetachKeys, parseDetachKeys, type DetachKeys } from './detach-keys.js';
 
 export interface ExecFlags {
   interactive?: boolean;
   tty?: boolean;
   image?: string;
+  /** --tools: Debian packages for a toolbox built here. */
+  tools?: string;
   chroot?: boolean;
   privileged?: boolean;
   capAdd: string[];
@@ -52,6 +56,15 @@ export async function runExec(targetArgument: string | undefined, commandArgumen
     });
   }
 
+  if (flags.tools !== undefined && flags.image !== undefined) {
+    throw new SidekickError('BAD_USAGE', '--tools builds a toolbox and --image names one; use one of them.', { hint: 'Drop --image, or --tools.' });
+  }
+  if (flags.tools !== undefined && (flags.copy || imageTarget !== undefined)) {
+    throw new SidekickError('BAD_USAGE', '--tools works on a running target, not with --copy or --image-target yet.', {
+      hint: 'Build the toolbox with `sidekick toolbox build --tools …` and pass it with --image where that is accepted.',
+    });
+  }
+  const tools = flags.tools === undefined ? undefined : parsePackageList(flags.tools);
   const { engine } = connectEngine(global);
   const request: ExecRequest = {
     target,
@@ -64,6 +77,7 @@ export async function runExec(targetArgument: string | undefined, commandArgumen
     keep: flags.keep ?? false,
     announce: tty && process.stderr.isTTY === true,
     ...(flags.image !== undefined ? { image: flags.image } : {}),
+    ...(tools !== undefined ? { tools } : {}),
     ...(flags.chroot !== undefined ? { chroot: flags.chroot } : {}),
     ...(flags.user !== undefined ? { user: flags.user } : {}),
     ...(flags.name !== undefined ? { name: flags.name } : {}),
@@ -80,7 +94,7 @@ export async function runExec(targetArgument: string | undefined, commandArgumen
   let session: ExecSession;
   const setup = deferSignals();
   try {
-    session = await startExecSession(engine, request, process.env, progressReporter());
+    session = await startExecSession(engine, request, process.env, { ...progressReporter(), ...packageBuildReporter(global.debug === true) });
   } catch (error) {
     setup.release();
     // TARGET names no container: it may name a local image, debugged through a container of it.

@@ -9,6 +9,7 @@ const TYPE_LETTER: Record<EntryType, string> = {
   'char-device': 'c',
   'block-device': 'b',
   fifo: 'p',
+  socket: 's',
   other: '?',
 };
 
@@ -24,12 +25,43 @@ export function modeString(type: EntryType, mode: number): string {
   );
 }
 
-export function formatLs(entries: readonly DirEntry[]): string {
+export interface LsFormat {
+  /** Sizes as 4.0K, 1.5M, as `ls -h` writes them. */
+  human?: boolean;
+}
+
+/** "1.5M", "999", "12K": one decimal below 10, as `ls -h` does (rounded up). */
+export function humanSize(bytes: number): string {
+  if (bytes < 1024) return String(bytes);
+  const units = ['K', 'M', 'G', 'T', 'P', 'E'];
+  let value = bytes;
+  let unit = -1;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit += 1;
+  }
+  const shown = value < 10 ? Math.ceil(value * 10) / 10 : Math.ceil(value);
+  if (shown >= 1024 && unit < units.length - 1) return `1.0${units[unit + 1]}`;
+  return `${value < 10 ? shown.toFixed(1) : String(shown)}${units[unit]}`;
+}
+
+function sizeCell(entry: DirEntry, format: LsFormat): string {
+  if (entry.device) return `${entry.device.major}, ${entry.device.minor}`;
+  return format.human ? humanSize(entry.size) : String(entry.size);
+}
+
+/** `ls -R`: each directory under a "PATH:" line, a blank line between them. */
+export function formatLsDirectories(directories: ReadonlyArray<{ path: string; entries: readonly DirEntry[] }>, format: LsFormat = {}): string {
+  return directories.map((directory) => `${s(directory.path)}:\n${formatLs(directory.entries, format)}`).join('\n');
+}
+
+export function formatLs(entries: readonly DirEntry[], format: LsFormat = {}): string {
   const rows = entries.map((entry) => [
     modeString(entry.type, entry.mode),
-    entry.uid === null ? '?' : String(entry.uid),
-    entry.gid === null ? '?' : String(entry.gid),
-    String(entry.size),
+    ...(entry.links === undefined ? [] : [String(entry.links)]),
+    entry.user !== undefined ? s(entry.user) : entry.uid === null ? '?' : String(entry.uid),
+    entry.group !== undefined ? s(entry.group) : entry.gid === null ? '?' : String(entry.gid),
+    sizeCell(entry, format),
     entry.mtime === null ? '?' : entry.mtime.slice(0, 16).replace('T', ' '),
     `${s(entry.name)}${entry.type === 'symlink' && entry.linkTarget !== null ? ` -> ${s(entry.linkTarget)}` : ''}${entry.type === 'hardlink' && entry.linkTarget ? ` (hard link to ${s(entry.linkTarget.replace(/^\.\//, ''))})` : ''}`,
   ]);

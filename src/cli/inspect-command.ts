@@ -6,6 +6,7 @@ export interface InspectFlags {
   json?: boolean;
   all?: boolean;
   showSecrets?: boolean;
+  allMounts?: boolean;
 }
 
 export async function runInspect(target: string | undefined, flags: InspectFlags, global: GlobalFlags): Promise<number> {
@@ -26,7 +27,7 @@ export async function runInspect(target: string | undefined, flags: InspectFlags
     }
     const [{ inspectTarget }, { formatInspect }] = await Promise.all([import('../debug/inspect-target.js'), import('./format-inspect.js')]);
     const report = await inspectTarget(engine, target!, { showSecrets: flags.showSecrets ?? false }, process.env);
-    process.stdout.write(flags.json ? `${JSON.stringify(report, jsonReplacer, 2)}\n` : formatInspect(report));
+    process.stdout.write(flags.json ? `${JSON.stringify(report, jsonReplacer, 2)}\n` : formatInspect(report, { allMounts: flags.allMounts ?? false }));
     return 0;
   } finally {
     engine.close();

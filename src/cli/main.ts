@@ -11,12 +11,13 @@ import { registerPs } from './register-ps.js';
 import { registerInject } from './register-inject.js';
 import { registerSessions } from './register-sessions.js';
 import { registerShell } from './register-shell.js';
+import { registerToolbox } from './register-toolbox.js';
 import { formatError } from './report-error.js';
 import { describeProgram, hoistGlobalFlags } from './global-flags.js';
 
 declare const SIDEKICK_VERSION: string;
 
-const COMMANDS: RegisterCommand[] = [registerExec, registerInject, registerShell, registerEject, registerSessions, registerInspect, registerPs, registerLs, registerCp, registerPortForward, registerPrune];
+const COMMANDS: RegisterCommand[] = [registerExec, registerInject, registerShell, registerEject, registerSessions, registerInspect, registerPs, registerLs, registerCp, registerPortForward, registerPrune, registerToolbox];
 
 function buildProgram(run: RunCommand): Command {
   const program = new Command('sidekick')

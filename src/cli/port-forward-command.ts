@@ -1,8 +1,21 @@
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { formatHostPort, parsePortSpecs } from '../core/port-spec.js';
 import { startPortForward } from '../debug/port-forward/port-forward-session.js';
 import { connectEngine, type GlobalFlags } from './engine-from-flags.js';
 
 const SIGNAL_NUMBERS: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGTERM: 15 };
+
+/**
+ * The relay built beside the CLI (dist/sidekick-relay); SIDEKICK_RELAY names another one,
+ * or turns it off with "off".
+ */
+function relayOption(): { relayBinary?: string } {
+  const chosen = process.env.SIDEKICK_RELAY;
+  if (chosen === 'off') return {};
+  const path = chosen || join(dirname(process.argv[1] ?? ''), 'sidekick-relay');
+  return existsSync(path) ? { relayBinary: path } : {};
+}
 
 /** `sidekick port-forward`: runs until a signal (then 128+N) or until the target is gone (125). */
 export async function runPortForward(target: string, ports: string[], global: GlobalFlags): Promise<number> {
@@ -21,9 +34,10 @@ export async function runPortForward(target: string, ports: string[], global: Gl
 
   const { engine } = connectEngine(global);
   try {
-    const session = await startPortForward(engine, { target, ports: specs }, process.env, {
+    const session = await startPortForward(engine, { target, ports: specs, ...relayOption() }, process.env, {
       onToolboxBuild: (source) => process.stderr.write(`sidekick: preparing the toolbox image from ${source} (once)\n`),
       onNotice: (message) => process.stderr.write(`sidekick: ${message}\n`),
+      ...(global.debug ? { onDebug: (message: string) => process.stderr.write(`sidekick: ${message}\n`) } : {}),
     });
     close = () => session.close();
     if (terminatedBy) await session.close();

@@ -9,8 +9,9 @@ export const registerInspect: RegisterCommand = (program, run) => {
     .argument('[target]', 'container name or ID prefix', targetArgument)
     .option('--json', 'print the complete report as JSON')
     .option('--all', 'one row per running container')
-    .option('--show-secrets', 'do not mask environment values whose names look secret')
-    .action((target: string | undefined, flags: { json?: boolean; all?: boolean; showSecrets?: boolean }) => {
+    .option('--show-secrets', 'show passwords, tokens and keys (environment, command lines) instead of masking them')
+    .option('--all-mounts', "also list the runtime's standard /proc, /sys and /dev mounts (JSON always has them)")
+    .action((target: string | undefined, flags: { json?: boolean; all?: boolean; showSecrets?: boolean; allMounts?: boolean }) => {
       run(async () => {
         const { runInspect } = await import('./inspect-command.js');
         return runInspect(target, flags, program.opts<GlobalFlags>());

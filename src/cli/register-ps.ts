@@ -8,7 +8,8 @@ export const registerPs: RegisterCommand = (program, run) => {
     .description("the target's process tree: pid, user, state, memory, threads, start time, command line")
     .argument('<target>', 'container name or ID prefix', targetArgument)
     .option('--json', 'print the processes as JSON')
-    .action((target: string, flags: { json?: boolean }) => {
+    .option('--show-secrets', 'show passwords, tokens and keys in command lines instead of masking them')
+    .action((target: string, flags: { json?: boolean; showSecrets?: boolean }) => {
       run(async () => {
         const { runPs } = await import('./ps-command.js');
         return runPs(target, flags, program.opts<GlobalFlags>());

@@ -16,6 +16,10 @@ export const LABEL_TOOLBOX_SOURCE = 'io.sidekick.toolbox.source';
 export const LABEL_TOOLBOX_STATIC = 'io.sidekick.toolbox.static';
 /** Set on a toolbox image that holds the sidekick's init, to its path. */
 export const LABEL_TOOLBOX_INIT = 'io.sidekick.toolbox.init';
+/** Set on a toolbox image that holds the dynamic view's busybox, to its directory (core/dynamic-view.ts). */
+export const LABEL_TOOLBOX_VIEW = 'io.sidekick.toolbox.view';
+/** Set on a toolbox built from packages: what it was built from (`suite arch pkg,pkg…`). */
+export const LABEL_TOOLBOX_PACKAGES = 'io.sidekick.toolbox.packages';
 
 export type ObjectKind = 'sidekick' | 'copy' | 'forwarder' | 'toolbox' | 'lock';
 

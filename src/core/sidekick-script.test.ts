@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
+import { DYNAMIC_VIEW_FUNCTIONS } from './dynamic-view.js';
 import { isValidRunAs, sidekickScript } from './sidekick-script.js';
 
 describe('sidekickScript', () => {
@@ -11,6 +12,20 @@ describe('sidekickScript', () => {
         expect(() => execFileSync('/bin/busybox', ['sh', '-n', '-c', script])).not.toThrow();
       }
     }
+  });
+
+  it('is valid shell with a dynamic toolbox, in both views, and the dispatcher it writes is too', () => {
+    for (const view of ['chroot', 'toolbox'] as const) {
+      for (const runAs of [undefined, 'target']) {
+        const script = sidekickScript({ view, announce: true, targetName: `it's "odd" $name`, underInit: true, dynamicView: view === 'chroot', viewApplets: true, ...(runAs ? { runAs } : {}) });
+        expect(() => execFileSync('/bin/busybox', ['sh', '-n', '-c', script])).not.toThrow();
+      }
+    }
+    const script = sidekickScript({ view: 'chroot', announce: false, targetName: 't', underInit: true, dynamicView: true });
+    expect(script).toContain(DYNAMIC_VIEW_FUNCTIONS);
+    const dispatcher = execFileSync('/bin/busybox', ['sh', '-c', `${DYNAMIC_VIEW_FUNCTIONS}\nprintf %s "$DISPATCHER"`]).toString();
+    expect(dispatcher).toContain('exec "$tb$loader" --library-path "$lp" --argv0 "$n" "$tb$p" "$@"');
+    expect(() => execFileSync('/bin/busybox', ['sh', '-n', '-c', dispatcher])).not.toThrow();
   });
 
   it('puts the toolbox alone on PATH in the chroot view: the target\'s programs are run only by their path', () => {

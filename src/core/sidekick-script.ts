@@ -13,6 +13,7 @@
  * Arguments after the script are the user's command ("$@"); empty means a login shell.
  */
 import { shellQuote } from './copy-script.js';
+import { DYNAMIC_VIEW_FUNCTIONS, TOOLBOX_BIN_DIRS, VIEW_APPLETS, VIEW_BIN, VIEW_BUSYBOX } from './dynamic-view.js';
 import { SESSION_SHELL_FUNCTIONS, TARGET_ID_VARIABLE, TARGET_PROCESS_MISSING_STATUS, TARGET_SHARES_PID_VARIABLE } from './session-shell.js';
 
 export type FilesystemView = 'chroot' | 'toolbox';
@@ -32,6 +33,14 @@ export interface ScriptOptions {
   targetName: string;
   /** Whether an init (tini -s -g) is the sidekick's first process, the anchor's parent. */
   underInit: boolean;
+  /**
+   * The toolbox is (or may be) dynamically linked: the chroot view runs its programs through
+   * its own loader (core/dynamic-view.ts). The script then runs under the static busybox at
+   * VIEW_BUSYBOX in the sidekick's own filesystem.
+   */
+  dynamicView?: boolean;
+  /** The sidekick's filesystem holds the view's busybox (VIEW_APPLETS), whatever the view. */
+  viewApplets?: boolean;
 }
 
 export function sidekickScript(options: ScriptOptions): string {
@@ -41,6 +50,7 @@ export function sidekickScript(options: ScriptOptions): string {
   // A handler rather than "ignore": ignored signals would be inherited by the user's command.
   lines.push("trap 'true' INT QUIT TERM HUP URG");
   lines.push(SESSION_SHELL_FUNCTIONS);
+  if (options.dynamicView && options.view === 'chroot') lines.push(DYNAMIC_VIEW_FUNCTIONS);
   lines.push(
     `if ! find_target; then echo ${shellQuote(`sidekick: the process of ${options.targetName} was not found in the PID namespace it shares; it may have just stopped.`)} >&2; exit ${TARGET_PROCESS_MISSING_STATUS}; fi`,
   );
@@ -57,20 +67,24 @@ export function sidekickScript(options: ScriptOptions): string {
     // A process of the user's own uid must own the toolbox view, or that user may not look into it.
     lines.push('  nsenter -S "$uid" -G "$gid" -F sleep 2147483647 & anchor=$!');
     lines.push('fi');
-    lines.push('tools=/proc/$anchor/root/bin');
-    // The toolbox alone: a program the target planted would otherwise run with the sidekick's privileges.
-    lines.push('export PATH="$tools"');
-    lines.push(`export PS1=${shellQuote(`[sidekick ${options.targetName}] \\w \\$ `)}`);
-    if (options.announce) {
-      lines.push(
-        'echo "sidekick: / is the root of ' +
-          escapeForDoubleQuotes(options.targetName) +
-          ' (nothing is written to it); PATH holds the toolbox only ($tools): run the target\'s own programs by their path." >&2',
-      );
+    if (options.dynamicView) {
+      lines.push(...dynamicChrootLines(options));
+    } else {
+      lines.push('tools=/proc/$anchor/root/bin');
+      // The toolbox alone: a program the target planted would otherwise run with the sidekick's privileges.
+      lines.push('export PATH="$tools"');
+      lines.push(`export PS1=${shellQuote(`[sidekick ${options.targetName}] \\w \\$ `)}`);
+      if (options.announce) {
+        lines.push(
+          'echo "sidekick: / is the root of ' +
+            escapeForDoubleQuotes(options.targetName) +
+            ' (nothing is written to it); PATH holds the toolbox only ($tools): run the target\'s own programs by their path." >&2',
+        );
+      }
+      lines.push('if [ $# -eq 0 ]; then set -- "$tools/sh"; fi');
+      lines.push('if [ -n "$uid" ]; then set -- "$tools/nsenter" -S "$uid" -G "$gid" -F -- "$@"; fi');
+      lines.push('chroot "/proc/$tp/root" "$@"');
     }
-    lines.push('if [ $# -eq 0 ]; then set -- "$tools/sh"; fi');
-    lines.push('if [ -n "$uid" ]; then set -- "$tools/nsenter" -S "$uid" -G "$gid" -F -- "$@"; fi');
-    lines.push('chroot "/proc/$tp/root" "$@"');
   } else {
     // Re-pointed even when the image has one: an older toolbox's /target names PID 1, which may not be the target.
     lines.push('if [ -L /target ] || [ ! -e /target ]; then ln -sfn "/proc/$tp/root" /target 2>/dev/null; fi');
@@ -80,7 +94,15 @@ export function sidekickScript(options: ScriptOptions): string {
         'echo "sidekick: the files of ' + escapeForDoubleQuotes(options.targetName) + ' are at /target." >&2',
       );
     }
-    lines.push('if [ $# -eq 0 ]; then set -- sh; fi');
+    if (options.viewApplets) {
+      // busybox's applets after the toolbox's own programs; its shell prefers applets, so bash first.
+      lines.push(`export PATH="\${PATH:-/usr/sbin:/usr/bin:/sbin:/bin}:${VIEW_APPLETS}"`);
+      lines.push('if [ $# -eq 0 ]; then if [ -x /bin/bash ]; then set -- /bin/bash; else set -- sh; fi; fi');
+      // By path: this shell (busybox) would run its own applet of that name before PATH is looked at.
+      lines.push(`case $1 in */*) ;; *) for d in ${TOOLBOX_BIN_DIRS.join(' ')}; do if [ -x "$d/$1" ]; then first=$1; shift; set -- "$d/$first" "$@"; break; fi; done ;; esac`);
+    } else {
+      lines.push('if [ $# -eq 0 ]; then set -- sh; fi');
+    }
     lines.push('if [ -n "$uid" ]; then set -- nsenter -S "$uid" -G "$gid" -F -- "$@"; fi');
     // Not exec: the anchor must outlive the command to end what it left behind.
     lines.push('"$@"');
@@ -120,6 +142,36 @@ const GUARD = [
   '}',
   'anchor_pid=$$',
 ].join('\n');
+
+/**
+ * The chroot view of a dynamic toolbox: PATH is the view's links to the dispatcher, then
+ * busybox's applets, all reached through the anchor's root; the chroot and the change of
+ * user are busybox's own, whatever the toolbox holds.
+ */
+function dynamicChrootLines(options: ScriptOptions): string[] {
+  const lines: string[] = [];
+  lines.push('if view_setup; then');
+  lines.push(`  tools="$tb${VIEW_BIN}"`);
+  lines.push(`  export PATH="$tools:$tb${VIEW_APPLETS}"`);
+  lines.push(`  export PS1=${shellQuote(`[sidekick ${options.targetName}] \\w \\$ `)}`);
+  if (options.announce) {
+    lines.push(
+      '  echo "sidekick: / is the root of ' +
+        escapeForDoubleQuotes(options.targetName) +
+        ' (nothing is written to it); PATH holds the toolbox only ($tools): run the target\'s own programs by their path." >&2',
+    );
+  }
+  // The toolbox's bash over busybox's sh, whose applets would hide the toolbox's programs.
+  lines.push(`  if [ $# -eq 0 ]; then if [ -L ${VIEW_BIN}/bash ]; then set -- "$tools/bash"; elif [ -L ${VIEW_BIN}/sh ]; then set -- "$tools/sh"; else set -- "$tb${VIEW_APPLETS}/sh"; fi; fi`);
+  // By path: busybox's chroot and nsenter would run an applet of that name before PATH is looked at.
+  lines.push(`  case $1 in */*) ;; *) if [ -L "${VIEW_BIN}/$1" ]; then first=$1; shift; set -- "$tools/$first" "$@"; fi ;; esac`);
+  lines.push(`  if [ -n "$uid" ]; then set -- "$tb${VIEW_BUSYBOX}" nsenter -S "$uid" -G "$gid" -F -- "$@"; fi`);
+  lines.push(`  ${VIEW_BUSYBOX} chroot "/proc/$tp/root" "$@"`);
+  lines.push('else');
+  lines.push('  ret 125');
+  lines.push('fi');
+  return lines;
+}
 
 function runAsLines(runAs: string | undefined): string {
   if (runAs === undefined || runAs === '' || runAs === '0' || runAs === '0:0') return 'uid=; gid=';

@@ -28,6 +28,18 @@ export interface Target {
   created: string;
   /** The health check's verdict ("healthy", "unhealthy", "starting"); "" when the image has none. */
   health: string;
+  /** The last health check, when the image has one. */
+  healthLog?: { exitCode: number; output: string; end: string; failingStreak: number };
+  /** Whether the kernel's OOM killer ended its last run. */
+  oomKilled?: boolean;
+  /** When its last run ended (RFC 3339; the engine's zero time when it never did). */
+  finishedAt?: string;
+  /** The engine's error for its last start, if any. */
+  stateError?: string;
+  /** "no", "always", "unless-stopped", "on-failure" (with its retry limit). */
+  restartPolicy?: { name: string; maximumRetryCount: number };
+  /** Its address on each network it is connected to. */
+  addresses?: Array<{ network: string; ipv4: string; ipv6: string; gateway: string }>;
   /** Mounts as the engine configured them (volumes, binds, tmpfs). */
   mounts: TargetMount[];
   /** Names of the networks it is connected to (the engine keeps them while it is stopped). */

@@ -66,6 +66,10 @@ export interface TargetSample {
   packageManagers: string[];
   libc: string[];
   topLevel: Array<{ name: string; kilobytes: number }>;
+  /** Raw text of the target process's /proc files limits, net/route, net/if_inet6 (when read). */
+  limitsText?: string;
+  routeText?: string;
+  inet6Text?: string;
   problems: string[];
 }
 
@@ -163,6 +167,9 @@ export function decodeTargetDump(dump: FramedDump): TargetSample {
     packageManagers: dump.values.get('pkg') ?? [],
     libc: dump.values.get('libc') ?? [],
     topLevel: parseDu(sectionText(dump, 'du') ?? ''),
+    ...optionalText('limitsText', texts.get(own('limits'))),
+    ...optionalText('routeText', texts.get(own('net/route'))),
+    ...optionalText('inet6Text', texts.get(own('net/if_inet6'))),
     problems,
   };
 }
@@ -259,6 +266,10 @@ function withoutDescendants(processes: ProcessSample[], selfPid: number | undefi
     return false;
   };
   return processes.filter((process) => !ours(process.pid) && !(init !== undefined && init > 0 && process.pid === init));
+}
+
+function optionalText<K extends string>(key: K, text: string | undefined): Partial<Record<K, string>> {
+  return text === undefined ? {} : ({ [key]: text } as Partial<Record<K, string>>);
 }
 
 function numberOrUndefined(text: string | undefined): number | undefined {

@@ -111,6 +111,8 @@ export function targetDumpScript(parts: TargetDumpParts): string {
       "c pid1links stat -c '%N' /proc/$tp/exe /proc/$tp/cwd /proc/$tp/ns/*",
       'files="$files /proc/$tp/mountinfo /proc/$tp/cgroup /proc/$tp/attr/current /proc/$tp/uid_map"',
       'files="$files /proc/$tp/net/tcp /proc/$tp/net/tcp6 /proc/$tp/net/udp /proc/$tp/net/udp6 /proc/$tp/net/unix"',
+      // Resource limits, the routes and IPv6 addresses of the network namespace.
+      'files="$files /proc/$tp/limits /proc/$tp/net/route /proc/$tp/net/if_inet6"',
       // The target's own cgroup files, through its mounts; v2 with a host cgroup namespace shows the whole tree.
       'C=$R/sys/fs/cgroup',
       'cg=; while IFS= read -r l; do case $l in 0::*) cg=${l#0::} ;; esac; done </proc/$tp/cgroup',
@@ -128,9 +130,13 @@ export function targetDumpScript(parts: TargetDumpParts): string {
       `x shell ${SHELLS.join(' ')}`,
       `x pkg ${PACKAGE_MANAGERS.join(' ')}`,
       `x libc ${LIBC.join(' ')}`,
-      // Top-level directories only, each on its own filesystem (-x): /proc, /sys and volumes are not the image. One du for all.
+      // Top-level directories and files, each on its own filesystem (-x). Mount points are left out, so that
+      // du never walks a volume or a bind mount (a large one would cost minutes): they are not the image.
+      // The list is read with builtins only. One du for all.
+      "mp=' '; while read -r _ _ _ _ m _; do mp=\"$mp$m \"; done </proc/$tp/mountinfo",
       'set --; for e in "$R"/* "$R"/.[!.]*; do n=${e#"$R"/}; case $n in proc|sys|dev) continue ;; esac',
-      '  if [ -d "$e" ] && [ ! -L "$e" ]; then set -- "$@" "$e"; fi; done',
+      '  case $mp in *" /$n "*) continue ;; esac',
+      '  if { [ -d "$e" ] || [ -f "$e" ]; } && [ ! -L "$e" ]; then set -- "$@" "$e"; fi; done',
       `echo "@@@ du"; if [ $# -gt 0 ]; then du -sxk "$@" 2>/dev/null | base64; fi; echo '@@@.'`,
     );
   }

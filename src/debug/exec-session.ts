@@ -1,10 +1,13 @@
 import { SidekickError } from '../core/errors.js';
-import { newSessionId, sessionLabels, LABEL_TOOLBOX_INIT, LABEL_TOOLBOX_STATIC } from '../core/labels.js';
+import { VIEW_APPLETS } from '../core/dynamic-view.js';
+import { newSessionId, sessionLabels, LABEL_TOOLBOX_INIT, LABEL_TOOLBOX_STATIC, LABEL_TOOLBOX_VIEW } from '../core/labels.js';
 import type { ProcessHandle } from '../core/process-handle.js';
 import { isValidRunAs, LEASE_SIGNAL, LEASE_VARIABLE, sidekickScript, type FilesystemView } from '../core/sidekick-script.js';
 import type { Target } from '../core/target.js';
 import type { Engine, ProgressEvent } from '../engines/engine.js';
 import { assertSessionInput } from './session-input.js';
+import { viewPreload } from './toolbox-view.js';
+import { ensurePackageToolbox, type PackageToolboxEvents } from './package-toolbox.js';
 import { sidekickLaunch, stopSidekick } from './sidekick-launch.js';
 import { buildToolbox, defaultToolboxCandidate, ensureDefaultToolbox, INIT_PATH, type DefaultToolbox, type Toolbox } from './toolbox.js';
 import { isSidekickError } from '../core/errors.js';
@@ -15,6 +18,8 @@ export interface ExecRequest {
   tty: boolean;
   interactive: boolean;
   image?: string;
+  /** Debian packages to make the toolbox of (--tools); built once, see package-toolbox.ts. */
+  tools?: string[];
   /** true: --chroot, false: --no-chroot, undefined: decided by the toolbox. */
   chroot?: boolean;
   privileged: boolean;
@@ -30,9 +35,11 @@ export interface ExecRequest {
   detachKeys?: string;
 }
 
-export interface ExecEvents {
+export interface ExecEvents extends PackageToolboxEvents {
   onToolboxBuild?: (source: string) => void;
   onProgress?: (event: ProgressEvent) => void;
+  /** Which toolbox image the session uses (for --debug). */
+  onToolbox?: (image: string, how: string) => void;
 }
 
 export interface ExecSession {
@@ -48,20 +55,29 @@ export interface ExecSession {
 /** Resolves the target, readies the toolbox, and starts a sidekick in the target's namespaces. */
 export async function startExecSession(engine: Engine, request: ExecRequest, env: NodeJS.ProcessEnv, events: ExecEvents = {}): Promise<ExecSession> {
   validate(request);
-  const [target, toolbox] = await Promise.all([
-    engine.findContainer(request.target),
-    resolveToolbox(engine, request.image, env, events),
-  ]);
+  // A package toolbox may need a build of many seconds: only for a target that is there to debug.
+  const [target, toolbox] =
+    request.tools !== undefined
+      ? await engine.findContainer(request.target).then(async (found) => {
+          assertJoinable(found);
+          return [found, await packageToolbox(engine, request.tools ?? [], env, events)] as const;
+        })
+      : await Promise.all([engine.findContainer(request.target), resolveToolbox(engine, request.image, env, events)]);
   assertJoinable(target);
 
-  const view = chooseView(request.chroot, toolbox);
+  const view = chooseView(request.chroot);
+  // A toolbox not known to be static runs in the chroot view through its own loader (core/dynamic-view.ts).
+  const dynamicView = view === 'chroot' && !toolbox.isStatic;
   const sessionId = newSessionId();
-  const launch = await sidekickLaunch(toolbox, target, env);
+  const launch = await sidekickLaunch(toolbox, target, env, dynamicView && !toolbox.hasViewApplets ? await viewPreload(env) : []);
+  const viewShell = dynamicView || toolbox.hasViewApplets === true;
   const script = sidekickScript({
     view,
     announce: request.announce,
     targetName: target.name,
     underInit: launch.underInit,
+    dynamicView,
+    viewApplets: viewShell,
     ...(request.user !== undefined ? { runAs: request.user } : {}),
   });
   // A kept sidekick is kept on purpose: it outlives its client, so it holds no lease.
@@ -69,7 +85,7 @@ export async function startExecSession(engine: Engine, request: ExecRequest, env
   const spec = {
     image: toolbox.image,
     // The script travels in the environment so that `ps` in the session shows a short anchor line.
-    command: [...launch.commandPrefix, '/bin/sh', '-c', 'eval "$SIDEKICK_SCRIPT"', 'sidekick', ...request.command],
+    command: [...launch.commandPrefix, viewShell ? `${VIEW_APPLETS}/sh` : '/bin/sh', '-c', 'eval "$SIDEKICK_SCRIPT"', 'sidekick', ...request.command],
     env: [...request.env, ...launch.env, ...lease, `SIDEKICK_SCRIPT=${script}`, 'HOME=/root', `TERM=${env.TERM ?? 'xterm'}`],
     ...(launch.preload ? { preload: launch.preload } : {}),
     tty: request.tty,
@@ -162,6 +178,12 @@ function isDefault(toolbox: Toolbox): toolbox is DefaultToolbox {
   return 'source' in toolbox;
 }
 
+async function packageToolbox(engine: Engine, tools: string[], env: NodeJS.ProcessEnv, events: ExecEvents): Promise<Toolbox> {
+  const toolbox = await ensurePackageToolbox(engine, { packages: tools }, env, events);
+  events.onToolbox?.(toolbox.image, toolbox.built ? 'built now' : 'cached');
+  return toolbox;
+}
+
 async function resolveToolbox(engine: Engine, image: string | undefined, env: NodeJS.ProcessEnv, events: ExecEvents): Promise<Toolbox> {
   if (image === undefined) {
     const candidate = await defaultToolboxCandidate(env);
@@ -176,11 +198,15 @@ async function resolveToolbox(engine: Engine, image: string | undefined, env: No
     await engine.pullImage(image, events.onProgress ?? (() => undefined));
     labels = (await engine.imageLabels(image)) ?? {};
   }
-  return { image, isStatic: labels[LABEL_TOOLBOX_STATIC] === 'true', hasInit: labels[LABEL_TOOLBOX_INIT] === INIT_PATH };
+  return {
+    image,
+    isStatic: labels[LABEL_TOOLBOX_STATIC] === 'true',
+    hasInit: labels[LABEL_TOOLBOX_INIT] === INIT_PATH,
+    hasViewApplets: labels[LABEL_TOOLBOX_VIEW] === VIEW_APPLETS,
+  };
 }
 
-/** The chroot view needs a static toolbox: a dynamic one's loader path would resolve inside the target. */
-function chooseView(chroot: boolean | undefined, toolbox: Toolbox): FilesystemView {
-  if (chroot === undefined) return toolbox.isStatic ? 'chroot' : 'toolbox';
-  return chroot ? 'chroot' : 'toolbox';
+/** The chroot view by default, for every toolbox: a dynamic one runs through its own loader there. */
+function chooseView(chroot: boolean | undefined): FilesystemView {
+  return chroot === false ? 'toolbox' : 'chroot';
 }

@@ -8,6 +8,9 @@ import { buildInspectReport, type InspectReport } from './inspect-report.js';
 import { namespaceSharing } from './namespace-sharing.js';
 import { ensureDefaultToolbox } from './toolbox.js';
 
+/** Lines of a stopped target's log shown: enough for a stack trace's end, short enough to read. */
+const LOG_LINES = 20;
+
 export interface InspectOptions {
   showSecrets: boolean;
 }
@@ -22,15 +25,27 @@ export async function inspectTarget(engine: Engine, reference: string, options: 
   const toolboxReady = ensureDefaultToolbox(engine, env);
   toolboxReady.catch(() => undefined);
   const [target, list] = await Promise.all([engine.findContainer(reference), engine.listContainers({ all: false })]);
+  // The image's age, asked while the rest runs; a removed image only loses that line.
+  const imageCreated = engine.inspectImage(target.imageId).then((image) => image?.created, () => undefined);
   // A paused target's processes are frozen, not gone: their /proc can still be read.
   if (target.status !== 'running' && target.status !== 'paused') {
-    const others = await inspectAll(engine, list);
-    return buildInspectReport({ target, sharing: namespaceSharing(target.id, [target, ...others]), showSecrets: options.showSecrets });
+    // A log driver that keeps nothing readable (none, syslog…) is not an error here: the rest still helps.
+    const [others, logTail] = await Promise.all([inspectAll(engine, list), engine.containerLogTail(target.id, LOG_LINES).catch(() => undefined)]);
+    const created = await imageCreated;
+    return buildInspectReport({
+      target,
+      sharing: namespaceSharing(target.id, [target, ...others]),
+      showSecrets: options.showSecrets,
+      ...(logTail !== undefined ? { logTail } : {}),
+      ...(created !== undefined ? { imageCreated: created } : {}),
+    });
   }
   const gathered = await gatherTargetSample(engine, target, await toolboxReady, { processes: true, details: true, filesystem: true, accounts: true });
   const others = await inspectAll(engine, possibleSharers(target, gathered.sample, list));
   const containers = [target, ...others.filter((other) => other.id !== target.id)];
+  const created = await imageCreated;
   const report = buildInspectReport({
+    ...(created !== undefined ? { imageCreated: created } : {}),
     target,
     sample: gathered.sample,
     // The sidekick that read /proc was in the target's namespaces a moment ago; it is not news.

@@ -5,6 +5,7 @@ import type { Engine } from '../engines/engine.js';
 import { parseAccounts } from './accounts.js';
 import { gatherTargetSample } from './gather-proc.js';
 import { processTree, type ProcessRow } from './process-tree.js';
+import { maskArgv } from './secrets.js';
 import { ensureDefaultToolbox } from './toolbox.js';
 
 export interface ProcessListing {
@@ -13,7 +14,7 @@ export interface ProcessListing {
 }
 
 /** `sidekick ps TARGET`: the target's processes, read through a short-lived sidekick. */
-export async function listProcesses(engine: Engine, reference: string, env: NodeJS.ProcessEnv): Promise<ProcessListing> {
+export async function listProcesses(engine: Engine, reference: string, env: NodeJS.ProcessEnv, options: { showSecrets?: boolean } = {}): Promise<ProcessListing> {
   const [target, toolbox] = await Promise.all([engine.findContainer(reference), ensureDefaultToolbox(engine, env)]);
   // Paused processes are frozen but still there to be listed.
   if (target.status !== 'paused') assertRunning(target, 'has no processes');
@@ -23,7 +24,8 @@ export async function listProcesses(engine: Engine, reference: string, env: Node
   ]);
   const accounts = parseAccounts(sample.files.get('/etc/passwd'), sample.files.get('/etc/group'));
   const ownership = { targetPid: sample.targetPid, targetId: target.id, containers };
-  return { target: { id: target.id, name: target.name }, processes: processTree(sample.processes, accounts, sample.bootTime, ownership) };
+  const processes = processTree(sample.processes, accounts, sample.bootTime, ownership).map((row) => ({ ...row, command: maskArgv(row.command, options.showSecrets ?? false).value }));
+  return { target: { id: target.id, name: target.name }, processes };
 }
 
 /** Names of the containers whose processes can show up beside the target's: one list call, made while the dump runs. */

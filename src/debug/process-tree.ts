@@ -1,7 +1,7 @@
 /** `sidekick ps`: the target's processes as a tree, from a /proc sample. Pure. */
 import type { Accounts } from './accounts.js';
 import type { ProcessSample } from './decode-dump.js';
-import { startTimeIso } from './inspect-report.js';
+import { startTimeIso, USER_HZ } from './inspect-report.js';
 
 export interface ProcessRow {
   pid: number;
@@ -14,6 +14,8 @@ export interface ProcessRow {
   stateName: string | null;
   rssBytes: number | null;
   threads: number | null;
+  /** CPU time used, user and kernel together, in seconds. */
+  cpuSeconds: number | null;
   startTime: string | null;
   command: string[];
   /** The process name the kernel keeps (comm), for processes without a command line. */
@@ -111,6 +113,7 @@ function toRow(
     // status's VmRSS is in bytes already; stat's rss is in pages (4 KiB on the platforms docker runs on).
     rssBytes: process.status.vmRssBytes ?? (rssPages === undefined ? null : rssPages * 4096),
     threads: process.status.threads ?? process.stat.numThreads ?? null,
+    cpuSeconds: process.stat.userTicks === undefined || process.stat.systemTicks === undefined ? null : (process.stat.userTicks + process.stat.systemTicks) / USER_HZ,
     startTime: startTimeIso(process, bootTime),
     command: process.cmdline,
     name: process.status.name ?? process.stat.comm ?? null,

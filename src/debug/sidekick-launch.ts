@@ -22,21 +22,51 @@ export interface SidekickLaunch {
  * A toolbox image without one gets this host's static tini put into the sidekick's own
  * filesystem before it starts; with none on this host the session runs without, and says so.
  */
-export async function sidekickLaunch(toolbox: Toolbox, target: Pick<Target, 'id' | 'namespaceModes'> | undefined, env: NodeJS.ProcessEnv): Promise<SidekickLaunch> {
+export async function sidekickLaunch(
+  toolbox: Toolbox,
+  target: Pick<Target, 'id' | 'namespaceModes'> | undefined,
+  env: NodeJS.ProcessEnv,
+  /** More of the sidekick's own files (e.g. the dynamic view's busybox), put in with the init. */
+  extra: PreloadEntry[] = [],
+): Promise<SidekickLaunch> {
   const targetEnv = target === undefined ? [] : targetEnvironment(target);
   const initCommand = [INIT_PATH, '-s', '-g', '--'];
-  if (toolbox.hasInit) return { commandPrefix: initCommand, env: targetEnv, underInit: true };
+  const withExtra = (entries: PreloadEntry[]): Pick<SidekickLaunch, 'preload'> =>
+    entries.length === 0 ? {} : { preload: { directory: '/', tar: () => entriesTar(entries) } };
+  if (toolbox.hasInit) return { commandPrefix: initCommand, env: targetEnv, underInit: true, ...withExtra(extra) };
   const initSource = await findStaticInit(env);
   if (initSource === undefined) {
-    return { commandPrefix: [], env: targetEnv, underInit: false };
+    return { commandPrefix: [], env: targetEnv, underInit: false, ...withExtra(extra) };
   }
   const init = await readFile(initSource);
   return {
     commandPrefix: initCommand,
     env: targetEnv,
     underInit: true,
-    preload: { directory: '/', tar: () => singleFileTar(INIT_PATH.slice(1), init) },
+    ...withExtra([{ name: INIT_PATH.slice(1), type: 'file', mode: 0o755, content: init }, ...extra]),
   };
+}
+
+/** A file, directory or hard link of a preload tar; names are relative to the sidekick's root. */
+export interface PreloadEntry {
+  name: string;
+  type: 'file' | 'directory' | 'link';
+  mode: number;
+  content?: Buffer;
+  /** For a hard link: the name it links to. */
+  linkname?: string;
+}
+
+function entriesTar(entries: PreloadEntry[]): NodeJS.ReadableStream {
+  const archive = pack();
+  for (const entry of entries) {
+    const header = { name: entry.name, type: entry.type, mode: entry.mode, mtime: new Date(0), ...(entry.linkname ? { linkname: entry.linkname } : {}) };
+    if (entry.content) archive.entry(header, entry.content);
+    else archive.entry(header);
+  }
+  archive.finalize();
+  // tar-stream's Pack is a streamx Readable, which Node's stream consumers accept.
+  return archive as unknown as NodeJS.ReadableStream;
 }
 
 /** What the session shell needs to find the target's own process (docs/RELIABILITY.md, "the right target"). */
@@ -44,14 +74,6 @@ export function targetEnvironment(target: Pick<Target, 'id' | 'namespaceModes'>)
   const pid = target.namespaceModes.pid;
   const shared = pid === 'host' || pid.startsWith('container:');
   return [`${TARGET_ID_VARIABLE}=${target.id}`, ...(shared ? [`${TARGET_SHARES_PID_VARIABLE}=1`] : [])];
-}
-
-function singleFileTar(name: string, content: Buffer): NodeJS.ReadableStream {
-  const archive = pack();
-  archive.entry({ name, type: 'file', mode: 0o755, mtime: new Date(0) }, content);
-  archive.finalize();
-  // tar-stream's Pack is a streamx Readable, which Node's stream consumers accept.
-  return archive as unknown as NodeJS.ReadableStream;
 }
 
 /**

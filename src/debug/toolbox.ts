@@ -19,6 +19,8 @@ export interface Toolbox {
   isStatic: boolean;
   /** Whether the image holds a static init (tini) at INIT_PATH, the sidekick's reaping first process. */
   hasInit?: boolean;
+  /** Whether the image holds the dynamic view's busybox (core/dynamic-view.ts, VIEW_APPLETS). */
+  hasViewApplets?: boolean;
 }
 
 /**

@@ -36,6 +36,11 @@ export interface SidekickSpec extends ContainerProcessSpec {
    * the init a toolbox image lacks. `tar` is called once, for a fresh stream.
    */
   preload?: { directory: string; tar: () => NodeJS.ReadableStream };
+  /**
+   * Directories of the engine's host shown in the sidekick (never the target): only for an
+   * engine on this machine, where the client's paths are the engine's.
+   */
+  binds?: Array<{ source: string; target: string }>;
 }
 
 export interface RunningSidekick {
@@ -84,6 +89,8 @@ export interface ImageDetails {
   cmd: string[];
   workingDir: string;
   labels: Record<string, string>;
+  /** When the image was built (RFC 3339), when the engine says. */
+  created?: string;
 }
 
 export interface ImageSummary {
@@ -159,6 +166,8 @@ export interface Engine {
   exportImageFilesystem(reference: string, labels: Record<string, string>): Promise<NodeJS.ReadableStream>;
   /** The image's configuration, or undefined when it is not on the engine. */
   inspectImage(reference: string): Promise<ImageDetails | undefined>;
+  /** The last `lines` lines a container wrote (stdout and stderr, as the engine logged them). */
+  containerLogTail(containerId: string, lines: number): Promise<string>;
   /**
    * Snapshots a container's filesystem into a new image (`docker commit`). `pause: false`
    * leaves a running container running; returns the image ID.
@@ -166,6 +175,8 @@ export interface Engine {
   commitContainer(containerId: string, options: { repository: string; tag: string; labels: Record<string, string>; pause: boolean }): Promise<string>;
   /** Removes an image by reference; one that is already gone is fine. */
   removeImage(reference: string): Promise<void>;
+  /** Gives an image one more name (repository:tag). */
+  tagImage(reference: string, repository: string, tag: string): Promise<void>;
   /** Images carrying all of the given labels (`key` or `key=value`). */
   listImages(options: { labels: string[] }): Promise<ImageSummary[]>;
   /** Creates a container without starting it; returns its ID. */

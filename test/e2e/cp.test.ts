@@ -140,7 +140,7 @@ describe('sidekick cp and ls', () => {
     expect((await runCli(['cp', `${target.name}:/etc/.`, path.join(work, 'root')])).code).toBe(0);
     expect(await readFile(path.join(work, 'root', 'group'), 'utf8')).toContain('nonroot:x:65532:');
     const listing = (await runCli(['ls', `${target.name}:/home`])).stdout.toString();
-    expect(listing).toMatch(/^drwx------\s+65532\s+65532 .* nonroot$/m);
+    expect(listing).toMatch(/^drwx------\s+(\d+\s+)?(65532|nonroot)\s+(65532|nonroot) .* nonroot$/m);
     await expectUntouched(before, target.id);
     await expectNoSidekicksFor(target.id);
   });

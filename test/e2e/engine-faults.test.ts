@@ -113,8 +113,11 @@ describe('when the engine goes away (a second dockerd killed with SIGKILL)', () 
     await new Promise((resolve) => setTimeout(resolve, 500));
 
     await engine.kill();
-    expect(await idleEnd).toBe('ECONNRESET');
     await engine.start();
+    // The relay does not need the engine: the connection lives until the restarted engine
+    // kills the target (restore), and then ends as the server's death ends it; through
+    // exec tunnels it is reset when the engine dies. Either way it ends, and never hangs.
+    expect(['ECONNRESET', 'closed cleanly']).toContain(await idleEnd);
 
     const answer = await until('the forward to answer again', async () => httpGet('127.0.0.1', port), 60_000);
     expect(answer).toEqual({ status: 200, body: 'hello from scratch\n' });

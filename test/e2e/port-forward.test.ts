@@ -20,8 +20,16 @@ interface RunningForward {
 }
 
 /** Starts `sidekick port-forward` and waits for its "Forwarding" lines. */
+/** How connections are carried: the relay (an engine on this machine) or an exec each (any engine). */
+type Carrier = 'relay' | 'exec';
+let carrier: Carrier = 'relay';
+
 async function startForward(args: string[], expectedLines: number): Promise<RunningForward> {
-  const child = spawn(process.execPath, [CLI_PATH, 'port-forward', ...args], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [CLI_PATH, '--debug', 'port-forward', ...args], {
+    cwd: REPO_ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, SIDEKICK_RELAY: carrier === 'relay' ? '' : 'off' },
+  });
   let stdout = '';
   let stderr = '';
   child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
@@ -79,7 +87,11 @@ async function until<T>(what: string, attempt: () => Promise<T>, timeoutMs = 20_
   }
 }
 
-describe('sidekick port-forward', () => {
+describe.each(['relay', 'exec'] as const)('sidekick port-forward (connections through %s)', (mode) => {
+  beforeAll(() => {
+    carrier = mode;
+  });
+
   const targets: TestTarget[] = [];
   const forwards: RunningForward[] = [];
   const servers: Server[] = [];
@@ -91,9 +103,9 @@ describe('sidekick port-forward', () => {
     return started;
   }
 
-  /** A target that echoes every byte on port 7000 (busybox nc forks a `cat` per connection). */
+  /** A target that echoes every byte on port 7000 (and streams on 7001), a process per connection. */
   async function echoTarget(): Promise<TestTarget> {
-    return target(toolbox, { command: ['nc', '-ll', '-p', '7000', '-e', 'cat'] });
+    return target(inject('fixtures').tcpServer);
   }
 
   beforeAll(async () => {
@@ -129,6 +141,7 @@ describe('sidekick port-forward', () => {
     const [main, loopback] = await Promise.all([httpGet('127.0.0.1', forward.ports[0]!), httpGet('127.0.0.1', forward.ports[1]!)]);
     expect(main).toEqual({ status: 200, body: 'hello from scratch\n' });
     expect(loopback).toEqual({ status: 200, body: 'loopback only\n' });
+    expect(forward.stderr()).toContain(mode === 'relay' ? 'connections go through the relay' : 'one exec per connection');
     // Labelled as a forwarder of this target, so sessions/prune and the leftover check see it.
     const [forwarder] = await sidekicksOf(t.id);
     expect(await docker(['inspect', '-f', '{{index .Config.Labels "io.sidekick.kind"}} {{.HostConfig.NetworkMode}}', forwarder!])).toBe(
@@ -229,7 +242,7 @@ describe('sidekick port-forward', () => {
 
   /** A target that streams "y\n" for ever to whoever connects to port 7001. */
   async function endlessTarget(): Promise<TestTarget> {
-    return target(toolbox, { command: ['nc', '-ll', '-p', '7001', '-e', 'yes'] });
+    return target(inject('fixtures').tcpServer);
   }
 
   /**
@@ -257,9 +270,9 @@ describe('sidekick port-forward', () => {
     });
   }
 
-  /** Processes of the forwarder (docker top), but its main shell. */
-  async function tunnelProcesses(forwarderId: string): Promise<string[]> {
-    return lines(await docker(['top', forwarderId, '-o', 'pid,comm'])).filter((line) => /^\d+\s+nc$/.test(line));
+  /** The tcp-server's processes but its first: one per connection it still serves. */
+  async function servedConnections(targetId: string): Promise<string[]> {
+    return lines(await docker(['top', targetId, '-o', 'pid,comm'])).filter((line) => /^\d+\s+tcp-server$/.test(line)).slice(1);
   }
 
   it('ends the connection in the target when its client resets, and stays quick to stop', async () => {
@@ -269,13 +282,12 @@ describe('sidekick port-forward', () => {
     await until('the stream answering', async () => {
       if ((await endlessDownload(forward.ports[0]!, 1, (socket) => socket.destroy())).received === 0) throw new Error('nothing');
     });
-    const [forwarderId] = await sidekicksOf(t.id);
     // 20 clients that read a little, then reset.
     const ends = await Promise.all(Array.from({ length: 20 }, () => endlessDownload(forward.ports[0]!, 64 * 1024, (socket) => socket.resetAndDestroy())));
     expect(ends.every((end) => end.received >= 64 * 1024)).toBe(true);
     // None of their connections is left running in the target.
     const left = await until('the tunnels to end', async () => {
-      const running = await tunnelProcesses(forwarderId!);
+      const running = await servedConnections(t.id);
       if (running.length > 0) throw new Error(`still running: ${running.join('; ')}`);
       return running;
     }, 10_000);

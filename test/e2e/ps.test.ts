@@ -26,8 +26,8 @@ describe('sidekick ps', () => {
     expect(Date.parse(listing.processes[0].startTime)).toBeGreaterThan(Date.now() - 10 * 60_000);
 
     const text = (await runCli(['ps', target.name])).stdout.toString();
-    expect(text.split('\n')[0]).toMatch(/^PID\s+PPID\s+USER\s+S\s+RSS\s+THR\s+STARTED\s+COMMAND$/);
-    expect(text.split('\n')[1]).toMatch(/^1\s+0\s+nonroot\s+S\s+[\d.]+ [KM]iB\s+1\s+\S+ \S+\s+\/app\/server$/);
+    expect(text.split('\n')[0]).toMatch(/^PID\s+PPID\s+USER\s+S\s+RSS\s+THR\s+TIME\s+STARTED\s+COMMAND$/);
+    expect(text.split('\n')[1]).toMatch(/^1\s+0\s+nonroot\s+S\s+[\d.]+ [KM]iB\s+1\s+\d+:\d\d\.\d\d\s+\S+ \S+\s+\/app\/server$/);
 
     await expectUntouched(before, target.id);
     await expectNoSidekicksFor(target.id);

@@ -177,7 +177,7 @@ describe('zero trace', () => {
 /** The default toolbox image the CLI built (it is tagged by content, so the newest one). */
 async function defaultToolboxImage(): Promise<string> {
   const images = (await docker(['image', 'ls', '--filter', 'label=io.sidekick.toolbox.init', '--format', '{{.Repository}}:{{.Tag}}'])).trim().split('\n');
-  const image = images.find((name) => name.startsWith('sidekick-toolbox:'));
+  const image = images.find((name) => name.startsWith('sidekick-toolbox:busybox-'));
   if (image === undefined) throw new Error('no default toolbox image with an init');
   return image;
 }

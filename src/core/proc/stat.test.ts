@@ -11,6 +11,8 @@ describe('parseStat on captured samples', () => {
       comm: 'busybox',
       state: { code: 'S', name: 'sleeping' },
       ppid: 0,
+      userTicks: 2,
+      systemTicks: 3,
       numThreads: 1,
       startTimeTicks: 55915n,
       rssPages: 348,

@@ -13,11 +13,16 @@ export interface ProcStat {
   /** Clock ticks after boot; with the pid, identifies a process across pid reuse. */
   startTimeTicks?: bigint;
   rssPages?: number;
+  /** CPU time in user and kernel mode, in clock ticks (USER_HZ). */
+  userTicks?: number;
+  systemTicks?: number;
 }
 
 // Positions after the ')' that closes comm: field 3 (state) of proc(5) is position 0.
 const STATE = 0;
 const PPID = 1;
+const UTIME = 11;
+const STIME = 12;
 const NUM_THREADS = 17;
 const START_TIME = 19;
 const RSS = 21;
@@ -48,6 +53,8 @@ function readStat(text: string, log: ProblemLog): ProcStat {
   stat.comm = line.slice(open + 2, close);
   readField(stat, 'state', fields[STATE], (raw) => processState(raw ?? ''), log);
   readField(stat, 'ppid', fields[PPID], parseDecimal, log);
+  readField(stat, 'userTicks', fields[UTIME], parseDecimal, log);
+  readField(stat, 'systemTicks', fields[STIME], parseDecimal, log);
   readField(stat, 'numThreads', fields[NUM_THREADS], parseDecimal, log);
   readField(stat, 'startTimeTicks', fields[START_TIME], parseDecimalU64, log);
   readField(stat, 'rssPages', fields[RSS], parseDecimal, log);

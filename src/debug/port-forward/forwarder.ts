@@ -1,4 +1,5 @@
 import { isSidekickError } from '../../core/errors.js';
+import type { ProcessHandle } from '../../core/process-handle.js';
 import { sessionLabels } from '../../core/labels.js';
 import { SESSION_SHELL_FUNCTIONS } from '../../core/session-shell.js';
 import type { Target } from '../../core/target.js';
@@ -53,10 +54,24 @@ const MAIN_COMMAND = ['/bin/sh', '-c', MAIN_SCRIPT, 'sidekick-forwarder'];
 /** How long the forwarder may take to end its tunnels before it is removed by force. */
 const END_GRACE_MS = 5_000;
 
-export async function startForwarder(engine: Engine, target: Target, toolbox: Toolbox, session: string): Promise<Forwarder> {
+export interface ForwarderContainer {
+  id: string;
+  main: ProcessHandle;
+  ended: Promise<void>;
+  hasEnded(): boolean;
+}
+
+/** Starts the forwarder container in the target's namespaces, its main process attached. */
+export async function launchForwarderContainer(
+  engine: Engine,
+  target: Target,
+  toolbox: Toolbox,
+  session: string,
+  main: { command: string[]; binds?: Array<{ source: string; target: string }> },
+): Promise<ForwarderContainer> {
   const spec = {
     image: toolbox.image,
-    command: MAIN_COMMAND,
+    command: main.command,
     env: [],
     tty: false,
     openStdin: true,
@@ -67,6 +82,7 @@ export async function startForwarder(engine: Engine, target: Target, toolbox: To
     capAdd: [],
     privileged: false,
     autoRemove: true,
+    ...(main.binds ? { binds: main.binds } : {}),
   };
   let sidekick;
   try {
@@ -77,11 +93,8 @@ export async function startForwarder(engine: Engine, target: Target, toolbox: To
     await buildToolbox(engine, toolbox as DefaultToolbox);
     sidekick = await engine.runSidekick(spec);
   }
-  const { id, process: main } = sidekick;
-  main.stdout.resume();
-  main.stderr.resume();
   let hasEnded = false;
-  const ended = main.exit.then(
+  const ended = sidekick.process.exit.then(
     () => {
       hasEnded = true;
     },
@@ -89,11 +102,19 @@ export async function startForwarder(engine: Engine, target: Target, toolbox: To
       hasEnded = true;
     },
   );
+  return { id: sidekick.id, main: sidekick.process, ended, hasEnded: () => hasEnded };
+}
+
+/** A forwarder that opens each connection with an exec of busybox nc (./tunnel.ts): works on every engine. */
+export async function startForwarder(engine: Engine, target: Target, toolbox: Toolbox, session: string): Promise<Forwarder> {
+  const { id, main, ended, hasEnded: endedNow } = await launchForwarderContainer(engine, target, toolbox, session, { command: MAIN_COMMAND });
+  main.stdout.resume();
+  main.stderr.resume();
   let disposed: Promise<void> | undefined;
 
   const killChildren = (pid: number): void => {
     const control = main.stdin;
-    if (control && !control.writableEnded && !hasEnded && Number.isSafeInteger(pid) && pid > 1) control.write(`${pid}\n`);
+    if (control && !control.writableEnded && !endedNow() && Number.isSafeInteger(pid) && pid > 1) control.write(`${pid}\n`);
   };
   /**
    * A tunnel (./tunnel.ts) reads the port on its first line, then runs busybox nc: nc shuts
@@ -113,7 +134,7 @@ export async function startForwarder(engine: Engine, target: Target, toolbox: To
   const spares: Array<{ handle: Tunnel; ended: boolean }> = [];
   let starting = 0;
   function refill(): void {
-    while (disposed === undefined && !hasEnded && spares.length + starting < SPARE_TUNNELS) {
+    while (disposed === undefined && !endedNow() && spares.length + starting < SPARE_TUNNELS) {
       starting++;
       startTunnel().then(
         (handle) => {
@@ -124,7 +145,7 @@ export async function startForwarder(engine: Engine, target: Target, toolbox: To
             const at = spares.indexOf(spare);
             if (at >= 0) spares.splice(at, 1);
           });
-          if (disposed === undefined && !hasEnded) spares.push(spare);
+          if (disposed === undefined && !endedNow()) spares.push(spare);
           else handle.stdin.end();
         },
         () => {
@@ -138,7 +159,7 @@ export async function startForwarder(engine: Engine, target: Target, toolbox: To
     id,
     targetStartedAt: target.startedAt,
     ended,
-    hasEnded: () => hasEnded,
+    hasEnded: endedNow,
     async connect(port) {
       // An engine exec costs 150-400 ms here: a tunnel started ahead of time hides that.
       const spare = spares.shift();

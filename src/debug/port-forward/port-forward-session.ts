@@ -7,6 +7,7 @@ import type { Engine } from '../../engines/engine.js';
 import { defaultToolboxCandidate, ensureDefaultToolbox, type Toolbox } from '../toolbox.js';
 import { bridgeConnection } from './bridge-connection.js';
 import { startForwarder, type Forwarder } from './forwarder.js';
+import { startRelayForwarder } from './relay-forwarder.js';
 import { closeAll, listenAll, type LocalListener } from './local-listeners.js';
 import { assertForwardable, readTargetState, targetGoneError, type TargetState } from './target-state.js';
 
@@ -19,6 +20,11 @@ export interface PortForwardRequest {
   stoppedGraceMs?: number;
   /** How long the engine may stay away (a crash, a restart) before the forward ends; default 30 s. */
   engineGraceMs?: number;
+  /**
+   * The relay binary (native/sidekick-relay.c) for an engine on this machine; without it,
+   * or where the engine cannot reach this machine's paths, one exec per connection.
+   */
+  relayBinary?: string;
 }
 
 export interface ActiveForward {
@@ -31,6 +37,8 @@ export interface PortForwardEvents {
   onToolboxBuild?: (source: string) => void;
   /** Things a person watching should know: refused connections, restarts of the target. */
   onNotice?: (message: string) => void;
+  /** Details for --debug: how connections are carried. */
+  onDebug?: (message: string) => void;
 }
 
 export interface PortForwardSession {
@@ -87,9 +95,25 @@ export async function startPortForward(
     });
   };
 
+  const relayBinary = request.relayBinary !== undefined && engine.endpoint.startsWith('unix://') ? request.relayBinary : undefined;
+  let relayWorks = relayBinary !== undefined;
+  /** The relay when it can be used (and worked before), else the exec forwarder. */
+  async function newForwarder(current: Target): Promise<Forwarder> {
+    if (relayWorks && relayBinary !== undefined) {
+      const relayed = await startRelayForwarder(engine, current, toolbox, sessionId, relayBinary);
+      if (relayed !== undefined) {
+        events.onDebug?.(`port-forward: connections go through the relay in ${relayed.id.slice(0, 12)}.`);
+        return relayed;
+      }
+      relayWorks = false;
+      events.onDebug?.('port-forward: the relay cannot be reached from here (an engine in a VM?); one exec per connection.');
+    } else events.onDebug?.('port-forward: one exec per connection (no relay for this engine).');
+    return startForwarder(engine, current, toolbox, sessionId);
+  }
+
   const listeners = await listenAll(request.ports, onConnection);
   try {
-    forwarder = await startForwarder(engine, target, toolbox, sessionId);
+    forwarder = await newForwarder(target);
   } catch (error) {
     await closeAll(listeners);
     throw error;
@@ -128,7 +152,7 @@ export async function startPortForward(
       const old = forwarder;
       forwarder = undefined;
       if (old !== undefined) await old.dispose();
-      const fresh = await startForwarder(engine, state.target, toolbox, sessionId).catch((error: unknown) => {
+      const fresh = await newForwarder(state.target).catch((error: unknown) => {
         notice(`cannot start a new forwarder in ${target.name}: ${error instanceof Error ? error.message : String(error)}`);
         return undefined;
       });

@@ -1,3 +1,4 @@
+import { MuxDecoder } from '../../core/mux-stream.js';
 import { SidekickError } from '../../core/errors.js';
 import type { ExitStatus } from '../../core/process-handle.js';
 import { normalizeStatus, type ContainerSummary, type Target, type TargetMount } from '../../core/target.js';
@@ -38,7 +39,16 @@ interface InspectResponse {
   Created?: string;
   AppArmorProfile?: string;
   RestartCount?: number;
-  State?: { Status?: string; Pid?: number; StartedAt?: string; ExitCode?: number; Health?: { Status?: string } | null };
+  State?: {
+    Status?: string;
+    Pid?: number;
+    StartedAt?: string;
+    FinishedAt?: string;
+    ExitCode?: number;
+    OOMKilled?: boolean;
+    Error?: string;
+    Health?: { Status?: string; FailingStreak?: number; Log?: Array<{ ExitCode?: number; Output?: string; End?: string }> | null } | null;
+  };
   Mounts?: Array<{ Type?: string; Source?: string; Name?: string; Destination?: string; RW?: boolean }> | null;
   Config?: ConfigResponse & { Image?: string };
   HostConfig?: {
@@ -60,12 +70,14 @@ interface InspectResponse {
     SecurityOpt?: string[] | null;
     Tmpfs?: Record<string, string> | null;
     AutoRemove?: boolean;
+    RestartPolicy?: { Name?: string; MaximumRetryCount?: number } | null;
   };
-  NetworkSettings?: { Networks?: Record<string, unknown> | null } | null;
+  NetworkSettings?: { Networks?: Record<string, { IPAddress?: string; IPPrefixLen?: number; Gateway?: string; GlobalIPv6Address?: string; GlobalIPv6PrefixLen?: number } | null> | null } | null;
 }
 
 interface ImageInspectResponse {
   Id: string;
+  Created?: string;
   RepoTags?: string[] | null;
   Config?: ConfigResponse | null;
 }
@@ -205,6 +217,7 @@ export class DockerEngine implements Engine {
         CapAdd: spec.capAdd,
         Privileged: spec.privileged,
         AutoRemove: spec.autoRemove,
+        ...(spec.binds ? { Binds: spec.binds.map((bind) => `${bind.source}:${bind.target}`) } : {}),
       },
     };
     const id = await this.create(body, spec, 'sidekick');
@@ -269,7 +282,26 @@ export class DockerEngine implements Engine {
       cmd: raw.Config?.Cmd ?? [],
       workingDir: raw.Config?.WorkingDir ?? '',
       labels: raw.Config?.Labels ?? {},
+      ...(raw.Created ? { created: raw.Created } : {}),
     };
+  }
+
+  async containerLogTail(containerId: string, lines: number): Promise<string> {
+    const response = await this.api.stream('GET', `/containers/${encodeURIComponent(containerId)}/logs`, {
+      query: { stdout: '1', stderr: '1', tail: String(lines) },
+    });
+    const chunks: Buffer[] = [];
+    for await (const chunk of response) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as string));
+    const raw = Buffer.concat(chunks);
+    // Without a TTY the log comes multiplexed (stdout and stderr frames); with one, as written.
+    try {
+      const decoder = new MuxDecoder();
+      const frames = decoder.push(raw);
+      if (decoder.bufferedBytes === 0) return Buffer.concat(frames.map((frame) => frame.payload)).toString('utf8');
+    } catch {
+      // not multiplexed
+    }
+    return raw.toString('utf8');
   }
 
   async commitContainer(
@@ -295,6 +327,10 @@ export class DockerEngine implements Engine {
       if (error instanceof EngineHttpError && error.statusCode === 404) return;
       throw error;
     }
+  }
+
+  async tagImage(reference: string, repository: string, tag: string): Promise<void> {
+    await this.api.json('POST', `/images/${encodeURIComponent(reference)}/tag`, { query: { repo: repository, tag } });
   }
 
   async listImages(options: { labels: string[] }): Promise<ImageSummary[]> {
@@ -640,6 +676,17 @@ function toTarget(raw: InspectResponse): Target {
     privileged: raw.HostConfig?.Privileged ?? false,
     created: raw.Created ?? '',
     health: raw.State?.Health?.Status ?? '',
+    ...healthDetails(raw),
+    oomKilled: raw.State?.OOMKilled ?? false,
+    finishedAt: raw.State?.FinishedAt ?? '',
+    stateError: raw.State?.Error ?? '',
+    restartPolicy: { name: raw.HostConfig?.RestartPolicy?.Name || 'no', maximumRetryCount: raw.HostConfig?.RestartPolicy?.MaximumRetryCount ?? 0 },
+    addresses: Object.entries(raw.NetworkSettings?.Networks ?? {}).map(([network, settings]) => ({
+      network,
+      ipv4: settings?.IPAddress ? `${settings.IPAddress}/${settings.IPPrefixLen ?? 0}` : '',
+      ipv6: settings?.GlobalIPv6Address ? `${settings.GlobalIPv6Address}/${settings.GlobalIPv6PrefixLen ?? 0}` : '',
+      gateway: settings?.Gateway ?? '',
+    })),
     mounts: toMounts(raw),
     networks: Object.keys(raw.NetworkSettings?.Networks ?? {}),
     limits: {
@@ -662,6 +709,13 @@ function toTarget(raw: InspectResponse): Target {
       user: raw.HostConfig?.UsernsMode ?? '',
     },
   };
+}
+
+/** The last health check's output, when the image has a check. */
+function healthDetails(raw: InspectResponse): Pick<Target, 'healthLog'> {
+  const last = raw.State?.Health?.Log?.at(-1);
+  if (!last) return {};
+  return { healthLog: { exitCode: last.ExitCode ?? 0, output: (last.Output ?? '').slice(0, 2000), end: last.End ?? '', failingStreak: raw.State?.Health?.FailingStreak ?? 0 } };
 }
 
 /** Mounts, plus tmpfs mounts given with --tmpfs, which the engine lists only in HostConfig. */
