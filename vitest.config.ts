@@ -2,7 +2,8 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
+    // stress/*.stress.ts run here in their short form (SIDEKICK_STRESS unset); `npm run stress` runs them long.
+    include: ['src/**/*.test.ts', 'test/**/*.test.ts', 'stress/**/*.test.ts', 'stress/**/*.stress.ts'],
     testTimeout: 120_000,
     hookTimeout: 300_000,
     globalSetup: ['test/global-setup.ts'],

@@ -7,9 +7,12 @@
  * SIGTERM, SIGHUP). SIGKILL runs no code of ours, so a small watchdog, started with the
  * staging directory, removes it when the CLI goes away: it is `sh` reading a pipe whose only
  * writer is the CLI; the pipe ends when the CLI's process ends, however it ends. The watchdog
- * is in its own process group, so the terminal's Ctrl-C does not end it first.
+ * is in its own process group, so the terminal's Ctrl-C does not end it first. It is started
+ * before the directory is made, under a name chosen first: a SIGKILL between the two then
+ * leaves nothing (made the other way round, a kill in between left the directory for good).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 
@@ -23,8 +26,19 @@ export class LocalStaging {
 
   /** Makes the staging directory inside `directory` (which must be a real directory). */
   static async create(directory: string): Promise<LocalStaging> {
-    const staging = await fs.mkdtemp(path.join(directory, STAGING_PREFIX));
-    return new LocalStaging(staging, startWatchdog(staging));
+    for (;;) {
+      const staging = path.join(directory, `${STAGING_PREFIX}${randomBytes(6).toString('base64url')}`);
+      const watchdog = startWatchdog(staging);
+      try {
+        // Private and exclusive, as mkdtemp makes it.
+        await fs.mkdir(staging, { mode: 0o700 });
+        return new LocalStaging(staging, watchdog);
+      } catch (error) {
+        // Not ours: the watchdog must not remove it. Its pipe is closed without the end it waits for.
+        watchdog?.kill('SIGKILL');
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      }
+    }
   }
 
   /** Removes the staging directory and what is left in it; links are removed as links, never followed. */

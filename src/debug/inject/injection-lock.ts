@@ -24,9 +24,19 @@ export interface InjectionLock {
 
 /** Runs `work` holding the target's lock, released on every exit path (`cleanups` covers signals). */
 export async function withInjectionLock<T>(engine: Engine, target: Target, purpose: 'inject' | 'eject', cleanups: Cleanups | undefined, work: () => Promise<T>): Promise<T> {
-  const lock = await acquireInjectionLock(engine, target, purpose);
-  const unregister = cleanups?.add(() => lock.release());
+  const acquiring = acquireInjectionLock(engine, target, purpose);
+  // Registered before the engine answers: a signal while the lock is being created must still
+  // remove the lock the engine makes, which this process learns of only with that answer.
+  const unregister = cleanups?.add(async () => (await acquiring.catch(() => undefined))?.release());
+  let lock: InjectionLock;
   try {
+    lock = await acquiring;
+  } catch (error) {
+    unregister?.();
+    throw error;
+  }
+  try {
+    await cleanups?.checkpoint();
     return await work();
   } finally {
     // Unregistered only once released: a signal handler running now must wait for the same release.
