@@ -60,7 +60,9 @@ export function sidekickScript(options: ScriptOptions): string {
   lines.push(options.underInit ? 'root=$PPID' : 'root=$$');
   lines.push(runAsLines(options.runAs));
   lines.push(GUARD);
-  lines.push('guard & guard_pid=$!');
+  // The guard's own stderr is closed: when a sweep kills its `sleep` an instant before the
+  // guard itself, the guard's shell would print "Killed" into the session's output.
+  lines.push('guard 2>/dev/null & guard_pid=$!');
   lines.push('anchor=$$');
   if (options.view === 'chroot') {
     lines.push('if [ -n "$uid" ]; then');
@@ -135,7 +137,7 @@ const GUARD = [
   '    if [ -n "$renewed" ]; then misses=0; renewed=; continue; fi',
   '    misses=$((misses + 1))',
   '    if [ "$misses" -ge "$lease" ]; then',
-  '      echo "sidekick: its client stopped answering; ending the session." >&2',
+  '      echo "sidekick: its client stopped answering; ending the session." >"/proc/$anchor_pid/fd/2"',
   '      sweep TERM "$root" "$anchor_pid" "$self"; return 0',
   '    fi',
   '  done',
