@@ -4,8 +4,9 @@
  *
  *   sidekick-relay DIR
  *
- * Listens on the Unix socket DIR/relay.sock (DIR is a private directory of the client,
- * bind-mounted into the forwarder: nothing on any network can reach it), and carries each
+ * Listens on the Unix socket DIR/relay.sock (DIR is a private directory of the client, inside
+ * a directory bind-mounted into the forwarder: nothing on any network can reach it; DIR, the
+ * socket and this binary are removed when it exits), and carries each
  * connection made there to 127.0.0.1:PORT in the target. It exits, resetting every
  * connection, when its stdin ends: the engine closes the attach stream when the client
  * goes away in any way.
@@ -35,6 +36,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -230,6 +232,10 @@ int main(int argc, char **argv) {
         fprintf(stderr, "usage: sidekick-relay DIR\n");
         return 2;
     }
+    /* The relay shares the target's PID namespace, and its mounts hold the client's private
+       directory: not dumpable, its /proc entries (root, fd, mem) are closed to any process
+       of the target that lacks CAP_SYS_PTRACE, root or not. */
+    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
     signal(SIGPIPE, SIG_IGN);
     /* A stop (the container stopped, the target restarted) resets every connection, as
        the stdin's end does: without a handler the kernel would close them in order. */
@@ -307,7 +313,13 @@ int main(int argc, char **argv) {
                 if (r == 0 || (r < 0 && errno != EAGAIN)) {
                     for (int i = 0; i < MAXCONN; i++)
                         if (conns[i]) drop(i, 1);
+                    /* Its directory goes with it, so that a client killed with -9 leaves
+                       nothing behind on its machine. */
+                    char binary[sizeof addr.sun_path + 32];
+                    snprintf(binary, sizeof binary, "%s/sidekick-relay", argv[1]);
                     unlink(addr.sun_path);
+                    unlink(binary);
+                    rmdir(argv[1]);
                     return 0;
                 }
                 continue;

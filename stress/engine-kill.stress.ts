@@ -39,7 +39,7 @@ describe('stress: the engine killed and restarted', () => {
     const toolboxes = lines(await docker(['images', '--format', '{{.Repository}}:{{.Tag}}', '--filter', 'reference=sidekick-toolbox:busybox-*']));
     engine = await startSecondEngine();
     env = { DOCKER_HOST: engine.host };
-    await engine.loadImages([inject('fixtures').scratchServer, ...toolboxes]);
+    await engine.loadImages([inject('fixtures').scratchServer, inject('fixtures').tcpServer, ...toolboxes]);
   }, 10 * MINUTES);
 
   afterEach(async () => {

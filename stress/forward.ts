@@ -119,7 +119,12 @@ export async function toolboxImage(): Promise<string> {
   return image;
 }
 
-/** A target that echoes every byte on port 7000 (busybox nc forks a `cat` per connection). */
+/**
+ * A target that echoes every byte on port 7000: the tcp-server fixture, a process per
+ * connection that is reaped at once and a real backlog. (busybox nc -ll listens with a backlog
+ * of 2, and its finished children linger a moment as zombies: a burst of connections through
+ * the relay half-completed, and the witnesses counted its zombies as ours.)
+ */
 export async function echoTargetOptions(): Promise<{ image: string; command: string[] }> {
-  return { image: await toolboxImage(), command: ['nc', '-ll', '-p', '7000', '-e', 'cat'] };
+  return Promise.resolve({ image: inject('fixtures').tcpServer, command: [] });
 }

@@ -7,11 +7,11 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { readFile, readdir, stat } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
-import { docker, lines } from '../fixtures/docker-cli.js';
+import { ownerKeyDirectories } from '../../src/core/ownership/owner-key.js';
+import { docker, lines, run } from '../fixtures/docker-cli.js';
 import { CLI_PATH, REPO_ROOT, httpGet, removeTarget, runCli, startTarget, waitForHttp, type TestTarget } from './harness.js';
 import { expectNoSidekicks, sidekicksOf } from './sidekick-leftovers.js';
 
@@ -174,9 +174,11 @@ describe.each(['relay', 'exec'] as const)('sidekick port-forward (connections th
     if (mode === 'relay') {
       // The relay's socket is in a directory only this user can enter.
       expect(forward.stderr()).toMatch(/connections go through the relay in [0-9a-f]{12}/);
-      const relayDirectories = (await readdir(tmpdir())).filter((name) => name.startsWith(`sidekick-relay-${forward.child.pid}-`));
+      const relays = join(ownerKeyDirectories(process.env)[0]!, 'relay');
+      expect((await stat(relays)).mode & 0o777).toBe(0o700);
+      const relayDirectories = (await readdir(relays)).filter((name) => name.startsWith(`${forward.child.pid}-`));
       expect(relayDirectories).toHaveLength(1);
-      const where = join(tmpdir(), relayDirectories[0]!);
+      const where = join(relays, relayDirectories[0]!);
       expect((await stat(where)).mode & 0o777).toBe(0o700);
       expect((await stat(join(where, 'relay.sock'))).mode & 0o777).toBe(0o600);
       forward.child.kill('SIGINT');
@@ -184,6 +186,38 @@ describe.each(['relay', 'exec'] as const)('sidekick port-forward (connections th
       // And it is gone with the forward.
       expect(existsSync(where)).toBe(false);
     }
+  });
+
+  it('leaves nothing on this machine when it is killed with -9: the relay removes its own directory', async () => {
+    if (mode !== 'relay') return;
+    const t = await target(inject('fixtures').scratchServer);
+    const forward = await startForward([t.name, '0:8080'], 1);
+    forwards.push(forward);
+    const relays = join(ownerKeyDirectories(process.env)[0]!, 'relay');
+    const mine = async (): Promise<string[]> => (await readdir(relays)).filter((name) => name.startsWith(`${forward.child.pid}-`));
+    expect(await mine()).toHaveLength(1);
+    forward.child.kill('SIGKILL');
+    await forward.exit;
+    await until('the relay directory to go', async () => ((await mine()).length === 0 ? true : Promise.reject(new Error((await mine()).join(' ')))), 15_000);
+    await expectNoSidekicks(t.id, 15_000);
+  });
+
+  it("keeps the relay's directory out of the target's reach, root in the target or not", async () => {
+    if (mode !== 'relay') return;
+    // A root target with the engine's default capabilities, sharing the relay's PID namespace.
+    const t = await target(toolbox, { command: ['sleep', '1000'] });
+    const forward = await startForward([t.name, '0:7000'], 1);
+    forwards.push(forward);
+    const [forwarder] = await sidekicksOf(t.id);
+    const hostPid = (await docker(['inspect', '-f', '{{.State.Pid}}', forwarder!])).trim();
+    const status = await readFile(`/proc/${hostPid}/status`, 'utf8');
+    const pidInTarget = /^NSpid:.*\s(\d+)$/m.exec(status)?.[1];
+    expect(pidInTarget).toBeDefined();
+    // The target sees the relay's process, but not into its mounts.
+    expect(await docker(['exec', t.id, 'cat', `/proc/${pidInTarget}/comm`])).toBe('sidekick-relay\n');
+    const reach = await run('docker', ['exec', t.id, 'ls', `/proc/${pidInTarget}/root/.sidekick-relay`]);
+    expect(reach.code, reach.stdout.toString()).not.toBe(0);
+    expect(reach.stderr).toMatch(/Permission denied/);
   });
 
   it('refuses a connection to a remote port nobody listens on, and the forward stays up', async () => {

@@ -1,8 +1,8 @@
 import { existsSync } from 'node:fs';
-import { chmod, copyFile, mkdtemp, readdir, rm } from 'node:fs/promises';
+import { chmod, copyFile, lstat, mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { connect } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
+import { ownerKeyDirectories } from '../../core/ownership/owner-key.js';
 import type { Target } from '../../core/target.js';
 import type { Engine } from '../../engines/engine.js';
 import type { Toolbox } from '../toolbox.js';
@@ -12,7 +12,6 @@ import type { Tunnel } from './tunnel.js';
 
 /** Where the relay directory appears in the forwarder. */
 const MOUNT_POINT = '/.sidekick-relay';
-const DIRECTORY_PREFIX = 'sidekick-relay-';
 /** How long the relay may take to say it listens before the exec forwarder is used instead. */
 const READY_TIMEOUT_MS = 5_000;
 
@@ -25,8 +24,10 @@ const READY_TIMEOUT_MS = 5_000;
  * e.g. an engine in a VM): the caller then uses the exec forwarder.
  */
 export async function startRelayForwarder(engine: Engine, target: Target, toolbox: Toolbox, session: string, relayBinary: string): Promise<Forwarder | undefined> {
-  await removeStaleDirectories();
-  const directory = await mkdtemp(join(tmpdir(), `${DIRECTORY_PREFIX}${process.pid}-`));
+  const relays = await privateRelayRoot();
+  if (relays === undefined) return undefined;
+  await removeStaleDirectories(relays);
+  const directory = await mkdtemp(join(relays, `${process.pid}-`));
   const removeDirectory = (): Promise<void> => rm(directory, { recursive: true, force: true });
   try {
     await copyFile(relayBinary, join(directory, 'sidekick-relay'));
@@ -35,9 +36,12 @@ export async function startRelayForwarder(engine: Engine, target: Target, toolbo
     await removeDirectory();
     return undefined;
   }
+  // The parent is mounted, not the session's directory: the relay removes its own directory
+  // when it exits, which it could not do to a mount point.
+  const inForwarder = `${MOUNT_POINT}/${basename(directory)}`;
   const container = await launchForwarderContainer(engine, target, toolbox, session, {
-    command: [`${MOUNT_POINT}/sidekick-relay`, MOUNT_POINT],
-    binds: [{ source: directory, target: MOUNT_POINT }],
+    command: [`${inForwarder}/sidekick-relay`, inForwarder],
+    binds: [{ source: relays, target: MOUNT_POINT }],
   }).catch(async (error: unknown) => {
     await removeDirectory();
     throw error;
@@ -112,13 +116,33 @@ function answers(socketPath: string): Promise<boolean> {
   });
 }
 
-/** Directories of clients that died (kill -9) before they could remove theirs. */
-async function removeStaleDirectories(): Promise<void> {
-  const names = await readdir(tmpdir()).catch(() => [] as string[]);
+/**
+ * `relay` beside the owner key (docs/RELIABILITY.md, "prune and ownership"): a directory of
+ * this user's alone (0700, not a symbolic link, its own), made when missing; undefined when
+ * there is none, and the exec carrier is used.
+ */
+async function privateRelayRoot(): Promise<string | undefined> {
+  for (const base of ownerKeyDirectories(process.env)) {
+    const root = join(base, 'relay');
+    try {
+      await mkdir(root, { recursive: true, mode: 0o700 });
+      const seen = await lstat(root);
+      const mine = typeof process.getuid !== 'function' || seen.uid === process.getuid();
+      if (seen.isDirectory() && mine && (seen.mode & 0o077) === 0) return root;
+    } catch {
+      // not this one
+    }
+  }
+  return undefined;
+}
+
+/** Directories of clients that died (kill -9) before their relay could remove them. */
+async function removeStaleDirectories(relays: string): Promise<void> {
+  const names = await readdir(relays).catch(() => [] as string[]);
   for (const name of names) {
-    const pid = Number(/^sidekick-relay-(\d+)-/.exec(name)?.[1]);
+    const pid = Number(/^(\d+)-/.exec(name)?.[1]);
     if (!Number.isSafeInteger(pid) || pid <= 0 || pid === process.pid || alive(pid)) continue;
-    await rm(join(tmpdir(), name), { recursive: true, force: true }).catch(() => undefined);
+    await rm(join(relays, name), { recursive: true, force: true }).catch(() => undefined);
   }
 }
 
