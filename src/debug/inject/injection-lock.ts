@@ -13,6 +13,7 @@ import { newSessionId, sessionLabels } from '../../core/labels.js';
 import type { Target } from '../../core/target.js';
 import type { Engine } from '../../engines/engine.js';
 import type { Cleanups } from './cleanups.js';
+import { processExists } from '../../core/local-process.js';
 
 const LABEL_HOLDER = 'io.sidekick.lock.holder';
 const LABEL_PURPOSE = 'io.sidekick.lock.purpose';
@@ -109,12 +110,7 @@ function holderIsGone(holder: string | undefined): boolean {
   if (!match || match[1] !== hostname()) return false;
   const pid = Number(match[2]);
   if (pid === process.pid) return false;
-  try {
-    process.kill(pid, 0);
-    return false;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'ESRCH';
-  }
+  return !processExists(pid);
 }
 
 function busy(target: Target, labels: Record<string, string> | undefined): SidekickError {

@@ -19,6 +19,7 @@ import { SidekickError } from '../../core/errors.js';
 import type { Engine } from '../../engines/engine.js';
 import type { Cleanups } from './cleanups.js';
 import { hostDebianMirror, hostDebianSuite } from '../package-toolbox.js';
+import { processExists } from '../../core/local-process.js';
 
 export interface RootfsSource {
   /** For the manifest and messages ("rootfs /x/debian.tar", "alpine v3.20 from https://…"). */
@@ -64,15 +65,6 @@ export async function sweepStaleTemporaryFiles(): Promise<void> {
       await rm(path, { recursive: true, force: true }).catch(() => undefined);
     }),
   );
-}
-
-function processExists(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code !== 'ESRCH';
-  }
 }
 
 /** A file on this host first, then debian[:SUITE], alpine[:VERSION], then an image on the engine. */

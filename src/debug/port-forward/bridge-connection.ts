@@ -123,9 +123,9 @@ function whenEither(local: Socket, event: 'finish' | 'end', happened: boolean): 
   });
 }
 
-function resetLocal(local: Socket): void {
+/** RST rather than FIN: the client must see a failed connection, not an answer that looks whole. */
+export function resetLocal(local: Socket): void {
   if (local.destroyed) return;
-  // RST rather than FIN: the client must see a failed connection, not an empty answer.
   if (typeof local.resetAndDestroy === 'function') local.resetAndDestroy();
   else local.destroy();
 }

@@ -105,9 +105,30 @@ export async function launchForwarderContainer(
   return { id: sidekick.id, main: sidekick.process, ended, hasEnded: () => hasEnded };
 }
 
+/**
+ * Ends a forwarder container and what it carried: its main process reads EOF on stdin and
+ * ends its connections itself, given `graceMs`; then the container is removed by force, and
+ * tunnels whose streams the engine still holds open are let go of.
+ */
+export async function endForwarderContainer(engine: Engine, container: ForwarderContainer, live: Iterable<Tunnel>, graceMs: number): Promise<void> {
+  container.main.stdin?.end();
+  await Promise.race([container.ended, new Promise((resolve) => setTimeout(resolve, graceMs).unref())]);
+  await engine.removeContainer(container.id, { force: true }).catch(() => undefined);
+  await container.ended;
+  for (const tunnel of live) tunnel.lose();
+}
+
+/** Keeps `tunnel` in `live` until it has ended. */
+export function trackTunnel(live: Set<Tunnel>, tunnel: Tunnel): Tunnel {
+  live.add(tunnel);
+  void tunnel.ended.then(() => live.delete(tunnel));
+  return tunnel;
+}
+
 /** A forwarder that opens each connection with an exec of busybox nc (./tunnel.ts): works on every engine. */
 export async function startForwarder(engine: Engine, target: Target, toolbox: Toolbox, session: string): Promise<Forwarder> {
-  const { id, main, ended, hasEnded: endedNow } = await launchForwarderContainer(engine, target, toolbox, session, { command: MAIN_COMMAND });
+  const container = await launchForwarderContainer(engine, target, toolbox, session, { command: MAIN_COMMAND });
+  const { id, main, ended, hasEnded: endedNow } = container;
   main.stdout.resume();
   main.stderr.resume();
   let disposed: Promise<void> | undefined;
@@ -125,12 +146,8 @@ export async function startForwarder(engine: Engine, target: Target, toolbox: To
    * so nothing after the port line is lost to it.
    */
   const live = new Set<Tunnel>();
-  const startTunnel = async (): Promise<Tunnel> => {
-    const tunnel = tunnelOver(await engine.execInContainer(id, { command: TUNNEL_COMMAND, tty: false, openStdin: true }), killChildren);
-    live.add(tunnel);
-    void tunnel.ended.then(() => live.delete(tunnel));
-    return tunnel;
-  };
+  const startTunnel = async (): Promise<Tunnel> =>
+    trackTunnel(live, tunnelOver(await engine.execInContainer(id, { command: TUNNEL_COMMAND, tty: false, openStdin: true }), killChildren));
   const spares: Array<{ handle: Tunnel; ended: boolean }> = [];
   let starting = 0;
   function refill(): void {
@@ -174,11 +191,7 @@ export async function startForwarder(engine: Engine, target: Target, toolbox: To
         // nc and cat end through their shells before the container goes: processes the
         // runtime kills all at once could leave one re-parented to the target's PID 1.
         for (const tunnel of live) tunnel.abort();
-        main.stdin?.end();
-        await Promise.race([ended, new Promise((resolve) => setTimeout(resolve, END_GRACE_MS).unref())]);
-        await engine.removeContainer(id, { force: true }).catch(() => undefined);
-        await ended;
-        for (const tunnel of live) tunnel.lose();
+        await endForwarderContainer(engine, container, live, END_GRACE_MS);
       })();
       return disposed;
     },

@@ -5,7 +5,7 @@ import type { PortSpec } from '../../core/port-spec.js';
 import type { Target } from '../../core/target.js';
 import type { Engine } from '../../engines/engine.js';
 import { defaultToolboxCandidate, ensureDefaultToolbox, type Toolbox } from '../toolbox.js';
-import { bridgeConnection } from './bridge-connection.js';
+import { bridgeConnection, resetLocal } from './bridge-connection.js';
 import { startForwarder, type Forwarder } from './forwarder.js';
 import { startRelayForwarder } from './relay-forwarder.js';
 import { closeAll, listenAll, type LocalListener } from './local-listeners.js';
@@ -231,7 +231,7 @@ export async function startPortForward(
     const closing = closeAll(listeners);
     // A connection still open is cut, and the client must see it cut: a reset, not an
     // orderly close that would make a half download look complete.
-    for (const socket of sockets) resetSocket(socket);
+    for (const socket of sockets) resetLocal(socket);
     await Promise.all([closing, forwarder?.dispose(), reconciling]);
     finish(error);
   }
@@ -243,11 +243,6 @@ export async function startPortForward(
     ended,
     close: () => shutdown(),
   };
-}
-
-function resetSocket(socket: Socket): void {
-  if (typeof socket.resetAndDestroy === 'function' && !socket.destroyed) socket.resetAndDestroy();
-  else socket.destroy();
 }
 
 function engineAway(endpoint: string, error: unknown): string {

@@ -2,11 +2,12 @@ import { existsSync } from 'node:fs';
 import { chmod, copyFile, lstat, mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { basename, join } from 'node:path';
+import { processExists } from '../../core/local-process.js';
 import { ownerKeyDirectories } from '../../core/ownership/owner-key.js';
 import type { Target } from '../../core/target.js';
 import type { Engine } from '../../engines/engine.js';
 import type { Toolbox } from '../toolbox.js';
-import { launchForwarderContainer, type Forwarder } from './forwarder.js';
+import { endForwarderContainer, launchForwarderContainer, trackTunnel, type Forwarder } from './forwarder.js';
 import { openRelayTunnel } from './relay-tunnel.js';
 import type { Tunnel } from './tunnel.js';
 
@@ -54,11 +55,7 @@ export async function startRelayForwarder(engine: Engine, target: Target, toolbo
   const dispose = (): Promise<void> => {
     disposed ??= (async () => {
       // The relay resets every connection it carries when its stdin ends.
-      main.stdin?.end();
-      await Promise.race([ended, new Promise((resolve) => setTimeout(resolve, 2_000).unref())]);
-      await engine.removeContainer(id, { force: true }).catch(() => undefined);
-      await ended;
-      for (const tunnel of live) tunnel.lose();
+      await endForwarderContainer(engine, container, live, 2_000);
       await removeDirectory();
     })();
     return disposed;
@@ -75,10 +72,7 @@ export async function startRelayForwarder(engine: Engine, target: Target, toolbo
     ended,
     hasEnded: container.hasEnded,
     async connect(port) {
-      const tunnel = await openRelayTunnel(socketPath, port);
-      live.add(tunnel);
-      void tunnel.ended.then(() => live.delete(tunnel));
-      return tunnel;
+      return trackTunnel(live, await openRelayTunnel(socketPath, port));
     },
     dispose,
   };
@@ -141,16 +135,7 @@ async function removeStaleDirectories(relays: string): Promise<void> {
   const names = await readdir(relays).catch(() => [] as string[]);
   for (const name of names) {
     const pid = Number(/^(\d+)-/.exec(name)?.[1]);
-    if (!Number.isSafeInteger(pid) || pid <= 0 || pid === process.pid || alive(pid)) continue;
+    if (!Number.isSafeInteger(pid) || pid <= 0 || pid === process.pid || processExists(pid)) continue;
     await rm(join(relays, name), { recursive: true, force: true }).catch(() => undefined);
-  }
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
