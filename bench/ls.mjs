@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildScratchServer } from '../scripts/scratch-image.mjs';
-import { median, printRow, timeCommand } from './measure.mjs';
+import { interleavedMedians, printRow, timeCommand } from './measure.mjs';
 
 const cli = fileURLToPath(new URL('../dist/sidekick.cjs', import.meta.url));
 const LABEL = 'io.sidekick.bench';
@@ -32,19 +32,11 @@ export async function benchLs() {
     // Readies (or builds) the toolbox, and checks the command works before timing it.
     spawnSync(process.execPath, [cli, 'ls', `${name}:/`], { stdio: ['ignore', 'ignore', 'inherit'] });
     const toolbox = docker(['images', '--format', '{{.Repository}}:{{.Tag}}', '--filter', 'reference=sidekick-toolbox']).split('\n')[0];
-    const times = { node: [], run: [], sidekick: [] };
-    for (let round = 0; round < runs + 1; round++) {
-      const nodeMs = await timeCommand([process.execPath, '-e', '0']);
-      const runMs = await timeCommand(['docker', 'run', '--rm', '--pid', `container:${name}`, toolbox, 'ls', '-la', '/proc/1/root/']);
-      const sidekickMs = await timeCommand([process.execPath, cli, 'ls', `${name}:/`]);
-      if (round === 0) continue; // the first round warms caches
-      times.node.push(nodeMs);
-      times.run.push(runMs);
-      times.sidekick.push(sidekickMs);
-    }
-    const nodeMs = median(times.node);
-    const runMs = median(times.run);
-    const sidekickMs = median(times.sidekick);
+    const { nodeMs, runMs, sidekickMs } = await interleavedMedians(runs, {
+      nodeMs: () => timeCommand([process.execPath, '-e', '0']),
+      runMs: () => timeCommand(['docker', 'run', '--rm', '--pid', `container:${name}`, toolbox, 'ls', '-la', '/proc/1/root/']),
+      sidekickMs: () => timeCommand([process.execPath, cli, 'ls', `${name}:/`]),
+    });
     console.log(`\nls T:/ with a ${gib} GiB bind mount under / (${runs} interleaved runs, medians)`);
     printRow('node -e 0', nodeMs);
     printRow('docker run --rm --pid container:T <toolbox> ls -la /proc/1/root/', runMs);

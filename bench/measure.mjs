@@ -17,6 +17,21 @@ export function timeCommand(command) {
   });
 }
 
+/**
+ * Runs each step once per round, interleaved, the first round only to warm caches, and
+ * returns the median of each step's times: `{ name: () => Promise<ms> }` in, `{ name: ms }` out.
+ */
+export async function interleavedMedians(rounds, steps) {
+  const times = Object.fromEntries(Object.keys(steps).map((name) => [name, []]));
+  for (let round = 0; round < rounds + 1; round++) {
+    for (const [name, step] of Object.entries(steps)) {
+      const ms = await step();
+      if (round > 0) times[name].push(ms);
+    }
+  }
+  return Object.fromEntries(Object.entries(times).map(([name, values]) => [name, median(values)]));
+}
+
 export function median(values) {
   const sorted = [...values].sort((a, b) => a - b);
   const middle = Math.floor(sorted.length / 2);

@@ -7,7 +7,7 @@
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { buildScratchServer } from '../scripts/scratch-image.mjs';
-import { median, printRow, timeCommand } from './measure.mjs';
+import { interleavedMedians, printRow, timeCommand } from './measure.mjs';
 
 const cli = fileURLToPath(new URL('../dist/sidekick.cjs', import.meta.url));
 const TRACE = ['strace', '-f', '-e', 'trace=network', '-p', '1'];
@@ -60,19 +60,11 @@ export async function benchStrace() {
     if (before !== undefined && before !== after) spawnSync('docker', ['rmi', before], { stdio: 'ignore' });
 
     const attached = /Process 1 attached/;
-    const times = { node: [], docker: [], sidekick: [] };
-    for (let round = 0; round < runs + 1; round++) {
-      const nodeMs = await timeCommand([process.execPath, '-e', '0']);
-      const dockerMs = await timeToLine(['docker', 'run', '--rm', '--pid', `container:${name}`, '--net', `container:${name}`, '--cap-add', 'SYS_PTRACE', ref, ...TRACE], attached);
-      const sidekickMs = await timeToLine([process.execPath, cli, 'exec', '--tools', 'strace', name, '--', ...TRACE], attached);
-      if (round === 0) continue; // the first round warms caches
-      times.node.push(nodeMs);
-      times.docker.push(dockerMs);
-      times.sidekick.push(sidekickMs);
-    }
-    const nodeMs = median(times.node);
-    const dockerMs = median(times.docker);
-    const sidekickMs = median(times.sidekick);
+    const { nodeMs, dockerMs, sidekickMs } = await interleavedMedians(runs, {
+      nodeMs: () => timeCommand([process.execPath, '-e', '0']),
+      dockerMs: () => timeToLine(['docker', 'run', '--rm', '--pid', `container:${name}`, '--net', `container:${name}`, '--cap-add', 'SYS_PTRACE', ref, ...TRACE], attached),
+      sidekickMs: () => timeToLine([process.execPath, cli, 'exec', '--tools', 'strace', name, '--', ...TRACE], attached),
+    });
     console.log(`\nstrace -p 1 with a package toolbox (${runs} interleaved runs, medians; time to "Process 1 attached")`);
     printRow('node -e 0', nodeMs);
     printRow('docker run --pid/--net container:T <toolbox> strace', dockerMs);

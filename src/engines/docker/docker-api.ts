@@ -179,7 +179,7 @@ const DEFAULT_TIMEOUT_MS = 60_000;
  */
 export function defaultTimeoutMs(method: string, path: string, options: RequestOptions): number {
   if (options.file !== undefined) return 0;
-  if (/\/(wait|commit|build)$/.test(path) || /^\/images\/(create|load)$/.test(path) || /^\/(build|commit)$/.test(path)) return 0;
+  if (/\/(wait|commit|build)$/.test(path) || /^\/images\/(create|load)$/.test(path)) return 0;
   if (method === 'GET' && /\/archive$/.test(path)) return 0;
   if (/\/stop$/.test(path)) return DEFAULT_TIMEOUT_MS + 1_000 * Number(options.query?.t ?? 10);
   // Removing a running container stops it first: the engine's stop grace is 10 s.
