@@ -1,24 +1,109 @@
-// Bundles the CLI into one file, so that a run loads one module instead of hundreds.
+// Bundles the CLI so that a run parses only what it uses (docs/BENCHMARKS.md, "exec T -- true:
+// where the time goes"):
+// - dist/sidekick.cjs, the entry point: answers --version and loads nothing else; for anything
+//   else it loads the rest through a V8 code cache (src/cli/code-cache.ts);
+// - dist/sidekick-main.cjs: the command line (commander and the register-*.ts), enough for
+//   --help and for reading any command line;
+// - dist/commands/*.cjs: one bundle per command module that a register-*.ts imports when its
+//   command runs, so that `exec` never parses inspect's code nor `--help` the engine client;
+// - dist/sidekick-errors.cjs: src/core/errors.ts, shared by all of them so that an error a
+//   command throws is still a SidekickError (instanceof) where the command line reports it.
 import { build } from 'esbuild';
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
+import { basename, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
-import { rmSync } from 'node:fs';
-rmSync(new URL('../dist', import.meta.url), { recursive: true, force: true });
+const root = fileURLToPath(new URL('..', import.meta.url));
+rmSync(resolve(root, 'dist'), { recursive: true, force: true });
 
-const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
+const { version } = JSON.parse(readFileSync(resolve(root, 'package.json'), 'utf8'));
+const ERRORS_MODULE = resolve(root, 'src/core/errors.ts');
 
-// docker-modem loads ssh2 (≈60 ms) on start even when the engine is a local socket.
-// Its only use is `new Client()` for ssh:// endpoints, so a stand-in loads it on first use.
-const lazySsh2 = {
-  name: 'lazy-ssh2',
-  setup(b) {
-    b.onResolve({ filter: /^ssh2$/ }, (args) =>
-      args.importer.endsWith('lazy-ssh2.cjs') ? { path: 'ssh2', external: true } : { path: new URL('./lazy-ssh2.cjs', import.meta.url).pathname },
-    );
-  },
-};
+/** A stand-in module of scripts/ for `name` when `importer` (a path inside node_modules) asks for it. */
+function standIn(name, importer, file) {
+  return {
+    name: `stand-in-${name}`,
+    setup(b) {
+      const filter = new RegExp(`^${name.replace(/[/.]/g, '\\$&')}$`);
+      b.onResolve({ filter }, (args) => {
+        if (args.importer.endsWith(file)) return { path: name, external: true };
+        if (!args.importer.replaceAll('\\', '/').endsWith(importer)) return undefined;
+        return { path: resolve(root, 'scripts', file) };
+      });
+    },
+  };
+}
+
+/**
+ * docker-modem formats every request with util.inspect for its debug log, even when that log
+ * is off (≈2 ms on the first request); it is formatted only when DEBUG asks for it.
+ */
+function quietModem() {
+  const eager = "debug('Sending: %s', util.inspect(options, {";
+  return {
+    name: 'quiet-modem',
+    setup(b) {
+      b.onLoad({ filter: /docker-modem[/\\]lib[/\\]modem\.js$/ }, (args) => {
+        const source = readFileSync(args.path, 'utf8');
+        if (!source.includes(eager)) throw new Error(`build: ${args.path} changed; review the quiet-modem step of scripts/build.mjs.`);
+        return { contents: source.replace(eager, `if (debug.enabled) ${eager}`), loader: 'js' };
+      });
+    },
+  };
+}
+
+const standIns = [
+  // docker-modem loads ssh2 (≈60 ms) on start even when the engine is a local socket.
+  // Its only use is `new Client()` for ssh:// endpoints, so a stand-in loads it on first use.
+  standIn('ssh2', 'docker-modem/lib/ssh.js', 'lazy-ssh2.cjs'),
+  // https (and tls under it, ≈5 ms) only for a tcp:// engine with TLS.
+  standIn('https', 'docker-modem/lib/http.js', 'lazy-https.cjs'),
+  // commander loads child_process (≈9 ms, with net and dgram) for executable subcommands, which sidekick has none of.
+  standIn('node:child_process', 'commander/lib/command.js', 'lazy-child-process.cjs'),
+  standIn('./http_duplex', 'docker-modem/lib/modem.js', 'lazy-http-duplex.cjs'),
+  quietModem(),
+];
+
+/** src/core/errors.ts from the shared bundle, whoever imports it. */
+function sharedErrors(fromDir) {
+  return {
+    name: 'shared-errors',
+    setup(b) {
+      b.onResolve({ filter: /errors\.js$/ }, (args) => {
+        if (!args.importer.startsWith(resolve(root, 'src'))) return undefined;
+        if (resolve(args.resolveDir, args.path.replace(/\.js$/, '.ts')) !== ERRORS_MODULE) return undefined;
+        return { path: `${fromDir}/sidekick-errors.cjs`, external: true };
+      });
+    },
+  };
+}
+
+/**
+ * The command modules register-*.ts import when their command runs: each becomes
+ * dist/commands/NAME.cjs, loaded with require() (an import() of it would start Node's ESM
+ * loader, ≈5 ms more).
+ */
+function commandsApart(found) {
+  return {
+    name: 'commands-apart',
+    setup(b) {
+      b.onResolve({ filter: /^\.\/.*\.js$/ }, (args) => {
+        if (args.kind !== 'dynamic-import' || !/[/\\]src[/\\]cli[/\\]register-[^/\\]+\.ts$/.test(args.importer)) return undefined;
+        const source = resolve(args.resolveDir, args.path.replace(/\.js$/, '.ts'));
+        found.add(source);
+        return { path: basename(source, '.ts'), namespace: 'command-bundle' };
+      });
+      b.onLoad({ filter: /.*/, namespace: 'command-bundle' }, (args) => ({
+        contents: `module.exports = require(${JSON.stringify(`./commands/${args.path}.cjs`)});`,
+        loader: 'js',
+      }));
+      b.onResolve({ filter: /^\.\/commands\// }, (args) => (args.namespace === 'command-bundle' ? { path: args.path, external: true } : undefined));
+    },
+  };
+}
 
 const common = {
+  absWorkingDir: root,
   bundle: true,
   platform: 'node',
   target: 'node20',
@@ -38,13 +123,31 @@ await build({
 
 await build({
   ...common,
+  entryPoints: ['src/core/errors.ts'],
+  outfile: 'dist/sidekick-errors.cjs',
+});
+
+const commands = new Set();
+await build({
+  ...common,
   entryPoints: ['src/cli/bin.ts'],
   outfile: 'dist/sidekick-main.cjs',
   sourcemap: 'linked',
   minifySyntax: true,
+  plugins: [commandsApart(commands), sharedErrors('.'), ...standIns],
+});
+if (commands.size === 0) throw new Error('build: no command module found behind register-*.ts; the command line would load nothing.');
+
+await build({
+  ...common,
+  entryPoints: [...commands].map((source) => ({ in: source, out: basename(source, '.ts') })),
+  outdir: 'dist/commands',
+  outExtension: { '.js': '.cjs' },
+  sourcemap: 'linked',
+  minifySyntax: true,
   // Optional native speed-ups of ssh2; absent is fine.
   external: ['cpu-features', '*.node'],
-  plugins: [lazySsh2],
+  plugins: [sharedErrors('..'), ...standIns],
 });
 
 // port-forward's relay (native/sidekick-relay.c), a static binary that runs in the target's
@@ -52,7 +155,7 @@ await build({
 // falls back to one exec per connection (docs/ARCHITECTURE.md, "port-forward").
 {
   const { spawnSync } = await import('node:child_process');
-  const made = spawnSync('gcc', ['-static', '-O2', '-o', 'dist/sidekick-relay', 'native/sidekick-relay.c'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const made = spawnSync('gcc', ['-static', '-O2', '-o', resolve(root, 'dist/sidekick-relay'), resolve(root, 'native/sidekick-relay.c')], { stdio: ['ignore', 'ignore', 'pipe'] });
   if (made.status !== 0) {
     process.stderr.write(`build: no port-forward relay (gcc -static failed: ${made.error?.message ?? made.stderr.toString().trim().split('\n')[0] ?? ''}); port-forward will use one exec per connection.\n`);
   }

@@ -1,13 +1,16 @@
 /**
  * The command's entry point. `--version` is answered here without loading the rest of
- * sidekick; everything else loads the bundled CLI.
+ * sidekick; everything else loads the bundled CLI, through the code cache (code-cache.ts).
  */
+import { useCodeCache } from './code-cache.js';
+
 declare const SIDEKICK_VERSION: string;
 
 const args = process.argv.slice(2);
 if (args.length === 1 && (args[0] === '--version' || args[0] === '-v')) {
   process.stdout.write(`${SIDEKICK_VERSION}\n`);
 } else {
+  useCodeCache(__dirname, process.env);
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   require('./sidekick-main.cjs');
 }
