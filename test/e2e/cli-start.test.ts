@@ -62,7 +62,8 @@ describe('CLI start', () => {
   });
 
   it("reports an error a command's bundle throws as sidekick's own (one plain line and a hint, status 125), cache on or off", async () => {
-    for (const env of [{ XDG_CACHE_HOME: cache }, { SIDEKICK_CODE_CACHE: 'off' }]) {
+    const envs: Record<string, string>[] = [{ XDG_CACHE_HOME: cache }, { SIDEKICK_CODE_CACHE: 'off' }];
+    for (const env of envs) {
       const result = await runCli(['exec', `sidekick-no-such-container-${process.pid}`, '--', 'true'], { env });
       expect(result.code).toBe(125);
       expect(result.stderr).toMatch(/^sidekick: no container named or with an ID starting "sidekick-no-such-container-/);
