@@ -47,21 +47,30 @@ function timeStream(command, bytes) {
 
 async function benchExec() {
   const toolbox = defaultToolboxImage();
-  const [nodeStart, version, dockerRun, sidekickExec] = await interleaved([
+  const [nodeStart, version, help, execHelp, sessions, inspect, inspectJson, dockerRun, sidekickExec] = await interleaved([
     [process.execPath, '-e', '0'],
     [process.execPath, cli, '--version'],
+    // Real commands, not the --version fast path: the command line, and a command's bundle with the engine client.
+    [process.execPath, cli, '--help'],
+    [process.execPath, cli, 'exec', '--help'],
+    [process.execPath, cli, 'sessions'],
+    [process.execPath, cli, 'inspect', name],
+    [process.execPath, cli, 'inspect', '--json', name],
     ['docker', 'run', '--rm', '--net', `container:${name}`, '--pid', `container:${name}`, toolbox, 'true'],
     [process.execPath, cli, 'exec', name, '--', 'true'],
   ]);
+  const againstNode = (ms, budget) => `${(ms / nodeStart).toFixed(2)}× node -e 0 (budget ≤ ${budget.toFixed(2)}×)${ms / nodeStart > budget ? ' — over' : ''}`;
+  const againstRun = (ms, budget) => `${(ms / (dockerRun + nodeStart)).toFixed(2)}× (docker run + node -e 0) (budget ≤ ${budget.toFixed(2)}×)${ms / (dockerRun + nodeStart) > budget ? ' — over' : ''}`;
   console.log(`\nstart and exec (${runs} interleaved runs, medians)`);
   printRow('node -e 0', nodeStart);
-  printRow('sidekick --version', version, `${(version / nodeStart).toFixed(2)}× node -e 0 (budget ≤ 1.30×)`);
+  printRow('sidekick --version', version, againstNode(version, 1.3));
+  printRow('sidekick --help', help, againstNode(help, 1.2));
+  printRow('sidekick exec --help', execHelp, againstNode(execHelp, 1.2));
+  printRow('sidekick sessions', sessions, againstNode(sessions, 1.2));
   printRow('docker run --net/--pid container:T <toolbox> true', dockerRun);
-  printRow(
-    'sidekick exec T -- true',
-    sidekickExec,
-    `${(sidekickExec / (dockerRun + nodeStart)).toFixed(2)}× (docker run + node -e 0) (budget ≤ 1.15×)`,
-  );
+  printRow('sidekick inspect T', inspect, againstRun(inspect, 1.3));
+  printRow('sidekick inspect --json T', inspectJson, againstRun(inspectJson, 1.3));
+  printRow('sidekick exec T -- true', sidekickExec, againstRun(sidekickExec, 1.1));
 
   const bytes = 256 * 1024 * 1024;
   const produce = ['head', '-c', String(bytes), '/dev/zero'];

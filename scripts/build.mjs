@@ -9,7 +9,8 @@
 // - dist/sidekick-errors.cjs: src/core/errors.ts, shared by all of them so that an error a
 //   command throws is still a SidekickError (instanceof) where the command line reports it.
 import { build } from 'esbuild';
-import { readFileSync, rmSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { basename, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -18,16 +19,22 @@ rmSync(resolve(root, 'dist'), { recursive: true, force: true });
 
 const { version } = JSON.parse(readFileSync(resolve(root, 'package.json'), 'utf8'));
 const ERRORS_MODULE = resolve(root, 'src/core/errors.ts');
+const requireFromHere = createRequire(import.meta.url);
 
-/** A stand-in module of scripts/ for `name` when `importer` (a path inside node_modules) asks for it. */
-function standIn(name, importer, file) {
+/**
+ * A stand-in module of scripts/ for `name` when a module whose path ends with `importer` (or
+ * lies under src/, for "src/") asks for it. The stand-in's own import of `name` is left to
+ * Node (external: loaded from node_modules or Node itself) unless `bundled`.
+ */
+function standIn(name, importer, file, { bundled = false } = {}) {
+  const asks = (path) => (importer === 'src/' ? path.startsWith(resolve(root, 'src')) : path.replaceAll('\\', '/').endsWith(importer));
   return {
-    name: `stand-in-${name}`,
+    name: `stand-in-${name}-${file}`,
     setup(b) {
       const filter = new RegExp(`^${name.replace(/[/.]/g, '\\$&')}$`);
       b.onResolve({ filter }, (args) => {
-        if (args.importer.endsWith(file)) return { path: name, external: true };
-        if (!args.importer.replaceAll('\\', '/').endsWith(importer)) return undefined;
+        if (args.importer.endsWith(file)) return bundled ? undefined : { path: name, external: true };
+        if (!asks(args.importer)) return undefined;
         return { path: resolve(root, 'scripts', file) };
       });
     },
@@ -61,8 +68,40 @@ const standIns = [
   // commander loads child_process (≈9 ms, with net and dgram) for executable subcommands, which sidekick has none of.
   standIn('node:child_process', 'commander/lib/command.js', 'lazy-child-process.cjs'),
   standIn('./http_duplex', 'docker-modem/lib/modem.js', 'lazy-http-duplex.cjs'),
+  // Most runs of a command neither spawn (toolbox builds do) nor make a tar (copies do).
+  standIn('node:child_process', 'src/', 'lazy-node-child-process.cjs'),
+  standIn('tar-stream', 'src/', 'lazy-tar-stream.cjs', { bundled: true }),
   quietModem(),
 ];
+
+/**
+ * The stand-ins of src/'s imports provide the names src/ imports today; a name added later
+ * fails the build here rather than a run.
+ */
+function checkStandInNames() {
+  const provided = {
+    'node:child_process': Object.keys(Object.getOwnPropertyDescriptors(requireFromHere('./lazy-node-child-process.cjs'))),
+    'tar-stream': Object.keys(Object.getOwnPropertyDescriptors(requireFromHere('./lazy-tar-stream.cjs'))),
+  };
+  const sources = readdirSync(resolve(root, 'src'), { recursive: true })
+    .map(String)
+    .filter((path) => path.endsWith('.ts') && !path.endsWith('.test.ts'));
+  for (const path of sources) {
+    const text = readFileSync(resolve(root, 'src', path), 'utf8');
+    for (const [module, names] of Object.entries(provided)) {
+      const pattern = new RegExp(`import\\s+(type\\s+)?(\\*\\s+as\\s+\\w+|\\w+|\\{[^}]*\\})\\s+from\\s+'${module}'`, 'g');
+      for (const match of text.matchAll(pattern)) {
+        if (match[1]) continue;
+        const imported = match[2].startsWith('{')
+          ? match[2].slice(1, -1).split(',').map((part) => part.trim()).filter((part) => part !== '' && !part.startsWith('type ')).map((part) => part.split(/\s+as\s+/)[0])
+          : ['* or default'];
+        const missing = imported.filter((name) => !names.includes(name));
+        if (missing.length > 0) throw new Error(`build: src/${path} imports ${missing.join(', ')} from ${module}; add it to the stand-in in scripts/.`);
+      }
+    }
+  }
+}
+checkStandInNames();
 
 /** src/core/errors.ts from the shared bundle, whoever imports it. */
 function sharedErrors(fromDir) {

@@ -58,10 +58,10 @@ export interface ExecSession {
 export async function startExecSession(engine: Engine, request: ExecRequest, env: NodeJS.ProcessEnv, events: ExecEvents = {}): Promise<ExecSession> {
   validate(request);
   // A package toolbox may need a build of many seconds: only for a target that is there to debug.
-  const [target, toolbox] =
+  const lookups =
     request.tools !== undefined
       ? // The cached image is looked up beside the target; a build waits for the target to be found.
-        await Promise.all([engine.findContainer(request.target), cachedPackageToolbox(engine, { packages: request.tools }, env)]).then(async ([found, cached]) => {
+        Promise.all([engine.findContainer(request.target), cachedPackageToolbox(engine, { packages: request.tools }, env)]).then(async ([found, cached]) => {
           assertJoinable(found);
           if (cached !== undefined) {
             events.onToolbox?.(cached.image, 'cached');
@@ -69,7 +69,11 @@ export async function startExecSession(engine: Engine, request: ExecRequest, env
           }
           return [found, await packageToolbox(engine, request.tools ?? [], env, events)] as const;
         })
-      : await Promise.all([engine.findContainer(request.target), resolveToolbox(engine, request.image, env, events)]);
+      : Promise.all([engine.findContainer(request.target), resolveToolbox(engine, request.image, env, events)]);
+  // The labels' owner key and client identity are read once per process (a few files, an
+  // HMAC): that is done while the engine answers, once the requests are on their way.
+  setImmediate(warmSessionLabels);
+  const [target, toolbox] = await lookups;
   assertJoinable(target);
 
   const view = chooseView(request.chroot);
@@ -142,6 +146,14 @@ export async function startExecSession(engine: Engine, request: ExecRequest, env
       await stopSidekick(engine, running.id, launch.underInit);
     },
   };
+}
+
+function warmSessionLabels(): void {
+  try {
+    sessionLabels({ session: 'warm-up', kind: 'sidekick', created: new Date() });
+  } catch {
+    // made again, and reported, where the labels are needed
+  }
 }
 
 /** Renewals the sidekick's guard may miss in a row (one a second) before it ends the session. */
