@@ -1,4 +1,5 @@
 import { Command, CommanderError } from 'commander';
+import { fstatSync, statSync, writeSync } from 'node:fs';
 import type { RegisterCommand, RunCommand } from './command-runner.js';
 import { registerCapture } from './register-capture.js';
 import { registerCp } from './register-cp.js';
@@ -28,13 +29,66 @@ function buildProgram(run: RunCommand): Command {
     .option('--context <name>', 'docker context to use')
     .option('--debug', 'say which engine is used; show stack traces')
     .enablePositionalOptions()
-    .configureOutput({ outputError: (text, write) => write(`sidekick: ${text.replace(/^error: /, '')}`) })
+    .configureOutput({
+      outputError: (text, write) => write(`sidekick: ${text.replace(/^error: /, '')}`),
+      writeOut: writeStdout,
+      // As commander decides them, without asking process.stdout when it is known not to be a terminal.
+      getOutHasColors: () => (stdoutIsNoTerminal() ? (colorsWanted() ?? false) : (colorsWanted() ?? (process.stdout.isTTY && process.stdout.hasColors()))),
+      getOutHelpWidth: () => (stdoutIsNoTerminal() ? 80 : (process.stdout.columns ?? 80)),
+    })
     .showHelpAfterError('Run sidekick --help for usage.')
     .exitOverride();
   for (const register of COMMANDS) register(program, run);
   // Subcommands inherit exitOverride only when set before they are added; set it on each too.
   for (const command of program.commands) command.exitOverride();
   return program;
+}
+
+/**
+ * Help and other output of the command line itself. Into a file, a pipe or /dev/null it is
+ * written directly: process.stdout would load Node's stream stack (and for a terminal, net
+ * and tty) for one write, ≈5 ms of a --help (docs/BENCHMARKS.md). Anything that may be a
+ * terminal, or a pipe that would block, gets process.stdout as before.
+ */
+function writeStdout(text: string): void {
+  if (!stdoutIsNoTerminal()) {
+    process.stdout.write(text);
+    return;
+  }
+  let rest = Buffer.from(text);
+  try {
+    while (rest.length > 0) rest = rest.subarray(writeSync(1, rest));
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EAGAIN') throw error;
+    process.stdout.write(rest);
+  }
+}
+
+let noTerminal: boolean | undefined;
+
+/** True when fd 1 is surely no terminal: not a character device, or /dev/null itself (tty.isatty would load net). */
+function stdoutIsNoTerminal(): boolean {
+  if (noTerminal === undefined) {
+    try {
+      const out = fstatSync(1);
+      if (!out.isCharacterDevice()) noTerminal = true;
+      else {
+        const devNull = statSync('/dev/null');
+        noTerminal = out.rdev === devNull.rdev && out.ino === devNull.ino && out.dev === devNull.dev;
+      }
+    } catch {
+      noTerminal = false;
+    }
+  }
+  return noTerminal;
+}
+
+/** commander's reading of NO_COLOR, FORCE_COLOR and CLICOLOR_FORCE; undefined: up to the terminal. */
+function colorsWanted(): boolean | undefined {
+  const { NO_COLOR, FORCE_COLOR, CLICOLOR_FORCE } = process.env;
+  if (NO_COLOR || FORCE_COLOR === '0' || FORCE_COLOR === 'false') return false;
+  if (FORCE_COLOR || CLICOLOR_FORCE !== undefined) return true;
+  return undefined;
 }
 
 export async function main(argv: string[]): Promise<number> {
