@@ -42,6 +42,7 @@ interface Pending {
 }
 
 const ENTRY_SUFFIX = '.v8';
+const STALE_AFTER_MS = 10 * 60_000;
 
 /** Loads this directory's .cjs bundles through the cache; call before requiring the first of them. */
 export function useCodeCache(bundleDirectory: string, env: NodeJS.ProcessEnv): void {
@@ -121,14 +122,15 @@ function writeEntries(cacheDirectory: string, pending: Pending[]): void {
       const temporary = `${file}.${process.pid}.tmp`;
       writeFileSync(temporary, script.createCachedData(), { mode: 0o600 });
       renameSync(temporary, file);
-      // Entries of older builds of the same bundle.
+      // Entries of older builds of the same bundle, once unwritten for a while: two installs in
+      // use side by side would otherwise keep replacing each other's.
       for (const other of existing) {
-        if (stale.some((name) => other.startsWith(`${name}.`)) && other.endsWith(ENTRY_SUFFIX) && other !== basename(file)) {
-          try {
-            unlinkSync(join(cacheDirectory, other));
-          } catch {
-            // another run removed it
-          }
+        if (!stale.some((name) => other.startsWith(`${name}.`)) || !other.endsWith(ENTRY_SUFFIX) || other === basename(file)) continue;
+        try {
+          const path = join(cacheDirectory, other);
+          if (Date.now() - statSync(path).mtimeMs > STALE_AFTER_MS) unlinkSync(path);
+        } catch {
+          // another run removed it
         }
       }
     }
