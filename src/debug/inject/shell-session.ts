@@ -35,7 +35,42 @@ export interface ShellSession {
    * marker in their environment, by a process of the same user (never more privileged).
    */
   signal(signal: 'INT' | 'TERM' | 'HUP'): Promise<void>;
+  /** Lets the session's keeper go once the session has ended; safe to call more than once. */
+  release(): Promise<void>;
 }
+
+/**
+ * The session's keeper: an exec beside the shell with nothing but its stdin, which the engine
+ * closes when the client's connection ends, however the client ended (a `kill -9` too). The
+ * exec API has no lease and a shell on a terminal never sees its client go, so the keeper ends
+ * what is left of the session then: a hang-up first, then KILL for what ignored it. The init
+ * of the session (its only marked process whose parent is outside the target's PID namespace)
+ * is spared so that it reaps the rest and exits: killed first, it would leave them to the
+ * target's PID 1 as zombies (docs/RELIABILITY.md).
+ *
+ * Arguments: the marker in the session's environment; "init" when the session has one.
+ */
+const KEEPER_SCRIPT = [
+  'marker=$1; spare_init=$2',
+  'while IFS= read -r _; do :; done',
+  'ours() {',
+  '  for p in /proc/[0-9]*; do',
+  '    grep -qsF "$marker" "$p/environ" || continue',
+  '    if [ -n "$spare_init" ] && grep -qs "^PPid:[[:space:]]*0$" "$p/status"; then continue; fi',
+  '    echo "${p#/proc/}"',
+  '  done',
+  '}',
+  'left=$(ours)',
+  '[ -n "$left" ] || exit 0',
+  'kill -HUP $left 2>/dev/null',
+  'i=0',
+  'while [ $i -lt 20 ]; do left=$(ours); [ -n "$left" ] || exit 0; sleep 0.1; i=$((i + 1)); done',
+  'kill -KILL $left 2>/dev/null',
+  'exit 0',
+].join('\n');
+
+/** How long the CLI waits for the keeper to see that the session is over. */
+const KEEPER_RELEASE_MS = 5_000;
 
 /**
  * The shell's session under the injected init: the command in the foreground (it keeps the
@@ -87,13 +122,41 @@ export async function startShell(engine: Engine, request: ShellRequest): Promise
         : [shell, '-c', 'exec "$@"', 'sidekick', ...request.command];
   const marker = `SIDEKICK_SHELL=${randomBytes(8).toString('hex')}`;
   const user = request.root ? { user: '0' } : {};
-  const process = await engine.execInContainer(target.id, {
-    command,
-    env: [`PATH=${path}`, `PS1=[sidekick ${target.name}] \\w \\$ `, marker, ...(request.tty ? [`TERM=${request.term ?? 'xterm'}`] : [])],
-    tty: request.tty,
-    openStdin: request.interactive,
+  // First, so that no moment exists when the shell runs and nothing would end it.
+  const keeper = await engine.execInContainer(target.id, {
+    command: [shell, '-c', KEEPER_SCRIPT, 'sidekick-keeper', marker, init !== undefined ? 'init' : ''],
+    env: [`PATH=${prefix}/bin`],
+    tty: false,
+    openStdin: true,
     ...user,
   });
+  keeper.stdout.resume();
+  keeper.stderr.resume();
+  let released: Promise<void> | undefined;
+  const release = (): Promise<void> => {
+    released ??= (async () => {
+      keeper.stdin?.end();
+      const ended = await Promise.race([
+        keeper.exit.then(() => true, () => true),
+        new Promise<boolean>((resolve) => setTimeout(() => resolve(false), KEEPER_RELEASE_MS).unref()),
+      ]);
+      if (!ended) keeper.detach();
+    })();
+    return released;
+  };
+  let process: ProcessHandle;
+  try {
+    process = await engine.execInContainer(target.id, {
+      command,
+      env: [`PATH=${path}`, `PS1=[sidekick ${target.name}] \\w \\$ `, marker, ...(request.tty ? [`TERM=${request.term ?? 'xterm'}`] : [])],
+      tty: request.tty,
+      openStdin: request.interactive,
+      ...user,
+    });
+  } catch (error) {
+    await release();
+    throw error;
+  }
   const signal = async (name: 'INT' | 'TERM' | 'HUP'): Promise<void> => {
     const script = `for p in /proc/[0-9]*; do if grep -qsF "${marker}" "$p/environ"; then kill -${name} "\${p#/proc/}" 2>/dev/null; fi; done`;
     const killer = await engine.execInContainer(target.id, { command: [shell, '-c', script], env: [`PATH=${prefix}/bin`], tty: false, openStdin: false, ...user });
@@ -101,5 +164,5 @@ export async function startShell(engine: Engine, request: ShellRequest): Promise
     killer.stderr.resume();
     await killer.exit;
   };
-  return { target, process, prefix, signal };
+  return { target, process, prefix, signal, release };
 }
