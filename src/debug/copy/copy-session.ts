@@ -9,7 +9,7 @@
  */
 import { COPY_LEASE_VARIABLE, COPY_START, COPY_TOOLS, copyStartScript, runEntrypointScript } from '../../core/copy-script.js';
 import { SidekickError, isSidekickError } from '../../core/errors.js';
-import { newSessionId, sessionLabels } from '../../core/labels.js';
+import { LABEL_SNAPSHOT, newSessionId, sessionLabels } from '../../core/labels.js';
 import type { ProcessHandle } from '../../core/process-handle.js';
 import { isValidRunAs } from '../../core/sidekick-script.js';
 import type { Engine } from '../../engines/engine.js';
@@ -112,7 +112,8 @@ export async function startCopySession(engine: Engine, request: CopyRequest, env
       workingDir: origin.kind === 'container' ? origin.target.workingDir : origin.image.workingDir,
       tty: request.tty,
       openStdin: request.interactive,
-      labels: copyLabels(inherited, ours),
+      // The snapshot is removed once the copy holds its layers: prune then knows the copy by this label.
+      labels: copyLabels(inherited, snapshot !== undefined && !request.keep ? { ...ours, [LABEL_SNAPSHOT]: snapshot.id } : ours),
       ...(request.name !== undefined ? { name: request.name } : {}),
       mounts: origin.kind === 'container' ? copyMounts(origin.target.mounts, request.rwVolumes) : [],
       networkMode: network.mode,
