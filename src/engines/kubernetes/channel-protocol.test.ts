@@ -106,7 +106,8 @@ describe('status on the error channel', () => {
   });
 
   // exec.go ServeExec, ExitError branch: Reason NonZeroExitCode, cause {Type ExitCode, Message "%d"};
-  // apimachinery meta/v1 StatusCause: Type is serialised as "reason".
+  // apimachinery meta/v1 StatusCause: Type is serialised as "reason". (The text after "exit code: " is the
+  // runtime's own error message; this one is illustrative, and clients read only the cause.)
   it('reads a NonZeroExitCode failure as its ExitCode cause', () => {
     const recorded =
       '{"metadata":{},"status":"Failure","message":"command terminated with non-zero exit code: error executing command [sh -c exit 42], exit code 42",' +

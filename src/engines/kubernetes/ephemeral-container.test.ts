@@ -7,6 +7,7 @@ import {
   STRATEGIC_MERGE_PATCH,
   addEphemeralContainerRequest,
   buildEphemeralContainer,
+  checkNewEphemeralContainer,
   containerNames,
   containerState,
   ephemeralContainerName,
@@ -87,6 +88,17 @@ describe('the ephemeral container', () => {
     expect('env' in buildEphemeralContainer({ ...options, env: [] })).toBe(false);
   });
 
+  // pkg/apis/core/validation/validation.go allowedEphemeralContainerFields (Go names; JSON names below),
+  // plus EphemeralContainer.TargetContainerName: anything else is refused with "cannot be set for an Ephemeral Container".
+  it('sets only fields the API server allows on an ephemeral container', () => {
+    const allowed = new Set([
+      'name', 'image', 'command', 'args', 'workingDir', 'envFrom', 'env', 'volumeMounts', 'volumeDevices', 'terminationMessagePath',
+      'terminationMessagePolicy', 'imagePullPolicy', 'securityContext', 'stdin', 'stdinOnce', 'tty', 'targetContainerName',
+    ]);
+    const everything = buildEphemeralContainer({ ...options, args: ['-c'], imagePullPolicy: 'Never', env: [{ name: 'A', value: '1' }] });
+    expect(Object.keys(everything).filter((k) => !allowed.has(k))).toEqual([]);
+  });
+
   it('refuses an empty image or command', () => {
     expect(() => buildEphemeralContainer({ ...options, image: '' })).toThrow(/needs an image/);
     expect(() => buildEphemeralContainer({ ...options, command: [] })).toThrow(/needs a command/);
@@ -143,6 +155,18 @@ describe('reading the pod', () => {
               { name: 'sidekick-app-k3x9q', state: ephemeralState },
             ],
     },
+  });
+
+  // validation.go validateEphemeralContainers: name unique across all container types (field.Duplicate);
+  // the target must exist and be non-ephemeral (field.NotFound on targetContainerName).
+  it('says before sending why the API server would refuse the container', () => {
+    const current = pod(undefined);
+    expect(checkNewEphemeralContainer(current, buildEphemeralContainer({ ...options, shortId: 'zzzzz' }))).toBeUndefined();
+    expect(checkNewEphemeralContainer(current, buildEphemeralContainer(options))).toBe('the pod already has a container named sidekick-app-k3x9q');
+    expect(checkNewEphemeralContainer(current, buildEphemeralContainer({ ...options, shortId: 'zzzzz', targetContainer: 'migrate' }))).toBeUndefined();
+    expect(checkNewEphemeralContainer(current, buildEphemeralContainer({ ...options, shortId: 'zzzzz', targetContainer: 'debugger-abcde' }))).toBe(
+      'the pod has no container named debugger-abcde (it has app, migrate)',
+    );
   });
 
   it('lists every name taken, ephemeral ones included', () => {

@@ -29,6 +29,12 @@
  * - Container names are DNS-1123 labels: lower-case letters, digits and '-', starting
  *   and ending with a letter or digit, at most 63 characters, unique among all the
  *   pod's containers (debug.go computeDebugContainerName/containerNameToRef).
+ * - The API server validates an ephemeral container against an allow-list of fields (no
+ *   ports, resources, probes or lifecycle; stdinOnce is allowed), requires its name to be
+ *   unique across all container kinds, and its target to be a container or init
+ *   container, not another ephemeral one (kubernetes/kubernetes pkg/apis/core/validation/
+ *   validation.go, allowedEphemeralContainerFields and validateEphemeralContainers).
+ *   {@link checkNewEphemeralContainer} says the same before the request is sent.
  */
 
 export const STRATEGIC_MERGE_PATCH = 'application/strategic-merge-patch+json';
@@ -157,6 +163,20 @@ export interface ContainerStatusJson {
 export function containerNames(pod: PodJson): Set<string> {
   const spec = pod.spec ?? {};
   return new Set([...(spec.containers ?? []), ...(spec.initContainers ?? []), ...(spec.ephemeralContainers ?? [])].map((c) => c.name));
+}
+
+/**
+ * Why the API server would refuse to add this container to this pod, or undefined: the
+ * name must be new and the target a (non-ephemeral) container of the pod.
+ */
+export function checkNewEphemeralContainer(pod: PodJson, container: EphemeralContainerJson): string | undefined {
+  if (containerNames(pod).has(container.name)) return `the pod already has a container named ${container.name}`;
+  const spec = pod.spec ?? {};
+  const targets = [...(spec.containers ?? []), ...(spec.initContainers ?? [])].map((c) => c.name);
+  if (!targets.includes(container.targetContainerName)) {
+    return `the pod has no container named ${container.targetContainerName}${targets.length > 0 ? ` (it has ${targets.join(', ')})` : ''}`;
+  }
+  return undefined;
 }
 
 export type ContainerState =
