@@ -1,11 +1,30 @@
 // Timing helpers shared by the benchmarks.
 import { execFileSync, spawn } from 'node:child_process';
 
+/** Children of the bench still running: an interrupted bench stops them before it cleans up. */
+export const liveChildren = new Set();
+let stopping = false;
+
+/** Stops every child (SIGTERM: sidekick then cleans up its own sessions) and any started later. */
+export function stopChildren() {
+  stopping = true;
+  for (const child of liveChildren) child.kill('SIGTERM');
+}
+
+/** Registers a child process until it exits. */
+export function track(child) {
+  if (stopping) child.kill('SIGTERM');
+  liveChildren.add(child);
+  child.once('exit', () => liveChildren.delete(child));
+  child.once('error', () => liveChildren.delete(child));
+  return child;
+}
+
 /** Wall time of one run of a command, in ms; its output is discarded, a failure is an error. */
 export function timeCommand(command) {
   return new Promise((resolve, reject) => {
     const started = process.hrtime.bigint();
-    const child = spawn(command[0], command.slice(1), { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = track(spawn(command[0], command.slice(1), { stdio: ['ignore', 'ignore', 'pipe'] }));
     let stderr = '';
     child.stderr.on('data', (chunk) => (stderr += chunk));
     child.on('error', reject);
