@@ -78,7 +78,9 @@ export function lineChart(series: Series): string {
       const [x, y] = [px(xAt(i)), px(yAt(value))];
       run.push(`${x},${y}`);
       out.push(`<circle cx="${x}" cy="${y}" r="3.5" fill="${colour}"><title>${escapeXml(`${line.name}: ${formatPoint(value)} at ${series.x[i]}`)}</title></circle>`);
-      out.push(`<text x="${x}" y="${px(yAt(value) - 8)}" text-anchor="middle" fill="${colour}" font-size="10">${formatPoint(value)}</text>`);
+      // The highest point of a size gets its label above, the others below, so that close points keep readable labels.
+      const highest = series.lines.every((other) => (other.values[i] ?? -Infinity) <= value);
+      out.push(`<text x="${x}" y="${px(yAt(value) + (highest ? -8 : 16))}" text-anchor="middle" fill="${colour}" font-size="10">${formatPoint(value)}</text>`);
     }
     flush();
     const legendY = MARGIN.top + 4 + n * 16;

@@ -66,3 +66,17 @@ describe('lineChart', () => {
     expect(cx).toBeCloseTo(72 + (640 - 72 - 24) / 2, 1);
   });
 });
+
+describe('lineChart value labels', () => {
+  it('labels the highest point of a size above it and the others below, so that close points stay readable', () => {
+    const svg = lineChart(series([
+      { name: 'sidekick', values: [1018] },
+      { name: 'docker', values: [403] },
+    ], [1]));
+    const circles = [...svg.matchAll(/<circle cx="[\d.]+" cy="([\d.]+)"/g)].map((m) => Number(m[1]));
+    const labels = [...svg.matchAll(/<text x="[\d.]+" y="([\d.]+)"[^>]*font-size="10">([\d.]+)<\/text>/g)].map((m) => ({ y: Number(m[1]), text: m[2] }));
+    expect(labels.map((l) => l.text)).toEqual(['1018', '403']);
+    expect(labels[0]!.y).toBeLessThan(circles[0]!);
+    expect(labels[1]!.y).toBeGreaterThan(circles[1]!);
+  });
+});
