@@ -89,6 +89,7 @@ export async function benchInspectAll(ctx) {
     title: 'inspect --all: wall time by number of bench containers',
     xLabel: `bench containers (running on the engine: ${totals.join(', ')})`,
     yLabel: 'ms (median)',
+    ratioLabel: 'sidekick ÷ N × docker inspect',
     x: sizes,
     lines: [
       { name: 'sidekick inspect --all --json', values: lines.sidekick },

@@ -230,6 +230,7 @@ export async function benchPortForward(ctx) {
       title: `port-forward: aggregate echo throughput (${mib} MiB per connection)`,
       xLabel: 'concurrent connections',
       yLabel: 'MiB/s (median, one way)',
+      ratioLabel: 'sidekick ÷ direct',
       x: sizes,
       lines: [
         { name: 'sidekick port-forward', values: series.throughput.forward },
@@ -241,6 +242,7 @@ export async function benchPortForward(ctx) {
       title: 'port-forward: time of an empty connection among N',
       xLabel: 'concurrent connections',
       yLabel: 'ms (median per connection)',
+      ratioLabel: 'sidekick ÷ direct',
       x: sizes,
       lines: [
         { name: 'sidekick port-forward', values: series.latency.forward },

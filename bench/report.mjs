@@ -40,3 +40,11 @@ export async function writeReport(run, outDir) {
   write(doc, render.mergeSection(before, render.renderSection(run, plots)));
   return written;
 }
+
+// `node bench/report.mjs [dir]`: writes the plots and the section again from dir/bench/last-run.json
+// (default docs/), e.g. after a change to the rendering, without running the bench.
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const outDir = process.argv[2] ?? fileURLToPath(new URL('../docs/', import.meta.url));
+  const run = JSON.parse(readFileSync(path.join(outDir, 'bench', 'last-run.json'), 'utf8'));
+  for (const file of await writeReport(run, outDir)) console.log(`wrote ${file}`);
+}

@@ -4,8 +4,8 @@
 import type { Series } from './types.js';
 
 const WIDTH = 640;
-const HEIGHT = 360;
-const MARGIN = { top: 40, right: 24, bottom: 56, left: 72 };
+const HEIGHT = 380;
+const MARGIN = { top: 40, right: 24, bottom: 76, left: 72 };
 const COLOURS = ['#1f6fb4', '#e07b18', '#5b8c2a', '#8e44ad', '#7f7f7f'];
 
 /** Round numbers for the y axis: the smallest 1, 2 or 5 × 10^k step giving at most `count` intervals. */
@@ -41,7 +41,9 @@ export function lineChart(series: Series): string {
   const values = series.lines.flatMap((line) => line.values.filter((v): v is number => v !== null && Number.isFinite(v)));
   const ticks = niceTicks(Math.max(0, ...values));
   const top = ticks[ticks.length - 1]!;
-  const xAt = (i: number) => MARGIN.left + (series.x.length === 1 ? plotWidth / 2 : (i * plotWidth) / (series.x.length - 1));
+  // Inset from the axes so that the first and last points' labels clear them.
+  const inset = 32;
+  const xAt = (i: number) => MARGIN.left + (series.x.length === 1 ? plotWidth / 2 : inset + (i * (plotWidth - 2 * inset)) / (series.x.length - 1));
   const yAt = (v: number) => MARGIN.top + plotHeight - (v / top) * plotHeight;
   const px = (n: number) => n.toFixed(1);
 
@@ -57,9 +59,18 @@ export function lineChart(series: Series): string {
   for (const [i, x] of series.x.entries()) {
     out.push(`<text x="${px(xAt(i))}" y="${HEIGHT - MARGIN.bottom + 18}" text-anchor="middle">${formatTick(x)}</text>`);
   }
+  const [first, second] = series.lines;
+  if (series.ratioLabel !== undefined && first !== undefined && second !== undefined) {
+    for (const [i] of series.x.entries()) {
+      const [a, b] = [first.values[i], second.values[i]];
+      const ratio = a != null && b != null && b > 0 ? `${(a / b).toFixed(2)}×` : '–';
+      out.push(`<text x="${px(xAt(i))}" y="${HEIGHT - MARGIN.bottom + 36}" text-anchor="middle" fill="#555555" font-size="11">${ratio}</text>`);
+    }
+  }
   out.push(`<line x1="${MARGIN.left}" y1="${MARGIN.top + plotHeight}" x2="${WIDTH - MARGIN.right}" y2="${MARGIN.top + plotHeight}" stroke="#333333"/>`);
   out.push(`<line x1="${MARGIN.left}" y1="${MARGIN.top}" x2="${MARGIN.left}" y2="${MARGIN.top + plotHeight}" stroke="#333333"/>`);
-  out.push(`<text x="${MARGIN.left + plotWidth / 2}" y="${HEIGHT - 14}" text-anchor="middle">${escapeXml(series.xLabel)}</text>`);
+  const xLabel = series.ratioLabel === undefined ? series.xLabel : `${series.xLabel} (in grey: ${series.ratioLabel})`;
+  out.push(`<text x="${MARGIN.left + plotWidth / 2}" y="${HEIGHT - 14}" text-anchor="middle">${escapeXml(xLabel)}</text>`);
   out.push(`<text x="16" y="${MARGIN.top + plotHeight / 2}" text-anchor="middle" transform="rotate(-90 16 ${MARGIN.top + plotHeight / 2})">${escapeXml(series.yLabel)}</text>`);
 
   for (const [n, line] of series.lines.entries()) {
@@ -80,7 +91,10 @@ export function lineChart(series: Series): string {
       out.push(`<circle cx="${x}" cy="${y}" r="3.5" fill="${colour}"><title>${escapeXml(`${line.name}: ${formatPoint(value)} at ${series.x[i]}`)}</title></circle>`);
       // The highest point of a size gets its label above, the others below, so that close points keep readable labels.
       const highest = series.lines.every((other) => (other.values[i] ?? -Infinity) <= value);
-      out.push(`<text x="${x}" y="${px(yAt(value) + (highest ? -8 : 16))}" text-anchor="middle" fill="${colour}" font-size="10">${formatPoint(value)}</text>`);
+      const axis = MARGIN.top + plotHeight;
+      const below = yAt(value) + 16;
+      const [labelX, labelY, anchor] = highest ? [x, px(yAt(value) - 8), 'middle'] : below <= axis - 4 ? [x, px(below), 'middle'] : [px(xAt(i) + 7), px(yAt(value) + 4), 'start'];
+      out.push(`<text x="${labelX}" y="${labelY}" text-anchor="${anchor}" fill="${colour}" font-size="10">${formatPoint(value)}</text>`);
     }
     flush();
     const legendY = MARGIN.top + 4 + n * 16;

@@ -70,4 +70,6 @@ export interface Series {
   yLabel: string;
   x: number[];
   lines: { name: string; values: (number | null)[] }[];
+  /** When set, each size also shows the first line ÷ the second, under this name (e.g. "sidekick ÷ docker"). */
+  ratioLabel?: string;
 }

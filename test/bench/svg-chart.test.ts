@@ -80,3 +80,17 @@ describe('lineChart value labels', () => {
     expect(labels[1]!.y).toBeGreaterThan(circles[1]!);
   });
 });
+
+describe('lineChart ratios', () => {
+  it('shows the first line ÷ the second under each size when asked, a dash where one is missing', () => {
+    const lines = [
+      { name: 'sidekick', values: [300, 1000, null] },
+      { name: 'docker', values: [200, 250, 400] },
+    ];
+    const svg = lineChart({ ...series(lines), ratioLabel: 'sidekick ÷ docker' });
+    const ratios = [...svg.matchAll(/fill="#555555" font-size="11">([^<]*)<\/text>/g)].map((m) => m[1]);
+    expect(ratios).toEqual(['1.50×', '4.00×', '–']);
+    expect(svg).toContain('containers (in grey: sidekick ÷ docker)');
+    expect(lineChart(series(lines))).not.toContain('#555555');
+  });
+});
