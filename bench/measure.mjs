@@ -40,15 +40,17 @@ export function timeCommand(command, tolerated) {
 }
 
 /**
- * Runs each step once per round, interleaved, the first round only to warm caches, and
- * returns the median of each step's times: `{ name: () => Promise<ms> }` in, `{ name: ms }` out.
+ * Runs each step once per round, interleaved, the first round only to warm caches (unless
+ * `warmUp` is false: the caller has just run the same work), and returns the median of each
+ * step's times: `{ name: () => Promise<ms> }` in, `{ name: ms }` out.
  */
-export async function interleavedMedians(rounds, steps) {
+export async function interleavedMedians(rounds, steps, { warmUp = true } = {}) {
   const times = Object.fromEntries(Object.keys(steps).map((name) => [name, []]));
-  for (let round = 0; round < rounds + 1; round++) {
+  const first = warmUp ? 1 : 0;
+  for (let round = 0; round < rounds + first; round++) {
     for (const [name, step] of Object.entries(steps)) {
       const ms = await step();
-      if (round > 0) times[name].push(ms);
+      if (round >= first) times[name].push(ms);
     }
   }
   return Object.fromEntries(Object.entries(times).map(([name, values]) => [name, median(values)]));

@@ -49,7 +49,7 @@ export async function benchStart(ctx) {
 export async function benchStdout(ctx) {
   const target = ctx.startContainer('stdout', ctx.images.server);
   const toolbox = defaultToolboxImage();
-  const bytes = (ctx.quick ? 8 : 256) * 1024 * 1024;
+  const bytes = (ctx.quick ? 8 : 128) * 1024 * 1024;
   const produce = ['head', '-c', String(bytes), '/dev/zero'];
   const runs = ctx.quick ? 1 : Math.max(3, Math.floor(ctx.runs / 3));
   const viaDocker = [];
