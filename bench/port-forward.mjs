@@ -128,6 +128,8 @@ async function retry(attempt) {
   }
 }
 
+const connections = (count) => (count === 1 ? 'one connection' : `${count} concurrent connections`);
+
 const carrier = () => (process.env.SIDEKICK_RELAY === 'off' ? 'exec per connection' : 'relay');
 
 export async function benchPortForward(ctx) {
@@ -213,10 +215,10 @@ export async function benchPortForward(ctx) {
       series.throughput.direct.push(rate(de));
       series.latency.forward.push(fc);
       series.latency.direct.push(dc);
-      const against = `${size} concurrent, direct to the container's address`;
+      const against = `the same, direct to the container's address`;
       rows.push(
-        { what: `${size} concurrent echoes of ${mib} MiB, every byte checked (aggregate, one way)`, unit: 'MiB/s', sidekick: rate(fe), against, docker: rate(de), better: 'higher', budget: { min: 0.5 } },
-        { what: `${size} concurrent empty connections (median of each one's time)`, unit: 'ms', sidekick: fc, against, docker: dc, better: 'lower' },
+        { what: `${connections(size)}, each an echo of ${mib} MiB, every byte checked (aggregate, one way)`, unit: 'MiB/s', sidekick: rate(fe), against, docker: rate(de), better: 'higher', budget: { min: 0.5 } },
+        { what: `${connections(size)}, each empty (median of each one's time)`, unit: 'ms', sidekick: fc, against, docker: dc, better: 'lower' },
       );
     }
     ctx.table({

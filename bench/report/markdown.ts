@@ -72,7 +72,7 @@ export function renderSection(run: BenchRun, plots: Record<string, string>): str
   out.push('');
   out.push(
     [
-      '`npm run bench` (it runs scripts/setup.sh and builds first; about 15 minutes on 2 cores). It writes',
+      `\`npm run bench\` (it runs scripts/setup.sh and builds first; this run's steps took ${Math.round(run.steps.reduce((sum, step) => sum + step.seconds, 0) / 60)} minutes). It writes`,
       'docs/bench/last-run.json, the plots in docs/bench/ and this section. Environment:',
       '',
       `- \`BENCH_RUNS\` — interleaved runs per figure (this run: ${settings.runs}); slower steps take a third or a fifth of it, at least 3 (2 at the largest scale);`,

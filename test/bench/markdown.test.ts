@@ -67,7 +67,7 @@ describe('bench report section', () => {
     expect(section).toContain('## Last run — 2026-12-01 07:05 UTC');
     expect(section).toContain('| 2 × Test CPU | 23.4 GiB | 6.1.0 | 20.10.24 | v20.20.2 | 1.50 → 2.25 |');
     expect(section).toContain('Other helpers were running tests.');
-    expect(section).toContain('`npm run bench`');
+    expect(section).toContain("`npm run bench` (it runs scripts/setup.sh and builds first; this run's steps took 0 minutes)");
     expect(section).toContain('| cp | **failed**: docker run: exec: "/x": no such file | 12 s |');
     expect(section).toContain('| ls | skipped |  |');
     const order = ['### The machine', '### How to reproduce', '### Steps', '### cp of 1 GiB each way', '### inspect --all'].map((h) => section.indexOf(h));
