@@ -35,6 +35,8 @@ await build({
   banner: { js: '#!/usr/bin/env node' },
   external: ['./sidekick-main.cjs'],
 });
+// Executable as npm makes a package's bin, so that `sidekick install-plugin` can link it from a checkout too.
+(await import('node:fs')).chmodSync(new URL('../dist/sidekick.cjs', import.meta.url), 0o755);
 
 await build({
   ...common,

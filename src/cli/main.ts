@@ -13,12 +13,14 @@ import { registerInject } from './register-inject.js';
 import { registerSessions } from './register-sessions.js';
 import { registerShell } from './register-shell.js';
 import { registerToolbox } from './register-toolbox.js';
+import { registerInstall } from './register-install.js';
+import { polishHelp } from './help-text.js';
 import { formatError } from './report-error.js';
 import { describeProgram, hoistGlobalFlags } from './global-flags.js';
 
 declare const SIDEKICK_VERSION: string;
 
-const COMMANDS: RegisterCommand[] = [registerExec, registerInject, registerShell, registerEject, registerSessions, registerInspect, registerPs, registerLs, registerCp, registerPortForward, registerPrune, registerToolbox, registerCapture];
+const COMMANDS: RegisterCommand[] = [registerExec, registerInject, registerShell, registerEject, registerSessions, registerInspect, registerPs, registerLs, registerCp, registerPortForward, registerPrune, registerToolbox, registerCapture, registerInstall];
 
 function buildProgram(run: RunCommand): Command {
   const program = new Command('sidekick')
@@ -34,6 +36,7 @@ function buildProgram(run: RunCommand): Command {
   for (const register of COMMANDS) register(program, run);
   // Subcommands inherit exitOverride only when set before they are added; set it on each too.
   for (const command of program.commands) command.exitOverride();
+  polishHelp(program);
   return program;
 }
 
