@@ -8,12 +8,13 @@ rmSync(new URL('../dist', import.meta.url), { recursive: true, force: true });
 const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
 
 // docker-modem loads ssh2 (≈60 ms) on start even when the engine is a local socket.
-// Its only use is `new Client()` for ssh:// endpoints, so a stand-in loads it on first use.
+// Its only use is `new Client()` for ssh:// endpoints, so a stand-in loads it on first use,
+// from its own bundle beside the CLI (dist/sidekick-ssh2.cjs): an installed sidekick has no node_modules.
 const lazySsh2 = {
   name: 'lazy-ssh2',
   setup(b) {
     b.onResolve({ filter: /^ssh2$/ }, (args) =>
-      args.importer.endsWith('lazy-ssh2.cjs') ? { path: 'ssh2', external: true } : { path: new URL('./lazy-ssh2.cjs', import.meta.url).pathname },
+      args.importer.endsWith('lazy-ssh2.cjs') ? { path: './sidekick-ssh2.cjs', external: true } : { path: new URL('./lazy-ssh2.cjs', import.meta.url).pathname },
     );
   },
 };
@@ -47,6 +48,15 @@ await build({
   // Optional native speed-ups of ssh2; absent is fine.
   external: ['cpu-features', '*.node'],
   plugins: [lazySsh2],
+});
+
+await build({
+  ...common,
+  stdin: { contents: "module.exports = require('ssh2');", resolveDir: new URL('..', import.meta.url).pathname, loader: 'js' },
+  outfile: 'dist/sidekick-ssh2.cjs',
+  minifySyntax: true,
+  // Optional native speed-ups of ssh2; absent is fine.
+  external: ['cpu-features', '*.node'],
 });
 
 // port-forward's relay (native/sidekick-relay.c), a static binary that runs in the target's

@@ -6,7 +6,6 @@
  * `sidekick` (docker does not resolve them for the plugin). This module is part of the tiny
  * launcher: it must import nothing heavy.
  */
-import { connect } from 'node:net';
 import { basename } from 'node:path';
 
 export const PLUGIN_NAME = 'sidekick';
@@ -164,6 +163,9 @@ export function startedAsPlugin(scriptPath: string | undefined): boolean {
 export function watchDockerCli(env: NodeJS.ProcessEnv): void {
   const address = env[PLUGIN_SOCKET_ENV];
   if (address === undefined || address === '') return;
+  // Loaded here only: the launcher stays as quick to load as it was for every other run.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { connect } = require('node:net') as typeof import('node:net');
   // "@name" is Linux's abstract namespace, written with a leading NUL in Node.
   const socket = connect({ path: address.startsWith('@') ? `\0${address.slice(1)}` : address });
   socket.on('error', () => socket.destroy());
