@@ -159,19 +159,54 @@ export function startedAsPlugin(scriptPath: string | undefined): boolean {
  * socket (on a terminal the signal reaches the plugin's process group by itself); the plugin is
  * expected to stop. A closed socket is turned into the SIGTERM sidekick already handles (its
  * session ends gracefully). Without the variable (docker before 24) there is nothing to watch.
+ *
+ * On Linux the socket is abstract ("@docker_cli_…"), and Node 20 pads an abstract name to the
+ * whole sun_path, so it cannot connect to the exact-length name Go listens on. There the
+ * listener is watched instead: it leaves /proc/net/unix when the docker CLI closes it.
  */
 export function watchDockerCli(env: NodeJS.ProcessEnv): void {
   const address = env[PLUGIN_SOCKET_ENV];
   if (address === undefined || address === '') return;
+  const stop = (): void => {
+    process.kill(process.pid, 'SIGTERM');
+  };
   // Loaded here only: the launcher stays as quick to load as it was for every other run.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { connect } = require('node:net') as typeof import('node:net');
   // "@name" is Linux's abstract namespace, written with a leading NUL in Node.
   const socket = connect({ path: address.startsWith('@') ? `\0${address.slice(1)}` : address });
-  socket.on('error', () => socket.destroy());
+  socket.on('error', () => {
+    socket.destroy();
+    if (address.startsWith('@')) watchAbstractListener(address, stop);
+  });
   socket.on('data', () => undefined);
-  socket.on('end', () => process.kill(process.pid, 'SIGTERM'));
+  socket.on('end', stop);
   socket.unref();
+}
+
+const LISTENER_POLL_MS = 500;
+
+/** Calls `gone` once the abstract socket `@name` is no longer listed in /proc/net/unix. */
+function watchAbstractListener(address: string, gone: () => void): void {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { readFile } = require('node:fs') as typeof import('node:fs');
+  const listed = (table: string): boolean => table.split('\n').some((line) => line.endsWith(` ${address}`));
+  let seen = false;
+  const check = (): void => {
+    readFile('/proc/net/unix', 'utf8', (error, table) => {
+      if (error) return; // no /proc: nothing to watch
+      if (listed(table)) {
+        seen = true;
+      } else if (seen) {
+        gone();
+        return;
+      } else {
+        return; // never listed here (another network namespace): nothing to watch
+      }
+      setTimeout(check, LISTENER_POLL_MS).unref();
+    });
+  };
+  check();
 }
 
 /**
