@@ -22,7 +22,7 @@ declare const SIDEKICK_VERSION: string;
 
 const COMMANDS: RegisterCommand[] = [registerExec, registerInject, registerShell, registerEject, registerSessions, registerInspect, registerPs, registerLs, registerCp, registerPortForward, registerPrune, registerToolbox, registerCapture, registerInstall];
 
-function buildProgram(run: RunCommand): Command {
+export function buildProgram(run: RunCommand): Command {
   const program = new Command('sidekick')
     .description('Debug containers that have nothing in them: a shell with real tools beside any container.')
     .version(typeof SIDEKICK_VERSION === 'string' ? SIDEKICK_VERSION : 'dev', '-v, --version')
