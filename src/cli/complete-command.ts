@@ -14,7 +14,7 @@ const CONTAINER_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
  * for the last word, one a line. At most one engine call; a failure prints nothing (a shell
  * completion must never print errors into the user's line).
  */
-export async function runComplete(program: Command, words: string[], global: GlobalFlags): Promise<number> {
+export async function runComplete(program: Command, words: string[], global: GlobalFlags, cobra = false): Promise<number> {
   const request = completeWords(describeForCompletion(program), words.length === 0 ? [''] : words);
   let candidates: string[] = [];
   try {
@@ -28,7 +28,15 @@ export async function runComplete(program: Command, words: string[], global: Glo
   }
   const found = matching(candidates, request.current);
   if (found.length > 0) process.stdout.write(`${found.join('\n')}\n`);
+  if (cobra) process.stdout.write(`:${cobraDirective(request.completion, found)}\n`);
   return 0;
+}
+
+/** cobra's ShellCompDirective: 0 lets the shell complete file names, 2 adds no space, 4 offers no files. */
+function cobraDirective(completion: Completion, found: string[]): number {
+  if (completion.kind === 'none') return 0;
+  const continues = found.length === 1 && found[0]!.endsWith(':');
+  return 4 | (continues ? 2 : 0);
 }
 
 async function candidatesFor(completion: Completion, flags: GlobalFlags): Promise<string[]> {

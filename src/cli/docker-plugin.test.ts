@@ -31,6 +31,11 @@ describe('the docker CLI plugin command line', () => {
     expect(translatePluginArgs(['--debug=false', '-l', 'warn', '--log-level=debug', 'sidekick', 'ps']).args).toEqual(['ps']);
   });
 
+  it("turns docker's completion request into sidekick's, answered as cobra does", () => {
+    expect(translatePluginArgs(['__complete', 'sidekick', 'exec', '--ca'])).toEqual({ args: ['__complete', '--cobra', '--', 'exec', '--ca'], env: {} });
+    expect(translatePluginArgs(['__complete', 'sidekick', ''])).toEqual({ args: ['__complete', '--cobra', '--', ''], env: {} });
+  });
+
   it('reads contexts from the config directory docker was given', () => {
     expect(translatePluginArgs(['--config', '/tmp/cfg', 'sidekick', 'ps']).env).toEqual({ DOCKER_CONFIG: '/tmp/cfg' });
   });

@@ -11,6 +11,8 @@ import { basename } from 'node:path';
 export const PLUGIN_NAME = 'sidekick';
 export const PLUGIN_EXECUTABLE = `docker-${PLUGIN_NAME}`;
 const METADATA_COMMAND = 'docker-cli-plugin-metadata';
+/** cobra's completion request, which docker forwards to a plugin; sidekick's hidden command has the same name. */
+const COBRA_COMPLETE = '__complete';
 /** Set by the docker CLI to a socket that it closes when the user interrupts it (see watchDockerCli). */
 const PLUGIN_SOCKET_ENV = 'DOCKER_CLI_PLUGIN_SOCKET';
 
@@ -60,6 +62,8 @@ export class PluginUsageError extends Error {}
  * another engine than the one the user named.
  */
 export function translatePluginArgs(argv: readonly string[]): PluginCall {
+  // docker's own completion asks the plugin as cobra does: `__complete sidekick WORDS… CURRENT`.
+  if (argv[0] === COBRA_COMPLETE && argv[1] === PLUGIN_NAME) return { args: [COBRA_COMPLETE, '--cobra', '--', ...argv.slice(2)], env: {} };
   const args: string[] = [];
   const env: Record<string, string> = {};
   const tlsFiles = new Map<string, string>();

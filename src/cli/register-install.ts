@@ -21,10 +21,11 @@ export const registerInstall: RegisterCommand = (program, run) => {
     .command('__complete', { hidden: true })
     .description('candidates for the last word of a sidekick command line (called by the completion scripts)')
     .argument('[words...]', 'the words after "sidekick", the last one being completed')
-    .action((words: string[]) => {
+    .option('--cobra', "answer as a cobra program does (docker's completion of `docker sidekick`)")
+    .action((words: string[], flags: { cobra?: boolean }) => {
       run(async () => {
         const { runComplete } = await import('./complete-command.js');
-        return runComplete(program, words, program.opts<GlobalFlags>());
+        return runComplete(program, words, program.opts<GlobalFlags>(), flags.cobra === true);
       });
     });
 

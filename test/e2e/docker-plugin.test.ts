@@ -41,7 +41,7 @@ describe('sidekick as a Docker CLI plugin', () => {
     expect(plugins.find((p) => p.Name === 'sidekick')?.Err).toBeUndefined();
   });
 
-  it('runs `docker sidekick exec` and `docker sidekick inspect` against a target', async () => {
+  it('runs `docker sidekick exec` and `docker sidekick inspect` against a target, and completes for docker', async () => {
     const { scratchServer } = inject('fixtures');
     target = await startTarget(scratchServer);
     await waitForHttp(target.ip, 8080);
@@ -50,6 +50,11 @@ describe('sidekick as a Docker CLI plugin', () => {
     expect(exec.stderr).toBe('');
     expect(exec.stdout.toString()).toBe('/server\0');
     expect(exec.code).toBe(7);
+
+    // docker's own completion (`docker completion bash|zsh|fish`) asks the plugin as cobra does.
+    const completed = await dockerCli(['__complete', 'sidekick', 'exec', target.name.slice(0, -2)]);
+    expect(completed.stdout.toString()).toBe(`${target.name}\n:4\n`);
+    expect((await dockerCli(['__complete', 'sidekick', 'ex'])).stdout.toString()).toBe('exec\n:4\n');
 
     const inspect = await dockerCli(['sidekick', 'inspect', '--json', target.name]);
     expect(inspect.code).toBe(0);
