@@ -6,7 +6,7 @@
 import { spawn } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { run } from '../fixtures/docker-cli.js';
 import { REPO_ROOT, removeTarget, startTarget, waitForHttp } from './harness.js';
@@ -103,8 +103,11 @@ describe('the npm package', () => {
   });
 
   it('runs with npx from the tarball', async () => {
-    const result = await npm(['exec', '--yes', `--package=${tarball}`, '--', 'sidekick', '--version'], join(dir, 'npx-cache'));
+    const env = { ...process.env, npm_config_cache: join(dir, 'npx-cache'), npm_config_update_notifier: 'false' };
+    const result = await run('npx', ['--offline', '--yes', `./${basename(tarball)}`, '--version'], { cwd: dir, env, timeoutMs: 120_000 });
     expect(result.stdout.toString()).toBe(`${version}\n`);
     expect(result.code).toBe(0);
+    const named = await run('npx', ['--offline', '--yes', `--package=${tarball}`, '--', 'sidekick', 'completion', 'bash'], { cwd: dir, env, timeoutMs: 120_000 });
+    expect(named.stdout.toString()).toContain('complete -o default -o bashdefault -F _sidekick_complete sidekick');
   });
 });
