@@ -214,10 +214,12 @@ function watchAbstractListener(address: string, gone: () => void): void {
 }
 
 /**
- * The launcher's entry for plugin runs: answers the metadata call (returns undefined: nothing
- * else to run), or returns sidekick's command line with the environment applied.
+ * The launcher's entry for plugin runs, given process.argv: answers the metadata call (returns
+ * undefined: nothing else to run), or puts sidekick's command line in process.argv (returned
+ * too) with the environment applied.
  */
-export function enterAsPlugin(argv: readonly string[], version: string): string[] | undefined {
+export function enterAsPlugin(processArgv: string[], version: string): string[] | undefined {
+  const argv = processArgv.slice(2);
   if (argv[0] === METADATA_COMMAND) {
     process.stdout.write(`${pluginMetadata(version)}\n`);
     return undefined;
@@ -233,5 +235,6 @@ export function enterAsPlugin(argv: readonly string[], version: string): string[
   }
   Object.assign(process.env, call.env);
   watchDockerCli(process.env);
+  processArgv.splice(2, Infinity, ...call.args);
   return call.args;
 }

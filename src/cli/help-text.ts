@@ -104,10 +104,10 @@ export function isRepeatable(option: Option): boolean {
 class SidekickHelp extends Help {
   override optionDescription(option: Option): string {
     if (!isRepeatable(option)) return super.optionDescription(option);
-    // Shown without its empty default; "(repeatable)" said once.
+    // Shown without its empty default; "repeatable" said once, in the description's words when it has it.
     const shown = Object.assign(Object.create(Object.getPrototypeOf(option) as object) as Option, option, { defaultValue: undefined });
     const text = super.optionDescription(shown);
-    return /\(repeatable\)/.test(text) ? text : `${text} (repeatable)`;
+    return /\brepeatable\b/.test(text) ? text : `${text} (repeatable)`;
   }
 }
 

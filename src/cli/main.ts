@@ -20,7 +20,7 @@ import { describeProgram, hoistGlobalFlags } from './global-flags.js';
 
 declare const SIDEKICK_VERSION: string;
 
-const COMMANDS: RegisterCommand[] = [registerExec, registerInject, registerShell, registerEject, registerSessions, registerInspect, registerPs, registerLs, registerCp, registerPortForward, registerPrune, registerToolbox, registerCapture, registerInstall];
+const COMMANDS: RegisterCommand[] = [registerExec, registerInject, registerShell, registerEject, registerSessions, registerInspect, registerPs, registerLs, registerCp, registerPortForward, registerPrune, registerToolbox, registerCapture];
 
 export function buildProgram(run: RunCommand): Command {
   const program = new Command('sidekick')
@@ -34,6 +34,7 @@ export function buildProgram(run: RunCommand): Command {
     .showHelpAfterError('Run sidekick --help for usage.')
     .exitOverride();
   for (const register of COMMANDS) register(program, run);
+  registerInstall(program, run);
   // Subcommands inherit exitOverride only when set before they are added; set it on each too.
   for (const command of program.commands) command.exitOverride();
   polishHelp(program);
