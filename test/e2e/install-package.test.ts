@@ -90,11 +90,11 @@ describe('the npm package', () => {
     }
   });
 
-  it('reaches ssh:// engines with the ssh client bundled in the package', async () => {
+  it('reaches ssh:// engines with what the package ships', async () => {
     // Nothing listens on port 1: the ssh client loads, connects and is refused.
     const result = await run(sidekick, ['-H', 'ssh://nobody@127.0.0.1:1', 'sessions'], { cwd: dir, timeoutMs: 60_000 });
     expect(result.stderr).not.toMatch(/Cannot find module/);
-    expect(result.stderr).toMatch(/cannot reach the Docker engine at ssh:\/\/nobody@127\.0\.0\.1:1.*ECONNREFUSED/);
+    expect(result.stderr).toMatch(/cannot reach the Docker engine at ssh:\/\/nobody@127\.0\.0\.1:1.*(ECONNREFUSED|Connection refused)/);
     expect(result.code).toBe(125);
   });
 
