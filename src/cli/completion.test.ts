@@ -4,7 +4,7 @@ import { completeWords, describeForCompletion, matching, type CompletionRequest 
 
 /** A program shaped like sidekick's: global engine flags, a pass-through exec, cp, a command group. */
 function program(): Command {
-  const root = new Command('sidekick').option('-H, --host <url>').option('--context <name>').option('--debug').enablePositionalOptions();
+  const root = new Command('sidekick').version('1.0.0', '-v, --version').option('-H, --host <url>').option('--context <name>').option('--debug').enablePositionalOptions();
   root.command('exec').argument('[target]').argument('[command...]').option('-e, --env <kv>').option('--keep').option('-u, --user <user>').passThroughOptions();
   root.command('inspect').argument('[target]').option('--json');
   root.command('cp').argument('<source>').argument('<destination>');
@@ -30,6 +30,8 @@ describe('shell completion', () => {
     const words = completion.kind === 'words' ? completion.words : [];
     expect(words).toEqual(expect.arrayContaining(['--env', '--keep', '--user', '--help', '--host', '--context', '--debug']));
     expect(words).not.toContain('--json');
+    expect(words).not.toContain('--version');
+    expect(words.filter((word) => word === '--help')).toHaveLength(1);
   });
 
   it('offers container names for a target, stopped ones too where a stopped target works', () => {

@@ -110,7 +110,9 @@ export function completeWords(program: CompletionCommand, words: readonly string
   }
   if (afterDashes) return request;
   if (current.startsWith('-')) {
-    const flags = command === program ? program.flags : [...command.flags, ...program.flags];
+    // After a subcommand the program's flags still apply, but for --version and --help (the command's own).
+    const globals = program.flags.filter((flag) => !flag.names.includes('--version') && !flag.names.includes('--help'));
+    const flags = command === program ? program.flags : [...command.flags, ...globals];
     request.completion = { kind: 'words', words: flags.flatMap((flag) => flag.names.filter((name) => name.startsWith('--') || flag.names.length === 1)) };
     return request;
   }
