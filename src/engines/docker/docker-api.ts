@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import type { IncomingMessage } from 'node:http';
+import { Agent, type AgentOptions, type IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import { join, posix } from 'node:path';
 import { PassThrough, type Readable } from 'node:stream';
@@ -297,13 +297,22 @@ export function unreachable(endpoint: Endpoint, cause: ModemError): SidekickErro
   });
 }
 
+/**
+ * Node's global agent, but with no TLS server name to work out: there is none on a Unix socket,
+ * and working it out tests the host name against Node's IPv6 pattern, whose first use costs
+ * ≈5 ms on the way of every command's first request (docs/BENCHMARKS.md).
+ */
+function socketAgent(): Agent {
+  return new Agent({ keepAlive: true, scheduling: 'lifo', timeout: 5_000, servername: '' } as AgentOptions);
+}
+
 function modemOptions(endpoint: Endpoint): Modem.ConstructorOptions {
   const url = new URL(endpoint.url);
   // Every field is set, so that docker-modem's own reading of DOCKER_HOST cannot leak in.
   const base = { version: API_VERSION, host: undefined, port: undefined, socketPath: undefined } as Record<string, unknown>;
   switch (url.protocol) {
     case 'unix:':
-      return { ...base, socketPath: decodeURIComponent(url.pathname) } as Modem.ConstructorOptions;
+      return { ...base, socketPath: decodeURIComponent(url.pathname), agent: socketAgent() } as Modem.ConstructorOptions;
     case 'ssh:':
       return {
         ...base,
