@@ -70,6 +70,7 @@ const standIns = [
   standIn('./http_duplex', 'docker-modem/lib/modem.js', 'lazy-http-duplex.cjs'),
   // Most runs of a command neither spawn (toolbox builds do) nor make a tar (copies do).
   standIn('node:child_process', 'src/', 'lazy-node-child-process.cjs'),
+  standIn('node:crypto', 'src/', 'lazy-node-crypto.cjs'),
   standIn('tar-stream', 'src/', 'lazy-tar-stream.cjs', { bundled: true }),
   quietModem(),
 ];
@@ -82,6 +83,7 @@ function checkStandInNames() {
   const provided = {
     'node:child_process': Object.keys(Object.getOwnPropertyDescriptors(requireFromHere('./lazy-node-child-process.cjs'))),
     'tar-stream': Object.keys(Object.getOwnPropertyDescriptors(requireFromHere('./lazy-tar-stream.cjs'))),
+    'node:crypto': Object.keys(Object.getOwnPropertyDescriptors(requireFromHere('./lazy-node-crypto.cjs'))),
   };
   const sources = readdirSync(resolve(root, 'src'), { recursive: true })
     .map(String)
