@@ -147,7 +147,7 @@ async function handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer,
   const [, namespace, name] = match as unknown as [string, string, string];
   const containers = await podContainers(namespace, name);
   if (containers.length === 0) return refuseUpgrade(socket, { code: 404, body: notFoundStatus('pods', name) });
-  const pod = podFromContainers(namespace, name, containers) as { metadata: { uid: string }; status: { podIP?: string } };
+  const pod = podFromContainers(namespace, name, containers) as { metadata: { uid: string } };
   const query = url.searchParams;
 
   if (subresource === 'portforward') {
@@ -158,10 +158,12 @@ async function handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer,
       if (error instanceof PortForwardProtocolError) return refuseUpgrade(socket, badRequest(error.message));
       throw error;
     }
-    const ip = pod.status.podIP;
-    if (ip === undefined) return refuseUpgrade(socket, badRequest(`pod ${name} has no IP: is it running?`));
+    const pause = containers.find((c) => roleOf(c) === 'pause');
+    if (pause === undefined || !pause.State.Running) {
+      return refuseUpgrade(socket, badRequest(`pod ${name} has no running pause container to forward from (make pods with createPod)`));
+    }
     const conn = acceptUpgrade(req, socket, head, (offered) => chooseProtocol(offered, [PORT_FORWARD_PROTOCOL]));
-    if (conn !== undefined) servePortForward(conn, name, pod.metadata.uid, ip, ports);
+    if (conn !== undefined) servePortForward(conn, { podName: name, podUid: pod.metadata.uid, pauseId: pause.Id }, ports);
     return;
   }
 
