@@ -4,6 +4,7 @@
  * real container of a double pod (the default toolbox, busybox); what they print and how
  * they end is fixed by the commands, not by the double.
  */
+import { once } from 'node:events';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   CHANNEL,
@@ -97,6 +98,17 @@ describe('kube-double: exec and attach', () => {
     expect(sawReady).toBe(true);
     expect(stdout).toMatch(/^(tick \d+\n)+$/);
     expect((await docker(['inspect', '-f', '{{.State.Running}}', pod.containers.get('ticker') as string])).trim()).toBe('true');
+  });
+
+  it('closing the double ends the sessions still open', async () => {
+    const pod = await shellPod();
+    const conn = await openSession(double as KubeDouble, execPath(pod, ['sleep', '3600'], 'stdout=true'), REMOTE_COMMAND_PROTOCOLS);
+    const ready = once(conn, 'message');
+    const closed = once(conn, 'close');
+    await ready;
+    await (double as KubeDouble).close();
+    double = undefined;
+    expect((await closed)[0]).toMatchObject({ code: 1006 });
   });
 
   it('refuses an exec naming no command or an unknown container, before upgrading', async () => {

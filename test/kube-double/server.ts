@@ -68,8 +68,12 @@ export async function startKubeDouble(options: KubeDoubleOptions = {}): Promise<
     if (!authorised(req)) return send(res, unauthorised);
     handle(req, res).catch((error: unknown) => send(res, internalError(error)));
   });
+  // Upgraded sockets leave the HTTP server's books: closing the double must end them itself.
+  const upgraded = new Set<Duplex>();
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on('error', () => undefined);
+    upgraded.add(socket);
+    socket.on('close', () => upgraded.delete(socket));
     if (!authorised(req)) return refuseUpgrade(socket, unauthorised);
     handleUpgrade(req, socket, head, protocols).catch((error: unknown) => refuseUpgrade(socket, internalError(error)));
   });
@@ -80,6 +84,7 @@ export async function startKubeDouble(options: KubeDoubleOptions = {}): Promise<
     url: `http://127.0.0.1:${port}`,
     token,
     close: async () => {
+      for (const socket of upgraded) socket.destroy();
       server.closeAllConnections();
       await new Promise<void>((resolve, reject) => server.close((e) => (e ? reject(e) : resolve())));
     },
