@@ -7,7 +7,7 @@
  * namespaces from `docker inspect`, not from the double.
  */
 import { afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
-import { CHANNEL, REMOTE_COMMAND_PROTOCOLS, encodeData } from '../../src/engines/kubernetes/channel-protocol.js';
+import { CHANNEL, REMOTE_COMMAND_PROTOCOLS, encodeData, encodeResize } from '../../src/engines/kubernetes/channel-protocol.js';
 import { addEphemeralContainerRequest, buildEphemeralContainer, type EphemeralContainerJson } from '../../src/engines/kubernetes/ephemeral-container.js';
 import { docker, lines } from '../fixtures/docker-cli.js';
 import { POD_LABEL } from './pod-view.js';
@@ -90,6 +90,29 @@ describe('kube-double: ephemeral containers', () => {
     expect(outcome).toEqual({ kind: 'exited', exitCode: 0 });
     const terminated = await waitForContainerState(double as KubeDouble, 'default', pod.name, container.name, (s) => s.terminated !== undefined);
     expect(terminated.terminated).toMatchObject({ exitCode: 3, reason: 'Error' });
+  });
+
+  it('with a TTY (kubectl debug -it): attach resizes its terminal and carries its input', async () => {
+    const pod = await appPod();
+    // Prints nothing until the terminal has the size the client sends (bounded wait), so nothing is lost before attach.
+    const script = 'i=0; while [ "$(stty size 2>/dev/null)" != "30 100" ] && [ $i -lt 3000 ]; do usleep 10000; i=$((i+1)); done; echo "size $(stty size)"; read x; echo "got $x"; exit 5';
+    const container = buildEphemeralContainer({ targetContainer: 'app', shortId: 'tty1', image: toolbox, command: ['sh', '-c', script], stdin: true, tty: true });
+    expect((await patch(pod, container)).status).toBe(200);
+    await waitForContainerState(double as KubeDouble, 'default', pod.name, container.name, (s) => s.running !== undefined);
+    const conn = await openSession(double as KubeDouble, `/api/v1/namespaces/default/pods/${pod.name}/attach?container=${container.name}&stdin=true&stdout=true&tty=true`, REMOTE_COMMAND_PROTOCOLS);
+    let answered = false;
+    const session = collectSession(conn, (soFar) => {
+      if (!answered && soFar.includes('size 30 100')) {
+        answered = true;
+        conn.sendBinary(encodeData(CHANNEL.stdin, Buffer.from('hi\r')));
+      }
+    });
+    conn.sendBinary(encodeResize({ columns: 100, rows: 30 }));
+    const { stdout } = await session;
+    expect(stdout).toContain('size 30 100\r\n');
+    expect(stdout).toContain('got hi\r\n');
+    const terminated = await waitForContainerState(double as KubeDouble, 'default', pod.name, container.name, (s) => s.terminated !== undefined);
+    expect(terminated.terminated).toMatchObject({ exitCode: 5 });
   });
 
   it("joins the pause container's PID namespace when it names no target", async () => {
