@@ -6,6 +6,7 @@ import { PassThrough, type Readable } from 'node:stream';
 import Modem from 'docker-modem';
 import { SidekickError } from '../../core/errors.js';
 import type { Endpoint } from './endpoint.js';
+import { openSshTunnel, REMOTE_SOCKET_DEFAULT, type SshTunnel } from './ssh-tunnel.js';
 
 /** The API version sidekick speaks; Docker 20.10 (Debian 12's docker.io) is the oldest engine it needs. */
 export const API_VERSION = 'v1.41';
@@ -40,10 +41,28 @@ interface ModemError extends Error {
 
 /** A promise-shaped, typed face over docker-modem's callback transport. */
 export class DockerApi {
-  private readonly modem: Modem;
+  /** Settles once the transport is ready: at once for sockets and tcp://, after the login for ssh://. */
+  private modem: Promise<Modem> | undefined;
+  private tunnel: Promise<SshTunnel> | undefined;
+  private openTunnel: SshTunnel | undefined;
 
-  constructor(readonly endpoint: Endpoint) {
-    this.modem = new Modem(modemOptions(endpoint));
+  constructor(readonly endpoint: Endpoint) {}
+
+  private transport(): Promise<Modem> {
+    if (this.modem === undefined) {
+      if (this.endpoint.url.startsWith('ssh://')) {
+        this.tunnel = openSshTunnel(this.endpoint);
+        this.modem = this.tunnel.then((tunnel) => (this.openTunnel = tunnel) && new Modem({ ...modemOptions({ url: `unix://${tunnel.socketPath}`, source: this.endpoint.source }) }));
+      } else {
+        try {
+          this.modem = Promise.resolve(new Modem(modemOptions(this.endpoint)));
+        } catch (error) {
+          this.modem = Promise.reject(error as Error);
+        }
+      }
+      this.modem.catch(() => undefined);
+    }
+    return this.modem;
   }
 
   async json<T>(method: 'GET' | 'POST' | 'DELETE' | 'PUT' | 'HEAD', path: string, options: RequestOptions = {}): Promise<T> {
@@ -118,8 +137,8 @@ export class DockerApi {
     }
     const query: Record<string, unknown> = {};
     for (const [key, value] of Object.entries(options.query ?? {})) if (value !== undefined) query[key] = value;
-    return new Promise((resolve, reject) => {
-      this.modem.dial(
+    return this.transport().then((modem) => new Promise((resolve, reject) => {
+      modem.dial(
         {
           path: `${path}?`,
           method,
@@ -134,11 +153,14 @@ export class DockerApi {
           allowEmpty: options.body !== undefined,
         } as unknown as Modem.DialOptions,
         (error: ModemError | null, result: unknown) => {
-          if (error) reject(this.translate(error));
-          else resolve(result);
+          if (!error) resolve(result);
+          // ssh says why it refused a channel on its stderr, which may be read just after the
+          // closed connection is seen: give it a moment.
+          else if (this.openTunnel !== undefined && typeof error.statusCode !== 'number') setTimeout(() => reject(this.translate(error)), 100);
+          else reject(this.translate(error));
         },
       );
-    });
+    }));
   }
 
   private translate(error: ModemError): Error {
@@ -159,13 +181,16 @@ export class DockerApi {
     if (['ENOENT', 'ECONNREFUSED', 'EACCES', 'EHOSTUNREACH', 'ENOTFOUND', 'ETIMEDOUT'].includes(code)) {
       return unreachable(this.endpoint, error);
     }
+    const refusal = this.openTunnel?.refusal();
+    if (refusal !== undefined) return sshRefused(this.endpoint, refusal);
     // A connection that was open and closed under the request: the engine died or restarted.
     if (['ECONNRESET', 'EPIPE'].includes(code)) return wentAway(this.endpoint, error);
     return error;
   }
 
   close(): void {
-    // docker-modem keeps no pooled connections of its own for unix sockets; nothing to release.
+    // docker-modem keeps no pooled connections of its own; an ssh:// engine's connection ends here.
+    void this.tunnel?.then((tunnel) => tunnel.close(), () => undefined);
   }
 }
 
@@ -286,6 +311,14 @@ export function wentAway(endpoint: Endpoint, cause: unknown): SidekickError {
   });
 }
 
+/** The SSH server took the login but would not connect a channel to the engine's socket. */
+function sshRefused(endpoint: Endpoint, refusal: string): SidekickError {
+  const socket = new URL(endpoint.url).pathname.replace(/^\/$/, '') || REMOTE_SOCKET_DEFAULT;
+  return new SidekickError('ENGINE_UNREACHABLE', `cannot reach the Docker engine at ${endpoint.url} (${endpoint.source}): the SSH server could not connect to ${socket} (${refusal}).`, {
+    hint: 'Give the socket path after the host (ssh://user@host/run/docker.sock), or check that the server allows forwarding (AllowStreamLocalForwarding).',
+  });
+}
+
 export function unreachable(endpoint: Endpoint, cause: ModemError): SidekickError {
   const reason = cause.code === 'EACCES' ? 'permission denied' : cause.code === 'ENOENT' ? 'no such socket' : (cause.code ?? cause.message);
   const hint = endpoint.url.startsWith('unix://')
@@ -304,15 +337,6 @@ function modemOptions(endpoint: Endpoint): Modem.ConstructorOptions {
   switch (url.protocol) {
     case 'unix:':
       return { ...base, socketPath: decodeURIComponent(url.pathname) } as Modem.ConstructorOptions;
-    case 'ssh:':
-      return {
-        ...base,
-        protocol: 'ssh',
-        host: url.hostname,
-        port: url.port || 22,
-        username: decodeURIComponent(url.username) || undefined,
-        sshOptions: { agent: process.env.SSH_AUTH_SOCK },
-      } as Modem.ConstructorOptions;
     default: {
       const tls = endpoint.tlsDir
         ? {

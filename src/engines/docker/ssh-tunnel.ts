@@ -1,0 +1,164 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import type { Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { SidekickError } from '../../core/errors.js';
+import type { Endpoint } from './endpoint.js';
+
+/** Where the engine listens on the remote machine when the ssh:// address names no path. */
+export const REMOTE_SOCKET_DEFAULT = '/var/run/docker.sock';
+
+/**
+ * One SSH connection for a whole command: the system's `ssh` forwards a private local
+ * socket to the engine's socket on the remote machine, and every API request is a channel
+ * of that one connection (docs/ARCHITECTURE.md, "Remote engines").
+ *
+ * The system `ssh` rather than an in-process client, because it is what `docker -H ssh://`
+ * runs: the user's ~/.ssh/config (aliases, ProxyJump, IdentityFile), known_hosts (hashed
+ * or not), agent, certificates and passphrase prompts all work as they do for docker.
+ */
+export interface SshTunnel {
+  /** The local socket that reaches the remote engine. */
+  readonly socketPath: string;
+  /** Ends the connection; the wrapper removes the local socket's directory. */
+  close(): void;
+  /**
+   * Why the remote end refused a request's channel (ssh's "open failed" line), if it did:
+   * the engine's socket is not where it was looked for, or the server forbids forwarding.
+   */
+  refusal(): string | undefined;
+}
+
+export interface SshInvocation {
+  /** argv after the ssh command itself. */
+  args: string[];
+  /** Remote socket path. */
+  remoteSocket: string;
+  /** What the user would type to test the same connection by hand. */
+  manual: string;
+}
+
+/** The ssh arguments for an ssh:// address: the forward, the port, the user, the host. */
+export function sshInvocation(url: string, localSocket: string): SshInvocation {
+  const parsed = new URL(url);
+  const host = parsed.hostname.replace(/^\[(.*)\]$/, '$1');
+  const user = decodeURIComponent(parsed.username);
+  const remoteSocket = parsed.pathname !== '' && parsed.pathname !== '/' ? decodeURIComponent(parsed.pathname) : REMOTE_SOCKET_DEFAULT;
+  const target: string[] = [
+    ...(parsed.port !== '' ? ['-p', parsed.port] : []),
+    ...(user !== '' ? ['-l', user] : []),
+  ];
+  return {
+    args: [
+      '-N',
+      // The forward is the whole point: without it, fail rather than sit there connected.
+      '-o', 'ExitOnForwardFailure=yes',
+      '-o', 'StreamLocalBindUnlink=yes',
+      // Never become or use a shared master: ControlPersist would take the connection out of
+      // this command's hands, and a master of the user's would outlive this command's forward.
+      '-o', 'ControlMaster=no',
+      '-o', 'ControlPath=none',
+      // A dead link is noticed instead of hanging every request for ever.
+      '-o', 'ServerAliveInterval=15',
+      '-L', `${localSocket}:${remoteSocket}`,
+      ...target,
+      '--',
+      host,
+    ],
+    remoteSocket,
+    manual: `ssh ${[...target, host].join(' ')}`,
+  };
+}
+
+/**
+ * The wrapper that holds ssh: it ends ssh when its stdin closes, which happens when this
+ * process exits for any reason, kill -9 included; then it removes the socket's directory.
+ * Terminal signals are ignored (ssh keeps an ignored SIGINT ignored), so that Ctrl-C reaches
+ * sidekick alone and its cleanup still has the engine.
+ */
+const WRAPPER = `
+trap '' INT QUIT HUP
+dir=$1; shift
+exec 3<&0
+$SIDEKICK_SSH "$@" </dev/null &
+ssh_pid=$!
+{ read -r _ <&3; kill "$ssh_pid" 2>/dev/null; } &
+watch_pid=$!
+wait "$ssh_pid"; status=$?
+kill "$watch_pid" 2>/dev/null
+rm -rf "$dir"
+exit "$status"
+`;
+
+/** Starts ssh and resolves once the local socket exists; rejects with ssh's own words when it cannot. */
+export async function openSshTunnel(endpoint: Endpoint, env: NodeJS.ProcessEnv = process.env): Promise<SshTunnel> {
+  const dir = mkdtempSync(join(tmpdir(), 'sidekick-ssh-'));
+  const socketPath = join(dir, 'docker.sock');
+  const invocation = sshInvocation(endpoint.url, socketPath);
+  // Like GIT_SSH_COMMAND: a command line read by the shell, for keys and options of a test or a CI job.
+  const command = env.SIDEKICK_SSH_COMMAND?.trim() || 'ssh';
+  let child: ChildProcess;
+  try {
+    child = spawn('/bin/sh', ['-c', WRAPPER.replace('$SIDEKICK_SSH', command), 'sidekick-ssh', dir, ...invocation.args], {
+      stdio: ['pipe', 'ignore', 'pipe'],
+      env,
+    });
+  } catch (error) {
+    rmSync(dir, { recursive: true, force: true });
+    throw failed(endpoint, invocation, (error as Error).message);
+  }
+  let said = '';
+  child.stderr!.on('data', (chunk: Buffer) => {
+    said = (said + chunk.toString()).slice(-4096);
+  });
+  child.stdin!.on('error', () => undefined);
+  // Neither the wrapper nor its pipes keep this process alive; requests do while they run.
+  child.unref();
+  (child.stdin as unknown as Socket).unref();
+  (child.stderr as unknown as Socket).unref();
+
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const spawnError = new Promise<Error>((resolve) => child.once('error', resolve));
+  const close = (): void => {
+    child.stdin!.end();
+  };
+  let seen = false;
+  for (;;) {
+    // ssh binds the socket and listens on it at once; one more tick after it appears makes
+    // sure a connection is not refused in between.
+    if (seen) return { socketPath, close, refusal: () => refusalIn(said) };
+    seen = existsSync(socketPath);
+    // This timer is the one thing that keeps the process alive while ssh logs in.
+    const outcome = await Promise.race([
+      exited.then((code) => ({ code })),
+      spawnError.then((error) => ({ error })),
+      new Promise<undefined>((resolve) => setTimeout(resolve, 15)),
+    ]);
+    if (outcome === undefined) continue;
+    close();
+    rmSync(dir, { recursive: true, force: true });
+    if ('error' in outcome) throw failed(endpoint, invocation, outcome.error.message);
+    throw failed(endpoint, invocation, lastWords(said) ?? `ssh exited with status ${outcome.code ?? 'by a signal'}`);
+  }
+}
+
+function refusalIn(text: string): string | undefined {
+  const line = text.split(/\r?\n/).reverse().find((candidate) => /open failed/.test(candidate));
+  return line?.replace(/^channel \d+: /, '').trim();
+}
+
+/** The last line ssh wrote that is not chatter ("Warning: Permanently added ..."). */
+function lastWords(text: string): string | undefined {
+  const lines = text
+    .split(/\r?\n/)
+    .map((line) => line.trim())
+    .filter((line) => line !== '' && !line.startsWith('Warning: Permanently added'));
+  return lines.at(-1)?.replace(/\.$/, '');
+}
+
+function failed(endpoint: Endpoint, invocation: SshInvocation, reason: string): SidekickError {
+  return new SidekickError('ENGINE_UNREACHABLE', `cannot reach the Docker engine at ${endpoint.url} (${endpoint.source}): ssh: ${reason}.`, {
+    hint: `Check that \`${invocation.manual}\` logs in without a question (known_hosts, key or agent); ssh reads ~/.ssh/config, or set SIDEKICK_SSH_COMMAND.`,
+  });
+}
