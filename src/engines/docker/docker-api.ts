@@ -1,11 +1,12 @@
 import { readFileSync } from 'node:fs';
 import type { IncomingMessage } from 'node:http';
+import { Agent as HttpsAgent } from 'node:https';
 import type { Socket } from 'node:net';
-import { join, posix } from 'node:path';
+import { posix } from 'node:path';
 import { PassThrough, type Readable } from 'node:stream';
 import Modem from 'docker-modem';
 import { SidekickError } from '../../core/errors.js';
-import type { Endpoint } from './endpoint.js';
+import type { Endpoint, TlsChoice, TlsFile } from './endpoint.js';
 import { openSshTunnel, REMOTE_SOCKET_DEFAULT, type SshTunnel } from './ssh-tunnel.js';
 
 /** The API version sidekick speaks; Docker 20.10 (Debian 12's docker.io) is the oldest engine it needs. */
@@ -175,9 +176,12 @@ export class DockerApi {
               ? error.json.trim()
               : error.message;
       if (/^\s*<|<html/i.test(message)) return notAnEngine(this.endpoint, error.statusCode, message);
+      if (error.statusCode === 400 && /HTTP request to an HTTPS server/i.test(message)) return wantsTls(this.endpoint);
       return new EngineHttpError(error.statusCode, message);
     }
     const code = error.code ?? '';
+    const tlsFailure = tlsProblem(this.endpoint, error);
+    if (tlsFailure !== undefined) return tlsFailure;
     if (['ENOENT', 'ECONNREFUSED', 'EACCES', 'EHOSTUNREACH', 'ENOTFOUND', 'ETIMEDOUT'].includes(code)) {
       return unreachable(this.endpoint, error);
     }
@@ -311,6 +315,51 @@ export function wentAway(endpoint: Endpoint, cause: unknown): SidekickError {
   });
 }
 
+/** Node's codes for an engine certificate that does not chain to the CA it was checked with. */
+const UNTRUSTED_CERTIFICATE = new Set([
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'CERT_SIGNATURE_FAILURE',
+]);
+
+/** A TLS handshake that failed, said as what is wrong with which certificate; undefined when it is not one. */
+function tlsProblem(endpoint: Endpoint, error: ModemError): SidekickError | undefined {
+  const code = error.code ?? '';
+  const where = `the Docker engine at ${endpoint.url} (${endpoint.source})`;
+  const tls = endpoint.tls;
+  const fileName = (file: TlsFile | undefined, fallback: string): string => (file ? `${file.path} (from ${file.from})` : fallback);
+  const certHint = 'Check DOCKER_CERT_PATH or --tlscacert/--tlscert/--tlskey: the CA must be the one that signed the engine\'s certificate and the client\'s.';
+  if (UNTRUSTED_CERTIFICATE.has(code)) {
+    return new SidekickError('ENGINE_UNREACHABLE', `cannot reach ${where}: its certificate is not signed by the CA in ${fileName(tls?.ca, 'the system store')}.`, { hint: certHint, cause: error });
+  }
+  if (code === 'CERT_HAS_EXPIRED' || code === 'CERT_NOT_YET_VALID') {
+    return new SidekickError('ENGINE_UNREACHABLE', `cannot reach ${where}: its certificate ${code === 'CERT_HAS_EXPIRED' ? 'has expired' : 'is not valid yet'}.`, { hint: 'Renew the engine\'s certificate, or check this machine\'s clock.', cause: error });
+  }
+  if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') {
+    return new SidekickError('ENGINE_UNREACHABLE', `cannot reach ${where}: its certificate is not made out to ${new URL(endpoint.url).hostname}.`, { hint: 'Use the host name the certificate names, or give the engine a certificate for this one.', cause: error });
+  }
+  // The engine's answer to a client certificate it does not accept (or to none): a TLS alert.
+  const alert = /^ERR_SSL_(?:SSLV3|TLSV1|TLSV13)_ALERT_(\w+)$/.exec(code);
+  if (alert) {
+    const reason = alert[1]!.toLowerCase().replace(/_/g, ' ');
+    const cert = tls?.cert ? `the client certificate ${fileName(tls.cert, '')}` : 'a connection without a client certificate';
+    return new SidekickError('ENGINE_UNREACHABLE', `${where} refused ${cert}: ${reason}.`, { hint: certHint, cause: error });
+  }
+  if (code === 'ERR_SSL_WRONG_VERSION_NUMBER' || code === 'EPROTO') {
+    return new SidekickError('ENGINE_UNREACHABLE', `cannot reach ${where} with TLS: it does not speak TLS there.`, { hint: 'Drop --tls/--tlsverify (and DOCKER_TLS_VERIFY), or use the engine\'s TLS port (2376).', cause: error });
+  }
+  return undefined;
+}
+
+function wantsTls(endpoint: Endpoint): SidekickError {
+  return new SidekickError('ENGINE_UNREACHABLE', `the Docker engine at ${endpoint.url} (${endpoint.source}) speaks TLS only.`, {
+    hint: 'Give --tlsverify with DOCKER_CERT_PATH (ca.pem, cert.pem, key.pem) or --tlscacert/--tlscert/--tlskey, as for the docker CLI.',
+  });
+}
+
 /** The SSH server took the login but would not connect a channel to the engine's socket. */
 function sshRefused(endpoint: Endpoint, refusal: string): SidekickError {
   const socket = new URL(endpoint.url).pathname.replace(/^\/$/, '') || REMOTE_SOCKET_DEFAULT;
@@ -330,6 +379,27 @@ export function unreachable(endpoint: Endpoint, cause: ModemError): SidekickErro
   });
 }
 
+/** The CA, certificate and key read for a TLS endpoint; a file that cannot be read is named with where its path came from. */
+function tlsOptions(endpoint: Endpoint, tls: TlsChoice): Record<string, unknown> {
+  const read = (file: TlsFile | undefined, what: string): Buffer | undefined => {
+    if (file === undefined) return undefined;
+    try {
+      return readFileSync(file.path);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      throw new SidekickError('BAD_USAGE', `cannot use TLS for ${endpoint.url}: the ${what} ${file.path} (from ${file.from}) cannot be read: ${code === 'ENOENT' ? 'no such file' : (code ?? String(error))}.`, {
+        hint: 'Point DOCKER_CERT_PATH at the directory holding ca.pem, cert.pem and key.pem, or give --tlscacert, --tlscert and --tlskey.',
+      });
+    }
+  };
+  const ca = read(tls.ca, 'CA certificate');
+  const cert = read(tls.cert, 'client certificate');
+  const key = read(tls.key, 'client key');
+  // Without a check (--tls), docker-modem has no switch of its own: an agent carries it.
+  if (!tls.verify) return { agent: new HttpsAgent({ rejectUnauthorized: false, ...(cert ? { cert } : {}), ...(key ? { key } : {}) }) };
+  return { ...(ca ? { ca } : {}), ...(cert ? { cert } : {}), ...(key ? { key } : {}) };
+}
+
 function modemOptions(endpoint: Endpoint): Modem.ConstructorOptions {
   const url = new URL(endpoint.url);
   // Every field is set, so that docker-modem's own reading of DOCKER_HOST cannot leak in.
@@ -338,17 +408,10 @@ function modemOptions(endpoint: Endpoint): Modem.ConstructorOptions {
     case 'unix:':
       return { ...base, socketPath: decodeURIComponent(url.pathname) } as Modem.ConstructorOptions;
     default: {
-      const tls = endpoint.tlsDir
-        ? {
-            ca: readFileSync(join(endpoint.tlsDir, 'ca.pem')),
-            cert: readFileSync(join(endpoint.tlsDir, 'cert.pem')),
-            key: readFileSync(join(endpoint.tlsDir, 'key.pem')),
-          }
-        : {};
-      const secure = endpoint.tlsDir !== undefined || url.protocol === 'https:';
+      const secure = endpoint.tls !== undefined || url.protocol === 'https:';
       return {
         ...base,
-        ...tls,
+        ...(endpoint.tls ? tlsOptions(endpoint, endpoint.tls) : {}),
         protocol: secure ? 'https' : 'http',
         host: url.hostname,
         port: url.port || (secure ? 2376 : 2375),
