@@ -1,10 +1,12 @@
 import { SidekickError } from '../core/errors.js';
 import { jsonReplacer } from '../debug/inspect-report.js';
-import { connectEngine, type GlobalFlags } from './engine-from-flags.js';
+import { connectEngine, contextsOf, type GlobalFlags } from './engine-from-flags.js';
 
 export interface InspectFlags {
   json?: boolean;
   all?: boolean;
+  /** --all over every docker context. */
+  allContexts?: boolean;
   showSecrets?: boolean;
   allMounts?: boolean;
 }
@@ -16,6 +18,8 @@ export async function runInspect(target: string | undefined, flags: InspectFlags
   if (!flags.all && target === undefined) {
     throw new SidekickError('BAD_USAGE', 'inspect needs a TARGET (or --all).', { hint: 'Usage: sidekick inspect [--json] [--show-secrets] TARGET | --all' });
   }
+  const contexts = contextsOf(global);
+  if (flags.allContexts || contexts.length > 1) return inspectSeveralEngines(contexts, flags, global);
   const { engine } = connectEngine(global);
   try {
     if (flags.all) {
@@ -32,4 +36,26 @@ export async function runInspect(target: string | undefined, flags: InspectFlags
   } finally {
     engine.close();
   }
+}
+
+/** `inspect --all` over several engines: exit 0 when at least one answered (the others are rows of error). */
+async function inspectSeveralEngines(contexts: string[], flags: InspectFlags, global: GlobalFlags): Promise<number> {
+  if (!flags.all) {
+    throw new SidekickError('BAD_USAGE', 'only `inspect --all` reads several engines; one TARGET is on one engine.', {
+      hint: 'Add --all, or give one --context.',
+    });
+  }
+  if (global.host !== undefined) {
+    throw new SidekickError('BAD_USAGE', 'conflicting options: cannot specify both --host and --context.', { hint: 'Name the engines as docker contexts (docker context create).' });
+  }
+  const [{ contextNames }, { inspectEngines }, { formatInspectEngines }] = await Promise.all([
+    import('../engines/docker/endpoint.js'),
+    import('./inspect-engines.js'),
+    import('./format-inspect-all.js'),
+  ]);
+  const names = flags.allContexts ? [...new Set([...contextNames(process.env), ...contexts])] : contexts;
+  const rows = await inspectEngines(names, global, process.env);
+  process.stdout.write(flags.json ? `${JSON.stringify(rows, jsonReplacer, 2)}\n` : formatInspectEngines(rows, names));
+  const failed = new Set(rows.filter((row) => 'error' in row).map((row) => row.engine));
+  return failed.size === names.length ? 125 : 0;
 }

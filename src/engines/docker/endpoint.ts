@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { SidekickError } from '../../core/errors.js';
@@ -97,6 +97,31 @@ export function resolveEndpoint(inputs: EndpointInputs): Endpoint {
     }
   }
   return { url: DEFAULT_SOCKET_URL, source: 'default socket' };
+}
+
+/**
+ * Every docker context of the CLI's config, as `docker context ls` lists them: "default" and
+ * then the others by name. A context whose metadata cannot be read is left out.
+ */
+export function contextNames(env: NodeJS.ProcessEnv, home: string = homedir()): string[] {
+  const metaDir = join(env.DOCKER_CONFIG ?? join(home, '.docker'), 'contexts', 'meta');
+  let entries: string[];
+  try {
+    entries = readdirSync(metaDir);
+  } catch {
+    entries = [];
+  }
+  const names = new Set<string>();
+  for (const entry of entries) {
+    const meta = readOptional(join(metaDir, entry, 'meta.json'));
+    try {
+      const name = meta === undefined ? undefined : (JSON.parse(meta) as { Name?: unknown }).Name;
+      if (typeof name === 'string' && name !== '' && name !== 'default') names.add(name);
+    } catch {
+      // not a context docker could read either
+    }
+  }
+  return ['default', ...[...names].sort()];
 }
 
 function tlsFromEnv(env: NodeJS.ProcessEnv): { tlsDir?: string } {
