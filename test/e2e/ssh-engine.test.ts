@@ -178,6 +178,34 @@ describe('an ssh:// engine through a real OpenSSH server', () => {
     await expectNoSidekicks(target.id, 15_000);
   });
 
+  it.each([
+    ['SIGINT', 130],
+    ['SIGTERM', 143],
+  ] as const)('cleans up over the same connection when %s reaches its whole process group (Ctrl-C, timeout)', async (signal, status) => {
+    const before = await sshd.acceptedLogins();
+    // A process group of its own, as a shell's job is: the signal goes to every process in it.
+    const child = spawn(process.execPath, [CLI_PATH, '-H', sshd.url, 'exec', target.name, '--', 'sleep', '300'], {
+      cwd: REPO_ROOT,
+      stdio: ['ignore', 'ignore', 'pipe'],
+      env: { ...process.env, ...sshd.env },
+      detached: true,
+    });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const exit = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+    cleanups.push(async () => {
+      if (child.exitCode === null) child.kill('SIGKILL');
+      await exit;
+    });
+    await waitForSidekick(target.id);
+    process.kill(-child.pid!, signal);
+    expect(await exit).toBe(status);
+    // The sidekick was removed through the engine, which needs the SSH connection to outlive the signal.
+    await expectNoSidekicks(target.id, 2_000);
+    expect(stderr).not.toMatch(/cannot reach|went away|unexpected/);
+    expect((await sshd.acceptedLogins()) - before).toBe(1);
+  });
+
   it('says in two lines what ssh said when the host key is unknown', async () => {
     const result = await runCli(['-H', sshd.url, 'exec', target.name, '--', 'true'], {
       env: { ...sshd.env, SIDEKICK_SSH_COMMAND: sshd.sshCommand.replace(/UserKnownHostsFile=\S+/, 'UserKnownHostsFile=/dev/null') },

@@ -16,7 +16,7 @@ export const REMOTE_SOCKET_DEFAULT = '/var/run/docker.sock';
  *
  * The system `ssh` rather than an in-process client, because it is what `docker -H ssh://`
  * runs: the user's ~/.ssh/config (aliases, ProxyJump, IdentityFile), known_hosts (hashed
- * or not), agent, certificates and passphrase prompts all work as they do for docker.
+ * or not), agent and certificates all work as they do for docker.
  */
 export interface SshTunnel {
   /** The local socket that reaches the remote engine. */
@@ -74,8 +74,8 @@ export function sshInvocation(url: string, localSocket: string): SshInvocation {
 /**
  * The wrapper that holds ssh: it ends ssh when its stdin closes, which happens when this
  * process exits for any reason, kill -9 included; then it removes the socket's directory.
- * Terminal signals are ignored (ssh keeps an ignored SIGINT ignored), so that Ctrl-C reaches
- * sidekick alone and its cleanup still has the engine.
+ * It runs in a session of its own, with no terminal: ssh must log in without a question
+ * (an agent, or a key without a passphrase), and terminal signals reach sidekick alone.
  */
 const WRAPPER = `
 trap '' INT QUIT HUP
@@ -103,6 +103,9 @@ export async function openSshTunnel(endpoint: Endpoint, env: NodeJS.ProcessEnv =
     child = spawn('/bin/sh', ['-c', WRAPPER.replace('$SIDEKICK_SSH', command), 'sidekick-ssh', dir, ...invocation.args], {
       stdio: ['pipe', 'ignore', 'pipe'],
       env,
+      // A session of its own: signals to sidekick's process group (Ctrl-C, a terminal's hang-up,
+      // `timeout`'s TERM) must not end the connection that sidekick's cleanup still needs.
+      detached: true,
     });
   } catch (error) {
     rmSync(dir, { recursive: true, force: true });
