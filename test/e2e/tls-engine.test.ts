@@ -5,8 +5,11 @@
  * --tlsverify/--tlscacert/--tlscert/--tlskey flags), and says plainly, in two lines with exit
  * 125, when a certificate is wrong.
  */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { lines } from '../fixtures/docker-cli.js';
+import { check, lines } from '../fixtures/docker-cli.js';
 import { makeEngineCertificates, type EngineCertificates } from '../fixtures/engine-tls.js';
 import { startSecondEngine, type SecondEngine } from '../fixtures/second-engine.js';
 import { runCli, TEST_TARGET_LABEL } from './harness.js';
@@ -55,6 +58,26 @@ describe('a tcp:// engine with TLS', () => {
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
     expect((JSON.parse(result.stdout.toString()) as { identity: { id: string } }).identity.id).toBe(targetId);
+  });
+
+  it('takes --tls without a check of the engine (its CA not read), still sending the client certificate', async () => {
+    const result = await runCli(['-H', tlsHost, '--tls', 'inspect', '--json', targetName], { env: { DOCKER_CERT_PATH: certs.wrongCa } });
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+  });
+
+  it('reads the TLS store of a context made by `docker context create`', async () => {
+    const config = await mkdtemp(join(tmpdir(), 'sidekick-tls-context-'));
+    try {
+      const material = `ca=${certs.client}/ca.pem,cert=${certs.client}/cert.pem,key=${certs.client}/key.pem`;
+      await check('docker', ['context', 'create', 'sk-tls', '--docker', `host=${tlsHost},${material}`], { env: { ...process.env, DOCKER_CONFIG: config } });
+      const result = await runCli(['--context', 'sk-tls', 'inspect', '--json', targetName], { env: { DOCKER_CONFIG: config } });
+      expect(result.stderr).toBe('');
+      expect(result.code).toBe(0);
+      expect((JSON.parse(result.stdout.toString()) as { identity: { id: string } }).identity.id).toBe(targetId);
+    } finally {
+      await rm(config, { recursive: true, force: true });
+    }
   });
 
   /** The CLI's answer with the environment of a client whose certificates are in `certPath`. */
