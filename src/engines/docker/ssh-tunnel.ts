@@ -157,7 +157,8 @@ function lastWords(text: string): string | undefined {
     .split(/\r?\n/)
     .map((line) => line.trim())
     .filter((line) => line !== '' && !line.startsWith('Warning: Permanently added'));
-  return lines.at(-1)?.replace(/\.$/, '');
+  // "ssh: connect to host …" and the wrapper's "sidekick-ssh: 5: nosuchssh: not found" lose their prefix.
+  return lines.at(-1)?.replace(/^(ssh|sidekick-ssh(: \d+)?): /, '').replace(/\.$/, '');
 }
 
 function failed(endpoint: Endpoint, invocation: SshInvocation, reason: string): SidekickError {
