@@ -6,6 +6,7 @@
  */
 import { spawn } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
@@ -204,6 +205,18 @@ describe('an ssh:// engine through a real OpenSSH server', () => {
     await expectNoSidekicks(target.id, 2_000);
     expect(stderr).not.toMatch(/cannot reach|went away|unexpected/);
     expect((await sshd.acceptedLogins()) - before).toBe(1);
+  });
+
+  it("works when a LocalForward of the user's ssh config for that host cannot bind (its port held elsewhere)", async () => {
+    const holder = createServer();
+    await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));
+    cleanups.push(() => new Promise((resolve) => holder.close(() => resolve())));
+    const held = (holder.address() as AddressInfo).port;
+    const result = await runCli(['-H', sshd.url, 'inspect', '--json', target.name], {
+      env: { ...sshd.env, SIDEKICK_SSH_COMMAND: `${sshd.sshCommand} -o "LocalForward=127.0.0.1:${held} 127.0.0.1:9"` },
+    });
+    expect(result.code).toBe(0);
+    expect((JSON.parse(result.stdout.toString()) as { identity: { id: string } }).identity.id).toBe(target.id);
   });
 
   it('says in two lines what ssh said when the host key is unknown', async () => {

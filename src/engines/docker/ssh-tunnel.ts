@@ -52,9 +52,13 @@ export function sshInvocation(url: string, localSocket: string): SshInvocation {
   return {
     args: [
       '-N',
-      // The forward is the whole point: without it, fail rather than sit there connected.
-      '-o', 'ExitOnForwardFailure=yes',
+      // No ExitOnForwardFailure: it would make a LocalForward of the user's config for this host
+      // that cannot bind (a port held by another session) fatal. A failure of this command's own
+      // forward is read from ssh's stderr instead (openSshTunnel).
       '-o', 'StreamLocalBindUnlink=yes',
+      // A RemoteCommand or RequestTTY of the user's config for this host has no place here.
+      '-o', 'RemoteCommand=none',
+      '-o', 'RequestTTY=no',
       // Never become or use a shared master: ControlPersist would take the connection out of
       // this command's hands, and a master of the user's would outlive this command's forward.
       '-o', 'ControlMaster=no',
@@ -138,12 +142,17 @@ export async function openSshTunnel(endpoint: Endpoint, env: NodeJS.ProcessEnv =
       spawnError.then((error) => ({ error })),
       new Promise<undefined>((resolve) => setTimeout(resolve, 15)),
     ]);
-    if (outcome === undefined) continue;
+    if (outcome === undefined && !cannotListen(said, socketPath)) continue;
     close();
     rmSync(dir, { recursive: true, force: true });
-    if ('error' in outcome) throw failed(endpoint, invocation, outcome.error.message);
-    throw failed(endpoint, invocation, lastWords(said) ?? `ssh exited with status ${outcome.code ?? 'by a signal'}`);
+    if (outcome !== undefined && 'error' in outcome) throw failed(endpoint, invocation, outcome.error.message);
+    throw failed(endpoint, invocation, lastWords(said) ?? `ssh exited with status ${outcome?.code ?? 'by a signal'}`);
   }
+}
+
+/** ssh names the local socket outside its debug output only when it could not listen on it (a path too long, say). */
+function cannotListen(text: string, socketPath: string): boolean {
+  return text.split(/\r?\n/).some((line) => line.includes(socketPath) && !/^debug\d?:/.test(line));
 }
 
 function refusalIn(text: string): string | undefined {
@@ -156,7 +165,7 @@ function lastWords(text: string): string | undefined {
   const lines = text
     .split(/\r?\n/)
     .map((line) => line.trim())
-    .filter((line) => line !== '' && !line.startsWith('Warning: Permanently added'));
+    .filter((line) => line !== '' && !line.startsWith('Warning: Permanently added') && !/^debug\d?:/.test(line));
   // "ssh: connect to host …" and the wrapper's "sidekick-ssh: 5: nosuchssh: not found" lose their prefix.
   return lines.at(-1)?.replace(/^(ssh|sidekick-ssh(: \d+)?): /, '').replace(/\.$/, '');
 }
