@@ -5,6 +5,7 @@
  * the missing engine is a row of error and the command still succeeds.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -88,6 +89,32 @@ describe('sidekick inspect --all over several engines', () => {
       expect.stringMatching(/^sk-gone\s+error: cannot reach/),
       expect.stringMatching(/^sk-missing\s+error: docker context "sk-missing" \(from --context\) does not exist\.$/),
     ]);
+  });
+
+  it('reads the engines at the same time: a second engine is asked while the first has not answered', async () => {
+    // Two listeners that take a request and hold it: read one after the other, the second would
+    // never be asked while the first holds.
+    const held: Socket[][] = [[], []];
+    const servers = held.map((sockets) => createServer((socket) => sockets.push(socket)));
+    const ports = await Promise.all(
+      servers.map((server) => new Promise<number>((resolve) => server.listen(0, '127.0.0.1', () => resolve((server.address() as AddressInfo).port)))),
+    );
+    try {
+      const dockerEnv = { ...process.env, DOCKER_CONFIG: config };
+      await check('docker', ['context', 'create', 'sk-slow-1', '--docker', `host=tcp://127.0.0.1:${ports[0]}`], { env: dockerEnv });
+      await check('docker', ['context', 'create', 'sk-slow-2', '--docker', `host=tcp://127.0.0.1:${ports[1]}`], { env: dockerEnv });
+      const running = runCli(['inspect', '--all', '--context', 'sk-slow-1', '--context', 'sk-slow-2'], { env: env() });
+      const deadline = Date.now() + 30_000;
+      while (held.some((sockets) => sockets.length === 0) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(held.map((sockets) => sockets.length > 0)).toEqual([true, true]);
+      for (const socket of held.flat()) socket.destroy();
+      const result = await running;
+      expect(result.code).toBe(125);
+      expect(lines(result.stdout.toString()).slice(1)).toEqual([expect.stringMatching(/^sk-slow-1\s+error: /), expect.stringMatching(/^sk-slow-2\s+error: /)]);
+    } finally {
+      for (const socket of held.flat()) socket.destroy();
+      await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));
+    }
   });
 
   it('refuses several contexts for anything but inspect --all', async () => {
