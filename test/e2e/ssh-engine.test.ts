@@ -219,6 +219,29 @@ describe('an ssh:// engine through a real OpenSSH server', () => {
     expect((JSON.parse(result.stdout.toString()) as { identity: { id: string } }).identity.id).toBe(target.id);
   });
 
+  it('says the SSH connection ended when the server cuts it in the middle of a command', async () => {
+    const child = spawn(process.execPath, [CLI_PATH, '-H', sshd.url, 'exec', target.name, '--', 'sleep', '300'], {
+      cwd: REPO_ROOT,
+      stdio: ['ignore', 'ignore', 'pipe'],
+      env: { ...process.env, ...sshd.env },
+    });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const exit = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+    cleanups.push(async () => {
+      if (child.exitCode === null) child.kill('SIGKILL');
+      await exit;
+    });
+    await waitForSidekick(target.id);
+    await sshd.cutConnections();
+    expect(await exit).toBe(125);
+    const said = lines(stderr);
+    expect(said).toHaveLength(2);
+    expect(said[0]).toBe(`sidekick: the SSH connection to the Docker engine at ${sshd.url} ended, or the engine went away (a connection closed in the middle of an answer).`);
+    // The sidekick's attach stream ended with the connection: it goes by itself.
+    await expectNoSidekicks(target.id, 15_000);
+  });
+
   it('says in two lines what ssh said when the host key is unknown', async () => {
     const result = await runCli(['-H', sshd.url, 'exec', target.name, '--', 'true'], {
       env: { ...sshd.env, SIDEKICK_SSH_COMMAND: sshd.sshCommand.replace(/UserKnownHostsFile=\S+/, 'UserKnownHostsFile=/dev/null') },

@@ -187,6 +187,13 @@ export class DockerApi {
     }
     const refusal = this.openTunnel?.refusal();
     if (refusal !== undefined) return sshRefused(this.endpoint, refusal);
+    const sshEnded = this.openTunnel?.ended();
+    if (sshEnded !== undefined) {
+      return new SidekickError('ENGINE_GONE', `the SSH connection to the Docker engine at ${this.endpoint.url} ended (${sshEnded.replace(/\.$/, '')}).`, {
+        hint: 'Check the network and the server (ssh by hand); containers sidekick started there are removed by sidekick prune if they are left.',
+        cause: error,
+      });
+    }
     // A connection that was open and closed under the request: the engine died or restarted.
     if (['ECONNRESET', 'EPIPE'].includes(code)) return wentAway(this.endpoint, error);
     return error;
@@ -309,6 +316,13 @@ function notAnEngine(endpoint: Endpoint, status: number, body: string): Sidekick
 
 /** The engine's connection closed under a call: it crashed, was killed or restarted. */
 export function wentAway(endpoint: Endpoint, cause: unknown): SidekickError {
+  // Through ssh, the closed connection may be the SSH connection's end as well as the engine's.
+  if (endpoint.url.startsWith('ssh://')) {
+    return new SidekickError('ENGINE_GONE', `the SSH connection to the Docker engine at ${endpoint.url} ended, or the engine went away (a connection closed in the middle of an answer).`, {
+      hint: 'Check the connection (ssh by hand) and the engine (docker info there); containers sidekick started there are removed by sidekick prune if they are left.',
+      cause,
+    });
+  }
   return new SidekickError('ENGINE_GONE', `the Docker engine at ${endpoint.url} went away (its connection closed in the middle of an answer).`, {
     hint: 'Check that it runs (docker info); containers sidekick started there are removed when it comes back, or by sidekick prune.',
     cause,

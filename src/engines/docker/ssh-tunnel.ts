@@ -28,6 +28,8 @@ export interface SshTunnel {
    * the engine's socket is not where it was looked for, or the server forbids forwarding.
    */
   refusal(): string | undefined;
+  /** Set once ssh has gone: what it said last, or its status. */
+  ended(): string | undefined;
 }
 
 export interface SshInvocation {
@@ -78,7 +80,7 @@ export function sshInvocation(url: string, localSocket: string): SshInvocation {
 /**
  * The wrapper that holds ssh: it ends ssh when its stdin closes, which happens when this
  * process exits for any reason, kill -9 included; then it removes the socket's directory.
- * It runs in a session of its own, with no terminal: ssh must log in without a question
+ * A TERM sent to the wrapper itself ends ssh the same way. It runs in a session of its own, with no terminal: ssh must log in without a question
  * (an agent, or a key without a passphrase), and terminal signals reach sidekick alone.
  */
 const WRAPPER = `
@@ -87,6 +89,7 @@ dir=$1; shift
 exec 3<&0
 $SIDEKICK_SSH "$@" </dev/null &
 ssh_pid=$!
+trap 'kill "$ssh_pid" 2>/dev/null' TERM
 { read -r _ <&3; kill "$ssh_pid" 2>/dev/null; } &
 watch_pid=$!
 wait "$ssh_pid"; status=$?
@@ -125,7 +128,13 @@ export async function openSshTunnel(endpoint: Endpoint, env: NodeJS.ProcessEnv =
   (child.stdin as unknown as Socket).unref();
   (child.stderr as unknown as Socket).unref();
 
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  let gone: string | undefined;
+  const exited = new Promise<number | null>((resolve) =>
+    child.once('exit', (code) => {
+      gone = `ssh exited with status ${code ?? 'by a signal'}`;
+      resolve(code);
+    }),
+  );
   const spawnError = new Promise<Error>((resolve) => child.once('error', resolve));
   const close = (): void => {
     child.stdin!.end();
@@ -134,7 +143,7 @@ export async function openSshTunnel(endpoint: Endpoint, env: NodeJS.ProcessEnv =
   for (;;) {
     // ssh binds the socket and listens on it at once; one more tick after it appears makes
     // sure a connection is not refused in between.
-    if (seen) return { socketPath, close, refusal: () => refusalIn(said) };
+    if (seen) return { socketPath, close, refusal: () => refusalIn(said), ended: () => (gone === undefined ? undefined : (lastWords(said) ?? gone)) };
     seen = existsSync(socketPath);
     // This timer is the one thing that keeps the process alive while ssh logs in.
     const outcome = await Promise.race([
