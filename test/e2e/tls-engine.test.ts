@@ -51,9 +51,8 @@ describe('a tcp:// engine with TLS', () => {
 
   it('takes the docker CLI flags --tlsverify, --tlscacert, --tlscert and --tlskey', async () => {
     const result = await runCli([
-      '-H', tlsHost, '--tlsverify',
-      '--tlscacert', `${certs.client}/ca.pem`, '--tlscert', `${certs.client}/cert.pem`, '--tlskey', `${certs.client}/key.pem`,
-      'inspect', '--json', targetName,
+      '-H', tlsHost, '--tlsverify', '--tlscacert', `${certs.client}/ca.pem`,
+      'inspect', '--tlscert', `${certs.client}/cert.pem`, '--json', '--tlskey', `${certs.client}/key.pem`, targetName,
     ], { env: { DOCKER_CERT_PATH: '/nonexistent' } });
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
@@ -61,7 +60,8 @@ describe('a tcp:// engine with TLS', () => {
   });
 
   it('takes --tls without a check of the engine (its CA not read), still sending the client certificate', async () => {
-    const result = await runCli(['-H', tlsHost, '--tls', 'inspect', '--json', targetName], { env: { DOCKER_CERT_PATH: certs.wrongCa } });
+    // Given after the subcommand, as global flags may be.
+    const result = await runCli(['inspect', '--json', targetName, '-H', tlsHost, '--tls'], { env: { DOCKER_CERT_PATH: certs.wrongCa } });
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
   });
