@@ -53,7 +53,10 @@ export class DockerApi {
     if (this.modem === undefined) {
       if (this.endpoint.url.startsWith('ssh://')) {
         this.tunnel = openSshTunnel(this.endpoint);
-        this.modem = this.tunnel.then((tunnel) => (this.openTunnel = tunnel) && new Modem({ ...modemOptions({ url: `unix://${tunnel.socketPath}`, source: this.endpoint.source }) }));
+        this.modem = this.tunnel.then((tunnel) => {
+          this.openTunnel = tunnel;
+          return new Modem(modemOptions({ url: `unix://${tunnel.socketPath}`, source: this.endpoint.source }));
+        });
       } else {
         try {
           this.modem = Promise.resolve(new Modem(modemOptions(this.endpoint)));
@@ -182,9 +185,7 @@ export class DockerApi {
     const code = error.code ?? '';
     const tlsFailure = tlsProblem(this.endpoint, error);
     if (tlsFailure !== undefined) return tlsFailure;
-    if (['ENOENT', 'ECONNREFUSED', 'EACCES', 'EHOSTUNREACH', 'ENOTFOUND', 'ETIMEDOUT'].includes(code)) {
-      return unreachable(this.endpoint, error);
-    }
+    // Through ssh, the local socket fails when ssh refused the channel or has gone: say which.
     const refusal = this.openTunnel?.refusal();
     if (refusal !== undefined) return sshRefused(this.endpoint, refusal);
     const sshEnded = this.openTunnel?.ended();
@@ -193,6 +194,9 @@ export class DockerApi {
         hint: 'Check the network and the server (ssh by hand); containers sidekick started there are removed by sidekick prune if they are left.',
         cause: error,
       });
+    }
+    if (['ENOENT', 'ECONNREFUSED', 'EACCES', 'EHOSTUNREACH', 'ENOTFOUND', 'ETIMEDOUT'].includes(code)) {
+      return unreachable(this.endpoint, error);
     }
     // A connection that was open and closed under the request: the engine died or restarted.
     if (['ECONNRESET', 'EPIPE'].includes(code)) return wentAway(this.endpoint, error);
