@@ -5,19 +5,12 @@
 // an `inject --os` of it against `docker cp` of the same tar into an equal target. (Unpacking
 // the tar with `docker cp -` fails outright: it collides with the engine's /etc/hostname mount.)
 // Plain node ESM; runs the built CLI. Cleans up every container and image it starts.
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { buildScratchServer } from '../scripts/scratch-image.mjs';
 import { median, printRow, timeCommand } from './measure.mjs';
 
-const cli = fileURLToPath(new URL('../dist/sidekick.cjs', import.meta.url));
 const DEBIAN_CACHE = process.env.SIDEKICK_TEST_CACHE ?? '/var/cache/sidekick-test';
-
-function docker(args) {
-  return execFileSync('docker', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
-}
 
 async function timeSequence(commands) {
   let total = 0;
@@ -36,67 +29,63 @@ function newestDebianTar() {
   return tars.length > 0 ? join(DEBIAN_CACHE, tars[tars.length - 1]) : undefined;
 }
 
-export async function benchInject() {
-  const runs = Number(process.env.BENCH_RUNS ?? 15);
-  const image = `sidekick-bench/inject-server:${process.pid}`;
-  const started = [];
-  const run = (name) => {
-    docker(['run', '-d', '--name', name, '--label', 'io.sidekick.bench=1', image]);
-    started.push(name);
-    return name;
-  };
-  try {
-    buildScratchServer(image, 'io.sidekick.bench');
-    const target = run(`sidekick-bench-inject-${process.pid}`);
-    const busybox = existsSync('/bin/busybox') ? '/bin/busybox' : '/usr/bin/busybox';
-    const sidekickTimes = [];
-    const dockerTimes = [];
-    for (let round = 0; round < runs + 1; round++) {
-      const sidekickMs = await timeSequence([
-        [process.execPath, cli, 'inject', target],
-        [process.execPath, cli, 'eject', target],
-      ]);
-      const dockerMs = await timeSequence([
-        ['docker', 'cp', busybox, `${target}:/busybox`],
-        ['docker', 'exec', target, '/busybox', 'rm', '/busybox'],
-        [process.execPath, '-e', '0'],
-        [process.execPath, '-e', '0'],
-      ]);
-      if (round === 0) continue; // the first round warms caches
-      sidekickTimes.push(sidekickMs);
-      dockerTimes.push(dockerMs);
-    }
-    const sidekickMs = median(sidekickTimes);
-    const dockerMs = median(dockerTimes);
-    console.log(`\ninject + eject of busybox (${runs} interleaved runs, medians)`);
-    printRow('docker cp busybox + docker exec T <it> rm + 2× node -e 0', dockerMs);
-    printRow('sidekick inject T + sidekick eject T', sidekickMs, `${(sidekickMs / dockerMs).toFixed(2)}× (budget ≤ 1.30×)`);
-
-    const tar = newestDebianTar();
-    if (tar === undefined) {
-      console.log('  inject --os: skipped (no cached Debian rootfs; the inject-os tests build one)');
-      return;
-    }
+export async function benchInject(ctx) {
+  const { runs, cli } = ctx;
+  const target = ctx.startContainer('inject', ctx.images.server);
+  const busybox = existsSync('/bin/busybox') ? '/bin/busybox' : '/usr/bin/busybox';
+  const sidekickTimes = [];
+  const dockerTimes = [];
+  for (let round = 0; round < runs + 1; round++) {
+    const sidekickMs = await timeSequence([
+      [process.execPath, cli, 'inject', target],
+      [process.execPath, cli, 'eject', target],
+    ]);
+    const dockerMs = await timeSequence([
+      ['docker', 'cp', busybox, `${target}:/busybox`],
+      ['docker', 'exec', target, '/busybox', 'rm', '/busybox'],
+      [process.execPath, '-e', '0'],
+      [process.execPath, '-e', '0'],
+    ]);
+    if (round === 0) continue; // the first round warms caches
+    sidekickTimes.push(sidekickMs);
+    dockerTimes.push(dockerMs);
+  }
+  const sidekickMs = median(sidekickTimes);
+  const dockerMs = median(dockerTimes);
+  console.log(`inject + eject of busybox (${runs} interleaved runs, medians)`);
+  printRow('docker cp busybox + docker exec T <it> rm + 2× node -e 0', dockerMs);
+  printRow('sidekick inject T + sidekick eject T', sidekickMs, `${(sidekickMs / dockerMs).toFixed(2)}× (budget ≤ 1.30×)`);
+  const rows = [
+    { what: '`sidekick inject T` + `sidekick eject T` (busybox)', unit: 'ms', sidekick: sidekickMs, against: '`docker cp` busybox + `docker exec T /busybox rm` + 2 × `node -e 0`', docker: dockerMs, better: 'lower', budget: { max: 1.3 } },
+  ];
+  let osNote = '';
+  const tar = newestDebianTar();
+  if (ctx.quick || tar === undefined) {
+    osNote = ctx.quick ? ' `inject --os`: skipped in quick mode.' : ' `inject --os`: skipped (no cached Debian rootfs; the inject-os tests build one).';
+    console.log(`  inject --os: skipped`);
+  } else {
     const osRuns = Math.max(3, Math.floor(runs / 5));
     const viaSidekick = [];
     const viaDocker = [];
     for (let i = 0; i < osRuns; i++) {
-      const a = run(`sidekick-bench-os-a-${process.pid}-${i}`);
+      const a = ctx.startContainer(`inject-os-a-${i}`, ctx.images.server);
       viaSidekick.push(await timeCommand([process.execPath, cli, 'inject', '--os', tar, a]));
-      const b = run(`sidekick-bench-os-b-${process.pid}-${i}`);
+      const b = ctx.startContainer(`inject-os-b-${i}`, ctx.images.server);
       viaDocker.push(await timeDockerCpTar(tar, b));
       spawnSync('docker', ['rm', '-f', a, b], { stdio: 'ignore' });
     }
     const osSidekick = median(viaSidekick);
     const osDocker = median(viaDocker);
-    console.log(`\ninject --os of the Debian rootfs (${osRuns} runs each, fresh targets, medians)`);
+    console.log(`inject --os of the Debian rootfs (${osRuns} runs each, fresh targets, medians)`);
     printRow('docker cp rootfs.tar T:/rootfs.tar', osDocker);
     printRow('sidekick inject --os rootfs.tar T', osSidekick, `${(osSidekick / osDocker).toFixed(2)}× docker cp`);
-  } finally {
-    if (started.length > 0) spawnSync('docker', ['rm', '-f', ...started], { stdio: 'ignore' });
-    spawnSync('docker', ['rmi', image], { stdio: 'ignore' });
+    osNote = ` \`inject --os\`: ${osRuns} runs each into fresh targets, medians (unpacking with \`docker cp -\` fails on the engine's /etc/hostname mount, so docker's side copies the tar as one file).`;
+    rows.push({ what: '`sidekick inject --os rootfs.tar T` (Debian, cached)', unit: 'ms', sidekick: osSidekick, against: '`docker cp rootfs.tar T:/rootfs.tar`', docker: osDocker, better: 'lower', budget: { max: 1.5 } });
   }
+  ctx.table({
+    id: 'inject',
+    title: 'inject and eject',
+    note: `${runs} interleaved runs after a warm-up, medians (sidekick is two node processes here, hence the two \`node -e 0\`).${osNote}`,
+    rows,
+  });
 }
-
-// Run directly (node bench/inject.mjs) as well as imported by bench/run.mjs.
-if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) await benchInject();

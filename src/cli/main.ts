@@ -13,6 +13,8 @@ import { registerInject } from './register-inject.js';
 import { registerSessions } from './register-sessions.js';
 import { registerShell } from './register-shell.js';
 import { registerToolbox } from './register-toolbox.js';
+import { registerInstall } from './register-install.js';
+import { polishHelp } from './help-text.js';
 import { formatError } from './report-error.js';
 import { describeProgram, hoistGlobalFlags } from './global-flags.js';
 
@@ -25,7 +27,7 @@ function collectContexts(value: string, previous: string | string[] | undefined)
 
 const COMMANDS: RegisterCommand[] = [registerExec, registerInject, registerShell, registerEject, registerSessions, registerInspect, registerPs, registerLs, registerCp, registerPortForward, registerPrune, registerToolbox, registerCapture];
 
-function buildProgram(run: RunCommand): Command {
+export function buildProgram(run: RunCommand): Command {
   const program = new Command('sidekick')
     .description('Debug containers that have nothing in them: a shell with real tools beside any container.')
     .version(typeof SIDEKICK_VERSION === 'string' ? SIDEKICK_VERSION : 'dev', '-v, --version')
@@ -42,8 +44,10 @@ function buildProgram(run: RunCommand): Command {
     .showHelpAfterError('Run sidekick --help for usage.')
     .exitOverride();
   for (const register of COMMANDS) register(program, run);
+  registerInstall(program, run);
   // Subcommands inherit exitOverride only when set before they are added; set it on each too.
   for (const command of program.commands) command.exitOverride();
+  polishHelp(program);
   return program;
 }
 

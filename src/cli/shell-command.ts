@@ -16,6 +16,7 @@ export interface ShellFlags {
 export async function runShell(reference: string, command: string[], flags: ShellFlags, global: GlobalFlags): Promise<number> {
   const { interactive, tty } = terminalModes(flags, command, process.stdin.isTTY === true);
   const { engine } = connectEngine(global);
+  let release: (() => Promise<void>) | undefined;
   try {
     const session = await startShell(engine, {
       target: reference,
@@ -26,6 +27,7 @@ export async function runShell(reference: string, command: string[], flags: Shel
       prefixes: flags.prefix.map(parsePrefix),
       ...(process.env.TERM !== undefined ? { term: process.env.TERM } : {}),
     });
+    release = session.release;
     const end = async (signal: 'HUP' | 'INT' | 'TERM'): Promise<void> => {
       session.process.stdin?.end();
       await session.signal(signal);
@@ -46,6 +48,7 @@ export async function runShell(reference: string, command: string[], flags: Shel
       },
     });
   } finally {
+    await release?.();
     engine.close();
   }
 }

@@ -17,6 +17,11 @@ export const RUN_ENTRYPOINT = 'run-entrypoint';
 /** The standard PATH of a Linux userland, for images that set none. */
 const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
+/** The variable that makes the engine's init (tini) forward signals to the whole process group. */
+export const TINI_GROUP_VARIABLE = 'TINI_KILL_PROCESS_GROUP';
+/** The variable that carries the copy's lease length, in renewals its guard may miss in a row. */
+export const COPY_LEASE_VARIABLE = 'SIDEKICK_LEASE';
+
 export interface CopyScriptOptions {
   /** Shown in the prompt, e.g. "copy of web". */
   label: string;
@@ -26,6 +31,11 @@ export interface CopyScriptOptions {
  * The copy's first process: the toolbox goes last on PATH (the image's own tools win, as in
  * `exec`), and the user's command, or a shell, replaces it so that its exit status is the
  * container's.
+ *
+ * With a lease, a guard stays behind in the command's process group. The client renews the
+ * lease with SIGURG, which the engine's init forwards to the group; a client killed with -9
+ * stops renewing, and the guard hangs the command up, then kills it. The init then ends, the
+ * copy's PID namespace with it, and the engine removes the copy (docs/RELIABILITY.md).
  */
 export function copyStartScript(options: CopyScriptOptions): string {
   return [
@@ -33,6 +43,24 @@ export function copyStartScript(options: CopyScriptOptions): string {
     `export PATH="\${PATH:-${DEFAULT_PATH}}:${COPY_TOOLS}"`,
     `export PS1=${shellQuote(`[sidekick ${options.label}] \\w \\$ `)}`,
     `if [ $# -eq 0 ]; then set -- ${COPY_TOOLS}/sh; fi`,
+    `lease=\${${COPY_LEASE_VARIABLE}:-}`,
+    `unset ${COPY_LEASE_VARIABLE} ${TINI_GROUP_VARIABLE}`,
+    'if [ -n "$lease" ]; then',
+    '  top=$$',
+    // Its stderr is closed but for the one line it has to say: a shell killed with its `sleep` would print "Killed".
+    '  ( exec 3>&2 2>/dev/null </dev/null >/dev/null',
+    "    trap '' INT QUIT",
+    "    renewed=1; misses=0; trap 'renewed=1' URG",
+    '    while :; do',
+    '      sleep 1',
+    '      if [ -n "$renewed" ]; then misses=0; renewed=; continue; fi',
+    '      misses=$((misses + 1))',
+    '      if [ "$misses" -ge "$lease" ]; then',
+    '        echo "sidekick: its client stopped answering; ending the copy." >&3',
+    '        kill -HUP "$top"; sleep 2; kill -KILL "$top"; exit 0',
+    '      fi',
+    '    done ) &',
+    'fi',
     'exec "$@"',
     '',
   ].join('\n');

@@ -12,6 +12,12 @@ export const LABEL_CREATED = 'io.sidekick.created';
 export const LABEL_CLIENT = 'io.sidekick.client';
 /** Proof that sidekick, for this user on this machine, made the object (ownership/owner-mark.ts). */
 export const LABEL_OWNER = 'io.sidekick.owner';
+/**
+ * On a copy whose snapshot image sidekick removed once the copy held its layers: that image's
+ * ID. A container made from an image that is gone cannot be checked for inherited labels; one
+ * made from exactly the snapshot its own label names was made by sidekick (prune-decision.ts).
+ */
+export const LABEL_SNAPSHOT = 'io.sidekick.snapshot';
 export const LABEL_TOOLBOX_SOURCE = 'io.sidekick.toolbox.source';
 export const LABEL_TOOLBOX_STATIC = 'io.sidekick.toolbox.static';
 /** Set on a toolbox image that holds the sidekick's init, to its path. */

@@ -2,10 +2,11 @@ import { SidekickError } from '../core/errors.js';
 import { VIEW_APPLETS } from '../core/dynamic-view.js';
 import { newSessionId, sessionLabels, LABEL_TOOLBOX_INIT, LABEL_TOOLBOX_STATIC, LABEL_TOOLBOX_VIEW } from '../core/labels.js';
 import type { ProcessHandle } from '../core/process-handle.js';
-import { isValidRunAs, LEASE_SIGNAL, LEASE_VARIABLE, sidekickScript, type FilesystemView } from '../core/sidekick-script.js';
+import { isValidRunAs, LEASE_VARIABLE, sidekickScript, type FilesystemView } from '../core/sidekick-script.js';
 import type { Target } from '../core/target.js';
 import type { Engine, ProgressEvent } from '../engines/engine.js';
 import { assertSessionInput } from './session-input.js';
+import { LEASE_MISSES, renewLease } from './lease.js';
 import { viewPreload } from './toolbox-view.js';
 import { cachedPackageToolbox, ensurePackageToolbox, type PackageToolboxEvents } from './package-toolbox.js';
 import { sidekickLaunch, stopSidekick, type PreloadEntry } from './sidekick-launch.js';
@@ -142,22 +143,6 @@ export async function startExecSession(engine: Engine, request: ExecRequest, env
       await stopSidekick(engine, running.id, launch.underInit);
     },
   };
-}
-
-/** Renewals the sidekick's guard may miss in a row (one a second) before it ends the session. */
-const LEASE_MISSES = 5;
-const LEASE_RENEW_MS = 1_000;
-
-/**
- * Keeps the sidekick's lease while this process lives: a CLI killed with -9 stops renewing,
- * and the sidekick ends its session on its own a few seconds later (docs/RELIABILITY.md).
- */
-function renewLease(process_: ProcessHandle): () => void {
-  const timer = setInterval(() => {
-    void process_.signal(LEASE_SIGNAL).catch(() => undefined);
-  }, LEASE_RENEW_MS);
-  timer.unref();
-  return () => clearInterval(timer);
 }
 
 function validate(request: ExecRequest): void {

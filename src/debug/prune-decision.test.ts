@@ -54,6 +54,12 @@ describe('prune decisions', () => {
     expect(decide(container(fromLabel, { imageLabels: fromLabel }), rules(true))).toMatchObject({ action: 'keep', reason: expect.stringMatching(/come from its image/) });
   });
 
+  it('treats a copy whose image sidekick removed on purpose as its own, and only that one', () => {
+    const l = labels({}, { kind: 'copy' });
+    expect(decide(container(l, { imageLabels: undefined, madeFromRemovedSnapshot: true }), rules())).toMatchObject({ action: 'remove', ownership: 'mine' });
+    expect(decide(container(l, { imageLabels: undefined, madeFromRemovedSnapshot: false }), rules(true))).toMatchObject({ action: 'keep', ownership: 'inherited' });
+  });
+
   it('keeps objects with only the session labels (docker run --label, an image LABEL), even with --all', () => {
     const forged = { 'io.sidekick.session': 'x', 'io.sidekick.kind': 'sidekick', 'io.sidekick.created': '2000-01-01T00:00:00Z' };
     expect(decide(container(forged), rules(true))).toMatchObject({ action: 'keep', ownership: 'unmarked' });

@@ -25,6 +25,11 @@ export interface ObjectFacts {
   labels: Record<string, string>;
   /** Container: the labels of the image it was made from (undefined: that image could not be read). */
   imageLabels?: Record<string, string> | undefined;
+  /**
+   * Container: its image is gone (the engine says so, not an error), and it is the snapshot
+   * the container's own LABEL_SNAPSHOT names: removed by sidekick on purpose, nothing inherited.
+   */
+  madeFromRemovedSnapshot?: boolean;
   /** Container: made with --keep (the engine does not remove it when it ends). */
   keptOnPurpose?: boolean;
   /** Image: carries the tag sidekick gives the snapshot of this session. */
@@ -50,7 +55,7 @@ export interface Decision {
 export function ownershipOf(facts: ObjectFacts, context: Pick<OwnershipContext, 'keys'>): Ownership {
   const mark = facts.labels[LABEL_OWNER];
   if (facts.type === 'container') {
-    const image = facts.imageLabels;
+    const image = facts.imageLabels ?? (facts.madeFromRemovedSnapshot === true ? {} : undefined);
     if (image === undefined) return 'inherited';
     if (mark !== undefined && image[LABEL_OWNER] === mark) return 'inherited';
     // The session label (and no mark of its own) straight from the image's LABEL.

@@ -5,7 +5,7 @@
  * (containers go without their volumes). Why each object goes or stays is decided in
  * prune-decision.ts; `dryRun` reports the same decisions without removing anything.
  */
-import { LABEL_KIND, LABEL_SESSION } from '../core/labels.js';
+import { LABEL_KIND, LABEL_SESSION, LABEL_SNAPSHOT } from '../core/labels.js';
 import { localClientHost, readProcStat } from '../core/ownership/local-client.js';
 import { ownerKeyDirectories, verifyingKeys } from '../core/ownership/owner-key.js';
 import type { ContainerSummary, Target } from '../core/target.js';
@@ -71,10 +71,12 @@ export async function pruneSessions(engine: Engine, options: PruneOptions): Prom
   const imageLabels = cachedImageLabels(engine);
   const gone = new Set<string>();
   for (const container of labelled) {
+    const image = await imageLabels(container.imageId ?? container.image);
     const facts = {
       type: 'container' as const,
       labels: container.labels,
-      imageLabels: await imageLabels(container.imageId ?? container.image),
+      imageLabels: image === 'gone' ? undefined : image,
+      madeFromRemovedSnapshot: image === 'gone' && container.imageId !== undefined && container.labels[LABEL_SNAPSHOT] === container.imageId,
     };
     let decision = decide(facts, rules);
     // Whether it was made with --keep is asked only when it matters: the list does not say.
@@ -151,12 +153,19 @@ function describeContainer(container: ContainerSummary, decision: Decision): Pru
   };
 }
 
-function cachedImageLabels(engine: Engine): (reference: string) => Promise<Record<string, string> | undefined> {
-  const cache = new Map<string, Promise<Record<string, string> | undefined>>();
+/** An image's labels; 'gone' when the engine says there is no such image; undefined when it could not be read. */
+function cachedImageLabels(engine: Engine): (reference: string) => Promise<Record<string, string> | 'gone' | undefined> {
+  const cache = new Map<string, Promise<Record<string, string> | 'gone' | undefined>>();
   return (reference) => {
     let labels = cache.get(reference);
     if (labels === undefined) {
-      labels = reference === '' ? Promise.resolve(undefined) : engine.imageLabels(reference).catch(() => undefined);
+      labels =
+        reference === ''
+          ? Promise.resolve(undefined)
+          : engine.imageLabels(reference).then(
+              (found) => found ?? 'gone',
+              () => undefined,
+            );
       cache.set(reference, labels);
     }
     return labels;

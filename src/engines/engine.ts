@@ -123,6 +123,11 @@ export interface ContainerSpec extends ContainerProcessSpec {
   extraNetworks: string[];
   /** Turns off a health check the image declares: it would run the original's probe in a copy that runs nothing. */
   disableHealthcheck: boolean;
+  /**
+   * The engine's own init (tini) as first process, forwarding signals to the whole process
+   * group of the command (so that a lease renewal reaches the copy's guard, docs/RELIABILITY.md).
+   */
+  initForwardingToGroup?: boolean;
 }
 
 export interface Engine {
@@ -174,7 +179,11 @@ export interface Engine {
    */
   commitContainer(containerId: string, options: { repository: string; tag: string; labels: Record<string, string>; pause: boolean }): Promise<string>;
   /** Removes an image by reference; one that is already gone is fine. */
-  removeImage(reference: string): Promise<void>;
+  /**
+   * `whileContainersUseIt`: remove it even though created or stopped containers use it; they keep
+   * its layers until they are removed themselves, then nothing of it is left (docs/RELIABILITY.md).
+   */
+  removeImage(reference: string, options?: { whileContainersUseIt?: boolean }): Promise<void>;
   /** Gives an image one more name (repository:tag). */
   tagImage(reference: string, repository: string, tag: string): Promise<void>;
   /** Images carrying all of the given labels (`key` or `key=value`). */

@@ -309,6 +309,36 @@ describe('sidekick prune: only what sidekick made', () => {
   });
 });
 
+describe('sidekick prune, a copy whose snapshot sidekick removed', () => {
+  const containers: string[] = [];
+  afterEach(async () => {
+    for (const id of containers.splice(0)) await docker(['rm', '-f', id]).catch(() => undefined);
+  });
+
+  it('removes a copy left created (its client killed before it started) once its client is gone, though its image is gone', async () => {
+    const { scratchServer } = inject('fixtures');
+    const original = await startTarget(scratchServer);
+    containers.push(original.id);
+    const session = `prune${randomBytes(3).toString('hex')}`;
+    const snapshot = `sidekick-copy:${session}`;
+    const client = await deadClient();
+    const imageLabels = signed({ session, kind: 'copy', target: original.id }, client);
+    await docker(['commit', ...Object.entries(imageLabels).flatMap(([k, v]) => ['--change', `LABEL ${k}=${JSON.stringify(v)}`]), original.id, snapshot]);
+    const imageId = (await docker(['image', 'inspect', '-f', '{{.Id}}', snapshot])).trim();
+    // What exec --copy leaves when killed between creating the copy and starting it: the copy,
+    // made from the snapshot, which was removed as soon as the copy held its layers.
+    const copyLabels = { ...signed({ session, kind: 'copy', target: original.id }, client), 'io.sidekick.snapshot': imageId };
+    const copy = (await docker(['create', ...labelArgs(copyLabels), snapshot])).trim();
+    containers.push(copy);
+    await docker(['image', 'rm', '-f', snapshot]);
+
+    const result = await prune();
+    expect(result.code, result.stderr).toBe(0);
+    expect(find(result.report.removed, copy)?.reason).toMatch(/orphan/);
+    expect(await exists('container', copy)).toBe(false);
+  });
+});
+
 describe('sidekick sessions with a container the engine holds locked', () => {
   it('goes on without it, and says so', async () => {
     const { scratchServer } = inject('fixtures');

@@ -5,9 +5,13 @@
  * debugged through its own process, never the namespace's PID 1.
  */
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, inject, it } from 'vitest';
-import { docker, run } from '../fixtures/docker-cli.js';
-import { CLI_PATH, runCli, zombiesOf } from './harness.js';
+import { docker, lines, run } from '../fixtures/docker-cli.js';
+import { CLI_PATH, runCli, startTarget, zombiesOf } from './harness.js';
 import { expectNoSidekicks, sidekicksOf, waitForSidekick } from './sidekick-leftovers.js';
 import { watchedTargets } from './watched-targets.js';
 
@@ -122,6 +126,76 @@ describe('zero trace', () => {
       cli.kill('SIGKILL');
     });
 
+    it('after kill -9 of the CLI during `exec --copy T -- sleep 1000`: the copy and its snapshot image are gone within seconds', async () => {
+      // Not a watched target: a file of its own makes its snapshot's layer its own, shared with no other test.
+      const t = await startTarget(inject('fixtures').scratchServer);
+      targets.removeLater(t.id);
+      const unique = await mkdtemp(join(tmpdir(), 'sidekick-snapshot-'));
+      await writeFile(join(unique, 'only-here'), `${t.id} ${Date.now()}`);
+      await docker(['cp', join(unique, 'only-here'), `${t.id}:/only-here`]);
+      await rm(unique, { recursive: true, force: true });
+      const cli = spawn(process.execPath, [CLI_PATH, 'exec', '--copy', t.id, '--', 'sh', '-c', 'sleep 1000 & sleep 1001'], { stdio: 'ignore' });
+      const copy = await waitForSidekick(t.id);
+      // The snapshot's own layer, under the copy's writable one.
+      const snapshotLayer = (await docker(['inspect', '-f', '{{.GraphDriver.Data.LowerDir}}', copy])).trim().split(':')[0] ?? '';
+      expect(snapshotLayer).toMatch(/^\/var\/lib\/docker\//);
+      expect(existsSync(snapshotLayer)).toBe(true);
+      // Renewals first: the copy's guard must not end a live session.
+      await new Promise((resolve) => setTimeout(resolve, 3_000));
+      expect(await sidekicksOf(t.id)).toHaveLength(1);
+      cli.kill('SIGKILL');
+      await expectNoSidekicks(t.id, 20_000);
+      expect(lines(await docker(['image', 'ls', '-aq', '--filter', `label=io.sidekick.target=${t.id}`])), 'snapshot images left').toEqual([]);
+      // The snapshot's layers go with the copy.
+      expect(existsSync(snapshotLayer), `${snapshotLayer} left`).toBe(false);
+    });
+
+    it('keeps a live copy whose client renews its lease, however long it runs', async () => {
+      const t = await target(inject('fixtures').scratchServer);
+      const result = await runCli(['exec', '--copy', t.id, '--', 'sh', '-c', 'sleep 9; echo still-here'], { timeoutMs: 60_000 });
+      expect(result.code, result.stderr).toBe(0);
+      expect(result.stdout.toString()).toContain('still-here');
+    });
+
+    it('after kill -9 of the CLI during `shell T -- …`: what it ran in the target ends, leaving no zombie', async () => {
+      const t = await target(inject('fixtures').distroless);
+      expect((await runCli(['inject', t.id])).code).toBe(0);
+      try {
+        const cli = spawn(process.execPath, [CLI_PATH, 'shell', t.id, '--', 'sh', '-c', 'sleep 1000 & sleep 1001'], { stdio: 'ignore' });
+        await waitFor(async () => (await commandsOf(t.id)).filter((c) => c.startsWith('sleep 100')).length === 2, 15_000);
+        cli.kill('SIGKILL');
+        await waitFor(async () => !(await commandsOf(t.id)).some((c) => c.startsWith('sleep 100')), 10_000);
+        expect(await commandsOf(t.id)).not.toContain('sleep 1000');
+        expect(await zombiesOf(t.id)).toBe(0);
+      } finally {
+        await runCli(['eject', t.id]);
+      }
+    });
+
+    it('after kill -9 of `shell` on a terminal: the shell and what it started end in the target', async () => {
+      const t = await target(inject('fixtures').distroless);
+      expect((await runCli(['inject', t.id])).code).toBe(0);
+      try {
+        const cli = spawn('script', ['-qfec', `${process.execPath} ${CLI_PATH} shell ${t.id}`, '/dev/null'], { stdio: ['pipe', 'pipe', 'pipe'] });
+        cli.stdout.resume();
+        cli.stderr.resume();
+        await waitFor(async () => (await commandsOf(t.id)).some((c) => c.includes('sidekick')), 15_000);
+        await new Promise((resolve) => setTimeout(resolve, 1_000));
+        cli.stdin.write('sleep 777 &\r');
+        cli.stdin.write('sleep 778\r');
+        await waitFor(async () => (await commandsOf(t.id)).filter((c) => c.startsWith('sleep 77')).length === 2, 10_000);
+        // The CLI itself, not script(1): a hang-up of its terminal would end the shell the normal way.
+        const node = (await findCliPid(t.id)) ?? 0;
+        expect(node).toBeGreaterThan(0);
+        process.kill(node, 'SIGKILL');
+        await waitFor(async () => !(await commandsOf(t.id)).some((c) => c.startsWith('sleep 77')), 10_000);
+        expect(await zombiesOf(t.id)).toBe(0);
+        cli.kill('SIGKILL');
+      } finally {
+        await runCli(['eject', t.id]);
+      }
+    });
+
     it('keeps a live session whose client renews its lease, however long it runs', async () => {
       const t = await target(inject('fixtures').scratchServer);
       const started = Date.now();
@@ -180,6 +254,28 @@ async function defaultToolboxImage(): Promise<string> {
   const image = images.find((name) => name.startsWith('sidekick-toolbox:busybox-'));
   if (image === undefined) throw new Error('no default toolbox image with an init');
   return image;
+}
+
+/** The command lines of the processes in a container's PID namespace, read from the host's /proc. */
+async function commandsOf(id: string): Promise<string[]> {
+  const { readdir, readFile, readlink } = await import('node:fs/promises');
+  const pid = Number((await docker(['inspect', '-f', '{{.State.Pid}}', id])).trim());
+  const namespace = await readlink(`/proc/${pid}/ns/pid`);
+  const commands: string[] = [];
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    if ((await readlink(`/proc/${entry}/ns/pid`).catch(() => '')) !== namespace) continue;
+    commands.push((await readFile(`/proc/${entry}/cmdline`, 'utf8').catch(() => '')).split('\0').join(' ').trim());
+  }
+  return commands;
+}
+
+async function waitFor(condition: () => Promise<boolean>, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`not so after ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
 }
 
 /** The pid of the node process running `sidekick exec <targetId>`, from the host's /proc. */

@@ -7,9 +7,9 @@
  * original entrypoint, which `run-entrypoint` runs on demand. Nothing is written to the
  * original; everything made is labelled and removed when the session ends.
  */
-import { COPY_START, COPY_TOOLS, copyStartScript, runEntrypointScript } from '../../core/copy-script.js';
+import { COPY_LEASE_VARIABLE, COPY_START, COPY_TOOLS, copyStartScript, runEntrypointScript } from '../../core/copy-script.js';
 import { SidekickError, isSidekickError } from '../../core/errors.js';
-import { newSessionId, sessionLabels } from '../../core/labels.js';
+import { LABEL_SNAPSHOT, newSessionId, sessionLabels } from '../../core/labels.js';
 import type { ProcessHandle } from '../../core/process-handle.js';
 import { isValidRunAs } from '../../core/sidekick-script.js';
 import type { Engine } from '../../engines/engine.js';
@@ -18,6 +18,7 @@ import { copyLabels, copyMounts, envValue, mergeEnv, planNetwork } from './copy-
 import { removeSnapshot, snapshotContainer, type Snapshot } from './snapshot.js';
 import { loadStaticBusybox, toolboxLayer } from './toolbox-layer.js';
 import { assertSessionInput } from '../session-input.js';
+import { LEASE_MISSES, renewLease } from '../lease.js';
 
 export interface CopyRequest {
   /** A container name or ID prefix (or, failing that, a local image); an image with `imageOnly`. */
@@ -105,12 +106,14 @@ export async function startCopySession(engine: Engine, request: CopyRequest, env
       image: snapshot?.id ?? (origin.kind === 'image' ? origin.image.id : ''),
       entrypoint: [`${COPY_TOOLS}/sh`, COPY_START],
       cmd: request.command,
-      env: mergeEnv(originEnv, request.env),
+      // A kept copy outlives its client on purpose: it holds no lease.
+      env: request.keep ? mergeEnv(originEnv, request.env) : [...mergeEnv(originEnv, request.env), `${COPY_LEASE_VARIABLE}=${LEASE_MISSES}`],
       user: request.user === undefined || request.user === 'target' ? originUser : request.user,
       workingDir: origin.kind === 'container' ? origin.target.workingDir : origin.image.workingDir,
       tty: request.tty,
       openStdin: request.interactive,
-      labels: copyLabels(inherited, ours),
+      // The snapshot is removed once the copy holds its layers: prune then knows the copy by this label.
+      labels: copyLabels(inherited, snapshot !== undefined && !request.keep ? { ...ours, [LABEL_SNAPSHOT]: snapshot.id } : ours),
       ...(request.name !== undefined ? { name: request.name } : {}),
       mounts: origin.kind === 'container' ? copyMounts(origin.target.mounts, request.rwVolumes) : [],
       networkMode: network.mode,
@@ -119,7 +122,14 @@ export async function startCopySession(engine: Engine, request: CopyRequest, env
       privileged: request.privileged,
       autoRemove: !request.keep,
       disableHealthcheck: true,
+      initForwardingToGroup: !request.keep,
     });
+    if (snapshot !== undefined && !request.keep) {
+      // The copy holds the snapshot's layers from now on, and the engine frees them when it
+      // removes the copy: a client killed with -9 leaves no image behind (docs/RELIABILITY.md).
+      await engine.removeImage(snapshot.reference, { whileContainersUseIt: true });
+      snapshot = undefined;
+    }
     assertNotAborted(events.signal);
     const originalPs1 = envValue(originEnv, 'PS1');
     const layer = toolboxLayer(busybox, {
@@ -137,6 +147,8 @@ export async function startCopySession(engine: Engine, request: CopyRequest, env
       ...(request.detachKeys !== undefined ? { detachKeys: request.detachKeys } : {}),
     });
     const id = containerId;
+    const stopRenewing = request.keep ? () => undefined : renewLease(process);
+    process.exit.then(stopRenewing, stopRenewing);
     let disposing: Promise<void> | undefined;
     const session: CopySession = {
       sessionId,
@@ -148,10 +160,10 @@ export async function startCopySession(engine: Engine, request: CopyRequest, env
       dispose() {
         if (request.keep) return Promise.resolve();
         disposing ??= (async () => {
+          stopRenewing();
           await engine.removeContainer(id, { force: true });
-          // The attach connection ends once the engine has removed it; until then the image is in use.
+          // The attach connection ends once the engine has removed it, and with it the snapshot's layers.
           await Promise.race([process.exit.catch(() => undefined), new Promise((resolve) => setTimeout(resolve, 5_000).unref())]);
-          if (snapshot !== undefined) await removeSnapshot(engine, snapshot);
         })();
         return disposing;
       },

@@ -7,6 +7,7 @@
  * reported rather than followed, and `rm` itself never follows a symlink it removes.
  */
 import type { Engine } from '../../engines/engine.js';
+import { TOOLBOX_INTENT_NAME, TOOLBOX_MANIFEST_NAME } from '../../core/inject/injection-manifest.js';
 import { assertRootOwnedToolbox, execCapture } from './container-files.js';
 
 const REMOVE_LOOP = [
@@ -30,10 +31,21 @@ const NOT_OURS = 10;
  * tar process, a third of eject's time. "$1" is the prefix, "$2" its format line.
  */
 const REMOVE_TOOLBOX_SCRIPT = [
-  'm="$1/manifest.json"',
+  `m="$1/${TOOLBOX_MANIFEST_NAME}"`,
   `[ -f "$m" ] && [ ! -L "$m" ] && grep -qxF "$2" "$m" && grep -qxF ' "kind": "toolbox",' "$m" && grep -qxF " \\"prefix\\": \\"$1\\"," "$m" || exit ${NOT_OURS}`,
-  'shift 2',
   'status=0',
+  // The records go last: a removal cut short (eject interrupted) leaves files that a record
+  // still names as ours, which the next eject recognises and finishes.
+  'if cd -P -- "$1" 2>/dev/null && [ "$(pwd -P)" = "$1" ]; then',
+  '  for e in * .[!.]* ..?*; do',
+  '    case $e in',
+  `      ${TOOLBOX_MANIFEST_NAME}|${TOOLBOX_INTENT_NAME}) continue ;;`,
+  '    esac',
+  '    if [ -e "./$e" ] || [ -L "./$e" ]; then rm -rf -- "./$e" || status=1; fi',
+  '  done',
+  `  rm -f -- ./${TOOLBOX_INTENT_NAME} || status=1`,
+  'fi',
+  'shift 2',
   ...REMOVE_LOOP,
 ].join('\n');
 
@@ -42,10 +54,15 @@ const REMOVE_TOOLBOX_SCRIPT = [
  * (nothing removed), `failed` when the busybox would not run or could not remove it all (a
  * truncated binary, capabilities the target dropped): then a sidekick does it (eject.ts).
  */
+/** The script and its arguments, for a test that runs it on the host against a directory of its own. */
+export function removeToolboxCommand(prefix: string, formatLine: string): string[] {
+  return ['sh', '-c', REMOVE_TOOLBOX_SCRIPT, 'sidekick-eject', prefix, formatLine, prefix];
+}
+
 export async function removeToolboxInTarget(engine: Engine, containerId: string, prefix: string, formatLine: string): Promise<'removed' | 'not-ours' | 'failed'> {
   await assertRootOwnedToolbox(engine, containerId, prefix);
   const busybox = `${prefix}/bin/busybox`;
-  const result = await execCapture(engine, containerId, [busybox, 'sh', '-c', REMOVE_TOOLBOX_SCRIPT, 'sidekick-eject', prefix, formatLine, prefix], {
+  const result = await execCapture(engine, containerId, [busybox, ...removeToolboxCommand(prefix, formatLine)], {
     user: '0',
     env: [`PATH=${prefix}/bin`],
   });

@@ -35,7 +35,54 @@ export interface ShellSession {
    * marker in their environment, by a process of the same user (never more privileged).
    */
   signal(signal: 'INT' | 'TERM' | 'HUP'): Promise<void>;
+  /** Lets the session's keeper go once the session has ended; safe to call more than once. */
+  release(): Promise<void>;
 }
+
+/** The line a client that ends normally sends its keeper: the session is over, nothing to end. */
+const KEEPER_DONE = 'done';
+/** The variable that gives the shell its keeper's PID. */
+const KEEPER_VARIABLE = 'SIDEKICK_KEEPER';
+
+/** How long the CLI waits for the keeper's PID, and for the keeper to end at the session's end. */
+const KEEPER_WAIT_MS = 10_000;
+
+/**
+ * The session's keeper: an exec beside the shell with nothing but its stdin, which the engine
+ * closes when the client's connection ends, however the client ended (a `kill -9` too). The
+ * exec API has no lease and a shell on a terminal never sees its client go, so the keeper ends
+ * what is left of the session then: a hang-up, then KILL after 2 s for what ignored it. The
+ * init of the session (its only marked process whose parent is outside the target's PID
+ * namespace) is spared so that it reaps the rest and exits: killed first, it would leave them
+ * to the target's PID 1 as zombies (docs/RELIABILITY.md).
+ *
+ * It prints its PID first (the shell's guard watches it), and it looks until it has seen none
+ * of the session for a second: a shell whose start the engine was still handling when the
+ * client died appears after the client is gone. A client that ends normally says so with a
+ * line of its own before it closes the keeper's stdin.
+ *
+ * Arguments: the marker in the session's environment; "init" when the session has one.
+ */
+const KEEPER_SCRIPT = [
+  'marker=$1; spare_init=$2',
+  'echo "$$"',
+  `while IFS= read -r line; do [ "$line" = ${KEEPER_DONE} ] && exit 0; done`,
+  'ours() {',
+  '  for p in /proc/[0-9]*; do',
+  '    grep -qsF "$marker" "$p/environ" || continue',
+  '    if [ "$1" = KILL ] && [ -n "$spare_init" ] && grep -qs "^PPid:[[:space:]]*0$" "$p/status"; then continue; fi',
+  '    echo "${p#/proc/}"',
+  '  done',
+  '}',
+  'quiet=0; i=0',
+  'while [ $quiet -lt 10 ] && [ $i -lt 600 ]; do',
+  '  if [ $i -ge 20 ]; then sg=KILL; else sg=HUP; fi',
+  '  left=$(ours $sg)',
+  '  if [ -z "$left" ]; then quiet=$((quiet + 1)); else quiet=0; kill -$sg $left 2>/dev/null; fi',
+  '  sleep 0.1; i=$((i + 1))',
+  'done',
+  'exit 0',
+].join('\n');
 
 /**
  * The shell's session under the injected init: the command in the foreground (it keeps the
@@ -48,6 +95,17 @@ function sessionScript(shell: string): string {
     SESSION_SHELL_FUNCTIONS,
     "trap 'true' INT QUIT TERM HUP",
     `if [ $# -eq 0 ]; then set -- ${shellQuote(shell)}; fi`,
+    // The guard: if the keeper is gone while the session runs (its client died as this shell
+    // was being started), the session ends as the keeper would have ended it.
+    `keeper=\${${KEEPER_VARIABLE}:-}; unset ${KEEPER_VARIABLE}`,
+    'if [ -n "$keeper" ]; then',
+    '  anchor=$$',
+    '  ( exec 2>/dev/null </dev/null >/dev/null',
+    "    trap '' INT QUIT",
+    '    read -r self _ </proc/self/stat',
+    '    while kill -0 "$keeper"; do sleep 1; done',
+    '    sweep HUP "$PPID" "$anchor" "$self" ) &',
+    'fi',
     '"$@"',
     'status=$?',
     'sweep KILL "$PPID" "$$"',
@@ -87,13 +145,48 @@ export async function startShell(engine: Engine, request: ShellRequest): Promise
         : [shell, '-c', 'exec "$@"', 'sidekick', ...request.command];
   const marker = `SIDEKICK_SHELL=${randomBytes(8).toString('hex')}`;
   const user = request.root ? { user: '0' } : {};
-  const process = await engine.execInContainer(target.id, {
-    command,
-    env: [`PATH=${path}`, `PS1=[sidekick ${target.name}] \\w \\$ `, marker, ...(request.tty ? [`TERM=${request.term ?? 'xterm'}`] : [])],
-    tty: request.tty,
-    openStdin: request.interactive,
+  // First, so that no moment exists when the shell runs and nothing would end it.
+  const keeper = await engine.execInContainer(target.id, {
+    command: [shell, '-c', KEEPER_SCRIPT, 'sidekick-keeper', marker, init !== undefined ? 'init' : ''],
+    env: [`PATH=${prefix}/bin`],
+    tty: false,
+    openStdin: true,
     ...user,
   });
+  keeper.stderr.resume();
+  let released: Promise<void> | undefined;
+  const release = (): Promise<void> => {
+    released ??= (async () => {
+      keeper.stdin?.end(`${KEEPER_DONE}\n`);
+      const ended = await Promise.race([
+        keeper.exit.then(() => true, () => true),
+        new Promise<boolean>((resolve) => setTimeout(() => resolve(false), KEEPER_WAIT_MS).unref()),
+      ]);
+      if (!ended) keeper.detach();
+    })();
+    return released;
+  };
+  const keeperPid = await firstLine(keeper.stdout, KEEPER_WAIT_MS);
+  keeper.stdout.resume();
+  if (!/^\d+$/.test(keeperPid ?? '')) {
+    await release();
+    throw new SidekickError('INTERNAL', `the shell's keeper in ${target.name} did not start (it said ${JSON.stringify(keeperPid ?? '')}).`, {
+      hint: `Check the injected toolbox (sidekick eject ${target.name}, then inject again); --debug shows details.`,
+    });
+  }
+  let process: ProcessHandle;
+  try {
+    process = await engine.execInContainer(target.id, {
+      command,
+      env: [`PATH=${path}`, `PS1=[sidekick ${target.name}] \\w \\$ `, marker, `${KEEPER_VARIABLE}=${keeperPid}`, ...(request.tty ? [`TERM=${request.term ?? 'xterm'}`] : [])],
+      tty: request.tty,
+      openStdin: request.interactive,
+      ...user,
+    });
+  } catch (error) {
+    await release();
+    throw error;
+  }
   const signal = async (name: 'INT' | 'TERM' | 'HUP'): Promise<void> => {
     const script = `for p in /proc/[0-9]*; do if grep -qsF "${marker}" "$p/environ"; then kill -${name} "\${p#/proc/}" 2>/dev/null; fi; done`;
     const killer = await engine.execInContainer(target.id, { command: [shell, '-c', script], env: [`PATH=${prefix}/bin`], tty: false, openStdin: false, ...user });
@@ -101,5 +194,28 @@ export async function startShell(engine: Engine, request: ShellRequest): Promise
     killer.stderr.resume();
     await killer.exit;
   };
-  return { target, process, prefix, signal };
+  return { target, process, prefix, signal, release };
+}
+
+/** The first line of a stream, without its newline; undefined when it ends or the time is up first. */
+function firstLine(stream: NodeJS.ReadableStream, timeoutMs: number): Promise<string | undefined> {
+  return new Promise((resolve) => {
+    let text = '';
+    const finish = (value: string | undefined): void => {
+      clearTimeout(timer);
+      stream.off('data', onData);
+      stream.off('end', onEnd);
+      stream.pause();
+      resolve(value);
+    };
+    const onData = (chunk: Buffer | string): void => {
+      text += chunk.toString();
+      const newline = text.indexOf('\n');
+      if (newline >= 0) finish(text.slice(0, newline));
+    };
+    const onEnd = (): void => finish(undefined);
+    const timer = setTimeout(() => finish(undefined), timeoutMs);
+    stream.on('data', onData);
+    stream.on('end', onEnd);
+  });
 }

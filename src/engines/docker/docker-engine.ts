@@ -1,4 +1,5 @@
 import { MuxDecoder } from '../../core/mux-stream.js';
+import { TINI_GROUP_VARIABLE } from '../../core/copy-script.js';
 import { SidekickError } from '../../core/errors.js';
 import type { ExitStatus } from '../../core/process-handle.js';
 import { normalizeStatus, type ContainerSummary, type Target, type TargetMount } from '../../core/target.js';
@@ -320,9 +321,10 @@ export class DockerEngine implements Engine {
     }
   }
 
-  async removeImage(reference: string): Promise<void> {
+  async removeImage(reference: string, options: { whileContainersUseIt?: boolean } = {}): Promise<void> {
     try {
-      await this.api.json('DELETE', `/images/${encodeURIComponent(reference)}`, { query: { force: false, noprune: false } });
+      // The engine's force overrides only the conflict with stopped and created containers, never a running one.
+      await this.api.json('DELETE', `/images/${encodeURIComponent(reference)}`, { query: { force: options.whileContainersUseIt === true, noprune: false } });
     } catch (error) {
       if (error instanceof EngineHttpError && error.statusCode === 404) return;
       throw error;
@@ -371,8 +373,10 @@ export class DockerEngine implements Engine {
 
   async createContainer(spec: ContainerSpec): Promise<string> {
     const primary = spec.networkMode;
+    // tini's own switch for -g; the copy's start script unsets it before the user's command runs.
+    const env = spec.initForwardingToGroup ? [...spec.env, `${TINI_GROUP_VARIABLE}=1`] : spec.env;
     const body = {
-      ...processConfig(spec),
+      ...processConfig({ ...spec, env }),
       ...(spec.disableHealthcheck ? { Healthcheck: { Test: ['NONE'] } } : {}),
       HostConfig: {
         NetworkMode: primary,
@@ -385,6 +389,7 @@ export class DockerEngine implements Engine {
         CapAdd: spec.capAdd,
         Privileged: spec.privileged,
         AutoRemove: spec.autoRemove,
+        ...(spec.initForwardingToGroup ? { Init: true } : {}),
       },
     };
     const id = await this.create(body, spec, 'container');

@@ -1,0 +1,50 @@
+/**
+ * The double's Pod view of `docker inspect` JSON (the inspect fields as Docker's
+ * ContainerInspect returns them; the Pod fields as core/v1 Pod defines them).
+ */
+import { describe, expect, it } from 'vitest';
+import { CONTAINER_LABEL, kubeTime, podFromContainers, type DockerInspect } from './pod-view.js';
+
+const container = (id: string, created: string, state: Partial<DockerInspect['State']>, name: string): DockerInspect => ({
+  Id: id,
+  Created: created,
+  Image: `sha256:${id}`,
+  RestartCount: 0,
+  State: { Status: 'running', Running: true, ExitCode: 0, StartedAt: '2026-12-01T06:00:01.123456789Z', FinishedAt: '0001-01-01T00:00:00Z', ...state },
+  Config: { Image: 'busybox:1.36', Labels: { [CONTAINER_LABEL]: name } },
+  NetworkSettings: { IPAddress: '', Networks: { bridge: { IPAddress: '172.17.0.9' } } },
+});
+
+describe('pod view', () => {
+  // metav1.Time marshals RFC 3339 at second precision.
+  it('drops Docker\'s fractional seconds', () => {
+    expect(kubeTime('2026-12-01T06:00:01.123456789Z')).toBe('2026-12-01T06:00:01Z');
+    expect(kubeTime('2026-12-01T06:00:01Z')).toBe('2026-12-01T06:00:01Z');
+    expect(() => kubeTime('2026-12-01 06:00')).toThrow(/not a Docker UTC timestamp/);
+  });
+
+  it('orders containers by creation, takes the first one\'s network, and reads each state', () => {
+    const pod = podFromContainers('default', 'web', [
+      container('bbbb', '2026-12-01T06:00:02.5Z', { Status: 'exited', Running: false, ExitCode: 137, OOMKilled: true, FinishedAt: '2026-12-01T06:00:09.1Z' }, 'worker'),
+      container('aaaa', '2026-12-01T06:00:00.5Z', {}, 'app'),
+      container('cccc', '2026-12-01T06:00:03.5Z', { Status: 'created', Running: false, StartedAt: '0001-01-01T00:00:00Z' }, 'late'),
+    ]) as { metadata: object; spec: { containers: object[] }; status: { phase: string; podIP: string; containerStatuses: { name: string; state: object }[] } };
+    expect(pod.metadata).toMatchObject({ name: 'web', namespace: 'default', creationTimestamp: '2026-12-01T06:00:00Z' });
+    expect(pod.spec.containers.map((c) => (c as { name: string }).name)).toEqual(['app', 'worker', 'late']);
+    expect(pod.status.podIP).toBe('172.17.0.9');
+    expect(pod.status.phase).toBe('Running');
+    expect(pod.status.containerStatuses.map((s) => s.state)).toEqual([
+      { running: { startedAt: '2026-12-01T06:00:01Z' } },
+      { terminated: { exitCode: 137, reason: 'OOMKilled', startedAt: '2026-12-01T06:00:01Z', finishedAt: '2026-12-01T06:00:09Z', containerID: 'docker://bbbb' } },
+      { waiting: { reason: 'ContainerCreating' } },
+    ]);
+  });
+
+  // core/v1 PodPhase: Succeeded when all containers terminated in success, Failed when all terminated and one failed.
+  it('gives the phase of finished pods', () => {
+    const done = (code: number): DockerInspect => container('dddd', '2026-12-01T06:00:00Z', { Status: 'exited', Running: false, ExitCode: code }, 'job');
+    expect((podFromContainers('b', 'j', [done(0)]) as { status: { phase: string } }).status.phase).toBe('Succeeded');
+    expect((podFromContainers('b', 'j', [done(0), { ...done(2), Id: 'eeee' }]) as { status: { phase: string } }).status.phase).toBe('Failed');
+    expect(() => podFromContainers('b', 'j', [])).toThrow(/has no containers/);
+  });
+});

@@ -1,0 +1,133 @@
+/**
+ * TEST DOUBLE OF THE KUBERNETES CONTROL PLANE ONLY (see README.md): how the double shows
+ * Docker containers as a Pod object. Pure: `docker inspect` JSON in, Pod JSON out.
+ *
+ * A container belongs to pod NS/NAME when it carries the label
+ * `io.sidekick.kube-double.pod=NS/NAME`; its container name in the pod is the label
+ * `io.sidekick.kube-double.container`. The Pod's shape follows the API reference of
+ * core/v1 Pod (metadata, spec.containers, status.phase, status.podIP,
+ * status.containerStatuses[].state.{waiting,running,terminated}); timestamps are RFC 3339
+ * at second precision, as metav1.Time serialises them.
+ */
+
+export const POD_LABEL = 'io.sidekick.kube-double.pod';
+export const CONTAINER_LABEL = 'io.sidekick.kube-double.container';
+
+/** The part of `docker inspect` this view reads. */
+export interface DockerInspect {
+  Id: string;
+  Created: string;
+  Image: string;
+  RestartCount?: number;
+  State: { Status: string; Running: boolean; ExitCode: number; StartedAt: string; FinishedAt: string; OOMKilled?: boolean };
+  Config: { Image: string; Labels?: Record<string, string> | null };
+  NetworkSettings?: { IPAddress?: string; Networks?: Record<string, { IPAddress?: string }> | null };
+}
+
+const ZERO_TIME = '0001-01-01T00:00:00Z';
+
+/** RFC 3339 at second precision; Docker's nanoseconds are dropped as metav1.Time does. */
+export function kubeTime(dockerTime: string): string {
+  const match = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(\.\d+)?Z$/.exec(dockerTime);
+  if (!match) throw new Error(`not a Docker UTC timestamp: ${dockerTime}`);
+  return `${match[1]}Z`;
+}
+
+/** A stable UID-shaped string from a container ID, so the same pod keeps its uid. */
+function uidFrom(id: string): string {
+  const h = id.padEnd(32, '0');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
+}
+
+function containerState(c: DockerInspect): object {
+  const s = c.State;
+  if (s.Running) return { running: { startedAt: kubeTime(s.StartedAt) } };
+  if (s.Status === 'exited' || s.Status === 'dead') {
+    const reason = s.OOMKilled ? 'OOMKilled' : s.ExitCode === 0 ? 'Completed' : 'Error';
+    return {
+      terminated: {
+        exitCode: s.ExitCode,
+        reason,
+        startedAt: kubeTime(s.StartedAt),
+        finishedAt: kubeTime(s.FinishedAt),
+        containerID: `docker://${c.Id}`,
+      },
+    };
+  }
+  return { waiting: { reason: 'ContainerCreating' } };
+}
+
+function podIp(c: DockerInspect | undefined): string | undefined {
+  const settings = c?.NetworkSettings;
+  if (settings?.IPAddress) return settings.IPAddress;
+  for (const network of Object.values(settings?.Networks ?? {})) if (network.IPAddress) return network.IPAddress;
+  return undefined;
+}
+
+function phase(containers: DockerInspect[]): string {
+  if (containers.some((c) => c.State.Running)) return 'Running';
+  const finished = containers.filter((c) => c.State.Status === 'exited' || c.State.Status === 'dead');
+  if (finished.length === containers.length) return finished.every((c) => c.State.ExitCode === 0) ? 'Succeeded' : 'Failed';
+  return 'Pending';
+}
+
+/** The Pod for its containers (in creation order, the first owning the pod's network). */
+export function podFromContainers(namespace: string, name: string, containers: DockerInspect[]): object {
+  const ordered = [...containers].sort((a, b) => a.Created.localeCompare(b.Created));
+  const first = ordered[0];
+  if (first === undefined) throw new Error(`pod ${namespace}/${name} has no containers`);
+  const nameOf = (c: DockerInspect): string => c.Config.Labels?.[CONTAINER_LABEL] ?? c.Id.slice(0, 12);
+  const ip = podIp(first);
+  return {
+    kind: 'Pod',
+    apiVersion: 'v1',
+    metadata: { name, namespace, uid: uidFrom(first.Id), creationTimestamp: kubeTime(first.Created) },
+    spec: {
+      containers: ordered.map((c) => ({ name: nameOf(c), image: c.Config.Image })),
+      restartPolicy: 'Never',
+    },
+    status: {
+      phase: phase(ordered),
+      ...(ip !== undefined ? { podIP: ip, podIPs: [{ ip }] } : {}),
+      ...(first.State.StartedAt !== ZERO_TIME ? { startTime: kubeTime(first.State.StartedAt) } : {}),
+      containerStatuses: ordered.map((c) => ({
+        name: nameOf(c),
+        state: containerState(c),
+        ready: c.State.Running,
+        restartCount: c.RestartCount ?? 0,
+        image: c.Config.Image,
+        imageID: `docker://${c.Image}`,
+        containerID: `docker://${c.Id}`,
+        started: c.State.Running,
+      })),
+    },
+  };
+}
+
+/** The Status an API server answers for a missing object (metav1.Status, reason NotFound). */
+export function notFoundStatus(kind: string, name: string): object {
+  return {
+    kind: 'Status',
+    apiVersion: 'v1',
+    metadata: {},
+    status: 'Failure',
+    message: `${kind} "${name}" not found`,
+    reason: 'NotFound',
+    details: { name, kind },
+    code: 404,
+  };
+}
+
+/** The Status for a path the server does not serve (details empty, which clients rely on). */
+export function noSuchResourceStatus(): object {
+  return {
+    kind: 'Status',
+    apiVersion: 'v1',
+    metadata: {},
+    status: 'Failure',
+    message: 'the server could not find the requested resource',
+    reason: 'NotFound',
+    details: {},
+    code: 404,
+  };
+}
