@@ -6,10 +6,12 @@
  * and eject removes exactly that (core/inject/eject-plan.ts).
  */
 import { randomBytes } from 'node:crypto';
+import { closeSync, openSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import { pack } from 'tar-stream';
 import { parseEntryPath } from '../../core/archive/entry-path.js';
-import { filterTar, listTar, type RawEntryType } from '../../core/archive/tar-filter.js';
+import { filterTar, listTar, type RawEntry, type RawEntryType } from '../../core/archive/tar-filter.js';
+import { fileReadAt, planTarSend, scanTarSpans, sendTarSpans, type TarSpan } from '../../core/archive/tar-spans.js';
 import { SidekickError } from '../../core/errors.js';
 import { newSessionId, sessionLabels } from '../../core/labels.js';
 import { encodeManifest, MANIFEST_FORMAT, OS_MANIFEST_PATH, type OsManifest } from '../../core/inject/injection-manifest.js';
@@ -19,7 +21,8 @@ import type { Engine } from '../../engines/engine.js';
 import { kindOf, readContainerFile } from './container-files.js';
 import type { Cleanups } from './cleanups.js';
 import { injectToolbox, type ToolboxInjection } from './inject-toolbox.js';
-import { openRootfsSource } from './os-rootfs-source.js';
+import { openRootfsSource, type RootfsSource } from './os-rootfs-source.js';
+import { checkPrefix } from './prefix-guard.js';
 
 export interface OsInjectOptions {
   ref: string;
@@ -39,14 +42,18 @@ export interface OsInjection {
   toolbox: ToolboxInjection;
 }
 
-const PROBE_CONCURRENCY = 16;
+const PROBE_CONCURRENCY = 64;
 
 export async function injectOs(engine: Engine, target: Target, options: OsInjectOptions): Promise<OsInjection> {
+  const phase = phaseTimer(options.env);
   if (target.readOnlyRootfs) {
     throw new SidekickError('READ_ONLY_TARGET', `the root filesystem of ${target.name} is read-only; an OS cannot be injected into it.`, {
       hint: `Use sidekick exec ${target.name} (any toolbox image, nothing written), or the busybox toolbox below a writable mount (sidekick inject --prefix).`,
     });
   }
+  // Nothing is written before the upload: the diff taken now is the baseline eject goes back to.
+  const baseline = engine.filesystemChanges(target.id);
+  baseline.catch(() => undefined);
   const existing = await engine.statPath(target.id, OS_MANIFEST_PATH);
   if (existing !== undefined) {
     const ours = (await readContainerFile(engine, target.id, OS_MANIFEST_PATH, 1 << 20)) !== undefined;
@@ -63,11 +70,20 @@ export async function injectOs(engine: Engine, target: Target, options: OsInject
     ...(options.cleanups ? { cleanups: options.cleanups } : {}),
   });
   const unregister = options.cleanups?.add(() => source.cleanup());
+  const listing = await openListing(source).catch(async (error: unknown) => {
+    await source.cleanup();
+    unregister?.();
+    throw error;
+  });
   try {
+    phase('source open');
     options.onProgress?.(`reading ${source.description}`);
-    const entries = await listEntries(source.open());
-    const known = await probeTarget(engine, target, entries);
+    const entries = await listing.entries();
+    phase(`listed ${entries.length} entries`);
+    // The prefix is judged before anything is written, so that a hostile one refuses a clean target.
+    const [known] = await Promise.all([probeTarget(engine, target, entries), checkPrefix(engine, target, options.prefix)]);
     const plan = planOsInjection(entries, known);
+    phase('probed and planned');
     // Before the conflicts' own message, which would suggest --skip-conflicts.
     const shellLeftOut = packageManagerShellLeftOut(entries, plan.conflicts);
     if (shellLeftOut !== undefined) {
@@ -83,13 +99,7 @@ export async function injectOs(engine: Engine, target: Target, options: OsInject
         hint: 'Nothing was written. Leave those paths (and everything below them) out with --skip-conflicts.',
       });
     }
-    const baselineAdded = (await engine.filesystemChanges(target.id)).filter((c) => c.kind === 'added').map((c) => c.path);
-    const toolbox = await injectToolbox(engine, target, {
-      prefix: options.prefix,
-      sidekickVersion: options.sidekickVersion,
-      env: options.env,
-      ...(options.cleanups ? { onUpload: (abort: () => void) => options.cleanups!.add(abort), checkpoint: () => options.cleanups!.checkpoint() } : {}),
-    });
+    const baselineAdded = (await baseline).filter((c) => c.kind === 'added').map((c) => c.path);
     const manifest: OsManifest = {
       format: MANIFEST_FORMAT,
       kind: 'os',
@@ -103,29 +113,94 @@ export async function injectOs(engine: Engine, target: Target, options: OsInject
       keptCount: plan.kept.length,
       conflicts: plan.conflicts.map((c) => c.path),
       baselineAdded,
-      toolboxPrefix: toolbox.manifest.prefix,
+      toolboxPrefix: options.prefix,
       written: writtenPaths(plan),
     };
     options.onProgress?.(`writing ${plan.write.size} entries into ${target.name}`);
     await options.cleanups?.checkpoint();
-    const upload = await filteredTar(source.open(), plan.write, encodeManifest(manifest));
-    const stopUpload = options.cleanups?.add(() => void upload.destroy(new Error('interrupted')));
-    await engine.putArchive(target.id, '/', upload, { noOverwriteDirNonDir: true }).finally(() => stopUpload?.()).catch((error: unknown) => {
-      if (error instanceof SidekickError && /cannot overwrite|non-directory|not a directory/i.test(error.message)) {
-        throw new SidekickError('INJECTION_REFUSED', `${target.name} changed a path while the OS was being written; the engine stopped the upload.`, {
-          hint: `What was written is recorded: sidekick eject ${target.name} removes it.`,
-          cause: error,
-        });
-      }
-      throw error;
-    });
+    // The toolbox and the OS go to different places, each in its own upload: side by side.
+    const [toolbox, os] = await Promise.allSettled([
+      injectToolbox(engine, target, {
+        prefix: options.prefix,
+        sidekickVersion: options.sidekickVersion,
+        env: options.env,
+        ...(options.cleanups ? { onUpload: (abort: () => void) => options.cleanups!.add(abort), checkpoint: () => options.cleanups!.checkpoint() } : {}),
+      }).finally(() => phase('toolbox written')),
+      uploadOs(engine, target, await listing.upload(plan.write, encodeManifest(manifest)), options.cleanups).finally(() => phase('OS written')),
+    ]);
+    if (os.status === 'rejected') throw os.reason;
+    if (toolbox.status === 'rejected') throw toolbox.reason;
     await options.cleanups?.checkpoint();
     await verifyDirectories(engine, target, plan.existingDirs);
-    return { manifest, plan, toolbox };
+    phase('verified');
+    return { manifest, plan, toolbox: toolbox.value };
   } finally {
+    listing.close();
     await source.cleanup();
     unregister?.();
   }
+}
+
+async function uploadOs(engine: Engine, target: Target, upload: Readable, cleanups: Cleanups | undefined): Promise<void> {
+  const stopUpload = cleanups?.add(() => void upload.destroy(new Error('interrupted')));
+  await engine.putArchive(target.id, '/', upload, { noOverwriteDirNonDir: true }).finally(() => stopUpload?.()).catch((error: unknown) => {
+    if (error instanceof SidekickError && /cannot overwrite|non-directory|not a directory/i.test(error.message)) {
+      throw new SidekickError('INJECTION_REFUSED', `${target.name} changed a path while the OS was being written; the engine stopped the upload.`, {
+        hint: `What was written is recorded: sidekick eject ${target.name} removes it.`,
+        cause: error,
+      });
+    }
+    throw error;
+  });
+}
+
+/** The entries of the source, then the upload of those the plan writes, after the manifest. */
+interface Listing {
+  entries(): Promise<OsEntry[]>;
+  upload(write: ReadonlySet<string>, manifest: string): Promise<Readable>;
+  close(): void;
+}
+
+/**
+ * A plain tar file on this host is scanned for its headers only and its planned byte ranges
+ * are sent as they are (core/archive/tar-spans.ts); any other source is read as a stream twice,
+ * through the filter.
+ */
+async function openListing(source: RootfsSource): Promise<Listing> {
+  if (source.tarFile === undefined) {
+    return {
+      entries: async () => toOsEntries(await listTar(source.open())).entries,
+      upload: async (write, manifest) => filteredTar(source.open(), write, manifest),
+      close: () => undefined,
+    };
+  }
+  const fd = openSync(source.tarFile, 'r');
+  let spans: TarSpan[] = [];
+  let paths: Array<string | undefined> = [];
+  let closed = false;
+  return {
+    entries: async () => {
+      spans = scanTarSpans(fileReadAt(fd));
+      const listed = toOsEntries(spans.flatMap((span) => (span.entry ? [span.entry] : [])));
+      let next = 0;
+      paths = spans.map((span) => (span.entry ? listed.paths[next++] : undefined));
+      return listed.entries;
+    },
+    upload: async (write, manifest) => {
+      const plan = planTarSend(spans, (_, i) => paths[i] !== undefined && write.has(paths[i]!));
+      return sendTarSpans(fd, plan, await manifestRecords(manifest));
+    },
+    close: () => {
+      if (!closed) closeSync(fd);
+      closed = true;
+    },
+  };
+}
+
+/** `SIDEKICK_INJECT_TIMINGS=1`: each phase's end on stderr, in ms since the process started (docs/BENCHMARKS.md). */
+function phaseTimer(env: NodeJS.ProcessEnv): (what: string) => void {
+  if (env.SIDEKICK_INJECT_TIMINGS !== '1') return () => undefined;
+  return (what) => void process.stderr.write(`sidekick: ${performance.now().toFixed(0)} ms ${what}\n`);
 }
 
 /**
@@ -148,17 +223,22 @@ function writtenPaths(plan: OsPlan): string[] {
   return [...written].filter((path) => plan.createdRoots.some((root) => path === root || path.startsWith(`${root}/`))).sort();
 }
 
-/** Entry names normalized to absolute paths; a name that escapes (.., absolute) refuses the whole tar. */
-async function listEntries(tar: Readable): Promise<OsEntry[]> {
+/**
+ * Entry names normalized to absolute paths (`paths`, one per raw entry); a name that escapes
+ * (.., absolute) refuses the whole tar.
+ */
+function toOsEntries(raw: readonly RawEntry[]): { entries: OsEntry[]; paths: string[] } {
   const entries: OsEntry[] = [];
-  for (const entry of await listTar(tar)) {
+  const paths: string[] = [];
+  for (const entry of raw) {
     const path = absoluteName(entry.name);
+    paths.push(path);
     if (path === '/') continue;
     const type = entryType(entry.type);
     const linkTarget = type === 'hardlink' && entry.linkname ? absoluteName(entry.linkname) : undefined;
     entries.push({ path, type, ...(linkTarget !== undefined ? { linkTarget } : {}) });
   }
-  return entries;
+  return { entries, paths };
 }
 
 function absoluteName(name: string): string {
