@@ -323,13 +323,20 @@ function trimField(field: Buffer): Buffer {
 }
 
 function verifyChecksum(header: Buffer): void {
+  // Summed with the checksum field counted as spaces, both as unsigned and as signed bytes.
   let unsigned = 0;
-  let signed = 0;
+  let high = 0;
   for (let i = 0; i < BLOCK; i++) {
-    const byte = i >= 148 && i < 156 ? 0x20 : (header[i] ?? 0);
+    const byte = header[i]!;
     unsigned += byte;
-    signed += byte >= 0x80 ? byte - 0x100 : byte;
+    high += byte >> 7;
   }
+  for (let i = 148; i < 156; i++) {
+    const byte = header[i]!;
+    unsigned += 0x20 - byte;
+    high -= byte >> 7;
+  }
+  const signed = unsigned - 0x100 * high;
   const field = cString(trimField(header.subarray(148, 156)));
   const stored = /^[0-7]+$/.test(field) ? parseInt(field, 8) : NaN;
   if (stored !== unsigned && stored !== signed) throw new Error('the stream is not a tar archive (header checksum mismatch)');

@@ -32,99 +32,131 @@ export interface TarSpan {
   dataStart: number;
   /** Offset past the padded data. */
   end: number;
-  /** The bytes of [start, dataStart) as the scan read them. */
-  head: Buffer;
+  /** Where the bytes of [start, dataStart), as the scan read them, are in `TarScan.heads`. */
+  headAt: number;
 }
 
-/** Reads up to `length` bytes at `offset`; fewer only at the end of the file. */
-export type ReadAt = (offset: number, length: number) => Buffer;
+export interface TarScan {
+  spans: TarSpan[];
+  /** Every span's header bytes, one after the other (one buffer: thousands of small ones cost the scan its time in the GC). */
+  heads: Buffer;
+}
+
+/** Fills `target` with the bytes at `offset` as far as the file goes; returns how many it read. */
+export type ReadInto = (target: Buffer, offset: number) => number;
 
 /** Every entry of the tar, in order, up to its end-of-archive record (or the end of the file). */
-export function scanTarSpans(readAt: ReadAt): TarSpan[] {
+export function scanTarSpans(readInto: ReadInto): TarScan {
   const reader = new TarHeaderReader();
-  const window = windowedReader(readAt);
+  const window = windowedReader(readInto);
+  const heads = new ByteArena();
   const spans: TarSpan[] = [];
   let offset = 0;
   let groupStart = 0;
-  let head: Buffer[] = [];
+  let groupHeadAt = 0;
   for (;;) {
-    const header = window(offset, BLOCK);
+    const block = window(offset, BLOCK);
     // The file may end without end-of-archive records, but not inside an entry's data.
-    if (header.length === 0 && offset === groupStart && (offset === 0 || window(offset - 1, 1).length === 1)) return spans;
-    if (header.length < BLOCK) throw new Error('the tar stream ended in the middle of an entry');
+    if (block.length === 0 && offset === groupStart && (offset === 0 || window(offset - 1, 1).length === 1)) return { spans, heads: heads.bytes() };
+    if (block.length < BLOCK) throw new Error('the tar stream ended in the middle of an entry');
+    // Kept before anything else is read: the window's buffer is reused by the next read.
+    const header = heads.append(block);
     const step = reader.header(header);
     if (step.kind === 'end') {
       if (offset !== groupStart) throw new Error('the tar stream ended in the middle of an entry');
-      return spans;
+      return { spans, heads: heads.bytes() };
     }
     const dataStart = offset + BLOCK;
     const end = dataStart + step.paddedSize;
     if (step.kind === 'meta') {
       const data = window(dataStart, step.paddedSize);
       if (data.length < step.paddedSize) throw new Error('the tar stream ended in the middle of an entry');
-      head.push(Buffer.from(header), Buffer.from(data));
+      heads.append(data);
       if (reader.metaData(data).global) {
-        spans.push({ entry: undefined, start: groupStart, dataStart: end, end, head: Buffer.concat(head) });
+        spans.push({ entry: undefined, start: groupStart, dataStart: end, end, headAt: groupHeadAt });
         groupStart = end;
-        head = [];
+        groupHeadAt = heads.length;
       }
       offset = end;
       continue;
     }
-    head.push(Buffer.from(header));
-    spans.push({ entry: step.entry, start: groupStart, dataStart, end, head: head.length === 1 ? head[0]! : Buffer.concat(head) });
+    spans.push({ entry: step.entry, start: groupStart, dataStart, end, headAt: groupHeadAt });
     offset = groupStart = end;
-    head = [];
+    groupHeadAt = heads.length;
+  }
+}
+
+/** A growing buffer that bytes are appended to; `append` returns the copy, valid until the next append. */
+class ByteArena {
+  private buffer = Buffer.allocUnsafe(1 << 20);
+  length = 0;
+
+  append(bytes: Buffer): Buffer {
+    if (this.length + bytes.length > this.buffer.length) {
+      const grown = Buffer.allocUnsafe(Math.max(this.buffer.length * 2, this.length + bytes.length));
+      this.buffer.copy(grown, 0, 0, this.length);
+      this.buffer = grown;
+    }
+    bytes.copy(this.buffer, this.length);
+    this.length += bytes.length;
+    return this.buffer.subarray(this.length - bytes.length, this.length);
+  }
+
+  bytes(): Buffer {
+    return this.buffer.subarray(0, this.length);
   }
 }
 
 /** Positioned reads of an open file, for `scanTarSpans`. */
-export function fileReadAt(fd: number): ReadAt {
-  return (offset, length) => {
-    const buffer = Buffer.allocUnsafe(length);
+export function fileReadInto(fd: number): ReadInto {
+  return (target, offset) => {
     let filled = 0;
-    while (filled < length) {
-      const bytesRead = readSync(fd, buffer, filled, length - filled, offset + filled);
+    while (filled < target.length) {
+      const bytesRead = readSync(fd, target, filled, target.length - filled, offset + filled);
       if (bytesRead === 0) break;
       filled += bytesRead;
     }
-    return buffer.subarray(0, filled);
+    return filled;
   };
 }
 
-/** Header reads served from one larger read (SCAN_WINDOW). */
-function windowedReader(readAt: ReadAt): ReadAt {
+/**
+ * Reads of up to `length` bytes at `offset` (fewer only at the end of the file), served from
+ * one larger read (SCAN_WINDOW) into one buffer: what it returns is valid until the next call.
+ */
+function windowedReader(readInto: ReadInto): (offset: number, length: number) => Buffer {
   let base = 0;
-  let buffer: Buffer = Buffer.alloc(0);
+  let filled = 0;
+  let buffer = Buffer.allocUnsafe(SCAN_WINDOW);
   return (offset, length) => {
-    if (offset >= base && offset + length <= base + buffer.length) return buffer.subarray(offset - base, offset - base + length);
-    // A record past the end of the file stays short however it is read.
-    const fresh = readAt(offset, Math.max(SCAN_WINDOW, length));
+    if (offset >= base && offset + length <= base + filled) return buffer.subarray(offset - base, offset - base + length);
+    if (length > buffer.length) buffer = Buffer.allocUnsafe(length);
     base = offset;
-    buffer = fresh;
-    return fresh.subarray(0, length);
+    filled = readInto(buffer, offset);
+    return buffer.subarray(0, Math.min(length, filled));
   };
 }
 
 export interface TarSendPlan {
   /** Byte ranges of the file to send, in order, adjacent ones merged. */
   ranges: Array<{ start: number; end: number }>;
-  /** The header bytes sent, as the scan read them: [offset, bytes]. */
-  checks: Array<{ offset: number; bytes: Buffer }>;
+  /** The header bytes sent, to compare with `heads` at `headAt` as the scan read them. */
+  checks: Array<{ offset: number; length: number; headAt: number }>;
+  heads: Buffer;
 }
 
 /** The ranges of the spans `keep` accepts (global headers always), with the header bytes to check again as they go out. */
-export function planTarSend(spans: readonly TarSpan[], keep: (span: TarSpan, index: number) => boolean): TarSendPlan {
+export function planTarSend(scan: TarScan, keep: (span: TarSpan, index: number) => boolean): TarSendPlan {
   const ranges: TarSendPlan['ranges'] = [];
   const checks: TarSendPlan['checks'] = [];
-  spans.forEach((span, index) => {
+  scan.spans.forEach((span, index) => {
     if (span.entry !== undefined && !keep(span, index)) return;
     const last = ranges[ranges.length - 1];
     if (last !== undefined && last.end === span.start) last.end = span.end;
     else ranges.push({ start: span.start, end: span.end });
-    checks.push({ offset: span.start, bytes: span.head });
+    checks.push({ offset: span.start, length: span.dataStart - span.start, headAt: span.headAt });
   });
-  return { ranges, checks };
+  return { ranges, checks, heads: scan.heads };
 }
 
 const readAsync = promisify(read);
@@ -160,7 +192,7 @@ export function sendTarSpans(fd: number, plan: TarSendPlan, prelude: Buffer): Re
         let until = Math.min(current.end, position + SEND_WINDOW);
         // A header group is checked whole: the window grows to hold one that starts inside it.
         for (let i = check; i < plan.checks.length && plan.checks[i]!.offset < until; i++) {
-          until = Math.max(until, Math.min(current.end, plan.checks[i]!.offset + plan.checks[i]!.bytes.length));
+          until = Math.max(until, Math.min(current.end, plan.checks[i]!.offset + plan.checks[i]!.length));
         }
         const buffer = Buffer.allocUnsafe(until - position);
         let filled = 0;
@@ -170,8 +202,8 @@ export function sendTarSpans(fd: number, plan: TarSendPlan, prelude: Buffer): Re
           filled += bytesRead;
         }
         for (; check < plan.checks.length && plan.checks[check]!.offset < until; check++) {
-          const { offset, bytes } = plan.checks[check]!;
-          if (!buffer.subarray(offset - position, offset - position + bytes.length).equals(bytes)) {
+          const { offset, length, headAt } = plan.checks[check]!;
+          if (buffer.compare(plan.heads, headAt, headAt + length, offset - position, offset - position + length) !== 0) {
             throw new Error('the tar file changed while it was being sent');
           }
         }

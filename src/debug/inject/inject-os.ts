@@ -11,7 +11,7 @@ import { Readable } from 'node:stream';
 import { pack } from 'tar-stream';
 import { parseEntryPath } from '../../core/archive/entry-path.js';
 import { filterTar, listTar, type RawEntry, type RawEntryType } from '../../core/archive/tar-filter.js';
-import { fileReadAt, planTarSend, scanTarSpans, sendTarSpans, type TarSpan } from '../../core/archive/tar-spans.js';
+import { fileReadInto, planTarSend, scanTarSpans, sendTarSpans, type TarScan } from '../../core/archive/tar-spans.js';
 import { SidekickError } from '../../core/errors.js';
 import { newSessionId, sessionLabels } from '../../core/labels.js';
 import { encodeManifest, MANIFEST_FORMAT, OS_MANIFEST_PATH, type OsManifest } from '../../core/inject/injection-manifest.js';
@@ -22,7 +22,6 @@ import { kindOf, readContainerFile } from './container-files.js';
 import type { Cleanups } from './cleanups.js';
 import { injectToolbox, type ToolboxInjection } from './inject-toolbox.js';
 import { openRootfsSource, type RootfsSource } from './os-rootfs-source.js';
-import { checkPrefix } from './prefix-guard.js';
 
 export interface OsInjectOptions {
   ref: string;
@@ -80,8 +79,7 @@ export async function injectOs(engine: Engine, target: Target, options: OsInject
     options.onProgress?.(`reading ${source.description}`);
     const entries = await listing.entries();
     phase(`listed ${entries.length} entries`);
-    // The prefix is judged before anything is written, so that a hostile one refuses a clean target.
-    const [known] = await Promise.all([probeTarget(engine, target, entries), checkPrefix(engine, target, options.prefix)]);
+    const known = await probeTarget(engine, target, entries);
     const plan = planOsInjection(entries, known);
     phase('probed and planned');
     // Before the conflicts' own message, which would suggest --skip-conflicts.
@@ -100,6 +98,15 @@ export async function injectOs(engine: Engine, target: Target, options: OsInject
       });
     }
     const baselineAdded = (await baseline).filter((c) => c.kind === 'added').map((c) => c.path);
+    // The toolbox first: it refuses a hostile prefix before anything of the OS is written. The
+    // engine serves one archive request per container at a time, so side by side would gain nothing.
+    const toolbox = await injectToolbox(engine, target, {
+      prefix: options.prefix,
+      sidekickVersion: options.sidekickVersion,
+      env: options.env,
+      ...(options.cleanups ? { onUpload: (abort: () => void) => options.cleanups!.add(abort), checkpoint: () => options.cleanups!.checkpoint() } : {}),
+    });
+    phase('toolbox written');
     const manifest: OsManifest = {
       format: MANIFEST_FORMAT,
       kind: 'os',
@@ -113,27 +120,17 @@ export async function injectOs(engine: Engine, target: Target, options: OsInject
       keptCount: plan.kept.length,
       conflicts: plan.conflicts.map((c) => c.path),
       baselineAdded,
-      toolboxPrefix: options.prefix,
+      toolboxPrefix: toolbox.manifest.prefix,
       written: writtenPaths(plan),
     };
     options.onProgress?.(`writing ${plan.write.size} entries into ${target.name}`);
     await options.cleanups?.checkpoint();
-    // The toolbox and the OS go to different places, each in its own upload: side by side.
-    const [toolbox, os] = await Promise.allSettled([
-      injectToolbox(engine, target, {
-        prefix: options.prefix,
-        sidekickVersion: options.sidekickVersion,
-        env: options.env,
-        ...(options.cleanups ? { onUpload: (abort: () => void) => options.cleanups!.add(abort), checkpoint: () => options.cleanups!.checkpoint() } : {}),
-      }).finally(() => phase('toolbox written')),
-      uploadOs(engine, target, await listing.upload(plan.write, encodeManifest(manifest)), options.cleanups).finally(() => phase('OS written')),
-    ]);
-    if (os.status === 'rejected') throw os.reason;
-    if (toolbox.status === 'rejected') throw toolbox.reason;
+    await uploadOs(engine, target, await listing.upload(plan.write, encodeManifest(manifest)), options.cleanups);
+    phase('OS written');
     await options.cleanups?.checkpoint();
     await verifyDirectories(engine, target, plan.existingDirs);
     phase('verified');
-    return { manifest, plan, toolbox: toolbox.value };
+    return { manifest, plan, toolbox };
   } finally {
     listing.close();
     await source.cleanup();
@@ -175,19 +172,19 @@ async function openListing(source: RootfsSource): Promise<Listing> {
     };
   }
   const fd = openSync(source.tarFile, 'r');
-  let spans: TarSpan[] = [];
+  let scan: TarScan = { spans: [], heads: Buffer.alloc(0) };
   let paths: Array<string | undefined> = [];
   let closed = false;
   return {
     entries: async () => {
-      spans = scanTarSpans(fileReadAt(fd));
-      const listed = toOsEntries(spans.flatMap((span) => (span.entry ? [span.entry] : [])));
+      scan = scanTarSpans(fileReadInto(fd));
+      const listed = toOsEntries(scan.spans.flatMap((span) => (span.entry ? [span.entry] : [])));
       let next = 0;
-      paths = spans.map((span) => (span.entry ? listed.paths[next++] : undefined));
+      paths = scan.spans.map((span) => (span.entry ? listed.paths[next++] : undefined));
       return listed.entries;
     },
     upload: async (write, manifest) => {
-      const plan = planTarSend(spans, (_, i) => paths[i] !== undefined && write.has(paths[i]!));
+      const plan = planTarSend(scan, (_, i) => paths[i] !== undefined && write.has(paths[i]!));
       return sendTarSpans(fd, plan, await manifestRecords(manifest));
     },
     close: () => {
