@@ -16,9 +16,10 @@ import { SidekickError } from '../../core/errors.js';
 import { newSessionId, sessionLabels } from '../../core/labels.js';
 import { encodeManifest, MANIFEST_FORMAT, OS_MANIFEST_PATH, type OsManifest } from '../../core/inject/injection-manifest.js';
 import { packageManagerShellLeftOut, pathsToProbe, planOsInjection, type OsEntry, type OsEntryType, type OsPlan, type TargetKind } from '../../core/inject/os-conflict-plan.js';
+import { parentOf } from '../../core/inject/container-path.js';
 import type { Target } from '../../core/target.js';
 import type { Engine } from '../../engines/engine.js';
-import { kindOf, readContainerFile } from './container-files.js';
+import { kindOf, listDirectoryKinds, readContainerFile } from './container-files.js';
 import type { Cleanups } from './cleanups.js';
 import { injectToolbox, type ToolboxInjection } from './inject-toolbox.js';
 import { openRootfsSource, type RootfsSource } from './os-rootfs-source.js';
@@ -42,6 +43,8 @@ export interface OsInjection {
 }
 
 const PROBE_CONCURRENCY = 64;
+/** Wanted paths in one directory from which one archive read of it is asked for instead of a stat each. */
+const LIST_FROM = 8;
 
 export async function injectOs(engine: Engine, target: Target, options: OsInjectOptions): Promise<OsInjection> {
   const phase = phaseTimer(options.env);
@@ -250,12 +253,36 @@ function entryType(type: RawEntryType): OsEntryType {
   return type === 'directory' ? 'dir' : type;
 }
 
-/** Asks the engine about exactly the paths the planner needs, level by level. */
+/**
+ * Asks the engine about exactly the paths the planner needs, level by level: a stat per path,
+ * or, for a directory (not "/") with many of them, one archive read of it while it is small.
+ */
 async function probeTarget(engine: Engine, target: Target, entries: OsEntry[]): Promise<Map<string, TargetKind>> {
   const known = new Map<string, TargetKind>();
+  // Directories read whole: what their listing does not name is absent, however deep.
+  const listed = new Set<string>();
+  const inListed = (path: string): boolean => {
+    for (let dir = parentOf(path); dir !== '/'; dir = parentOf(dir)) if (listed.has(dir)) return true;
+    return false;
+  };
   for (;;) {
-    const wanted = pathsToProbe(entries, known);
+    let wanted = pathsToProbe(entries, known);
     if (wanted.length === 0) return known;
+    for (const path of wanted) if (inListed(path)) known.set(path, 'absent');
+    wanted = wanted.filter((path) => !known.has(path));
+    const byParent = new Map<string, string[]>();
+    for (const path of wanted) byParent.set(parentOf(path), [...(byParent.get(parentOf(path)) ?? []), path]);
+    const listable = [...byParent].filter(([dir, paths]) => dir !== '/' && paths.length >= LIST_FROM);
+    await Promise.all(
+      listable.map(async ([dir, paths]) => {
+        const kinds = await listDirectoryKinds(engine, target.id, dir);
+        if (kinds === undefined) return;
+        listed.add(dir);
+        for (const [path, kind] of kinds) known.set(path, kind);
+        for (const path of paths) if (!kinds.has(path)) known.set(path, 'absent');
+      }),
+    );
+    wanted = wanted.filter((path) => !known.has(path));
     for (let i = 0; i < wanted.length; i += PROBE_CONCURRENCY) {
       const batch = wanted.slice(i, i + PROBE_CONCURRENCY);
       const stats = await Promise.all(batch.map((path) => engine.statPath(target.id, path)));
