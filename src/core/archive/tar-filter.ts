@@ -283,11 +283,19 @@ function entryType(flag: string): RawEntryType {
 /** Go's getFormat: the prefix field exists only in USTAR/PAX ("ustar\0") and star headers. */
 function ustarName(header: Buffer): string {
   const name = cString(header.subarray(0, 100));
-  const magic = header.subarray(257, 263).toString('latin1');
-  if (magic !== 'ustar\0') return name;
-  const star = header.subarray(508, 512).toString('latin1') === 'tar\0';
+  if (!bytesAre(header, 257, USTAR_MAGIC)) return name;
+  const star = bytesAre(header, 508, STAR_TRAILER);
   const prefix = cString(header.subarray(345, star ? 345 + 131 : 500));
   return prefix ? `${prefix}/${name}` : name;
+}
+
+const USTAR_MAGIC = Buffer.from('ustar\0', 'latin1');
+const STAR_TRAILER = Buffer.from('tar\0', 'latin1');
+
+/** Compared in place: this runs for every header of a rootfs, and a string per field costs the GC. */
+function bytesAre(header: Buffer, at: number, expected: Buffer): boolean {
+  for (let i = 0; i < expected.length; i++) if (header[at + i] !== expected[i]) return false;
+  return true;
 }
 
 function cString(bytes: Buffer): string {
