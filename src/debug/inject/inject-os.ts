@@ -271,7 +271,12 @@ async function probeTarget(engine: Engine, target: Target, entries: OsEntry[]): 
     for (const path of wanted) if (inListed(path)) known.set(path, 'absent');
     wanted = wanted.filter((path) => !known.has(path));
     const byParent = new Map<string, string[]>();
-    for (const path of wanted) byParent.set(parentOf(path), [...(byParent.get(parentOf(path)) ?? []), path]);
+    for (const path of wanted) {
+      const dir = parentOf(path);
+      const siblings = byParent.get(dir);
+      if (siblings === undefined) byParent.set(dir, [path]);
+      else siblings.push(path);
+    }
     const listable = [...byParent].filter(([dir, paths]) => dir !== '/' && paths.length >= LIST_FROM);
     await Promise.all(
       listable.map(async ([dir, paths]) => {
