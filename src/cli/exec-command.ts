@@ -14,6 +14,7 @@ import type { Target } from '../core/target.js';
 import { parsePackageList } from '../core/toolbox-packages.js';
 import { packageBuildReporter } from './toolbox-progress.js';
 import { chooseDetachKeys, parseDetachKeys, type DetachKeys } from './detach-keys.js';
+import { readEnvFiles } from './env-file.js';
 
 export interface ExecFlags {
   interactive?: boolean;
@@ -34,6 +35,14 @@ export interface ExecFlags {
   /** Debug this image; TARGET, if given, is then the first word of the command. */
   imageTarget?: string;
   detachKeys?: string;
+  /** -w: absolute directory the command starts in. */
+  workdir?: string;
+  /** --env-file, in order; -e entries come after them and win. */
+  envFile?: string[];
+  /** -d: start the session and return its name. */
+  detach?: boolean;
+  /** --network, for a copy. */
+  network?: string;
 }
 
 /** `sidekick exec`: returns the status to exit with. */
@@ -48,8 +57,19 @@ export async function runExec(targetArgument: string | undefined, commandArgumen
   if (flags.rwVolumes && !flags.copy && imageTarget === undefined) {
     throw new SidekickError('BAD_USAGE', '--rw-volumes applies only to copies.', { hint: 'Add --copy.' });
   }
-  const { interactive, tty } = terminalModes(flags, command, process.stdin.isTTY === true);
+  if (flags.network !== undefined && !flags.copy && imageTarget === undefined) {
+    throw new SidekickError('BAD_USAGE', "--network applies only to copies: a sidekick shares the target's network.", { hint: 'Add --copy.' });
+  }
+  if (flags.detach && (flags.copy || imageTarget !== undefined)) {
+    throw new SidekickError('BAD_USAGE', '-d works on a running target; a copy is debugged attached.', { hint: 'Drop -d, or --copy.' });
+  }
+  // Detached, nothing is read from this terminal: with no command the shell waits (-it) for docker attach.
+  const { interactive, tty } = flags.detach
+    ? { interactive: flags.interactive ?? command.length === 0, tty: flags.tty ?? command.length === 0 }
+    : terminalModes(flags, command, process.stdin.isTTY === true);
   const detach = detachKeysFor(flags.detachKeys, tty && interactive);
+  const env = [...readEnvFiles(flags.envFile ?? [], process.env), ...flags.env];
+  flags = { ...flags, env };
   if (flags.privileged && flags.capAdd.length > 0) {
     throw new SidekickError('BAD_USAGE', '--privileged already grants every capability; --cap-add contradicts it.', {
       hint: 'Use one or the other.',
@@ -75,7 +95,9 @@ export async function runExec(targetArgument: string | undefined, commandArgumen
     capAdd: flags.capAdd.map((cap) => cap.toUpperCase().replace(/^CAP_/, '')),
     env: flags.env,
     keep: flags.keep ?? false,
-    announce: tty && process.stderr.isTTY === true,
+    announce: tty && process.stderr.isTTY === true && !flags.detach,
+    ...(flags.detach ? { detached: true } : {}),
+    ...(flags.workdir !== undefined ? { workdir: flags.workdir } : {}),
     ...(flags.image !== undefined ? { image: flags.image } : {}),
     ...(tools !== undefined ? { tools } : {}),
     ...(flags.chroot !== undefined ? { chroot: flags.chroot } : {}),
@@ -115,6 +137,7 @@ export async function runExec(targetArgument: string | undefined, commandArgumen
     return SIGNAL_STATUS[early] ?? 130;
   }
   if (global.debug) await noteIfAlsoImage(engine, target, (text) => process.stderr.write(`sidekick: ${text}\n`));
+  if (flags.detach) return leaveDetached(session, engine, detach?.spec);
   if (flags.keep) {
     process.stderr.write(`sidekick: keeping sidekick ${session.sidekickId.slice(0, 12)}; remove it with: docker stop ${session.sidekickId.slice(0, 12)} && docker rm ${session.sidekickId.slice(0, 12)} (stop, not rm -f: it lets the session end its processes in the target)\n`);
   }
@@ -148,6 +171,19 @@ export async function runExec(targetArgument: string | undefined, commandArgumen
     await session.dispose().catch(() => undefined);
     engine.close();
   }
+}
+
+/** -d: the session runs on without this process; its name goes to stdout, as docker run -d prints an ID. */
+function leaveDetached(session: ExecSession, engine: Engine, keys: string | undefined): number {
+  session.process.detach();
+  engine.close();
+  const name = session.sidekickName;
+  process.stdout.write(`${name}\n`);
+  if (process.stderr.isTTY === true) {
+    const back = keys !== undefined ? `docker attach --detach-keys ${keys} ${name}` : `docker logs -f ${name}`;
+    process.stderr.write(`sidekick: detached session ${name}; back in: ${back}   end it: docker stop ${name} (or sidekick prune --all)\n`);
+  }
+  return 0;
 }
 
 async function explainKill(engine: Engine, target: Target): Promise<void> {

@@ -53,6 +53,8 @@ export async function runCopyExec(engine: Engine, options: CopyExecOptions, flag
         ...(options.detach ? { detachKeys: options.detach.spec } : {}),
         ...(flags.user !== undefined ? { user: flags.user } : {}),
         ...(flags.name !== undefined ? { name: flags.name } : {}),
+        ...(flags.workdir !== undefined ? { workdir: flags.workdir } : {}),
+        ...(flags.network !== undefined ? { network: flags.network } : {}),
       },
       process.env,
       { signal: abort.signal, ...(debug ? { onNote: (text: string) => process.stderr.write(`sidekick: ${text}\n`) } : {}) },

@@ -35,7 +35,7 @@ function clientColumn(c: SessionContainer): string {
     case 'alive':
       return `alive (${c.clientDetail}${notMine})`;
     case 'dead':
-      return `dead (${c.kept ? 'kept with --keep' : 'orphan'}${notMine})`;
+      return `dead (${c.kept ? 'kept with --keep' : c.detached ? 'detached with -d' : 'orphan'}${notMine})`;
     default:
       return `unknown (${/another machine/.test(c.clientDetail) ? 'other machine' : c.clientDetail}${notMine})`;
   }

@@ -12,6 +12,12 @@ export const LABEL_CREATED = 'io.sidekick.created';
 export const LABEL_CLIENT = 'io.sidekick.client';
 /** Proof that sidekick, for this user on this machine, made the object (ownership/owner-mark.ts). */
 export const LABEL_OWNER = 'io.sidekick.owner';
+/**
+ * Set to "true" on a sidekick started with `exec -d`: its client is gone on purpose, so plain
+ * `prune` keeps it as it keeps --keep ones. Not covered by the owner mark: a forged one can only
+ * make prune keep something.
+ */
+export const LABEL_DETACHED = 'io.sidekick.detached';
 export const LABEL_TOOLBOX_SOURCE = 'io.sidekick.toolbox.source';
 export const LABEL_TOOLBOX_STATIC = 'io.sidekick.toolbox.static';
 /** Set on a toolbox image that holds the sidekick's init, to its path. */

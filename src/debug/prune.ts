@@ -5,7 +5,7 @@
  * (containers go without their volumes). Why each object goes or stays is decided in
  * prune-decision.ts; `dryRun` reports the same decisions without removing anything.
  */
-import { LABEL_KIND, LABEL_SESSION } from '../core/labels.js';
+import { LABEL_DETACHED, LABEL_KIND, LABEL_SESSION } from '../core/labels.js';
 import { localClientHost, readProcStat } from '../core/ownership/local-client.js';
 import { ownerKeyDirectories, verifyingKeys } from '../core/ownership/owner-key.js';
 import type { ContainerSummary, Target } from '../core/target.js';
@@ -75,6 +75,7 @@ export async function pruneSessions(engine: Engine, options: PruneOptions): Prom
       type: 'container' as const,
       labels: container.labels,
       imageLabels: await imageLabels(container.imageId ?? container.image),
+      detached: container.labels[LABEL_DETACHED] === 'true',
     };
     let decision = decide(facts, rules);
     // Whether it was made with --keep is asked only when it matters: the list does not say.

@@ -9,6 +9,7 @@
  */
 import { COPY_START, COPY_TOOLS, copyStartScript, runEntrypointScript } from '../../core/copy-script.js';
 import { SidekickError, isSidekickError } from '../../core/errors.js';
+import { createWithName, isNameInUse } from '../../core/container-name.js';
 import { newSessionId, sessionLabels } from '../../core/labels.js';
 import type { ProcessHandle } from '../../core/process-handle.js';
 import { isValidRunAs } from '../../core/sidekick-script.js';
@@ -36,6 +37,10 @@ export interface CopyRequest {
   privileged: boolean;
   capAdd: string[];
   detachKeys?: string;
+  /** -w: the directory the command starts in, instead of the original's. */
+  workdir?: string;
+  /** --network: the copy's network instead of the original's ("none", a network's name). */
+  network?: string;
 }
 
 export interface CopyEvents {
@@ -91,7 +96,7 @@ export async function startCopySession(engine: Engine, request: CopyRequest, env
       snapshot = await snapshotContainer(engine, origin.target, sessionId, created);
       assertNotAborted(events.signal);
     }
-    const network = await resolveNetwork(engine, origin, notices);
+    const network = request.network !== undefined ? { mode: request.network, extra: [] } : await resolveNetwork(engine, origin, notices);
     const originEnv = origin.kind === 'container' ? origin.target.env : origin.image.env;
     const ours = sessionLabels({
       session: sessionId,
@@ -101,17 +106,18 @@ export async function startCopySession(engine: Engine, request: CopyRequest, env
     });
     const inherited = origin.kind === 'container' ? origin.target.labels : origin.image.labels;
     const originUser = origin.kind === 'container' ? origin.target.user : origin.image.user;
-    containerId = await engine.createContainer({
+    const originName = origin.kind === 'container' ? origin.target.name : origin.reference;
+    containerId = await createWithName(request.name, originName, sessionId, (name) => engine.createContainer({
       image: snapshot?.id ?? (origin.kind === 'image' ? origin.image.id : ''),
       entrypoint: [`${COPY_TOOLS}/sh`, COPY_START],
       cmd: request.command,
       env: mergeEnv(originEnv, request.env),
       user: request.user === undefined || request.user === 'target' ? originUser : request.user,
-      workingDir: origin.kind === 'container' ? origin.target.workingDir : origin.image.workingDir,
+      workingDir: request.workdir ?? (origin.kind === 'container' ? origin.target.workingDir : origin.image.workingDir),
       tty: request.tty,
       openStdin: request.interactive,
       labels: copyLabels(inherited, ours),
-      ...(request.name !== undefined ? { name: request.name } : {}),
+      name,
       mounts: origin.kind === 'container' ? copyMounts(origin.target.mounts, request.rwVolumes) : [],
       networkMode: network.mode,
       extraNetworks: network.extra,
@@ -119,7 +125,7 @@ export async function startCopySession(engine: Engine, request: CopyRequest, env
       privileged: request.privileged,
       autoRemove: !request.keep,
       disableHealthcheck: true,
-    });
+    }), isNameInUse);
     assertNotAborted(events.signal);
     const originalPs1 = envValue(originEnv, 'PS1');
     const layer = toolboxLayer(busybox, {

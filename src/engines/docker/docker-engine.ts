@@ -357,7 +357,7 @@ export class DockerEngine implements Engine {
         throw new SidekickError('IMAGE_UNAVAILABLE', `image ${spec.image} is not on ${this.endpoint}.`, { cause: error });
       }
       if (error.statusCode === 409) {
-        throw new SidekickError('BAD_USAGE', `cannot create the ${noun}: ${error.engineMessage}`, {
+        throw new SidekickError(/already in use/i.test(error.engineMessage) ? 'NAME_IN_USE' : 'BAD_USAGE', `cannot create the ${noun}: ${error.engineMessage}`, {
           hint: 'Pick another --name, or remove the container that has it.',
         });
       }
