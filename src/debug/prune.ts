@@ -24,6 +24,11 @@ export interface PruneOptions {
   graceMs?: number;
   /** Keys, this machine and /proc; read from this machine by default. */
   ownership?: OwnershipContext;
+  /**
+   * Remove only these (container and image IDs): what a person confirmed from a dry run. What
+   * appeared since is kept, so that the answer covers exactly what was shown.
+   */
+  onlyIds?: ReadonlySet<string>;
 }
 
 export interface PrunedObject {
@@ -88,6 +93,9 @@ export async function pruneSessions(engine: Engine, options: PruneOptions): Prom
           ? { ...decision, action: 'keep', reason: 'the engine does not answer about it (is an operation on it stuck?)' }
           : decide({ ...facts, keptOnPurpose: keptOnPurposeAsInspected(container, inspected) }, rules);
     }
+    if (decision.action === 'remove' && options.onlyIds !== undefined && !options.onlyIds.has(container.id)) {
+      decision = { ...decision, action: 'keep', reason: 'not in the list that was confirmed' };
+    }
     const entry = describeContainer(container, decision);
     if (decision.action === 'keep') {
       report.kept.push(entry);
@@ -112,7 +120,10 @@ export async function pruneSessions(engine: Engine, options: PruneOptions): Prom
     const session = image.labels[LABEL_SESSION] ?? '';
     const reference = `${SNAPSHOT_REPOSITORY}:${session}`;
     const usedBy = everyContainer.filter((c) => !gone.has(c.id) && c.imageId === image.id).map((c) => c.names[0] ?? c.id.slice(0, 12));
-    const decision = decide({ type: 'image', labels: image.labels, snapshotTagged: image.repoTags.includes(reference), usedBy }, rules);
+    let decision = decide({ type: 'image', labels: image.labels, snapshotTagged: image.repoTags.includes(reference), usedBy }, rules);
+    if (decision.action === 'remove' && options.onlyIds !== undefined && !options.onlyIds.has(image.id)) {
+      decision = { ...decision, action: 'keep', reason: 'not in the list that was confirmed' };
+    }
     const entry: PrunedObject = {
       type: 'image',
       id: image.id,
