@@ -15,6 +15,7 @@ import { parsePackageList } from '../core/toolbox-packages.js';
 import { packageBuildReporter } from './toolbox-progress.js';
 import { chooseDetachKeys, parseDetachKeys, type DetachKeys } from './detach-keys.js';
 import { readEnvFiles } from './env-file.js';
+import { progressLine, type ProgressLine } from './progress-line.js';
 
 export interface ExecFlags {
   interactive?: boolean;
@@ -114,10 +115,13 @@ export async function runExec(targetArgument: string | undefined, commandArgumen
     }
   }
   let session: ExecSession;
+  const progress = progressLine();
   const setup = deferSignals();
   try {
-    session = await startExecSession(engine, request, process.env, { ...progressReporter(), ...packageBuildReporter(global.debug === true) });
+    session = await startExecSession(engine, request, process.env, { ...progressReporter(progress), ...packageBuildReporter(global.debug === true, progress) });
+    progress.done();
   } catch (error) {
+    progress.done();
     setup.release();
     // TARGET names no container: it may name a local image, debugged through a container of it.
     if (!(isSidekickError(error) && error.code === 'TARGET_NOT_FOUND' && (await imageFallback(engine, target, error)))) {
@@ -206,14 +210,15 @@ function detachKeysFor(flag: string | undefined, used: boolean): DetachKeys | un
   return { spec, keys: parseDetachKeys(spec) };
 }
 
-function progressReporter(): { onToolboxBuild: (source: string) => void; onProgress: (event: ProgressEvent) => void } {
-  const visible = process.stderr.isTTY === true;
+/** The toolbox build and image pulls on the progress line; erased (`done`) before the session's output. */
+function progressReporter(progress: ProgressLine): { onToolboxBuild: (source: string) => void; onProgress: (event: ProgressEvent) => void } {
+  let pulling = false;
   return {
-    onToolboxBuild: (source) => {
-      if (visible) process.stderr.write(`sidekick: preparing the toolbox image from ${source} (once)\n`);
-    },
+    onToolboxBuild: (source) => progress.step(`preparing the toolbox image from ${source} (once)`),
     onProgress: (event) => {
-      if (visible) process.stderr.write(`\r\x1b[K${event.id ? `${event.id}: ` : ''}${event.status} ${event.progress ?? ''}`);
+      if (!pulling) progress.step('pulling the toolbox image');
+      pulling = true;
+      progress.detail(`${event.id ? `${event.id}: ` : ''}${event.status} ${event.progress ?? ''}`.trim());
     },
   };
 }

@@ -48,6 +48,8 @@ export interface CopyEvents {
   onNote?: (text: string) => void;
   /** Aborting before the copy runs removes what was made so far and rejects. */
   signal?: AbortSignal;
+  /** Each step that may take seconds, as it starts (a snapshot of a large container takes many). */
+  onStep?: (text: string) => void;
 }
 
 export interface CopySession {
@@ -93,6 +95,7 @@ export async function startCopySession(engine: Engine, request: CopyRequest, env
   try {
     assertNotAborted(events.signal);
     if (origin.kind === 'container') {
+      events.onStep?.(`taking a snapshot of ${origin.target.name}`);
       snapshot = await snapshotContainer(engine, origin.target, sessionId, created);
       assertNotAborted(events.signal);
     }
@@ -107,6 +110,7 @@ export async function startCopySession(engine: Engine, request: CopyRequest, env
     const inherited = origin.kind === 'container' ? origin.target.labels : origin.image.labels;
     const originUser = origin.kind === 'container' ? origin.target.user : origin.image.user;
     const originName = origin.kind === 'container' ? origin.target.name : origin.reference;
+    events.onStep?.(`starting the copy of ${originName}`);
     containerId = await createWithName(request.name, originName, sessionId, (name) => engine.createContainer({
       image: snapshot?.id ?? (origin.kind === 'image' ? origin.image.id : ''),
       entrypoint: [`${COPY_TOOLS}/sh`, COPY_START],
