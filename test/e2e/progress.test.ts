@@ -3,6 +3,7 @@
  * stderr is not one (docs/RELIABILITY.md, "cli flags"). `script` gives the CLI a pseudo-terminal
  * and records every byte written to it, the line's redraws included.
  */
+/* eslint-disable no-control-regex -- the terminal's own escape sequences are what these tests read */
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
