@@ -11,6 +11,7 @@ import { afterEach, describe, expect, inject, it } from 'vitest';
 import { docker, lines } from '../fixtures/docker-cli.js';
 import { CLI_PATH, REPO_ROOT, removeTarget, runCli, startTarget, waitExited, zombiesOf } from './harness.js';
 import { waitForSidekick } from './sidekick-leftovers.js';
+import { TmuxSession, waitForFile } from './tmux-session.js';
 import { watchedTargets } from './watched-targets.js';
 
 const NAME_SUFFIX = '[a-z0-9]{6}';
@@ -143,6 +144,22 @@ describe('exec flags a docker user expects', () => {
       await waitGone(short.stdout.toString().trim());
     });
 
+    it('is back in with docker attach, and left again with the detach keys, still running', async () => {
+      const t = await targets.start(inject('fixtures').scratchServer);
+      const shell = (await runCli(['exec', '-d', t.name])).stdout.toString().trim();
+      cleanups.push(() => docker(['stop', shell]));
+      const statusFile = join(tmpdir(), `sidekick-attach-${randomBytes(4).toString('hex')}`);
+      cleanups.push(() => rm(statusFile, { force: true }));
+      const tmux = await TmuxSession.start(`docker attach ${shell}; echo "$?" > ${statusFile}; sleep 60`, 120, 40);
+      cleanups.push(() => tmux.kill());
+      // The shell's prompt is not redrawn on attach: a command typed shows that it is there.
+      await tmux.type('echo "in the $((40 + 2))nd session"', 'Enter');
+      await tmux.waitFor(/in the 42nd session/);
+      await tmux.type('C-p', 'C-q');
+      await waitForFile(statusFile);
+      expect((await docker(['inspect', '-f', '{{.State.Running}}', shell])).trim()).toBe('true');
+    });
+
     it('refuses -d with --copy', async () => {
       const result = await runCli(['exec', '-d', '--copy', 'whatever', '--', 'true']);
       expect(result.code).toBe(125);
@@ -174,6 +191,19 @@ describe('exec flags a docker user expects', () => {
       } finally {
         copy.kill('SIGTERM');
         await new Promise((resolve) => copy.once('close', resolve));
+      }
+    });
+
+    it('names a forwarder sidekick-<target>-<short id>', async () => {
+      const t = await targets.start(inject('fixtures').scratchServer);
+      const forwarding = runInBackground(['port-forward', t.name, '0:8080']);
+      try {
+        const id = await waitForSidekick(t.id);
+        const name = (await docker(['inspect', '-f', '{{.Name}} {{index .Config.Labels "io.sidekick.kind"}}', id])).trim();
+        expect(name).toMatch(new RegExp(`^/sidekick-${t.name}-${NAME_SUFFIX} forwarder$`));
+      } finally {
+        forwarding.kill('SIGINT');
+        await new Promise((resolve) => forwarding.once('close', resolve));
       }
     });
 
