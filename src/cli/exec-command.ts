@@ -44,10 +44,19 @@ export interface ExecFlags {
   detach?: boolean;
   /** --network, for a copy. */
   network?: string;
+  /** --attach NAME: back into a detached session. */
+  attach?: string;
 }
 
 /** `sidekick exec`: returns the status to exit with. */
 export async function runExec(targetArgument: string | undefined, commandArguments: string[], flags: ExecFlags, global: GlobalFlags): Promise<number> {
+  if (flags.attach !== undefined) {
+    if (targetArgument !== undefined || commandArguments.length > 0) {
+      throw new SidekickError('BAD_USAGE', '--attach takes the name of a detached session, and no TARGET or command.', { hint: 'Run sidekick exec --attach NAME.' });
+    }
+    const { runAttach } = await import('./exec-attach-command.js');
+    return runAttach(flags.attach, flags, global);
+  }
   const imageTarget = flags.imageTarget;
   // With --image-target the image is named by the flag, so a positional word starts the command.
   const command = imageTarget === undefined || targetArgument === undefined ? commandArguments : [targetArgument, ...commandArguments];
@@ -184,7 +193,7 @@ function leaveDetached(session: ExecSession, engine: Engine, keys: string | unde
   const name = session.sidekickName;
   process.stdout.write(`${name}\n`);
   if (process.stderr.isTTY === true) {
-    const back = keys !== undefined ? `docker attach --detach-keys ${keys} ${name}` : `docker logs -f ${name}`;
+    const back = keys !== undefined ? `sidekick exec --attach ${name}` : `docker logs -f ${name}`;
     process.stderr.write(`sidekick: detached session ${name}; back in: ${back}   end it: docker stop ${name} (or sidekick prune --all)\n`);
   }
   return 0;

@@ -160,6 +160,43 @@ describe('exec flags a docker user expects', () => {
       expect((await docker(['inspect', '-f', '{{.State.Running}}', shell])).trim()).toBe('true');
     });
 
+    it('is back in with exec --attach; the detach keys leave it running, exit in its shell ends it and removes it', async () => {
+      const t = await targets.start(inject('fixtures').scratchServer);
+      const shell = (await runCli(['exec', '-d', t.name])).stdout.toString().trim();
+      cleanups.push(() => docker(['stop', shell]));
+      const attach = async (): Promise<{ tmux: TmuxSession; statusFile: string }> => {
+        const statusFile = join(tmpdir(), `sidekick-attach-${randomBytes(4).toString('hex')}`);
+        cleanups.push(() => rm(statusFile, { force: true }));
+        const tmux = await TmuxSession.start(`node ${CLI_PATH} exec --attach ${shell}; echo "$?" > ${statusFile}; sleep 60`, 120, 40);
+        cleanups.push(() => tmux.kill());
+        return { tmux, statusFile };
+      };
+
+      const first = await attach();
+      await first.tmux.type('echo "back $((20 + 1))"', 'Enter');
+      await first.tmux.waitFor(/^back 21$/m);
+      await first.tmux.type('C-p', 'C-q');
+      expect(await waitForFile(first.statusFile)).toBe('0\n');
+      // The line is longer than the terminal is wide: read it unwrapped.
+      expect((await first.tmux.screen()).replace(/\n/g, '')).toContain(`sidekick: detached (ctrl-p,ctrl-q); ${shell} keeps running. Back in: sidekick exec --attach ${shell}`);
+      expect((await docker(['inspect', '-f', '{{.State.Running}}', shell])).trim()).toBe('true');
+
+      const second = await attach();
+      await second.tmux.type('echo "again $((40 + 2))"', 'Enter');
+      await second.tmux.waitFor(/^again 42$/m);
+      await second.tmux.type('exit', 'Enter');
+      expect(await waitForFile(second.statusFile)).toBe('0\n');
+      await waitGone(shell);
+      // watchedTargets checks after the test that no zombie was added to the target.
+    });
+
+    it('refuses --attach to a container that is not a sidekick session', async () => {
+      const t = await targets.start(inject('fixtures').scratchServer);
+      const result = await runCli(['exec', '--attach', t.name]);
+      expect(result.code).toBe(125);
+      expect(result.stderr).toMatch(new RegExp(`^sidekick: ${t.name} is not a sidekick session\\.`));
+    });
+
     it('refuses -d with --copy', async () => {
       const result = await runCli(['exec', '-d', '--copy', 'whatever', '--', 'true']);
       expect(result.code).toBe(125);

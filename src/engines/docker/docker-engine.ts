@@ -30,6 +30,8 @@ interface ConfigResponse {
   Cmd?: string[] | null;
   WorkingDir?: string;
   Labels?: Record<string, string> | null;
+  Tty?: boolean;
+  OpenStdin?: boolean;
 }
 
 interface InspectResponse {
@@ -237,6 +239,22 @@ export class DockerEngine implements Engine {
       }
       throw error;
     }
+  }
+
+  async attachContainer(id: string, options: { tty: boolean; openStdin: boolean; autoRemove: boolean; detachKeys?: string }): Promise<ProcessHandle> {
+    const socket = await this.api.hijack(`/containers/${id}/attach`, {
+      query: { stream: true, stdin: options.openStdin, stdout: true, stderr: true, detachKeys: options.detachKeys },
+    });
+    const waitForExit = this.waitForExit(id, options.autoRemove ? 'removed' : 'next-exit');
+    waitForExit.catch(() => undefined);
+    return attachedProcess({
+      socket,
+      tty: options.tty,
+      openStdin: options.openStdin,
+      waitForExit,
+      resize: (cols, rows) => this.resize(id, cols, rows),
+      signal: (signal) => this.signal(id, signal),
+    });
   }
 
   private async attachAndStart(id: string, options: { tty: boolean; openStdin: boolean; autoRemove: boolean; detachKeys?: string }): Promise<ProcessHandle> {
@@ -673,6 +691,8 @@ function toTarget(raw: InspectResponse): Target {
     ipcShareable: ipcMode === 'shareable',
     readOnlyRootfs: raw.HostConfig?.ReadonlyRootfs ?? false,
     autoRemove: raw.HostConfig?.AutoRemove ?? false,
+    tty: raw.Config?.Tty ?? false,
+    openStdin: raw.Config?.OpenStdin ?? false,
     privileged: raw.HostConfig?.Privileged ?? false,
     created: raw.Created ?? '',
     health: raw.State?.Health?.Status ?? '',
