@@ -8,6 +8,8 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, inject, it } from 'vitest';
+import { connectEngine } from '../../src/cli/engine-from-flags.js';
+import { pruneSessions } from '../../src/debug/prune.js';
 import { docker, lines } from '../fixtures/docker-cli.js';
 import { CLI_PATH, REPO_ROOT, removeTarget, runCli, startTarget, waitExited, zombiesOf } from './harness.js';
 import { waitForSidekick } from './sidekick-leftovers.js';
@@ -105,7 +107,7 @@ describe('exec flags a docker user expects', () => {
   });
 
   describe('-d/--detach', () => {
-    it('returns the sidekick\'s name at once; sessions lists it, plain prune keeps it, docker stop ends it without a zombie', async () => {
+    it('returns the sidekick\'s name at once; sessions lists it, plain prune keeps it, prune --all ends it without a zombie', async () => {
       const t = await targets.start(inject('fixtures').scratchServer);
       const zombiesBefore = await zombiesOf(t.id);
       // A child in the background too: ending the session must reap it, not hand it to the target.
@@ -125,7 +127,16 @@ describe('exec flags a docker user expects', () => {
       const dry = await runCli(['prune', '--dry-run']);
       expect(lines(dry.stdout.toString()).find((line) => line.includes(name))).toMatch(/^would keep container .*: detached on purpose \(exec -d\); prune --all removes it$/);
 
-      await docker(['stop', name]);
+      // prune --all, limited to this session (the engine is shared: --all alone would end other runs' sessions).
+      const id = (await docker(['inspect', '-f', '{{.Id}}', name])).trim();
+      const { engine } = connectEngine({});
+      try {
+        const report = await pruneSessions(engine, { includeRunning: true, graceMs: 0, onlyIds: new Set([id]) });
+        expect(report.removed.map((item) => item.id)).toEqual([id]);
+        expect(report.removed[0]?.reason).toBe('--all: detached on purpose (exec -d)');
+      } finally {
+        engine.close();
+      }
       await waitGone(name);
       expect(await zombiesOf(t.id)).toBe(zombiesBefore);
     });
