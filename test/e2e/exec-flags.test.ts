@@ -242,6 +242,17 @@ describe('exec flags a docker user expects', () => {
       }
     });
 
+    it('cuts a long target name to 40 characters in the name, which the engine accepts', async () => {
+      const long = `sidekick-test-${randomBytes(4).toString('hex')}.${'long_'.repeat(12)}`;
+      const t = await targets.start(inject('fixtures').scratchServer, { name: long });
+      const result = await runCli(['exec', '-d', t.name, '--', 'sleep', '600']);
+      expect(result.code).toBe(0);
+      const name = result.stdout.toString().trim();
+      cleanups.push(() => docker(['stop', name]));
+      expect(name).toMatch(new RegExp(`^sidekick-${long.slice(0, 40).replace(/[_.-]+$/, '').replace(/\./g, '\\.')}-${NAME_SUFFIX}$`));
+      expect((await docker(['inspect', '-f', '{{.State.Running}}', name])).trim()).toBe('true');
+    });
+
     it('names a forwarder sidekick-<target>-<short id>', async () => {
       const t = await targets.start(inject('fixtures').scratchServer);
       const forwarding = runInBackground(['port-forward', t.name, '0:8080']);
