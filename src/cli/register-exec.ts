@@ -25,7 +25,7 @@ export const registerExec: RegisterCommand = (program, run) => {
     .option('--rw-volumes', "mount the original's volumes writable in the copy (read-only by default)")
     .option('--detach-keys <keys>', 'keys that detach from an interactive session, as docker (default ctrl-p,ctrl-q, or detachKeys of ~/.docker/config.json)')
     .option('-w, --workdir <dir>', 'absolute directory the command starts in (in the target\'s root; never created there)', workdirOption)
-    .option('--env-file <file>', 'read environment variables from a file of KEY=VALUE lines (repeatable; -e wins)', collect, [])
+    .option('--env-file <file>', 'read environment variables from a file of KEY=VALUE lines (repeatable; -e wins)', (file: string, previous: string[] = []) => [...previous, file])
     .option('-d, --detach', 'start the sidekick and return its name; back in with exec --attach NAME (or docker attach), end it with docker stop NAME')
     .option('--attach <name>', 'back into a session started with -d (as docker attach); its detach keys leave it running again')
     .option('--network <network>', 'with --copy: the network of the copy ("none", or a network\'s name) instead of the original\'s')
