@@ -1,107 +1,102 @@
-// Benchmark of `sidekick inspect` (DESIGN.md §5): `inspect --all` over 100 small running
-// containers against 100 sequential `docker inspect` calls (budget: faster), and the median
-// of `inspect TARGET` beside what it must at least cost — a `docker run` of the toolbox in the
-// target's namespaces plus node's own start. Runs interleaved in the same run. Plain node ESM;
-// runs the built CLI. Removes every container and image it starts, whatever happens.
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
-import { buildScratchServer } from '../scripts/scratch-image.mjs';
-import { defaultToolboxImage, median, printRow, timeCommand } from './measure.mjs';
+// `sidekick inspect`: `inspect --all` as the number of containers grows (10, 100, 300 of ours,
+// plus whatever else runs on the engine), against the docker CLI reading the same containers
+// both ways a script would — one `docker inspect` per container, and `docker ps -q` + one
+// `docker inspect` of them all (the engine half of the work only: no /proc is read) — and
+// `inspect TARGET` against its floor, `docker run` of the toolbox in the target's namespaces
+// plus `node -e 0`. Interleaved in the same run, medians.
+import { defaultToolboxImage, interleavedMedians, printRow, timeCommand } from './measure.mjs';
+import { startMany } from './start-many.mjs';
+import { docker } from './steps.mjs';
 
-const cli = fileURLToPath(new URL('../dist/sidekick.cjs', import.meta.url));
-const LABEL = 'io.sidekick.bench';
-
-function docker(args) {
-  return execFileSync('docker', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
-}
-
-function dockerAsync(args) {
-  return new Promise((resolve, reject) => {
-    const child = spawn('docker', args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (chunk) => (out += chunk));
-    child.stderr.on('data', (chunk) => (err += chunk));
-    child.on('error', reject);
-    child.on('close', (code) => (code === 0 ? resolve(out.trim()) : reject(new Error(`docker ${args.join(' ')}: ${err.trim()}`))));
-  });
-}
-
-/** Starts `count` containers, a few `docker run`s at a time: the engine serialises much of it anyway. */
-async function startContainers(image, prefix, count, started) {
-  let next = 0;
-  const worker = async () => {
-    while (next < count) {
-      const name = `${prefix}-${next++}`;
-      started.push(name);
-      await dockerAsync(['run', '-d', '--name', name, '--label', `${LABEL}=1`, image]);
-    }
-  };
-  await Promise.all(Array.from({ length: 8 }, worker));
-}
+// Other runs on a shared engine start and remove containers meanwhile: one listed by `docker
+// ps` may be gone by the time it is inspected, which costs docker the same work.
+const GONE = /No such object/;
 
 async function timeSequence(commands) {
   let total = 0;
-  for (const command of commands) total += await timeCommand(command);
+  for (const command of commands) total += await timeCommand(command, GONE);
   return total;
 }
 
-export async function benchInspect() {
-  const runs = Number(process.env.BENCH_INSPECT_RUNS ?? process.env.BENCH_RUNS ?? 5);
-  const count = Number(process.env.BENCH_INSPECT_CONTAINERS ?? 100);
-  const image = `sidekick-bench/inspect-server:${process.pid}`;
-  const prefix = `sidekick-bench-inspect-${process.pid}`;
-  const started = [];
-  try {
-    buildScratchServer(image, LABEL);
-    await startContainers(image, prefix, count, started);
-    const names = started.slice(0, count);
-    const running = docker(['ps', '-q']).split('\n').filter(Boolean).length;
-    const toolbox = defaultToolboxImage();
-    // Readies (or builds) the toolbox, and checks the command works before timing it.
-    spawnSync(process.execPath, [cli, 'inspect', '--all', '--json'], { stdio: ['ignore', 'ignore', 'inherit'] });
-
-    const allTimes = [];
-    const dockerTimes = [];
-    for (let round = 0; round < runs + 1; round++) {
-      const sidekickMs = await timeCommand([process.execPath, cli, 'inspect', '--all', '--json']);
-      const dockerMs = await timeSequence(names.map((name) => ['docker', 'inspect', name]));
-      if (round === 0) continue; // the first round warms caches
-      allTimes.push(sidekickMs);
-      dockerTimes.push(dockerMs);
-    }
-    const allMs = median(allTimes);
-    const dockerMs = median(dockerTimes);
-    console.log(`\ninspect --all over ${count} containers (${running} running on the engine; ${runs} interleaved runs, medians)`);
-    printRow(`${count} sequential docker inspect`, dockerMs);
-    printRow('sidekick inspect --all --json', allMs, `${(allMs / dockerMs).toFixed(2)}× (budget < 1.00×: faster)`);
-
-    const target = names[0];
-    const single = { node: [], run: [], dockerInspect: [], sidekick: [] };
-    for (let round = 0; round < runs * 2 + 1; round++) {
-      const nodeMs = await timeCommand([process.execPath, '-e', '0']);
-      const runMs = await timeCommand(['docker', 'run', '--rm', '--net', `container:${target}`, '--pid', `container:${target}`, toolbox, 'true']);
-      const inspectMs = await timeCommand(['docker', 'inspect', target]);
-      const sidekickMs = await timeCommand([process.execPath, cli, 'inspect', '--json', target]);
-      if (round === 0) continue;
-      single.node.push(nodeMs);
-      single.run.push(runMs);
-      single.dockerInspect.push(inspectMs);
-      single.sidekick.push(sidekickMs);
-    }
-    const nodeMs = median(single.node);
-    const runMs = median(single.run);
-    const sidekickMs = median(single.sidekick);
-    console.log(`\ninspect TARGET (${runs * 2} interleaved runs, medians)`);
-    printRow('node -e 0', nodeMs);
-    printRow('docker inspect T', median(single.dockerInspect));
-    printRow('docker run --net/--pid container:T <toolbox> true', runMs);
-    printRow('sidekick inspect --json T', sidekickMs, `${(sidekickMs / (runMs + nodeMs)).toFixed(2)}× (docker run + node -e 0)`);
-  } finally {
-    for (let i = 0; i < started.length; i += 50) spawnSync('docker', ['rm', '-f', ...started.slice(i, i + 50)], { stdio: 'ignore' });
-    spawnSync('docker', ['rmi', image], { stdio: 'ignore' });
-  }
+export async function benchInspectTarget(ctx) {
+  const target = ctx.startContainer('inspect', ctx.images.server);
+  const toolbox = defaultToolboxImage();
+  const m = await interleavedMedians(ctx.runs, {
+    node: () => timeCommand([process.execPath, '-e', '0']),
+    run: () => timeCommand(['docker', 'run', '--rm', '--net', `container:${target}`, '--pid', `container:${target}`, toolbox, 'true']),
+    dockerInspect: () => timeCommand(['docker', 'inspect', target]),
+    sidekick: () => timeCommand([process.execPath, ctx.cli, 'inspect', '--json', target]),
+  });
+  console.log(`inspect TARGET (${ctx.runs} interleaved runs, medians)`);
+  printRow('docker inspect T', m.dockerInspect);
+  printRow('docker run --net/--pid container:T <toolbox> true + node -e 0', m.run + m.node);
+  printRow('sidekick inspect --json T', m.sidekick, `${(m.sidekick / (m.run + m.node)).toFixed(2)}×`);
+  ctx.table({
+    id: 'inspect',
+    title: 'inspect TARGET',
+    note: `${ctx.runs} interleaved runs, medians. \`docker inspect T\` (engine only, no /proc): ${m.dockerInspect.toFixed(0)} ms. The floor is a container start in the target's namespaces plus node's start.`,
+    rows: [{ what: '`sidekick inspect --json T`', unit: 'ms', sidekick: m.sidekick, against: '`docker run --rm --net/--pid container:T <toolbox> true` + `node -e 0`', docker: m.run + m.node, better: 'lower', budget: { max: 1.3 } }],
+  });
 }
 
-// Run on its own: `node bench/inspect.mjs` (after `npm run build`).
-if (process.argv[1] === fileURLToPath(import.meta.url)) await benchInspect();
+export async function benchInspectAll(ctx) {
+  const sizes = ctx.quick ? [3] : [10, 100, 300];
+  // 300 containers take minutes to inspect one by one on 2 cores: fewer rounds at the larger sizes.
+  const roundsAt = (size) => (ctx.quick ? 1 : size >= 100 ? 2 : Math.max(2, Math.floor(ctx.runs / 3)));
+  const rows = [];
+  const lines = { sidekick: [], each: [], once: [] };
+  const totals = [];
+  let started = 0;
+  // Readies (or builds) the toolbox, and checks the command works before timing it.
+  await timeCommand([process.execPath, ctx.cli, 'inspect', '--all', '--json']);
+  for (const size of sizes) {
+    await startMany(ctx, 'inspect-all', ctx.images.server, started, size);
+    started = size;
+    const running = () => docker(['ps', '-q']).split('\n').filter(Boolean);
+    const total = running().length;
+    totals.push(total);
+    const runs = roundsAt(size);
+    // The first size warms the caches; the next ones add containers to the same work.
+    const m = await interleavedMedians(runs, {
+      sidekick: () => timeCommand([process.execPath, ctx.cli, 'inspect', '--all', '--json']),
+      each: async () => {
+        const listedMs = await timeCommand(['docker', 'ps', '-q']);
+        return listedMs + (await timeSequence(running().map((id) => ['docker', 'inspect', id])));
+      },
+      once: async () => {
+        const listedMs = await timeCommand(['docker', 'ps', '-q']);
+        return listedMs + (await timeCommand(['docker', 'inspect', ...running()], GONE));
+      },
+    }, { warmUp: size === sizes[0] });
+    console.log(`inspect --all with ${size} bench containers (${total} running on the engine; ${runs} interleaved runs, medians)`);
+    printRow(`docker ps -q + ${total} × docker inspect`, m.each);
+    printRow(`docker ps -q + docker inspect <all ${total}>`, m.once);
+    printRow('sidekick inspect --all --json', m.sidekick, `${(m.sidekick / m.each).toFixed(2)}× the first, ${(m.sidekick / m.once).toFixed(2)}× the second`);
+    lines.sidekick.push(m.sidekick);
+    lines.each.push(m.each);
+    lines.once.push(m.once);
+    rows.push(
+      { what: `\`sidekick inspect --all --json\`, ${size} containers (${total} running)`, unit: 'ms', sidekick: m.sidekick, against: `\`docker ps -q\` + ${total} × \`docker inspect\``, docker: m.each, better: 'lower', budget: { max: 1 } },
+      { what: `the same, ${size} containers`, unit: 'ms', sidekick: m.sidekick, against: `\`docker ps -q\` + one \`docker inspect\` of all ${total}`, docker: m.once, better: 'lower' },
+    );
+  }
+  ctx.table({
+    id: 'inspect-all',
+    title: '`inspect --all` as containers grow',
+    note: `${sizes.map(roundsAt).join(', ')} interleaved runs at ${sizes.join(', ')} containers (a warm-up round at the first size), medians. \`inspect --all\` covers every running container on the engine, other sessions' too (the "running" count). The docker side is what a script would do: one \`docker inspect\` per container (the fair comparison: a report per container), and, as a floor, one \`docker inspect\` of them all, which reads only the engine's side (no /proc: no user, sockets or capabilities in effect).`,
+    rows,
+  });
+  ctx.addSeries({
+    id: 'inspect-all',
+    title: 'inspect --all: wall time by number of bench containers',
+    xLabel: `bench containers (running on the engine: ${totals.join(', ')})`,
+    yLabel: 'ms (median)',
+    ratioLabel: 'sidekick ÷ N × docker inspect',
+    x: sizes,
+    lines: [
+      { name: 'sidekick inspect --all --json', values: lines.sidekick },
+      { name: 'docker ps -q + N × docker inspect', values: lines.each },
+      { name: 'docker ps -q + docker inspect <all>', values: lines.once },
+    ],
+  });
+}

@@ -1,32 +1,56 @@
 // Timing helpers shared by the benchmarks.
 import { execFileSync, spawn } from 'node:child_process';
 
-/** Wall time of one run of a command, in ms; its output is discarded, a failure is an error. */
-export function timeCommand(command) {
+/** Children of the bench still running: an interrupted bench stops them before it cleans up. */
+export const liveChildren = new Set();
+let stopping = false;
+
+/** Stops every child (SIGTERM: sidekick then cleans up its own sessions) and any started later. */
+export function stopChildren() {
+  stopping = true;
+  for (const child of liveChildren) child.kill('SIGTERM');
+}
+
+/** Registers a child process until it exits. */
+export function track(child) {
+  if (stopping) child.kill('SIGTERM');
+  liveChildren.add(child);
+  child.once('exit', () => liveChildren.delete(child));
+  child.once('error', () => liveChildren.delete(child));
+  return child;
+}
+
+/**
+ * Wall time of one run of a command, in ms; its output is discarded, a failure is an error
+ * unless its stderr matches `tolerated` (e.g. a container another run removed meanwhile).
+ */
+export function timeCommand(command, tolerated) {
   return new Promise((resolve, reject) => {
     const started = process.hrtime.bigint();
-    const child = spawn(command[0], command.slice(1), { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = track(spawn(command[0], command.slice(1), { stdio: ['ignore', 'ignore', 'pipe'] }));
     let stderr = '';
     child.stderr.on('data', (chunk) => (stderr += chunk));
     child.on('error', reject);
     child.on('close', (code) => {
       const ms = Number(process.hrtime.bigint() - started) / 1e6;
-      if (code !== 0) reject(new Error(`${command.join(' ')} exited ${code}: ${stderr.trim()}`));
+      if (code !== 0 && !(tolerated?.test(stderr) ?? false)) reject(new Error(`${command.join(' ')} exited ${code}: ${stderr.trim()}`));
       else resolve(ms);
     });
   });
 }
 
 /**
- * Runs each step once per round, interleaved, the first round only to warm caches, and
- * returns the median of each step's times: `{ name: () => Promise<ms> }` in, `{ name: ms }` out.
+ * Runs each step once per round, interleaved, the first round only to warm caches (unless
+ * `warmUp` is false: the caller has just run the same work), and returns the median of each
+ * step's times: `{ name: () => Promise<ms> }` in, `{ name: ms }` out.
  */
-export async function interleavedMedians(rounds, steps) {
+export async function interleavedMedians(rounds, steps, { warmUp = true } = {}) {
   const times = Object.fromEntries(Object.keys(steps).map((name) => [name, []]));
-  for (let round = 0; round < rounds + 1; round++) {
+  const first = warmUp ? 1 : 0;
+  for (let round = 0; round < rounds + first; round++) {
     for (const [name, step] of Object.entries(steps)) {
       const ms = await step();
-      if (round > 0) times[name].push(ms);
+      if (round >= first) times[name].push(ms);
     }
   }
   return Object.fromEntries(Object.entries(times).map(([name, values]) => [name, median(values)]));

@@ -1,104 +1,95 @@
-// `npm run bench`: sidekick side by side with the plain docker CLI doing the same work in
-// the same run, runs interleaved so that load on the machine hits both alike. Prints
-// medians and ratios of medians against DESIGN.md §5's budgets. Not a test: it never fails
-// on a slow figure.
-import { spawn, spawnSync, execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+// `npm run bench`: sidekick side by side with the plain docker CLI doing the same work in the
+// same run, runs interleaved so that load on the machine hits both alike; medians and ratios of
+// medians. Not a test: it never fails on a slow figure, only on a step that could not run.
+// Writes docs/bench/last-run.json, the plots (docs/bench/*.svg) and the generated section of
+// docs/BENCHMARKS.md (bench/report.mjs). Environment: see that section, "How to reproduce".
+import { cpus, loadavg, release, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { buildScratchServer } from '../scripts/scratch-image.mjs';
-import { defaultToolboxImage, median, printRow, timeCommand } from './measure.mjs';
+import { benchCp } from './cp.mjs';
+import { benchExecScale } from './exec-scale.mjs';
+import { buildStaticImage } from './images.mjs';
+import { benchInject } from './inject.mjs';
+import { benchInspectAll, benchInspectTarget } from './inspect.mjs';
+import { benchLs } from './ls.mjs';
+import { defaultToolboxImage, timeCommand } from './measure.mjs';
+import { benchPortForward } from './port-forward.mjs';
+import { writeReport } from './report.mjs';
+import { benchStart, benchStdout } from './start.mjs';
+import { benchStrace } from './strace.mjs';
+import { cleanUpOnSignals, createContext, docker, removeRunObjects, runSteps } from './steps.mjs';
 
-const cli = fileURLToPath(new URL('../dist/sidekick.cjs', import.meta.url));
-const runs = Number(process.env.BENCH_RUNS ?? 15);
-const image = 'sidekick-bench/server:latest';
-const name = `sidekick-bench-${process.pid}`;
+const quick = process.env.BENCH_QUICK === '1';
+const runs = quick ? 1 : Number(process.env.BENCH_RUNS ?? 9);
+const runId = process.env.BENCH_RUN_ID ?? `${Date.now().toString(36)}-${process.pid}`;
+const only = process.env.BENCH_ONLY ? process.env.BENCH_ONLY.split(',').map((s) => s.trim()).filter(Boolean) : undefined;
+// Quick figures are not worth committing: written only where asked.
+const outDir = process.env.BENCH_OUT ?? (quick ? undefined : fileURLToPath(new URL('../docs/', import.meta.url)));
 
-function docker(args) {
-  return execFileSync('docker', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
-}
-
-/** Runs every command once per round, in turn, and returns the timings of each. */
-async function interleaved(commands) {
-  const times = commands.map(() => []);
-  for (let round = 0; round < runs + 1; round++) {
-    for (const [i, command] of commands.entries()) {
-      const ms = await timeCommand(command);
-      if (round > 0) times[i].push(ms); // the first round warms caches
-    }
+/** The run's target images, and the toolbox (built by one `sidekick exec` if this machine has none yet). */
+async function prepare(ctx) {
+  ctx.images.server = buildStaticImage(ctx, `sidekick-bench/server:${runId}`, 'scratch-server.c', ['-DBODY="hello from the bench\\n"']);
+  ctx.images.tcpServer = buildStaticImage(ctx, `sidekick-bench/tcp-server:${runId}`, 'tcp-server.c');
+  const warm = ctx.startContainer('prepare', ctx.images.server);
+  try {
+    await timeCommand([process.execPath, ctx.cli, 'exec', warm, '--', 'true']);
+  } finally {
+    docker(['rm', '-f', warm]);
   }
-  return times.map(median);
+  if (defaultToolboxImage() === undefined) throw new Error('no sidekick-toolbox image after a first `sidekick exec`');
 }
 
-/** Time for `command` to stream `bytes` of zeros to us; the bytes are counted, not kept. */
-function timeStream(command, bytes) {
-  return new Promise((resolve, reject) => {
-    const started = process.hrtime.bigint();
-    const child = spawn(command[0], command.slice(1), { stdio: ['ignore', 'pipe', 'inherit'] });
-    let received = 0;
-    child.stdout.on('data', (chunk) => (received += chunk.length));
-    child.on('error', reject);
-    child.on('close', () => {
-      const ms = Number(process.hrtime.bigint() - started) / 1e6;
-      if (received !== bytes) reject(new Error(`${command.join(' ')} delivered ${received} of ${bytes} bytes`));
-      else resolve(ms);
-    });
-  });
+const steps = [
+  { name: 'prepare', title: 'target images and the toolbox', required: true, run: prepare },
+  { name: 'start', title: 'start and exec', run: benchStart },
+  { name: 'stdout', title: 'stdout throughput', run: benchStdout },
+  { name: 'exec-scale', title: 'concurrent exec sessions', run: benchExecScale },
+  { name: 'inspect', title: 'inspect TARGET', run: benchInspectTarget },
+  { name: 'inspect-all', title: 'inspect --all at 10, 100, 300 containers', run: benchInspectAll },
+  { name: 'port-forward', title: 'port-forward, one and many connections', run: benchPortForward },
+  { name: 'cp', title: 'cp of 1 GiB each way', run: benchCp },
+  { name: 'inject', title: 'inject and eject', run: benchInject },
+  { name: 'ls', title: 'ls of a target with a large subtree', run: benchLs },
+  { name: 'strace', title: 'a package toolbox', run: benchStrace },
+];
+const unknown = (only ?? []).filter((name) => !steps.some((step) => step.name === name));
+if (unknown.length > 0) {
+  console.error(`bench: no step named ${unknown.join(', ')} (steps: ${steps.map((s) => s.name).join(', ')})`);
+  process.exit(2);
 }
 
-async function benchExec() {
-  const toolbox = defaultToolboxImage();
-  const [nodeStart, version, dockerRun, sidekickExec] = await interleaved([
-    [process.execPath, '-e', '0'],
-    [process.execPath, cli, '--version'],
-    ['docker', 'run', '--rm', '--net', `container:${name}`, '--pid', `container:${name}`, toolbox, 'true'],
-    [process.execPath, cli, 'exec', name, '--', 'true'],
-  ]);
-  console.log(`\nstart and exec (${runs} interleaved runs, medians)`);
-  printRow('node -e 0', nodeStart);
-  printRow('sidekick --version', version, `${(version / nodeStart).toFixed(2)}× node -e 0 (budget ≤ 1.30×)`);
-  printRow('docker run --net/--pid container:T <toolbox> true', dockerRun);
-  printRow(
-    'sidekick exec T -- true',
-    sidekickExec,
-    `${(sidekickExec / (dockerRun + nodeStart)).toFixed(2)}× (docker run + node -e 0) (budget ≤ 1.15×)`,
-  );
-
-  const bytes = 256 * 1024 * 1024;
-  const produce = ['head', '-c', String(bytes), '/dev/zero'];
-  const streamRuns = Math.max(3, Math.floor(runs / 3));
-  const viaDocker = [];
-  const viaSidekick = [];
-  for (let i = 0; i < streamRuns; i++) {
-    viaDocker.push(await timeStream(['docker', 'run', '--rm', '--net', `container:${name}`, '--pid', `container:${name}`, toolbox, ...produce], bytes));
-    viaSidekick.push(await timeStream([process.execPath, cli, 'exec', name, '--', ...produce], bytes));
-  }
-  const dockerMs = median(viaDocker);
-  const sidekickMs = median(viaSidekick);
-  const mib = bytes / 1024 / 1024;
-  console.log(`\nstdout throughput, 256 MiB (${streamRuns} runs each, medians)`);
-  printRow('docker run', dockerMs, `${(mib / (dockerMs / 1000)).toFixed(0)} MiB/s`);
-  printRow('sidekick exec', sidekickMs, `${(mib / (sidekickMs / 1000)).toFixed(0)} MiB/s, ${(dockerMs / sidekickMs).toFixed(2)}× docker's throughput (budget ≥ 0.80×)`);
+function machine(date) {
+  return {
+    date,
+    cpus: cpus().length,
+    cpuModel: cpus()[0]?.model.trim() ?? 'unknown',
+    memoryGiB: totalmem() / 1024 ** 3,
+    kernel: release(),
+    docker: `${docker(['version', '--format', '{{.Server.Version}} (API {{.Server.APIVersion}})'])}, ${docker(['info', '--format', '{{.Driver}}, cgroup v{{.CgroupVersion}}'])}`,
+    node: process.version,
+    loadAtStart: loadavg()[0],
+    loadAtEnd: loadavg()[0],
+  };
 }
 
-async function optional(file, exportName) {
-  const url = new URL(file, import.meta.url);
-  if (!existsSync(fileURLToPath(url))) return;
-  const module = await import(url.href);
-  if (typeof module[exportName] === 'function') await module[exportName]();
-}
-
+const ctx = createContext({ runId, runs, quick, failStep: process.env.BENCH_FAIL_STEP });
+cleanUpOnSignals(ctx);
+console.log(`bench run ${runId}: objects labelled io.sidekick.bench=${runId}; ${quick ? 'quick mode' : `BENCH_RUNS=${runs}`}`);
+const run = { machine: machine(new Date().toISOString()), settings: { runs, quick, only, note: process.env.BENCH_NOTE }, steps: [], tables: [], series: [] };
 try {
-  buildScratchServer(image, 'io.sidekick.bench');
-  docker(['run', '-d', '--name', name, '--label', 'io.sidekick.bench=1', image]);
-  // One exec builds the toolbox image if this machine has none yet.
-  spawnSync(process.execPath, [cli, 'exec', name, '--', 'true'], { stdio: 'inherit' });
-  await benchExec();
+  run.steps = await runSteps(ctx, steps, only);
 } finally {
-  spawnSync('docker', ['rm', '-f', name], { stdio: 'ignore' });
-  spawnSync('docker', ['rmi', image], { stdio: 'ignore' });
+  const left = removeRunObjects(runId);
+  if (left > 0) console.log(`bench: removed ${left} object(s) of this run`);
 }
-await optional('./inject.mjs', 'benchInject');
-await optional('./inspect.mjs', 'benchInspect');
-await optional('./port-forward.mjs', 'benchPortForward');
-await optional('./ls.mjs', 'benchLs');
-await optional('./strace.mjs', 'benchStrace');
+run.machine.loadAtEnd = loadavg()[0];
+run.tables = ctx.tables;
+run.series = ctx.series;
+if (outDir !== undefined) {
+  const written = await writeReport(run, outDir);
+  console.log(`\nbench: wrote ${written.length} files under ${outDir}`);
+}
+const failed = run.steps.filter((step) => step.status === 'failed');
+if (failed.length > 0) {
+  console.error(`bench: ${failed.length} step(s) failed: ${failed.map((step) => step.name).join(', ')}`);
+  process.exitCode = 1;
+}

@@ -41,6 +41,9 @@ missing_packages() {
   # The sidekick's init (a reaping child subreaper, docs/RELIABILITY.md): Debian's tini ships a static build.
   [ -x /usr/bin/tini-static ] || pkgs+=(tini)
   command -v tmux >/dev/null 2>&1 || pkgs+=(tmux)
+  # The completion tests load the scripts in the real shells (test/e2e/completion.test.ts).
+  command -v zsh >/dev/null 2>&1 || pkgs+=(zsh)
+  command -v fish >/dev/null 2>&1 || pkgs+=(fish)
   static_libc_ok || pkgs+=(gcc libc6-dev)
   command -v curl >/dev/null 2>&1 || pkgs+=(curl)
   # inject --os tests build a Debian rootfs from the archive (test/fixtures/debian-rootfs.ts).
@@ -48,6 +51,10 @@ missing_packages() {
   # The toolbox tests make a musl-dynamic toolbox (test/e2e/toolbox.test.ts).
   command -v musl-gcc >/dev/null 2>&1 || pkgs+=(musl-tools)
   apparmor_parser_needed && pkgs+=(apparmor)
+  # ssh:// engine tests run a private sshd on loopback (test/fixtures/ssh-server.ts), and the
+  # TLS tests make certificates for a tcp:// engine (test/fixtures/engine-tls.ts).
+  { [ -x /usr/sbin/sshd ] && command -v ssh-keygen; } >/dev/null 2>&1 || pkgs+=(openssh-server openssh-client)
+  command -v openssl >/dev/null 2>&1 || pkgs+=(openssl)
   echo "${pkgs[@]}"
 }
 

@@ -50,7 +50,7 @@ async function checkMachine(): Promise<void> {
   const missing: string[] = [];
   if (!(await executable('/bin/busybox'))) missing.push('/bin/busybox');
   if (!(await executable('/usr/bin/tini-static'))) missing.push('/usr/bin/tini-static');
-  for (const tool of ['tmux', 'gcc']) if ((await run('sh', ['-c', `command -v ${tool}`])).code !== 0) missing.push(tool);
+  for (const tool of ['tmux', 'gcc', 'zsh', 'fish']) if ((await run('sh', ['-c', `command -v ${tool}`])).code !== 0) missing.push(tool);
   if (missing.length > 0) throw new Error(`missing ${missing.join(', ')}: ${RUN_SETUP}`);
 }
 

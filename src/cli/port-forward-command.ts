@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, realpathSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { formatHostPort, parsePortSpecs } from '../core/port-spec.js';
 import { startPortForward } from '../debug/port-forward/port-forward-session.js';
@@ -13,8 +13,18 @@ const SIGNAL_NUMBERS: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGTERM: 
 function relayOption(): { relayBinary?: string } {
   const chosen = process.env.SIDEKICK_RELAY;
   if (chosen === 'off') return {};
-  const path = chosen || join(dirname(process.argv[1] ?? ''), 'sidekick-relay');
+  const path = chosen || join(dirname(entryPoint()), 'sidekick-relay');
   return existsSync(path) ? { relayBinary: path } : {};
+}
+
+/** The bundle itself: an installed sidekick runs through links (npm's bin/sidekick, docker-sidekick). */
+function entryPoint(): string {
+  const started = process.argv[1] ?? '';
+  try {
+    return realpathSync(started);
+  } catch {
+    return started;
+  }
 }
 
 /** `sidekick port-forward`: runs until a signal (then 128+N) or until the target is gone (125). */

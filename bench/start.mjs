@@ -1,0 +1,71 @@
+// `sidekick exec T -- true` and `--version` against their floor: `docker run` of the toolbox in
+// the target's namespaces plus `node -e 0` (sidekick is a node program), interleaved in the same
+// run (DESIGN.md §5); and stdout throughput of `exec` against `docker run` of the same command.
+import { spawn } from 'node:child_process';
+import { defaultToolboxImage, interleavedMedians, median, printRow, timeCommand, track } from './measure.mjs';
+
+/** Time for `command` to stream `bytes` to us; the bytes are counted, not kept. */
+function timeStream(command, bytes) {
+  return new Promise((resolve, reject) => {
+    const started = process.hrtime.bigint();
+    const child = track(spawn(command[0], command.slice(1), { stdio: ['ignore', 'pipe', 'inherit'] }));
+    let received = 0;
+    child.stdout.on('data', (chunk) => (received += chunk.length));
+    child.on('error', reject);
+    child.on('close', () => {
+      const ms = Number(process.hrtime.bigint() - started) / 1e6;
+      if (received !== bytes) reject(new Error(`${command.slice(0, 3).join(' ')} delivered ${received} of ${bytes} bytes`));
+      else resolve(ms);
+    });
+  });
+}
+
+export async function benchStart(ctx) {
+  const target = ctx.startContainer('start', ctx.images.server);
+  const toolbox = defaultToolboxImage();
+  const ns = ['--net', `container:${target}`, '--pid', `container:${target}`];
+  const m = await interleavedMedians(ctx.runs, {
+    node: () => timeCommand([process.execPath, '-e', '0']),
+    version: () => timeCommand([process.execPath, ctx.cli, '--version']),
+    dockerRun: () => timeCommand(['docker', 'run', '--rm', ...ns, toolbox, 'true']),
+    exec: () => timeCommand([process.execPath, ctx.cli, 'exec', target, '--', 'true']),
+  });
+  console.log(`start and exec (${ctx.runs} interleaved runs, medians)`);
+  printRow('node -e 0', m.node);
+  printRow('sidekick --version', m.version, `${(m.version / m.node).toFixed(2)}× node -e 0`);
+  printRow('docker run --rm --net/--pid container:T <toolbox> true', m.dockerRun);
+  printRow('sidekick exec T -- true', m.exec, `${(m.exec / (m.dockerRun + m.node)).toFixed(2)}× (docker run + node -e 0)`);
+  ctx.table({
+    id: 'start',
+    title: 'Start and exec',
+    note: `${ctx.runs} interleaved runs, medians. sidekick is a node program that starts a container in the target's namespaces, so its floor is \`node -e 0\` plus \`docker run --rm --net/--pid container:T <toolbox> true\`.`,
+    rows: [
+      { what: '`sidekick --version`', unit: 'ms', sidekick: m.version, against: '`node -e 0`', docker: m.node, better: 'lower', budget: { max: 1.3 } },
+      { what: '`sidekick exec T -- true`', unit: 'ms', sidekick: m.exec, against: '`docker run --rm --net/--pid container:T <toolbox> true` + `node -e 0`', docker: m.dockerRun + m.node, better: 'lower', budget: { max: 1.1 } },
+    ],
+  });
+}
+
+export async function benchStdout(ctx) {
+  const target = ctx.startContainer('stdout', ctx.images.server);
+  const toolbox = defaultToolboxImage();
+  const bytes = (ctx.quick ? 8 : 128) * 1024 * 1024;
+  const produce = ['head', '-c', String(bytes), '/dev/zero'];
+  const runs = ctx.quick ? 1 : Math.max(3, Math.floor(ctx.runs / 3));
+  const viaDocker = [];
+  const viaSidekick = [];
+  for (let i = 0; i < runs; i++) {
+    viaDocker.push(await timeStream(['docker', 'run', '--rm', '--net', `container:${target}`, '--pid', `container:${target}`, toolbox, ...produce], bytes));
+    viaSidekick.push(await timeStream([process.execPath, ctx.cli, 'exec', target, '--', ...produce], bytes));
+  }
+  const mib = bytes / 1024 / 1024;
+  const [dockerRate, sidekickRate] = [median(viaDocker), median(viaSidekick)].map((ms) => mib / (ms / 1000));
+  console.log(`stdout throughput, ${mib} MiB (${runs} runs each, medians)`);
+  console.log(`  docker run ${dockerRate.toFixed(0)} MiB/s, sidekick exec ${sidekickRate.toFixed(0)} MiB/s`);
+  ctx.table({
+    id: 'stdout',
+    title: 'stdout throughput',
+    note: `\`head -c ${mib}M /dev/zero\` in the target's namespaces, its stdout read by the bench; ${runs} runs each, alternating, medians. The throughput includes each tool's start.`,
+    rows: [{ what: `\`sidekick exec T -- head -c ${mib}M /dev/zero\``, unit: 'MiB/s', sidekick: sidekickRate, against: '`docker run --rm --net/--pid container:T <toolbox> head …`', docker: dockerRate, better: 'higher', budget: { min: 0.8 } }],
+  });
+}
