@@ -123,6 +123,14 @@ describe('kube-double: ephemeral containers', () => {
     expect((await docker(['inspect', '-f', '{{.HostConfig.PidMode}}', id])).trim()).toBe(`container:${pod.pauseId}`);
   });
 
+  it('shows one whose command does not exist as terminated with StartError', async () => {
+    const pod = await appPod();
+    const container = buildEphemeralContainer({ targetContainer: 'app', shortId: 'bad1', image: toolbox, command: ['/no/such/command'], stdin: false, tty: false });
+    expect((await patch(pod, container)).status).toBe(200);
+    const state = await waitForContainerState(double as KubeDouble, 'default', pod.name, container.name, (s) => s.terminated !== undefined);
+    expect(state.terminated).toMatchObject({ exitCode: 128, reason: 'StartError', message: expect.stringContaining('/no/such/command') });
+  });
+
   it('refuses what the API server refuses, with its statuses', async () => {
     const pod = await appPod();
     const base = buildEphemeralContainer({ targetContainer: 'app', shortId: 'v1', image: toolbox, command: ['true'], stdin: false, tty: false });

@@ -40,6 +40,14 @@ describe('pod view', () => {
     ]);
   });
 
+  it('shows a container whose start failed as terminated with StartError, as containerd reports it', () => {
+    const failed = container('ffff', '2026-12-01T06:00:00Z', { Status: 'created', Running: false, ExitCode: 127, StartedAt: '0001-01-01T00:00:00Z', Error: 'exec: "/nope": stat /nope: no such file or directory' }, 'job');
+    const pod = podFromContainers('b', 'j', [failed]) as { status: { containerStatuses: { state: object }[] } };
+    expect(pod.status.containerStatuses[0]?.state).toEqual({
+      terminated: { exitCode: 128, reason: 'StartError', message: 'exec: "/nope": stat /nope: no such file or directory', startedAt: '1970-01-01T00:00:00Z', finishedAt: '1970-01-01T00:00:00Z', containerID: 'docker://ffff' },
+    });
+  });
+
   // core/v1 PodPhase: Succeeded when all containers terminated in success, Failed when all terminated and one failed.
   it('gives the phase of finished pods', () => {
     const done = (code: number): DockerInspect => container('dddd', '2026-12-01T06:00:00Z', { Status: 'exited', Running: false, ExitCode: code }, 'job');

@@ -36,12 +36,13 @@ export interface DockerInspect {
   Created: string;
   Image: string;
   RestartCount?: number;
-  State: { Status: string; Running: boolean; ExitCode: number; StartedAt: string; FinishedAt: string; OOMKilled?: boolean };
+  State: { Status: string; Running: boolean; ExitCode: number; StartedAt: string; FinishedAt: string; OOMKilled?: boolean; Error?: string };
   Config: { Image: string; Labels?: Record<string, string> | null };
   NetworkSettings?: { IPAddress?: string; Networks?: Record<string, { IPAddress?: string }> | null };
 }
 
 const ZERO_TIME = '0001-01-01T00:00:00Z';
+const EPOCH = '1970-01-01T00:00:00Z';
 
 /** RFC 3339 at second precision; Docker's nanoseconds are dropped as metav1.Time does. */
 export function kubeTime(dockerTime: string): string {
@@ -67,6 +68,21 @@ function containerState(c: DockerInspect): object {
         reason,
         startedAt: kubeTime(s.StartedAt),
         finishedAt: kubeTime(s.FinishedAt),
+        containerID: `docker://${c.Id}`,
+      },
+    };
+  }
+  if (s.Status === 'created' && s.Error) {
+    // A start that failed (no such command, say): containerd's CRI reports it as terminated
+    // with exit code 128, reason StartError and the runtime's error (pkg/cri/server/
+    // container_start.go), its times the Unix epoch. Docker leaves such a container "created".
+    return {
+      terminated: {
+        exitCode: 128,
+        reason: 'StartError',
+        message: s.Error,
+        startedAt: EPOCH,
+        finishedAt: EPOCH,
         containerID: `docker://${c.Id}`,
       },
     };

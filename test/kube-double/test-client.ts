@@ -14,7 +14,7 @@ import { connectWebSocket, type WebSocketConnection } from './websocket.js';
 export interface StateJson {
   waiting?: { reason?: string };
   running?: { startedAt: string };
-  terminated?: { exitCode: number; reason?: string };
+  terminated?: { exitCode: number; reason?: string; message?: string };
 }
 
 interface StatusJson {
