@@ -131,6 +131,22 @@ describe('kube-double: ephemeral containers', () => {
     expect(state.terminated).toMatchObject({ exitCode: 128, reason: 'StartError', message: expect.stringContaining('/no/such/command') });
   });
 
+  it("accepts one whose image the engine lacks and shows it waiting with the kubelet's pull error", async () => {
+    const pod = await appPod();
+    const missing = `sidekick-test/no-such-image:${Date.now().toString(36)}`;
+    const never = buildEphemeralContainer({ targetContainer: 'app', shortId: 'img1', image: missing, command: ['sh'], stdin: false, tty: false, imagePullPolicy: 'Never' });
+    const pulled = buildEphemeralContainer({ targetContainer: 'app', shortId: 'img2', image: missing, command: ['sh'], stdin: false, tty: false });
+    expect((await patch(pod, never)).status).toBe(200);
+    const { status, json } = await patch(pod, pulled);
+    expect(status).toBe(200);
+    expect(podStatus(json).ephemeralContainerStatuses).toEqual([
+      { name: never.name, state: { waiting: { reason: 'ErrImageNeverPull', message: `Container image "${missing}" is not present with pull policy of Never` } }, ready: false, restartCount: 0, image: missing, imageID: '', started: false },
+      expect.objectContaining({ name: pulled.name, image: missing, state: { waiting: expect.objectContaining({ reason: 'ErrImagePull' }) } }),
+    ]);
+    // Nothing runs for them, so there is nothing to attach to.
+    await expect(openSession(double as KubeDouble, `/api/v1/namespaces/default/pods/${pod.name}/attach?container=${never.name}&stdout=true`, REMOTE_COMMAND_PROTOCOLS)).rejects.toThrow(/400 .*is not running/);
+  });
+
   it('refuses what the API server refuses, with its statuses', async () => {
     const pod = await appPod();
     const base = buildEphemeralContainer({ targetContainer: 'app', shortId: 'v1', image: toolbox, command: ['true'], stdin: false, tty: false });

@@ -17,7 +17,7 @@
 import { isContainerName } from '../../src/engines/kubernetes/ephemeral-container.js';
 import { TEST_TARGET_LABEL } from '../e2e/harness.js';
 import { dockerRequest } from './docker-socket.js';
-import { CONTAINER_LABEL, EPHEMERAL_SPEC_LABEL, POD_LABEL, ROLE_LABEL, containerNameOf, roleOf, type DockerInspect } from './pod-view.js';
+import { CONTAINER_LABEL, EPHEMERAL_SPEC_LABEL, POD_LABEL, ROLE_LABEL, WAITING_LABEL, containerNameOf, roleOf, type DockerInspect } from './pod-view.js';
 
 /** Container fields an ephemeral container may not set (validation.go: not in allowedEphemeralContainerFields). */
 const FORBIDDEN_FIELDS = ['ports', 'resources', 'resizePolicy', 'restartPolicy', 'lifecycle', 'livenessProbe', 'readinessProbe', 'startupProbe'];
@@ -180,4 +180,31 @@ export function startInBackground(id: string): void {
   setImmediate(() => {
     dockerRequest('POST', `/containers/${id}/start`).catch(() => undefined);
   });
+}
+
+/**
+ * For an image the engine lacks: the double pulls nothing, so the ephemeral container is
+ * recorded as a placeholder (a never-started container of the pause image) whose status
+ * is the kubelet's waiting state: ErrImageNeverPull in the kubelet's words for pull policy
+ * Never (pkg/kubelet/images/image_manager.go, EnsureImageExists), ErrImagePull otherwise.
+ */
+export async function createImageMissingPlaceholder(namespace: string, pod: string, spec: Json, pauseImage: string): Promise<string> {
+  const image = String(spec.image);
+  const waiting =
+    spec.imagePullPolicy === 'Never'
+      ? { reason: 'ErrImageNeverPull', message: `Container image "${image}" is not present with pull policy of Never` }
+      : { reason: 'ErrImagePull', message: `the kube-double pulls no images, and the engine has no "${image}"` };
+  const created = (await dockerRequest('POST', `/containers/create?name=sidekick-test-kd-eph-${Math.random().toString(36).slice(2, 10)}`, {
+    Image: pauseImage,
+    Labels: {
+      [TEST_TARGET_LABEL]: '1',
+      [POD_LABEL]: `${namespace}/${pod}`,
+      [CONTAINER_LABEL]: spec.name as string,
+      [ROLE_LABEL]: 'ephemeral',
+      [EPHEMERAL_SPEC_LABEL]: JSON.stringify(spec),
+      [WAITING_LABEL]: JSON.stringify(waiting),
+    },
+    HostConfig: { NetworkMode: 'none' },
+  })) as { Id: string };
+  return created.Id;
 }

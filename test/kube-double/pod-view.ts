@@ -19,6 +19,11 @@ export const POD_LABEL = 'io.sidekick.kube-double.pod';
 export const CONTAINER_LABEL = 'io.sidekick.kube-double.container';
 export const ROLE_LABEL = 'io.sidekick.kube-double.role';
 export const EPHEMERAL_SPEC_LABEL = 'io.sidekick.kube-double.ephemeral-spec';
+/**
+ * On a placeholder container that never runs (its image could not be had): the
+ * `{"reason","message"}` of the waiting state the kubelet would report.
+ */
+export const WAITING_LABEL = 'io.sidekick.kube-double.waiting';
 export type Role = 'pause' | 'container' | 'ephemeral';
 
 export function roleOf(c: DockerInspect): Role {
@@ -58,6 +63,8 @@ function uidFrom(id: string): string {
 }
 
 function containerState(c: DockerInspect): object {
+  const waiting = c.Config.Labels?.[WAITING_LABEL];
+  if (waiting !== undefined) return { waiting: JSON.parse(waiting) as object };
   const s = c.State;
   if (s.Running) return { running: { startedAt: kubeTime(s.StartedAt) } };
   if (s.Status === 'exited' || s.Status === 'dead') {
@@ -134,16 +141,12 @@ export function podFromContainers(namespace: string, name: string, containers: D
 }
 
 function containerStatus(c: DockerInspect, ready: boolean): object {
-  return {
-    name: containerNameOf(c),
-    state: containerState(c),
-    ready,
-    restartCount: c.RestartCount ?? 0,
-    image: c.Config.Image,
-    imageID: `docker://${c.Image}`,
-    containerID: `docker://${c.Id}`,
-    started: c.State.Running,
-  };
+  const common = { name: containerNameOf(c), state: containerState(c), ready, restartCount: c.RestartCount ?? 0 };
+  if (c.Config.Labels?.[WAITING_LABEL] !== undefined) {
+    // A kubelet that has no image yet reports the image asked for, and no image or container ID.
+    return { ...common, image: (ephemeralSpec(c) as { image?: string }).image ?? '', imageID: '', started: false };
+  }
+  return { ...common, image: c.Config.Image, imageID: `docker://${c.Image}`, containerID: `docker://${c.Id}`, started: c.State.Running };
 }
 
 function ephemeralSpec(c: DockerInspect): object {

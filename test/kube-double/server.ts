@@ -25,7 +25,8 @@ import { STREAM_PROTOCOL_V4, STREAM_PROTOCOL_V5, chooseProtocol, type StreamProt
 import { STRATEGIC_MERGE_PATCH } from '../../src/engines/kubernetes/ephemeral-container.js';
 import { PORT_FORWARD_PROTOCOL, PortForwardProtocolError, parsePortsQuery } from '../../src/engines/kubernetes/port-forward-protocol.js';
 import { docker, lines } from '../fixtures/docker-cli.js';
-import { createEphemeralContainer, invalidStatus, planEphemeralPatch, startInBackground } from './ephemeral.js';
+import { createEphemeralContainer, createImageMissingPlaceholder, invalidStatus, planEphemeralPatch, startInBackground } from './ephemeral.js';
+import { ensurePauseImage } from './pause-image.js';
 import { POD_LABEL, containerNameOf, noSuchResourceStatus, notFoundStatus, podFromContainers, roleOf, type DockerInspect } from './pod-view.js';
 import { servePortForward } from './port-forward.js';
 import { serveRemoteCommand, type RemoteCommandRequest } from './remote-command.js';
@@ -124,12 +125,12 @@ async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> 
     if (plan.kind === 'bad-request') return send(res, badRequest(plan.message));
     if (plan.kind === 'invalid') return send(res, { code: 422, body: invalidStatus(name, plan.errors) });
     for (const spec of plan.containers) {
-      const image = spec.image as string;
-      if (lines(await docker(['images', '-q', image])).length === 0) {
-        return send(res, internalError(new Error(`the kube-double pulls no images and the engine has no ${image}`)));
+      if (lines(await docker(['images', '-q', String(spec.image)])).length === 0) {
+        await createImageMissingPlaceholder(namespace, name, spec, await ensurePauseImage());
+      } else {
+        startInBackground(await createEphemeralContainer(namespace, name, spec, containers));
       }
     }
-    for (const spec of plan.containers) startInBackground(await createEphemeralContainer(namespace, name, spec, containers));
     return send(res, { code: 200, body: podFromContainers(namespace, name, await podContainers(namespace, name)) });
   }
   send(res, status(405, 'MethodNotAllowed', `the server does not allow this method on the requested resource`));
