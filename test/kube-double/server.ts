@@ -8,7 +8,7 @@
  * Served (each with a bearer token, the one authentication it checks):
  * - GET  /api/v1/namespaces/NS/pods/NAME (and …/ephemeralcontainers, which answers the Pod)
  * - PATCH /api/v1/namespaces/NS/pods/NAME/ephemeralcontainers (strategic merge patch)
- * - GET/POST …/pods/NAME/attach and …/exec, upgraded to a WebSocket (v5/v4.channel.k8s.io)
+ * - GET …/pods/NAME/attach and …/exec, upgraded to a WebSocket (v5/v4.channel.k8s.io)
  * - GET …/pods/NAME/portforward, upgraded to a WebSocket (v4.channel.k8s.io)
  * Anything else gets a NotFound Status with empty details (an unknown resource).
  *
