@@ -32,7 +32,9 @@ await build({
   ...common,
   entryPoints: ['src/cli/launcher.ts'],
   outfile: 'dist/sidekick.cjs',
-  banner: { js: '#!/usr/bin/env node' },
+  // `--` before the script: Node 20 reads `--env-file` anywhere on the command line, the user's
+  // `sidekick exec --env-file F` too (nodejs/node#54232), and would stop before sidekick runs.
+  banner: { js: '#!/usr/bin/env -S node --' },
   external: ['./sidekick-main.cjs'],
 });
 

@@ -101,8 +101,23 @@ describe('exec flags a docker user expects', () => {
       const result = await runCli(['exec', '--env-file', bad, 'whatever', '--', 'true']);
       expect(result.code).toBe(125);
       expect(result.stderr).toMatch(new RegExp(`^sidekick: --env-file ${bad}, line 2: variable name "MY VAR" contains blanks\\.`));
-      // A missing file is not tried here: Node 20 itself scans every argument for --env-file and
-      // exits 9 before sidekick runs (nodejs/node#54232); env-file.test.ts covers sidekick's message.
+    });
+
+    // Node 20 scans every argument for --env-file, after the script's name too (nodejs/node#54232):
+    // run as `node script --env-file F`, it would load F into sidekick's own environment, or stop
+    // with its own message. The installed command starts node with `--` before the script.
+    it('run as the installed command: the file is the session\'s alone, never sidekick\'s own environment', async () => {
+      const t = await targets.start(inject('fixtures').scratchServer);
+      const dir = await mkdtemp(join(tmpdir(), 'sidekick-env-'));
+      cleanups.push(() => rm(dir, { recursive: true, force: true }));
+      const file = join(dir, 'app.env');
+      await writeFile(file, 'DOCKER_HOST=unix:///nonexistent/docker.sock\nFOO=from-the-file\n');
+      const direct = await runExecutable([CLI_PATH, 'exec', '--env-file', file, t.id, '--', 'sh', '-c', 'echo "$FOO"']);
+      expect(direct.code, direct.stderr).toBe(0);
+      expect(direct.stdout).toBe('from-the-file\n');
+      const missing = await runExecutable([CLI_PATH, 'exec', '--env-file', join(dir, 'missing.env'), t.id, '--', 'true']);
+      expect(missing.code).toBe(125);
+      expect(missing.stderr).toMatch(/^sidekick: .*missing\.env/);
     });
   });
 
@@ -331,4 +346,17 @@ async function waitGone(name: string, timeoutMs = 20_000): Promise<void> {
     if (Date.now() > deadline) throw new Error(`${name} still there after ${timeoutMs} ms`);
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
+}
+
+/** Runs the built command as an executable, through its own first line, as the installed `sidekick` runs. */
+function runExecutable(argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
+  });
 }
