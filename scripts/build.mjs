@@ -71,6 +71,7 @@ const standIns = [
   // Most runs of a command neither spawn (toolbox builds do) nor make a tar (copies do).
   standIn('node:child_process', 'src/', 'lazy-node-child-process.cjs'),
   standIn('node:crypto', 'src/', 'lazy-node-crypto.cjs'),
+  standIn('node:https', 'src/', 'lazy-node-https.cjs'),
   standIn('tar-stream', 'src/', 'lazy-tar-stream.cjs', { bundled: true }),
   quietModem(),
 ];
@@ -84,6 +85,7 @@ function checkStandInNames() {
     'node:child_process': Object.keys(Object.getOwnPropertyDescriptors(requireFromHere('./lazy-node-child-process.cjs'))),
     'tar-stream': Object.keys(Object.getOwnPropertyDescriptors(requireFromHere('./lazy-tar-stream.cjs'))),
     'node:crypto': Object.keys(Object.getOwnPropertyDescriptors(requireFromHere('./lazy-node-crypto.cjs'))),
+    'node:https': Object.keys(Object.getOwnPropertyDescriptors(requireFromHere('./lazy-node-https.cjs'))),
   };
   const sources = readdirSync(resolve(root, 'src'), { recursive: true })
     .map(String)
@@ -158,7 +160,9 @@ await build({
   ...common,
   entryPoints: ['src/cli/launcher.ts'],
   outfile: 'dist/sidekick.cjs',
-  banner: { js: '#!/usr/bin/env node' },
+  // `--` before the script: Node 20 reads `--env-file` anywhere on the command line, the user's
+  // `sidekick exec --env-file F` too (nodejs/node#54232), and would stop before sidekick runs.
+  banner: { js: '#!/usr/bin/env -S node --' },
   external: ['./sidekick-main.cjs'],
 });
 

@@ -51,6 +51,10 @@ missing_packages() {
   # The toolbox tests make a musl-dynamic toolbox (test/e2e/toolbox.test.ts).
   command -v musl-gcc >/dev/null 2>&1 || pkgs+=(musl-tools)
   apparmor_parser_needed && pkgs+=(apparmor)
+  # ssh:// engine tests run a private sshd on loopback (test/fixtures/ssh-server.ts), and the
+  # TLS tests make certificates for a tcp:// engine (test/fixtures/engine-tls.ts).
+  { [ -x /usr/sbin/sshd ] && command -v ssh-keygen; } >/dev/null 2>&1 || pkgs+=(openssh-server openssh-client)
+  command -v openssl >/dev/null 2>&1 || pkgs+=(openssl)
   echo "${pkgs[@]}"
 }
 

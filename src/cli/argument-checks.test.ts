@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { capabilityOption, containerNameOption, userOption } from './argument-checks.js';
+import { capabilityOption, containerNameOption, userOption, workdirOption } from './argument-checks.js';
 
 describe('argument checks', () => {
   it('takes capabilities as docker does and names an unknown one', () => {
@@ -22,5 +22,10 @@ describe('argument checks', () => {
     expect(() => userOption('4294967295')).toThrow(/--user 4294967295: 4294967295 is out of range/);
     expect(() => userOption('0:4294967295')).toThrow(/out of range/);
     expect(() => userOption('root')).toThrow(/--user "root" is not UID, UID:GID or "target"/);
+  });
+
+  it('takes -w as an absolute path only, as docker exec does', () => {
+    expect(workdirOption('/srv/app')).toBe('/srv/app');
+    expect(() => workdirOption('app')).toThrow('-w "app" is not an absolute path.');
   });
 });

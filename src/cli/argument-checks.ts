@@ -59,3 +59,11 @@ export function userOption(value: string): string {
   }
   return value;
 }
+
+/** -w: absolute, as docker's exec requires; it is looked up in the target, never on this machine. */
+export function workdirOption(value: string): string {
+  if (!value.startsWith('/')) {
+    throw new SidekickError('BAD_USAGE', `-w ${JSON.stringify(value)} is not an absolute path.`, { hint: 'Give the directory from the root of the target, e.g. -w /app.' });
+  }
+  return value;
+}

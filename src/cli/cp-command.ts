@@ -3,6 +3,7 @@ import { parseContainerPath } from '../debug/container-path.js';
 import { copyFromTarget, copyToTarget, CopyInterrupted } from '../debug/copy.js';
 import { SIGNAL_STATUS } from './deferred-signals.js';
 import { connectEngine, type GlobalFlags } from './engine-from-flags.js';
+import { progressLine } from './progress-line.js';
 
 export async function runCp(source: string, destination: string, global: GlobalFlags): Promise<number> {
   // An empty argument is never "here": `cp T:/etc ''` once copied into the current directory.
@@ -33,15 +34,21 @@ export async function runCp(source: string, destination: string, global: GlobalF
   const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
   for (const signal of signals) process.on(signal, onSignal);
   const { engine } = connectEngine(global);
+  // Bytes and rate on a terminal's stderr: a large file can take minutes.
+  const progress = progressLine();
+  progress.step(`copying ${source === '-' ? 'stdin' : source} to ${destination === '-' ? 'stdout' : destination}`);
+  const counting = process.stderr.isTTY === true ? { onBytes: (total: number): void => progress.bytes(total) } : {};
   try {
-    if (from) await copyFromTarget(engine, from, destination, process.stdout, { signal: abort.signal });
-    else await copyToTarget(engine, source, to!, process.stdin, { signal: abort.signal, env: process.env });
+    if (from) await copyFromTarget(engine, from, destination, process.stdout, { signal: abort.signal, ...counting });
+    else await copyToTarget(engine, source, to!, process.stdin, { signal: abort.signal, env: process.env, ...counting });
+    progress.done();
     if (abort.signal.aborted) {
       process.stderr.write(`sidekick: ${String(abort.signal.reason)} came when the copy was already in place.\n`);
       return SIGNAL_STATUS[String(abort.signal.reason)] ?? 130;
     }
     return 0;
   } catch (error) {
+    progress.done();
     if (error instanceof CopyInterrupted) {
       process.stderr.write(`sidekick: interrupted by ${error.signalName}; nothing was copied${destination === '-' ? ' beyond what stdout received' : ''}.\n`);
       return SIGNAL_STATUS[error.signalName] ?? 130;
@@ -50,6 +57,7 @@ export async function runCp(source: string, destination: string, global: GlobalF
     if (destination === '-' && (error as NodeJS.ErrnoException).code === 'EPIPE') return 141;
     throw error;
   } finally {
+    progress.done();
     for (const signal of signals) process.off(signal, onSignal);
     engine.close();
   }

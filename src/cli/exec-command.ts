@@ -14,6 +14,8 @@ import type { Target } from '../core/target.js';
 import { parsePackageList } from '../core/toolbox-packages.js';
 import { packageBuildReporter } from './toolbox-progress.js';
 import { chooseDetachKeys, parseDetachKeys, type DetachKeys } from './detach-keys.js';
+import { readEnvFiles } from './env-file.js';
+import { progressLine, type ProgressLine } from './progress-line.js';
 
 export interface ExecFlags {
   interactive?: boolean;
@@ -34,10 +36,27 @@ export interface ExecFlags {
   /** Debug this image; TARGET, if given, is then the first word of the command. */
   imageTarget?: string;
   detachKeys?: string;
+  /** -w: absolute directory the command starts in. */
+  workdir?: string;
+  /** --env-file, in order; -e entries come after them and win. */
+  envFile?: string[];
+  /** -d: start the session and return its name. */
+  detach?: boolean;
+  /** --network, for a copy. */
+  network?: string;
+  /** --attach NAME: back into a detached session. */
+  attach?: string;
 }
 
 /** `sidekick exec`: returns the status to exit with. */
 export async function runExec(targetArgument: string | undefined, commandArguments: string[], flags: ExecFlags, global: GlobalFlags): Promise<number> {
+  if (flags.attach !== undefined) {
+    if (targetArgument !== undefined || commandArguments.length > 0) {
+      throw new SidekickError('BAD_USAGE', '--attach takes the name of a detached session, and no TARGET or command.', { hint: 'Run sidekick exec --attach NAME.' });
+    }
+    const { runAttach } = await import('./exec-attach-command.js');
+    return runAttach(flags.attach, flags, global);
+  }
   const imageTarget = flags.imageTarget;
   // With --image-target the image is named by the flag, so a positional word starts the command.
   const command = imageTarget === undefined || targetArgument === undefined ? commandArguments : [targetArgument, ...commandArguments];
@@ -48,8 +67,19 @@ export async function runExec(targetArgument: string | undefined, commandArgumen
   if (flags.rwVolumes && !flags.copy && imageTarget === undefined) {
     throw new SidekickError('BAD_USAGE', '--rw-volumes applies only to copies.', { hint: 'Add --copy.' });
   }
-  const { interactive, tty } = terminalModes(flags, command, process.stdin.isTTY === true);
+  if (flags.network !== undefined && !flags.copy && imageTarget === undefined) {
+    throw new SidekickError('BAD_USAGE', "--network applies only to copies: a sidekick shares the target's network.", { hint: 'Add --copy.' });
+  }
+  if (flags.detach && (flags.copy || imageTarget !== undefined)) {
+    throw new SidekickError('BAD_USAGE', '-d works on a running target; a copy is debugged attached.', { hint: 'Drop -d, or --copy.' });
+  }
+  // Detached, nothing is read from this terminal: with no command the shell waits (-it) for docker attach.
+  const { interactive, tty } = flags.detach
+    ? { interactive: flags.interactive ?? command.length === 0, tty: flags.tty ?? command.length === 0 }
+    : terminalModes(flags, command, process.stdin.isTTY === true);
   const detach = detachKeysFor(flags.detachKeys, tty && interactive);
+  const env = [...readEnvFiles(flags.envFile ?? [], process.env), ...flags.env];
+  flags = { ...flags, env };
   if (flags.privileged && flags.capAdd.length > 0) {
     throw new SidekickError('BAD_USAGE', '--privileged already grants every capability; --cap-add contradicts it.', {
       hint: 'Use one or the other.',
@@ -75,7 +105,9 @@ export async function runExec(targetArgument: string | undefined, commandArgumen
     capAdd: flags.capAdd.map((cap) => cap.toUpperCase().replace(/^CAP_/, '')),
     env: flags.env,
     keep: flags.keep ?? false,
-    announce: tty && process.stderr.isTTY === true,
+    announce: tty && process.stderr.isTTY === true && !flags.detach,
+    ...(flags.detach ? { detached: true } : {}),
+    ...(flags.workdir !== undefined ? { workdir: flags.workdir } : {}),
     ...(flags.image !== undefined ? { image: flags.image } : {}),
     ...(tools !== undefined ? { tools } : {}),
     ...(flags.chroot !== undefined ? { chroot: flags.chroot } : {}),
@@ -92,10 +124,13 @@ export async function runExec(targetArgument: string | undefined, commandArgumen
     }
   }
   let session: ExecSession;
+  const progress = progressLine();
   const setup = deferSignals();
   try {
-    session = await startExecSession(engine, request, process.env, { ...progressReporter(), ...packageBuildReporter(global.debug === true) });
+    session = await startExecSession(engine, request, process.env, { ...progressReporter(progress), ...packageBuildReporter(global.debug === true, progress) });
+    progress.done();
   } catch (error) {
+    progress.done();
     setup.release();
     // TARGET names no container: it may name a local image, debugged through a container of it.
     if (!(isSidekickError(error) && error.code === 'TARGET_NOT_FOUND' && (await imageFallback(engine, target, error)))) {
@@ -115,6 +150,7 @@ export async function runExec(targetArgument: string | undefined, commandArgumen
     return SIGNAL_STATUS[early] ?? 130;
   }
   if (global.debug) await noteIfAlsoImage(engine, target, (text) => process.stderr.write(`sidekick: ${text}\n`));
+  if (flags.detach) return leaveDetached(session, engine, detach?.spec);
   if (flags.keep) {
     process.stderr.write(`sidekick: keeping sidekick ${session.sidekickId.slice(0, 12)}; remove it with: docker stop ${session.sidekickId.slice(0, 12)} && docker rm ${session.sidekickId.slice(0, 12)} (stop, not rm -f: it lets the session end its processes in the target)\n`);
   }
@@ -150,6 +186,19 @@ export async function runExec(targetArgument: string | undefined, commandArgumen
   }
 }
 
+/** -d: the session runs on without this process; its name goes to stdout, as docker run -d prints an ID. */
+function leaveDetached(session: ExecSession, engine: Engine, keys: string | undefined): number {
+  session.process.detach();
+  engine.close();
+  const name = session.sidekickName;
+  process.stdout.write(`${name}\n`);
+  if (process.stderr.isTTY === true) {
+    const back = keys !== undefined ? `sidekick exec --attach ${name}` : `docker logs -f ${name}`;
+    process.stderr.write(`sidekick: detached session ${name}; back in: ${back}   end it: docker stop ${name} (or sidekick prune --all)\n`);
+  }
+  return 0;
+}
+
 async function explainKill(engine: Engine, target: Target): Promise<void> {
   const change = await targetChange(engine, target);
   if (change === undefined) return;
@@ -170,14 +219,15 @@ function detachKeysFor(flag: string | undefined, used: boolean): DetachKeys | un
   return { spec, keys: parseDetachKeys(spec) };
 }
 
-function progressReporter(): { onToolboxBuild: (source: string) => void; onProgress: (event: ProgressEvent) => void } {
-  const visible = process.stderr.isTTY === true;
+/** The toolbox build and image pulls on the progress line; erased (`done`) before the session's output. */
+function progressReporter(progress: ProgressLine): { onToolboxBuild: (source: string) => void; onProgress: (event: ProgressEvent) => void } {
+  let pulling = false;
   return {
-    onToolboxBuild: (source) => {
-      if (visible) process.stderr.write(`sidekick: preparing the toolbox image from ${source} (once)\n`);
-    },
+    onToolboxBuild: (source) => progress.step(`preparing the toolbox image from ${source} (once)`),
     onProgress: (event) => {
-      if (visible) process.stderr.write(`\r\x1b[K${event.id ? `${event.id}: ` : ''}${event.status} ${event.progress ?? ''}`);
+      if (!pulling) progress.step('pulling the toolbox image');
+      pulling = true;
+      progress.detail(`${event.id ? `${event.id}: ` : ''}${event.status} ${event.progress ?? ''}`.trim());
     },
   };
 }

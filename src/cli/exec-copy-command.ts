@@ -5,6 +5,7 @@ import type { Engine } from '../engines/engine.js';
 import type { ExecFlags } from './exec-command.js';
 import type { GlobalFlags } from './engine-from-flags.js';
 import { pumpTerminal } from './terminal.js';
+import { progressLine } from './progress-line.js';
 import type { DetachKeys } from './detach-keys.js';
 import { terminalSafe } from './terminal-safe.js';
 
@@ -36,6 +37,7 @@ export async function runCopyExec(engine: Engine, options: CopyExecOptions, flag
   const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
   for (const signal of signals) process.on(signal, onSignal);
   let session: CopySession;
+  const progress = progressLine();
   try {
     session = await startCopySession(
       engine,
@@ -53,11 +55,25 @@ export async function runCopyExec(engine: Engine, options: CopyExecOptions, flag
         ...(options.detach ? { detachKeys: options.detach.spec } : {}),
         ...(flags.user !== undefined ? { user: flags.user } : {}),
         ...(flags.name !== undefined ? { name: flags.name } : {}),
+        ...(flags.workdir !== undefined ? { workdir: flags.workdir } : {}),
+        ...(flags.network !== undefined ? { network: flags.network } : {}),
       },
       process.env,
-      { signal: abort.signal, ...(debug ? { onNote: (text: string) => process.stderr.write(`sidekick: ${text}\n`) } : {}) },
+      {
+        signal: abort.signal,
+        onStep: (text: string) => progress.step(text),
+        ...(debug
+          ? {
+              onNote: (text: string) => {
+                progress.done();
+                process.stderr.write(`sidekick: ${text}\n`);
+              },
+            }
+          : {}),
+      },
     );
   } finally {
+    progress.done();
     for (const signal of signals) process.off(signal, onSignal);
   }
   if (process.stderr.isTTY === true || debug) process.stderr.write(banner(session));

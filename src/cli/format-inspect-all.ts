@@ -16,3 +16,21 @@ export function formatInspectAll(rows: readonly ContainerRow[]): string {
   ]);
   return `${table([['NAME', 'IMAGE', 'USER', 'SHELL', 'EXTRA CAPS', 'LISTENING', 'SHARED NAMESPACES'], ...body])}\n`;
 }
+
+/** Rows of several engines: an ENGINE column first; an engine that could not be read is a line of its own saying why. */
+export function formatInspectEngines(rows: ReadonlyArray<{ engine: string } & (ContainerRow | { error: string })>, engines: readonly string[] = []): string {
+  const width = Math.max('ENGINE'.length, ...[...rows.map((row) => row.engine), ...engines].map((engine) => s(engine).length));
+  const good = rows.filter((row): row is { engine: string } & ContainerRow => !('error' in row));
+  const lines = formatInspectAll(good)
+    .trimEnd()
+    .split('\n');
+  const [header, ...body] = good.length === 0 ? ['NAME'] : lines;
+  const out = [`${'ENGINE'.padEnd(width)}  ${header}`];
+  let next = 0;
+  for (const row of rows) {
+    if ('error' in row) out.push(`${s(row.engine).padEnd(width)}  error: ${s(row.error)}`);
+    else out.push(`${s(row.engine).padEnd(width)}  ${body[next++]}`);
+  }
+  for (const engine of engines) if (!rows.some((row) => row.engine === engine)) out.push(`${s(engine).padEnd(width)}  no running containers`);
+  return `${out.join('\n')}\n`;
+}

@@ -10,6 +10,7 @@ import { connectEngine, type GlobalFlags } from './engine-from-flags.js';
 import { withInterruptCleanup } from './interrupt-cleanup.js';
 import { sidekickVersion } from './version.js';
 import { terminalSafe } from './terminal-safe.js';
+import { progressLine } from './progress-line.js';
 
 export interface InjectFlags {
   os?: string;
@@ -45,15 +46,22 @@ export async function runInject(reference: string, flags: InjectFlags, global: G
 
 async function inject(engine: Engine, target: Target, prefix: string, flags: InjectFlags, say: (line: string) => void, cleanups: Cleanups): Promise<void> {
   if (flags.os !== undefined) {
-      const result = await injectOs(engine, target, {
+    // Each stage of an OS injection takes seconds: the progress line, on a terminal only.
+    const progress = progressLine();
+    // Erased before any other line: on success, on an error, and before an interrupt's message.
+    const forget = cleanups.add(() => progress.done());
+    const result = await injectOs(engine, target, {
         ref: flags.os,
         prefix,
         skipConflicts: flags.skipConflicts ?? false,
         sidekickVersion: sidekickVersion(),
         env: process.env,
         ...(flags.mirror !== undefined ? { mirror: flags.mirror } : {}),
-        ...(process.stderr.isTTY ? { onProgress: say } : {}),
+        onProgress: (message: string) => progress.step(message),
         cleanups,
+      }).finally(() => {
+        progress.done();
+        forget();
       });
       const { plan } = result;
       say(`injected ${result.manifest.source} into ${target.name}: ${plan.write.size} entries written, ${plan.kept.length} of the target's own kept.`);

@@ -21,6 +21,11 @@ import { describeProgram, hoistGlobalFlags } from './global-flags.js';
 
 declare const SIDEKICK_VERSION: string;
 
+/** `--context a --context b`: several engines, which only `inspect --all` reads (the others refuse). */
+function collectContexts(value: string, previous: string | string[] | undefined): string | string[] {
+  return previous === undefined ? value : [previous, value].flat();
+}
+
 const COMMANDS: RegisterCommand[] = [registerExec, registerInject, registerShell, registerEject, registerSessions, registerInspect, registerPs, registerLs, registerCp, registerPortForward, registerPrune, registerToolbox, registerCapture];
 
 export function buildProgram(run: RunCommand): Command {
@@ -28,8 +33,13 @@ export function buildProgram(run: RunCommand): Command {
     .description('Debug containers that have nothing in them: a shell with real tools beside any container.')
     .version(typeof SIDEKICK_VERSION === 'string' ? SIDEKICK_VERSION : 'dev', '-v, --version')
     .option('-H, --host <url>', 'engine address (unix://, tcp://, ssh://)')
-    .option('--context <name>', 'docker context to use')
+    .option('--context <name>', 'docker context to use (repeatable with inspect --all: one row per engine)', collectContexts)
     .option('--debug', 'say which engine is used; show stack traces')
+    .option('--tls', 'use TLS with a tcp:// engine, without checking its certificate (implied by --tlsverify)')
+    .option('--tlsverify', "use TLS and check the engine's certificate (like DOCKER_TLS_VERIFY)")
+    .option('--tlscacert <file>', 'trust certificates signed only by this CA (default: $DOCKER_CERT_PATH/ca.pem)')
+    .option('--tlscert <file>', 'client certificate (default: $DOCKER_CERT_PATH/cert.pem)')
+    .option('--tlskey <file>', 'client key (default: $DOCKER_CERT_PATH/key.pem)')
     .enablePositionalOptions()
     .configureOutput({
       outputError: (text, write) => write(`sidekick: ${text.replace(/^error: /, '')}`),

@@ -1,4 +1,6 @@
+import { SidekickError } from '../core/errors.js';
 import { pruneSessions, type PrunedObject } from '../debug/prune.js';
+import { confirm, pruneAllConsent } from './confirm.js';
 import { connectEngine, type GlobalFlags } from './engine-from-flags.js';
 import { terminalSafe } from './terminal-safe.js';
 
@@ -6,12 +8,35 @@ export interface PruneFlags {
   all?: boolean;
   json?: boolean;
   dryRun?: boolean;
+  /** -f: prune --all without asking. */
+  force?: boolean;
 }
 
 export async function runPrune(flags: PruneFlags, global: GlobalFlags): Promise<number> {
+  // --all ends live sessions, other people's too: a person confirms it, a script says -f.
+  const consent = pruneAllConsent(flags, process.stdin.isTTY === true && process.stderr.isTTY === true);
+  if (consent === 'refuse') {
+    throw new SidekickError('BAD_USAGE', 'prune --all ends live sessions too, and there is no terminal to confirm it on.', {
+      hint: 'Add -f to remove without asking, or --dry-run to see what would be removed.',
+    });
+  }
   const { engine } = connectEngine(global);
   try {
-    const report = await pruneSessions(engine, { includeRunning: flags.all ?? false, dryRun: flags.dryRun ?? false });
+    let onlyIds: Set<string> | undefined;
+    if (consent === 'ask') {
+      const preview = await pruneSessions(engine, { includeRunning: true, dryRun: true });
+      if (preview.removed.length === 0) {
+        process.stdout.write('nothing to prune\n');
+        return 0;
+      }
+      process.stderr.write(`sidekick: prune --all would remove, live sessions included:\n${preview.removed.map((item) => `  ${describe(item)}\n`).join('')}`);
+      if (!(await confirm(`Remove these ${preview.removed.length}?`, process.stdin, process.stderr))) {
+        process.stderr.write('sidekick: nothing removed.\n');
+        return 0;
+      }
+      onlyIds = new Set(preview.removed.map((item) => item.id));
+    }
+    const report = await pruneSessions(engine, { includeRunning: flags.all ?? false, dryRun: flags.dryRun ?? false, ...(onlyIds ? { onlyIds } : {}) });
     if (flags.json) {
       process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
     } else if (report.dryRun) {

@@ -1,5 +1,5 @@
 import { Option } from 'commander';
-import { capabilityOption, containerNameOption, imageOption, userOption } from './argument-checks.js';
+import { capabilityOption, containerNameOption, imageOption, userOption, workdirOption } from './argument-checks.js';
 import { collect, commandAfterDashes, type RegisterCommand } from './command-runner.js';
 import type { GlobalFlags } from './engine-from-flags.js';
 
@@ -24,6 +24,11 @@ export const registerExec: RegisterCommand = (program, run) => {
     .option('--copy', 'debug a copy of the target (for stopped or crash-looping containers); the original is not changed')
     .option('--rw-volumes', "mount the original's volumes writable in the copy (read-only by default)")
     .option('--detach-keys <keys>', 'keys that detach from an interactive session, as docker (default ctrl-p,ctrl-q, or detachKeys of ~/.docker/config.json)')
+    .option('-w, --workdir <dir>', 'absolute directory the command starts in (in the target\'s root; never created there)', workdirOption)
+    .option('--env-file <file>', 'read environment variables from a file of KEY=VALUE lines (repeatable; -e wins)', (file: string, previous: string[] = []) => [...previous, file])
+    .option('-d, --detach', 'start the sidekick and return its name; back in with exec --attach NAME (or docker attach), end it with docker stop NAME')
+    .option('--attach <name>', 'back into a session started with -d (as docker attach); its detach keys leave it running again')
+    .option('--network <network>', 'with --copy: the network of the copy ("none", or a network\'s name) instead of the original\'s')
     .option('--image-target <ref>', 'debug a container of this local image (its entrypoint is not run)', imageOption('--image-target'))
     .passThroughOptions()
     .action((target: string | undefined, command: string[], flags) => {

@@ -1,8 +1,33 @@
-import { listSessions, type SessionContainer } from '../debug/sessions.js';
+import { listSessions, type SessionContainer, type SessionsReport } from '../debug/sessions.js';
 import { table, terminalSafe } from './terminal-safe.js';
 import { connectEngine, type GlobalFlags } from './engine-from-flags.js';
+import { parseFormat, renderRows } from './output-format.js';
 
-export async function runSessions(flags: { json?: boolean }, global: GlobalFlags): Promise<number> {
+export interface SessionsFlags {
+  json?: boolean;
+  /** table (default), json (a line per row) or a template (output-format.ts). */
+  format?: string;
+  /** -q: the IDs of the session containers only. */
+  quiet?: boolean;
+  /** --no-trunc: whole IDs. */
+  trunc?: boolean;
+}
+
+/** One row of the listing, as --format sees it: a session container or an injection. */
+export interface SessionRow {
+  Kind: string;
+  /** The session, or where an injection is (its prefix, or "/"). */
+  Session: string;
+  ID: string;
+  Name: string;
+  Target: string;
+  Status: string;
+  Client: string;
+  Created: string;
+}
+
+export async function runSessions(flags: SessionsFlags, global: GlobalFlags): Promise<number> {
+  const format = parseFormat(flags.format);
   const { engine } = connectEngine(global);
   try {
     const report = await listSessions(engine);
@@ -14,19 +39,45 @@ export async function runSessions(flags: { json?: boolean }, global: GlobalFlags
       process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
       return 0;
     }
-    const rows: string[][] = [['KIND', 'SESSION / WHERE', 'CONTAINER', 'TARGET', 'STATUS', 'CLIENT', 'CREATED']];
-    for (const c of report.containers) rows.push([c.kind, c.session, `${c.id.slice(0, 12)} ${c.name}`, c.target.slice(0, 12), c.status, clientColumn(c), c.created]);
-    for (const i of report.injections) rows.push([`inject:${i.kind}`, i.location, `${i.containerId.slice(0, 12)} ${i.containerName}`, i.containerId.slice(0, 12), i.state, '-', i.createdAt]);
-    if (rows.length === 1) {
+    const cut = (id: string): string => (flags.trunc === false ? id : id.slice(0, 12));
+    if (flags.quiet) {
+      // As docker ps -q: the containers, for `docker stop $(sidekick sessions -q)`.
+      process.stdout.write(report.containers.map((c) => `${cut(c.id)}\n`).join(''));
+      return 0;
+    }
+    const rows = sessionRows(report);
+    if (format.kind !== 'table') {
+      process.stdout.write(renderRows(format, rows));
+      return 0;
+    }
+    if (rows.length === 0) {
       process.stdout.write('no sidekick sessions or injections\n');
       return 0;
     }
+    const lines: string[][] = [['KIND', 'SESSION / WHERE', 'CONTAINER', 'TARGET', 'STATUS', 'CLIENT', 'CREATED']];
+    for (const r of rows) lines.push([r.Kind, r.Session, `${cut(r.ID)} ${r.Name}`, cut(r.Target), r.Status, r.Client, r.Created]);
     // Labels are anyone's text (an image's LABEL); manifests live in the target, which can rewrite them.
-    process.stdout.write(`${table(rows.map((row) => row.map(terminalSafe)))}\n`);
+    process.stdout.write(`${table(lines.map((row) => row.map(terminalSafe)))}\n`);
     return 0;
   } finally {
     engine.close();
   }
+}
+
+export function sessionRows(report: SessionsReport): SessionRow[] {
+  return [
+    ...report.containers.map((c) => ({ Kind: c.kind, Session: c.session, ID: c.id, Name: c.name, Target: c.target, Status: c.status, Client: clientColumn(c), Created: c.created })),
+    ...report.injections.map((i) => ({
+      Kind: `inject:${i.kind}`,
+      Session: i.location,
+      ID: i.containerId,
+      Name: i.containerName,
+      Target: i.containerId,
+      Status: i.state,
+      Client: '-',
+      Created: i.createdAt,
+    })),
+  ];
 }
 
 function clientColumn(c: SessionContainer): string {
@@ -35,7 +86,7 @@ function clientColumn(c: SessionContainer): string {
     case 'alive':
       return `alive (${c.clientDetail}${notMine})`;
     case 'dead':
-      return `dead (${c.kept ? 'kept with --keep' : 'orphan'}${notMine})`;
+      return `dead (${c.kept ? 'kept with --keep' : c.detached ? 'detached with -d' : 'orphan'}${notMine})`;
     default:
       return `unknown (${/another machine/.test(c.clientDetail) ? 'other machine' : c.clientDetail}${notMine})`;
   }

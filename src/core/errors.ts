@@ -16,6 +16,8 @@ export type ErrorCode =
   | 'IMAGE_UNAVAILABLE'
   | 'TOOLBOX_UNAVAILABLE'
   | 'BAD_USAGE'
+  /** A new container's name is taken (sidekick then tries another generated name). */
+  | 'NAME_IN_USE'
   | 'INJECTION_REFUSED'
   | 'READ_ONLY_TARGET'
   | 'PATH_NOT_FOUND'

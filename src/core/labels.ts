@@ -18,6 +18,12 @@ export const LABEL_OWNER = 'io.sidekick.owner';
  * made from exactly the snapshot its own label names was made by sidekick (prune-decision.ts).
  */
 export const LABEL_SNAPSHOT = 'io.sidekick.snapshot';
+/**
+ * Set to "true" on a sidekick started with `exec -d`: its client is gone on purpose, so plain
+ * `prune` keeps it as it keeps --keep ones. Not covered by the owner mark: a forged one can only
+ * make prune keep something.
+ */
+export const LABEL_DETACHED = 'io.sidekick.detached';
 export const LABEL_TOOLBOX_SOURCE = 'io.sidekick.toolbox.source';
 export const LABEL_TOOLBOX_STATIC = 'io.sidekick.toolbox.static';
 /** Set on a toolbox image that holds the sidekick's init, to its path. */

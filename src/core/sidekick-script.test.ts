@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { DYNAMIC_VIEW_FUNCTIONS } from './dynamic-view.js';
-import { isValidRunAs, sidekickScript } from './sidekick-script.js';
+import { isValidRunAs, sidekickScript, WORKDIR_WRAPPER } from './sidekick-script.js';
 
 describe('sidekickScript', () => {
   it('is valid shell for every view and user', () => {
@@ -26,6 +26,26 @@ describe('sidekickScript', () => {
     const dispatcher = execFileSync('/bin/busybox', ['sh', '-c', `${DYNAMIC_VIEW_FUNCTIONS}\nprintf %s "$DISPATCHER"`]).toString();
     expect(dispatcher).toContain('exec "$tb$loader" --library-path "$lp" --argv0 "$n" "$tb$p" "$@"');
     expect(() => execFileSync('/bin/busybox', ['sh', '-n', '-c', dispatcher])).not.toThrow();
+  });
+
+  it('starts the command in the -w directory in every view, and fails with 126 (creating nothing) when it is missing', () => {
+    for (const [view, dynamicView] of [['chroot', false], ['chroot', true], ['toolbox', false]] as const) {
+      const script = sidekickScript({ view, announce: false, targetName: 't', underInit: true, dynamicView, workdir: `/it's "odd" $dir` });
+      expect(script).toContain(`wd='/it'\\''s "odd" $dir'`);
+      expect(script).toMatch(/if \[ -n "\$wd" \]; then set -- "?[^ ]*sh"? -c '/);
+      expect(() => execFileSync('/bin/busybox', ['sh', '-n', '-c', script])).not.toThrow();
+    }
+    expect(sidekickScript({ view: 'chroot', announce: false, targetName: 't', underInit: true })).toContain("wd=''");
+    const pwd = execFileSync('/bin/busybox', ['sh', '-c', WORKDIR_WRAPPER, '/etc', '/bin/busybox', 'pwd']).toString();
+    expect(pwd).toBe('/etc\n');
+    let failure: { status?: number; stderr?: Buffer } = {};
+    try {
+      execFileSync('/bin/busybox', ['sh', '-c', WORKDIR_WRAPPER, '/no/such/dir', '/bin/busybox', 'true'], { stdio: 'pipe' });
+    } catch (error) {
+      failure = error as typeof failure;
+    }
+    expect(failure.status).toBe(126);
+    expect(failure.stderr?.toString()).toBe('sidekick: cannot change to /no/such/dir (-w): no such directory there\n');
   });
 
   it('puts the toolbox alone on PATH in the chroot view: the target\'s programs are run only by their path', () => {

@@ -41,7 +41,16 @@ export interface ScriptOptions {
   dynamicView?: boolean;
   /** The sidekick's filesystem holds the view's busybox (VIEW_APPLETS), whatever the view. */
   viewApplets?: boolean;
+  /** -w: the absolute directory the command starts in (in the target's root in the chroot view). */
+  workdir?: string;
 }
+
+/**
+ * Changes to the -w directory and runs the command: the directory is looked up after the
+ * chroot, so inside the target's root, and it is never created there (nothing is written).
+ * `sh -c WORKDIR_WRAPPER DIR CMD...`.
+ */
+export const WORKDIR_WRAPPER = `cd "$0" 2>/dev/null || { echo "sidekick: cannot change to $0 (-w): no such directory there" >&2; exit 126; }; exec "$@"`;
 
 export function sidekickScript(options: ScriptOptions): string {
   const lines: string[] = [];
@@ -59,6 +68,7 @@ export function sidekickScript(options: ScriptOptions): string {
   // The root of what this session owns: the init when there is one (orphans are re-parented to it).
   lines.push(options.underInit ? 'root=$PPID' : 'root=$$');
   lines.push(runAsLines(options.runAs));
+  lines.push(`wd=${shellQuote(options.workdir ?? '')}`);
   lines.push(GUARD);
   // The guard's own stderr is closed: when a sweep kills its `sleep` an instant before the
   // guard itself, the guard's shell would print "Killed" into the session's output.
@@ -85,6 +95,7 @@ export function sidekickScript(options: ScriptOptions): string {
       }
       lines.push('if [ $# -eq 0 ]; then set -- "$tools/sh"; fi');
       lines.push('if [ -n "$uid" ]; then set -- "$tools/nsenter" -S "$uid" -G "$gid" -F -- "$@"; fi');
+      lines.push(`if [ -n "$wd" ]; then set -- "$tools/sh" -c ${shellQuote(WORKDIR_WRAPPER)} "$wd" "$@"; fi`);
       lines.push('chroot "/proc/$tp/root" "$@"');
     }
   } else {
@@ -106,6 +117,7 @@ export function sidekickScript(options: ScriptOptions): string {
       lines.push('if [ $# -eq 0 ]; then set -- sh; fi');
     }
     lines.push('if [ -n "$uid" ]; then set -- nsenter -S "$uid" -G "$gid" -F -- "$@"; fi');
+    lines.push(`if [ -n "$wd" ]; then set -- ${options.viewApplets ? `${VIEW_APPLETS}/sh` : 'sh'} -c ${shellQuote(WORKDIR_WRAPPER)} "$wd" "$@"; fi`);
     // Not exec: the anchor must outlive the command to end what it left behind.
     lines.push('"$@"');
   }
@@ -168,6 +180,7 @@ function dynamicChrootLines(options: ScriptOptions): string[] {
   // By path: busybox's chroot and nsenter would run an applet of that name before PATH is looked at.
   lines.push(`  case $1 in */*) ;; *) if [ -L "${VIEW_BIN}/$1" ]; then first=$1; shift; set -- "$tools/$first" "$@"; fi ;; esac`);
   lines.push(`  if [ -n "$uid" ]; then set -- "$tb${VIEW_BUSYBOX}" nsenter -S "$uid" -G "$gid" -F -- "$@"; fi`);
+  lines.push(`  if [ -n "$wd" ]; then set -- "$tb${VIEW_APPLETS}/sh" -c ${shellQuote(WORKDIR_WRAPPER)} "$wd" "$@"; fi`);
   lines.push(`  ${VIEW_BUSYBOX} chroot "/proc/$tp/root" "$@"`);
   lines.push('else');
   lines.push('  ret 125');

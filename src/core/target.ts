@@ -23,6 +23,9 @@ export interface Target {
   readOnlyRootfs: boolean;
   /** Whether the engine removes it when its process ends (a sidekick made without --keep). */
   autoRemove?: boolean;
+  /** How its first process was started: with a terminal, and with stdin open (to attach to it again). */
+  tty?: boolean;
+  openStdin?: boolean;
   privileged: boolean;
   /** When the engine created the container (RFC 3339). */
   created: string;

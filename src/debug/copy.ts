@@ -30,6 +30,8 @@ export { copyToTarget } from './cp/copy-to-target.js';
 export interface CopyOptions {
   /** Aborted by the CLI on SIGINT, SIGTERM or SIGHUP (its reason is the signal's name). */
   signal?: AbortSignal;
+  /** Bytes of the archive received so far (for a progress line). */
+  onBytes?: (total: number) => void;
 }
 
 /** Copies TARGET:PATH to a local path, or as a tar to `stdout` when `destination` is "-". */
@@ -41,19 +43,35 @@ export async function copyFromTarget(engine: Engine, source: ContainerPath, dest
   }
   const what = `${target.name}:${source.path}`;
   if (destination === '-') {
-    const { tar } = await engine.getArchive(target.id, source.path);
+    const tar = counted((await engine.getArchive(target.id, source.path)).tar, options.onBytes);
     await interruptible(tar, options.signal, () => pipeline(tar as unknown as Readable, stdout));
     return undefined;
   }
   const contents = source.path === '/' || source.contentsOnly;
   const archivePath = !contents ? source.path : source.path === '/' ? '/.' : `${source.path.replace(/\/$/, '')}/.`;
-  return saveArchive(async () => (await engine.getArchive(target.id, archivePath)).tar, destination, {
+  return saveArchive(async () => counted((await engine.getArchive(target.id, archivePath)).tar, options.onBytes), destination, {
     name: path.posix.basename(source.path.replace(/\/$/, '')),
     isDirectory: stat.kind === 'dir',
     contents,
     what,
     ...(options.signal ? { signal: options.signal } : {}),
   });
+}
+
+/**
+ * Counts what flows through `tar` without changing how it is read: paused first, so that the
+ * listener does not start it before its reader is attached (the reader resumes it), and 'data'
+ * is emitted for every chunk whichever way it is then read.
+ */
+function counted(tar: NodeJS.ReadableStream, onBytes: ((total: number) => void) | undefined): NodeJS.ReadableStream {
+  if (onBytes === undefined) return tar;
+  let total = 0;
+  tar.pause();
+  tar.on('data', (chunk: Buffer | string) => {
+    total += chunk.length;
+    onBytes(total);
+  });
+  return tar;
 }
 
 export interface ArchiveSource {

@@ -1,6 +1,7 @@
 import { SidekickError } from '../core/errors.js';
+import { createWithName, isNameInUse } from '../core/container-name.js';
 import { VIEW_APPLETS } from '../core/dynamic-view.js';
-import { newSessionId, sessionLabels, LABEL_TOOLBOX_INIT, LABEL_TOOLBOX_STATIC, LABEL_TOOLBOX_VIEW } from '../core/labels.js';
+import { newSessionId, sessionLabels, LABEL_DETACHED, LABEL_TOOLBOX_INIT, LABEL_TOOLBOX_STATIC, LABEL_TOOLBOX_VIEW } from '../core/labels.js';
 import type { ProcessHandle } from '../core/process-handle.js';
 import { isValidRunAs, LEASE_VARIABLE, sidekickScript, type FilesystemView } from '../core/sidekick-script.js';
 import type { Target } from '../core/target.js';
@@ -36,6 +37,10 @@ export interface ExecRequest {
   detachKeys?: string;
   /** Files put into the sidekick's own filesystem before it starts (never into the target). */
   files?: PreloadEntry[];
+  /** -w: absolute directory the command starts in (the target's, in the chroot view). */
+  workdir?: string;
+  /** -d: the session outlives its client (no lease) and is labelled so (LABEL_DETACHED). */
+  detached?: boolean;
 }
 
 export interface ExecEvents extends PackageToolboxEvents {
@@ -48,6 +53,8 @@ export interface ExecEvents extends PackageToolboxEvents {
 export interface ExecSession {
   sessionId: string;
   sidekickId: string;
+  /** The sidekick container's name (`sidekick-<target>-<short id>` unless --name was given). */
+  sidekickName: string;
   target: Target;
   view: FilesystemView;
   process: ProcessHandle;
@@ -91,9 +98,11 @@ export async function startExecSession(engine: Engine, request: ExecRequest, env
     dynamicView,
     viewApplets: viewShell,
     ...(request.user !== undefined ? { runAs: request.user } : {}),
+    ...(request.workdir !== undefined ? { workdir: request.workdir } : {}),
   });
   // A kept sidekick is kept on purpose: it outlives its client, so it holds no lease.
-  const lease = request.keep ? [] : [`${LEASE_VARIABLE}=${LEASE_MISSES}`];
+  const unleased = request.keep || request.detached === true;
+  const lease = unleased ? [] : [`${LEASE_VARIABLE}=${LEASE_MISSES}`];
   const spec = {
     image: toolbox.image,
     // The script travels in the environment so that `ps` in the session shows a short anchor line.
@@ -102,29 +111,34 @@ export async function startExecSession(engine: Engine, request: ExecRequest, env
     ...(launch.preload ? { preload: launch.preload } : {}),
     tty: request.tty,
     openStdin: request.interactive,
-    labels: sessionLabels({ session: sessionId, kind: 'sidekick', target: target.id, created: new Date() }),
+    labels: {
+      ...sessionLabels({ session: sessionId, kind: 'sidekick', target: target.id, created: new Date() }),
+      ...(request.detached ? { [LABEL_DETACHED]: 'true' } : {}),
+    },
     target: { id: target.id, joinIpc: target.ipcShareable },
     capAdd: ['SYS_PTRACE', ...request.capAdd],
     privileged: request.privileged,
     autoRemove: !request.keep,
-    ...(request.name !== undefined ? { name: request.name } : {}),
     ...(request.consoleSize ? { consoleSize: request.consoleSize } : {}),
     ...(request.detachKeys !== undefined ? { detachKeys: request.detachKeys } : {}),
   };
-  let sidekick;
-  try {
-    sidekick = await engine.runSidekick(spec);
-  } catch (error) {
-    // The default toolbox is assumed present (one round trip saved on every run); build it on first use.
-    if (!(isSidekickError(error) && error.code === 'IMAGE_UNAVAILABLE' && isDefault(toolbox))) throw error;
-    await buildToolbox(engine, toolbox, {
-      ...(events.onToolboxBuild ? { onBuild: events.onToolboxBuild } : {}),
-    });
-    sidekick = await engine.runSidekick(spec);
-  }
+  let sidekickName = '';
+  const sidekick = await createWithName(request.name, target.name, sessionId, async (name) => {
+    sidekickName = name;
+    try {
+      return await engine.runSidekick({ ...spec, name });
+    } catch (error) {
+      // The default toolbox is assumed present (one round trip saved on every run); build it on first use.
+      if (!(isSidekickError(error) && error.code === 'IMAGE_UNAVAILABLE' && isDefault(toolbox))) throw error;
+      await buildToolbox(engine, toolbox, {
+        ...(events.onToolboxBuild ? { onBuild: events.onToolboxBuild } : {}),
+      });
+      return engine.runSidekick({ ...spec, name });
+    }
+  }, isNameInUse);
 
   let disposed = false;
-  const stopRenewing = request.keep ? () => undefined : renewLease(sidekick.process);
+  const stopRenewing = unleased ? () => undefined : renewLease(sidekick.process);
   // With auto-remove, the engine's wait (condition "removed") settles only once the container is gone.
   sidekick.process.exit.then(
     () => {
@@ -137,6 +151,7 @@ export async function startExecSession(engine: Engine, request: ExecRequest, env
   return {
     sessionId,
     sidekickId: sidekick.id,
+    sidekickName,
     target,
     view,
     process: sidekick.process,

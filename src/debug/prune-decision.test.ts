@@ -81,6 +81,12 @@ describe('prune decisions', () => {
     expect(decide(container(labels(), { keptOnPurpose: true }), rules(true)).action).toBe('remove');
   });
 
+  it('keeps a detached (exec -d) session whose client is gone, unless --all', () => {
+    expect(decide(container(labels()), rules()).action).toBe('remove');
+    expect(decide(container(labels(), { detached: true }), rules())).toMatchObject({ action: 'keep', reason: 'detached on purpose (exec -d); prune --all removes it' });
+    expect(decide(container(labels(), { detached: true }), rules(true)).action).toBe('remove');
+  });
+
   it('keeps a client on another machine unless --all, and says so', () => {
     const l = labels({ machine: '9999888877776666' });
     expect(decide(container(l), rules())).toMatchObject({ action: 'keep', client: { state: 'unknown' }, reason: expect.stringMatching(/another machine.*--all/) });

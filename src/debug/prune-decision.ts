@@ -32,6 +32,8 @@ export interface ObjectFacts {
   madeFromRemovedSnapshot?: boolean;
   /** Container: made with --keep (the engine does not remove it when it ends). */
   keptOnPurpose?: boolean;
+  /** Container: started with exec -d (LABEL_DETACHED): its client is gone on purpose. */
+  detached?: boolean;
   /** Image: carries the tag sidekick gives the snapshot of this session. */
   snapshotTagged?: boolean;
   /** Image: containers (names) that use it and stay. */
@@ -92,6 +94,7 @@ export function decide(facts: ObjectFacts, rules: PruneRules): Decision {
   let whyKept: string | undefined;
   if (ownership === 'foreign') whyKept = 'not created by sidekick for this user on this machine (another machine, user or key)';
   else if (facts.keptOnPurpose === true) whyKept = 'kept on purpose (made with --keep)';
+  else if (facts.detached === true) whyKept = 'detached on purpose (exec -d)';
   else if (client.state === 'alive') whyKept = `live session of pid ${client.pid}`;
   else if (client.state === 'unknown') whyKept = `${client.reason}: cannot tell whether it is still in use`;
   if (whyKept === undefined) return remove(`orphan: ${client.state === 'dead' ? client.reason : 'its client is gone'}`);

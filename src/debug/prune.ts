@@ -5,7 +5,7 @@
  * (containers go without their volumes). Why each object goes or stays is decided in
  * prune-decision.ts; `dryRun` reports the same decisions without removing anything.
  */
-import { LABEL_KIND, LABEL_SESSION, LABEL_SNAPSHOT } from '../core/labels.js';
+import { LABEL_DETACHED, LABEL_KIND, LABEL_SESSION, LABEL_SNAPSHOT } from '../core/labels.js';
 import { localClientHost, readProcStat } from '../core/ownership/local-client.js';
 import { ownerKeyDirectories, verifyingKeys } from '../core/ownership/owner-key.js';
 import type { ContainerSummary, Target } from '../core/target.js';
@@ -24,6 +24,11 @@ export interface PruneOptions {
   graceMs?: number;
   /** Keys, this machine and /proc; read from this machine by default. */
   ownership?: OwnershipContext;
+  /**
+   * Remove only these (container and image IDs): what a person confirmed from a dry run. What
+   * appeared since is kept, so that the answer covers exactly what was shown.
+   */
+  onlyIds?: ReadonlySet<string>;
 }
 
 export interface PrunedObject {
@@ -77,6 +82,7 @@ export async function pruneSessions(engine: Engine, options: PruneOptions): Prom
       labels: container.labels,
       imageLabels: image === 'gone' ? undefined : image,
       madeFromRemovedSnapshot: image === 'gone' && container.imageId !== undefined && container.labels[LABEL_SNAPSHOT] === container.imageId,
+      detached: container.labels[LABEL_DETACHED] === 'true',
     };
     let decision = decide(facts, rules);
     // Whether it was made with --keep is asked only when it matters: the list does not say.
@@ -88,6 +94,9 @@ export async function pruneSessions(engine: Engine, options: PruneOptions): Prom
         inspected === undefined
           ? { ...decision, action: 'keep', reason: 'the engine does not answer about it (is an operation on it stuck?)' }
           : decide({ ...facts, keptOnPurpose: keptOnPurposeAsInspected(container, inspected) }, rules);
+    }
+    if (decision.action === 'remove' && options.onlyIds !== undefined && !options.onlyIds.has(container.id)) {
+      decision = { ...decision, action: 'keep', reason: 'not in the list that was confirmed' };
     }
     const entry = describeContainer(container, decision);
     if (decision.action === 'keep') {
@@ -113,7 +122,10 @@ export async function pruneSessions(engine: Engine, options: PruneOptions): Prom
     const session = image.labels[LABEL_SESSION] ?? '';
     const reference = `${SNAPSHOT_REPOSITORY}:${session}`;
     const usedBy = everyContainer.filter((c) => !gone.has(c.id) && c.imageId === image.id).map((c) => c.names[0] ?? c.id.slice(0, 12));
-    const decision = decide({ type: 'image', labels: image.labels, snapshotTagged: image.repoTags.includes(reference), usedBy }, rules);
+    let decision = decide({ type: 'image', labels: image.labels, snapshotTagged: image.repoTags.includes(reference), usedBy }, rules);
+    if (decision.action === 'remove' && options.onlyIds !== undefined && !options.onlyIds.has(image.id)) {
+      decision = { ...decision, action: 'keep', reason: 'not in the list that was confirmed' };
+    }
     const entry: PrunedObject = {
       type: 'image',
       id: image.id,

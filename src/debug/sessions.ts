@@ -3,7 +3,7 @@
  * session label (sidekicks, copies, forwarders) and injections it left in running containers,
  * found from their manifests (debug/inject/find-injections.ts).
  */
-import { LABEL_CLIENT, LABEL_CREATED, LABEL_KIND, LABEL_OWNER, LABEL_SESSION, LABEL_TARGET, markedFields } from '../core/labels.js';
+import { LABEL_CLIENT, LABEL_CREATED, LABEL_DETACHED, LABEL_KIND, LABEL_OWNER, LABEL_SESSION, LABEL_TARGET, markedFields } from '../core/labels.js';
 import { clientLiveness, type ClientLiveness } from '../core/ownership/client-id.js';
 import { localClientHost, readProcStat } from '../core/ownership/local-client.js';
 import { verifyingKeys } from '../core/ownership/owner-key.js';
@@ -30,6 +30,8 @@ export interface SessionContainer {
   clientDetail: string;
   /** Made with --keep (asked only of those whose client is dead). */
   kept: boolean;
+  /** Started with exec -d: its client is gone on purpose. */
+  detached: boolean;
   /** mine: marked by sidekick for this user on this machine; foreign: another key's mark; unmarked: no mark. */
   owner: 'mine' | 'foreign' | 'unmarked';
 }
@@ -78,6 +80,7 @@ export async function listSessions(engine: Engine): Promise<SessionsReport> {
         client: client.state,
         clientDetail: client.state === 'unknown' ? client.reason : `pid ${client.pid}`,
         kept: client.state === 'dead' ? (await keptOnPurpose(engine, c)) === true : false,
+        detached: c.labels[LABEL_DETACHED] === 'true',
         owner: !isWellFormedMark(mark) ? 'unmarked' : verifyOwnerMark(mark, markedFields(c.labels), keys) ? 'mine' : 'foreign',
       };
     }),

@@ -190,6 +190,11 @@ export interface Engine {
   listImages(options: { labels: string[] }): Promise<ImageSummary[]>;
   /** Creates a container without starting it; returns its ID. */
   createContainer(spec: ContainerSpec): Promise<string>;
+  /**
+   * Attaches to a running container's first process again (a detached sidekick); its output
+   * from now on, and its stdin when it was started with stdin open.
+   */
+  attachContainer(containerId: string, options: { tty: boolean; openStdin: boolean; autoRemove: boolean; detachKeys?: string }): Promise<ProcessHandle>;
   /** Attaches to a created container and starts it; the returned process is already running. */
   startContainer(containerId: string, options: { tty: boolean; openStdin: boolean; autoRemove: boolean; detachKeys?: string }): Promise<ProcessHandle>;
   close(): void;

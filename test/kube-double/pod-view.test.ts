@@ -3,7 +3,7 @@
  * ContainerInspect returns them; the Pod fields as core/v1 Pod defines them).
  */
 import { describe, expect, it } from 'vitest';
-import { CONTAINER_LABEL, kubeTime, podFromContainers, type DockerInspect } from './pod-view.js';
+import { CONTAINER_LABEL, EPHEMERAL_SPEC_LABEL, ROLE_LABEL, kubeTime, podFromContainers, type DockerInspect } from './pod-view.js';
 
 const container = (id: string, created: string, state: Partial<DockerInspect['State']>, name: string): DockerInspect => ({
   Id: id,
@@ -40,11 +40,50 @@ describe('pod view', () => {
     ]);
   });
 
+  it('shows a container whose start failed as terminated with StartError, as containerd reports it', () => {
+    const failed = container('ffff', '2026-12-01T06:00:00Z', { Status: 'created', Running: false, ExitCode: 127, StartedAt: '0001-01-01T00:00:00Z', Error: 'exec: "/nope": stat /nope: no such file or directory' }, 'job');
+    const pod = podFromContainers('b', 'j', [failed]) as { status: { containerStatuses: { state: object }[] } };
+    expect(pod.status.containerStatuses[0]?.state).toEqual({
+      terminated: { exitCode: 128, reason: 'StartError', message: 'exec: "/nope": stat /nope: no such file or directory', startedAt: '1970-01-01T00:00:00Z', finishedAt: '1970-01-01T00:00:00Z', containerID: 'docker://ffff' },
+    });
+  });
+
   // core/v1 PodPhase: Succeeded when all containers terminated in success, Failed when all terminated and one failed.
   it('gives the phase of finished pods', () => {
     const done = (code: number): DockerInspect => container('dddd', '2026-12-01T06:00:00Z', { Status: 'exited', Running: false, ExitCode: code }, 'job');
     expect((podFromContainers('b', 'j', [done(0)]) as { status: { phase: string } }).status.phase).toBe('Succeeded');
     expect((podFromContainers('b', 'j', [done(0), { ...done(2), Id: 'eeee' }]) as { status: { phase: string } }).status.phase).toBe('Failed');
     expect(() => podFromContainers('b', 'j', [])).toThrow(/has no containers/);
+  });
+
+  it('hides the pause container but takes its network, and lists ephemeral containers with the spec they were given', () => {
+    const withLabels = (c: DockerInspect, labels: Record<string, string>, ip = ''): DockerInspect => ({
+      ...c,
+      Config: { ...c.Config, Labels: { ...c.Config.Labels, ...labels } },
+      NetworkSettings: { IPAddress: ip, Networks: ip === '' ? {} : { bridge: { IPAddress: ip } } },
+    });
+    const spec = { name: 'sidekick-app-x1', image: 'toolbox', command: ['sh'], targetContainerName: 'app', stdin: true };
+    const pod = podFromContainers('default', 'web', [
+      withLabels(container('pppp', '2026-12-01T06:00:00.1Z', {}, 'POD'), { [ROLE_LABEL]: 'pause' }, '172.17.0.4'),
+      withLabels(container('aaaa', '2026-12-01T06:00:00.5Z', {}, 'app'), {}),
+      withLabels(container('eeee', '2026-12-01T06:00:05Z', { Status: 'exited', Running: false, ExitCode: 3 }, 'sidekick-app-x1'), {
+        [ROLE_LABEL]: 'ephemeral',
+        [EPHEMERAL_SPEC_LABEL]: JSON.stringify(spec),
+      }),
+    ]) as {
+      metadata: { uid: string };
+      spec: { containers: { name: string }[]; ephemeralContainers: object[] };
+      status: { phase: string; podIP: string; containerStatuses: object[]; ephemeralContainerStatuses: { name: string; ready: boolean; state: object }[] };
+    };
+    expect(pod.spec.containers.map((c) => c.name)).toEqual(['app']);
+    expect(pod.status.podIP).toBe('172.17.0.4');
+    expect(pod.metadata.uid.startsWith('pppp')).toBe(true);
+    expect(pod.status.containerStatuses).toHaveLength(1);
+    // The pod's phase is its containers', not its ephemeral containers'.
+    expect(pod.status.phase).toBe('Running');
+    expect(pod.spec.ephemeralContainers).toEqual([spec]);
+    expect(pod.status.ephemeralContainerStatuses).toEqual([
+      expect.objectContaining({ name: 'sidekick-app-x1', ready: false, state: { terminated: expect.objectContaining({ exitCode: 3, reason: 'Error' }) } }),
+    ]);
   });
 });

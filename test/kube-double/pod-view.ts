@@ -4,7 +4,12 @@
  *
  * A container belongs to pod NS/NAME when it carries the label
  * `io.sidekick.kube-double.pod=NS/NAME`; its container name in the pod is the label
- * `io.sidekick.kube-double.container`. The Pod's shape follows the API reference of
+ * `io.sidekick.kube-double.container`. A container labelled
+ * `io.sidekick.kube-double.role=pause` owns the pod's network (pods.ts) and is not listed;
+ * one labelled `role=ephemeral` is an ephemeral container, whose EphemeralContainer object
+ * (as the PATCH gave it) is kept in the label `io.sidekick.kube-double.ephemeral-spec`.
+ * Containers started without a pause container (the first tests did so) still make a pod:
+ * the first one by creation time then gives it its IP. The Pod's shape follows the API reference of
  * core/v1 Pod (metadata, spec.containers, status.phase, status.podIP,
  * status.containerStatuses[].state.{waiting,running,terminated}); timestamps are RFC 3339
  * at second precision, as metav1.Time serialises them.
@@ -12,6 +17,23 @@
 
 export const POD_LABEL = 'io.sidekick.kube-double.pod';
 export const CONTAINER_LABEL = 'io.sidekick.kube-double.container';
+export const ROLE_LABEL = 'io.sidekick.kube-double.role';
+export const EPHEMERAL_SPEC_LABEL = 'io.sidekick.kube-double.ephemeral-spec';
+/**
+ * On a placeholder container that never runs (its image could not be had): the
+ * `{"reason","message"}` of the waiting state the kubelet would report.
+ */
+export const WAITING_LABEL = 'io.sidekick.kube-double.waiting';
+export type Role = 'pause' | 'container' | 'ephemeral';
+
+export function roleOf(c: DockerInspect): Role {
+  const role = c.Config.Labels?.[ROLE_LABEL];
+  return role === 'pause' || role === 'ephemeral' ? role : 'container';
+}
+
+export function containerNameOf(c: DockerInspect): string {
+  return c.Config.Labels?.[CONTAINER_LABEL] ?? c.Id.slice(0, 12);
+}
 
 /** The part of `docker inspect` this view reads. */
 export interface DockerInspect {
@@ -19,12 +41,13 @@ export interface DockerInspect {
   Created: string;
   Image: string;
   RestartCount?: number;
-  State: { Status: string; Running: boolean; ExitCode: number; StartedAt: string; FinishedAt: string; OOMKilled?: boolean };
+  State: { Status: string; Running: boolean; ExitCode: number; StartedAt: string; FinishedAt: string; OOMKilled?: boolean; Error?: string };
   Config: { Image: string; Labels?: Record<string, string> | null };
   NetworkSettings?: { IPAddress?: string; Networks?: Record<string, { IPAddress?: string }> | null };
 }
 
 const ZERO_TIME = '0001-01-01T00:00:00Z';
+const EPOCH = '1970-01-01T00:00:00Z';
 
 /** RFC 3339 at second precision; Docker's nanoseconds are dropped as metav1.Time does. */
 export function kubeTime(dockerTime: string): string {
@@ -40,6 +63,8 @@ function uidFrom(id: string): string {
 }
 
 function containerState(c: DockerInspect): object {
+  const waiting = c.Config.Labels?.[WAITING_LABEL];
+  if (waiting !== undefined) return { waiting: JSON.parse(waiting) as object };
   const s = c.State;
   if (s.Running) return { running: { startedAt: kubeTime(s.StartedAt) } };
   if (s.Status === 'exited' || s.Status === 'dead') {
@@ -50,6 +75,21 @@ function containerState(c: DockerInspect): object {
         reason,
         startedAt: kubeTime(s.StartedAt),
         finishedAt: kubeTime(s.FinishedAt),
+        containerID: `docker://${c.Id}`,
+      },
+    };
+  }
+  if (s.Status === 'created' && s.Error) {
+    // A start that failed (no such command, say): containerd's CRI reports it as terminated
+    // with exit code 128, reason StartError and the runtime's error (pkg/cri/server/
+    // container_start.go), its times the Unix epoch. Docker leaves such a container "created".
+    return {
+      terminated: {
+        exitCode: 128,
+        reason: 'StartError',
+        message: s.Error,
+        startedAt: EPOCH,
+        finishedAt: EPOCH,
         containerID: `docker://${c.Id}`,
       },
     };
@@ -71,37 +111,48 @@ function phase(containers: DockerInspect[]): string {
   return 'Pending';
 }
 
-/** The Pod for its containers (in creation order, the first owning the pod's network). */
+/** The Pod for its containers (a pause container, or else the first, owning the pod's network). */
 export function podFromContainers(namespace: string, name: string, containers: DockerInspect[]): object {
   const ordered = [...containers].sort((a, b) => a.Created.localeCompare(b.Created));
-  const first = ordered[0];
-  if (first === undefined) throw new Error(`pod ${namespace}/${name} has no containers`);
-  const nameOf = (c: DockerInspect): string => c.Config.Labels?.[CONTAINER_LABEL] ?? c.Id.slice(0, 12);
-  const ip = podIp(first);
+  const pause = ordered.find((c) => roleOf(c) === 'pause');
+  const regular = ordered.filter((c) => roleOf(c) === 'container');
+  const ephemeral = ordered.filter((c) => roleOf(c) === 'ephemeral');
+  const owner = pause ?? regular[0];
+  if (owner === undefined) throw new Error(`pod ${namespace}/${name} has no containers`);
+  const ip = podIp(owner);
   return {
     kind: 'Pod',
     apiVersion: 'v1',
-    metadata: { name, namespace, uid: uidFrom(first.Id), creationTimestamp: kubeTime(first.Created) },
+    metadata: { name, namespace, uid: uidFrom(owner.Id), creationTimestamp: kubeTime(owner.Created) },
     spec: {
-      containers: ordered.map((c) => ({ name: nameOf(c), image: c.Config.Image })),
+      containers: regular.map((c) => ({ name: containerNameOf(c), image: c.Config.Image })),
+      ...(ephemeral.length > 0 ? { ephemeralContainers: ephemeral.map(ephemeralSpec) } : {}),
       restartPolicy: 'Never',
     },
     status: {
-      phase: phase(ordered),
+      phase: regular.length > 0 ? phase(regular) : 'Pending',
       ...(ip !== undefined ? { podIP: ip, podIPs: [{ ip }] } : {}),
-      ...(first.State.StartedAt !== ZERO_TIME ? { startTime: kubeTime(first.State.StartedAt) } : {}),
-      containerStatuses: ordered.map((c) => ({
-        name: nameOf(c),
-        state: containerState(c),
-        ready: c.State.Running,
-        restartCount: c.RestartCount ?? 0,
-        image: c.Config.Image,
-        imageID: `docker://${c.Image}`,
-        containerID: `docker://${c.Id}`,
-        started: c.State.Running,
-      })),
+      ...(owner.State.StartedAt !== ZERO_TIME ? { startTime: kubeTime(owner.State.StartedAt) } : {}),
+      containerStatuses: regular.map((c) => containerStatus(c, c.State.Running)),
+      // An ephemeral container is never "ready": it has no probes (api/core/v1 types.go).
+      ...(ephemeral.length > 0 ? { ephemeralContainerStatuses: ephemeral.map((c) => containerStatus(c, false)) } : {}),
     },
   };
+}
+
+function containerStatus(c: DockerInspect, ready: boolean): object {
+  const common = { name: containerNameOf(c), state: containerState(c), ready, restartCount: c.RestartCount ?? 0 };
+  if (c.Config.Labels?.[WAITING_LABEL] !== undefined) {
+    // A kubelet that has no image yet reports the image asked for, and no image or container ID.
+    return { ...common, image: (ephemeralSpec(c) as { image?: string }).image ?? '', imageID: '', started: false };
+  }
+  return { ...common, image: c.Config.Image, imageID: `docker://${c.Image}`, containerID: `docker://${c.Id}`, started: c.State.Running };
+}
+
+function ephemeralSpec(c: DockerInspect): object {
+  const text = c.Config.Labels?.[EPHEMERAL_SPEC_LABEL];
+  if (text === undefined) return { name: containerNameOf(c), image: c.Config.Image };
+  return JSON.parse(text) as object;
 }
 
 /** The Status an API server answers for a missing object (metav1.Status, reason NotFound). */

@@ -5,9 +5,10 @@
  */
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import { docker } from '../fixtures/docker-cli.js';
-import { httpGet, removeTarget, startTarget, waitExited, waitForHttp, type TestTarget } from '../e2e/harness.js';
+import { removeTarget, startTarget, waitExited, waitForHttp, type TestTarget } from '../e2e/harness.js';
 import { CONTAINER_LABEL, POD_LABEL } from './pod-view.js';
 import { startKubeDouble, type KubeDouble } from './server.js';
+import { api } from './test-client.js';
 
 const podLabels = (pod: string, container: string): string[] => ['--label', `${POD_LABEL}=${pod}`, '--label', `${CONTAINER_LABEL}=${container}`];
 
@@ -27,9 +28,8 @@ describe('kube-double: GET a pod', () => {
   }
 
   async function getJson(path: string): Promise<{ status: number; json: ApiObject }> {
-    const url = new URL((double as KubeDouble).url);
-    const { status, body } = await httpGet(url.hostname, Number(url.port), path, 10_000);
-    return { status, json: JSON.parse(body) as ApiObject };
+    const { status, json } = await api(double as KubeDouble, 'GET', path);
+    return { status, json: json as unknown as ApiObject };
   }
 
   it('shows a running container as a running pod, with its IP, image and container ID', async () => {
@@ -85,5 +85,12 @@ describe('kube-double: GET a pod', () => {
     const unserved = await getJson('/api/v1/nodes');
     expect(unserved.status).toBe(404);
     expect(unserved.json).toMatchObject({ reason: 'NotFound', details: {} });
+  });
+
+  it('answers a request without the bearer token, or with another, 401 Unauthorized', async () => {
+    double = await startKubeDouble();
+    const unauthorised = { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: 'Unauthorized', reason: 'Unauthorized', code: 401 };
+    expect(await api(double, 'GET', '/api/v1/namespaces/default/pods/any', undefined, { token: null })).toEqual({ status: 401, json: unauthorised });
+    expect(await api(double, 'GET', '/api/v1/namespaces/default/pods/any', undefined, { token: 'not-the-token' })).toEqual({ status: 401, json: unauthorised });
   });
 });

@@ -1,69 +1,234 @@
 /**
  * TEST DOUBLE OF THE KUBERNETES CONTROL PLANE ONLY. Not a Kubernetes: no scheduler, no
- * kubelet, no etcd, no admission, no auth. It answers the few API calls sidekick's
- * Kubernetes engine makes, over the real wire shapes, and backs every pod with real
- * Docker containers, so that end-to-end tests run against real processes. What it does
- * and does not prove is in test/kube-double/README.md.
+ * kubelet, no etcd, no admission, no authorisation. It answers the few API calls
+ * sidekick's Kubernetes engine makes, over the real wire shapes, and backs every pod with
+ * real Docker containers, so that end-to-end tests run against real processes. What it
+ * does and does not prove is in test/kube-double/README.md.
  *
- * Skeleton: today it serves only `GET /api/v1/namespaces/NS/pods/NAME` (and a NotFound
- * Status for anything else). Pods are Docker containers labelled as in pod-view.ts, read
- * through the docker CLI, never through sidekick's own engine code, so that the double
- * cannot share a bug with the code it tests.
+ * Served (each with a bearer token, the one authentication it checks):
+ * - GET  /api/v1/namespaces/NS/pods/NAME (and …/ephemeralcontainers, which answers the Pod)
+ * - PATCH /api/v1/namespaces/NS/pods/NAME/ephemeralcontainers (strategic merge patch)
+ * - GET …/pods/NAME/attach and …/exec, upgraded to a WebSocket (v5/v4.channel.k8s.io)
+ * - GET …/pods/NAME/portforward, upgraded to a WebSocket (v4.channel.k8s.io)
+ * Anything else gets a NotFound Status with empty details (an unknown resource).
+ *
+ * Pods are Docker containers labelled as in pod-view.ts, made by pods.ts, read through the
+ * docker CLI and the engine's socket (docker-socket.ts), never through sidekick's own
+ * engine code, so that the double cannot share a bug with the code it tests.
  */
+import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { STREAM_PROTOCOL_V4, STREAM_PROTOCOL_V5, chooseProtocol, type StreamProtocol } from '../../src/engines/kubernetes/channel-protocol.js';
+import { STRATEGIC_MERGE_PATCH } from '../../src/engines/kubernetes/ephemeral-container.js';
+import { PORT_FORWARD_PROTOCOL, PortForwardProtocolError, parsePortsQuery } from '../../src/engines/kubernetes/port-forward-protocol.js';
 import { docker, lines } from '../fixtures/docker-cli.js';
-import { POD_LABEL, noSuchResourceStatus, notFoundStatus, podFromContainers, type DockerInspect } from './pod-view.js';
+import { createEphemeralContainer, createImageMissingPlaceholder, invalidStatus, planEphemeralPatch, startInBackground } from './ephemeral.js';
+import { ensurePauseImage } from './pause-image.js';
+import { POD_LABEL, containerNameOf, noSuchResourceStatus, notFoundStatus, podFromContainers, roleOf, type DockerInspect } from './pod-view.js';
+import { servePortForward } from './port-forward.js';
+import { serveRemoteCommand, type RemoteCommandRequest } from './remote-command.js';
+import { acceptUpgrade } from './websocket.js';
+
+export interface KubeDoubleOptions {
+  /** The remote-command subprotocols served, best first: the API server speaks v5, a kubelet v4. */
+  remoteCommandProtocols?: readonly StreamProtocol[];
+}
 
 export interface KubeDouble {
   /** Base URL, e.g. http://127.0.0.1:34567 (what a kubeconfig's cluster.server would say). */
   url: string;
+  /** The bearer token every request must carry (`Authorization: Bearer …`). */
+  token: string;
   close(): Promise<void>;
 }
 
-const POD_PATH = /^\/api\/v1\/namespaces\/([a-z0-9]([-a-z0-9]*[a-z0-9])?)\/pods\/([a-z0-9]([-.a-z0-9]*[a-z0-9])?)$/;
+const DNS_LABEL = '[a-z0-9](?:[-a-z0-9]*[a-z0-9])?';
+const DNS_SUBDOMAIN = '[a-z0-9](?:[-.a-z0-9]*[a-z0-9])?';
+const POD_PATH = new RegExp(`^/api/v1/namespaces/(${DNS_LABEL})/pods/(${DNS_SUBDOMAIN})(?:/(ephemeralcontainers|attach|exec|portforward))?$`);
 
-export async function startKubeDouble(): Promise<KubeDouble> {
+interface ApiError {
+  code: number;
+  body: object;
+}
+
+function status(code: number, reason: string, message: string): ApiError {
+  return { code, body: { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason, code } };
+}
+
+const badRequest = (message: string): ApiError => status(400, 'BadRequest', message);
+
+export async function startKubeDouble(options: KubeDoubleOptions = {}): Promise<KubeDouble> {
+  const token = randomBytes(24).toString('hex');
+  const protocols = options.remoteCommandProtocols ?? [STREAM_PROTOCOL_V5, STREAM_PROTOCOL_V4];
+  const authorised = (req: IncomingMessage): boolean => req.headers.authorization === `Bearer ${token}`;
+  const unauthorised = status(401, 'Unauthorized', 'Unauthorized');
   const server: Server = createServer((req, res) => {
-    handle(req, res).catch((error: unknown) => {
-      const message = error instanceof Error ? error.message : String(error);
-      send(res, 500, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason: 'InternalError', code: 500 });
-    });
+    if (!authorised(req)) return send(res, unauthorised);
+    handle(req, res).catch((error: unknown) => send(res, internalError(error)));
+  });
+  // Upgraded sockets leave the HTTP server's books: closing the double must end them itself.
+  const upgraded = new Set<Duplex>();
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    socket.on('error', () => undefined);
+    upgraded.add(socket);
+    socket.on('close', () => upgraded.delete(socket));
+    if (!authorised(req)) return refuseUpgrade(socket, unauthorised);
+    handleUpgrade(req, socket, head, protocols).catch((error: unknown) => refuseUpgrade(socket, internalError(error)));
   });
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}`,
+    token,
     close: async () => {
+      for (const socket of upgraded) socket.destroy();
       server.closeAllConnections();
       await new Promise<void>((resolve, reject) => server.close((e) => (e ? reject(e) : resolve())));
     },
   };
 }
 
+function internalError(error: unknown): ApiError {
+  return status(500, 'InternalError', `Internal error occurred: ${error instanceof Error ? error.message : String(error)}`);
+}
+
 async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://double');
-  const pod = POD_PATH.exec(url.pathname);
-  if (req.method === 'GET' && pod) {
-    const namespace = pod[1] as string;
-    const name = pod[3] as string;
-    const containers = await podContainers(namespace, name);
-    if (containers.length === 0) return send(res, 404, notFoundStatus('pods', name));
-    return send(res, 200, podFromContainers(namespace, name, containers));
+  const match = POD_PATH.exec(url.pathname);
+  if (!match) return send(res, { code: 404, body: noSuchResourceStatus() });
+  const [, namespace, name, subresource] = match as unknown as [string, string, string, string | undefined];
+  if (subresource === 'attach' || subresource === 'exec' || subresource === 'portforward') {
+    return send(res, badRequest('Upgrade request required'));
   }
-  send(res, 404, noSuchResourceStatus());
+  const containers = await podContainers(namespace, name);
+  if (containers.length === 0) return send(res, { code: 404, body: notFoundStatus('pods', name) });
+  if (req.method === 'GET') return send(res, { code: 200, body: podFromContainers(namespace, name, containers) });
+  if (req.method === 'PATCH' && subresource === 'ephemeralcontainers') {
+    const type = (req.headers['content-type'] ?? '').split(';')[0]?.trim();
+    if (type !== STRATEGIC_MERGE_PATCH) {
+      return send(
+        res,
+        status(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: ${STRATEGIC_MERGE_PATCH}`),
+      );
+    }
+    let patch: unknown;
+    try {
+      patch = JSON.parse((await readBody(req)).toString('utf8'));
+    } catch (error) {
+      return send(res, badRequest(`error decoding patch: ${error instanceof Error ? error.message : String(error)}`));
+    }
+    const plan = planEphemeralPatch(patch, containers);
+    if (plan.kind === 'bad-request') return send(res, badRequest(plan.message));
+    if (plan.kind === 'invalid') return send(res, { code: 422, body: invalidStatus(name, plan.errors) });
+    for (const spec of plan.containers) {
+      if (lines(await docker(['images', '-q', String(spec.image)])).length === 0) {
+        await createImageMissingPlaceholder(namespace, name, spec, await ensurePauseImage());
+      } else {
+        startInBackground(await createEphemeralContainer(namespace, name, spec, containers));
+      }
+    }
+    return send(res, { code: 200, body: podFromContainers(namespace, name, await podContainers(namespace, name)) });
+  }
+  send(res, status(405, 'MethodNotAllowed', `the server does not allow this method on the requested resource`));
+}
+
+const TRUE_VALUES = new Set(['1', 't', 'T', 'true', 'TRUE', 'True']);
+
+function flag(query: URLSearchParams, name: string, fallback: boolean): boolean {
+  const value = query.get(name);
+  return value === null ? fallback : TRUE_VALUES.has(value);
+}
+
+async function handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, protocols: readonly StreamProtocol[]): Promise<void> {
+  const url = new URL(req.url ?? '/', 'http://double');
+  const match = POD_PATH.exec(url.pathname);
+  const subresource = match?.[3];
+  if (!match || (subresource !== 'attach' && subresource !== 'exec' && subresource !== 'portforward')) {
+    return refuseUpgrade(socket, { code: 404, body: noSuchResourceStatus() });
+  }
+  const [, namespace, name] = match as unknown as [string, string, string];
+  const containers = await podContainers(namespace, name);
+  if (containers.length === 0) return refuseUpgrade(socket, { code: 404, body: notFoundStatus('pods', name) });
+  const pod = podFromContainers(namespace, name, containers) as { metadata: { uid: string } };
+  const query = url.searchParams;
+
+  if (subresource === 'portforward') {
+    let ports: number[];
+    try {
+      ports = parsePortsQuery(query);
+    } catch (error) {
+      if (error instanceof PortForwardProtocolError) return refuseUpgrade(socket, badRequest(error.message));
+      throw error;
+    }
+    const pause = containers.find((c) => roleOf(c) === 'pause');
+    if (pause === undefined || !pause.State.Running) {
+      return refuseUpgrade(socket, badRequest(`pod ${name} has no running pause container to forward from (make pods with createPod)`));
+    }
+    const conn = acceptUpgrade(req, socket, head, (offered) => chooseProtocol(offered, [PORT_FORWARD_PROTOCOL]));
+    if (conn !== undefined) servePortForward(conn, { podName: name, podUid: pod.metadata.uid, pauseId: pause.Id }, ports);
+    return;
+  }
+
+  const runnable = containers.filter((c) => roleOf(c) !== 'pause');
+  const regular = runnable.filter((c) => roleOf(c) === 'container');
+  let containerName = query.get('container') ?? '';
+  if (containerName === '') {
+    if (regular.length !== 1) {
+      return refuseUpgrade(socket, badRequest(`a container name must be specified for pod ${name}, choose one of: [${regular.map(containerNameOf).join(' ')}]`));
+    }
+    containerName = containerNameOf(regular[0] as DockerInspect);
+  }
+  const container = runnable.find((c) => containerNameOf(c) === containerName);
+  if (container === undefined) return refuseUpgrade(socket, badRequest(`container ${containerName} is not valid for pod ${name}`));
+  if (!container.State.Running) return refuseUpgrade(socket, badRequest(`container ${containerName} in pod ${name} is not running`));
+  const tty = flag(query, 'tty', false);
+  const request: RemoteCommandRequest = {
+    kind: subresource,
+    containerId: container.Id,
+    stdin: flag(query, 'stdin', false),
+    stdout: flag(query, 'stdout', true),
+    // With a TTY the kubelet drops stderr: the terminal carries both (remotecommand/httpstream.go, NewOptions).
+    stderr: flag(query, 'stderr', true) && !tty,
+    tty,
+    command: query.getAll('command'),
+  };
+  if (!request.stdin && !request.stdout && !request.stderr) return refuseUpgrade(socket, badRequest('you must specify at least 1 of stdin, stdout, stderr'));
+  if (subresource === 'exec' && request.command.length === 0) return refuseUpgrade(socket, badRequest('you must specify at least one command for the container'));
+  let chosen: StreamProtocol | undefined;
+  const conn = acceptUpgrade(req, socket, head, (offered) => (chosen = chooseProtocol(offered, protocols)));
+  if (conn !== undefined && chosen !== undefined) serveRemoteCommand(conn, chosen, request);
 }
 
 async function podContainers(namespace: string, name: string): Promise<DockerInspect[]> {
   const ids = lines(await docker(['ps', '-aq', '--no-trunc', '--filter', `label=${POD_LABEL}=${namespace}/${name}`]));
   if (ids.length === 0) return [];
-  return JSON.parse(await docker(['inspect', ...ids])) as DockerInspect[];
+  // A container removed between the two calls is simply not part of the pod any more.
+  const found = await docker(['inspect', ...ids]).catch(() => '[]');
+  return JSON.parse(found) as DockerInspect[];
 }
 
-function send(res: ServerResponse, status: number, body: object): void {
+function readBody(req: IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+function send(res: ServerResponse, { code, body }: ApiError | { code: number; body: object }): void {
   const text = JSON.stringify(body);
-  res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) });
+  res.writeHead(code, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) });
   res.end(text);
+}
+
+/** An HTTP error answer on a socket that asked for an upgrade (before any WebSocket exists). */
+function refuseUpgrade(socket: Duplex, { code, body }: ApiError): void {
+  const text = JSON.stringify(body);
+  const reason = { 400: 'Bad Request', 401: 'Unauthorized', 404: 'Not Found', 500: 'Internal Server Error' }[code] ?? 'Error';
+  socket.end(`HTTP/1.1 ${code} ${reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(text)}\r\nConnection: close\r\n\r\n${text}`);
 }

@@ -214,6 +214,27 @@ describe('over a loopback connection', () => {
     expect(client.isOpen).toBe(false);
   });
 
+  it('delivers a message that came in the same packet as the 101 to a client that listens once connected', async () => {
+    server = createServer((_req, res) => res.writeHead(404).end());
+    server.on('upgrade', (req, socket) => {
+      const accept = acceptKey(String(req.headers['sec-websocket-key']));
+      const upgrade = `HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\n\r\n`;
+      // What the Kubernetes servers do: the first data message follows the 101 at once.
+      socket.write(Buffer.concat([Buffer.from(upgrade), encodeFrame({ fin: true, opcode: OPCODE.binary, payload: Buffer.from([1]) })]));
+      socket.on('data', () => undefined);
+      setTimeout(() => socket.end(encodeFrame({ fin: true, opcode: OPCODE.close, payload: encodeClosePayload(1000) })), 200);
+    });
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const { port } = server.address() as AddressInfo;
+    const client = await connectWebSocket(`ws://127.0.0.1:${port}/`);
+    connections.push(client);
+    const received: Message[] = [];
+    client.on('message', (m) => received.push(m));
+    await once(client, 'close');
+    expect(received).toEqual([{ kind: 'binary', data: Buffer.from([1]) }]);
+  });
+
   it('refuses an upgrade offering no protocol the server speaks', async () => {
     const { url } = await startEchoServer(['v4.channel.k8s.io']);
     await expect(connectWebSocket(url, { protocols: ['channel.k8s.io'] })).rejects.toThrow(/400 requested protocol\(s\) are not supported: channel.k8s.io/);

@@ -258,7 +258,10 @@ export class WebSocketConnection extends EventEmitter<WebSocketEvents> {
     socket.on('error', (error: Error) => {
       if (this.listenerCount('error') > 0) this.emit('error', error);
     });
-    if (head.length > 0) queueMicrotask(() => this.receive(head));
+    // Not a microtask: a client gets the connection through a promise, and its `await`
+    // continuation (where it adds its 'message' listener) runs after microtasks queued
+    // earlier, so messages that came with the 101 would be emitted to nobody.
+    if (head.length > 0) setImmediate(() => this.receive(head));
   }
 
   get isOpen(): boolean {

@@ -6,6 +6,7 @@
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { listTar, type RawEntry } from './tar-filter.js';
+import { scanTarSpans } from './tar-spans.js';
 
 interface RawHeader {
   name: string;
@@ -57,8 +58,12 @@ function pax(records: Record<string, string>, flag: 'x' | 'g' = 'x'): Buffer {
 }
 
 async function read(...parts: Buffer[]): Promise<Array<Pick<RawEntry, 'name' | 'type' | 'size'>>> {
-  const entries = await listTar(Readable.from([Buffer.concat([...parts, Buffer.alloc(1024)])]));
-  return entries.map(({ name, type, size }) => ({ name, type, size }));
+  const tar = Buffer.concat([...parts, Buffer.alloc(1024)]);
+  const entries = (await listTar(Readable.from([tar]))).map(({ name, type, size }) => ({ name, type, size }));
+  // The seeking scan of a tar file (tar-spans.ts) must read every case the same way.
+  const scanned = scanTarSpans((target, offset) => (offset >= tar.length ? 0 : tar.copy(target, 0, offset))).spans.flatMap((span) => (span.entry ? [span.entry] : []));
+  expect(scanned.map(({ name, type, size }) => ({ name, type, size }))).toEqual(entries);
+  return entries;
 }
 
 describe('tar-filter reads headers as Go does', () => {

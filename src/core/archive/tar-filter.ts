@@ -52,23 +52,101 @@ export async function listTar(input: NodeJS.ReadableStream): Promise<RawEntry[]>
   return entries;
 }
 
-class TarFilter extends Transform {
-  private pending = Buffer.alloc(0);
-  /** Records (pax, GNU long name) that belong to the next entry. */
-  private meta: Buffer[] = [];
+/** What a 512-byte header record starts. */
+export type HeaderStep =
+  | { kind: 'end' }
+  /** A pax, GNU long-name or global record: `paddedSize` bytes of its data follow, for `metaData`. */
+  | { kind: 'meta'; paddedSize: number }
+  | { kind: 'entry'; entry: RawEntry; paddedSize: number };
+
+/**
+ * The header rules of Go's archive/tar (see the module comment), shared by the streaming filter
+ * and the seeking scan (tar-spans.ts): fed each header record and each metadata entry's data,
+ * it says what the record starts and keeps the pax and long-name state between records.
+ */
+export class TarHeaderReader {
   private longName: string | undefined;
   private longLink: string | undefined;
   private paxPath: string | undefined;
   private paxLink: string | undefined;
   private paxSize: number | undefined;
   private paxSparse = false;
+  private metaKind: string | undefined;
+  private metaSize = 0;
+
+  header(header: Buffer): HeaderStep {
+    if (isZeroBlock(header)) return { kind: 'end' };
+    verifyChecksum(header);
+    const flag = String.fromCharCode(header[156] ?? 0x30);
+    const headerSize = parseNumber(header.subarray(124, 136));
+    if (flag === 'x' || flag === 'L' || flag === 'K' || flag === 'g') {
+      this.metaKind = flag;
+      this.metaSize = headerSize;
+      return { kind: 'meta', paddedSize: Math.ceil(headerSize / BLOCK) * BLOCK };
+    }
+    // Go: the GNU long name is applied after the pax records, so it wins.
+    const name = this.longName || this.paxPath || ustarName(header);
+    let type = entryType(flag);
+    if (flag === '\0' && name.endsWith('/')) type = 'directory';
+    const size = isHeaderOnly(flag, type) ? 0 : (this.paxSize ?? headerSize);
+    const entry: RawEntry = {
+      name,
+      type,
+      linkname: this.longLink || this.paxLink || cString(header.subarray(157, 257)),
+      size,
+      gnuSparse: this.paxSparse,
+    };
+    this.resetMeta();
+    return { kind: 'entry', entry, paddedSize: Math.ceil(size / BLOCK) * BLOCK };
+  }
+
+  /**
+   * The (padded) data of the metadata record `header` announced: remembered for the next entry.
+   * True for a global header, which applies to every entry after it and which Go returns as an
+   * entry of its own, forgetting the pax and long-name records read before it.
+   */
+  metaData(raw: Buffer): { global: boolean } {
+    const body = raw.subarray(0, this.metaSize);
+    const kind = this.metaKind;
+    this.metaKind = undefined;
+    if (kind === 'L') this.longName = cString(body);
+    else if (kind === 'K') this.longLink = cString(body);
+    else if (kind === 'x') {
+      // Go keeps only the last pax header before an entry, and ignores records with empty values.
+      const records = parsePax(body);
+      this.paxPath = records.path || undefined;
+      this.paxLink = records.linkpath || undefined;
+      this.paxSize = undefined;
+      if (records.size) {
+        if (!/^[0-9]+$/.test(records.size) || !Number.isSafeInteger(Number(records.size))) throw new Error(`the tar stream has a bad pax size ${JSON.stringify(records.size)}`);
+        this.paxSize = Number(records.size);
+      }
+      this.paxSparse = Object.keys(records).some((key) => key.startsWith('GNU.sparse.'));
+    } else if (kind === 'g') {
+      this.resetMeta();
+      return { global: true };
+    }
+    return { global: false };
+  }
+
+  private resetMeta(): void {
+    this.longName = this.longLink = this.paxPath = this.paxLink = undefined;
+    this.paxSize = undefined;
+    this.paxSparse = false;
+  }
+}
+
+class TarFilter extends Transform {
+  private pending = Buffer.alloc(0);
+  private readonly reader = new TarHeaderReader();
+  /** Records (pax, GNU long name) that belong to the next entry. */
+  private meta: Buffer[] = [];
   /** Bytes of the current entry's data (padded) still to pass or skip. */
   private remaining = 0;
   private keeping = false;
   /** Collecting a metadata entry's data into `metaData` rather than passing it. */
-  private metaKind: string | undefined;
+  private inMeta = false;
   private metaData: Buffer[] = [];
-  private metaSize = 0;
   private ended = false;
   private out: Buffer[] = [];
   private outSize = 0;
@@ -121,11 +199,11 @@ class TarFilter extends Transform {
       if (this.remaining > 0) {
         const take = Math.min(this.remaining, data.length);
         const part = data.subarray(0, take);
-        if (this.metaKind !== undefined) this.metaData.push(part);
+        if (this.inMeta) this.metaData.push(part);
         else if (this.keeping) this.emit_(part);
         this.remaining -= take;
         data = data.subarray(take);
-        if (this.remaining === 0 && this.metaKind !== undefined) this.finishMeta();
+        if (this.remaining === 0 && this.inMeta) this.finishMeta();
         continue;
       }
       if (data.length < BLOCK) {
@@ -139,79 +217,45 @@ class TarFilter extends Transform {
   }
 
   private header(header: Buffer): void {
-    if (header.every((byte) => byte === 0)) {
+    const step = this.reader.header(header);
+    if (step.kind === 'end') {
       this.ended = true;
       return;
     }
-    verifyChecksum(header);
-    const flag = String.fromCharCode(header[156] ?? 0x30);
-    const headerSize = parseNumber(header.subarray(124, 136));
-    if (flag === 'x' || flag === 'L' || flag === 'K' || flag === 'g') {
-      const padded = Math.ceil(headerSize / BLOCK) * BLOCK;
+    if (step.kind === 'meta') {
       this.meta.push(header);
-      this.metaKind = flag;
+      this.inMeta = true;
       this.metaData = [];
-      this.metaSize = headerSize;
-      this.remaining = padded;
-      if (padded === 0) this.finishMeta();
+      this.remaining = step.paddedSize;
+      if (step.paddedSize === 0) this.finishMeta();
       return;
     }
-    // Go: the GNU long name is applied after the pax records, so it wins.
-    const name = this.longName || this.paxPath || ustarName(header);
-    let type = entryType(flag);
-    if (flag === '\0' && name.endsWith('/')) type = 'directory';
-    const size = isHeaderOnly(flag, type) ? 0 : (this.paxSize ?? headerSize);
-    const entry: RawEntry = {
-      name,
-      type,
-      linkname: this.longLink || this.paxLink || cString(header.subarray(157, 257)),
-      size,
-      gnuSparse: this.paxSparse,
-    };
-    this.resetMeta();
-    this.keeping = this.keep(entry);
+    this.keeping = this.keep(step.entry);
     if (this.keeping) {
       for (const record of this.meta) this.emit_(record);
       this.emit_(header);
     }
     this.meta = [];
-    this.remaining = Math.ceil(size / BLOCK) * BLOCK;
+    this.remaining = step.paddedSize;
   }
 
-  private resetMeta(): void {
-    this.longName = this.longLink = this.paxPath = this.paxLink = undefined;
-    this.paxSize = undefined;
-    this.paxSparse = false;
-  }
-
-  /** A metadata entry's data is complete: remember what it says, keep its bytes for the next entry. */
+  /** A metadata entry's data is complete: the reader remembers what it says; its bytes wait for the next entry. */
   private finishMeta(): void {
     const raw = Buffer.concat(this.metaData);
     this.meta.push(raw);
-    const body = raw.subarray(0, this.metaSize);
-    if (this.metaKind === 'L') this.longName = cString(body);
-    else if (this.metaKind === 'K') this.longLink = cString(body);
-    else if (this.metaKind === 'x') {
-      // Go keeps only the last pax header before an entry, and ignores records with empty values.
-      const records = parsePax(body);
-      this.paxPath = records.path || undefined;
-      this.paxLink = records.linkpath || undefined;
-      this.paxSize = undefined;
-      if (records.size) {
-        if (!/^[0-9]+$/.test(records.size) || !Number.isSafeInteger(Number(records.size))) throw new Error(`the tar stream has a bad pax size ${JSON.stringify(records.size)}`);
-        this.paxSize = Number(records.size);
-      }
-      this.paxSparse = Object.keys(records).some((key) => key.startsWith('GNU.sparse.'));
-    } else if (this.metaKind === 'g') {
-      // A global header applies to every entry after it: always pass it on. Go returns it as an
-      // entry of its own, which forgets the pax and long-name records read before it.
+    this.inMeta = false;
+    this.metaData = [];
+    if (this.reader.metaData(raw).global) {
+      // A global header is always passed on, with whatever records came before it.
       for (const record of this.meta) this.emit_(record);
       this.meta = [];
-      this.resetMeta();
     }
-    this.metaKind = undefined;
-    this.metaData = [];
   }
+}
+
+function isZeroBlock(block: Buffer): boolean {
+  for (let i = 0; i < BLOCK; i++) if (block[i] !== 0) return false;
+  return true;
 }
 
 /** Go's isHeaderOnlyType: these entries have no data, whatever their size field says. */
@@ -239,11 +283,19 @@ function entryType(flag: string): RawEntryType {
 /** Go's getFormat: the prefix field exists only in USTAR/PAX ("ustar\0") and star headers. */
 function ustarName(header: Buffer): string {
   const name = cString(header.subarray(0, 100));
-  const magic = header.subarray(257, 263).toString('latin1');
-  if (magic !== 'ustar\0') return name;
-  const star = header.subarray(508, 512).toString('latin1') === 'tar\0';
+  if (!bytesAre(header, 257, USTAR_MAGIC)) return name;
+  const star = bytesAre(header, 508, STAR_TRAILER);
   const prefix = cString(header.subarray(345, star ? 345 + 131 : 500));
   return prefix ? `${prefix}/${name}` : name;
+}
+
+const USTAR_MAGIC = Buffer.from('ustar\0', 'latin1');
+const STAR_TRAILER = Buffer.from('tar\0', 'latin1');
+
+/** Compared in place: this runs for every header of a rootfs, and a string per field costs the GC. */
+function bytesAre(header: Buffer, at: number, expected: Buffer): boolean {
+  for (let i = 0; i < expected.length; i++) if (header[at + i] !== expected[i]) return false;
+  return true;
 }
 
 function cString(bytes: Buffer): string {
@@ -279,13 +331,20 @@ function trimField(field: Buffer): Buffer {
 }
 
 function verifyChecksum(header: Buffer): void {
+  // Summed with the checksum field counted as spaces, both as unsigned and as signed bytes.
   let unsigned = 0;
-  let signed = 0;
+  let high = 0;
   for (let i = 0; i < BLOCK; i++) {
-    const byte = i >= 148 && i < 156 ? 0x20 : (header[i] ?? 0);
+    const byte = header[i]!;
     unsigned += byte;
-    signed += byte >= 0x80 ? byte - 0x100 : byte;
+    high += byte >> 7;
   }
+  for (let i = 148; i < 156; i++) {
+    const byte = header[i]!;
+    unsigned += 0x20 - byte;
+    high -= byte >> 7;
+  }
+  const signed = unsigned - 0x100 * high;
   const field = cString(trimField(header.subarray(148, 156)));
   const stored = /^[0-7]+$/.test(field) ? parseInt(field, 8) : NaN;
   if (stored !== unsigned && stored !== signed) throw new Error('the stream is not a tar archive (header checksum mismatch)');

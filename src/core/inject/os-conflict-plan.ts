@@ -142,8 +142,17 @@ export function isUnderAny(path: string, roots: readonly string[]): boolean {
 
 /** "/a/b/c" → ["/a", "/a/b", "/a/b/c"]. */
 function steps(path: string): string[] {
-  const parts = path.split('/').filter(Boolean);
-  return parts.map((_, i) => `/${parts.slice(0, i + 1).join('/')}`);
+  // Called for each of thousands of entries, several times: slices, not split and join.
+  const result: string[] = [];
+  let start = 0;
+  while (start < path.length) {
+    const slash = path.indexOf('/', start + 1);
+    const end = slash < 0 ? path.length : slash;
+    // An empty component ("//", a trailing "/") is no step of its own.
+    if (end > start + 1) result.push(result.length === 0 ? path.slice(start, end) : `${result[result.length - 1]}${path.slice(start, end)}`);
+    start = end;
+  }
+  return result;
 }
 
 function describe(kind: TargetKind): string {

@@ -9,6 +9,7 @@
  */
 import { COPY_LEASE_VARIABLE, COPY_START, COPY_TOOLS, copyStartScript, runEntrypointScript } from '../../core/copy-script.js';
 import { SidekickError, isSidekickError } from '../../core/errors.js';
+import { createWithName, isNameInUse } from '../../core/container-name.js';
 import { LABEL_SNAPSHOT, newSessionId, sessionLabels } from '../../core/labels.js';
 import type { ProcessHandle } from '../../core/process-handle.js';
 import { isValidRunAs } from '../../core/sidekick-script.js';
@@ -37,6 +38,10 @@ export interface CopyRequest {
   privileged: boolean;
   capAdd: string[];
   detachKeys?: string;
+  /** -w: the directory the command starts in, instead of the original's. */
+  workdir?: string;
+  /** --network: the copy's network instead of the original's ("none", a network's name). */
+  network?: string;
 }
 
 export interface CopyEvents {
@@ -44,6 +49,8 @@ export interface CopyEvents {
   onNote?: (text: string) => void;
   /** Aborting before the copy runs removes what was made so far and rejects. */
   signal?: AbortSignal;
+  /** Each step that may take seconds, as it starts (a snapshot of a large container takes many). */
+  onStep?: (text: string) => void;
 }
 
 export interface CopySession {
@@ -89,10 +96,11 @@ export async function startCopySession(engine: Engine, request: CopyRequest, env
   try {
     assertNotAborted(events.signal);
     if (origin.kind === 'container') {
+      events.onStep?.(`taking a snapshot of ${origin.target.name}`);
       snapshot = await snapshotContainer(engine, origin.target, sessionId, created);
       assertNotAborted(events.signal);
     }
-    const network = await resolveNetwork(engine, origin, notices);
+    const network = request.network !== undefined ? { mode: request.network, extra: [] } : await resolveNetwork(engine, origin, notices);
     const originEnv = origin.kind === 'container' ? origin.target.env : origin.image.env;
     const ours = sessionLabels({
       session: sessionId,
@@ -102,19 +110,21 @@ export async function startCopySession(engine: Engine, request: CopyRequest, env
     });
     const inherited = origin.kind === 'container' ? origin.target.labels : origin.image.labels;
     const originUser = origin.kind === 'container' ? origin.target.user : origin.image.user;
-    containerId = await engine.createContainer({
+    const originName = origin.kind === 'container' ? origin.target.name : origin.reference;
+    events.onStep?.(`starting the copy of ${originName}`);
+    containerId = await createWithName(request.name, originName, sessionId, (name) => engine.createContainer({
       image: snapshot?.id ?? (origin.kind === 'image' ? origin.image.id : ''),
       entrypoint: [`${COPY_TOOLS}/sh`, COPY_START],
       cmd: request.command,
       // A kept copy outlives its client on purpose: it holds no lease.
       env: request.keep ? mergeEnv(originEnv, request.env) : [...mergeEnv(originEnv, request.env), `${COPY_LEASE_VARIABLE}=${LEASE_MISSES}`],
       user: request.user === undefined || request.user === 'target' ? originUser : request.user,
-      workingDir: origin.kind === 'container' ? origin.target.workingDir : origin.image.workingDir,
+      workingDir: request.workdir ?? (origin.kind === 'container' ? origin.target.workingDir : origin.image.workingDir),
       tty: request.tty,
       openStdin: request.interactive,
       // The snapshot is removed once the copy holds its layers: prune then knows the copy by this label.
       labels: copyLabels(inherited, snapshot !== undefined && !request.keep ? { ...ours, [LABEL_SNAPSHOT]: snapshot.id } : ours),
-      ...(request.name !== undefined ? { name: request.name } : {}),
+      name,
       mounts: origin.kind === 'container' ? copyMounts(origin.target.mounts, request.rwVolumes) : [],
       networkMode: network.mode,
       extraNetworks: network.extra,
@@ -123,7 +133,7 @@ export async function startCopySession(engine: Engine, request: CopyRequest, env
       autoRemove: !request.keep,
       disableHealthcheck: true,
       initForwardingToGroup: !request.keep,
-    });
+    }), isNameInUse);
     if (snapshot !== undefined && !request.keep) {
       // The copy holds the snapshot's layers from now on, and the engine frees them when it
       // removes the copy: a client killed with -9 leaves no image behind (docs/RELIABILITY.md).

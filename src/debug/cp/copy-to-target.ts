@@ -25,6 +25,8 @@ export interface CopyToOptions {
   signal?: AbortSignal;
   /** For the helper's toolbox (the same settings `sidekick exec` reads). */
   env?: NodeJS.ProcessEnv;
+  /** Bytes of the archive sent so far (for a progress line). */
+  onBytes?: (total: number) => void;
 }
 
 /** What is uploaded where: a tar whose entries go into `directory`. */
@@ -64,8 +66,8 @@ export async function copyToTarget(engine: Engine, source: string, destination: 
     // staging directory: the engine refuses a symlink whose target climbs out of the directory it
     // unpacks into, and the staging directory is one level deeper than the copy's place. A tar
     // from stdin is unpacked in the staging directory itself (its names are not rewritten).
-    if (upload.check) await sendInterruptibly(engine, target, staging.path, upload.tar(), options.signal);
-    else await sendInterruptibly(engine, target, upload.directory, upload.tar(staging.name), options.signal);
+    if (upload.check) await sendInterruptibly(engine, target, staging.path, upload.tar(), options.signal, options.onBytes);
+    else await sendInterruptibly(engine, target, upload.directory, upload.tar(staging.name), options.signal, options.onBytes);
     if (options.signal?.aborted) throw new CopyInterrupted(String(options.signal.reason));
     await staging.publish();
     published = true;
@@ -156,7 +158,7 @@ function checkedTar(stdin: Readable, check: ArchiveEntryCheck, where: string): R
  * the connection cut, and the engine's answer is awaited: once it has answered, it has stopped
  * writing, so the helper's removal that follows cannot race a last write.
  */
-async function sendInterruptibly(engine: Engine, target: Target, directory: string, tar: Readable, signal: AbortSignal | undefined): Promise<void> {
+async function sendInterruptibly(engine: Engine, target: Target, directory: string, tar: Readable, signal: AbortSignal | undefined, onBytes?: (total: number) => void): Promise<void> {
   const body = new PassThrough();
   let failure: unknown;
   tar.on('error', (error: Error) => {
@@ -172,6 +174,14 @@ async function sendInterruptibly(engine: Engine, target: Target, directory: stri
   };
   signal?.addEventListener('abort', onAbort, { once: true });
   tar.pipe(body);
+  if (onBytes !== undefined) {
+    // Attached once the tar already flows into the body: counting changes nothing of how it is read.
+    let total = 0;
+    tar.on('data', (chunk: Buffer) => {
+      total += chunk.length;
+      onBytes(total);
+    });
+  }
   try {
     await translateRefusal(target, directory, () => engine.putArchive(target.id, directory, body));
   } catch (error) {

@@ -4,6 +4,8 @@
  */
 import { extract as tarExtract } from 'tar-stream';
 import type { ContainerPathStat } from '../../core/path-stat.js';
+import { filterTar, type RawEntry } from '../../core/archive/tar-filter.js';
+import { kindsFromArchive } from '../../core/inject/directory-listing.js';
 import { SidekickError } from '../../core/errors.js';
 import type { TargetKind } from '../../core/inject/os-conflict-plan.js';
 import type { Engine } from '../../engines/engine.js';
@@ -51,6 +53,52 @@ export async function archiveEntries(engine: Engine, containerId: string, path: 
   tar.on('error', (error: Error) => extract.destroy(error));
   tar.pipe(extract as unknown as NodeJS.WritableStream);
   return extract;
+}
+
+/** The target chose the directory's size: past these, its listing is given up for a stat per path. */
+const LISTING_MAX_BYTES = 1 << 20;
+const LISTING_MAX_ENTRIES = 4096;
+
+/**
+ * Every path below the directory `dir` of the container with its kind, read from the engine's
+ * archive of it (resolved inside the container's root, never on the host); undefined when it
+ * is gone, not a directory, or larger than the bounds above: the caller stats path by path.
+ */
+export async function listDirectoryKinds(engine: Engine, containerId: string, dir: string): Promise<Map<string, TargetKind> | undefined> {
+  let tar: NodeJS.ReadableStream & { destroy?: () => void };
+  try {
+    const archive = await engine.getArchive(containerId, dir);
+    tar = archive.tar;
+    if (archive.stat?.kind !== 'dir') {
+      tar.destroy?.();
+      return undefined;
+    }
+  } catch (error) {
+    if (error instanceof SidekickError && error.code === 'ENGINE_ERROR') return undefined;
+    throw error;
+  }
+  const entries: RawEntry[] = [];
+  let bytes = 0;
+  const filter = filterTar((entry) => {
+    entries.push(entry);
+    return false;
+  });
+  const tooLarge = new Error('too large');
+  tar.on('data', (chunk: Buffer) => {
+    bytes += chunk.length;
+    if (bytes > LISTING_MAX_BYTES || entries.length > LISTING_MAX_ENTRIES) {
+      tar.destroy?.();
+      filter.destroy(tooLarge);
+    }
+  });
+  tar.on('error', (error: Error) => filter.destroy(error));
+  tar.pipe(filter);
+  try {
+    for await (const chunk of filter) void chunk;
+  } catch {
+    return undefined;
+  }
+  return kindsFromArchive(dir, entries);
 }
 
 export interface ExecResult {

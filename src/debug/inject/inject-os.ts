@@ -6,20 +6,23 @@
  * and eject removes exactly that (core/inject/eject-plan.ts).
  */
 import { randomBytes } from 'node:crypto';
+import { closeSync, openSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import { pack } from 'tar-stream';
 import { parseEntryPath } from '../../core/archive/entry-path.js';
-import { filterTar, listTar, type RawEntryType } from '../../core/archive/tar-filter.js';
+import { filterTar, listTar, type RawEntry, type RawEntryType } from '../../core/archive/tar-filter.js';
+import { fileReadInto, planTarSend, scanTarSpans, sendTarSpans, type TarScan } from '../../core/archive/tar-spans.js';
 import { SidekickError } from '../../core/errors.js';
 import { newSessionId, sessionLabels } from '../../core/labels.js';
 import { encodeManifest, MANIFEST_FORMAT, OS_MANIFEST_PATH, type OsManifest } from '../../core/inject/injection-manifest.js';
 import { packageManagerShellLeftOut, pathsToProbe, planOsInjection, type OsEntry, type OsEntryType, type OsPlan, type TargetKind } from '../../core/inject/os-conflict-plan.js';
+import { parentOf } from '../../core/inject/container-path.js';
 import type { Target } from '../../core/target.js';
 import type { Engine } from '../../engines/engine.js';
-import { kindOf, readContainerFile } from './container-files.js';
+import { kindOf, listDirectoryKinds, readContainerFile } from './container-files.js';
 import type { Cleanups } from './cleanups.js';
 import { injectToolbox, type ToolboxInjection } from './inject-toolbox.js';
-import { openRootfsSource } from './os-rootfs-source.js';
+import { openRootfsSource, type RootfsSource } from './os-rootfs-source.js';
 
 export interface OsInjectOptions {
   ref: string;
@@ -39,14 +42,20 @@ export interface OsInjection {
   toolbox: ToolboxInjection;
 }
 
-const PROBE_CONCURRENCY = 16;
+const PROBE_CONCURRENCY = 64;
+/** Wanted paths in one directory from which one archive read of it is asked for instead of a stat each. */
+const LIST_FROM = 8;
 
 export async function injectOs(engine: Engine, target: Target, options: OsInjectOptions): Promise<OsInjection> {
+  const phase = phaseTimer(options.env);
   if (target.readOnlyRootfs) {
     throw new SidekickError('READ_ONLY_TARGET', `the root filesystem of ${target.name} is read-only; an OS cannot be injected into it.`, {
       hint: `Use sidekick exec ${target.name} (any toolbox image, nothing written), or the busybox toolbox below a writable mount (sidekick inject --prefix).`,
     });
   }
+  // Nothing is written before the upload: the diff taken now is the baseline eject goes back to.
+  const baseline = engine.filesystemChanges(target.id);
+  baseline.catch(() => undefined);
   const existing = await engine.statPath(target.id, OS_MANIFEST_PATH);
   if (existing !== undefined) {
     const ours = (await readContainerFile(engine, target.id, OS_MANIFEST_PATH, 1 << 20)) !== undefined;
@@ -63,11 +72,19 @@ export async function injectOs(engine: Engine, target: Target, options: OsInject
     ...(options.cleanups ? { cleanups: options.cleanups } : {}),
   });
   const unregister = options.cleanups?.add(() => source.cleanup());
+  const listing = await openListing(source).catch(async (error: unknown) => {
+    await source.cleanup();
+    unregister?.();
+    throw error;
+  });
   try {
+    phase('source open');
     options.onProgress?.(`reading ${source.description}`);
-    const entries = await listEntries(source.open());
+    const entries = await listing.entries();
+    phase(`listed ${entries.length} entries`);
     const known = await probeTarget(engine, target, entries);
     const plan = planOsInjection(entries, known);
+    phase('probed and planned');
     // Before the conflicts' own message, which would suggest --skip-conflicts.
     const shellLeftOut = packageManagerShellLeftOut(entries, plan.conflicts);
     if (shellLeftOut !== undefined) {
@@ -83,13 +100,16 @@ export async function injectOs(engine: Engine, target: Target, options: OsInject
         hint: 'Nothing was written. Leave those paths (and everything below them) out with --skip-conflicts.',
       });
     }
-    const baselineAdded = (await engine.filesystemChanges(target.id)).filter((c) => c.kind === 'added').map((c) => c.path);
+    const baselineAdded = (await baseline).filter((c) => c.kind === 'added').map((c) => c.path);
+    // The toolbox first: it refuses a hostile prefix before anything of the OS is written. The
+    // engine serves one archive request per container at a time, so side by side would gain nothing.
     const toolbox = await injectToolbox(engine, target, {
       prefix: options.prefix,
       sidekickVersion: options.sidekickVersion,
       env: options.env,
       ...(options.cleanups ? { onUpload: (abort: () => void) => options.cleanups!.add(abort), checkpoint: () => options.cleanups!.checkpoint() } : {}),
     });
+    phase('toolbox written');
     const manifest: OsManifest = {
       format: MANIFEST_FORMAT,
       kind: 'os',
@@ -108,24 +128,79 @@ export async function injectOs(engine: Engine, target: Target, options: OsInject
     };
     options.onProgress?.(`writing ${plan.write.size} entries into ${target.name}`);
     await options.cleanups?.checkpoint();
-    const upload = await filteredTar(source.open(), plan.write, encodeManifest(manifest));
-    const stopUpload = options.cleanups?.add(() => void upload.destroy(new Error('interrupted')));
-    await engine.putArchive(target.id, '/', upload, { noOverwriteDirNonDir: true }).finally(() => stopUpload?.()).catch((error: unknown) => {
-      if (error instanceof SidekickError && /cannot overwrite|non-directory|not a directory/i.test(error.message)) {
-        throw new SidekickError('INJECTION_REFUSED', `${target.name} changed a path while the OS was being written; the engine stopped the upload.`, {
-          hint: `What was written is recorded: sidekick eject ${target.name} removes it.`,
-          cause: error,
-        });
-      }
-      throw error;
-    });
+    await uploadOs(engine, target, await listing.upload(plan.write, encodeManifest(manifest)), options.cleanups);
+    phase('OS written');
     await options.cleanups?.checkpoint();
     await verifyDirectories(engine, target, plan.existingDirs);
+    phase('verified');
     return { manifest, plan, toolbox };
   } finally {
+    listing.close();
     await source.cleanup();
     unregister?.();
   }
+}
+
+async function uploadOs(engine: Engine, target: Target, upload: Readable, cleanups: Cleanups | undefined): Promise<void> {
+  const stopUpload = cleanups?.add(() => void upload.destroy(new Error('interrupted')));
+  await engine.putArchive(target.id, '/', upload, { noOverwriteDirNonDir: true }).finally(() => stopUpload?.()).catch((error: unknown) => {
+    if (error instanceof SidekickError && /cannot overwrite|non-directory|not a directory/i.test(error.message)) {
+      throw new SidekickError('INJECTION_REFUSED', `${target.name} changed a path while the OS was being written; the engine stopped the upload.`, {
+        hint: `What was written is recorded: sidekick eject ${target.name} removes it.`,
+        cause: error,
+      });
+    }
+    throw error;
+  });
+}
+
+/** The entries of the source, then the upload of those the plan writes, after the manifest. */
+interface Listing {
+  entries(): Promise<OsEntry[]>;
+  upload(write: ReadonlySet<string>, manifest: string): Promise<Readable>;
+  close(): void;
+}
+
+/**
+ * A plain tar file on this host is scanned for its headers only and its planned byte ranges
+ * are sent as they are (core/archive/tar-spans.ts); any other source is read as a stream twice,
+ * through the filter.
+ */
+async function openListing(source: RootfsSource): Promise<Listing> {
+  if (source.tarFile === undefined) {
+    return {
+      entries: async () => toOsEntries(await listTar(source.open())).entries,
+      upload: async (write, manifest) => filteredTar(source.open(), write, manifest),
+      close: () => undefined,
+    };
+  }
+  const fd = openSync(source.tarFile, 'r');
+  let scan: TarScan = { spans: [], heads: Buffer.alloc(0) };
+  let paths: Array<string | undefined> = [];
+  let closed = false;
+  return {
+    entries: async () => {
+      scan = scanTarSpans(fileReadInto(fd));
+      const listed = toOsEntries(scan.spans.flatMap((span) => (span.entry ? [span.entry] : [])));
+      let next = 0;
+      paths = scan.spans.map((span) => (span.entry ? listed.paths[next++] : undefined));
+      return listed.entries;
+    },
+    upload: async (write, manifest) => {
+      const plan = planTarSend(scan, (_, i) => paths[i] !== undefined && write.has(paths[i]!));
+      return sendTarSpans(fd, plan, await manifestRecords(manifest));
+    },
+    close: () => {
+      if (!closed) closeSync(fd);
+      closed = true;
+    },
+  };
+}
+
+/** `SIDEKICK_INJECT_TIMINGS=1`: each phase's end on stderr, in ms since the process started (docs/BENCHMARKS.md). */
+function phaseTimer(env: NodeJS.ProcessEnv): (what: string) => void {
+  if (env.SIDEKICK_INJECT_TIMINGS !== '1') return () => undefined;
+  return (what) => void process.stderr.write(`sidekick: ${performance.now().toFixed(0)} ms ${what}\n`);
 }
 
 /**
@@ -148,17 +223,22 @@ function writtenPaths(plan: OsPlan): string[] {
   return [...written].filter((path) => plan.createdRoots.some((root) => path === root || path.startsWith(`${root}/`))).sort();
 }
 
-/** Entry names normalized to absolute paths; a name that escapes (.., absolute) refuses the whole tar. */
-async function listEntries(tar: Readable): Promise<OsEntry[]> {
+/**
+ * Entry names normalized to absolute paths (`paths`, one per raw entry); a name that escapes
+ * (.., absolute) refuses the whole tar.
+ */
+function toOsEntries(raw: readonly RawEntry[]): { entries: OsEntry[]; paths: string[] } {
   const entries: OsEntry[] = [];
-  for (const entry of await listTar(tar)) {
+  const paths: string[] = [];
+  for (const entry of raw) {
     const path = absoluteName(entry.name);
+    paths.push(path);
     if (path === '/') continue;
     const type = entryType(entry.type);
     const linkTarget = type === 'hardlink' && entry.linkname ? absoluteName(entry.linkname) : undefined;
     entries.push({ path, type, ...(linkTarget !== undefined ? { linkTarget } : {}) });
   }
-  return entries;
+  return { entries, paths };
 }
 
 function absoluteName(name: string): string {
@@ -173,12 +253,41 @@ function entryType(type: RawEntryType): OsEntryType {
   return type === 'directory' ? 'dir' : type;
 }
 
-/** Asks the engine about exactly the paths the planner needs, level by level. */
+/**
+ * Asks the engine about exactly the paths the planner needs, level by level: a stat per path,
+ * or, for a directory (not "/") with many of them, one archive read of it while it is small.
+ */
 async function probeTarget(engine: Engine, target: Target, entries: OsEntry[]): Promise<Map<string, TargetKind>> {
   const known = new Map<string, TargetKind>();
+  // Directories read whole: what their listing does not name is absent, however deep.
+  const listed = new Set<string>();
+  const inListed = (path: string): boolean => {
+    for (let dir = parentOf(path); dir !== '/'; dir = parentOf(dir)) if (listed.has(dir)) return true;
+    return false;
+  };
   for (;;) {
-    const wanted = pathsToProbe(entries, known);
+    let wanted = pathsToProbe(entries, known);
     if (wanted.length === 0) return known;
+    for (const path of wanted) if (inListed(path)) known.set(path, 'absent');
+    wanted = wanted.filter((path) => !known.has(path));
+    const byParent = new Map<string, string[]>();
+    for (const path of wanted) {
+      const dir = parentOf(path);
+      const siblings = byParent.get(dir);
+      if (siblings === undefined) byParent.set(dir, [path]);
+      else siblings.push(path);
+    }
+    const listable = [...byParent].filter(([dir, paths]) => dir !== '/' && paths.length >= LIST_FROM);
+    await Promise.all(
+      listable.map(async ([dir, paths]) => {
+        const kinds = await listDirectoryKinds(engine, target.id, dir);
+        if (kinds === undefined) return;
+        listed.add(dir);
+        for (const [path, kind] of kinds) known.set(path, kind);
+        for (const path of paths) if (!kinds.has(path)) known.set(path, 'absent');
+      }),
+    );
+    wanted = wanted.filter((path) => !known.has(path));
     for (let i = 0; i < wanted.length; i += PROBE_CONCURRENCY) {
       const batch = wanted.slice(i, i + PROBE_CONCURRENCY);
       const stats = await Promise.all(batch.map((path) => engine.statPath(target.id, path)));

@@ -26,6 +26,8 @@ export interface RootfsSource {
   description: string;
   /** A fresh, uncompressed tar stream of the whole root filesystem. */
   open(): Readable;
+  /** The same, as an uncompressed tar file on this host, when it is one: read by offset, not as a stream. */
+  tarFile?: string;
   cleanup(): Promise<void>;
 }
 
@@ -157,6 +159,7 @@ async function tarballSource(path: string): Promise<RootfsSource> {
   const gzipped = magic[0] === 0x1f && magic[1] === 0x8b;
   return {
     description: `rootfs ${path}`,
+    ...(gzipped ? {} : { tarFile: path }),
     open: () => {
       const file = createReadStream(path);
       if (!gzipped) return file;

@@ -1,5 +1,6 @@
 import { isSidekickError } from '../../core/errors.js';
 import type { ProcessHandle } from '../../core/process-handle.js';
+import { createWithName, isNameInUse } from '../../core/container-name.js';
 import { sessionLabels } from '../../core/labels.js';
 import { SESSION_SHELL_FUNCTIONS } from '../../core/session-shell.js';
 import type { Target } from '../../core/target.js';
@@ -84,15 +85,16 @@ export async function launchForwarderContainer(
     autoRemove: true,
     ...(main.binds ? { binds: main.binds } : {}),
   };
-  let sidekick;
-  try {
-    sidekick = await engine.runSidekick(spec);
-  } catch (error) {
-    // The default toolbox is assumed present (a round trip saved); build it on first use.
-    if (!(isSidekickError(error) && error.code === 'IMAGE_UNAVAILABLE' && 'source' in toolbox)) throw error;
-    await buildToolbox(engine, toolbox as DefaultToolbox);
-    sidekick = await engine.runSidekick(spec);
-  }
+  const sidekick = await createWithName(undefined, target.name, session, async (name) => {
+    try {
+      return await engine.runSidekick({ ...spec, name });
+    } catch (error) {
+      // The default toolbox is assumed present (a round trip saved); build it on first use.
+      if (!(isSidekickError(error) && error.code === 'IMAGE_UNAVAILABLE' && 'source' in toolbox)) throw error;
+      await buildToolbox(engine, toolbox as DefaultToolbox);
+      return engine.runSidekick({ ...spec, name });
+    }
+  }, isNameInUse);
   let hasEnded = false;
   const ended = sidekick.process.exit.then(
     () => {

@@ -1,11 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { Agent, type AgentOptions, type IncomingMessage } from 'node:http';
+import { Agent as HttpsAgent } from 'node:https';
 import type { Socket } from 'node:net';
-import { join, posix } from 'node:path';
+import { posix } from 'node:path';
 import { PassThrough, type Readable } from 'node:stream';
 import Modem from 'docker-modem';
 import { SidekickError } from '../../core/errors.js';
-import type { Endpoint } from './endpoint.js';
+import type { Endpoint, TlsChoice, TlsFile } from './endpoint.js';
+import { openSshTunnel, REMOTE_SOCKET_DEFAULT, type SshTunnel } from './ssh-tunnel.js';
 
 /** The API version sidekick speaks; Docker 20.10 (Debian 12's docker.io) is the oldest engine it needs. */
 export const API_VERSION = 'v1.41';
@@ -40,10 +42,31 @@ interface ModemError extends Error {
 
 /** A promise-shaped, typed face over docker-modem's callback transport. */
 export class DockerApi {
-  private readonly modem: Modem;
+  /** Settles once the transport is ready: at once for sockets and tcp://, after the login for ssh://. */
+  private modem: Promise<Modem> | undefined;
+  private tunnel: Promise<SshTunnel> | undefined;
+  private openTunnel: SshTunnel | undefined;
 
-  constructor(readonly endpoint: Endpoint) {
-    this.modem = new Modem(modemOptions(endpoint));
+  constructor(readonly endpoint: Endpoint) {}
+
+  private transport(): Promise<Modem> {
+    if (this.modem === undefined) {
+      if (this.endpoint.url.startsWith('ssh://')) {
+        this.tunnel = openSshTunnel(this.endpoint);
+        this.modem = this.tunnel.then((tunnel) => {
+          this.openTunnel = tunnel;
+          return new Modem(modemOptions({ url: `unix://${tunnel.socketPath}`, source: this.endpoint.source }));
+        });
+      } else {
+        try {
+          this.modem = Promise.resolve(new Modem(modemOptions(this.endpoint)));
+        } catch (error) {
+          this.modem = Promise.reject(error as Error);
+        }
+      }
+      this.modem.catch(() => undefined);
+    }
+    return this.modem;
   }
 
   async json<T>(method: 'GET' | 'POST' | 'DELETE' | 'PUT' | 'HEAD', path: string, options: RequestOptions = {}): Promise<T> {
@@ -118,8 +141,8 @@ export class DockerApi {
     }
     const query: Record<string, unknown> = {};
     for (const [key, value] of Object.entries(options.query ?? {})) if (value !== undefined) query[key] = value;
-    return new Promise((resolve, reject) => {
-      this.modem.dial(
+    return this.transport().then((modem) => new Promise((resolve, reject) => {
+      modem.dial(
         {
           path: `${path}?`,
           method,
@@ -134,11 +157,14 @@ export class DockerApi {
           allowEmpty: options.body !== undefined,
         } as unknown as Modem.DialOptions,
         (error: ModemError | null, result: unknown) => {
-          if (error) reject(this.translate(error));
-          else resolve(result);
+          if (!error) resolve(result);
+          // ssh says why it refused a channel on its stderr, which may be read just after the
+          // closed connection is seen: give it a moment.
+          else if (this.openTunnel !== undefined && typeof error.statusCode !== 'number') setTimeout(() => reject(this.translate(error)), 100);
+          else reject(this.translate(error));
         },
       );
-    });
+    }));
   }
 
   private translate(error: ModemError): Error {
@@ -153,9 +179,22 @@ export class DockerApi {
               ? error.json.trim()
               : error.message;
       if (/^\s*<|<html/i.test(message)) return notAnEngine(this.endpoint, error.statusCode, message);
+      if (error.statusCode === 400 && /HTTP request to an HTTPS server/i.test(message)) return wantsTls(this.endpoint);
       return new EngineHttpError(error.statusCode, message);
     }
     const code = error.code ?? '';
+    const tlsFailure = tlsProblem(this.endpoint, error);
+    if (tlsFailure !== undefined) return tlsFailure;
+    // Through ssh, the local socket fails when ssh refused the channel or has gone: say which.
+    const refusal = this.openTunnel?.refusal();
+    if (refusal !== undefined) return sshRefused(this.endpoint, refusal);
+    const sshEnded = this.openTunnel?.ended();
+    if (sshEnded !== undefined) {
+      return new SidekickError('ENGINE_GONE', `the SSH connection to the Docker engine at ${this.endpoint.url} ended (${sshEnded.replace(/\.$/, '')}).`, {
+        hint: 'Check the network and the server (ssh by hand); containers sidekick started there are removed by sidekick prune if they are left.',
+        cause: error,
+      });
+    }
     if (['ENOENT', 'ECONNREFUSED', 'EACCES', 'EHOSTUNREACH', 'ENOTFOUND', 'ETIMEDOUT'].includes(code)) {
       return unreachable(this.endpoint, error);
     }
@@ -165,7 +204,8 @@ export class DockerApi {
   }
 
   close(): void {
-    // docker-modem keeps no pooled connections of its own for unix sockets; nothing to release.
+    // docker-modem keeps no pooled connections of its own; an ssh:// engine's connection ends here.
+    void this.tunnel?.then((tunnel) => tunnel.close(), () => undefined);
   }
 }
 
@@ -280,9 +320,69 @@ function notAnEngine(endpoint: Endpoint, status: number, body: string): Sidekick
 
 /** The engine's connection closed under a call: it crashed, was killed or restarted. */
 export function wentAway(endpoint: Endpoint, cause: unknown): SidekickError {
+  // Through ssh, the closed connection may be the SSH connection's end as well as the engine's.
+  if (endpoint.url.startsWith('ssh://')) {
+    return new SidekickError('ENGINE_GONE', `the SSH connection to the Docker engine at ${endpoint.url} ended, or the engine went away (a connection closed in the middle of an answer).`, {
+      hint: 'Check the connection (ssh by hand) and the engine (docker info there); containers sidekick started there are removed by sidekick prune if they are left.',
+      cause,
+    });
+  }
   return new SidekickError('ENGINE_GONE', `the Docker engine at ${endpoint.url} went away (its connection closed in the middle of an answer).`, {
     hint: 'Check that it runs (docker info); containers sidekick started there are removed when it comes back, or by sidekick prune.',
     cause,
+  });
+}
+
+/** Node's codes for an engine certificate that does not chain to the CA it was checked with. */
+const UNTRUSTED_CERTIFICATE = new Set([
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'CERT_SIGNATURE_FAILURE',
+]);
+
+/** A TLS handshake that failed, said as what is wrong with which certificate; undefined when it is not one. */
+function tlsProblem(endpoint: Endpoint, error: ModemError): SidekickError | undefined {
+  const code = error.code ?? '';
+  const where = `the Docker engine at ${endpoint.url} (${endpoint.source})`;
+  const tls = endpoint.tls;
+  const fileName = (file: TlsFile | undefined, fallback: string): string => (file ? `${file.path} (from ${file.from})` : fallback);
+  const certHint = 'Check DOCKER_CERT_PATH or --tlscacert/--tlscert/--tlskey: the CA must be the one that signed the engine\'s certificate and the client\'s.';
+  if (UNTRUSTED_CERTIFICATE.has(code)) {
+    return new SidekickError('ENGINE_UNREACHABLE', `cannot reach ${where}: its certificate is not signed by the CA in ${fileName(tls?.ca, 'the system store')}.`, { hint: certHint, cause: error });
+  }
+  if (code === 'CERT_HAS_EXPIRED' || code === 'CERT_NOT_YET_VALID') {
+    return new SidekickError('ENGINE_UNREACHABLE', `cannot reach ${where}: its certificate ${code === 'CERT_HAS_EXPIRED' ? 'has expired' : 'is not valid yet'}.`, { hint: 'Renew the engine\'s certificate, or check this machine\'s clock.', cause: error });
+  }
+  if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') {
+    return new SidekickError('ENGINE_UNREACHABLE', `cannot reach ${where}: its certificate is not made out to ${new URL(endpoint.url).hostname}.`, { hint: 'Use the host name the certificate names, or give the engine a certificate for this one.', cause: error });
+  }
+  // The engine's answer to a client certificate it does not accept (or to none): a TLS alert.
+  const alert = /^ERR_SSL_(?:SSLV3|TLSV1|TLSV13)_ALERT_(\w+)$/.exec(code);
+  if (alert) {
+    const reason = alert[1]!.toLowerCase().replace(/_/g, ' ');
+    const cert = tls?.cert ? `the client certificate ${fileName(tls.cert, '')}` : 'a connection without a client certificate';
+    return new SidekickError('ENGINE_UNREACHABLE', `${where} refused ${cert}: ${reason}.`, { hint: certHint, cause: error });
+  }
+  if (code === 'ERR_SSL_WRONG_VERSION_NUMBER' || code === 'EPROTO') {
+    return new SidekickError('ENGINE_UNREACHABLE', `cannot reach ${where} with TLS: it does not speak TLS there.`, { hint: 'Drop --tls/--tlsverify (and DOCKER_TLS_VERIFY), or use the engine\'s TLS port (2376).', cause: error });
+  }
+  return undefined;
+}
+
+function wantsTls(endpoint: Endpoint): SidekickError {
+  return new SidekickError('ENGINE_UNREACHABLE', `the Docker engine at ${endpoint.url} (${endpoint.source}) speaks TLS only.`, {
+    hint: 'Give --tlsverify with DOCKER_CERT_PATH (ca.pem, cert.pem, key.pem) or --tlscacert/--tlscert/--tlskey, as for the docker CLI.',
+  });
+}
+
+/** The SSH server took the login but would not connect a channel to the engine's socket. */
+function sshRefused(endpoint: Endpoint, refusal: string): SidekickError {
+  const socket = new URL(endpoint.url).pathname.replace(/^\/$/, '') || REMOTE_SOCKET_DEFAULT;
+  return new SidekickError('ENGINE_UNREACHABLE', `cannot reach the Docker engine at ${endpoint.url} (${endpoint.source}): the SSH server could not connect to ${socket} (${refusal}).`, {
+    hint: 'Give the socket path after the host (ssh://user@host/run/docker.sock), or check that the server allows forwarding (AllowStreamLocalForwarding).',
   });
 }
 
@@ -306,6 +406,27 @@ function socketAgent(): Agent {
   return new Agent({ keepAlive: true, scheduling: 'lifo', timeout: 5_000, servername: '' } as AgentOptions);
 }
 
+/** The CA, certificate and key read for a TLS endpoint; a file that cannot be read is named with where its path came from. */
+function tlsOptions(endpoint: Endpoint, tls: TlsChoice): Record<string, unknown> {
+  const read = (file: TlsFile | undefined, what: string): Buffer | undefined => {
+    if (file === undefined) return undefined;
+    try {
+      return readFileSync(file.path);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      throw new SidekickError('BAD_USAGE', `cannot use TLS for ${endpoint.url}: the ${what} ${file.path} (from ${file.from}) cannot be read: ${code === 'ENOENT' ? 'no such file' : (code ?? String(error))}.`, {
+        hint: 'Point DOCKER_CERT_PATH at the directory holding ca.pem, cert.pem and key.pem, or give --tlscacert, --tlscert and --tlskey.',
+      });
+    }
+  };
+  const ca = read(tls.ca, 'CA certificate');
+  const cert = read(tls.cert, 'client certificate');
+  const key = read(tls.key, 'client key');
+  // Without a check (--tls), docker-modem has no switch of its own: an agent carries it.
+  if (!tls.verify) return { agent: new HttpsAgent({ rejectUnauthorized: false, ...(cert ? { cert } : {}), ...(key ? { key } : {}) }) };
+  return { ...(ca ? { ca } : {}), ...(cert ? { cert } : {}), ...(key ? { key } : {}) };
+}
+
 function modemOptions(endpoint: Endpoint): Modem.ConstructorOptions {
   const url = new URL(endpoint.url);
   // Every field is set, so that docker-modem's own reading of DOCKER_HOST cannot leak in.
@@ -313,27 +434,11 @@ function modemOptions(endpoint: Endpoint): Modem.ConstructorOptions {
   switch (url.protocol) {
     case 'unix:':
       return { ...base, socketPath: decodeURIComponent(url.pathname), agent: socketAgent() } as Modem.ConstructorOptions;
-    case 'ssh:':
-      return {
-        ...base,
-        protocol: 'ssh',
-        host: url.hostname,
-        port: url.port || 22,
-        username: decodeURIComponent(url.username) || undefined,
-        sshOptions: { agent: process.env.SSH_AUTH_SOCK },
-      } as Modem.ConstructorOptions;
     default: {
-      const tls = endpoint.tlsDir
-        ? {
-            ca: readFileSync(join(endpoint.tlsDir, 'ca.pem')),
-            cert: readFileSync(join(endpoint.tlsDir, 'cert.pem')),
-            key: readFileSync(join(endpoint.tlsDir, 'key.pem')),
-          }
-        : {};
-      const secure = endpoint.tlsDir !== undefined || url.protocol === 'https:';
+      const secure = endpoint.tls !== undefined || url.protocol === 'https:';
       return {
         ...base,
-        ...tls,
+        ...(endpoint.tls ? tlsOptions(endpoint, endpoint.tls) : {}),
         protocol: secure ? 'https' : 'http',
         host: url.hostname,
         port: url.port || (secure ? 2376 : 2375),

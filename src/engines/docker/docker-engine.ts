@@ -31,6 +31,8 @@ interface ConfigResponse {
   Cmd?: string[] | null;
   WorkingDir?: string;
   Labels?: Record<string, string> | null;
+  Tty?: boolean;
+  OpenStdin?: boolean;
 }
 
 interface InspectResponse {
@@ -240,6 +242,22 @@ export class DockerEngine implements Engine {
     }
   }
 
+  async attachContainer(id: string, options: { tty: boolean; openStdin: boolean; autoRemove: boolean; detachKeys?: string }): Promise<ProcessHandle> {
+    const socket = await this.api.hijack(`/containers/${id}/attach`, {
+      query: { stream: true, stdin: options.openStdin, stdout: true, stderr: true, detachKeys: options.detachKeys },
+    });
+    const waitForExit = this.waitForExit(id, options.autoRemove ? 'removed' : 'next-exit');
+    waitForExit.catch(() => undefined);
+    return attachedProcess({
+      socket,
+      tty: options.tty,
+      openStdin: options.openStdin,
+      waitForExit,
+      resize: (cols, rows) => this.resize(id, cols, rows),
+      signal: (signal) => this.signal(id, signal),
+    });
+  }
+
   private async attachAndStart(id: string, options: { tty: boolean; openStdin: boolean; autoRemove: boolean; detachKeys?: string }): Promise<ProcessHandle> {
     // The engine watches stdin for detach keys too (ctrl-p,ctrl-q unless told): it must watch for the
     // same ones as the CLI, which catches them first, or it would detach on keys the CLI passed on.
@@ -359,7 +377,7 @@ export class DockerEngine implements Engine {
         throw new SidekickError('IMAGE_UNAVAILABLE', `image ${spec.image} is not on ${this.endpoint}.`, { cause: error });
       }
       if (error.statusCode === 409) {
-        throw new SidekickError('BAD_USAGE', `cannot create the ${noun}: ${error.engineMessage}`, {
+        throw new SidekickError(/already in use/i.test(error.engineMessage) ? 'NAME_IN_USE' : 'BAD_USAGE', `cannot create the ${noun}: ${error.engineMessage}`, {
           hint: 'Pick another --name, or remove the container that has it.',
         });
       }
@@ -678,6 +696,8 @@ function toTarget(raw: InspectResponse): Target {
     ipcShareable: ipcMode === 'shareable',
     readOnlyRootfs: raw.HostConfig?.ReadonlyRootfs ?? false,
     autoRemove: raw.HostConfig?.AutoRemove ?? false,
+    tty: raw.Config?.Tty ?? false,
+    openStdin: raw.Config?.OpenStdin ?? false,
     privileged: raw.HostConfig?.Privileged ?? false,
     created: raw.Created ?? '',
     health: raw.State?.Health?.Status ?? '',

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { normalizeHostUrl, resolveEndpoint } from './endpoint.js';
+import { normalizeHostUrl, resolveEndpoint, tlsChoice } from './endpoint.js';
 
 const home = '/home/u';
 const metaPath = (name: string): string =>
@@ -67,6 +67,38 @@ describe('resolveEndpoint', () => {
     });
     expect(resolveEndpoint({ context: 'secure', env: {}, readFile, home }).tlsDir).toBe(`${home}/.docker/contexts/tls/${digest}/docker`);
     expect(resolveEndpoint({ env: { DOCKER_HOST: 'tcp://h:2376', DOCKER_TLS_VERIFY: '1', DOCKER_CERT_PATH: '/certs' } }).tlsDir).toBe('/certs');
+  });
+});
+
+describe('tlsChoice', () => {
+  const dir = '/home/u/.docker';
+  it('is off unless --tls, --tlsverify, DOCKER_TLS or DOCKER_TLS_VERIFY asks for it', () => {
+    expect(tlsChoice({ tlscacert: '/ca.pem' }, {}, dir, files({}))).toEqual({});
+    expect(tlsChoice({}, { DOCKER_TLS_VERIFY: '0' }, dir, files({}))).toEqual({});
+    expect(tlsChoice({}, { DOCKER_TLS: '1' }, dir, files({})).tls).toEqual({ verify: false });
+  });
+
+  it('takes each file from its flag, else from DOCKER_CERT_PATH, leaving out a client certificate that is not there', () => {
+    const readFile = files({ '/certs/cert.pem': 'C', '/certs/key.pem': 'K' });
+    expect(tlsChoice({ tlsverify: true, tlscacert: '/mine/ca.pem' }, { DOCKER_CERT_PATH: '/certs' }, dir, readFile).tls).toEqual({
+      verify: true,
+      ca: { path: '/mine/ca.pem', from: '--tlscacert' },
+      cert: { path: '/certs/cert.pem', from: 'DOCKER_CERT_PATH' },
+      key: { path: '/certs/key.pem', from: 'DOCKER_CERT_PATH' },
+    });
+    // The CA is needed to verify even when absent, so that its absence is named.
+    expect(tlsChoice({}, { DOCKER_TLS_VERIFY: '1' }, dir, files({})).tls).toEqual({ verify: true, ca: { path: `${dir}/ca.pem`, from: 'the docker config directory' } });
+  });
+
+  it("reads a context's TLS store, verifying unless the context skips it", () => {
+    const digest = createHash('sha256').update('skip').digest('hex');
+    const store = `${home}/.docker/contexts/tls/${digest}/docker`;
+    const readFile = files({
+      [metaPath('skip')]: JSON.stringify({ Endpoints: { docker: { Host: 'tcp://h:2376', SkipTLSVerify: true } } }),
+      [`${store}/cert.pem`]: 'C',
+      [`${store}/key.pem`]: 'K',
+    });
+    expect(resolveEndpoint({ context: 'skip', env: {}, readFile, home }).tls).toMatchObject({ verify: false, cert: { path: `${store}/cert.pem` } });
   });
 });
 

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { SidekickError } from '../../core/errors.js';
@@ -14,6 +14,31 @@ export interface Endpoint {
   context?: string;
   /** TLS material directory, for tcp:// with DOCKER_TLS_VERIFY or a context's TLS store. */
   tlsDir?: string;
+  /** TLS for tcp://, as the docker CLI would set it up from its flags, environment or context. */
+  tls?: TlsChoice;
+}
+
+export interface TlsChoice {
+  /** Check the engine's certificate against `ca` (--tlsverify, DOCKER_TLS_VERIFY); else TLS without a check (--tls). */
+  verify: boolean;
+  /** Files, each with where its path came from (for errors). */
+  ca?: TlsFile;
+  cert?: TlsFile;
+  key?: TlsFile;
+}
+
+export interface TlsFile {
+  path: string;
+  from: string;
+}
+
+/** The docker CLI's TLS flags. */
+export interface TlsFlags {
+  tls?: boolean;
+  tlsverify?: boolean;
+  tlscacert?: string;
+  tlscert?: string;
+  tlskey?: string;
 }
 
 export interface EndpointInputs {
@@ -23,6 +48,7 @@ export interface EndpointInputs {
   /** Reads a file, or returns undefined when it does not exist. Injected for tests. */
   readFile?: (path: string) => string | undefined;
   home?: string;
+  tlsFlags?: TlsFlags;
 }
 
 export const DEFAULT_SOCKET_URL = 'unix:///var/run/docker.sock';
@@ -50,10 +76,11 @@ export function resolveEndpoint(inputs: EndpointInputs): Endpoint {
       hint: 'Give one of them: --host names an engine, --context a docker context that names one.',
     });
   }
-  if (inputs.host) return { url: normalizeHostUrl(inputs.host), source: '--host', ...tlsFromEnv(inputs.env) };
+  const tlsOf = (): Pick<Endpoint, 'tlsDir' | 'tls'> => ({ ...tlsFromEnv(inputs.env), ...tlsChoice(inputs.tlsFlags ?? {}, inputs.env, configDir, readFile) });
+  if (inputs.host) return { url: normalizeHostUrl(inputs.host), source: '--host', ...tlsOf() };
   if (inputs.context) return fromContext(inputs.context, '--context', configDir, readFile, inputs.env);
   if (inputs.env.DOCKER_HOST) {
-    return { url: normalizeHostUrl(inputs.env.DOCKER_HOST), source: 'DOCKER_HOST', ...tlsFromEnv(inputs.env) };
+    return { url: normalizeHostUrl(inputs.env.DOCKER_HOST), source: 'DOCKER_HOST', ...tlsOf() };
   }
   if (inputs.env.DOCKER_CONTEXT) return fromContext(inputs.env.DOCKER_CONTEXT, 'DOCKER_CONTEXT', configDir, readFile, inputs.env);
 
@@ -72,11 +99,59 @@ export function resolveEndpoint(inputs: EndpointInputs): Endpoint {
   return { url: DEFAULT_SOCKET_URL, source: 'default socket' };
 }
 
+/**
+ * Every docker context of the CLI's config, as `docker context ls` lists them: "default" and
+ * then the others by name. A context whose metadata cannot be read is left out.
+ */
+export function contextNames(env: NodeJS.ProcessEnv, home: string = homedir()): string[] {
+  const metaDir = join(env.DOCKER_CONFIG ?? join(home, '.docker'), 'contexts', 'meta');
+  let entries: string[];
+  try {
+    entries = readdirSync(metaDir);
+  } catch {
+    entries = [];
+  }
+  const names = new Set<string>();
+  for (const entry of entries) {
+    const meta = readOptional(join(metaDir, entry, 'meta.json'));
+    try {
+      const name = meta === undefined ? undefined : (JSON.parse(meta) as { Name?: unknown }).Name;
+      if (typeof name === 'string' && name !== '' && name !== 'default') names.add(name);
+    } catch {
+      // not a context docker could read either
+    }
+  }
+  return ['default', ...[...names].sort()];
+}
+
 function tlsFromEnv(env: NodeJS.ProcessEnv): { tlsDir?: string } {
   if (env.DOCKER_TLS_VERIFY && env.DOCKER_TLS_VERIFY !== '0') {
     return { tlsDir: env.DOCKER_CERT_PATH ?? join(env.HOME ?? homedir(), '.docker') };
   }
   return {};
+}
+
+/**
+ * TLS as the docker CLI sets it up: on with --tls, --tlsverify, DOCKER_TLS or DOCKER_TLS_VERIFY;
+ * the CA, certificate and key from their flags, else ca.pem, cert.pem and key.pem in
+ * DOCKER_CERT_PATH (default: the CLI's config directory). A certificate or key that was not
+ * named and is not there is left out (the engine may not ask for one); the CA is needed to verify.
+ */
+export function tlsChoice(flags: TlsFlags, env: NodeJS.ProcessEnv, configDir: string, readFile: (path: string) => string | undefined): { tls?: TlsChoice } {
+  const verify = flags.tlsverify === true || (env.DOCKER_TLS_VERIFY !== undefined && env.DOCKER_TLS_VERIFY !== '' && env.DOCKER_TLS_VERIFY !== '0');
+  if (!verify && flags.tls !== true && !env.DOCKER_TLS) return {};
+  const dir = env.DOCKER_CERT_PATH || configDir;
+  const dirName = env.DOCKER_CERT_PATH ? 'DOCKER_CERT_PATH' : 'the docker config directory';
+  const pick = (flag: 'tlscacert' | 'tlscert' | 'tlskey', file: string, required: boolean): TlsFile | undefined => {
+    const given = flags[flag];
+    if (given !== undefined && given !== '') return { path: given, from: `--${flag}` };
+    const path = join(dir, file);
+    return required || readFile(path) !== undefined ? { path, from: dirName } : undefined;
+  };
+  const ca = pick('tlscacert', 'ca.pem', verify);
+  const cert = pick('tlscert', 'cert.pem', false);
+  const key = pick('tlskey', 'key.pem', false);
+  return { tls: { verify, ...(ca ? { ca } : {}), ...(cert ? { cert } : {}), ...(key ? { key } : {}) } };
 }
 
 function fromContext(
@@ -87,7 +162,7 @@ function fromContext(
   env: NodeJS.ProcessEnv,
 ): Endpoint {
   if (name === 'default') {
-    if (env.DOCKER_HOST) return { url: normalizeHostUrl(env.DOCKER_HOST), source, context: name, ...tlsFromEnv(env) };
+    if (env.DOCKER_HOST) return { url: normalizeHostUrl(env.DOCKER_HOST), source, context: name, ...tlsFromEnv(env), ...tlsChoice({}, env, configDir, readFile) };
     return { url: DEFAULT_SOCKET_URL, source, context: name };
   }
   // The docker CLI stores a context's metadata under the SHA-256 of its name.
@@ -115,7 +190,13 @@ function fromContext(
   }
   const tlsStore = join(configDir, 'contexts', 'tls', digest, 'docker');
   const hasTls = !skipTls && readFile(join(tlsStore, 'ca.pem')) !== undefined;
-  return { url: normalizeHostUrl(host), source, context: name, ...(hasTls ? { tlsDir: tlsStore } : {}) };
+  const from = `the TLS store of context "${name}"`;
+  const stored = (file: string): TlsFile | undefined => (readFile(join(tlsStore, file)) !== undefined ? { path: join(tlsStore, file), from } : undefined);
+  const [ca, cert, key] = [stored('ca.pem'), stored('cert.pem'), stored('key.pem')];
+  // A context made with skip-tls-verify=true and a client certificate still speaks TLS.
+  const tls: TlsChoice | undefined =
+    ca !== undefined || cert !== undefined ? { verify: !skipTls && ca !== undefined, ...(ca ? { ca } : {}), ...(cert ? { cert } : {}), ...(key ? { key } : {}) } : undefined;
+  return { url: normalizeHostUrl(host), source, context: name, ...(hasTls ? { tlsDir: tlsStore } : {}), ...(tls ? { tls } : {}) };
 }
 
 /** Accepts what docker accepts: unix:///path, /path, tcp://h:p, h:p, ssh://user@host; names the input when not. */

@@ -1,0 +1,62 @@
+import { SidekickError } from '../core/errors.js';
+import { LABEL_KIND, LABEL_SESSION } from '../core/labels.js';
+import type { ExitStatus, ProcessHandle } from '../core/process-handle.js';
+import { chooseDetachKeys, parseDetachKeys } from './detach-keys.js';
+import { connectEngine, type GlobalFlags } from './engine-from-flags.js';
+import { pumpTerminal } from './terminal.js';
+import { terminalSafe } from './terminal-safe.js';
+
+/**
+ * `sidekick exec --attach NAME`: back into a session started with `exec -d`, as `docker attach`.
+ * Leaving it again (the detach keys, or a signal to this CLI) leaves it running: it was detached
+ * on purpose. Its own end (exit in its shell) ends it as any session: the engine removes it.
+ */
+export async function runAttach(name: string, flags: { detachKeys?: string }, global: GlobalFlags): Promise<number> {
+  const { engine } = connectEngine(global);
+  try {
+    const sidekick = await engine.findContainer(name);
+    if (sidekick.labels[LABEL_KIND] !== 'sidekick' || sidekick.labels[LABEL_SESSION] === undefined) {
+      throw new SidekickError('BAD_USAGE', `${terminalSafe(sidekick.name)} is not a sidekick session.`, { hint: 'sidekick sessions lists them; exec --attach takes the name exec -d printed.' });
+    }
+    if (sidekick.status !== 'running') {
+      throw new SidekickError('TARGET_NOT_RUNNING', `sidekick ${terminalSafe(sidekick.name)} is not running (${sidekick.status}).`, { hint: 'Start a new session with sidekick exec.' });
+    }
+    const tty = sidekick.tty === true;
+    const interactive = sidekick.openStdin === true;
+    if (tty && interactive && process.stdin.isTTY !== true) {
+      throw new SidekickError('BAD_USAGE', 'the input device is not a TTY: this session has a terminal, and attaching to it needs one on stdin.', {
+        hint: 'Run it from a terminal, or read its output with docker logs.',
+      });
+    }
+    const spec = tty && interactive ? chooseDetachKeys(flags.detachKeys, process.env) : undefined;
+    const attached = await engine.attachContainer(sidekick.id, { tty, openStdin: interactive, autoRemove: sidekick.autoRemove === true, ...(spec ? { detachKeys: spec } : {}) });
+    let letGo: (status: ExitStatus) => void = () => undefined;
+    const leftRunning = new Promise<ExitStatus>((resolve) => (letGo = resolve));
+    // A signal to this CLI lets go of the session rather than waiting for its end.
+    const handle: ProcessHandle = { ...attached, exit: Promise.race([attached.exit, leftRunning]), detach: () => attached.detach() };
+    const shown = terminalSafe(sidekick.name);
+    const status = await pumpTerminal(handle, {
+      tty,
+      interactive,
+      onTerminate: async () => {
+        attached.detach();
+        letGo({ code: 0 });
+      },
+      ...(spec
+        ? {
+            detach: {
+              keys: parseDetachKeys(spec),
+              onDetach: async () => {
+                process.stderr.write(`\nsidekick: detached (${spec}); ${shown} keeps running. Back in: sidekick exec --attach ${shown}\n`);
+                return 0;
+              },
+            },
+          }
+        : {}),
+    });
+    attached.detach();
+    return status;
+  } finally {
+    engine.close();
+  }
+}
