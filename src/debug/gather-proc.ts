@@ -26,6 +26,7 @@ export async function gatherTargetSample(engine: Engine, target: Target, toolbox
     script: targetDumpScript(parts),
     target: { id: target.id, joinIpc: false },
     labelTarget: target.id,
+    nameFor: target.name,
     // Reading /proc/1/{environ,exe,fd,root} of a process of another uid needs ptrace rights.
     capAdd: ['SYS_PTRACE'],
   });

@@ -43,6 +43,7 @@ export async function inspectAll(engine: Engine, env: NodeJS.ProcessEnv): Promis
     script: hostDumpScript(),
     env: [`TARGETS=${withPid.map((container) => container.hostPid).join(' ')}`],
     target: { hostPid: true },
+    nameFor: 'all',
     capAdd: ['SYS_PTRACE'],
   });
   if (result.code !== 0) {

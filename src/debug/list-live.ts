@@ -25,6 +25,7 @@ export async function listRunningTarget(engine: Engine, target: Target, containe
     env: [`${LIST_PATH_VARIABLE}=${containerPath}`, ...(recursive ? [`${LIST_RECURSIVE_VARIABLE}=1`] : [])],
     target: { id: target.id, joinIpc: false },
     labelTarget: target.id,
+    nameFor: target.name,
     // Looking into the root of a process of another uid needs ptrace rights.
     capAdd: ['SYS_PTRACE'],
   });

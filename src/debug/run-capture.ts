@@ -1,3 +1,4 @@
+import { createWithName, isNameInUse } from '../core/container-name.js';
 import { SidekickError } from '../core/errors.js';
 import { newSessionId, sessionLabels } from '../core/labels.js';
 import type { Engine, SidekickSpec } from '../engines/engine.js';
@@ -11,6 +12,8 @@ export interface CaptureRequest {
   target: SidekickSpec['target'];
   /** Recorded in the io.sidekick.target label; absent for a sidekick that serves several targets. */
   labelTarget?: string;
+  /** What the sidekick's name says it is for (`sidekick-<this>-<id>`): the target's name, or "all". */
+  nameFor: string;
   capAdd: string[];
   /** Output beyond this is an error rather than memory exhaustion: the target's files are not ours to trust. */
   maxBytes?: number;
@@ -36,7 +39,9 @@ const DEFAULT_TIMEOUT_MS = 120_000;
  * because auto-remove is the engine's job.
  */
 export async function runCapture(engine: Engine, request: CaptureRequest): Promise<CaptureResult> {
-  const sidekick = await engine.runSidekick({
+  const session = newSessionId();
+  const sidekick = await createWithName(undefined, request.nameFor, session, (name) => engine.runSidekick({
+    name,
     image: request.image,
     command: [...(request.launch?.commandPrefix ?? []), '/bin/sh', '-c', 'eval "$SIDEKICK_SCRIPT"', 'sidekick'],
     env: [...(request.env ?? []), ...(request.launch?.env ?? []), `SIDEKICK_SCRIPT=${request.script}`],
@@ -44,7 +49,7 @@ export async function runCapture(engine: Engine, request: CaptureRequest): Promi
     tty: false,
     openStdin: false,
     labels: sessionLabels({
-      session: newSessionId(),
+      session,
       kind: 'sidekick',
       ...(request.labelTarget !== undefined ? { target: request.labelTarget } : {}),
       created: new Date(),
@@ -53,7 +58,7 @@ export async function runCapture(engine: Engine, request: CaptureRequest): Promi
     capAdd: request.capAdd,
     privileged: false,
     autoRemove: true,
-  });
+  }), isNameInUse);
   const underInit = request.launch?.underInit ?? false;
   const limit = request.maxBytes ?? DEFAULT_MAX_BYTES;
   const out: Buffer[] = [];

@@ -268,6 +268,21 @@ describe('exec flags a docker user expects', () => {
       expect((await docker(['inspect', '-f', '{{.State.Running}}', name])).trim()).toBe('true');
     });
 
+    it('names the short-lived sidekicks of inspect and ls sidekick-<target>-<short id>', async () => {
+      const t = await targets.start(inject('fixtures').scratchServer);
+      // The engine's own record of what was created for the target: these sidekicks are gone when the command ends.
+      const since = Math.floor(Date.now() / 1000) - 1;
+      for (const args of [['inspect', t.name], ['ls', `${t.name}:/`]]) {
+        const result = await runCli(args);
+        expect(result.code, result.stderr).toBe(0);
+      }
+      const until = Math.ceil(Date.now() / 1000) + 1;
+      const events = await docker(['events', '--since', String(since), '--until', String(until), '--filter', 'event=create', '--filter', `label=io.sidekick.target=${t.id}`, '--format', '{{.Actor.Attributes.name}}']);
+      const names = lines(events);
+      expect(names.length).toBeGreaterThanOrEqual(2);
+      for (const name of names) expect(name).toMatch(new RegExp(`^sidekick-${t.name}-${NAME_SUFFIX}$`));
+    });
+
     it('names a forwarder sidekick-<target>-<short id>', async () => {
       const t = await targets.start(inject('fixtures').scratchServer);
       const forwarding = runInBackground(['port-forward', t.name, '0:8080']);
