@@ -5,7 +5,7 @@
  * cut to the terminal's width so it never wraps, and is terminal-safe (the text may name a
  * target's files). The line is erased when the step is done, so the output after it is clean.
  */
-import { terminalSafe } from './terminal-safe.js';
+import { formatBytes, terminalSafe } from './terminal-safe.js';
 
 export interface ProgressStream {
   isTTY?: boolean;
@@ -101,12 +101,5 @@ function cut(text: string, width: number): string {
 
 /** 1536 -> "1.5 KiB"; whole bytes below 1 KiB. */
 export function formatSize(bytes: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit += 1;
-  }
-  return unit === 0 ? `${Math.round(value)} B` : `${value.toFixed(1)} ${units[unit]}`;
+  return formatBytes(Math.round(bytes));
 }

@@ -243,22 +243,22 @@ export class DockerEngine implements Engine {
   }
 
   async attachContainer(id: string, options: { tty: boolean; openStdin: boolean; autoRemove: boolean; detachKeys?: string }): Promise<ProcessHandle> {
-    const socket = await this.api.hijack(`/containers/${id}/attach`, {
-      query: { stream: true, stdin: options.openStdin, stdout: true, stderr: true, detachKeys: options.detachKeys },
-    });
-    const waitForExit = this.waitForExit(id, options.autoRemove ? 'removed' : 'next-exit');
-    waitForExit.catch(() => undefined);
-    return attachedProcess({
-      socket,
-      tty: options.tty,
-      openStdin: options.openStdin,
-      waitForExit,
-      resize: (cols, rows) => this.resize(id, cols, rows),
-      signal: (signal) => this.signal(id, signal),
-    });
+    const { socket, waitForExit } = await this.attach(id, options);
+    return this.attachedContainer(id, socket, waitForExit, options);
   }
 
   private async attachAndStart(id: string, options: { tty: boolean; openStdin: boolean; autoRemove: boolean; detachKeys?: string }): Promise<ProcessHandle> {
+    const { socket, waitForExit } = await this.attach(id, options);
+    try {
+      await this.api.json('POST', `/containers/${id}/start`);
+    } catch (error) {
+      socket.destroy();
+      throw error;
+    }
+    return this.attachedContainer(id, socket, waitForExit, options);
+  }
+
+  private async attach(id: string, options: { openStdin: boolean; autoRemove: boolean; detachKeys?: string }) {
     // The engine watches stdin for detach keys too (ctrl-p,ctrl-q unless told): it must watch for the
     // same ones as the CLI, which catches them first, or it would detach on keys the CLI passed on.
     const socket = await this.api.hijack(`/containers/${id}/attach`, {
@@ -267,12 +267,10 @@ export class DockerEngine implements Engine {
     // Asked for before start: with auto-remove the container may be gone before a later wait could ask.
     const waitForExit = this.waitForExit(id, options.autoRemove ? 'removed' : 'next-exit');
     waitForExit.catch(() => undefined);
-    try {
-      await this.api.json('POST', `/containers/${id}/start`);
-    } catch (error) {
-      socket.destroy();
-      throw error;
-    }
+    return { socket, waitForExit };
+  }
+
+  private attachedContainer(id: string, socket: Awaited<ReturnType<DockerApi['hijack']>>, waitForExit: Promise<ExitStatus>, options: { tty: boolean; openStdin: boolean }): ProcessHandle {
     return attachedProcess({
       socket,
       tty: options.tty,
