@@ -1,6 +1,6 @@
 // Benchmark of `sidekick inject` + `sidekick eject` (busybox toolbox) against the plain docker
 // CLI doing the same work — `docker cp` of the same busybox, `docker exec T <it> rm` — plus two
-// `node -e 0` (sidekick is two node processes), interleaved in the same run (DESIGN.md §5,
+// `node -e 0` (sidekick is two node processes), interleaved in the same run (docs/BENCHMARKS.md,
 // budget ≤ 1.3×). Also, when today's Debian rootfs is cached (test/fixtures/debian-rootfs.ts),
 // an `inject --os` of it against `docker cp` of the same tar into an equal target, and — the
 // engine's own floor for writing that many entries — `docker cp -` of the entries sidekick

@@ -1,6 +1,6 @@
 // `sidekick exec T -- true` and `--version` against their floor: `docker run` of the toolbox in
 // the target's namespaces plus `node -e 0` (sidekick is a node program), interleaved in the same
-// run (DESIGN.md §5); and stdout throughput of `exec` against `docker run` of the same command.
+// run (docs/BENCHMARKS.md); and stdout throughput of `exec` against `docker run` of the same command.
 import { spawn } from 'node:child_process';
 import { defaultToolboxImage, interleavedMedians, median, printRow, timeCommand, track } from './measure.mjs';
 

@@ -2,7 +2,7 @@
  * vitest globalSetup: checks the machine is ready (scripts/setup.sh prepares it,
  * this only verifies), builds the fixture images, hands their tags to the tests
  * (`inject('fixtures')`), and afterwards proves the whole run left no sidekick
- * object on the engine (DESIGN.md §4, "zero trace").
+ * object on the engine (docs/RELIABILITY.md, "zero trace").
  */
 import { access, constants, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';

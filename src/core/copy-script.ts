@@ -1,5 +1,5 @@
 /**
- * The shell scripts put into a debug copy of a container (DESIGN.md §1.5): the copy's first
+ * The shell scripts put into a debug copy of a container (docs/ARCHITECTURE.md, "Debug copies"): the copy's first
  * process, which starts the user's shell or command instead of the original entrypoint, and
  * `run-entrypoint`, which runs what the original would have run, on demand.
  *

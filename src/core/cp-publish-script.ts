@@ -2,7 +2,7 @@
  * The shell program that makes a copy into a running container all-or-nothing
  * (docs/RELIABILITY.md, "cp"). It runs in a sidekick whose `/` is the target's root (the
  * chroot view), so every rename and removal is resolved inside the target, never from the
- * host (DESIGN.md §1.3). The engine's archive API can write but not rename or delete, hence
+ * host (docs/ARCHITECTURE.md, "The target's files"). The engine's archive API can write but not rename or delete, hence
  * this helper.
  *
  * It is fed on stdin to the toolbox's own shell and then waits for one more line:

@@ -1,4 +1,4 @@
-/** The label schema every object sidekick creates on an engine carries (DESIGN.md §2). */
+/** The label schema every object sidekick creates on an engine carries (docs/ARCHITECTURE.md, "Labels"). */
 import { formatClientId, type ClientId } from './ownership/client-id.js';
 import { localClientId } from './ownership/local-client.js';
 import { signingKey } from './ownership/owner-key.js';

@@ -1,5 +1,5 @@
 /**
- * `sidekick cp`, both ways, through the engine's archive API (DESIGN.md §1.3): the engine
+ * `sidekick cp`, both ways, through the engine's archive API (docs/ARCHITECTURE.md, "The target's files"): the engine
  * resolves the container side inside the container's root, and the local side is written
  * only by extractTarSafely, which refuses absolute names, "..", and writes through symlinks,
  * because the archive comes from a container we do not trust. Semantics follow `docker cp`:

@@ -54,7 +54,7 @@ export async function startTarget(image: string, opts: TargetOptions = {}): Prom
   return { id, name, ip };
 }
 
-/** What must not change while sidekick works on a target (DESIGN.md §4, zero trace). */
+/** What must not change while sidekick works on a target (docs/RELIABILITY.md, zero trace). */
 export interface TargetSnapshot {
   /** Field 22 (starttime, clock ticks since boot) of the target's PID 1, as seen from the host; "" when not running. */
   pid1StartTime: string;

@@ -1,5 +1,5 @@
 /**
- * Extraction of a tar stream that comes out of an untrusted container (DESIGN.md §1.3).
+ * Extraction of a tar stream that comes out of an untrusted container (docs/ARCHITECTURE.md, "The target's files").
  *
  * The stream is hostile: every name, link target, mode and size in it was chosen by whoever
  * controls the container. The guarantees:

@@ -1,6 +1,6 @@
 /**
  * Decides which entries of an OS root filesystem may be written into a target: only paths
- * that do not exist there (DESIGN.md §1.4). Pure: what the target holds is given as a map from
+ * that do not exist there (docs/ARCHITECTURE.md, "Injection"). Pure: what the target holds is given as a map from
  * path to kind, which the caller fills by asking the engine for exactly the paths that
  * `pathsToProbe` names — level by level, and only below directories the target really has, so a
  * Debian rootfs against a scratch target costs a few dozen stats, not ten thousand.

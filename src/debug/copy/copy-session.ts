@@ -1,5 +1,5 @@
 /**
- * `sidekick exec --copy TARGET` and `sidekick exec IMAGE` (DESIGN.md §1.5): a container that
+ * `sidekick exec --copy TARGET` and `sidekick exec IMAGE` (docs/ARCHITECTURE.md, "Debug copies"): a container that
  * cannot be joined (stopped, exited, crash-looping), or an image, is debugged through a copy.
  * The copy has the original's filesystem (a snapshot taken without pausing), environment,
  * working directory, user, volumes (read-only by default) and networks, plus the static

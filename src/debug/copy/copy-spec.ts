@@ -1,5 +1,5 @@
 /**
- * How a debug copy is set up from what the original had (DESIGN.md §1.5): pure decisions,
+ * How a debug copy is set up from what the original had (docs/ARCHITECTURE.md, "Debug copies"): pure decisions,
  * kept apart from the engine calls so that they can be tested and read on their own.
  */
 import type { TargetMount } from '../../core/target.js';

@@ -1,5 +1,5 @@
 /**
- * A throw-away image of a container's filesystem (DESIGN.md §1.5). Taken without pausing:
+ * A throw-away image of a container's filesystem (docs/ARCHITECTURE.md, "Debug copies"). Taken without pausing:
  * the original must not notice, even when it is running (`exec --copy` of a live container);
  * the price is that files being written at that moment may be caught half-written.
  */

@@ -2,7 +2,7 @@
  * The files put into a debug copy (never into the original): the host's static busybox with a
  * hard link per applet, the copy's start script and `run-entrypoint`, all under the private
  * prefix. Unpacked by the engine into the created, not yet started, copy through the archive
- * API (DESIGN.md §1.3), so the path is resolved inside the copy's root, never on the host.
+ * API (docs/ARCHITECTURE.md, "The target's files"), so the path is resolved inside the copy's root, never on the host.
  */
 import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';

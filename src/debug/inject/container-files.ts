@@ -1,6 +1,6 @@
 /**
  * Small reads of a target's filesystem through the engine (never through /proc/<pid>/root on
- * the host, DESIGN.md §1.3), and commands run inside the target with the injected busybox.
+ * the host, docs/ARCHITECTURE.md, "The target's files"), and commands run inside the target with the injected busybox.
  */
 import { extract as tarExtract } from 'tar-stream';
 import type { ContainerPathStat } from '../../core/path-stat.js';

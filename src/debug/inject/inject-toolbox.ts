@@ -1,6 +1,6 @@
 /**
  * `sidekick inject` (toolbox form): a static busybox and a link per applet under a private
- * prefix, written through the engine's archive API only (DESIGN.md §1.3–1.4).
+ * prefix, written through the engine's archive API only (docs/ARCHITECTURE.md, "Injection").
  *
  * Atomic as far as anyone reading it is concerned: the toolbox goes up with an intent record as
  * its first file and no manifest; only once the engine has it all and its sizes check out is

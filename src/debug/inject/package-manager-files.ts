@@ -1,7 +1,7 @@
 /**
  * What the injected OS's package manager recorded as its own: the paths dpkg's file lists
  * (/var/lib/dpkg/info/*.list) and apk's database (/lib/apk/db/installed) name. Read through
- * the engine's archive API (resolved inside the target's root, DESIGN.md §1.3) and parsed here
+ * the engine's archive API (resolved inside the target's root, docs/ARCHITECTURE.md, "The target's files") and parsed here
  * as the hostile text they are; core/inject/eject-plan.ts decides with them.
  */
 import { parseApkInstalled, parseDpkgList } from '../../core/inject/eject-plan.js';

@@ -1,6 +1,6 @@
 /**
  * The fast way to remove a toolbox: its own busybox, run in the target's own mount namespace
- * (never from the host, DESIGN.md §1.3); remove-through-sidekick.ts is the way that does not
+ * (never from the host, docs/ARCHITECTURE.md, "The target's files"); remove-through-sidekick.ts is the way that does not
  * depend on it. Each path is removed as `rm -rf ./NAME` from its parent
  * directory, entered with `cd -P` and checked with `pwd -P`: if a parent is no longer the plain
  * directory the manifest names (the target swapped in a symlink), that path is skipped and

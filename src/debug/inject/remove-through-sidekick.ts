@@ -4,7 +4,7 @@
  * apt's `_apt` user), and it needs the injected busybox intact (an interrupted inject leaves it
  * truncated). The sidekick has the engine's default capabilities (DAC_OVERRIDE, FOWNER) and its
  * own busybox; it chroots into the target's root, so an absolute symlink of the target resolves
- * inside the target, never into the sidekick or the host (DESIGN.md §1.2–1.3). Each path is
+ * inside the target, never into the sidekick or the host (docs/ARCHITECTURE.md, "The target's files"). Each path is
  * removed as `./NAME` from its parent, entered with `cd -P` and checked with `pwd -P`, so a
  * parent the target swapped for a symlink is reported, not followed.
  *
