@@ -206,16 +206,5 @@ await build({
   }
 }
 
-// ssh2 for ssh:// engines, in its own bundle beside the CLI: an installed sidekick has no
-// node_modules, and the stand-in (scripts/lazy-ssh2.cjs) loads it only when an ssh:// engine is used.
-await build({
-  ...common,
-  stdin: { contents: "module.exports = require('ssh2');", resolveDir: new URL('..', import.meta.url).pathname, loader: 'js' },
-  outfile: 'dist/sidekick-ssh2.cjs',
-  minifySyntax: true,
-  // Optional native speed-ups of ssh2; absent is fine.
-  external: ['cpu-features', '*.node'],
-});
-
 // Executable as npm makes a package's bin, so that `sidekick install-plugin` can link it from a checkout too.
 (await import('node:fs')).chmodSync(new URL('../dist/sidekick.cjs', import.meta.url), 0o755);

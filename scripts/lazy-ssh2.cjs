@@ -1,21 +1,8 @@
-// Stand-in for ssh2 inside the bundle: the real module is required only when an ssh:// engine is used.
-// An installed sidekick has no node_modules: ssh2 is then the bundle scripts/build.mjs puts in dist/.
-const { existsSync } = require('node:fs');
-const { join } = require('node:path');
-
-function loadSsh2() {
-  // This stand-in is bundled into a file of dist/ (or of a directory under it).
-  for (const dir of [__dirname, join(__dirname, '..')]) {
-    const bundled = join(dir, 'sidekick-ssh2.cjs');
-    // module.require: left alone by esbuild, resolved at run time.
-    if (existsSync(bundled)) return module.require(bundled);
-  }
-  return require('ssh2');
-}
-
+// Stand-in for ssh2 inside the bundle: docker-modem requires it on start, and sidekick never lets
+// docker-modem open an ssh:// connection itself (the system ssh carries ssh:// engines,
+// src/engines/docker/ssh-tunnel.ts), so the real module, 600 KB bundled, is never shipped.
 module.exports = {
-  Client: function LazyClient(...args) {
-    const { Client } = loadSsh2();
-    return new Client(...args);
+  Client: function UnusedSsh2Client() {
+    throw new Error('ssh2 is not part of sidekick: ssh:// engines go through the system ssh.');
   },
 };

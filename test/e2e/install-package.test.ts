@@ -29,8 +29,8 @@ describe('the npm package', () => {
     expect(packed.code, packed.stderr).toBe(0);
     const [report] = JSON.parse(packed.stdout.toString()) as { filename: string; files: { path: string }[] }[];
     const files = report!.files.map((file) => file.path);
-    // The bundles, the ssh client and the relay; no sources, tests, maps or node_modules.
-    expect(files).toEqual(expect.arrayContaining(['README.md', 'package.json', 'dist/sidekick.cjs', 'dist/sidekick-main.cjs', 'dist/sidekick-ssh2.cjs', 'dist/sidekick-relay']));
+    // The bundles and the relay; no sources, tests, maps or node_modules.
+    expect(files).toEqual(expect.arrayContaining(['README.md', 'package.json', 'dist/sidekick.cjs', 'dist/sidekick-main.cjs', 'dist/sidekick-relay']));
     expect(files.filter((path) => !['README.md', 'package.json'].includes(path) && !/^dist\/[^]*\.cjs$/.test(path) && path !== 'dist/sidekick-relay')).toEqual([]);
     tarball = join(dir, report!.filename);
     const installed = await npm(['install', '--global', '--prefix', join(dir, 'prefix'), tarball], join(dir, 'cache'));
