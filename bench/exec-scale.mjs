@@ -53,7 +53,7 @@ export async function benchExecScale(ctx) {
       title: `Concurrent exec sessions, ${mode.label}: time until all have ended`,
       xLabel: 'concurrent sessions',
       yLabel: 'ms (median)',
-    ratioLabel: 'sidekick ÷ docker',
+      ratioLabel: 'sidekick ÷ docker',
       x: sizes,
       lines: [
         { name: 'sidekick exec T -- true', values: values.sidekick },

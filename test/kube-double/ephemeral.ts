@@ -156,13 +156,7 @@ export async function createEphemeralContainer(namespace: string, pod: string, s
     AttachStdin: stdin,
     AttachStdout: true,
     AttachStderr: true,
-    Labels: {
-      [TEST_TARGET_LABEL]: '1',
-      [POD_LABEL]: `${namespace}/${pod}`,
-      [CONTAINER_LABEL]: spec.name as string,
-      [ROLE_LABEL]: 'ephemeral',
-      [EPHEMERAL_SPEC_LABEL]: JSON.stringify(spec),
-    },
+    Labels: ephemeralLabels(namespace, pod, spec),
     HostConfig: {
       NetworkMode: `container:${pause.Id}`,
       IpcMode: `container:${pause.Id}`,
@@ -176,6 +170,17 @@ export async function createEphemeralContainer(namespace: string, pod: string, s
 }
 
 /** Starts it as the kubelet would, later; a failure leaves it "created", shown as waiting. */
+/** The labels by which the pod view finds an ephemeral container and its spec. */
+function ephemeralLabels(namespace: string, pod: string, spec: Json): Record<string, string> {
+  return {
+    [TEST_TARGET_LABEL]: '1',
+    [POD_LABEL]: `${namespace}/${pod}`,
+    [CONTAINER_LABEL]: spec.name as string,
+    [ROLE_LABEL]: 'ephemeral',
+    [EPHEMERAL_SPEC_LABEL]: JSON.stringify(spec),
+  };
+}
+
 export function startInBackground(id: string): void {
   setImmediate(() => {
     dockerRequest('POST', `/containers/${id}/start`).catch(() => undefined);
@@ -196,14 +201,7 @@ export async function createImageMissingPlaceholder(namespace: string, pod: stri
       : { reason: 'ErrImagePull', message: `the kube-double pulls no images, and the engine has no "${image}"` };
   const created = (await dockerRequest('POST', `/containers/create?name=sidekick-test-kd-eph-${Math.random().toString(36).slice(2, 10)}`, {
     Image: pauseImage,
-    Labels: {
-      [TEST_TARGET_LABEL]: '1',
-      [POD_LABEL]: `${namespace}/${pod}`,
-      [CONTAINER_LABEL]: spec.name as string,
-      [ROLE_LABEL]: 'ephemeral',
-      [EPHEMERAL_SPEC_LABEL]: JSON.stringify(spec),
-      [WAITING_LABEL]: JSON.stringify(waiting),
-    },
+    Labels: { ...ephemeralLabels(namespace, pod, spec), [WAITING_LABEL]: JSON.stringify(waiting) },
     HostConfig: { NetworkMode: 'none' },
   })) as { Id: string };
   return created.Id;
