@@ -7,6 +7,8 @@
  * work in images that have no shell at all.
  */
 
+import { LEASE_VARIABLE } from './lease.js';
+
 /** Where the toolbox goes in a copy; the original is never written to, only the copy. */
 export const COPY_PREFIX = '/.sidekick';
 export const COPY_TOOLS = `${COPY_PREFIX}/bin`;
@@ -19,8 +21,6 @@ const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/b
 
 /** The variable that makes the engine's init (tini) forward signals to the whole process group. */
 export const TINI_GROUP_VARIABLE = 'TINI_KILL_PROCESS_GROUP';
-/** The variable that carries the copy's lease length, in renewals its guard may miss in a row. */
-export const COPY_LEASE_VARIABLE = 'SIDEKICK_LEASE';
 
 export interface CopyScriptOptions {
   /** Shown in the prompt, e.g. "copy of web". */
@@ -43,8 +43,8 @@ export function copyStartScript(options: CopyScriptOptions): string {
     `export PATH="\${PATH:-${DEFAULT_PATH}}:${COPY_TOOLS}"`,
     `export PS1=${shellQuote(`[sidekick ${options.label}] \\w \\$ `)}`,
     `if [ $# -eq 0 ]; then set -- ${COPY_TOOLS}/sh; fi`,
-    `lease=\${${COPY_LEASE_VARIABLE}:-}`,
-    `unset ${COPY_LEASE_VARIABLE} ${TINI_GROUP_VARIABLE}`,
+    `lease=\${${LEASE_VARIABLE}:-}`,
+    `unset ${LEASE_VARIABLE} ${TINI_GROUP_VARIABLE}`,
     'if [ -n "$lease" ]; then',
     '  top=$$',
     // Its stderr is closed but for the one line it has to say: a shell killed with its `sleep` would print "Killed".

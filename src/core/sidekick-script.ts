@@ -13,15 +13,12 @@
  * Arguments after the script are the user's command ("$@"); empty means a login shell.
  */
 import { shellQuote } from './copy-script.js';
+import { LEASE_VARIABLE } from './lease.js';
 import { DYNAMIC_VIEW_FUNCTIONS, TOOLBOX_BIN_DIRS, VIEW_APPLETS, VIEW_BIN, VIEW_BUSYBOX } from './dynamic-view.js';
 import { SESSION_SHELL_FUNCTIONS, TARGET_ID_VARIABLE, TARGET_PROCESS_MISSING_STATUS, TARGET_SHARES_PID_VARIABLE } from './session-shell.js';
 
 export type FilesystemView = 'chroot' | 'toolbox';
 
-/** The variable that carries the lease length (in renewals the guard may miss in a row). */
-export const LEASE_VARIABLE = 'SIDEKICK_LEASE';
-/** The signal a client renews its lease with: ignored by default, so no process of the session dies of it. */
-export const LEASE_SIGNAL = 'SIGURG';
 
 export interface ScriptOptions {
   view: FilesystemView;

@@ -3,11 +3,11 @@ import { createWithName, isNameInUse } from '../core/container-name.js';
 import { VIEW_APPLETS } from '../core/dynamic-view.js';
 import { newSessionId, sessionLabels, LABEL_DETACHED, LABEL_TOOLBOX_INIT, LABEL_TOOLBOX_STATIC, LABEL_TOOLBOX_VIEW } from '../core/labels.js';
 import type { ProcessHandle } from '../core/process-handle.js';
-import { isValidRunAs, LEASE_VARIABLE, sidekickScript, type FilesystemView } from '../core/sidekick-script.js';
+import { isValidRunAs, sidekickScript, type FilesystemView } from '../core/sidekick-script.js';
 import type { Target } from '../core/target.js';
 import type { Engine, ProgressEvent } from '../engines/engine.js';
 import { assertSessionInput } from './session-input.js';
-import { LEASE_MISSES, renewLease } from './lease.js';
+import { leaseEnvironment, renewLease } from './lease.js';
 import { viewPreload } from './toolbox-view.js';
 import { cachedPackageToolbox, ensurePackageToolbox, type PackageToolboxEvents } from './package-toolbox.js';
 import { sidekickLaunch, stopSidekick, type PreloadEntry } from './sidekick-launch.js';
@@ -102,7 +102,7 @@ export async function startExecSession(engine: Engine, request: ExecRequest, env
   });
   // A kept sidekick is kept on purpose: it outlives its client, so it holds no lease.
   const unleased = request.keep || request.detached === true;
-  const lease = unleased ? [] : [`${LEASE_VARIABLE}=${LEASE_MISSES}`];
+  const lease = unleased ? [] : [leaseEnvironment()];
   const spec = {
     image: toolbox.image,
     // The script travels in the environment so that `ps` in the session shows a short anchor line.

@@ -4,11 +4,16 @@
  * it when LEASE_MISSES renewals in a row did not come.
  */
 import type { ProcessHandle } from '../core/process-handle.js';
-import { LEASE_SIGNAL } from '../core/sidekick-script.js';
+import { LEASE_SIGNAL, LEASE_VARIABLE } from '../core/lease.js';
 
 /** Renewals a session's guard may miss in a row (one a second) before it ends the session. */
 export const LEASE_MISSES = 5;
 const LEASE_RENEW_MS = 1_000;
+
+/** The session's environment entry that gives its guard the lease. */
+export function leaseEnvironment(): string {
+  return `${LEASE_VARIABLE}=${LEASE_MISSES}`;
+}
 
 /** Renews the lease until the returned function is called; it never keeps the process alive. */
 export function renewLease(process_: ProcessHandle): () => void {

@@ -7,7 +7,7 @@
  * original entrypoint, which `run-entrypoint` runs on demand. Nothing is written to the
  * original; everything made is labelled and removed when the session ends.
  */
-import { COPY_LEASE_VARIABLE, COPY_START, COPY_TOOLS, copyStartScript, runEntrypointScript } from '../../core/copy-script.js';
+import { COPY_START, COPY_TOOLS, copyStartScript, runEntrypointScript } from '../../core/copy-script.js';
 import { SidekickError, isSidekickError } from '../../core/errors.js';
 import { createWithName, isNameInUse } from '../../core/container-name.js';
 import { LABEL_SNAPSHOT, newSessionId, sessionLabels } from '../../core/labels.js';
@@ -19,7 +19,7 @@ import { copyLabels, copyMounts, envValue, mergeEnv, planNetwork } from './copy-
 import { removeSnapshot, snapshotContainer, type Snapshot } from './snapshot.js';
 import { loadStaticBusybox, toolboxLayer } from './toolbox-layer.js';
 import { assertSessionInput } from '../session-input.js';
-import { LEASE_MISSES, renewLease } from '../lease.js';
+import { leaseEnvironment, renewLease } from '../lease.js';
 
 export interface CopyRequest {
   /** A container name or ID prefix (or, failing that, a local image); an image with `imageOnly`. */
@@ -117,7 +117,7 @@ export async function startCopySession(engine: Engine, request: CopyRequest, env
       entrypoint: [`${COPY_TOOLS}/sh`, COPY_START],
       cmd: request.command,
       // A kept copy outlives its client on purpose: it holds no lease.
-      env: request.keep ? mergeEnv(originEnv, request.env) : [...mergeEnv(originEnv, request.env), `${COPY_LEASE_VARIABLE}=${LEASE_MISSES}`],
+      env: request.keep ? mergeEnv(originEnv, request.env) : [...mergeEnv(originEnv, request.env), leaseEnvironment()],
       user: request.user === undefined || request.user === 'target' ? originUser : request.user,
       workingDir: request.workdir ?? (origin.kind === 'container' ? origin.target.workingDir : origin.image.workingDir),
       tty: request.tty,
