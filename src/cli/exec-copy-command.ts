@@ -1,6 +1,7 @@
 import { formatArgv, RUN_ENTRYPOINT, COPY_TOOLS } from '../core/copy-script.js';
 import { SidekickError } from '../core/errors.js';
 import { startCopySession, type CopySession } from '../debug/copy/copy-session.js';
+import type { NetworkMode } from '../core/target.js';
 import type { Engine } from '../engines/engine.js';
 import type { ExecFlags } from './exec-command.js';
 import type { GlobalFlags } from './engine-from-flags.js';
@@ -56,7 +57,7 @@ export async function runCopyExec(engine: Engine, options: CopyExecOptions, flag
         ...(flags.user !== undefined ? { user: flags.user } : {}),
         ...(flags.name !== undefined ? { name: flags.name } : {}),
         ...(flags.workdir !== undefined ? { workdir: flags.workdir } : {}),
-        ...(flags.network !== undefined ? { network: flags.network } : {}),
+        ...(flags.network !== undefined ? { network: networkFromFlag(flags.network) } : {}),
       },
       process.env,
       {
@@ -129,4 +130,11 @@ function keptMessage(session: CopySession): string {
   const image = session.snapshot ? ` && docker rmi ${session.snapshot.reference}` : '';
   const what = session.snapshot ? `copy container ${id} and image ${session.snapshot.reference}` : `copy container ${id}`;
   return `sidekick: keeping ${what}; remove with: docker rm -f -v ${id}${image}\n`;
+}
+
+/** --network: "none" (a namespace of its own without a network), "host", or a network's name. */
+function networkFromFlag(value: string): NetworkMode {
+  if (value === 'none') return { kind: 'private' };
+  if (value === 'host') return { kind: 'host' };
+  return { kind: 'named', name: value };
 }

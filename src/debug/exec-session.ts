@@ -115,7 +115,7 @@ export async function startExecSession(engine: Engine, request: ExecRequest, env
       ...sessionLabels({ session: sessionId, kind: 'sidekick', target: target.id, created: new Date() }),
       ...(request.detached ? { [LABEL_DETACHED]: 'true' } : {}),
     },
-    target: { id: target.id, joinIpc: target.ipcShareable },
+    target: { id: target.id, joinIpc: target.namespaceModes.ipc.kind === 'shareable' },
     capAdd: ['SYS_PTRACE', ...request.capAdd],
     privileged: request.privileged,
     autoRemove: !request.keep,

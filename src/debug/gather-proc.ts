@@ -1,5 +1,6 @@
 import { SidekickError } from '../core/errors.js';
 import { parseFramedDump } from '../core/framed-dump.js';
+import { namespaceModeText } from '../core/namespace-mode.js';
 import type { Target } from '../core/target.js';
 import type { Engine } from '../engines/engine.js';
 import { decodeTargetDump, type TargetSample } from './decode-dump.js';
@@ -32,7 +33,7 @@ export async function gatherTargetSample(engine: Engine, target: Target, toolbox
   });
   const dump = parseFramedDump(result.stdout);
   if (result.code === TARGET_PROCESS_MISSING_STATUS && dump.values.get('target') === undefined) {
-    throw new SidekickError('TARGET_NOT_RUNNING', `the process of ${target.name} was not found in the PID namespace it shares (${target.namespaceModes.pid}); it may have just stopped.`, {
+    throw new SidekickError('TARGET_NOT_RUNNING', `the process of ${target.name} was not found in the PID namespace it shares (${namespaceModeText(target.namespaceModes.pid)}); it may have just stopped.`, {
       hint: `Check it with docker ps -a --filter id=${target.id.slice(0, 12)}.`,
     });
   }

@@ -1,6 +1,6 @@
 import type { ContainerPathStat } from '../core/path-stat.js';
 import type { ProcessHandle } from '../core/process-handle.js';
-import type { ContainerSummary, Target } from '../core/target.js';
+import type { ContainerSummary, NetworkMode, Target } from '../core/target.js';
 
 /** What every container sidekick makes has: what runs, as whom, how it is attached, its labels. */
 export interface ContainerProcessSpec {
@@ -111,14 +111,14 @@ export interface MountSpec {
 /**
  * A container created but not started, so that files can be put into it first (a copy of
  * a target for debugging). Unlike a sidekick it joins no other container's namespaces
- * unless `networkMode` says `container:<id>`.
+ * unless its `networkMode` is another container's.
  */
 export interface ContainerSpec extends ContainerProcessSpec {
   entrypoint: string[];
   cmd: string[];
   mounts: MountSpec[];
-  /** "bridge", "host", "none", a network's name, or "container:<id>". */
-  networkMode: string;
+  /** A network of the engine's ("default", "bridge", a user-defined one), the host's, none (private), or another container's. */
+  networkMode: NetworkMode;
   /** Further networks to connect before start (no aliases: the copy must not take the original's traffic). */
   extraNetworks: string[];
   /** Turns off a health check the image declares: it would run the original's probe in a copy that runs nothing. */

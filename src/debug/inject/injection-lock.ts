@@ -79,7 +79,7 @@ async function createLock(engine: Engine, target: Target, purpose: string): Prom
     tty: false,
     openStdin: false,
     mounts: [],
-    networkMode: 'none',
+    networkMode: { kind: 'private' },
     extraNetworks: [],
     disableHealthcheck: true,
     capAdd: [],

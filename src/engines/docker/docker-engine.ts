@@ -22,6 +22,7 @@ import { attachedProcess } from './attached-process.js';
 import { DockerApi, EngineHttpError } from './docker-api.js';
 import type { Endpoint } from './endpoint.js';
 import { matchContainers } from './match-containers.js';
+import { dockerNetworkMode, joinedNamespaceModes, namespaceModesOf, networkModeOf } from './namespace-modes.js';
 
 /** The process part of a container's or an image's configuration, as the engine reports it. */
 interface ConfigResponse {
@@ -143,7 +144,7 @@ export class DockerEngine implements Engine {
       status: normalizeStatus(entry.State),
       labels: entry.Labels ?? {},
       ...(entry.ImageID !== undefined ? { imageId: entry.ImageID } : {}),
-      ...(entry.HostConfig?.NetworkMode !== undefined ? { networkMode: entry.HostConfig.NetworkMode } : {}),
+      ...(entry.HostConfig?.NetworkMode !== undefined ? { networkMode: networkModeOf(entry.HostConfig.NetworkMode) } : {}),
     }));
   }
 
@@ -388,14 +389,13 @@ export class DockerEngine implements Engine {
   }
 
   async createContainer(spec: ContainerSpec): Promise<string> {
-    const primary = spec.networkMode;
     // tini's own switch for -g; the copy's start script unsets it before the user's command runs.
     const env = spec.initForwardingToGroup ? [...spec.env, `${TINI_GROUP_VARIABLE}=1`] : spec.env;
     const body = {
       ...processConfig({ ...spec, env }),
       ...(spec.disableHealthcheck ? { Healthcheck: { Test: ['NONE'] } } : {}),
       HostConfig: {
-        NetworkMode: primary,
+        NetworkMode: dockerNetworkMode(spec.networkMode),
         Mounts: spec.mounts.map((mount) => ({
           Type: mount.type,
           Target: mount.destination,
@@ -642,11 +642,7 @@ export function splitReference(reference: string): { name: string; tag: string }
 
 function joinedNamespaces(target: SidekickSpec['target']): Record<string, string> {
   if (!('id' in target)) return { NetworkMode: 'none', PidMode: 'host' };
-  return {
-    NetworkMode: `container:${target.id}`,
-    PidMode: `container:${target.id}`,
-    ...(target.joinIpc ? { IpcMode: `container:${target.id}` } : {}),
-  };
+  return joinedNamespaceModes(target.id, target.joinIpc);
 }
 
 type ProcessFields = Pick<ContainerProcessSpec, 'image' | 'env' | 'user' | 'workingDir' | 'tty' | 'openStdin' | 'labels'> & {
@@ -674,7 +670,6 @@ function processConfig(spec: ProcessFields): Record<string, unknown> {
 }
 
 function toTarget(raw: InspectResponse): Target {
-  const ipcMode = raw.HostConfig?.IpcMode ?? '';
   return {
     id: raw.Id,
     name: raw.Name.replace(/^\//, ''),
@@ -691,7 +686,6 @@ function toTarget(raw: InspectResponse): Target {
     cmd: raw.Config?.Cmd ?? [],
     workingDir: raw.Config?.WorkingDir ?? '',
     labels: raw.Config?.Labels ?? {},
-    ipcShareable: ipcMode === 'shareable',
     readOnlyRootfs: raw.HostConfig?.ReadonlyRootfs ?? false,
     autoRemove: raw.HostConfig?.AutoRemove ?? false,
     tty: raw.Config?.Tty ?? false,
@@ -723,14 +717,7 @@ function toTarget(raw: InspectResponse): Target {
     capAdd: raw.HostConfig?.CapAdd ?? [],
     capDrop: raw.HostConfig?.CapDrop ?? [],
     securityOpt: raw.HostConfig?.SecurityOpt ?? [],
-    namespaceModes: {
-      network: raw.HostConfig?.NetworkMode ?? '',
-      pid: raw.HostConfig?.PidMode ?? '',
-      ipc: ipcMode,
-      uts: raw.HostConfig?.UTSMode ?? '',
-      cgroup: raw.HostConfig?.CgroupnsMode ?? '',
-      user: raw.HostConfig?.UsernsMode ?? '',
-    },
+    namespaceModes: namespaceModesOf(raw.HostConfig),
   };
 }
 
