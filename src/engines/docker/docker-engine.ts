@@ -1,13 +1,11 @@
 import { MuxDecoder } from '../../core/mux-stream.js';
-import { TINI_GROUP_VARIABLE } from '../../core/copy-script.js';
 import { SidekickError } from '../../core/errors.js';
 import type { ExitStatus } from '../../core/process-handle.js';
-import { normalizeStatus, type ContainerSummary, type Target, type TargetMount } from '../../core/target.js';
+import type { ContainerSummary, Target } from '../../core/target.js';
 import { CONTAINER_PATH_STAT_HEADER, decodeContainerPathStat, type ContainerPathStat } from './container-path-stat.js';
 import type { ProcessHandle } from '../../core/process-handle.js';
 import type {
   ContainerExecSpec,
-  ContainerProcessSpec,
   ContainerSpec,
   Engine,
   FilesystemChange,
@@ -22,79 +20,19 @@ import { attachedProcess } from './attached-process.js';
 import { DockerApi, EngineHttpError } from './docker-api.js';
 import type { Endpoint } from './endpoint.js';
 import { matchContainers } from './match-containers.js';
-import { dockerNetworkMode, joinedNamespaceModes, namespaceModesOf, networkModeOf } from './namespace-modes.js';
-
-/** The process part of a container's or an image's configuration, as the engine reports it. */
-interface ConfigResponse {
-  User?: string;
-  Env?: string[] | null;
-  Entrypoint?: string[] | null;
-  Cmd?: string[] | null;
-  WorkingDir?: string;
-  Labels?: Record<string, string> | null;
-  Tty?: boolean;
-  OpenStdin?: boolean;
-}
-
-interface InspectResponse {
-  Id: string;
-  Name: string;
-  Image: string;
-  Created?: string;
-  AppArmorProfile?: string;
-  RestartCount?: number;
-  State?: {
-    Status?: string;
-    Pid?: number;
-    StartedAt?: string;
-    FinishedAt?: string;
-    ExitCode?: number;
-    OOMKilled?: boolean;
-    Error?: string;
-    Health?: { Status?: string; FailingStreak?: number; Log?: Array<{ ExitCode?: number; Output?: string; End?: string }> | null } | null;
-  };
-  Mounts?: Array<{ Type?: string; Source?: string; Name?: string; Destination?: string; RW?: boolean }> | null;
-  Config?: ConfigResponse & { Image?: string };
-  HostConfig?: {
-    IpcMode?: string;
-    ReadonlyRootfs?: boolean;
-    Privileged?: boolean;
-    NetworkMode?: string;
-    PidMode?: string;
-    UTSMode?: string;
-    CgroupnsMode?: string;
-    UsernsMode?: string;
-    Memory?: number;
-    NanoCpus?: number;
-    CpuQuota?: number;
-    CpuPeriod?: number;
-    PidsLimit?: number | null;
-    CapAdd?: string[] | null;
-    CapDrop?: string[] | null;
-    SecurityOpt?: string[] | null;
-    Tmpfs?: Record<string, string> | null;
-    AutoRemove?: boolean;
-    RestartPolicy?: { Name?: string; MaximumRetryCount?: number } | null;
-  };
-  NetworkSettings?: { Networks?: Record<string, { IPAddress?: string; IPPrefixLen?: number; Gateway?: string; GlobalIPv6Address?: string; GlobalIPv6PrefixLen?: number } | null> | null } | null;
-}
-
-interface ImageInspectResponse {
-  Id: string;
-  Created?: string;
-  RepoTags?: string[] | null;
-  Config?: ConfigResponse | null;
-}
-
-interface ListEntry {
-  Id: string;
-  Names?: string[];
-  Image?: string;
-  ImageID?: string;
-  State?: string;
-  Labels?: Record<string, string> | null;
-  HostConfig?: { NetworkMode?: string };
-}
+import { containerCreateBody, exportHandleBody, labelChanges, sidekickCreateBody } from './request-bodies.js';
+import { toContainerSummary, toFilesystemChanges, toImageDetails, toImageSummary, toTarget } from './wire-mapping.js';
+import type {
+  WireContainerInspect,
+  WireContainerListEntry,
+  WireCreated,
+  WireExecState,
+  WireFilesystemChange,
+  WireImageInspect,
+  WireImageListEntry,
+  WireProgressLine,
+  WireWaitResult,
+} from './wire-types.js';
 
 export class DockerEngine implements Engine {
   readonly endpoint: string;
@@ -112,7 +50,7 @@ export class DockerEngine implements Engine {
       });
     }
     try {
-      return toTarget(await this.api.json<InspectResponse>('GET', `/containers/${encodeURIComponent(reference)}/json`));
+      return toTarget(await this.api.json<WireContainerInspect>('GET', `/containers/${encodeURIComponent(reference)}/json`));
     } catch (error) {
       // 404: no such container; 400/500 "multiple IDs found": an ambiguous prefix (the status differs by version).
       const ambiguous = error instanceof EngineHttpError && /multiple ids/i.test(error.engineMessage);
@@ -127,7 +65,7 @@ export class DockerEngine implements Engine {
       });
     }
     if (matches.length === 1) {
-      return toTarget(await this.api.json<InspectResponse>('GET', `/containers/${matches[0]!.id}/json`));
+      return toTarget(await this.api.json<WireContainerInspect>('GET', `/containers/${matches[0]!.id}/json`));
     }
     throw new SidekickError('TARGET_NOT_FOUND', `no container named or with an ID starting "${reference}" on ${this.endpoint}.`, {
       hint: 'List containers with `docker ps -a`.',
@@ -136,16 +74,8 @@ export class DockerEngine implements Engine {
 
   async listContainers(options: { all: boolean; labels?: string[] }): Promise<ContainerSummary[]> {
     const filters = options.labels && options.labels.length > 0 ? JSON.stringify({ label: options.labels }) : undefined;
-    const list = await this.api.json<ListEntry[]>('GET', '/containers/json', { query: { all: options.all, filters } });
-    return list.map((entry) => ({
-      id: entry.Id,
-      names: (entry.Names ?? []).map((name) => name.replace(/^\//, '')),
-      image: entry.Image ?? '',
-      status: normalizeStatus(entry.State),
-      labels: entry.Labels ?? {},
-      ...(entry.ImageID !== undefined ? { imageId: entry.ImageID } : {}),
-      ...(entry.HostConfig?.NetworkMode !== undefined ? { networkMode: networkModeOf(entry.HostConfig.NetworkMode) } : {}),
-    }));
+    const list = await this.api.json<WireContainerListEntry[]>('GET', '/containers/json', { query: { all: options.all, filters } });
+    return list.map(toContainerSummary);
   }
 
   async removeContainer(id: string, options: { force: boolean; volumes?: boolean }): Promise<void> {
@@ -186,10 +116,7 @@ export class DockerEngine implements Engine {
   }
 
   async importImage(spec: ImageImport): Promise<void> {
-    const changes = [
-      ...Object.entries(spec.labels).map(([key, value]) => `LABEL ${key}=${JSON.stringify(value)}`),
-      `CMD ${JSON.stringify(spec.cmd)}`,
-    ];
+    const changes = [...labelChanges(spec.labels), `CMD ${JSON.stringify(spec.cmd)}`];
     const response = await this.api.stream('POST', '/images/create', {
       query: { fromSrc: '-', repo: spec.repository, tag: spec.tag, changes },
       file: spec.rootfs,
@@ -214,16 +141,7 @@ export class DockerEngine implements Engine {
   }
 
   async runSidekick(spec: SidekickSpec): Promise<RunningSidekick> {
-    const body = {
-      ...processConfig({ ...spec, entrypoint: spec.command, cmd: null }),
-      HostConfig: {
-        ...joinedNamespaces(spec.target),
-        CapAdd: spec.capAdd,
-        Privileged: spec.privileged,
-        AutoRemove: spec.autoRemove,
-        ...(spec.binds ? { Binds: spec.binds.map((bind) => `${bind.source}:${bind.target}`) } : {}),
-      },
-    };
+    const body = sidekickCreateBody(spec);
     const id = await this.create(body, spec, 'sidekick');
     try {
       if (spec.preload) await this.putArchive(id, spec.preload.directory, spec.preload.tar());
@@ -283,25 +201,15 @@ export class DockerEngine implements Engine {
   }
 
   async inspectImage(reference: string): Promise<ImageDetails | undefined> {
-    let raw: ImageInspectResponse;
+    let raw: WireImageInspect;
     try {
-      raw = await this.api.json<ImageInspectResponse>('GET', `/images/${encodeURIComponent(reference)}/json`);
+      raw = await this.api.json<WireImageInspect>('GET', `/images/${encodeURIComponent(reference)}/json`);
     } catch (error) {
       // 404: not there; 400: not even a valid reference, which is "not there" for the person asking.
       if (error instanceof EngineHttpError && (error.statusCode === 404 || error.statusCode === 400)) return undefined;
       throw error;
     }
-    return {
-      id: raw.Id,
-      repoTags: raw.RepoTags ?? [],
-      user: raw.Config?.User ?? '',
-      env: raw.Config?.Env ?? [],
-      entrypoint: raw.Config?.Entrypoint ?? [],
-      cmd: raw.Config?.Cmd ?? [],
-      workingDir: raw.Config?.WorkingDir ?? '',
-      labels: raw.Config?.Labels ?? {},
-      ...(raw.Created ? { created: raw.Created } : {}),
-    };
+    return toImageDetails(raw);
   }
 
   async containerLogTail(containerId: string, lines: number): Promise<string> {
@@ -326,9 +234,9 @@ export class DockerEngine implements Engine {
     containerId: string,
     options: { repository: string; tag: string; labels: Record<string, string>; pause: boolean },
   ): Promise<string> {
-    const changes = Object.entries(options.labels).map(([key, value]) => `LABEL ${key}=${JSON.stringify(value)}`);
+    const changes = labelChanges(options.labels);
     try {
-      const result = await this.api.json<{ Id: string }>('POST', '/commit', {
+      const result = await this.api.json<WireCreated>('POST', '/commit', {
         query: { container: containerId, repo: options.repository, tag: options.tag, pause: options.pause, changes },
         body: {},
       });
@@ -354,22 +262,14 @@ export class DockerEngine implements Engine {
 
   async listImages(options: { labels: string[] }): Promise<ImageSummary[]> {
     const filters = JSON.stringify({ label: options.labels });
-    const list = await this.api.json<Array<{ Id: string; RepoTags?: string[] | null; Labels?: Record<string, string> | null }>>(
-      'GET',
-      '/images/json',
-      { query: { filters } },
-    );
-    return list.map((image) => ({
-      id: image.Id,
-      repoTags: (image.RepoTags ?? []).filter((tag) => tag !== '<none>:<none>'),
-      labels: image.Labels ?? {},
-    }));
+    const list = await this.api.json<WireImageListEntry[]>('GET', '/images/json', { query: { filters } });
+    return list.map(toImageSummary);
   }
 
   /** POST /containers/create, with the engine's refusals a person can act on said plainly. */
   private async create(body: unknown, spec: { image: string; name?: string }, noun: 'sidekick' | 'container'): Promise<string> {
     try {
-      return (await this.api.json<{ Id: string }>('POST', '/containers/create', { query: { name: spec.name }, body })).Id;
+      return (await this.api.json<WireCreated>('POST', '/containers/create', { query: { name: spec.name }, body })).Id;
     } catch (error) {
       if (!(error instanceof EngineHttpError)) throw error;
       if (error.statusCode === 404 && /no such image/i.test(error.engineMessage)) {
@@ -389,25 +289,7 @@ export class DockerEngine implements Engine {
   }
 
   async createContainer(spec: ContainerSpec): Promise<string> {
-    // tini's own switch for -g; the copy's start script unsets it before the user's command runs.
-    const env = spec.initForwardingToGroup ? [...spec.env, `${TINI_GROUP_VARIABLE}=1`] : spec.env;
-    const body = {
-      ...processConfig({ ...spec, env }),
-      ...(spec.disableHealthcheck ? { Healthcheck: { Test: ['NONE'] } } : {}),
-      HostConfig: {
-        NetworkMode: dockerNetworkMode(spec.networkMode),
-        Mounts: spec.mounts.map((mount) => ({
-          Type: mount.type,
-          Target: mount.destination,
-          ReadOnly: mount.readOnly,
-          ...(mount.type === 'tmpfs' ? {} : { Source: mount.source }),
-        })),
-        CapAdd: spec.capAdd,
-        Privileged: spec.privileged,
-        AutoRemove: spec.autoRemove,
-        ...(spec.initForwardingToGroup ? { Init: true } : {}),
-      },
-    };
+    const body = containerCreateBody(spec);
     const id = await this.create(body, spec, 'container');
     try {
       for (const network of spec.extraNetworks) {
@@ -441,11 +323,7 @@ export class DockerEngine implements Engine {
   }
 
   private async waitForExit(id: string, condition: 'removed' | 'next-exit'): Promise<ExitStatus> {
-    const result = await this.api.json<{ StatusCode?: number; Error?: { Message?: string } | null }>(
-      'POST',
-      `/containers/${id}/wait`,
-      { query: { condition } },
-    );
+    const result = await this.api.json<WireWaitResult>('POST', `/containers/${id}/wait`, { query: { condition } });
     return { code: result.StatusCode ?? 125 };
   }
 
@@ -467,7 +345,7 @@ export class DockerEngine implements Engine {
   }
 
   async execInContainer(containerId: string, spec: ContainerExecSpec): Promise<ProcessHandle> {
-    const { Id: execId } = await this.api.json<{ Id: string }>('POST', `/containers/${containerId}/exec`, {
+    const { Id: execId } = await this.api.json<WireCreated>('POST', `/containers/${containerId}/exec`, {
       body: {
         AttachStdin: spec.openStdin,
         AttachStdout: true,
@@ -501,7 +379,7 @@ export class DockerEngine implements Engine {
    */
   private async execExitStatus(execId: string): Promise<ExitStatus> {
     for (let delay = 5; ; delay = Math.min(delay * 2, 200)) {
-      const state = await this.api.json<{ ExitCode?: number | null; Running?: boolean }>('GET', `/exec/${execId}/json`);
+      const state = await this.api.json<WireExecState>('GET', `/exec/${execId}/json`);
       if (state.Running !== true) return { code: state.ExitCode ?? 126 };
       await new Promise((resolve) => setTimeout(resolve, delay));
     }
@@ -550,18 +428,13 @@ export class DockerEngine implements Engine {
   }
 
   async filesystemChanges(containerId: string): Promise<FilesystemChange[]> {
-    const changes = await this.api.json<Array<{ Path: string; Kind: number }> | null>('GET', `/containers/${containerId}/changes`);
-    const kinds = ['modified', 'added', 'deleted'] as const;
-    // An unchanged container answers `null`, which the API layer hands back as an empty body, not an array.
-    return (Array.isArray(changes) ? changes : []).map((change) => ({ path: change.Path, kind: kinds[change.Kind] ?? 'modified' }));
+    return toFilesystemChanges(await this.api.json<WireFilesystemChange[] | null>('GET', `/containers/${containerId}/changes`));
   }
 
   async exportImageFilesystem(reference: string, labels: Record<string, string>): Promise<NodeJS.ReadableStream> {
     let id: string;
     try {
-      // A command is required by the engine, never run: the container is only a handle on the image's layers.
-      const body = { Image: reference, Entrypoint: ['/sidekick-export-never-runs'], Cmd: null, Labels: labels, NetworkDisabled: true };
-      id = (await this.api.json<{ Id: string }>('POST', '/containers/create', { body })).Id;
+      id = (await this.api.json<WireCreated>('POST', '/containers/create', { body: exportHandleBody(reference, labels) })).Id;
     } catch (error) {
       if (error instanceof EngineHttpError && error.statusCode === 404) {
         throw new SidekickError('IMAGE_UNAVAILABLE', `image ${reference} is not on ${this.endpoint}.`, {
@@ -618,7 +491,7 @@ async function drainProgress(response: NodeJS.ReadableStream, onProgress: (event
       const line = buffered.slice(0, newline).trim();
       buffered = buffered.slice(newline + 1);
       if (line === '') continue;
-      let event: { id?: string; status?: string; progress?: string; error?: string; errorDetail?: { message?: string } };
+      let event: WireProgressLine;
       try {
         event = JSON.parse(line);
       } catch {
@@ -638,107 +511,4 @@ export function splitReference(reference: string): { name: string; tag: string }
   const colon = reference.lastIndexOf(':');
   if (colon > slash) return { name: reference.slice(0, colon), tag: reference.slice(colon + 1) };
   return { name: reference, tag: 'latest' };
-}
-
-function joinedNamespaces(target: SidekickSpec['target']): Record<string, string> {
-  if (!('id' in target)) return { NetworkMode: 'none', PidMode: 'host' };
-  return joinedNamespaceModes(target.id, target.joinIpc);
-}
-
-type ProcessFields = Pick<ContainerProcessSpec, 'image' | 'env' | 'user' | 'workingDir' | 'tty' | 'openStdin' | 'labels'> & {
-  entrypoint: string[];
-  cmd: string[] | null;
-};
-
-/** The part of a create request that says what runs and how it is attached; stdin closes with its stream. */
-function processConfig(spec: ProcessFields): Record<string, unknown> {
-  return {
-    Image: spec.image,
-    Entrypoint: spec.entrypoint,
-    Cmd: spec.cmd,
-    Env: spec.env,
-    User: spec.user ?? '',
-    WorkingDir: spec.workingDir ?? '',
-    Tty: spec.tty,
-    OpenStdin: spec.openStdin,
-    StdinOnce: spec.openStdin,
-    AttachStdin: spec.openStdin,
-    AttachStdout: true,
-    AttachStderr: true,
-    Labels: spec.labels,
-  };
-}
-
-function toTarget(raw: InspectResponse): Target {
-  return {
-    id: raw.Id,
-    name: raw.Name.replace(/^\//, ''),
-    image: raw.Config?.Image ?? raw.Image,
-    imageId: raw.Image,
-    status: normalizeStatus(raw.State?.Status),
-    hostPid: raw.State?.Pid ?? 0,
-    startedAt: raw.State?.StartedAt ?? '',
-    restartCount: raw.RestartCount ?? 0,
-    exitCode: raw.State?.ExitCode ?? 0,
-    user: raw.Config?.User ?? '',
-    env: raw.Config?.Env ?? [],
-    entrypoint: raw.Config?.Entrypoint ?? [],
-    cmd: raw.Config?.Cmd ?? [],
-    workingDir: raw.Config?.WorkingDir ?? '',
-    labels: raw.Config?.Labels ?? {},
-    readOnlyRootfs: raw.HostConfig?.ReadonlyRootfs ?? false,
-    autoRemove: raw.HostConfig?.AutoRemove ?? false,
-    tty: raw.Config?.Tty ?? false,
-    openStdin: raw.Config?.OpenStdin ?? false,
-    privileged: raw.HostConfig?.Privileged ?? false,
-    created: raw.Created ?? '',
-    health: raw.State?.Health?.Status ?? '',
-    ...healthDetails(raw),
-    oomKilled: raw.State?.OOMKilled ?? false,
-    finishedAt: raw.State?.FinishedAt ?? '',
-    stateError: raw.State?.Error ?? '',
-    restartPolicy: { name: raw.HostConfig?.RestartPolicy?.Name || 'no', maximumRetryCount: raw.HostConfig?.RestartPolicy?.MaximumRetryCount ?? 0 },
-    addresses: Object.entries(raw.NetworkSettings?.Networks ?? {}).map(([network, settings]) => ({
-      network,
-      ipv4: settings?.IPAddress ? `${settings.IPAddress}/${settings.IPPrefixLen ?? 0}` : '',
-      ipv6: settings?.GlobalIPv6Address ? `${settings.GlobalIPv6Address}/${settings.GlobalIPv6PrefixLen ?? 0}` : '',
-      gateway: settings?.Gateway ?? '',
-    })),
-    mounts: toMounts(raw),
-    networks: Object.keys(raw.NetworkSettings?.Networks ?? {}),
-    limits: {
-      memoryBytes: raw.HostConfig?.Memory ?? 0,
-      nanoCpus: raw.HostConfig?.NanoCpus ?? 0,
-      cpuQuotaMicros: raw.HostConfig?.CpuQuota ?? 0,
-      cpuPeriodMicros: raw.HostConfig?.CpuPeriod ?? 0,
-      pidsLimit: raw.HostConfig?.PidsLimit ?? 0,
-    },
-    appArmorProfile: raw.AppArmorProfile ?? '',
-    capAdd: raw.HostConfig?.CapAdd ?? [],
-    capDrop: raw.HostConfig?.CapDrop ?? [],
-    securityOpt: raw.HostConfig?.SecurityOpt ?? [],
-    namespaceModes: namespaceModesOf(raw.HostConfig),
-  };
-}
-
-/** The last health check's output, when the image has a check. */
-function healthDetails(raw: InspectResponse): Pick<Target, 'healthLog'> {
-  const last = raw.State?.Health?.Log?.at(-1);
-  if (!last) return {};
-  return { healthLog: { exitCode: last.ExitCode ?? 0, output: (last.Output ?? '').slice(0, 2000), end: last.End ?? '', failingStreak: raw.State?.Health?.FailingStreak ?? 0 } };
-}
-
-/** Mounts, plus tmpfs mounts given with --tmpfs, which the engine lists only in HostConfig. */
-function toMounts(raw: InspectResponse): TargetMount[] {
-  const mounts: TargetMount[] = (raw.Mounts ?? []).map((mount) => ({
-    type: mount.Type ?? '',
-    source: mount.Type === 'volume' ? (mount.Name ?? mount.Source ?? '') : (mount.Source ?? ''),
-    destination: mount.Destination ?? '',
-    readOnly: mount.RW === false,
-  }));
-  for (const [destination, options] of Object.entries(raw.HostConfig?.Tmpfs ?? {})) {
-    if (mounts.some((mount) => mount.destination === destination)) continue;
-    mounts.push({ type: 'tmpfs', source: 'tmpfs', destination, readOnly: options.split(',').includes('ro') });
-  }
-  return mounts;
 }
