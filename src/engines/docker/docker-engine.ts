@@ -17,9 +17,11 @@ import type {
   SidekickSpec,
 } from '../engine.js';
 import { attachedProcess } from './attached-process.js';
-import { DockerApi, EngineHttpError } from './docker-api.js';
+import { DockerApi } from './docker-api.js';
+import { engineFailure, throwUnlessAbsent, type ErrorContext } from './engine-errors.js';
 import type { Endpoint } from './endpoint.js';
 import { matchContainers } from './match-containers.js';
+import { drainProgress, splitReference } from './pull-progress.js';
 import { containerCreateBody, exportHandleBody, labelChanges, sidekickCreateBody } from './request-bodies.js';
 import { toContainerSummary, toFilesystemChanges, toImageDetails, toImageSummary, toTarget } from './wire-mapping.js';
 import type {
@@ -30,7 +32,6 @@ import type {
   WireFilesystemChange,
   WireImageInspect,
   WireImageListEntry,
-  WireProgressLine,
   WireWaitResult,
 } from './wire-types.js';
 
@@ -52,9 +53,7 @@ export class DockerEngine implements Engine {
     try {
       return toTarget(await this.api.json<WireContainerInspect>('GET', `/containers/${encodeURIComponent(reference)}/json`));
     } catch (error) {
-      // 404: no such container; 400/500 "multiple IDs found": an ambiguous prefix (the status differs by version).
-      const ambiguous = error instanceof EngineHttpError && /multiple ids/i.test(error.engineMessage);
-      if (!(error instanceof EngineHttpError) || (error.statusCode !== 404 && !ambiguous)) throw error;
+      throwUnlessAbsent('inspect-container', error, this.context());
     }
     // Not found by the engine's own rules: either nothing matches or a prefix is ambiguous.
     const matches = matchContainers(await this.listContainers({ all: true }), reference);
@@ -82,9 +81,7 @@ export class DockerEngine implements Engine {
     try {
       await this.api.json('DELETE', `/containers/${id}`, { query: { force: options.force, v: options.volumes ?? true } });
     } catch (error) {
-      // Already gone (auto-remove won the race) or already being removed: that is what was wanted.
-      if (error instanceof EngineHttpError && (error.statusCode === 404 || error.statusCode === 409)) return;
-      throw error;
+      throwUnlessAbsent('remove-container', error, this.context({ containerId: id }));
     }
   }
 
@@ -92,9 +89,7 @@ export class DockerEngine implements Engine {
     try {
       await this.api.json('POST', `/containers/${id}/stop`, { query: { t: options.graceSeconds } });
     } catch (error) {
-      // Gone already (auto-remove) or being removed: stopped is what was wanted.
-      if (error instanceof EngineHttpError && (error.statusCode === 404 || error.statusCode === 409)) return;
-      throw error;
+      throwUnlessAbsent('stop-container', error, this.context({ containerId: id }));
     }
   }
 
@@ -110,8 +105,8 @@ export class DockerEngine implements Engine {
       );
       return image.Config?.Labels ?? {};
     } catch (error) {
-      if (error instanceof EngineHttpError && error.statusCode === 404) return undefined;
-      throw error;
+      throwUnlessAbsent('image-labels', error, this.context({ image: reference }));
+      return undefined;
     }
   }
 
@@ -130,34 +125,19 @@ export class DockerEngine implements Engine {
       const response = await this.api.stream('POST', '/images/create', { query: { fromImage: name, tag } });
       await drainProgress(response, onProgress);
     } catch (error) {
-      if (error instanceof EngineHttpError || error instanceof ProgressError) {
-        throw new SidekickError('IMAGE_UNAVAILABLE', `cannot pull image ${reference}: ${error instanceof EngineHttpError ? error.engineMessage : error.message}`, {
-          hint: 'Check the name, build or load it locally (`docker images`), or log in to its registry.',
-          cause: error,
-        });
-      }
-      throw error;
+      throw engineFailure('pull-image', error, this.context({ image: reference }));
     }
   }
 
   async runSidekick(spec: SidekickSpec): Promise<RunningSidekick> {
     const body = sidekickCreateBody(spec);
-    const id = await this.create(body, spec, 'sidekick');
+    const id = await this.create(body, spec, 'create-sidekick');
     try {
       if (spec.preload) await this.putArchive(id, spec.preload.directory, spec.preload.tar());
       return { id, process: await this.attachAndStart(id, spec) };
     } catch (error) {
       await this.removeContainer(id, { force: true }).catch(() => undefined);
-      if (error instanceof EngineHttpError) {
-        const noShell = /no such file|not found in \$PATH/i.test(error.engineMessage);
-        throw new SidekickError('ENGINE_ERROR', `the engine could not start the sidekick: ${error.engineMessage}`, {
-          cause: error,
-          hint: noShell
-            ? 'A toolbox image needs /bin/sh; drop --image to use the built-in busybox.'
-            : 'Check the engine log (dockerd) and that the target is still running; --debug shows details.',
-        });
-      }
-      throw error;
+      throw engineFailure('start-sidekick', error, this.context({ containerId: id }));
     }
   }
 
@@ -205,9 +185,8 @@ export class DockerEngine implements Engine {
     try {
       raw = await this.api.json<WireImageInspect>('GET', `/images/${encodeURIComponent(reference)}/json`);
     } catch (error) {
-      // 404: not there; 400: not even a valid reference, which is "not there" for the person asking.
-      if (error instanceof EngineHttpError && (error.statusCode === 404 || error.statusCode === 400)) return undefined;
-      throw error;
+      throwUnlessAbsent('inspect-image', error, this.context({ image: reference }));
+      return undefined;
     }
     return toImageDetails(raw);
   }
@@ -242,7 +221,7 @@ export class DockerEngine implements Engine {
       });
       return result.Id;
     } catch (error) {
-      throw this.containerError(error, containerId);
+      throw engineFailure('container-call', error, this.context({ containerId }));
     }
   }
 
@@ -251,8 +230,7 @@ export class DockerEngine implements Engine {
       // The engine's force overrides only the conflict with stopped and created containers, never a running one.
       await this.api.json('DELETE', `/images/${encodeURIComponent(reference)}`, { query: { force: options.whileContainersUseIt === true, noprune: false } });
     } catch (error) {
-      if (error instanceof EngineHttpError && error.statusCode === 404) return;
-      throw error;
+      throwUnlessAbsent('remove-image', error, this.context({ image: reference }));
     }
   }
 
@@ -267,43 +245,24 @@ export class DockerEngine implements Engine {
   }
 
   /** POST /containers/create, with the engine's refusals a person can act on said plainly. */
-  private async create(body: unknown, spec: { image: string; name?: string }, noun: 'sidekick' | 'container'): Promise<string> {
+  private async create(body: unknown, spec: { image: string; name?: string }, operation: 'create-sidekick' | 'create-container'): Promise<string> {
     try {
       return (await this.api.json<WireCreated>('POST', '/containers/create', { query: { name: spec.name }, body })).Id;
     } catch (error) {
-      if (!(error instanceof EngineHttpError)) throw error;
-      if (error.statusCode === 404 && /no such image/i.test(error.engineMessage)) {
-        throw new SidekickError('IMAGE_UNAVAILABLE', `image ${spec.image} is not on ${this.endpoint}.`, { cause: error });
-      }
-      if (error.statusCode === 409) {
-        throw new SidekickError(/already in use/i.test(error.engineMessage) ? 'NAME_IN_USE' : 'BAD_USAGE', `cannot create the ${noun}: ${error.engineMessage}`, {
-          hint: 'Pick another --name, or remove the container that has it.',
-        });
-      }
-      if (noun === 'sidekick') throw error;
-      throw new SidekickError('ENGINE_ERROR', `the engine could not create the container: ${error.engineMessage}`, {
-        cause: error,
-        hint: 'Check that its image, volumes and networks still exist; --debug shows details.',
-      });
+      throw engineFailure(operation, error, this.context({ image: spec.image }));
     }
   }
 
   async createContainer(spec: ContainerSpec): Promise<string> {
     const body = containerCreateBody(spec);
-    const id = await this.create(body, spec, 'container');
+    const id = await this.create(body, spec, 'create-container');
     try {
       for (const network of spec.extraNetworks) {
         await this.api.json('POST', `/networks/${encodeURIComponent(network)}/connect`, { body: { Container: id } });
       }
     } catch (error) {
       await this.removeContainer(id, { force: true }).catch(() => undefined);
-      if (error instanceof EngineHttpError) {
-        throw new SidekickError('ENGINE_ERROR', `the engine could not connect the container to its networks: ${error.engineMessage}`, {
-          cause: error,
-          hint: 'A network of the original may have been removed (docker network ls).',
-        });
-      }
-      throw error;
+      throw engineFailure('connect-networks', error, this.context({ containerId: id }));
     }
     return id;
   }
@@ -312,13 +271,7 @@ export class DockerEngine implements Engine {
     try {
       return await this.attachAndStart(containerId, options);
     } catch (error) {
-      if (error instanceof EngineHttpError) {
-        throw new SidekickError('ENGINE_ERROR', `the engine could not start container ${containerId.slice(0, 12)}: ${error.engineMessage}`, {
-          cause: error,
-          hint: 'Check the engine log (dockerd); --debug shows details.',
-        });
-      }
-      throw error;
+      throw engineFailure('start-container', error, this.context({ containerId }));
     }
   }
 
@@ -331,8 +284,7 @@ export class DockerEngine implements Engine {
     try {
       await this.api.json('POST', `/containers/${id}/resize`, { query: { h: rows, w: cols } });
     } catch (error) {
-      // Resizing a process that just ended is not worth reporting.
-      if (!(error instanceof EngineHttpError)) throw error;
+      throwUnlessAbsent('resize', error, this.context({ containerId: id }));
     }
   }
 
@@ -340,7 +292,7 @@ export class DockerEngine implements Engine {
     try {
       await this.api.json('POST', `/containers/${id}/kill`, { query: { signal } });
     } catch (error) {
-      if (!(error instanceof EngineHttpError && (error.statusCode === 404 || error.statusCode === 409))) throw error;
+      throwUnlessAbsent('signal-container', error, this.context({ containerId: id }));
     }
   }
 
@@ -357,7 +309,7 @@ export class DockerEngine implements Engine {
         WorkingDir: spec.workingDir ?? '',
       },
     }).catch((error: unknown) => {
-      throw this.containerError(error, containerId);
+      throw engineFailure('container-call', error, this.context({ containerId }));
     });
     const socket = await this.api.hijack(`/exec/${execId}/start`, { body: { Detach: false, Tty: spec.tty } });
     return attachedProcess({
@@ -390,8 +342,8 @@ export class DockerEngine implements Engine {
       const headers = await this.api.headers('HEAD', `/containers/${containerId}/archive`, { query: { path } });
       return decodeContainerPathStat(headers[CONTAINER_PATH_STAT_HEADER]).stat;
     } catch (error) {
-      if (error instanceof EngineHttpError && error.statusCode === 404 && !/no such container/i.test(error.engineMessage)) return undefined;
-      throw this.containerError(error, containerId);
+      throwUnlessAbsent('stat-path', error, this.context({ containerId }));
+      return undefined;
     }
   }
 
@@ -402,7 +354,7 @@ export class DockerEngine implements Engine {
       };
       return { tar: response, stat: decodeContainerPathStat(response.headers?.[CONTAINER_PATH_STAT_HEADER]).stat };
     } catch (error) {
-      throw this.containerError(error, containerId, path);
+      throw engineFailure('container-call', error, this.context({ containerId, path }));
     }
   }
 
@@ -423,7 +375,7 @@ export class DockerEngine implements Engine {
         response.once('error', reject);
       });
     } catch (error) {
-      throw this.containerError(error, containerId, directory);
+      throw engineFailure('container-call', error, this.context({ containerId, path: directory }));
     }
   }
 
@@ -436,13 +388,7 @@ export class DockerEngine implements Engine {
     try {
       id = (await this.api.json<WireCreated>('POST', '/containers/create', { body: exportHandleBody(reference, labels) })).Id;
     } catch (error) {
-      if (error instanceof EngineHttpError && error.statusCode === 404) {
-        throw new SidekickError('IMAGE_UNAVAILABLE', `image ${reference} is not on ${this.endpoint}.`, {
-          hint: 'Build or pull it first (docker pull), or give a rootfs tarball.',
-          cause: error,
-        });
-      }
-      throw error;
+      throw engineFailure('export-image', error, this.context({ image: reference }));
     }
     const remove = (): void => void this.removeContainer(id, { force: true }).catch(() => undefined);
     try {
@@ -457,58 +403,11 @@ export class DockerEngine implements Engine {
     }
   }
 
-  /** Engine answers about a container, turned into messages a person can act on. */
-  private containerError(error: unknown, containerId: string, path?: string): unknown {
-    if (!(error instanceof EngineHttpError)) return error;
-    const short = containerId.slice(0, 12);
-    if (/no such container/i.test(error.engineMessage)) {
-      return new SidekickError('TARGET_NOT_FOUND', `container ${short} no longer exists.`, { cause: error });
-    }
-    if (error.statusCode === 409 && /not running|paused/i.test(error.engineMessage)) {
-      return new SidekickError('TARGET_NOT_RUNNING', `container ${short}: ${error.engineMessage}`, { cause: error });
-    }
-    const where = path === undefined ? '' : ` at ${path}`;
-    return new SidekickError('ENGINE_ERROR', `the engine refused${where} in container ${short}: ${error.engineMessage}`, {
-      cause: error,
-      hint: 'Check the path and that the container still exists (docker ps -a).',
-    });
+  private context(details: Omit<ErrorContext, 'endpoint'> = {}): ErrorContext {
+    return { endpoint: this.endpoint, ...details };
   }
 
   close(): void {
     this.api.close();
   }
-}
-
-class ProgressError extends Error {}
-
-async function drainProgress(response: NodeJS.ReadableStream, onProgress: (event: ProgressEvent) => void): Promise<void> {
-  let buffered = '';
-  let failure: string | undefined;
-  for await (const chunk of response) {
-    buffered += chunk.toString();
-    let newline: number;
-    while ((newline = buffered.indexOf('\n')) >= 0) {
-      const line = buffered.slice(0, newline).trim();
-      buffered = buffered.slice(newline + 1);
-      if (line === '') continue;
-      let event: WireProgressLine;
-      try {
-        event = JSON.parse(line);
-      } catch {
-        continue;
-      }
-      if (event.error || event.errorDetail) failure = event.errorDetail?.message ?? event.error;
-      else if (event.status) onProgress({ status: event.status, ...(event.id ? { id: event.id } : {}), ...(event.progress ? { progress: event.progress } : {}) });
-    }
-  }
-  if (failure !== undefined) throw new ProgressError(failure);
-}
-
-export function splitReference(reference: string): { name: string; tag: string } {
-  const at = reference.indexOf('@');
-  if (at >= 0) return { name: reference.slice(0, at), tag: reference.slice(at + 1) };
-  const slash = reference.lastIndexOf('/');
-  const colon = reference.lastIndexOf(':');
-  if (colon > slash) return { name: reference.slice(0, colon), tag: reference.slice(colon + 1) };
-  return { name: reference, tag: 'latest' };
 }
