@@ -21,8 +21,10 @@ import { DockerApi } from './docker-api.js';
 import { engineFailure, throwUnlessAbsent, type ErrorContext } from './engine-errors.js';
 import type { Endpoint } from './endpoint.js';
 import { matchContainers } from './match-containers.js';
+import { modemTransport } from './modem-transport.js';
 import { drainProgress, splitReference } from './pull-progress.js';
 import { containerCreateBody, exportHandleBody, labelChanges, sidekickCreateBody } from './request-bodies.js';
+import type { Transport } from './transport.js';
 import { toContainerSummary, toFilesystemChanges, toImageDetails, toImageSummary, toTarget } from './wire-mapping.js';
 import type {
   WireContainerInspect,
@@ -39,8 +41,9 @@ export class DockerEngine implements Engine {
   readonly endpoint: string;
   private readonly api: DockerApi;
 
-  constructor(endpoint: Endpoint) {
-    this.api = new DockerApi(endpoint);
+  /** `transport`: how requests reach the engine; a test gives a recorded one. */
+  constructor(endpoint: Endpoint, transport: Transport = modemTransport(endpoint)) {
+    this.api = new DockerApi(endpoint, transport);
     this.endpoint = endpoint.url;
   }
 
