@@ -102,10 +102,7 @@ export class DockerEngine implements Engine {
 
   async imageLabels(reference: string): Promise<Record<string, string> | undefined> {
     try {
-      const image = await this.api.json<{ Config?: { Labels?: Record<string, string> | null } }>(
-        'GET',
-        `/images/${encodeURIComponent(reference)}/json`,
-      );
+      const image = await this.api.json<WireImageInspect>('GET', `/images/${encodeURIComponent(reference)}/json`);
       return image.Config?.Labels ?? {};
     } catch (error) {
       throwUnlessAbsent('image-labels', error, this.context({ image: reference }));
