@@ -133,6 +133,8 @@ export interface ContainerSpec extends ContainerProcessSpec {
 export interface Engine {
   /** Where the engine is, for messages ("unix:///var/run/docker.sock"). */
   readonly endpoint: string;
+  /** The command lines a person types to do things on this engine by hand, for hints. */
+  readonly commands: EngineCommands;
   /** Resolves a name or ID prefix; throws TARGET_NOT_FOUND or TARGET_AMBIGUOUS. */
   findContainer(reference: string): Promise<Target>;
   listContainers(options: { all: boolean; labels?: string[] }): Promise<ContainerSummary[]>;
@@ -198,4 +200,30 @@ export interface Engine {
   /** Attaches to a created container and starts it; the returned process is already running. */
   startContainer(containerId: string, options: { tty: boolean; openStdin: boolean; autoRemove: boolean; detachKeys?: string }): Promise<ProcessHandle>;
   close(): void;
+}
+
+/**
+ * How a person does a thing on this engine by hand: the command line to type (aimed at the same
+ * engine sidekick talks to), or undefined when the engine has no such command (a pod's
+ * container cannot be started again). Hints above the engine take their words from here.
+ */
+export interface EngineCommands {
+  startContainer(container: string): string | undefined;
+  unpauseContainer(container: string): string | undefined;
+  stopContainer(container: string): string | undefined;
+  /** `volumes`: its anonymous volumes too. */
+  removeContainer(container: string, options: { force: boolean; volumes: boolean }): string | undefined;
+  /** Stops it gracefully (its processes get to end), then removes it. */
+  stopAndRemoveContainer(container: string): string | undefined;
+  attachContainer(container: string): string | undefined;
+  followLogs(container: string): string | undefined;
+  /** Runs a program in the container itself, on a terminal. */
+  execInteractive(container: string, command: string): string | undefined;
+  /** Shows one container (by ID), whatever its state. */
+  showContainer(id: string): string | undefined;
+  /** Lists every container, running or not. */
+  listContainers(): string | undefined;
+  listImages(): string | undefined;
+  pullImage(reference: string): string | undefined;
+  removeImage(reference: string): string | undefined;
 }

@@ -10,6 +10,7 @@ import type {
   ContainerProcessSpec,
   ContainerSpec,
   Engine,
+  EngineCommands,
   FilesystemChange,
   ImageDetails,
   ImageImport,
@@ -19,6 +20,7 @@ import type {
   SidekickSpec,
 } from '../engine.js';
 import { attachedProcess } from './attached-process.js';
+import { dockerCommands } from './docker-commands.js';
 import { DockerApi, EngineHttpError } from './docker-api.js';
 import type { Endpoint } from './endpoint.js';
 import { matchContainers } from './match-containers.js';
@@ -97,11 +99,13 @@ interface ListEntry {
 
 export class DockerEngine implements Engine {
   readonly endpoint: string;
+  readonly commands: EngineCommands;
   private readonly api: DockerApi;
 
   constructor(endpoint: Endpoint) {
     this.api = new DockerApi(endpoint);
     this.endpoint = endpoint.url;
+    this.commands = dockerCommands(endpoint);
   }
 
   async findContainer(reference: string): Promise<Target> {
