@@ -1,5 +1,5 @@
 import type { ContainerPathStat } from '../core/path-stat.js';
-import type { ProcessHandle } from '../core/process-handle.js';
+import type { ProcessHandle, SignalableProcess } from '../core/process-handle.js';
 import type { ContainerSummary, Target } from '../core/target.js';
 
 /** What every container sidekick makes has: what runs, as whom, how it is attached, its labels. */
@@ -45,7 +45,7 @@ export interface SidekickSpec extends ContainerProcessSpec {
 
 export interface RunningSidekick {
   id: string;
-  process: ProcessHandle;
+  process: SignalableProcess;
 }
 
 export interface ImageImport {
@@ -152,7 +152,7 @@ export interface Engine {
   pullImage(reference: string, onProgress: (event: ProgressEvent) => void): Promise<void>;
   /** Creates, attaches and starts a sidekick; the returned process is already running. */
   runSidekick(spec: SidekickSpec): Promise<RunningSidekick>;
-  /** Starts a process inside the container itself (its root, its namespaces). */
+  /** Starts a process inside the container itself (its root, its namespaces); it may have no `signal`. */
   execInContainer(containerId: string, spec: ContainerExecSpec): Promise<ProcessHandle>;
   /**
    * Metadata of a path inside the container, resolved by the engine within the container's
@@ -196,9 +196,9 @@ export interface Engine {
    * Attaches to a running container's first process again (a detached sidekick); its output
    * from now on, and its stdin when it was started with stdin open.
    */
-  attachContainer(containerId: string, options: { tty: boolean; openStdin: boolean; autoRemove: boolean; detachKeys?: string }): Promise<ProcessHandle>;
+  attachContainer(containerId: string, options: { tty: boolean; openStdin: boolean; autoRemove: boolean; detachKeys?: string }): Promise<SignalableProcess>;
   /** Attaches to a created container and starts it; the returned process is already running. */
-  startContainer(containerId: string, options: { tty: boolean; openStdin: boolean; autoRemove: boolean; detachKeys?: string }): Promise<ProcessHandle>;
+  startContainer(containerId: string, options: { tty: boolean; openStdin: boolean; autoRemove: boolean; detachKeys?: string }): Promise<SignalableProcess>;
   close(): void;
 }
 

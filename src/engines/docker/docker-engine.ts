@@ -4,7 +4,7 @@ import { SidekickError } from '../../core/errors.js';
 import type { ExitStatus } from '../../core/process-handle.js';
 import { normalizeStatus, type ContainerSummary, type Target, type TargetMount } from '../../core/target.js';
 import { CONTAINER_PATH_STAT_HEADER, decodeContainerPathStat, type ContainerPathStat } from './container-path-stat.js';
-import type { ProcessHandle } from '../../core/process-handle.js';
+import type { ProcessHandle, SignalableProcess } from '../../core/process-handle.js';
 import type {
   ContainerExecSpec,
   ContainerProcessSpec,
@@ -246,12 +246,12 @@ export class DockerEngine implements Engine {
     }
   }
 
-  async attachContainer(id: string, options: { tty: boolean; openStdin: boolean; autoRemove: boolean; detachKeys?: string }): Promise<ProcessHandle> {
+  async attachContainer(id: string, options: { tty: boolean; openStdin: boolean; autoRemove: boolean; detachKeys?: string }): Promise<SignalableProcess> {
     const { socket, waitForExit } = await this.attach(id, options);
     return this.attachedContainer(id, socket, waitForExit, options);
   }
 
-  private async attachAndStart(id: string, options: { tty: boolean; openStdin: boolean; autoRemove: boolean; detachKeys?: string }): Promise<ProcessHandle> {
+  private async attachAndStart(id: string, options: { tty: boolean; openStdin: boolean; autoRemove: boolean; detachKeys?: string }): Promise<SignalableProcess> {
     const { socket, waitForExit } = await this.attach(id, options);
     try {
       await this.api.json('POST', `/containers/${id}/start`);
@@ -274,7 +274,7 @@ export class DockerEngine implements Engine {
     return { socket, waitForExit };
   }
 
-  private attachedContainer(id: string, socket: Awaited<ReturnType<DockerApi['hijack']>>, waitForExit: Promise<ExitStatus>, options: { tty: boolean; openStdin: boolean }): ProcessHandle {
+  private attachedContainer(id: string, socket: Awaited<ReturnType<DockerApi['hijack']>>, waitForExit: Promise<ExitStatus>, options: { tty: boolean; openStdin: boolean }): SignalableProcess {
     return attachedProcess({
       socket,
       tty: options.tty,
@@ -430,7 +430,7 @@ export class DockerEngine implements Engine {
     return id;
   }
 
-  async startContainer(containerId: string, options: { tty: boolean; openStdin: boolean; autoRemove: boolean; detachKeys?: string }): Promise<ProcessHandle> {
+  async startContainer(containerId: string, options: { tty: boolean; openStdin: boolean; autoRemove: boolean; detachKeys?: string }): Promise<SignalableProcess> {
     try {
       return await this.attachAndStart(containerId, options);
     } catch (error) {
@@ -494,8 +494,7 @@ export class DockerEngine implements Engine {
       resize: async (cols, rows) => {
         await this.api.json('POST', `/exec/${execId}/resize`, { query: { h: rows, w: cols } }).catch(() => undefined);
       },
-      // The exec API has no signal call; with a TTY, ^C travels as a byte through the terminal.
-      signal: async () => undefined,
+      // No `signal`: the exec API has no signal call (with a TTY, ^C travels as a byte through the terminal).
     });
   }
 
