@@ -114,6 +114,8 @@ export async function runExec(targetArgument: string | undefined, commandArgumen
     ...(flags.user !== undefined ? { user: flags.user } : {}),
     ...(flags.name !== undefined ? { name: flags.name } : {}),
     ...(detach ? { detachKeys: detach.spec } : {}),
+    // The session's terminal starts at this one's size, so that its first command and prompt see it.
+    ...(tty && process.stdout.isTTY === true && process.stdout.columns > 0 ? { consoleSize: { cols: process.stdout.columns, rows: process.stdout.rows } } : {}),
   };
   const copyOptions = { target, imageOnly: imageTarget !== undefined, command, tty, interactive, ...(detach ? { detach } : {}) };
   if (flags.copy || imageTarget !== undefined) {

@@ -100,6 +100,7 @@ export async function startExecSession(engine: Engine, request: ExecRequest, env
     viewApplets: viewShell,
     ...(request.user !== undefined ? { runAs: request.user } : {}),
     ...(request.workdir !== undefined ? { workdir: request.workdir } : {}),
+    ...(request.tty && request.consoleSize ? { awaitTerminalSize: true } : {}),
   });
   // A kept sidekick is kept on purpose: it outlives its client, so it holds no lease.
   const unleased = request.keep || request.detached === true;

@@ -230,7 +230,10 @@ export class DockerEngine implements Engine {
     const id = await this.create(body, spec, 'sidekick');
     try {
       if (spec.preload) await this.putArchive(id, spec.preload.directory, spec.preload.tar());
-      return { id, process: await this.attachAndStart(id, spec) };
+      const process = await this.attachAndStart(id, spec);
+      // Engines before API 1.42 ignore HostConfig.ConsoleSize on Linux: the size follows the start at once.
+      if (spec.tty && spec.consoleSize) await this.resize(id, spec.consoleSize.cols, spec.consoleSize.rows);
+      return { id, process };
     } catch (error) {
       await this.removeContainer(id, { force: true }).catch(() => undefined);
       if (error instanceof EngineHttpError) {
