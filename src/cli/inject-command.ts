@@ -29,14 +29,15 @@ export async function runInject(reference: string, flags: InjectFlags, global: G
   const { engine } = connectEngine(global);
   try {
     const target = await engine.findContainer(reference);
-    assertRunning(target);
+    assertRunning(target, engine.commands);
     // Manifests and conflict paths live in the target, which can rewrite them.
     const say = (line: string): void => void process.stderr.write(`sidekick: ${terminalSafe(line)}\n`);
     await withInterruptCleanup(
       (cleanups) => withInjectionLock(engine, target, 'inject', cleanups, () => inject(engine, target, prefix, flags, say, cleanups)),
       () => `inject into ${target.name} interrupted; temporary files and the lock are removed. Anything written is recorded: sidekick eject ${target.name} removes it.`,
     );
-    say(`in: sidekick shell ${target.name}   or: docker exec -it ${target.name} ${prefix}/bin/sh`);
+    const byHand = engine.commands.execInteractive(target.name, `${prefix}/bin/sh`);
+    say(`in: sidekick shell ${target.name}${byHand !== undefined ? `   or: ${byHand}` : ''}`);
     say(`out: sidekick eject ${target.name}${prefix === '/.sidekick' ? '' : ` --prefix ${prefix}`}`);
     return 0;
   } finally {

@@ -23,7 +23,8 @@ import { SidekickError } from '../../core/errors.js';
 import { baseName, parentOf } from '../../core/inject/container-path.js';
 import { encodeManifest, MANIFEST_FORMAT, TOOLBOX_INTENT_NAME, TOOLBOX_MANIFEST_NAME, type ToolboxManifest } from '../../core/inject/injection-manifest.js';
 import type { Target } from '../../core/target.js';
-import type { Engine } from '../../engines/engine.js';
+import type { Engine, EngineCommands } from '../../engines/engine.js';
+import { withCommand } from '../engine-hint.js';
 import { findStaticBusybox, findStaticInit, listApplets } from '../toolbox.js';
 import { kindOf } from './container-files.js';
 import { checkPrefix } from './prefix-guard.js';
@@ -47,10 +48,10 @@ export interface ToolboxInjectOptions {
   checkpoint?: () => Promise<void>;
 }
 
-export function assertRunning(target: Target): void {
+export function assertRunning(target: Target, commands: EngineCommands): void {
   if (target.status === 'running') return;
   throw new SidekickError('TARGET_NOT_RUNNING', `container ${target.name} is ${target.status}; sidekick injects only into running containers.`, {
-    hint: target.status === 'paused' ? `Unpause it (docker unpause ${target.name}).` : `Debug a copy of it with sidekick exec --copy ${target.name}.`,
+    hint: target.status === 'paused' ? `${withCommand('Unpause it', commands.unpauseContainer(target.name))}.` : `Debug a copy of it with sidekick exec --copy ${target.name}.`,
   });
 }
 

@@ -3,11 +3,12 @@ import { SidekickError } from '../../core/errors.js';
 import type { ExitStatus } from '../../core/process-handle.js';
 import type { ContainerSummary, Target } from '../../core/target.js';
 import { CONTAINER_PATH_STAT_HEADER, decodeContainerPathStat, type ContainerPathStat } from './container-path-stat.js';
-import type { ProcessHandle } from '../../core/process-handle.js';
+import type { ProcessHandle, SignalableProcess } from '../../core/process-handle.js';
 import type {
   ContainerExecSpec,
   ContainerSpec,
   Engine,
+  EngineCommands,
   FilesystemChange,
   ImageDetails,
   ImageImport,
@@ -17,6 +18,7 @@ import type {
   SidekickSpec,
 } from '../engine.js';
 import { attachedProcess } from './attached-process.js';
+import { dockerCommands } from './docker-commands.js';
 import { DockerApi } from './docker-api.js';
 import { engineFailure, throwUnlessAbsent, type ErrorContext } from './engine-errors.js';
 import type { Endpoint } from './endpoint.js';
@@ -39,12 +41,14 @@ import type {
 
 export class DockerEngine implements Engine {
   readonly endpoint: string;
+  readonly commands: EngineCommands;
   private readonly api: DockerApi;
 
   /** `transport`: how requests reach the engine; a test gives a recorded one. */
   constructor(endpoint: Endpoint, transport: Transport = modemTransport(endpoint)) {
     this.api = new DockerApi(endpoint, transport);
     this.endpoint = endpoint.url;
+    this.commands = dockerCommands(endpoint);
   }
 
   async findContainer(reference: string): Promise<Target> {
@@ -134,19 +138,22 @@ export class DockerEngine implements Engine {
     const id = await this.create(body, spec, 'create-sidekick');
     try {
       if (spec.preload) await this.putArchive(id, spec.preload.directory, spec.preload.tar());
-      return { id, process: await this.attachAndStart(id, spec) };
+      const process = await this.attachAndStart(id, spec);
+      // Engines before API 1.42 ignore HostConfig.ConsoleSize on Linux: the size follows the start at once.
+      if (spec.tty && spec.consoleSize) await this.resize(id, spec.consoleSize.cols, spec.consoleSize.rows);
+      return { id, process };
     } catch (error) {
       await this.removeContainer(id, { force: true }).catch(() => undefined);
       throw engineFailure('start-sidekick', error, this.context({ containerId: id }));
     }
   }
 
-  async attachContainer(id: string, options: { tty: boolean; openStdin: boolean; autoRemove: boolean; detachKeys?: string }): Promise<ProcessHandle> {
+  async attachContainer(id: string, options: { tty: boolean; openStdin: boolean; autoRemove: boolean; detachKeys?: string }): Promise<SignalableProcess> {
     const { socket, waitForExit } = await this.attach(id, options);
     return this.attachedContainer(id, socket, waitForExit, options);
   }
 
-  private async attachAndStart(id: string, options: { tty: boolean; openStdin: boolean; autoRemove: boolean; detachKeys?: string }): Promise<ProcessHandle> {
+  private async attachAndStart(id: string, options: { tty: boolean; openStdin: boolean; autoRemove: boolean; detachKeys?: string }): Promise<SignalableProcess> {
     const { socket, waitForExit } = await this.attach(id, options);
     try {
       await this.api.json('POST', `/containers/${id}/start`);
@@ -169,7 +176,7 @@ export class DockerEngine implements Engine {
     return { socket, waitForExit };
   }
 
-  private attachedContainer(id: string, socket: Awaited<ReturnType<DockerApi['hijack']>>, waitForExit: Promise<ExitStatus>, options: { tty: boolean; openStdin: boolean }): ProcessHandle {
+  private attachedContainer(id: string, socket: Awaited<ReturnType<DockerApi['hijack']>>, waitForExit: Promise<ExitStatus>, options: { tty: boolean; openStdin: boolean }): SignalableProcess {
     return attachedProcess({
       socket,
       tty: options.tty,
@@ -267,7 +274,7 @@ export class DockerEngine implements Engine {
     return id;
   }
 
-  async startContainer(containerId: string, options: { tty: boolean; openStdin: boolean; autoRemove: boolean; detachKeys?: string }): Promise<ProcessHandle> {
+  async startContainer(containerId: string, options: { tty: boolean; openStdin: boolean; autoRemove: boolean; detachKeys?: string }): Promise<SignalableProcess> {
     try {
       return await this.attachAndStart(containerId, options);
     } catch (error) {
@@ -320,8 +327,7 @@ export class DockerEngine implements Engine {
       resize: async (cols, rows) => {
         await this.api.json('POST', `/exec/${execId}/resize`, { query: { h: rows, w: cols } }).catch(() => undefined);
       },
-      // The exec API has no signal call; with a TTY, ^C travels as a byte through the terminal.
-      signal: async () => undefined,
+      // No `signal`: the exec API has no signal call (with a TTY, ^C travels as a byte through the terminal).
     });
   }
 
