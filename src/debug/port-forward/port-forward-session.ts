@@ -111,7 +111,16 @@ export async function startPortForward(
    * else Node's listeners (the exec carrier). Both bind every port before anything is
    * started on the engine, so that a port in use fails with nothing to clean up.
    */
-  let holder: PortHolder | undefined = relayBinary !== undefined ? await holdPorts(relayBinary, request.ports) : undefined;
+  let holder: PortHolder | undefined =
+    relayBinary === undefined
+      ? undefined
+      : await holdPorts(relayBinary, request.ports).catch((error: unknown) => {
+          // A port in use is the user's to know; a binary that does not run here (another
+          // architecture) means the exec carrier.
+          if (isSidekickError(error)) throw error;
+          events.onDebug?.(`port-forward: the relay does not run on this machine (${error instanceof Error ? error.message : String(error)}).`);
+          return undefined;
+        });
   let listeners: LocalListener[] = holder === undefined ? await listenAll(request.ports, onConnection) : [];
   const localPorts = holder?.ports ?? listeners.map((listener) => listener.port);
   const closeLocal = async (): Promise<void> => {
