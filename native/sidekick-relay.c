@@ -56,7 +56,12 @@
 
 #define MAXCONN 1024
 #define MAXLISTEN 64
+/* Pipes are charged to the user at their full size (fs.pipe-user-pages-soft, 64 MiB by
+   default, shared with every process of that user): the first connections get big ones
+   (fewer wake-ups per byte), the rest smaller ones. */
+#define PIPE_SIZE_FEW (1024 * 1024)
 #define PIPE_SIZE (256 * 1024)
+#define FEW_CONNS 8
 #define COPY_SIZE (256 * 1024)
 
 /* One direction: bytes read from `from` wait in a pipe (or, where splice cannot be used, a
@@ -141,7 +146,7 @@ static int dir_init(struct dir *d, int from, int to) {
         return to_copy_mode(d);
     }
     /* A bigger pipe moves more per call; the default (64 KiB) where that is not allowed. */
-    fcntl(d->pipe[1], F_SETPIPE_SZ, PIPE_SIZE);
+    if (nconns > FEW_CONNS || fcntl(d->pipe[1], F_SETPIPE_SZ, PIPE_SIZE_FEW) < 0) fcntl(d->pipe[1], F_SETPIPE_SZ, PIPE_SIZE);
     int size = fcntl(d->pipe[1], F_GETPIPE_SZ);
     d->cap = size > 0 ? (size_t)size : 65536;
     return 0;
