@@ -62,6 +62,18 @@ export function sessionLabels(labels: SessionLabels): Record<string, string> {
   return ownedSessionLabels(labels, ownership);
 }
 
+/**
+ * Reads the labels' owner key and client identity (a few files, an HMAC) once per process:
+ * called while the engine answers a first request, so that the create does not wait for them.
+ */
+export function warmSessionLabels(): void {
+  try {
+    sessionLabels({ session: 'warm-up', kind: 'sidekick', created: new Date() });
+  } catch {
+    // made again, and reported, where the labels are needed
+  }
+}
+
 export function ownedSessionLabels(labels: SessionLabels, ownership: Ownership | undefined): Record<string, string> {
   const result: Record<string, string> = {
     [LABEL_SESSION]: labels.session,

@@ -1,7 +1,7 @@
 import { SidekickError } from '../core/errors.js';
 import { createWithName, isNameInUse } from '../core/container-name.js';
 import { VIEW_APPLETS } from '../core/dynamic-view.js';
-import { newSessionId, sessionLabels, LABEL_DETACHED, LABEL_TOOLBOX_INIT, LABEL_TOOLBOX_STATIC, LABEL_TOOLBOX_VIEW } from '../core/labels.js';
+import { newSessionId, sessionLabels, warmSessionLabels, LABEL_DETACHED, LABEL_TOOLBOX_INIT, LABEL_TOOLBOX_STATIC, LABEL_TOOLBOX_VIEW } from '../core/labels.js';
 import type { ProcessHandle } from '../core/process-handle.js';
 import { isValidRunAs, sidekickScript, type FilesystemView } from '../core/sidekick-script.js';
 import type { Target } from '../core/target.js';
@@ -162,14 +162,6 @@ export async function startExecSession(engine: Engine, request: ExecRequest, env
       await stopSidekick(engine, running.id, launch.underInit);
     },
   };
-}
-
-function warmSessionLabels(): void {
-  try {
-    sessionLabels({ session: 'warm-up', kind: 'sidekick', created: new Date() });
-  } catch {
-    // made again, and reported, where the labels are needed
-  }
 }
 
 function validate(request: ExecRequest): void {
