@@ -1,5 +1,5 @@
 /**
- * `inspect`, `ps` and `exec` create their sidekick without asking first whether the engine has the
+ * `inspect`, `ps`, `ls` and `exec` create their sidekick without asking first whether the engine has the
  * default toolbox image (debug/toolbox.ts, assumeDefaultToolbox; debug/exec-session.ts): when
  * it does not, the create's "no such image" makes them build it and create again. A busybox of
  * its own (a copy of this host's with bytes appended, so its image tag is new) stands for a
@@ -42,7 +42,7 @@ describe('the default toolbox, built on first use', () => {
     };
   }
 
-  for (const command of ['inspect', 'ps', 'exec'] as const) {
+  for (const command of ['inspect', 'ps', 'ls', 'exec'] as const) {
     it(`${command}: the create finds no image, the toolbox is built and the command works`, async () => {
       const target = await startTarget(inject('fixtures').scratchServer);
       targets.push(target);
@@ -50,12 +50,14 @@ describe('the default toolbox, built on first use', () => {
       const { env, images } = await freshBusybox();
       expect(await images()).toEqual([]);
 
-      const args = { inspect: ['inspect', '--json', target.name], ps: ['ps', target.name], exec: ['exec', target.name, '--', 'cat', '/proc/1/cmdline'] }[command];
+      const args = { inspect: ['inspect', '--json', target.name], ps: ['ps', target.name], ls: ['ls', `${target.name}:/`], exec: ['exec', target.name, '--', 'cat', '/proc/1/cmdline'] }[command];
       const result = await runCli(args, { env, timeoutMs: 120_000 });
       expect(result.code).toBe(0);
       if (command === 'inspect') {
         const report = JSON.parse(result.stdout.toString('utf8')) as InspectReport;
         expect(report.pid1).toMatchObject({ pid: 1, commandLine: ['/server'] });
+      } else if (command === 'ls') {
+        expect(result.stdout.toString('utf8')).toMatch(/\bserver$/m);
       } else if (command === 'ps') {
         expect(result.stdout.toString('utf8')).toMatch(/^\s*1\s.*\/server$/m);
       } else {
