@@ -166,7 +166,6 @@ export async function startExecSession(engine: Engine, request: ExecRequest, env
   };
 }
 
-
 function validate(request: ExecRequest): void {
   if (request.user !== undefined && !isValidRunAs(request.user)) {
     throw new SidekickError('BAD_USAGE', `--user ${request.user} is not UID, UID:GID or "target".`, {

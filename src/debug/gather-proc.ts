@@ -21,8 +21,16 @@ export interface GatheredSample {
  * Reads a running target's /proc through a short-lived sidekick in its PID and network
  * namespaces. Works wherever the engine is (remote, Desktop): nothing is read from the host.
  */
-export async function gatherTargetSample(engine: Engine, target: Target, toolbox: Toolbox, parts: TargetDumpParts): Promise<GatheredSample> {
+export async function gatherTargetSample(
+  engine: Engine,
+  target: Target,
+  toolbox: Toolbox,
+  parts: TargetDumpParts,
+  /** Makes the toolbox image when the create finds none (debug/toolbox.ts, assumeDefaultToolbox). */
+  buildToolbox?: () => Promise<void>,
+): Promise<GatheredSample> {
   const result = await runCapture(engine, {
+    ...(buildToolbox ? { buildImage: buildToolbox } : {}),
     launch: await sidekickLaunch(toolbox, target, process.env),
     image: toolbox.image,
     script: targetDumpScript(parts),

@@ -18,8 +18,18 @@ import { runCapture } from './run-capture.js';
 import { sidekickLaunch } from './sidekick-launch.js';
 import type { Toolbox } from './toolbox.js';
 
-export async function listRunningTarget(engine: Engine, target: Target, containerPath: string, recursive: boolean, toolbox: Toolbox, env: NodeJS.ProcessEnv): Promise<DirListing> {
+export async function listRunningTarget(
+  engine: Engine,
+  target: Target,
+  containerPath: string,
+  recursive: boolean,
+  toolbox: Toolbox,
+  env: NodeJS.ProcessEnv,
+  /** Makes the toolbox image when the create finds none (debug/toolbox.ts, assumeDefaultToolbox). */
+  buildToolbox?: () => Promise<void>,
+): Promise<DirListing> {
   const result = await runCapture(engine, {
+    ...(buildToolbox ? { buildImage: buildToolbox } : {}),
     launch: await sidekickLaunch(toolbox, target, env),
     image: toolbox.image,
     script: listScript(),
