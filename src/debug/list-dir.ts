@@ -13,6 +13,7 @@ import { SidekickError } from '../core/errors.js';
 import type { Engine } from '../engines/engine.js';
 import { listRunningTarget } from './list-live.js';
 import { ensureDefaultToolbox } from './toolbox.js';
+import { requireCapability } from '../engines/capabilities.js';
 
 export type EntryType = 'file' | 'directory' | 'symlink' | 'hardlink' | 'char-device' | 'block-device' | 'fifo' | 'socket' | 'other';
 
@@ -55,6 +56,7 @@ export interface ListOptions {
 }
 
 export async function listDirectory(engine: Engine, reference: string, containerPath: string, options: ListOptions = {}): Promise<DirListing> {
+  const archive = requireCapability(engine, 'archive', 'list the files of a stopped target (sidekick ls)');
   const env = options.env ?? process.env;
   // Started at once: for a running target the toolbox is needed, and finding it costs a round trip.
   const toolboxReady = ensureDefaultToolbox(engine, env);
@@ -63,7 +65,7 @@ export async function listDirectory(engine: Engine, reference: string, container
   if (target.status === 'running' || target.status === 'paused') {
     return listRunningTarget(engine, target, containerPath, options.recursive ?? false, await toolboxReady, env);
   }
-  const stat = await engine.statPath(target.id, containerPath);
+  const stat = await archive.statPath(target.id, containerPath);
   if (stat === undefined) {
     throw new SidekickError('BAD_USAGE', `${target.name}:${containerPath}: no such file or directory.`, { hint: `List its parent: sidekick ls ${target.name}:${path.posix.dirname(containerPath)}` });
   }
@@ -73,7 +75,7 @@ export async function listDirectory(engine: Engine, reference: string, container
     return { ...base, entries: [entryFromStat(stat, containerPath)] };
   }
   const directory = containerPath === '/' ? '/.' : `${containerPath.replace(/\/$/, '')}/.`;
-  const { tar } = await engine.getArchive(target.id, directory);
+  const { tar } = await archive.getArchive(target.id, directory);
   if (options.onArchiveBytes) {
     let bytes = 0;
     const report = options.onArchiveBytes;

@@ -1,6 +1,7 @@
 import { decodeManifest, OS_MANIFEST_PATH, TOOLBOX_INTENT_NAME, TOOLBOX_MANIFEST_NAME, WELL_KNOWN_PREFIXES, type OsManifest, type ToolboxManifest } from '../../core/inject/injection-manifest.js';
 import type { Engine } from '../../engines/engine.js';
 import { readContainerFile } from './container-files.js';
+import { requireCapability } from '../../engines/capabilities.js';
 
 const MAX_MANIFEST_BYTES = 16 * 1024 * 1024;
 
@@ -31,7 +32,8 @@ export async function findInjections(engine: Engine, containerId: string, extraP
 }
 
 async function firstIntent(engine: Engine, containerId: string, prefixes: string[]): Promise<ToolboxManifest | undefined> {
-  const stats = await Promise.all(prefixes.map((prefix) => engine.statPath(containerId, `${prefix}/${TOOLBOX_INTENT_NAME}`)));
+  const archive = requireCapability(engine, 'archive', 'find what was injected into the target');
+  const stats = await Promise.all(prefixes.map((prefix) => archive.statPath(containerId, `${prefix}/${TOOLBOX_INTENT_NAME}`)));
   for (const [i, prefix] of prefixes.entries()) {
     if (stats[i] === undefined) continue;
     const intent = await readToolboxIntent(engine, containerId, prefix);

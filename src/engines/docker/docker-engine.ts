@@ -6,7 +6,13 @@ import { normalizeStatus, type ContainerSummary, type Target, type TargetMount }
 import { CONTAINER_PATH_STAT_HEADER, decodeContainerPathStat, type ContainerPathStat } from './container-path-stat.js';
 import type { ProcessHandle } from '../../core/process-handle.js';
 import type {
+  ArchiveCapability,
+  ContainerCapability,
   ContainerExecSpec,
+  FilesystemDiffCapability,
+  ImageCapability,
+  LogCapability,
+  SnapshotCapability,
   ContainerProcessSpec,
   ContainerSpec,
   Engine,
@@ -95,8 +101,16 @@ interface ListEntry {
   HostConfig?: { NetworkMode?: string };
 }
 
-export class DockerEngine implements Engine {
+/** Docker has every capability; each is this engine itself, seen through the capability's interface. */
+export class DockerEngine implements Engine, ArchiveCapability, ImageCapability, ContainerCapability, SnapshotCapability, FilesystemDiffCapability, LogCapability {
+  readonly kind = 'Docker';
   readonly endpoint: string;
+  readonly archive: ArchiveCapability = this;
+  readonly images: ImageCapability = this;
+  readonly containers: ContainerCapability = this;
+  readonly snapshots: SnapshotCapability = this;
+  readonly filesystemDiff: FilesystemDiffCapability = this;
+  readonly logs: LogCapability = this;
   private readonly api: DockerApi;
 
   constructor(endpoint: Endpoint) {
