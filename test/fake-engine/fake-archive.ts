@@ -3,6 +3,7 @@
  * the code under test parses what it would parse from the real engine.
  */
 import path from 'node:path/posix';
+import { PassThrough } from 'node:stream';
 import { extract as tarExtract, pack, type Header } from 'tar-stream';
 import type { ContainerPathStat } from '../../src/core/path-stat.js';
 import type { FakeFilesystem, FakeNode } from './fake-filesystem.js';
@@ -41,7 +42,18 @@ export function archiveOf(fs: FakeFilesystem, wanted: string): NodeJS.ReadableSt
   };
   add(resolved, resolved === '/' ? '.' : path.basename(resolved));
   archive.finalize();
-  return archive as unknown as NodeJS.ReadableStream;
+  return asFromTheNetwork(archive as unknown as NodeJS.ReadableStream);
+}
+
+/**
+ * A Node stream whose bytes start to come on a later turn of the event loop, as an engine's
+ * answer does: code that sets its reader up a few promises after the call (container-files.ts,
+ * archiveEntries) would otherwise see entries emitted before anyone listens.
+ */
+export function asFromTheNetwork(tar: NodeJS.ReadableStream): NodeJS.ReadableStream {
+  const out = new PassThrough();
+  setImmediate(() => tar.pipe(out));
+  return out;
 }
 
 function headerOf(node: FakeNode, name: string): Partial<Header> & { name: string } {
