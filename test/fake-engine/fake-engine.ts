@@ -130,7 +130,11 @@ export class FakeEngine implements Engine, ArchiveCapability, ImageCapability, C
   addContainer(name: string, setup: { image?: string; status?: TargetStatus; labels?: Record<string, string>; fs?: FakeFilesystem; main?: ProcessScript } = {}): FakeContainer {
     const image = this.findImage(setup.image ?? 'fake/target:latest') ?? this.addImage(setup.image ?? 'fake/target:latest');
     const container = this.newContainer(name, image, setup.labels ?? {});
-    if (setup.fs) container.fs = setup.fs;
+    if (setup.fs) {
+      // Its image's content, as far as the diff is concerned.
+      container.fs = setup.fs;
+      container.baseline = setup.fs.clone();
+    }
     if ((setup.status ?? 'running') === 'running') this.startMain(container, setup.main ?? runsUntilSignalled, { openStdin: false });
     else container.status = setup.status ?? 'exited';
     return container;

@@ -36,6 +36,8 @@ export class FakeProcess implements ProcessHandle {
   readonly exit: Promise<ExitStatus>;
   /** Every signal sent, in order (a lease's renewals among them). */
   readonly signals: string[] = [];
+  /** Signals sent once it had ended (refused, as the engine refuses them). */
+  readonly signalsAfterEnd: string[] = [];
   readonly resizes: Array<{ cols: number; rows: number }> = [];
   detached = false;
   private ended: ExitStatus | undefined;
@@ -88,6 +90,7 @@ export class FakeProcess implements ProcessHandle {
   }
 
   async signal(signal: string): Promise<void> {
+    if (!this.running) this.signalsAfterEnd.push(signal);
     if (!this.running) throw new SidekickError('TARGET_NOT_RUNNING', `the process has ended; ${signal} not sent.`);
     this.signals.push(signal);
     this.deliver(signal);

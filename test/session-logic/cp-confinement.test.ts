@@ -87,13 +87,18 @@ describe('cp confinement (fake engine)', () => {
     expect(await readFile(path.join(into, 'app.conf'), 'utf8')).toBe('from the container');
   });
 
-  it("into a stopped container, a destination that is the container's symlink is resolved in the container, never on this host", async () => {
+  it("into a stopped container: a destination that is the container's symlink to a directory is followed there, one to a file is refused", async () => {
     const engine = new FakeEngine();
-    const web: FakeContainer = engine.addContainer('web', { status: 'exited', fs: new FakeFilesystem().mkdir(outside).mkdir('/srv').symlink('/srv/drop', `../../../../../../..${outside}`) });
+    const fs = new FakeFilesystem().mkdir('/srv/real').writeFile('/etc/passwd', 'root:x:0:0').symlink('/srv/drop', '../../../../real-dir-elsewhere').mkdir('/real-dir-elsewhere').symlink('/srv/file-link', '/etc/passwd');
+    const web: FakeContainer = engine.addContainer('web', { status: 'exited', fs });
     await writeFile(path.join(work, 'file.txt'), 'uploaded');
     await copyToTarget(engine, path.join(work, 'file.txt'), { target: 'web', path: '/srv/drop/', contentsOnly: false }, new PassThrough());
-    expect(web.fs.readFile(`${outside}/file.txt`)?.toString()).toBe('uploaded');
-    expect(await readdir(outside)).toEqual([]);
+    expect(web.fs.readFile('/real-dir-elsewhere/file.txt')?.toString()).toBe('uploaded');
+    await expect(copyToTarget(engine, path.join(work, 'file.txt'), { target: 'web', path: '/srv/file-link/', contentsOnly: false }, new PassThrough())).rejects.toMatchObject({
+      code: 'PATH_NOT_FOUND',
+      message: expect.stringContaining('is a symlink to /etc/passwd'),
+    });
+    expect(web.fs.readFile('/etc/passwd')?.toString()).toBe('root:x:0:0');
   });
 
   it('on an engine without an archive API, says so before looking for the target', async () => {

@@ -7,8 +7,8 @@ import { SidekickError } from '../../src/core/errors.js';
 import { LABEL_KIND, LABEL_SESSION, LABEL_TARGET, LABEL_TOOLBOX_INIT, LABEL_TOOLBOX_STATIC } from '../../src/core/labels.js';
 import { LEASE_SIGNAL, LEASE_VARIABLE } from '../../src/core/lease.js';
 import { startExecSession, type ExecRequest } from '../../src/debug/exec-session.js';
-import { INIT_PATH } from '../../src/debug/toolbox.js';
-import type { SidekickSpec } from '../../src/engines/engine.js';
+import { defaultToolboxCandidate, INIT_PATH } from '../../src/debug/toolbox.js';
+import type { ImageImport, SidekickSpec } from '../../src/engines/engine.js';
 import { FakeEngine } from '../fake-engine/fake-engine.js';
 
 const TOOLBOX = 'fake/toolbox:1';
@@ -54,6 +54,7 @@ describe('exec session (fake engine)', () => {
     await session.process.exit;
     vi.advanceTimersByTime(5_000);
     expect(main?.signals).toHaveLength(3);
+    expect(main?.signalsAfterEnd).toEqual([]);
   });
 
   it('a kept session holds no lease and outlives dispose', async () => {
@@ -110,10 +111,16 @@ describe('exec session (fake engine)', () => {
     await session.dispose();
   });
 
-  it('leaves nothing on the engine when the toolbox image can be neither found nor pulled', async () => {
+  it('builds the default toolbox on first use when the engine lacks it, then starts the session', async () => {
     engine.addContainer('web');
-    await expect(startExecSession(engine, request('web', { image: 'nowhere/toolbox:1' }), {})).rejects.toMatchObject({ code: 'IMAGE_UNAVAILABLE' });
-    expect(await engine.listContainers({ all: true, labels: [LABEL_SESSION] })).toEqual([]);
+    const candidate = await defaultToolboxCandidate(process.env);
+    expect(candidate, 'this host has a static busybox (scripts/setup.sh)').toBeDefined();
+    const session = await startExecSession(engine, request('web', { image: undefined }), process.env);
+    expect(engine.callsOf('importImage').map(([spec]) => (spec as ImageImport).repository)).toHaveLength(1);
+    expect(await engine.hasImage(candidate?.image ?? '')).toBe(true);
+    expect(engine.callsOf('runSidekick')).toHaveLength(2);
+    expect(engine.container(session.sidekickId)?.image).toBe(candidate?.image);
+    await session.dispose();
   });
 
   it('on an engine that keeps no images, says so plainly before anything is made', async () => {

@@ -59,14 +59,20 @@ describe('toolbox injection records (fake engine)', () => {
     expect((await findInjections(engine, web.id)).toolbox?.nonce).toBe(again.manifest.nonce);
   });
 
-  it('a manifest that is a symlink is never read: the target may point it at anything', async () => {
-    const real = encodeManifest({ format: MANIFEST_FORMAT, kind: 'toolbox', nonce: 'n', source: 's', createdAt: '', sidekickVersion: 'x', targetId: web.id, prefix: PREFIX, applets: 1 });
-    web.fs.writeFile('/tmp/planted.json', real);
-    web.fs.symlink(`${PREFIX}/${TOOLBOX_MANIFEST_NAME}`, '/tmp/planted.json');
-    expect((await findInjections(engine, web.id)).toolbox).toBeUndefined();
-    web.fs.remove(`${PREFIX}/${TOOLBOX_MANIFEST_NAME}`);
-    web.fs.writeFile(`${PREFIX}/${TOOLBOX_MANIFEST_NAME}`, real);
-    expect((await findInjections(engine, web.id)).toolbox?.nonce).toBe('n');
+  it('a prefix the target made a symlink is refused before anything is written through it', async () => {
+    web.fs.symlink(PREFIX, '/tmp');
+    await expect(injectInto(engine, web)).rejects.toMatchObject({ code: 'INJECTION_REFUSED', message: expect.stringContaining('symbolic link') });
+    expect(engine.callsOf('putArchive')).toEqual([]);
+    expect(web.fs.children('/tmp')).toEqual([]);
+  });
+
+  it('an intent record the target planted (not root-owned) is not taken for an interrupted injection of ours', async () => {
+    const prefix = '/tmp/.sidekick';
+    const intent = encodeManifest({ format: MANIFEST_FORMAT, kind: 'toolbox', nonce: 'n', source: 's', createdAt: '', sidekickVersion: 'x', targetId: web.id, prefix, applets: 1 });
+    web.fs.mkdir(prefix).writeFile(`${prefix}/${TOOLBOX_INTENT_NAME}`, intent, 0o644, { uid: 1000, gid: 1000 });
+    const target = await engine.findContainer(web.id);
+    await expect(injectToolbox(engine, target, { prefix, sidekickVersion: 'test', env })).rejects.toMatchObject({ code: 'INJECTION_REFUSED' });
+    expect(engine.callsOf('putArchive')).toEqual([]);
   });
 });
 
@@ -94,31 +100,36 @@ function removalSidekick(engine: FakeEngine, removed: string[]): (spec: Sidekick
 }
 
 describe('eject of an injected OS (fake engine)', () => {
-  it('removes exactly what the manifest records, keeps what was added since and before, and the manifest last', async () => {
+  async function injectedOs(manifestFor: (targetId: string) => OsManifest) {
     const engine = new FakeEngine();
-    const image = new FakeFilesystem().mkdir('/tmp').mkdir('/data').writeFile('/app', 'the app');
-    const web = engine.addContainer('web', { fs: image });
+    const web = engine.addContainer('web', { fs: new FakeFilesystem().mkdir('/tmp').writeFile('/app', 'the app') });
     // Before the injection: the target's own addition (the baseline).
     web.fs.writeFile('/data/before.log', 'mine, before');
     // The injection.
-    const written = ['/usr', '/usr/bin', '/usr/bin/apt', '/usr/lib', '/usr/lib/libx.so', '/etc', '/etc/os-release'];
-    for (const path of written) {
+    for (const path of WRITTEN) {
       if (path.includes('.') || path.endsWith('apt')) web.fs.writeFile(path, `ours: ${path}`);
       else web.fs.mkdir(path);
     }
     // After it: the user's own files, inside a created root and beside it.
     web.fs.writeFile('/usr/local/mine.txt', 'mine, after');
     web.fs.writeFile('/etc/app.conf', 'mine, after');
-    const manifest: OsManifest = {
-      format: MANIFEST_FORMAT, kind: 'os', nonce: 'n', source: 'rootfs test', createdAt: '', sidekickVersion: 'test', targetId: web.id,
-      createdRoots: ['/usr', '/etc'], existingDirs: ['/'], keptCount: 0, conflicts: [], baselineAdded: ['/data/before.log'], toolboxPrefix: PREFIX, written,
-    };
-    web.fs.writeFile(OS_MANIFEST_PATH, encodeManifest(manifest));
+    web.fs.writeFile(OS_MANIFEST_PATH, encodeManifest(manifestFor(web.id)));
     // The removal sidekick's image: the default toolbox this host would use.
     const candidate = await defaultToolboxCandidate(env);
     engine.addImage(candidate?.image ?? 'busybox:musl', { labels: { [LABEL_KIND]: 'toolbox', [LABEL_TOOLBOX_INIT]: '/.sidekick-init', [LABEL_TOOLBOX_STATIC]: 'true' } });
     const removed: string[] = [];
     engine.behaviour.sidekick = removalSidekick(engine, removed);
+    return { engine, web, removed };
+  }
+
+  const WRITTEN = ['/usr', '/usr/bin', '/usr/bin/apt', '/usr/lib', '/usr/lib/libx.so', '/etc', '/etc/os-release'];
+  const osManifest = (targetId: string, more: Partial<OsManifest>): OsManifest => ({
+    format: MANIFEST_FORMAT, kind: 'os', nonce: 'n', source: 'rootfs test', createdAt: '', sidekickVersion: 'test', targetId,
+    createdRoots: ['/usr', '/etc'], existingDirs: ['/'], keptCount: 0, conflicts: [], baselineAdded: ['/data', '/data/before.log'], toolboxPrefix: PREFIX, ...more,
+  });
+
+  it('removes exactly what the manifest records, keeps what was added since and before, and the manifest last', async () => {
+    const { engine, web, removed } = await injectedOs((id) => osManifest(id, { written: WRITTEN }));
 
     const result = await eject(engine, await engine.findContainer('web'), { env });
 
@@ -129,5 +140,13 @@ describe('eject of an injected OS (fake engine)', () => {
     expect(result.kept).toEqual(expect.arrayContaining(['/usr/local', '/etc/app.conf']));
     // The lock (a container never started) and the removal sidekick are gone.
     expect([...engine.containerMap.values()].map((c) => c.name)).toEqual(['web']);
+  });
+
+  it('with a manifest from before `written` was recorded: all under the created roots goes; what was there before is neither removed nor reported', async () => {
+    const { engine, web, removed } = await injectedOs((id) => osManifest(id, {}));
+    const result = await eject(engine, await engine.findContainer('web'), { env });
+    expect([...removed].sort()).toEqual(['/etc', '/usr', OS_MANIFEST_PATH].sort());
+    expect(web.fs.at('/data/before.log')?.type).toBe('file');
+    expect(result.kept).toEqual([]);
   });
 });
