@@ -1,5 +1,6 @@
 import type { Engine } from '../engines/engine.js';
 import { gatherTargetSample } from './gather-proc.js';
+import { joinsContainer } from '../core/namespace-mode.js';
 import type { ContainerSummary, Target } from '../core/target.js';
 import { LABEL_TARGET } from '../core/labels.js';
 import type { TargetSample } from './decode-dump.js';
@@ -69,18 +70,16 @@ export function possibleSharers(target: Target, sample: TargetSample, list: read
   const modes = target.namespaceModes;
   const everything =
     foreignProcesses ||
-    modes.ipc === 'shareable' ||
-    modes.ipc.startsWith('container:') ||
-    modes.pid.startsWith('container:') ||
-    modes.pid === 'host' ||
+    ['shareable', 'container', 'pod'].includes(modes.ipc.kind) ||
+    ['container', 'host', 'pod'].includes(modes.pid.kind) ||
+    modes.network.kind === 'pod' ||
     others.some((entry) => entry.networkMode === undefined);
   if (everything) return others;
   return others.filter(
     (entry) =>
       entry.labels[LABEL_TARGET] === target.id ||
-      entry.networkMode!.startsWith('container:') ||
-      (modes.network === 'host' && entry.networkMode === 'host') ||
-      modes.network === `container:${entry.id}` ||
-      entry.names.some((name) => modes.network === `container:${name}`),
+      entry.networkMode!.kind === 'container' ||
+      (modes.network.kind === 'host' && entry.networkMode!.kind === 'host') ||
+      joinsContainer(modes.network, entry),
   );
 }

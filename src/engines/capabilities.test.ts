@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { SidekickError } from '../core/errors.js';
 import { requireCapability } from './capabilities.js';
-import type { ArchiveCapability, Engine } from './engine.js';
+import type { ArchiveCapability, Engine, EngineCommands } from './engine.js';
 
 const notCalled = (): never => {
   throw new Error('not called in this test');
@@ -11,6 +11,7 @@ function engineWith(archive: ArchiveCapability | undefined): Engine {
   return {
     kind: 'Example',
     endpoint: 'example://here',
+    commands: new Proxy({} as EngineCommands, { get: () => () => undefined }),
     findContainer: notCalled,
     listContainers: notCalled,
     removeContainer: notCalled,

@@ -11,6 +11,9 @@ import type { FakeFilesystem, FakeNode } from './fake-filesystem.js';
 /** A refusal of the archive API; the fake engine turns it into the error the real engine's client makes. */
 export class ArchiveRefusal extends Error {}
 
+/** An upload cut in the middle (a test's fault): what came before stays written. */
+export class UploadCut extends Error {}
+
 export function statOf(fs: FakeFilesystem, wanted: string): ContainerPathStat | undefined {
   const resolved = fs.resolve(wanted, false);
   const node = resolved === undefined ? undefined : fs.at(resolved);
@@ -70,18 +73,29 @@ function headerOf(node: FakeNode, name: string): Partial<Header> & { name: strin
  * that leaves the directory is refused; parents are resolved within the root; with
  * `noOverwriteDirNonDir`, a directory is never replaced by a non-directory or the other way round.
  */
-export async function unpackInto(fs: FakeFilesystem, directory: string, tar: NodeJS.ReadableStream, noOverwriteDirNonDir: boolean): Promise<void> {
+export async function unpackInto(
+  fs: FakeFilesystem,
+  directory: string,
+  tar: NodeJS.ReadableStream,
+  noOverwriteDirNonDir: boolean,
+  /** Told each entry's name as it is written; `cutAfter` entries in, the upload fails as a connection cut. */
+  options: { onEntry?: (name: string) => void; cutAfter?: number } = {},
+): Promise<void> {
   const base = fs.resolve(directory, true);
   if (base === undefined || fs.at(base) === undefined) throw new ArchiveRefusal(`Could not find the file ${directory} in container`);
   if (fs.at(base)?.type !== 'dir') throw new ArchiveRefusal(`extraction point is not a directory`);
   const extract = tarExtract();
+  let written = 0;
   const reading = new Promise<void>((resolve, reject) => {
     extract.on('entry', (header, stream, next) => {
       const chunks: Buffer[] = [];
       stream.on('data', (chunk: unknown) => void chunks.push(chunk as Buffer));
       stream.on('end', () => {
         try {
+          if (options.cutAfter !== undefined && written >= options.cutAfter) throw new UploadCut();
           applyEntry(fs, base, header, Buffer.concat(chunks), noOverwriteDirNonDir);
+          written += 1;
+          options.onEntry?.(header.name);
           next();
         } catch (error) {
           extract.destroy(error as Error);

@@ -9,7 +9,8 @@ import path from 'node:path/posix';
 import { SidekickError } from '../../src/core/errors.js';
 import type { ContainerPathStat } from '../../src/core/path-stat.js';
 import type { ProcessHandle } from '../../src/core/process-handle.js';
-import type { ContainerSummary, Target, TargetStatus } from '../../src/core/target.js';
+import type { ContainerSummary, NamespaceMode, NetworkMode, Target, TargetStatus } from '../../src/core/target.js';
+import type { EngineCommands } from '../../src/engines/engine.js';
 import type {
   ArchiveCapability,
   ContainerCapability,
@@ -28,9 +29,11 @@ import type {
   SidekickSpec,
   SnapshotCapability,
 } from '../../src/engines/engine.js';
-import { ArchiveRefusal, archiveOf, statOf, unpackInto } from './fake-archive.js';
+import { ArchiveRefusal, archiveOf, statOf, unpackInto, UploadCut } from './fake-archive.js';
 import { FakeFilesystem } from './fake-filesystem.js';
 import { FakeProcess, exitsWith, runsUntilSignalled, type ProcessScript } from './fake-process.js';
+
+const PRIVATE: NamespaceMode = { kind: 'private' };
 
 export interface FakeImage {
   id: string;
@@ -50,8 +53,8 @@ export interface FakeContainer {
   imageId: string;
   status: TargetStatus;
   labels: Record<string, string>;
-  /** Whose namespaces it joined ("container:<id>", "host", or "" for its own). */
-  namespaces: { pid: string; network: string; ipc: string };
+  /** Whose namespaces it joined, in the engine-neutral model (core/namespace-mode.ts). */
+  namespaces: { pid: NamespaceMode; network: NetworkMode; ipc: NamespaceMode };
   env: string[];
   user: string;
   autoRemove: boolean;
@@ -86,6 +89,10 @@ export interface FakeCall {
 export class FakeEngine implements Engine, ArchiveCapability, ImageCapability, ContainerCapability, SnapshotCapability, FilesystemDiffCapability, LogCapability {
   readonly kind = 'fake';
   readonly endpoint = 'fake://memory';
+  /** Hints name a made-up command: "fake startContainer web". */
+  readonly commands: EngineCommands = new Proxy({} as EngineCommands, {
+    get: (_, verb) => (...args: unknown[]) => `fake ${String(verb)} ${args.filter((arg) => typeof arg === 'string').join(' ')}`,
+  });
   readonly archive: ArchiveCapability | undefined = this;
   readonly images: ImageCapability | undefined = this;
   readonly containers: ContainerCapability | undefined = this;
@@ -98,6 +105,10 @@ export class FakeEngine implements Engine, ArchiveCapability, ImageCapability, C
   /** References pullImage can fetch (from a registry the fake pretends to reach). */
   readonly pullable = new Map<string, Omit<FakeImage, 'id' | 'repoTags'>>();
   readonly calls: FakeCall[] = [];
+  /** Every upload, with the names of the entries written, in order. */
+  readonly uploads: Array<{ containerId: string; directory: string; entries: string[] }> = [];
+  /** The next upload writes this many entries, then fails as if the connection were cut. */
+  cutNextUploadAfter: number | undefined;
   behaviour: FakeBehaviour = {};
   closed = false;
   private readonly failures = new Map<string, Array<Error | ((...args: unknown[]) => Error | undefined)>>();
@@ -183,7 +194,7 @@ export class FakeEngine implements Engine, ArchiveCapability, ImageCapability, C
         status: c.status,
         labels: { ...c.labels },
         imageId: c.imageId,
-        networkMode: c.namespaces.network === '' ? 'bridge' : c.namespaces.network,
+        networkMode: c.namespaces.network,
       }));
   }
 
@@ -220,10 +231,10 @@ export class FakeEngine implements Engine, ArchiveCapability, ImageCapability, C
     container.tty = spec.tty;
     container.openStdin = spec.openStdin;
     if ('id' in spec.target) {
-      const joined = `container:${spec.target.id}`;
-      container.namespaces = { pid: joined, network: joined, ipc: spec.target.joinIpc ? joined : '' };
+      const joined: NamespaceMode = { kind: 'container', reference: spec.target.id };
+      container.namespaces = { pid: joined, network: joined, ipc: spec.target.joinIpc ? joined : PRIVATE };
     } else {
-      container.namespaces = { pid: 'host', network: 'none', ipc: '' };
+      container.namespaces = { pid: { kind: 'host' }, network: PRIVATE, ipc: PRIVATE };
     }
     if (spec.preload) await unpackInto(container.fs, spec.preload.directory, spec.preload.tar(), true);
     const process = this.startMain(container, this.behaviour.sidekick?.(spec, container) ?? runsUntilSignalled, spec);
@@ -265,9 +276,14 @@ export class FakeEngine implements Engine, ArchiveCapability, ImageCapability, C
   async putArchive(containerId: string, directory: string, tar: NodeJS.ReadableStream, options: { noOverwriteDirNonDir?: boolean } = {}): Promise<void> {
     this.enter('putArchive', [containerId, directory]);
     const container = this.existing(containerId);
+    const upload = { containerId, directory, entries: [] as string[] };
+    this.uploads.push(upload);
+    const cutAfter = this.cutNextUploadAfter;
+    this.cutNextUploadAfter = undefined;
     try {
-      await unpackInto(container.fs, directory, tar, options.noOverwriteDirNonDir ?? true);
+      await unpackInto(container.fs, directory, tar, options.noOverwriteDirNonDir ?? true, { onEntry: (name) => upload.entries.push(name), ...(cutAfter !== undefined ? { cutAfter } : {}) });
     } catch (error) {
+      if (error instanceof UploadCut) throw new SidekickError('ENGINE_GONE', 'the engine closed the connection in the middle of the upload.');
       throw refused(error, container, directory);
     }
   }
@@ -373,17 +389,17 @@ export class FakeEngine implements Engine, ArchiveCapability, ImageCapability, C
     container.autoRemove = spec.autoRemove;
     container.tty = spec.tty;
     container.openStdin = spec.openStdin;
-    container.namespaces = { pid: '', network: spec.networkMode.startsWith('container:') ? spec.networkMode : '', ipc: '' };
+    container.namespaces = { pid: PRIVATE, network: spec.networkMode, ipc: PRIVATE };
     return container.id;
   }
 
-  async startContainer(containerId: string, options: { tty: boolean; openStdin: boolean; autoRemove: boolean }): Promise<ProcessHandle> {
+  async startContainer(containerId: string, options: { tty: boolean; openStdin: boolean; autoRemove: boolean }): Promise<FakeProcess> {
     this.enter('startContainer', [containerId, options]);
     const container = this.existing(containerId);
     return this.startMain(container, this.behaviour.start?.(container) ?? runsUntilSignalled, options);
   }
 
-  async attachContainer(containerId: string): Promise<ProcessHandle> {
+  async attachContainer(containerId: string): Promise<FakeProcess> {
     this.enter('attachContainer', [containerId]);
     const container = this.running(containerId);
     if (container.main === undefined) throw new SidekickError('TARGET_NOT_RUNNING', `container ${container.name} is not running.`);
@@ -431,7 +447,7 @@ export class FakeEngine implements Engine, ArchiveCapability, ImageCapability, C
       imageId: image.id,
       status: 'created',
       labels: { ...image.labels, ...labels },
-      namespaces: { pid: '', network: '', ipc: '' },
+      namespaces: { pid: PRIVATE, network: { kind: 'named', name: 'default' }, ipc: PRIVATE },
       env: [...image.env],
       user: image.user,
       autoRemove: false,
@@ -504,7 +520,6 @@ export class FakeEngine implements Engine, ArchiveCapability, ImageCapability, C
       cmd: [],
       workingDir: '',
       labels: { ...c.labels },
-      ipcShareable: c.namespaces.ipc === 'shareable',
       readOnlyRootfs: false,
       autoRemove: c.autoRemove,
       tty: c.tty,
@@ -518,7 +533,7 @@ export class FakeEngine implements Engine, ArchiveCapability, ImageCapability, C
       capAdd: [],
       capDrop: [],
       securityOpt: [],
-      namespaceModes: { network: c.namespaces.network, pid: c.namespaces.pid, ipc: c.namespaces.ipc, uts: '', cgroup: '', user: '' },
+      namespaceModes: { network: c.namespaces.network, pid: c.namespaces.pid, ipc: c.namespaces.ipc, uts: PRIVATE, cgroup: PRIVATE, user: PRIVATE },
     };
   }
 }

@@ -33,7 +33,7 @@ describe('exec session (fake engine)', () => {
     const session = await startExecSession(engine, request('web'), {});
     const sidekick = engine.container(session.sidekickId);
     expect(sidekick?.status).toBe('running');
-    expect(sidekick?.namespaces).toMatchObject({ pid: `container:${target.id}`, network: `container:${target.id}` });
+    expect(sidekick?.namespaces).toMatchObject({ pid: { kind: 'container', reference: target.id }, network: { kind: 'container', reference: target.id } });
     expect(sidekick?.labels).toMatchObject({ [LABEL_SESSION]: session.sessionId, [LABEL_KIND]: 'sidekick', [LABEL_TARGET]: target.id });
     const spec = sidekick?.spec as SidekickSpec;
     expect(spec.autoRemove).toBe(true);

@@ -4,7 +4,6 @@
  * removes exactly what its manifest records. The real engine's side is test/e2e/inject*.test.ts.
  */
 import { beforeEach, describe, expect, it } from 'vitest';
-import { SidekickError } from '../../src/core/errors.js';
 import { encodeManifest, MANIFEST_FORMAT, OS_MANIFEST_PATH, TOOLBOX_INTENT_NAME, TOOLBOX_MANIFEST_NAME, type OsManifest } from '../../src/core/inject/injection-manifest.js';
 import { LABEL_KIND, LABEL_TOOLBOX_INIT, LABEL_TOOLBOX_STATIC } from '../../src/core/labels.js';
 import { eject } from '../../src/debug/inject/eject.js';
@@ -31,25 +30,28 @@ describe('toolbox injection records (fake engine)', () => {
     web = engine.addContainer('web', { fs: new FakeFilesystem().mkdir('/tmp').writeFile('/app', 'the app') });
   });
 
-  it('writes the toolbox with its intent first, publishes the manifest last, and is found as injected', async () => {
+  it('writes the toolbox in one upload, its intent first and its manifest last, and is found as injected', async () => {
     const first = await injectInto(engine, web);
     expect(first.written).toBe(true);
-    const uploads = engine.callsOf('putArchive');
-    expect(uploads).toHaveLength(2);
+    expect(engine.uploads).toHaveLength(1);
+    const names = engine.uploads[0]?.entries.map((name) => name.replace(/\/$/, '')) ?? [];
+    expect(names[0]).toBe('.sidekick');
+    expect(names[1]).toBe(`.sidekick/${TOOLBOX_INTENT_NAME}`);
+    expect(names.at(-1)).toBe(`.sidekick/${TOOLBOX_MANIFEST_NAME}`);
     expect(web.fs.at(`${PREFIX}/bin/busybox`)?.type).toBe('file');
-    expect(web.fs.at(`${PREFIX}/${TOOLBOX_INTENT_NAME}`)?.type).toBe('file');
     const found = await findInjections(engine, web.id);
     expect(found.toolbox).toMatchObject({ kind: 'toolbox', prefix: PREFIX, targetId: web.id, nonce: first.manifest.nonce });
     expect(found.incompleteToolbox).toBeUndefined();
     // Already there: nothing is written again.
     expect((await injectInto(engine, web)).written).toBe(false);
-    expect(engine.callsOf('putArchive')).toHaveLength(2);
+    expect(engine.uploads).toHaveLength(1);
   });
 
   it('an injection cut before its manifest is recorded as incomplete, never as a toolbox, and the next one completes it', async () => {
-    let uploads = 0;
-    engine.failOn('putArchive', () => (++uploads === 2 ? new SidekickError('ENGINE_GONE', 'the engine went away mid-answer') : undefined));
+    // Cut after the prefix, the intent and the busybox: the applets and the manifest never arrive.
+    engine.cutNextUploadAfter = 3;
     await expect(injectInto(engine, web)).rejects.toMatchObject({ code: 'ENGINE_GONE' });
+    expect(web.fs.at(`${PREFIX}/${TOOLBOX_INTENT_NAME}`)?.type).toBe('file');
     expect(web.fs.at(`${PREFIX}/${TOOLBOX_MANIFEST_NAME}`)).toBeUndefined();
     const found = await findInjections(engine, web.id);
     expect(found.toolbox).toBeUndefined();

@@ -65,7 +65,7 @@ export async function startPortForward(
 ): Promise<PortForwardSession> {
   const notice = events.onNotice ?? (() => undefined);
   const [target, toolbox] = await Promise.all([engine.findContainer(request.target), resolveToolbox(engine, env, events)]);
-  assertForwardable(target);
+  assertForwardable(target, engine.commands);
   const sessionId = newSessionId();
   const sockets = new Set<Socket>();
   let forwarder: Forwarder | undefined;
@@ -185,7 +185,7 @@ export async function startPortForward(
     stoppedSince ??= Date.now();
     if (state.kind === 'removed' || (!comingBack && Date.now() - stoppedSince >= stoppedGraceMs)) {
       // Not awaited: shutdown waits for the reconcile in progress, which is this one.
-      void shutdown(targetGoneError(target.name, state));
+      void shutdown(targetGoneError(target.name, state, engine.commands));
       return;
     }
     if (firstSeen) notice(`container ${target.name} is ${state.kind === 'down' ? state.target.status : 'gone'}; waiting for it to run again.`);
