@@ -5,6 +5,7 @@ import { chooseDetachKeys, parseDetachKeys } from './detach-keys.js';
 import { connectEngine, type GlobalFlags } from './engine-from-flags.js';
 import { pumpTerminal } from './terminal.js';
 import { terminalSafe } from './terminal-safe.js';
+import { requireCapability } from '../engines/capabilities.js';
 
 /**
  * `sidekick exec --attach NAME`: back into a session started with `exec -d`, as `docker attach`.
@@ -14,6 +15,7 @@ import { terminalSafe } from './terminal-safe.js';
 export async function runAttach(name: string, flags: { detachKeys?: string }, global: GlobalFlags): Promise<number> {
   const { engine } = connectEngine(global);
   try {
+    const containers = requireCapability(engine, 'containers', 'attach to a detached sidekick (sidekick exec --attach)');
     const sidekick = await engine.findContainer(name);
     if (sidekick.labels[LABEL_KIND] !== 'sidekick' || sidekick.labels[LABEL_SESSION] === undefined) {
       throw new SidekickError('BAD_USAGE', `${terminalSafe(sidekick.name)} is not a sidekick session.`, { hint: 'sidekick sessions lists them; exec --attach takes the name exec -d printed.' });
@@ -30,7 +32,7 @@ export async function runAttach(name: string, flags: { detachKeys?: string }, gl
       });
     }
     const spec = tty && interactive ? chooseDetachKeys(flags.detachKeys, process.env) : undefined;
-    const attached = await engine.attachContainer(sidekick.id, { tty, openStdin: interactive, autoRemove: sidekick.autoRemove === true, ...(spec ? { detachKeys: spec } : {}) });
+    const attached = await containers.attachContainer(sidekick.id, { tty, openStdin: interactive, autoRemove: sidekick.autoRemove === true, ...(spec ? { detachKeys: spec } : {}) });
     let letGo: (status: ExitStatus) => void = () => undefined;
     const leftRunning = new Promise<ExitStatus>((resolve) => (letGo = resolve));
     // A signal to this CLI lets go of the session rather than waiting for its end.

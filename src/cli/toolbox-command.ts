@@ -6,12 +6,13 @@ import type { ImageSummary } from '../engines/engine.js';
 import { connectEngine, type GlobalFlags } from './engine-from-flags.js';
 import { table, terminalSafe } from './terminal-safe.js';
 import { packageBuildReporter } from './toolbox-progress.js';
+import { requireCapability } from '../engines/capabilities.js';
 
 /** `sidekick toolbox ls`: the images labelled as toolboxes, with what they hold. */
 export async function runToolboxList(flags: { json?: boolean }, global: GlobalFlags): Promise<number> {
   const { engine } = connectEngine(global);
   try {
-    const images = await engine.listImages({ labels: [`${LABEL_KIND}=toolbox`] });
+    const images = await requireCapability(engine, 'images', 'list toolbox images (sidekick toolbox ls)').listImages({ labels: [`${LABEL_KIND}=toolbox`] });
     if (flags.json) {
       process.stdout.write(`${JSON.stringify(images.map(describe), null, 2)}\n`);
       return 0;
@@ -57,8 +58,9 @@ export async function runToolboxRemove(refs: string[], global: GlobalFlags): Pro
   const { engine } = connectEngine(global);
   let status = 0;
   try {
+    const images = requireCapability(engine, 'images', 'remove toolbox images (sidekick toolbox rm)');
     for (const ref of refs) {
-      const labels = await engine.imageLabels(ref);
+      const labels = await images.imageLabels(ref);
       if (labels === undefined) {
         process.stderr.write(`sidekick: no image ${terminalSafe(ref)}.\n`);
         status = 1;
@@ -68,7 +70,7 @@ export async function runToolboxRemove(refs: string[], global: GlobalFlags): Pro
         throw new SidekickError('BAD_USAGE', `${ref} is not a sidekick toolbox image; it is left alone.`, { hint: `Remove other images with ${engine.commands.removeImage(ref) ?? "the engine's own tools"}.` });
       }
       try {
-        await engine.removeImage(ref);
+        await images.removeImage(ref);
         process.stdout.write(`${ref}\n`);
       } catch (error) {
         process.stderr.write(`sidekick: could not remove ${terminalSafe(ref)}: ${error instanceof Error ? error.message : String(error)}\n`);

@@ -9,6 +9,8 @@ export type ErrorCode =
   /** The engine took longer than a call's time bound to answer. */
   | 'ENGINE_TIMEOUT'
   | 'ENGINE_ERROR'
+  /** The engine lacks a capability the command needs (e.g. it keeps no images). */
+  | 'ENGINE_UNSUPPORTED'
   | 'TARGET_NOT_FOUND'
   | 'TARGET_AMBIGUOUS'
   | 'TARGET_NOT_RUNNING'

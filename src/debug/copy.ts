@@ -23,6 +23,7 @@ import { CopyInterrupted } from './cp/copy-interrupted.js';
 import { describeKind, lstatIfExists, resolveLocalDestination } from './cp/local-destination.js';
 import { mergeInto, putInPlace } from './cp/local-publish.js';
 import { LocalStaging } from './cp/local-staging.js';
+import { requireCapability } from '../engines/capabilities.js';
 
 export { CopyInterrupted } from './cp/copy-interrupted.js';
 export { copyToTarget } from './cp/copy-to-target.js';
@@ -36,20 +37,21 @@ export interface CopyOptions {
 
 /** Copies TARGET:PATH to a local path, or as a tar to `stdout` when `destination` is "-". */
 export async function copyFromTarget(engine: Engine, source: ContainerPath, destination: string, stdout: Writable, options: CopyOptions = {}): Promise<ExtractSummary | undefined> {
+  const archive = requireCapability(engine, 'archive', 'copy files (sidekick cp)');
   const target = await engine.findContainer(source.target);
-  const stat = await engine.statPath(target.id, source.path);
+  const stat = await archive.statPath(target.id, source.path);
   if (stat === undefined) {
     throw new SidekickError('PATH_NOT_FOUND', `${target.name}:${source.path}: no such file or directory.`, { hint: `See what is there: sidekick ls ${target.name}:${path.posix.dirname(source.path)}` });
   }
   const what = `${target.name}:${source.path}`;
   if (destination === '-') {
-    const tar = counted((await engine.getArchive(target.id, source.path)).tar, options.onBytes);
+    const tar = counted((await archive.getArchive(target.id, source.path)).tar, options.onBytes);
     await interruptible(tar, options.signal, () => pipeline(tar as unknown as Readable, stdout));
     return undefined;
   }
   const contents = source.path === '/' || source.contentsOnly;
   const archivePath = !contents ? source.path : source.path === '/' ? '/.' : `${source.path.replace(/\/$/, '')}/.`;
-  return saveArchive(async () => counted((await engine.getArchive(target.id, archivePath)).tar, options.onBytes), destination, {
+  return saveArchive(async () => counted((await archive.getArchive(target.id, archivePath)).tar, options.onBytes), destination, {
     name: path.posix.basename(source.path.replace(/\/$/, '')),
     isDirectory: stat.kind === 'dir',
     contents,

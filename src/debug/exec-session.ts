@@ -14,6 +14,7 @@ import { cachedPackageToolbox, ensurePackageToolbox, type PackageToolboxEvents }
 import { sidekickLaunch, stopSidekick, type PreloadEntry } from './sidekick-launch.js';
 import { buildToolbox, defaultToolboxCandidate, ensureDefaultToolbox, INIT_PATH, type DefaultToolbox, type Toolbox } from './toolbox.js';
 import { isSidekickError } from '../core/errors.js';
+import { requireCapability } from '../engines/capabilities.js';
 
 export interface ExecRequest {
   target: string;
@@ -198,6 +199,7 @@ async function packageToolbox(engine: Engine, tools: string[], env: NodeJS.Proce
 }
 
 async function resolveToolbox(engine: Engine, image: string | undefined, env: NodeJS.ProcessEnv, events: ExecEvents): Promise<Toolbox> {
+  const images = requireCapability(engine, 'images', 'get the toolbox image (sidekick exec --image)');
   if (image === undefined) {
     const candidate = await defaultToolboxCandidate(env);
     if (candidate !== undefined) return candidate;
@@ -206,10 +208,10 @@ async function resolveToolbox(engine: Engine, image: string | undefined, env: No
       ...(events.onProgress ? { onProgress: events.onProgress } : {}),
     });
   }
-  let labels = await engine.imageLabels(image);
+  let labels = await images.imageLabels(image);
   if (labels === undefined) {
-    await engine.pullImage(image, events.onProgress ?? (() => undefined));
-    labels = (await engine.imageLabels(image)) ?? {};
+    await images.pullImage(image, events.onProgress ?? (() => undefined));
+    labels = (await images.imageLabels(image)) ?? {};
   }
   return {
     image,

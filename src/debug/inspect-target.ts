@@ -29,12 +29,12 @@ export async function inspectTarget(engine: Engine, reference: string, options: 
   const lookups = Promise.all([engine.findContainer(reference), engine.listContainers({ all: false })]);
   setImmediate(warmSessionLabels);
   const [target, list] = await lookups;
-  // The image's age, asked while the rest runs; a removed image only loses that line.
-  const imageCreated = engine.inspectImage(target.imageId).then((image) => image?.created, () => undefined);
+  // The image's age, asked while the rest runs; a removed image (or an engine without images) only loses that line.
+  const imageCreated = (engine.images?.inspectImage(target.imageId) ?? Promise.resolve(undefined)).then((image) => image?.created, () => undefined);
   // A paused target's processes are frozen, not gone: their /proc can still be read.
   if (target.status !== 'running' && target.status !== 'paused') {
-    // A log driver that keeps nothing readable (none, syslog…) is not an error here: the rest still helps.
-    const [others, logTail] = await Promise.all([inspectAll(engine, list), engine.containerLogTail(target.id, LOG_LINES).catch(() => undefined)]);
+    // A log driver that keeps nothing readable (none, syslog…), or an engine without logs, is not an error here: the rest still helps.
+    const [others, logTail] = await Promise.all([inspectAll(engine, list), (engine.logs?.containerLogTail(target.id, LOG_LINES) ?? Promise.resolve(undefined)).catch(() => undefined)]);
     const created = await imageCreated;
     return buildInspectReport({
       target,

@@ -13,6 +13,7 @@ import { SidekickError } from '../core/errors.js';
 import type { Engine } from '../engines/engine.js';
 import { listRunningTarget } from './list-live.js';
 import { assumeDefaultToolbox } from './toolbox.js';
+import { requireCapability } from '../engines/capabilities.js';
 
 export type EntryType = 'file' | 'directory' | 'symlink' | 'hardlink' | 'char-device' | 'block-device' | 'fifo' | 'socket' | 'other';
 
@@ -65,7 +66,8 @@ export async function listDirectory(engine: Engine, reference: string, container
     const { toolbox, build } = await toolboxReady;
     return listRunningTarget(engine, target, containerPath, options.recursive ?? false, toolbox, env, build);
   }
-  const stat = await engine.statPath(target.id, containerPath);
+  const archive = requireCapability(engine, 'archive', 'list the files of a stopped target (sidekick ls)');
+  const stat = await archive.statPath(target.id, containerPath);
   if (stat === undefined) {
     throw new SidekickError('BAD_USAGE', `${target.name}:${containerPath}: no such file or directory.`, { hint: `List its parent: sidekick ls ${target.name}:${path.posix.dirname(containerPath)}` });
   }
@@ -75,7 +77,7 @@ export async function listDirectory(engine: Engine, reference: string, container
     return { ...base, entries: [entryFromStat(stat, containerPath)] };
   }
   const directory = containerPath === '/' ? '/.' : `${containerPath.replace(/\/$/, '')}/.`;
-  const { tar } = await engine.getArchive(target.id, directory);
+  const { tar } = await archive.getArchive(target.id, directory);
   if (options.onArchiveBytes) {
     let bytes = 0;
     const report = options.onArchiveBytes;

@@ -17,6 +17,7 @@ import type { PreloadEntry } from './sidekick-launch.js';
 import { findStaticBusybox, findStaticInit, INIT_PATH, listApplets, type Toolbox } from './toolbox.js';
 import { toolboxRootfs } from './toolbox-rootfs.js';
 import { viewEntries } from './toolbox-view.js';
+import { requireCapability } from '../engines/capabilities.js';
 
 export const DEFAULT_MIRROR = 'http://deb.debian.org/debian';
 /** Apart from the default toolbox's repository, which scripts and tests take to be busybox. */
@@ -52,32 +53,35 @@ export async function packageToolboxRequest(options: PackageToolboxOptions, env:
 
 /** The toolbox image for these packages when the engine has it already; undefined otherwise. */
 export async function cachedPackageToolbox(engine: Engine, options: PackageToolboxOptions, env: NodeJS.ProcessEnv): Promise<(Toolbox & { built: boolean }) | undefined> {
+  const images = requireCapability(engine, 'images', 'build a toolbox of packages (--install)');
   const request = await packageToolboxRequest(options, env);
   const image = `${PACKAGE_TOOLBOX_REPOSITORY}:${packageToolboxTag(request)}`;
-  const labels = await engine.imageLabels(image);
+  const labels = await images.imageLabels(image);
   if (labels === undefined) return undefined;
   return { image, isStatic: false, hasInit: labels[LABEL_TOOLBOX_INIT] === INIT_PATH, hasViewApplets: labels[LABEL_TOOLBOX_VIEW] === VIEW_APPLETS, built: false };
 }
 
 /** The toolbox image for these packages, built first when the engine has none of this content. */
 export async function ensurePackageToolbox(engine: Engine, options: PackageToolboxOptions, env: NodeJS.ProcessEnv, events: PackageToolboxEvents = {}): Promise<Toolbox & { built: boolean }> {
+  const images = requireCapability(engine, 'images', 'build a toolbox of packages (--install)');
   const request = await packageToolboxRequest(options, env);
   const image = `${PACKAGE_TOOLBOX_REPOSITORY}:${packageToolboxTag(request)}`;
-  let labels = options.rebuild ? undefined : await engine.imageLabels(image);
+  let labels = options.rebuild ? undefined : await images.imageLabels(image);
   const built = labels === undefined;
   if (labels === undefined) {
     await buildPackageToolbox(engine, request, image, options.mirror ?? env.SIDEKICK_DEBIAN_MIRROR ?? (await hostDebianMirror()), env, events);
-    labels = (await engine.imageLabels(image)) ?? {};
+    labels = (await images.imageLabels(image)) ?? {};
   }
   if (options.tag !== undefined) {
     const at = options.tag.lastIndexOf(':');
     const hasTag = at > options.tag.lastIndexOf('/');
-    await engine.tagImage(image, hasTag ? options.tag.slice(0, at) : options.tag, hasTag ? options.tag.slice(at + 1) : 'latest');
+    await images.tagImage(image, hasTag ? options.tag.slice(0, at) : options.tag, hasTag ? options.tag.slice(at + 1) : 'latest');
   }
   return { image, isStatic: false, hasInit: labels[LABEL_TOOLBOX_INIT] === INIT_PATH, hasViewApplets: labels[LABEL_TOOLBOX_VIEW] === VIEW_APPLETS, built };
 }
 
 async function buildPackageToolbox(engine: Engine, request: PackageToolboxRequest, image: string, mirror: string, env: NodeJS.ProcessEnv, events: PackageToolboxEvents): Promise<void> {
+  const images = requireCapability(engine, 'images', 'build a toolbox of packages (--install)');
   const busybox = await findStaticBusybox(env);
   if (busybox === undefined) {
     throw new SidekickError('TOOLBOX_UNAVAILABLE', 'a package toolbox needs a static busybox from this host (its session shell), and none was found.', {
@@ -120,7 +124,7 @@ async function buildPackageToolbox(engine: Engine, request: PackageToolboxReques
   };
   const [, tag] = image.split(':') as [string, string];
   const rootfs = toolboxRootfs(child.stdout, { entries });
-  const imported = engine.importImage({ rootfs, repository: PACKAGE_TOOLBOX_REPOSITORY, tag, labels, cmd: [`${VIEW_APPLETS}/sh`] }).then(
+  const imported = images.importImage({ rootfs, repository: PACKAGE_TOOLBOX_REPOSITORY, tag, labels, cmd: [`${VIEW_APPLETS}/sh`] }).then(
     () => undefined,
     (error: unknown) => error,
   );
@@ -128,7 +132,7 @@ async function buildPackageToolbox(engine: Engine, request: PackageToolboxReques
   if (result.spawnError !== undefined || result.code !== 0) {
     // mmdebstrap writes its tar at the very end: after a failure the import holds at most our own entries, which are not this content.
     await imported;
-    await engine.removeImage(image).catch(() => undefined);
+    await images.removeImage(image).catch(() => undefined);
     throw buildError(result.spawnError, stderr, request, mirror);
   }
   const importError = await imported;

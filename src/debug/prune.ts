@@ -116,8 +116,9 @@ export async function pruneSessions(engine: Engine, options: PruneOptions): Prom
     }
   }
 
-  // Images after containers: a snapshot can go only once no container uses it.
-  const images = await engine.listImages({ labels: [LABEL_SESSION] });
+  // Images after containers: a snapshot can go only once no container uses it. An engine that keeps no images has none to prune.
+  const imageStore = engine.images;
+  const images = imageStore === undefined ? [] : await imageStore.listImages({ labels: [LABEL_SESSION] });
   for (const image of images) {
     const session = image.labels[LABEL_SESSION] ?? '';
     const reference = `${SNAPSHOT_REPOSITORY}:${session}`;
@@ -141,7 +142,7 @@ export async function pruneSessions(engine: Engine, options: PruneOptions): Prom
     }
     try {
       // By the snapshot's own tag: a tag someone else gave the same image stays, and so does the image then.
-      if (!dryRun) await engine.removeImage(reference);
+      if (!dryRun) await imageStore?.removeImage(reference);
       report.removed.push(entry);
     } catch (error) {
       report.failed.push({ ...entry, reason: errorText(error) });
@@ -172,9 +173,9 @@ function cachedImageLabels(engine: Engine): (reference: string) => Promise<Recor
     let labels = cache.get(reference);
     if (labels === undefined) {
       labels =
-        reference === ''
+        reference === '' || engine.images === undefined
           ? Promise.resolve(undefined)
-          : engine.imageLabels(reference).then(
+          : engine.images.imageLabels(reference).then(
               (found) => found ?? 'gone',
               () => undefined,
             );

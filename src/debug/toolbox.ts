@@ -9,6 +9,7 @@ import { elfLinkage } from '../core/elf.js';
 import { SidekickError } from '../core/errors.js';
 import { LABEL_KIND, LABEL_TOOLBOX_INIT, LABEL_TOOLBOX_SOURCE, LABEL_TOOLBOX_STATIC } from '../core/labels.js';
 import type { Engine, ProgressEvent } from '../engines/engine.js';
+import { requireCapability } from '../engines/capabilities.js';
 
 export const TOOLBOX_REPOSITORY = 'sidekick-toolbox';
 export const FALLBACK_TOOLBOX = 'busybox:musl';
@@ -43,11 +44,12 @@ export interface ToolboxEvents {
  * hash so that it is built once.
  */
 export async function ensureDefaultToolbox(engine: Engine, env: NodeJS.ProcessEnv, events: ToolboxEvents = {}): Promise<Toolbox> {
+  const images = requireCapability(engine, 'images', 'get a toolbox image');
   const candidate = await defaultToolboxCandidate(env);
   if (candidate === undefined) {
-    if (!(await engine.hasImage(FALLBACK_TOOLBOX))) {
+    if (!(await images.hasImage(FALLBACK_TOOLBOX))) {
       events.onBuild?.(FALLBACK_TOOLBOX);
-      await engine.pullImage(FALLBACK_TOOLBOX, events.onProgress ?? (() => undefined)).catch((error: unknown) => {
+      await images.pullImage(FALLBACK_TOOLBOX, events.onProgress ?? (() => undefined)).catch((error: unknown) => {
         throw new SidekickError('TOOLBOX_UNAVAILABLE', 'no static busybox was found on this host and busybox:musl cannot be pulled.', {
           hint: 'Install one (apt-get install busybox-static) or point SIDEKICK_BUSYBOX at a static busybox binary.',
           cause: error,
@@ -56,7 +58,7 @@ export async function ensureDefaultToolbox(engine: Engine, env: NodeJS.ProcessEn
     }
     return { image: FALLBACK_TOOLBOX, isStatic: true, hasInit: false };
   }
-  if (await engine.hasImage(candidate.image)) return candidate;
+  if (await images.hasImage(candidate.image)) return candidate;
   await buildToolbox(engine, candidate, events);
   return candidate;
 }
@@ -75,6 +77,7 @@ export async function assumeDefaultToolbox(engine: Engine, env: NodeJS.ProcessEn
 
 /** Builds the default toolbox image from the busybox the candidate names. */
 export async function buildToolbox(engine: Engine, candidate: DefaultToolbox, events: ToolboxEvents = {}): Promise<void> {
+  const images = requireCapability(engine, 'images', 'get a toolbox image');
   const { source } = candidate;
   const binary = await readFile(source);
   const init = candidate.initSource === undefined ? undefined : await readFile(candidate.initSource);
@@ -87,7 +90,7 @@ export async function buildToolbox(engine: Engine, candidate: DefaultToolbox, ev
   }
   events.onBuild?.(source);
   const applets = await listApplets(source);
-  await engine.importImage({
+  await images.importImage({
     rootfs: toolboxRootfs(binary, applets, init),
     repository: TOOLBOX_REPOSITORY,
     tag,

@@ -130,7 +130,15 @@ export interface ContainerSpec extends ContainerProcessSpec {
   initForwardingToGroup?: boolean;
 }
 
+/**
+ * An engine is a small core that every engine has (find, list, run a sidekick, exec, stop,
+ * remove) plus optional capabilities, each a small interface grouped by what a feature needs
+ * (docs/ARCHITECTURE.md, "The engine: core and capabilities"). A feature asks for a capability
+ * through `requireCapability` (capabilities.ts), which says plainly what the engine cannot do.
+ */
 export interface Engine {
+  /** What engine this is, for messages ("Docker"). */
+  readonly kind: string;
   /** Where the engine is, for messages ("unix:///var/run/docker.sock"). */
   readonly endpoint: string;
   /** The command lines a person types to do things on this engine by hand, for hints. */
@@ -138,22 +146,29 @@ export interface Engine {
   /** Resolves a name or ID prefix; throws TARGET_NOT_FOUND or TARGET_AMBIGUOUS. */
   findContainer(reference: string): Promise<Target>;
   listContainers(options: { all: boolean; labels?: string[] }): Promise<ContainerSummary[]>;
-  /** `volumes` (default true): also remove its anonymous volumes. */
+  /** `volumes` (default true): also remove its anonymous volumes. A container that is already gone is fine. */
   removeContainer(id: string, options: { force: boolean; volumes?: boolean }): Promise<void>;
   /**
    * Asks a container's first process to end (SIGTERM), and kills it after `graceSeconds`;
    * settles once it has stopped. A container that is already gone or stopped is fine.
    */
   stopContainer(id: string, options: { graceSeconds: number }): Promise<void>;
-  hasImage(reference: string): Promise<boolean>;
-  /** Labels of an image, or undefined when it is not present. */
-  imageLabels(reference: string): Promise<Record<string, string> | undefined>;
-  importImage(spec: ImageImport): Promise<void>;
-  pullImage(reference: string, onProgress: (event: ProgressEvent) => void): Promise<void>;
   /** Creates, attaches and starts a sidekick; the returned process is already running. */
   runSidekick(spec: SidekickSpec): Promise<RunningSidekick>;
   /** Starts a process inside the container itself (its root, its namespaces); it may have no `signal`. */
   execInContainer(containerId: string, spec: ContainerExecSpec): Promise<ProcessHandle>;
+  close(): void;
+
+  readonly archive?: ArchiveCapability;
+  readonly images?: ImageCapability;
+  readonly containers?: ContainerCapability;
+  readonly snapshots?: SnapshotCapability;
+  readonly filesystemDiff?: FilesystemDiffCapability;
+  readonly logs?: LogCapability;
+}
+
+/** Files of a container read and written as tar streams, resolved by the engine within the container's root. */
+export interface ArchiveCapability {
   /**
    * Metadata of a path inside the container, resolved by the engine within the container's
    * root (never on the host); undefined when nothing is there.
@@ -163,44 +178,71 @@ export interface Engine {
   getArchive(containerId: string, path: string): Promise<{ tar: NodeJS.ReadableStream; stat: ContainerPathStat | undefined }>;
   /** Unpacks a tar into a directory of the container, resolved within its root by the engine. */
   putArchive(containerId: string, directory: string, tar: NodeJS.ReadableStream, options?: { noOverwriteDirNonDir?: boolean }): Promise<void>;
-  /** What changed in the container's filesystem against its image (`docker diff`). */
-  filesystemChanges(containerId: string): Promise<FilesystemChange[]>;
+}
+
+/** The engine's own image store: toolbox images, snapshots, the origin of a copy. */
+export interface ImageCapability {
+  hasImage(reference: string): Promise<boolean>;
+  /** Labels of an image, or undefined when it is not present. */
+  imageLabels(reference: string): Promise<Record<string, string> | undefined>;
+  /** The image's configuration, or undefined when it is not on the engine. */
+  inspectImage(reference: string): Promise<ImageDetails | undefined>;
+  pullImage(reference: string, onProgress: (event: ProgressEvent) => void): Promise<void>;
+  importImage(spec: ImageImport): Promise<void>;
+  /** Gives an image one more name (repository:tag). */
+  tagImage(reference: string, repository: string, tag: string): Promise<void>;
+  /**
+   * Removes an image by reference; one that is already gone is fine.
+   * `whileContainersUseIt`: remove it even though created or stopped containers use it; they keep
+   * its layers until they are removed themselves, then nothing of it is left (docs/RELIABILITY.md).
+   */
+  removeImage(reference: string, options?: { whileContainersUseIt?: boolean }): Promise<void>;
+  /** Images carrying all of the given labels (`key` or `key=value`). */
+  listImages(options: { labels: string[] }): Promise<ImageSummary[]>;
   /**
    * A tar of a local image's whole filesystem. The engine needs a container for that: one is
    * created (never started, carrying `labels`) and removed once the stream ends or fails.
    * IMAGE_UNAVAILABLE when the image is not on the engine.
    */
   exportImageFilesystem(reference: string, labels: Record<string, string>): Promise<NodeJS.ReadableStream>;
-  /** The image's configuration, or undefined when it is not on the engine. */
-  inspectImage(reference: string): Promise<ImageDetails | undefined>;
-  /** The last `lines` lines a container wrote (stdout and stderr, as the engine logged them). */
-  containerLogTail(containerId: string, lines: number): Promise<string>;
-  /**
-   * Snapshots a container's filesystem into a new image (`docker commit`). `pause: false`
-   * leaves a running container running; returns the image ID.
-   */
-  commitContainer(containerId: string, options: { repository: string; tag: string; labels: Record<string, string>; pause: boolean }): Promise<string>;
-  /** Removes an image by reference; one that is already gone is fine. */
-  /**
-   * `whileContainersUseIt`: remove it even though created or stopped containers use it; they keep
-   * its layers until they are removed themselves, then nothing of it is left (docs/RELIABILITY.md).
-   */
-  removeImage(reference: string, options?: { whileContainersUseIt?: boolean }): Promise<void>;
-  /** Gives an image one more name (repository:tag). */
-  tagImage(reference: string, repository: string, tag: string): Promise<void>;
-  /** Images carrying all of the given labels (`key` or `key=value`). */
-  listImages(options: { labels: string[] }): Promise<ImageSummary[]>;
+}
+
+/** Containers of sidekick's own beyond sidekicks: created first and started later, attached again. */
+export interface ContainerCapability {
   /** Creates a container without starting it; returns its ID. */
   createContainer(spec: ContainerSpec): Promise<string>;
+  /** Attaches to a created container and starts it; the returned process is already running. */
+  startContainer(containerId: string, options: { tty: boolean; openStdin: boolean; autoRemove: boolean; detachKeys?: string }): Promise<SignalableProcess>;
   /**
    * Attaches to a running container's first process again (a detached sidekick); its output
    * from now on, and its stdin when it was started with stdin open.
    */
   attachContainer(containerId: string, options: { tty: boolean; openStdin: boolean; autoRemove: boolean; detachKeys?: string }): Promise<SignalableProcess>;
-  /** Attaches to a created container and starts it; the returned process is already running. */
-  startContainer(containerId: string, options: { tty: boolean; openStdin: boolean; autoRemove: boolean; detachKeys?: string }): Promise<SignalableProcess>;
-  close(): void;
 }
+
+/** A container's filesystem frozen into an image (the start of a debug copy). */
+export interface SnapshotCapability {
+  /**
+   * Snapshots a container's filesystem into a new image (`docker commit`). `pause: false`
+   * leaves a running container running; returns the image ID.
+   */
+  commitContainer(containerId: string, options: { repository: string; tag: string; labels: Record<string, string>; pause: boolean }): Promise<string>;
+}
+
+/** What changed in a container's filesystem against its image. */
+export interface FilesystemDiffCapability {
+  /** What changed in the container's filesystem against its image (`docker diff`). */
+  filesystemChanges(containerId: string): Promise<FilesystemChange[]>;
+}
+
+/** What a container's processes wrote, as the engine logged it. */
+export interface LogCapability {
+  /** The last `lines` lines a container wrote (stdout and stderr, as the engine logged them). */
+  containerLogTail(containerId: string, lines: number): Promise<string>;
+}
+
+/** The names of the optional capabilities, as `requireCapability` takes them. */
+export type CapabilityName = 'archive' | 'images' | 'containers' | 'snapshots' | 'filesystemDiff' | 'logs';
 
 /**
  * How a person does a thing on this engine by hand: the command line to type (aimed at the same

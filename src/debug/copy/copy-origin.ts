@@ -7,6 +7,7 @@ import { SidekickError, isSidekickError } from '../../core/errors.js';
 import type { Target } from '../../core/target.js';
 import { withCommand } from '../engine-hint.js';
 import type { Engine, ImageDetails } from '../../engines/engine.js';
+import { requireCapability } from '../../engines/capabilities.js';
 
 export type CopyOrigin =
   | { kind: 'container'; target: Target }
@@ -20,8 +21,9 @@ export interface OriginOptions {
 }
 
 export async function resolveOrigin(engine: Engine, reference: string, options: OriginOptions): Promise<CopyOrigin> {
+  const images = requireCapability(engine, 'images', 'make a debug copy (sidekick exec --copy)');
   if (options.imageOnly) {
-    const image = await engine.inspectImage(reference);
+    const image = await images.inspectImage(reference);
     if (image === undefined) throw unknownImage(reference, engine);
     return { kind: 'image', reference, image };
   }
@@ -30,7 +32,7 @@ export async function resolveOrigin(engine: Engine, reference: string, options: 
     target = await engine.findContainer(reference);
   } catch (error) {
     if (!(isSidekickError(error) && error.code === 'TARGET_NOT_FOUND')) throw error;
-    const image = await engine.inspectImage(reference);
+    const image = await images.inspectImage(reference);
     if (image === undefined) throw neitherFound(reference, engine, error);
     return { kind: 'image', reference, image };
   }
@@ -40,7 +42,8 @@ export async function resolveOrigin(engine: Engine, reference: string, options: 
 
 /** Only asked for under --debug: it costs a round trip on every run. */
 export async function noteIfAlsoImage(engine: Engine, reference: string, onNote: (text: string) => void): Promise<void> {
-  if ((await engine.inspectImage(reference).catch(() => undefined)) === undefined) return;
+  const images = requireCapability(engine, 'images', 'make a debug copy (sidekick exec --copy)');
+  if ((await images.inspectImage(reference).catch(() => undefined)) === undefined) return;
   onNote(`"${reference}" names both a container and an image; using the container (--image-target ${reference} debugs the image).`);
 }
 
@@ -49,9 +52,10 @@ export async function noteIfAlsoImage(engine: Engine, reference: string, onNote:
  * instead. Throws the "neither" error when it is not; other failures are left as they were.
  */
 export async function imageFallback(engine: Engine, reference: string, error: SidekickError): Promise<boolean> {
+  const images = requireCapability(engine, 'images', 'make a debug copy (sidekick exec --copy)');
   // Only "no container by that name", not e.g. a container that vanished while being used.
   if (!/^no container named|is not a container name/.test(error.message)) return false;
-  if ((await engine.inspectImage(reference)) !== undefined) return true;
+  if ((await images.inspectImage(reference)) !== undefined) return true;
   throw neitherFound(reference, engine, error);
 }
 

@@ -21,6 +21,7 @@ import { removeSnapshot, snapshotContainer, type Snapshot } from './snapshot.js'
 import { loadStaticBusybox, toolboxLayer } from './toolbox-layer.js';
 import { assertSessionInput } from '../session-input.js';
 import { leaseEnvironment, renewLease } from '../lease.js';
+import { requireCapability } from '../../engines/capabilities.js';
 
 export interface CopyRequest {
   /** A container name or ID prefix (or, failing that, a local image); an image with `imageOnly`. */
@@ -77,6 +78,9 @@ export interface OriginSummary {
 }
 
 export async function startCopySession(engine: Engine, request: CopyRequest, env: NodeJS.ProcessEnv, events: CopyEvents = {}): Promise<CopySession> {
+  const archive = requireCapability(engine, 'archive', 'make a debug copy (sidekick exec --copy)');
+  const containers = requireCapability(engine, 'containers', 'make a debug copy (sidekick exec --copy)');
+  const images = requireCapability(engine, 'images', 'make a debug copy (sidekick exec --copy)');
   validate(request);
   const [origin, busybox] = await Promise.all([
     resolveOrigin(engine, request.target, { imageOnly: request.imageOnly, ...(events.onNote ? { onNote: events.onNote } : {}) }),
@@ -113,7 +117,7 @@ export async function startCopySession(engine: Engine, request: CopyRequest, env
     const originUser = origin.kind === 'container' ? origin.target.user : origin.image.user;
     const originName = origin.kind === 'container' ? origin.target.name : origin.reference;
     events.onStep?.(`starting the copy of ${originName}`);
-    containerId = await createWithName(request.name, originName, sessionId, (name) => engine.createContainer({
+    containerId = await createWithName(request.name, originName, sessionId, (name) => containers.createContainer({
       image: snapshot?.id ?? (origin.kind === 'image' ? origin.image.id : ''),
       entrypoint: [`${COPY_TOOLS}/sh`, COPY_START],
       cmd: request.command,
@@ -138,7 +142,7 @@ export async function startCopySession(engine: Engine, request: CopyRequest, env
     if (snapshot !== undefined && !request.keep) {
       // The copy holds the snapshot's layers from now on, and the engine frees them when it
       // removes the copy: a client killed with -9 leaves no image behind (docs/RELIABILITY.md).
-      await engine.removeImage(snapshot.reference, { whileContainersUseIt: true });
+      await images.removeImage(snapshot.reference, { whileContainersUseIt: true });
       snapshot = undefined;
     }
     assertNotAborted(events.signal);
@@ -147,11 +151,11 @@ export async function startCopySession(engine: Engine, request: CopyRequest, env
       startScript: copyStartScript({ label: `copy of ${summary.name}` }),
       runEntrypoint: runEntrypointScript({ entrypoint: summary.entrypoint, cmd: summary.cmd, ...(originalPs1 !== undefined ? { originalPs1 } : {}) }),
     });
-    await engine.putArchive(containerId, '/', layer, { noOverwriteDirNonDir: true }).catch((error: unknown) => {
+    await archive.putArchive(containerId, '/', layer, { noOverwriteDirNonDir: true }).catch((error: unknown) => {
       throw toolboxRefused(error, summary.name);
     });
     assertNotAborted(events.signal);
-    const process = await engine.startContainer(containerId, {
+    const process = await containers.startContainer(containerId, {
       tty: request.tty,
       openStdin: request.interactive,
       autoRemove: !request.keep,

@@ -6,6 +6,7 @@
 import { sessionLabels } from '../../core/labels.js';
 import type { Target } from '../../core/target.js';
 import type { Engine } from '../../engines/engine.js';
+import { requireCapability } from '../../engines/capabilities.js';
 
 export const SNAPSHOT_REPOSITORY = 'sidekick-copy';
 
@@ -16,7 +17,8 @@ export interface Snapshot {
 }
 
 export async function snapshotContainer(engine: Engine, target: Target, sessionId: string, created: Date): Promise<Snapshot> {
-  const id = await engine.commitContainer(target.id, {
+  const snapshots = requireCapability(engine, 'snapshots', 'snapshot the target for a debug copy (sidekick exec --copy)');
+  const id = await snapshots.commitContainer(target.id, {
     repository: SNAPSHOT_REPOSITORY,
     tag: sessionId,
     labels: sessionLabels({ session: sessionId, kind: 'copy', target: target.id, created }),
@@ -31,10 +33,11 @@ export async function snapshotContainer(engine: Engine, target: Target, sessionI
  * engine refuses to remove its image, so a refusal is retried for a few seconds.
  */
 export async function removeSnapshot(engine: Engine, snapshot: Snapshot, timeoutMs = 10_000): Promise<void> {
+  const images = requireCapability(engine, 'images', 'snapshot the target for a debug copy (sidekick exec --copy)');
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     try {
-      await engine.removeImage(snapshot.reference);
+      await images.removeImage(snapshot.reference);
       return;
     } catch (error) {
       if (Date.now() > deadline) throw error;

@@ -20,6 +20,7 @@ import type { Engine } from '../../engines/engine.js';
 import type { ContainerPath } from '../container-path.js';
 import { CopyInterrupted } from './copy-interrupted.js';
 import { openContainerStaging, StagingRefused } from './container-staging.js';
+import { requireCapability } from '../../engines/capabilities.js';
 
 export interface CopyToOptions {
   signal?: AbortSignal;
@@ -43,12 +44,13 @@ interface Upload {
 
 /** Copies a local file or directory (or a tar on `stdin` when `source` is "-") to TARGET:PATH. */
 export async function copyToTarget(engine: Engine, source: string, destination: ContainerPath, stdin: Readable, options: CopyToOptions = {}): Promise<void> {
+  const archive = requireCapability(engine, 'archive', 'copy files (sidekick cp)');
   if (source === '') throw new SidekickError('BAD_USAGE', 'the source is empty.', { hint: 'Name a local path, or "-" for a tar on stdin.' });
   const target = await engine.findContainer(destination.target);
   const upload = await planUpload(engine, target, source, destination, stdin);
   if (target.status !== 'running') {
     // No helper can run: unpacked in place by the engine, as docker cp does (not all-or-nothing).
-    await translateRefusal(target, upload.directory, () => engine.putArchive(target.id, upload.directory, upload.tar()));
+    await translateRefusal(target, upload.directory, () => archive.putArchive(target.id, upload.directory, upload.tar()));
     return;
   }
   if (options.signal?.aborted) throw new CopyInterrupted(String(options.signal.reason));
@@ -77,8 +79,9 @@ export async function copyToTarget(engine: Engine, source: string, destination: 
 }
 
 async function planUpload(engine: Engine, target: Target, source: string, destination: ContainerPath, stdin: Readable): Promise<Upload> {
+  const archive = requireCapability(engine, 'archive', 'copy files (sidekick cp)');
   const where = `${target.name}:${destination.path}`;
-  const destinationStat = await engine.statPath(target.id, destination.path);
+  const destinationStat = await archive.statPath(target.id, destination.path);
   const isDirectory = destinationStat?.kind === 'dir' || (destinationStat?.kind === 'symlink' && (await followsToDirectory(engine, target, destination.path)));
   const directoryPath = destination.path.replace(/(.)\/+$/, '$1');
   if (source === '-') {
@@ -107,7 +110,7 @@ async function planUpload(engine: Engine, target: Target, source: string, destin
     throw new SidekickError('BAD_USAGE', `${where} is a device, FIFO or socket; sidekick cp does not replace it.`, { hint: 'Choose another destination.' });
   }
   const parent = path.posix.dirname(destination.path);
-  const parentStat = await engine.statPath(target.id, parent);
+  const parentStat = await archive.statPath(target.id, parent);
   if (parentStat?.kind !== 'dir' && !(parentStat?.kind === 'symlink' && (await followsToDirectory(engine, target, parent)))) {
     throw notADirectory(target, parent, parentStat, 'create it first');
   }
@@ -119,7 +122,8 @@ function below(directory: string | undefined, name: string): string {
 }
 
 async function followsToDirectory(engine: Engine, target: Target, containerPath: string): Promise<boolean> {
-  return (await engine.statPath(target.id, `${containerPath.replace(/\/+$/, '')}/.`))?.kind === 'dir';
+  const archive = requireCapability(engine, 'archive', 'copy files (sidekick cp)');
+  return (await archive.statPath(target.id, `${containerPath.replace(/\/+$/, '')}/.`))?.kind === 'dir';
 }
 
 /** Says what the path really is: missing, a file, or a symlink and where it leads. */
@@ -159,6 +163,7 @@ function checkedTar(stdin: Readable, check: ArchiveEntryCheck, where: string): R
  * writing, so the helper's removal that follows cannot race a last write.
  */
 async function sendInterruptibly(engine: Engine, target: Target, directory: string, tar: Readable, signal: AbortSignal | undefined, onBytes?: (total: number) => void): Promise<void> {
+  const archive = requireCapability(engine, 'archive', 'copy files (sidekick cp)');
   const body = new PassThrough();
   let failure: unknown;
   tar.on('error', (error: Error) => {
@@ -183,7 +188,7 @@ async function sendInterruptibly(engine: Engine, target: Target, directory: stri
     });
   }
   try {
-    await translateRefusal(target, directory, () => engine.putArchive(target.id, directory, body));
+    await translateRefusal(target, directory, () => archive.putArchive(target.id, directory, body));
   } catch (error) {
     if (signal?.aborted) throw new CopyInterrupted(String(signal.reason), { cause: error });
     throw failure ?? error;

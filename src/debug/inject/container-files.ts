@@ -9,6 +9,7 @@ import { kindsFromArchive } from '../../core/inject/directory-listing.js';
 import { SidekickError } from '../../core/errors.js';
 import type { TargetKind } from '../../core/inject/os-conflict-plan.js';
 import type { Engine } from '../../engines/engine.js';
+import { requireCapability } from '../../engines/capabilities.js';
 
 export function kindOf(stat: ContainerPathStat | undefined): TargetKind {
   if (stat === undefined) return 'absent';
@@ -20,7 +21,8 @@ export function kindOf(stat: ContainerPathStat | undefined): TargetKind {
  * not a regular file: a symlink is not followed). Bounded, because the target chose the size.
  */
 export async function readContainerFile(engine: Engine, containerId: string, path: string, maxBytes: number): Promise<Buffer | undefined> {
-  const stat = await engine.statPath(containerId, path);
+  const archive = requireCapability(engine, 'archive', 'read files of the target');
+  const stat = await archive.statPath(containerId, path);
   if (stat === undefined || stat.kind !== 'file' || stat.size > maxBytes) return undefined;
   const extract = await archiveEntries(engine, containerId, path);
   if (extract === undefined) return undefined;
@@ -42,9 +44,10 @@ export async function readContainerFile(engine: Engine, containerId: string, pat
  * gone (between a stat and the read, it is the same as never there).
  */
 export async function archiveEntries(engine: Engine, containerId: string, path: string): Promise<ReturnType<typeof tarExtract> | undefined> {
+  const archive = requireCapability(engine, 'archive', 'read files of the target');
   let tar: NodeJS.ReadableStream;
   try {
-    ({ tar } = await engine.getArchive(containerId, path));
+    ({ tar } = await archive.getArchive(containerId, path));
   } catch (error) {
     if (error instanceof SidekickError && error.code === 'ENGINE_ERROR') return undefined;
     throw error;
@@ -65,11 +68,12 @@ const LISTING_MAX_ENTRIES = 4096;
  * is gone, not a directory, or larger than the bounds above: the caller stats path by path.
  */
 export async function listDirectoryKinds(engine: Engine, containerId: string, dir: string): Promise<Map<string, TargetKind> | undefined> {
+  const archive = requireCapability(engine, 'archive', 'read files of the target');
   let tar: NodeJS.ReadableStream & { destroy?: () => void };
   try {
-    const archive = await engine.getArchive(containerId, dir);
-    tar = archive.tar;
-    if (archive.stat?.kind !== 'dir') {
+    const got = await archive.getArchive(containerId, dir);
+    tar = got.tar;
+    if (got.stat?.kind !== 'dir') {
       tar.destroy?.();
       return undefined;
     }

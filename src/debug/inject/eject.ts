@@ -23,6 +23,7 @@ import { withInjectionLock } from './injection-lock.js';
 import { packageManagerRecords } from './package-manager-files.js';
 import { removeToolboxInTarget } from './remove-in-target.js';
 import { removeThroughSidekick, type LeftPath } from './remove-through-sidekick.js';
+import { requireCapability } from '../../engines/capabilities.js';
 
 export interface EjectResult {
   /** The prefix of the toolbox removed. */
@@ -54,11 +55,12 @@ export async function eject(engine: Engine, target: Target, options: EjectOption
 }
 
 async function ejectLocked(engine: Engine, target: Target, options: EjectOptions): Promise<EjectResult> {
+  const archive = requireCapability(engine, 'archive', 'eject what was injected (sidekick eject)');
   const result: EjectResult = { kept: [], holders: [], removedLater: [] };
   let prefixes = [...new Set([...(options.prefixes ?? []), ...WELL_KNOWN_PREFIXES])];
   // Stats first, all at once: the common case (a toolbox, no OS) then never has the engine read a file.
   const [osStat, ...toolboxStats] = await Promise.all(
-    [OS_MANIFEST_PATH, ...prefixes.map((prefix) => `${prefix}/${TOOLBOX_MANIFEST_NAME}`)].map((path) => engine.statPath(target.id, path)),
+    [OS_MANIFEST_PATH, ...prefixes.map((prefix) => `${prefix}/${TOOLBOX_MANIFEST_NAME}`)].map((path) => archive.statPath(target.id, path)),
   );
   let manifests = toolboxStats;
   if (osStat !== undefined) {
@@ -69,7 +71,7 @@ async function ejectLocked(engine: Engine, target: Target, options: EjectOptions
       await ejectOs(engine, target, found.os, toolboxPrefix, options.env, result);
       if (toolboxPrefix !== undefined) result.toolbox = toolboxPrefix;
       prefixes = [...new Set([found.os.toolboxPrefix, ...prefixes])];
-      manifests = await Promise.all(prefixes.map((prefix) => engine.statPath(target.id, `${prefix}/${TOOLBOX_MANIFEST_NAME}`)));
+      manifests = await Promise.all(prefixes.map((prefix) => archive.statPath(target.id, `${prefix}/${TOOLBOX_MANIFEST_NAME}`)));
     }
   }
   for (const [i, prefix] of prefixes.entries()) {
@@ -91,7 +93,8 @@ async function ejectLocked(engine: Engine, target: Target, options: EjectOptions
 
 /** Removes the OS (and the toolbox beside it, in the same sidekick); throws with what is left. */
 async function ejectOs(engine: Engine, target: Target, os: OsManifest, toolboxPrefix: string | undefined, env: NodeJS.ProcessEnv, result: EjectResult): Promise<void> {
-  const [changes, owned] = await Promise.all([engine.filesystemChanges(target.id), packageManagerRecords(engine, target.id)]);
+  const diff = requireCapability(engine, 'filesystemDiff', 'eject what was injected (sidekick eject)');
+  const [changes, owned] = await Promise.all([diff.filesystemChanges(target.id), packageManagerRecords(engine, target.id)]);
   const added = changes.filter((change) => change.kind === 'added').map((change) => change.path);
   // A name with a newline could forge a line of the removal protocol: never ours, kept.
   const plan = planOsEject({
@@ -104,7 +107,7 @@ async function ejectOs(engine: Engine, target: Target, os: OsManifest, toolboxPr
   });
   const paths = [...plan.remove, ...(toolboxPrefix !== undefined ? [toolboxPrefix] : [])];
   const left = await removeThroughSidekick(engine, target, { paths, linksInto: plan.others, ifEmpty: plan.holders, finally: OS_MANIFEST_PATH }, env);
-  const after = new Set((await engine.filesystemChanges(target.id)).filter((change) => change.kind === 'added').map((change) => change.path));
+  const after = new Set((await diff.filesystemChanges(target.id)).filter((change) => change.kind === 'added').map((change) => change.path));
   const stillKept = plan.others.filter((path) => after.has(path));
   const kept = [...stillKept.filter((path) => !stillKept.some((other) => path.startsWith(`${other}/`))), ...added.filter((path) => path.includes('\n'))];
   const reasons = new Map(left.map((entry) => [entry.path, entry.reason]));
@@ -125,18 +128,20 @@ async function ejectOs(engine: Engine, target: Target, os: OsManifest, toolboxPr
 
 /** The toolbox's own busybox first; a sidekick when that fails. False when the manifest is not ours. */
 async function ejectToolbox(engine: Engine, target: Target, prefix: string, env: NodeJS.ProcessEnv): Promise<boolean> {
+  const archive = requireCapability(engine, 'archive', 'eject what was injected (sidekick eject)');
   await assertRootOwnedToolbox(engine, target.id, prefix);
   const fast = await removeToolboxInTarget(engine, target.id, prefix, ` "format": "${MANIFEST_FORMAT}",`);
   if (fast === 'not-ours') return false;
-  if (fast === 'removed' && (await engine.statPath(target.id, prefix)) === undefined) return true;
+  if (fast === 'removed' && (await archive.statPath(target.id, prefix)) === undefined) return true;
   // The busybox would not run (a truncated binary answers 126, 127 or 139) or could not remove it all.
-  if ((await readToolboxManifest(engine, target.id, prefix)) === undefined && (await engine.statPath(target.id, prefix)) !== undefined) return false;
+  if ((await readToolboxManifest(engine, target.id, prefix)) === undefined && (await archive.statPath(target.id, prefix)) !== undefined) return false;
   await removeOrExplain(engine, target, { paths: [prefix] }, env);
   return true;
 }
 
 async function findInterrupted(engine: Engine, target: Target, prefixes: string[]): Promise<string | undefined> {
-  const stats = await Promise.all(prefixes.map((prefix) => engine.statPath(target.id, `${prefix}/${TOOLBOX_INTENT_NAME}`)));
+  const archive = requireCapability(engine, 'archive', 'eject what was injected (sidekick eject)');
+  const stats = await Promise.all(prefixes.map((prefix) => archive.statPath(target.id, `${prefix}/${TOOLBOX_INTENT_NAME}`)));
   for (const [i, prefix] of prefixes.entries()) {
     if (kindOf(stats[i]) !== 'file' || (await readToolboxIntent(engine, target.id, prefix)) === undefined) continue;
     await assertRootOwnedToolbox(engine, target.id, prefix, TOOLBOX_INTENT_NAME);
@@ -146,8 +151,9 @@ async function findInterrupted(engine: Engine, target: Target, prefixes: string[
 }
 
 async function removeOrExplain(engine: Engine, target: Target, request: { paths: string[] }, env: NodeJS.ProcessEnv): Promise<void> {
+  const archive = requireCapability(engine, 'archive', 'eject what was injected (sidekick eject)');
   const left = await removeThroughSidekick(engine, target, request, env);
-  const stats = await Promise.all(request.paths.map((path) => engine.statPath(target.id, path)));
+  const stats = await Promise.all(request.paths.map((path) => archive.statPath(target.id, path)));
   const reasons = new Map(left.map((entry) => [entry.path, entry.reason]));
   const remaining = request.paths.filter((_, i) => stats[i] !== undefined).map((path) => ({ path, reason: reasons.get(path) ?? 'it was still there after the removal' }));
   if (remaining.length > 0) throw leftError(target, remaining, 'the toolbox');
@@ -161,8 +167,9 @@ function leftError(target: Target, left: LeftPath[], what: string): SidekickErro
 }
 
 async function restoreManifest(engine: Engine, target: Target, os: OsManifest): Promise<void> {
-  const archive = pack();
-  archive.entry({ name: OS_MANIFEST_PATH.slice(1), type: 'file', mode: 0o644, uid: 0, gid: 0, mtime: new Date() }, encodeManifest(os));
-  archive.finalize();
-  await engine.putArchive(target.id, '/', Readable.from(archive as unknown as AsyncIterable<Buffer>), { noOverwriteDirNonDir: true });
+  const archive = requireCapability(engine, 'archive', 'eject what was injected (sidekick eject)');
+  const manifest = pack();
+  manifest.entry({ name: OS_MANIFEST_PATH.slice(1), type: 'file', mode: 0o644, uid: 0, gid: 0, mtime: new Date() }, encodeManifest(os));
+  manifest.finalize();
+  await archive.putArchive(target.id, '/', Readable.from(manifest as unknown as AsyncIterable<Buffer>), { noOverwriteDirNonDir: true });
 }

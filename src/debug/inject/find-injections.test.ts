@@ -38,7 +38,7 @@ function fakeEngine(files: Record<string, string>) {
     if (dirs.has(path)) return { name: path.slice(path.lastIndexOf('/') + 1), size: 0, kind: 'dir', mode: 0o755, mtime: new Date(0), linkTarget: '' };
     return undefined;
   };
-  const engine = {
+  const archive = {
     statPath: (_id: string, path: string) => {
       record('stat', path);
       return answer(stat(path));
@@ -52,7 +52,8 @@ function fakeEngine(files: Record<string, string>) {
       tar.finalize();
       return answer({ tar: Readable.from(tar as unknown as AsyncIterable<Buffer>), stat: stat(path) });
     },
-  } as unknown as Engine;
+  };
+  const engine = { kind: 'test', archive } as unknown as Engine;
   return { engine, calls };
 }
 

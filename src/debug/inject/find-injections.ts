@@ -1,6 +1,7 @@
 import { decodeManifest, OS_MANIFEST_PATH, TOOLBOX_INTENT_NAME, TOOLBOX_MANIFEST_NAME, WELL_KNOWN_PREFIXES, type OsManifest, type ToolboxManifest } from '../../core/inject/injection-manifest.js';
 import type { Engine } from '../../engines/engine.js';
 import { readContainerFile } from './container-files.js';
+import { requireCapability } from '../../engines/capabilities.js';
 
 const MAX_MANIFEST_BYTES = 16 * 1024 * 1024;
 
@@ -23,10 +24,11 @@ export interface FoundInjections {
  * could only be absent too. A container with nothing injected costs one stat per path.
  */
 export async function findInjections(engine: Engine, containerId: string, extraPrefixes: readonly string[] = []): Promise<FoundInjections> {
+  const archive = requireCapability(engine, 'archive', 'find what was injected into the target');
   const probed = [...new Set([...extraPrefixes, ...WELL_KNOWN_PREFIXES])];
   const [os, probes] = await Promise.all([
     readManifest(engine, containerId, OS_MANIFEST_PATH),
-    Promise.all(probed.map((prefix) => engine.statPath(containerId, prefix))),
+    Promise.all(probed.map((prefix) => archive.statPath(containerId, prefix))),
   ]);
   const absent = new Set(probed.filter((_, i) => probes[i] === undefined));
   const prefixes = [...new Set([...extraPrefixes, ...(os?.kind === 'os' ? [os.toolboxPrefix] : []), ...WELL_KNOWN_PREFIXES])];
@@ -44,7 +46,8 @@ export async function findInjections(engine: Engine, containerId: string, extraP
 }
 
 async function firstIntent(engine: Engine, containerId: string, prefixes: string[]): Promise<ToolboxManifest | undefined> {
-  const stats = await Promise.all(prefixes.map((prefix) => engine.statPath(containerId, `${prefix}/${TOOLBOX_INTENT_NAME}`)));
+  const archive = requireCapability(engine, 'archive', 'find what was injected into the target');
+  const stats = await Promise.all(prefixes.map((prefix) => archive.statPath(containerId, `${prefix}/${TOOLBOX_INTENT_NAME}`)));
   for (const [i, prefix] of prefixes.entries()) {
     if (stats[i] === undefined) continue;
     const intent = await readToolboxIntent(engine, containerId, prefix);

@@ -23,6 +23,7 @@ import { kindOf, listDirectoryKinds, readContainerFile } from './container-files
 import type { Cleanups } from './cleanups.js';
 import { injectToolbox, type ToolboxInjection } from './inject-toolbox.js';
 import { openRootfsSource, type RootfsSource } from './os-rootfs-source.js';
+import { requireCapability } from '../../engines/capabilities.js';
 
 export interface OsInjectOptions {
   ref: string;
@@ -47,6 +48,8 @@ const PROBE_CONCURRENCY = 64;
 const LIST_FROM = 8;
 
 export async function injectOs(engine: Engine, target: Target, options: OsInjectOptions): Promise<OsInjection> {
+  const archive = requireCapability(engine, 'archive', 'inject an OS (sidekick inject --os)');
+  const diff = requireCapability(engine, 'filesystemDiff', 'inject an OS (sidekick inject --os)');
   const phase = phaseTimer(options.env);
   if (target.readOnlyRootfs) {
     throw new SidekickError('READ_ONLY_TARGET', `the root filesystem of ${target.name} is read-only; an OS cannot be injected into it.`, {
@@ -54,9 +57,9 @@ export async function injectOs(engine: Engine, target: Target, options: OsInject
     });
   }
   // Nothing is written before the upload: the diff taken now is the baseline eject goes back to.
-  const baseline = engine.filesystemChanges(target.id);
+  const baseline = diff.filesystemChanges(target.id);
   baseline.catch(() => undefined);
-  const existing = await engine.statPath(target.id, OS_MANIFEST_PATH);
+  const existing = await archive.statPath(target.id, OS_MANIFEST_PATH);
   if (existing !== undefined) {
     const ours = (await readContainerFile(engine, target.id, OS_MANIFEST_PATH, 1 << 20)) !== undefined;
     throw new SidekickError('INJECTION_REFUSED', `${target.name} already has ${ours ? 'an injected OS' : `something at ${OS_MANIFEST_PATH}`}.`, {
@@ -142,8 +145,9 @@ export async function injectOs(engine: Engine, target: Target, options: OsInject
 }
 
 async function uploadOs(engine: Engine, target: Target, upload: Readable, cleanups: Cleanups | undefined): Promise<void> {
+  const archive = requireCapability(engine, 'archive', 'inject an OS (sidekick inject --os)');
   const stopUpload = cleanups?.add(() => void upload.destroy(new Error('interrupted')));
-  await engine.putArchive(target.id, '/', upload, { noOverwriteDirNonDir: true }).finally(() => stopUpload?.()).catch((error: unknown) => {
+  await archive.putArchive(target.id, '/', upload, { noOverwriteDirNonDir: true }).finally(() => stopUpload?.()).catch((error: unknown) => {
     if (error instanceof SidekickError && /cannot overwrite|non-directory|not a directory/i.test(error.message)) {
       throw new SidekickError('INJECTION_REFUSED', `${target.name} changed a path while the OS was being written; the engine stopped the upload.`, {
         hint: `What was written is recorded: sidekick eject ${target.name} removes it.`,
@@ -258,6 +262,7 @@ function entryType(type: RawEntryType): OsEntryType {
  * or, for a directory (not "/") with many of them, one archive read of it while it is small.
  */
 async function probeTarget(engine: Engine, target: Target, entries: OsEntry[]): Promise<Map<string, TargetKind>> {
+  const archive = requireCapability(engine, 'archive', 'inject an OS (sidekick inject --os)');
   const known = new Map<string, TargetKind>();
   // Directories read whole: what their listing does not name is absent, however deep.
   const listed = new Set<string>();
@@ -290,7 +295,7 @@ async function probeTarget(engine: Engine, target: Target, entries: OsEntry[]): 
     wanted = wanted.filter((path) => !known.has(path));
     for (let i = 0; i < wanted.length; i += PROBE_CONCURRENCY) {
       const batch = wanted.slice(i, i + PROBE_CONCURRENCY);
-      const stats = await Promise.all(batch.map((path) => engine.statPath(target.id, path)));
+      const stats = await Promise.all(batch.map((path) => archive.statPath(target.id, path)));
       batch.forEach((path, j) => known.set(path, kindOf(stats[j])));
     }
   }
@@ -319,7 +324,8 @@ async function manifestRecords(manifest: string): Promise<Buffer> {
 
 /** The directories written into must still be directories: a swap to a symlink mid-upload is reported. */
 async function verifyDirectories(engine: Engine, target: Target, dirs: string[]): Promise<void> {
-  const stats = await Promise.all(dirs.map((dir) => engine.statPath(target.id, dir)));
+  const archive = requireCapability(engine, 'archive', 'inject an OS (sidekick inject --os)');
+  const stats = await Promise.all(dirs.map((dir) => archive.statPath(target.id, dir)));
   const changed = dirs.filter((_, i) => kindOf(stats[i]) !== 'dir');
   if (changed.length === 0) return;
   throw new SidekickError('INJECTION_REFUSED', `${changed.join(', ')} in ${target.name} stopped being a directory while the OS was written.`, {

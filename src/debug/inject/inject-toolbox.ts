@@ -29,6 +29,7 @@ import { withCommand } from '../engine-hint.js';
 import { findStaticBusybox, findStaticInit, listApplets } from '../toolbox.js';
 import { kindOf } from './container-files.js';
 import { checkPrefix } from './prefix-guard.js';
+import { requireCapability } from '../../engines/capabilities.js';
 
 export interface ToolboxInjection {
   manifest: ToolboxManifest;
@@ -88,20 +89,21 @@ export async function injectToolbox(engine: Engine, target: Target, options: Too
     [TOOLBOX_MANIFEST_NAME, { bytes: Buffer.byteLength(manifestText), mtime }],
   ]).catch(async (error: unknown) => {
     // Not verified, so not published: the manifest is emptied, which leaves an interrupted injection.
-    await engine.putArchive(target.id, parentOf(prefix), withdrawnManifestTar(name, mtime), { noOverwriteDirNonDir: true }).catch(() => undefined);
+    await requireCapability(engine, 'archive', 'inject a toolbox (sidekick inject)').putArchive(target.id, parentOf(prefix), withdrawnManifestTar(name, mtime), { noOverwriteDirNonDir: true }).catch(() => undefined);
     throw error;
   });
   return { manifest, written: true };
 }
 
 async function upload(engine: Engine, target: Target, prefix: string, tar: Readable, onUpload?: (abort: () => void) => () => void): Promise<void> {
+  const archive = requireCapability(engine, 'archive', 'inject a toolbox (sidekick inject)');
   // Unpacked into the parent with the prefix as the first entry (see the module comment).
   const stop = onUpload?.(() => tar.destroy(new Error('interrupted')));
   try {
-    await engine.putArchive(target.id, parentOf(prefix), tar, { noOverwriteDirNonDir: true });
+    await archive.putArchive(target.id, parentOf(prefix), tar, { noOverwriteDirNonDir: true });
   } catch (error) {
     // A failed upload into a prefix that is no longer a directory is the target interfering, not an engine fault.
-    const now = await engine.statPath(target.id, prefix).catch(() => undefined);
+    const now = await archive.statPath(target.id, prefix).catch(() => undefined);
     throw explainPutFailure(error, target, prefix, kindOf(now) !== 'dir' && kindOf(now) !== 'absent');
   } finally {
     stop?.();
@@ -114,7 +116,8 @@ async function upload(engine: Engine, target: Target, prefix: string, tar: Reada
  * process, a third of the whole injection.
  */
 async function verifyToolbox(engine: Engine, target: Target, prefix: string, files: Array<[string, { bytes: number; mtime?: Date }]>): Promise<void> {
-  const [dir, ...stats] = await Promise.all([prefix, ...files.map(([name]) => `${prefix}/${name}`)].map((path) => engine.statPath(target.id, path)));
+  const archive = requireCapability(engine, 'archive', 'inject a toolbox (sidekick inject)');
+  const [dir, ...stats] = await Promise.all([prefix, ...files.map(([name]) => `${prefix}/${name}`)].map((path) => archive.statPath(target.id, path)));
   const filesOk = files.every(([, want], i) => {
     const stat = stats[i];
     return kindOf(stat) === 'file' && stat?.size === want.bytes && (want.mtime === undefined || stat.mtime.getTime() === want.mtime.getTime());

@@ -15,6 +15,7 @@ import type { Engine } from '../../engines/engine.js';
 import { withCommand } from '../engine-hint.js';
 import type { Cleanups } from './cleanups.js';
 import { processExists } from '../../core/local-process.js';
+import { requireCapability } from '../../engines/capabilities.js';
 
 const LABEL_HOLDER = 'io.sidekick.lock.holder';
 const LABEL_PURPOSE = 'io.sidekick.lock.purpose';
@@ -71,7 +72,8 @@ export async function acquireInjectionLock(engine: Engine, target: Target, purpo
 }
 
 async function createLock(engine: Engine, target: Target, purpose: string): Promise<string> {
-  return engine.createContainer({
+  const containers = requireCapability(engine, 'containers', 'lock a target for an injection (sidekick inject)');
+  return containers.createContainer({
     // The target's own image is on the engine for as long as the target exists; never started.
     image: target.imageId,
     entrypoint: ['/sidekick-lock-never-runs'],

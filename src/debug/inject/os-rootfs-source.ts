@@ -21,6 +21,7 @@ import { withCommand } from '../engine-hint.js';
 import type { Cleanups } from './cleanups.js';
 import { hostDebianMirror, hostDebianSuite } from '../package-toolbox.js';
 import { processExists } from '../../core/local-process.js';
+import { requireCapability } from '../../engines/capabilities.js';
 
 export interface RootfsSource {
   /** For the manifest and messages ("rootfs /x/debian.tar", "alpine v3.20 from https://…"). */
@@ -117,7 +118,7 @@ async function imageSource(ref: string, options: SourceOptions): Promise<RootfsS
 async function exportedImage(ref: string, options: SourceOptions): Promise<RootfsSource> {
   let tar: NodeJS.ReadableStream;
   try {
-    tar = await options.engine.exportImageFilesystem(ref, options.labels);
+    tar = await requireCapability(options.engine, 'images', 'read an image\'s filesystem (sidekick inject --os IMAGE)').exportImageFilesystem(ref, options.labels);
   } catch (error) {
     if (error instanceof SidekickError && error.code === 'IMAGE_UNAVAILABLE') {
       throw new SidekickError('IMAGE_UNAVAILABLE', `--os ${ref} is neither a rootfs tarball on this host, alpine[:VERSION], nor an image on the engine.`, {

@@ -7,6 +7,7 @@
 import { parseApkInstalled, parseDpkgList } from '../../core/inject/eject-plan.js';
 import type { Engine } from '../../engines/engine.js';
 import { archiveEntries, kindOf, readContainerFile } from './container-files.js';
+import { requireCapability } from '../../engines/capabilities.js';
 
 const DPKG_INFO = '/var/lib/dpkg/info';
 const APK_INSTALLED = '/lib/apk/db/installed';
@@ -14,8 +15,9 @@ const APK_INSTALLED = '/lib/apk/db/installed';
 const MAX_RECORD_BYTES = 256 * 1024 * 1024;
 
 export async function packageManagerRecords(engine: Engine, containerId: string): Promise<Set<string>> {
+  const archive = requireCapability(engine, 'archive', 'read the package records of the target (sidekick eject)');
   const owned = new Set<string>();
-  const [info, apk] = await Promise.all([engine.statPath(containerId, DPKG_INFO), engine.statPath(containerId, APK_INSTALLED)]);
+  const [info, apk] = await Promise.all([archive.statPath(containerId, DPKG_INFO), archive.statPath(containerId, APK_INSTALLED)]);
   if (kindOf(info) === 'dir') {
     const extract = await archiveEntries(engine, containerId, DPKG_INFO);
     let budget = MAX_RECORD_BYTES;
@@ -47,7 +49,8 @@ const MERGED_DIRS = ['/bin', '/sbin', '/lib', '/lib32', '/lib64', '/libx32'];
  * lives, and the engine's diff shows it, at /usr/lib/x/libfoo.so: both names are the record's.
  */
 async function withMergedUsr(engine: Engine, containerId: string, owned: Set<string>): Promise<Set<string>> {
-  const stats = await Promise.all(MERGED_DIRS.map((dir) => engine.statPath(containerId, dir)));
+  const archive = requireCapability(engine, 'archive', 'read the package records of the target (sidekick eject)');
+  const stats = await Promise.all(MERGED_DIRS.map((dir) => archive.statPath(containerId, dir)));
   const merged = MERGED_DIRS.filter((dir, i) => kindOf(stats[i]) === 'symlink' && [`usr${dir}`, `/usr${dir}`].includes(stats[i]?.linkTarget ?? ''));
   if (merged.length === 0) return owned;
   for (const path of [...owned]) {

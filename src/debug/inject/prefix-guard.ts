@@ -11,13 +11,15 @@ import type { Engine } from '../../engines/engine.js';
 import { TOOLBOX_INTENT_NAME } from '../../core/inject/injection-manifest.js';
 import { assertRootOwnedToolbox, kindOf } from './container-files.js';
 import { readToolboxIntent, readToolboxManifest } from './find-injections.js';
+import { requireCapability } from '../../engines/capabilities.js';
 
 export type PrefixState = { state: 'absent' } | { state: 'injected'; manifest: ToolboxManifest } | { state: 'incomplete'; intent: ToolboxManifest };
 
 export async function checkPrefix(engine: Engine, target: Target, prefix: string): Promise<PrefixState> {
+  const archive = requireCapability(engine, 'archive', 'inject a toolbox (sidekick inject)');
   assertWritable(target, prefix);
   const ancestors = ancestorsOf(prefix);
-  const [own, ...onTheWay] = await Promise.all([prefix, ...ancestors].map((path) => engine.statPath(target.id, path)));
+  const [own, ...onTheWay] = await Promise.all([prefix, ...ancestors].map((path) => archive.statPath(target.id, path)));
   for (const [i, stat] of onTheWay.entries()) {
     const path = ancestors[i]!;
     const kind = kindOf(stat);

@@ -12,6 +12,7 @@ import { findInjections } from './find-injections.js';
 import { assertRunning, INJECTED_INIT_NAME } from './inject-toolbox.js';
 import { SESSION_SHELL_FUNCTIONS } from '../../core/session-shell.js';
 import { shellQuote } from '../../core/copy-script.js';
+import { requireCapability } from '../../engines/capabilities.js';
 
 export interface ShellRequest {
   target: string;
@@ -114,6 +115,7 @@ function sessionScript(shell: string): string {
 }
 
 export async function startShell(engine: Engine, request: ShellRequest): Promise<ShellSession> {
+  const archive = requireCapability(engine, 'archive', 'find an injected init (sidekick shell)');
   const target = await engine.findContainer(request.target);
   assertRunning(target, engine.commands);
   const found = await findInjections(engine, target.id, request.prefixes ?? []);
@@ -130,7 +132,7 @@ export async function startShell(engine: Engine, request: ShellRequest): Promise
   const prefix = found.toolbox.prefix;
   const [init] = await Promise.all([
     // Injections made before the init was part of the toolbox have none: they still work, without reaping.
-    engine.statPath(target.id, `${prefix}/${INJECTED_INIT_NAME}`).then((stat) => (stat?.kind === 'file' ? `${prefix}/${INJECTED_INIT_NAME}` : undefined)),
+    archive.statPath(target.id, `${prefix}/${INJECTED_INIT_NAME}`).then((stat) => (stat?.kind === 'file' ? `${prefix}/${INJECTED_INIT_NAME}` : undefined)),
     request.root ? assertRootOwnedToolbox(engine, target.id, prefix) : Promise.resolve(),
   ]);
   const targetPath = target.env.find((entry) => entry.startsWith('PATH='))?.slice(5) || DEFAULT_PATH;

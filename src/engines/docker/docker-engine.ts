@@ -5,7 +5,13 @@ import type { ContainerSummary, Target } from '../../core/target.js';
 import { CONTAINER_PATH_STAT_HEADER, decodeContainerPathStat, type ContainerPathStat } from './container-path-stat.js';
 import type { ProcessHandle, SignalableProcess } from '../../core/process-handle.js';
 import type {
+  ArchiveCapability,
+  ContainerCapability,
   ContainerExecSpec,
+  FilesystemDiffCapability,
+  ImageCapability,
+  LogCapability,
+  SnapshotCapability,
   ContainerSpec,
   Engine,
   EngineCommands,
@@ -39,9 +45,17 @@ import type {
   WireWaitResult,
 } from './wire-types.js';
 
-export class DockerEngine implements Engine {
+/** Docker has every capability; each is this engine itself, seen through the capability's interface. */
+export class DockerEngine implements Engine, ArchiveCapability, ImageCapability, ContainerCapability, SnapshotCapability, FilesystemDiffCapability, LogCapability {
+  readonly kind = 'Docker';
   readonly endpoint: string;
   readonly commands: EngineCommands;
+  readonly archive: ArchiveCapability = this;
+  readonly images: ImageCapability = this;
+  readonly containers: ContainerCapability = this;
+  readonly snapshots: SnapshotCapability = this;
+  readonly filesystemDiff: FilesystemDiffCapability = this;
+  readonly logs: LogCapability = this;
   private readonly api: DockerApi;
 
   /** `transport`: how requests reach the engine; a test gives a recorded one. */
