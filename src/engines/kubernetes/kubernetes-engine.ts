@@ -1,0 +1,168 @@
+/**
+ * The Kubernetes engine's core (docs/ARCHITECTURE.md, "Kubernetes engine"): targets are
+ * containers of pods, a sidekick is an ephemeral container in the target container's PID
+ * namespace and the pod's network, attached over the API's WebSocket, and a process in the
+ * target is an exec. Work in progress (issue 14): the optional capabilities (archive,
+ * images, copies) are not offered; features that need them say so (engines/capabilities.ts).
+ *
+ * Facts (besides those in ephemeral-container.ts and channel-process.ts): an attach sees
+ * only what the process writes after it is attached (kubectl debug prints "If you don't see
+ * a command prompt, try pressing enter" for that reason), so a sidekick waits for one line
+ * on its stdin before its command starts; attach always reports Success, and the exit code
+ * is the container's `state.terminated.exitCode` (kubectl/pkg/cmd/attach, and the kubelet's
+ * ServeAttach). An ephemeral container cannot be stopped or removed through the API: its
+ * process ends when its stdin (stdinOnce) closes or its command ends.
+ */
+import { randomBytes } from 'node:crypto';
+import { SidekickError } from '../../core/errors.js';
+import type { ExitStatus, ProcessHandle } from '../../core/process-handle.js';
+import type { ContainerSummary, Target } from '../../core/target.js';
+import type { ContainerExecSpec, Engine, RunningSidekick, SidekickSpec } from '../engine.js';
+import { channelProcess } from './channel-process.js';
+import { REMOTE_COMMAND_PROTOCOLS, negotiatedProtocol } from './channel-protocol.js';
+import { buildEphemeralContainer, containerState, type ContainerState } from './ephemeral-container.js';
+import { KubeApi, podPath } from './kube-api.js';
+import type { KubeContext } from './kube-config.js';
+import { isPodReference, parsePodReference } from './pod-reference.js';
+import { defaultContainer, parsePodContainerId, podContainerId, podSummaries, podTarget, type FullPodJson } from './pod-target.js';
+
+/** How long an ephemeral sidekick may take to start (its image may need a pull). */
+const START_TIMEOUT_MS = 120_000;
+const POLL_MS = 250;
+/** The line the sidekick's wrapper waits for before it starts the command: the attach is in place. */
+const GO_LINE = '\n';
+
+export class KubernetesEngine implements Engine {
+  readonly kind = 'Kubernetes';
+  readonly endpoint: string;
+  private readonly api: KubeApi;
+
+  constructor(readonly context: KubeContext) {
+    this.api = new KubeApi(context);
+    this.endpoint = `${context.server} (context ${context.contextName}, namespace ${context.namespace})`;
+  }
+
+  async findContainer(reference: string): Promise<Target> {
+    const { namespace, pod, container } = this.locate(reference);
+    const json = (await this.api.readPod(namespace, pod)) as FullPodJson | undefined;
+    if (json === undefined) {
+      throw new SidekickError('TARGET_NOT_FOUND', `no pod ${pod} in namespace ${namespace}.`, { hint: 'List the pods with kubectl get pods, or name the namespace with -n.' });
+    }
+    return podTarget(json, container ?? defaultContainer(json));
+  }
+
+  async listContainers(options: { all: boolean; labels?: string[] }): Promise<ContainerSummary[]> {
+    const labelSelector = options.labels?.join(',');
+    const pods = (await this.api.listPods(this.context.namespace, labelSelector === undefined || labelSelector === '' ? {} : { labelSelector })) as FullPodJson[];
+    const summaries = podSummaries(pods);
+    return options.all ? summaries : summaries.filter((summary) => summary.status === 'running');
+  }
+
+  /** Ephemeral containers cannot be removed: their process has ended or ends with its session; nothing else is there to remove. */
+  async removeContainer(): Promise<void> {}
+
+  /** No API stops one container of a pod; a sidekick's session is ended through its stdin. */
+  async stopContainer(): Promise<void> {}
+
+  async runSidekick(spec: SidekickSpec): Promise<RunningSidekick> {
+    if (!('id' in spec.target)) {
+      throw new SidekickError('BAD_USAGE', 'Kubernetes has no sidekick in the node\'s PID namespace.', { hint: 'Name a pod: pod/NAME[/CONTAINER].' });
+    }
+    const target = this.locate(spec.target.id);
+    if (target.container === undefined) throw new SidekickError('INTERNAL', `the sidekick's target ${spec.target.id} names no container`);
+    const container = buildEphemeralContainer({
+      targetContainer: target.container,
+      shortId: randomBytes(3).toString('hex'),
+      image: spec.image,
+      // The command starts once the attach is in place, so that none of its output is lost.
+      command: ['sh', '-c', 'read -r _ && exec "$@"', 'sidekick-wait', ...spec.command],
+      stdin: true,
+      tty: spec.tty,
+      env: spec.env.map((entry) => {
+        const equals = entry.indexOf('=');
+        return equals < 0 ? { name: entry, value: '' } : { name: entry.slice(0, equals), value: entry.slice(equals + 1) };
+      }),
+    });
+    await this.api.addEphemeralContainer(target.namespace, target.pod, container);
+    await this.waitFor(target.namespace, target.pod, container.name, (state) => state.kind === 'running' || state.kind === 'terminated');
+    const process = await this.attach(target.namespace, target.pod, container.name, { tty: spec.tty, openStdin: spec.openStdin });
+    return { id: podContainerId(target.namespace, target.pod, container.name), process };
+  }
+
+  async execInContainer(containerId: string, spec: ContainerExecSpec): Promise<ProcessHandle> {
+    const target = this.locate(containerId);
+    if (spec.user !== undefined || spec.workingDir !== undefined || (spec.env ?? []).length > 0) {
+      throw new SidekickError('BAD_USAGE', 'a Kubernetes exec runs as the container\'s user, in its working directory, with its environment.', {
+        hint: 'Set them inside the command (env, cd), or use sidekick exec, whose sidekick does.',
+      });
+    }
+    const query = new URLSearchParams({ container: target.container ?? '' });
+    for (const word of spec.command) query.append('command', word);
+    query.set('stdout', 'true');
+    query.set('stderr', String(!spec.tty));
+    if (spec.openStdin) query.set('stdin', 'true');
+    if (spec.tty) query.set('tty', 'true');
+    const { socket, protocol } = await this.api.openChannel(`${podPath(target.namespace, target.pod)}/exec?${query}`, REMOTE_COMMAND_PROTOCOLS);
+    return channelProcess(socket, { protocol: negotiatedProtocol(protocol), tty: spec.tty, openStdin: spec.openStdin, signal: unsupportedSignal });
+  }
+
+  close(): void {}
+
+  private async attach(namespace: string, pod: string, container: string, options: { tty: boolean; openStdin: boolean }): Promise<ProcessHandle> {
+    const query = new URLSearchParams({ container, stdin: 'true', stdout: 'true', stderr: String(!options.tty), tty: String(options.tty) });
+    const { socket, protocol } = await this.api.openChannel(`${podPath(namespace, pod)}/attach?${query}`, REMOTE_COMMAND_PROTOCOLS);
+    const process = channelProcess(socket, {
+      protocol: negotiatedProtocol(protocol),
+      tty: options.tty,
+      openStdin: true,
+      signal: unsupportedSignal,
+      exitStatus: async () => this.exitCode(namespace, pod, container),
+    });
+    process.stdin!.write(GO_LINE);
+    if (!options.openStdin) process.stdin!.end();
+    return { ...process, stdin: options.openStdin ? process.stdin : null };
+  }
+
+  /** The exit code the kubelet recorded; the attach stream itself always says Success. */
+  private async exitCode(namespace: string, pod: string, container: string): Promise<ExitStatus> {
+    const state = await this.waitFor(namespace, pod, container, (s) => s.kind === 'terminated', 30_000);
+    return { code: state.kind === 'terminated' ? state.exitCode : 0 };
+  }
+
+  private async waitFor(namespace: string, pod: string, container: string, done: (state: ContainerState) => boolean, timeoutMs = START_TIMEOUT_MS): Promise<ContainerState> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const json = await this.api.readPod(namespace, pod);
+      if (json === undefined) throw new SidekickError('TARGET_NOT_FOUND', `pod ${namespace}/${pod} is gone.`);
+      const state = containerState(json, container);
+      if (done(state)) return state;
+      if (state.kind === 'waiting' && /ErrImagePull|ImagePullBackOff|InvalidImageName|ErrImageNeverPull/.test(state.reason)) {
+        throw new SidekickError('TOOLBOX_UNAVAILABLE', `the cluster cannot pull the sidekick's image (${state.reason}${state.message === '' ? '' : `: ${state.message}`}).`, {
+          hint: 'Pass --toolbox with an image the cluster can pull.',
+        });
+      }
+      if (Date.now() > deadline) {
+        throw new SidekickError('ENGINE_TIMEOUT', `container ${container} of pod ${namespace}/${pod} did not get there in ${timeoutMs / 1000} s (it is ${state.kind}${state.kind === 'waiting' ? `: ${state.reason}` : ''}).`, {
+          hint: `Look at the pod's events: kubectl describe pod ${pod} -n ${namespace}.`,
+        });
+      }
+      await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+    }
+  }
+
+  /** A reference (`pod/NAME[/CONTAINER]`) or an ID this engine gave (`namespace/pod/container`). */
+  private locate(reference: string): { namespace: string; pod: string; container?: string } {
+    if (isPodReference(reference)) return { namespace: this.context.namespace, ...parsePodReference(reference) };
+    const id = parsePodContainerId(reference);
+    if (id !== undefined) return id;
+    throw new SidekickError('BAD_USAGE', `${reference} is not a pod: with a kubeconfig, targets are pod/NAME or pod/NAME/CONTAINER.`, {
+      hint: 'Name a pod as kubectl does: pod/NAME.',
+    });
+  }
+}
+
+async function unsupportedSignal(signal: string): Promise<void> {
+  throw new SidekickError('ENGINE_ERROR', `Kubernetes has no API to send ${signal} to a process of a pod.`, {
+    hint: 'End it from inside (kill in a sidekick shell), or end the session.',
+  });
+}
