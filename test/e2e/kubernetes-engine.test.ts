@@ -39,7 +39,7 @@ describe('Kubernetes engine (through the control-plane double)', () => {
     return { engine: new KubernetesEngine(loadKubeContext({ kubeconfig }, {})), pod };
   }
 
-  it('finds a pod\'s container, refuses to guess among several, and says when a pod is not there', async () => {
+  it('finds and lists a pod\'s containers, refuses to guess among several, and says when a pod is not there', async () => {
     const { scratchServer } = inject('fixtures');
     const toolbox = await defaultToolboxImage();
     const { engine, pod } = await engineWithPod([
@@ -49,6 +49,11 @@ describe('Kubernetes engine (through the control-plane double)', () => {
     const target = await engine.findContainer(`pod/${pod}/app`);
     expect(target).toMatchObject({ id: `default/${pod}/app`, name: `pod/${pod}/app`, status: 'running', image: scratchServer });
     expect(target.namespaceModes.network).toEqual({ kind: 'pod', pod });
+    const listed = await engine.listContainers({ all: false });
+    expect(listed.filter((c) => c.names[0]!.startsWith(`pod/${pod}/`)).map((c) => `${c.names[0]} ${c.status}`).sort()).toEqual([
+      `pod/${pod}/app running`,
+      `pod/${pod}/tools running`,
+    ]);
     await expect(engine.findContainer(`pod/${pod}`)).rejects.toMatchObject({ code: 'TARGET_AMBIGUOUS' });
     await expect(engine.findContainer('pod/no-such-pod')).rejects.toMatchObject({ code: 'TARGET_NOT_FOUND' });
     await expect(engine.findContainer(`pod/${pod}/db`)).rejects.toMatchObject({ code: 'TARGET_NOT_FOUND' });
