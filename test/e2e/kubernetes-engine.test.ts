@@ -8,6 +8,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { text } from 'node:stream/consumers';
+import { pack } from 'tar-stream';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import { loadKubeContext } from '../../src/engines/kubernetes/kube-config.js';
 import { KubernetesEngine } from '../../src/engines/kubernetes/kubernetes-engine.js';
@@ -90,4 +91,39 @@ describe('Kubernetes engine (through the control-plane double)', () => {
     expect(out.split('\n')[1]).toMatch(/server/);
     expect(status).toEqual({ code: 7 });
   });
+
+  it('puts the sidekick\'s own files in before its command starts, and signals its process', async () => {
+    const { scratchServer } = inject('fixtures');
+    const toolbox = await defaultToolboxImage();
+    const { engine, pod } = await engineWithPod([{ name: 'app', image: scratchServer }]);
+    const sidekick = await engine.runSidekick({
+      image: toolbox,
+      command: ['sh', '-c', 'cat /preloaded/note; trap "echo got URG; exit 5" URG; echo ready; while :; do sleep 0.1; done'],
+      env: [],
+      tty: false,
+      openStdin: false,
+      labels: {},
+      capAdd: [],
+      privileged: false,
+      autoRemove: true,
+      target: { id: `default/${pod}/app`, joinIpc: false },
+      preload: { directory: '/', tar: () => tarOf('preloaded/note', 'put in before the start\n') },
+    });
+    let output = '';
+    sidekick.process.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    for (const deadline = Date.now() + 30_000; !output.includes('ready'); ) {
+      if (Date.now() > deadline) throw new Error(`no ready line; output so far: ${output}`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    await sidekick.process.signal('SIGURG');
+    expect(await sidekick.process.exit).toEqual({ code: 5 });
+    expect(output).toBe('put in before the start\nready\ngot URG\n');
+  });
 });
+
+function tarOf(name: string, content: string): NodeJS.ReadableStream {
+  const archive = pack();
+  archive.entry({ name, mode: 0o644 }, content);
+  archive.finalize();
+  return archive as unknown as NodeJS.ReadableStream;
+}

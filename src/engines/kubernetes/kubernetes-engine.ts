@@ -11,16 +11,21 @@
  * on its stdin before its command starts; attach always reports Success, and the exit code
  * is the container's `state.terminated.exitCode` (kubectl/pkg/cmd/attach, and the kubelet's
  * ServeAttach). An ephemeral container cannot be stopped or removed through the API: its
- * process ends when its stdin (stdinOnce) closes or its command ends.
+ * process ends when its stdin (stdinOnce) closes or its command ends. Nothing can be put
+ * into it before it starts, and the API cannot signal a process: both go through execs in
+ * the sidekick itself (its wrapper waits, and records its PID for `kill`).
  */
 import { randomBytes } from 'node:crypto';
+import type { Readable } from 'node:stream';
+import { text } from 'node:stream/consumers';
+import { pipeline } from 'node:stream/promises';
 import { SidekickError } from '../../core/errors.js';
 import type { ExitStatus, ProcessHandle } from '../../core/process-handle.js';
 import type { ContainerSummary, Target } from '../../core/target.js';
 import type { ContainerExecSpec, Engine, RunningSidekick, SidekickSpec } from '../engine.js';
 import { channelProcess } from './channel-process.js';
 import { REMOTE_COMMAND_PROTOCOLS, negotiatedProtocol } from './channel-protocol.js';
-import { buildEphemeralContainer, containerState, type ContainerState } from './ephemeral-container.js';
+import { buildEphemeralContainer, containerState, isContainerName, type ContainerState } from './ephemeral-container.js';
 import { KubeApi, podPath } from './kube-api.js';
 import type { KubeContext } from './kube-config.js';
 import { isPodReference, parsePodReference } from './pod-reference.js';
@@ -31,6 +36,13 @@ const START_TIMEOUT_MS = 120_000;
 const POLL_MS = 250;
 /** The line the sidekick's wrapper waits for before it starts the command: the attach is in place. */
 const GO_LINE = '\n';
+/** Where the wrapper records its PID, which the command keeps (exec), for signals sent by exec. */
+const PID_FILE = '/tmp/.sidekick-pid';
+/**
+ * The sidekick's first process: records its PID, waits for the go line (nothing is lost
+ * before the attach), then becomes the command.
+ */
+const WRAPPER = ['sh', '-c', `echo $$ >${PID_FILE} && read -r _ && exec "$@"`, 'sidekick-wait'];
 
 export class KubernetesEngine implements Engine {
   readonly kind = 'Kubernetes';
@@ -74,8 +86,7 @@ export class KubernetesEngine implements Engine {
       targetContainer: target.container,
       shortId: randomBytes(3).toString('hex'),
       image: spec.image,
-      // The command starts once the attach is in place, so that none of its output is lost.
-      command: ['sh', '-c', 'read -r _ && exec "$@"', 'sidekick-wait', ...spec.command],
+      command: [...WRAPPER, ...spec.command],
       stdin: true,
       tty: spec.tty,
       env: spec.env.map((entry) => {
@@ -83,10 +94,38 @@ export class KubernetesEngine implements Engine {
         return equals < 0 ? { name: entry, value: '' } : { name: entry.slice(0, equals), value: entry.slice(equals + 1) };
       }),
     });
+    if (spec.name !== undefined && isContainerName(spec.name)) container.name = spec.name;
     await this.api.addEphemeralContainer(target.namespace, target.pod, container);
+    const id = podContainerId(target.namespace, target.pod, container.name);
     await this.waitFor(target.namespace, target.pod, container.name, (state) => state.kind === 'running' || state.kind === 'terminated');
+    if (spec.preload !== undefined) await this.preload(id, spec.preload);
     const process = await this.attach(target.namespace, target.pod, container.name, { tty: spec.tty, openStdin: spec.openStdin });
-    return { id: podContainerId(target.namespace, target.pod, container.name), process };
+    return { id, process };
+  }
+
+  /** The sidekick's own files, unpacked by its toolbox's tar before its command starts. */
+  private async preload(id: string, preload: NonNullable<SidekickSpec['preload']>): Promise<void> {
+    const unpack = await this.execInContainer(id, { command: ['tar', '-x', '-C', preload.directory], tty: false, openStdin: true });
+    const errors = text(unpack.stderr);
+    unpack.stdout.resume();
+    await pipeline(preload.tar() as Readable, unpack.stdin!);
+    const status = await unpack.exit;
+    if (status.code !== 0) {
+      throw new SidekickError('TOOLBOX_UNAVAILABLE', `the sidekick's files could not be put into it (tar exited ${status.code}: ${(await errors).trim().split('\n')[0] ?? ''}).`, {
+        hint: 'Use a toolbox image with a tar that reads stdin (busybox has one).',
+      });
+    }
+  }
+
+  /** A signal to a sidekick's process, sent by the toolbox's own kill from an exec in the sidekick. */
+  private async signalSidekick(id: string, signal: string): Promise<void> {
+    const name = signal.replace(/^SIG/, '');
+    if (!/^[A-Z0-9]+$/.test(name)) throw new SidekickError('INTERNAL', `not a signal name: ${signal}`);
+    const kill = await this.execInContainer(id, { command: ['sh', '-c', `kill -s ${name} "$(cat ${PID_FILE})"`], tty: false, openStdin: false });
+    kill.stdout.resume();
+    kill.stderr.resume();
+    const status = await kill.exit;
+    if (status.code !== 0) throw new SidekickError('ENGINE_ERROR', `the sidekick's process could not be sent ${signal} (it has probably ended).`);
   }
 
   async execInContainer(containerId: string, spec: ContainerExecSpec): Promise<ProcessHandle> {
@@ -115,7 +154,7 @@ export class KubernetesEngine implements Engine {
       protocol: negotiatedProtocol(protocol),
       tty: options.tty,
       openStdin: true,
-      signal: unsupportedSignal,
+      signal: (signal) => this.signalSidekick(podContainerId(namespace, pod, container), signal),
       exitStatus: async () => this.exitCode(namespace, pod, container),
     });
     process.stdin!.write(GO_LINE);
