@@ -30,6 +30,9 @@ export interface PodProvider {
   cleanup(): Promise<void>;
 }
 
+/** A sidekick is an image start and several API round trips; a busy machine or a real cluster's pull makes that minutes. */
+const SIDEKICK_CASE_MS = 300_000;
+
 export function kubernetesEngineCases(provider: PodProvider): void {
   const pods: string[] = [];
 
@@ -82,7 +85,7 @@ export function kubernetesEngineCases(provider: PodProvider): void {
     // PID 1 of the namespace is the target's own process.
     expect(out.split('\n')[1]).toMatch(provider.serverCommand);
     expect(status).toEqual({ code: 7 });
-  });
+  }, SIDEKICK_CASE_MS);
 
   it('puts the sidekick\'s own files in before its command starts, and signals its process', async () => {
     const { engine, pod, namespace } = await podWith([{ name: 'app', role: 'server' }]);
@@ -93,14 +96,42 @@ export function kubernetesEngineCases(provider: PodProvider): void {
     });
     let output = '';
     sidekick.process.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    for (const deadline = Date.now() + 60_000; !output.includes('ready'); ) {
-      if (Date.now() > deadline) throw new Error(`no ready line; output so far: ${output}`);
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-    await sidekick.process.signal('SIGURG');
+    await waitForLine(() => output, 'ready');
+    await sidekick.process.signal!('SIGURG');
     expect(await sidekick.process.exit).toEqual({ code: 5 });
     expect(output).toBe('put in before the start\nready\ngot URG\n');
-  });
+  }, SIDEKICK_CASE_MS);
+
+  it('stops a sidekick with TERM, then KILL after the grace; never a pod\'s own container', async () => {
+    const { engine, pod, namespace } = await podWith([{ name: 'app', role: 'server' }]);
+    const base = sidekickBase(await provider.toolboxImage(), `${namespace}/${pod}/app`);
+    const polite = await engine.runSidekick({ ...base, command: ['sh', '-c', 'trap "echo term; exit 0" TERM; echo ready; while :; do sleep 0.1; done'] });
+    // No child of its own (exec): a KILL of a process with children would hand them to the target's PID 1, as zombies.
+    const stubborn = await engine.runSidekick({ ...base, command: ['sh', '-c', 'trap "" TERM; echo ready; exec sleep 1000'] });
+    let politeOut = '';
+    let stubbornOut = '';
+    polite.process.stdout.on('data', (chunk: Buffer) => (politeOut += chunk.toString()));
+    stubborn.process.stdout.on('data', (chunk: Buffer) => (stubbornOut += chunk.toString()));
+    await waitForLine(() => politeOut, 'ready');
+    await waitForLine(() => stubbornOut, 'ready');
+    await engine.stopContainer(polite.id, { graceSeconds: 10 });
+    expect(await polite.process.exit).toEqual({ code: 0 });
+    expect(politeOut).toBe('ready\nterm\n');
+    const started = Date.now();
+    await engine.stopContainer(stubborn.id, { graceSeconds: 1 });
+    expect(await stubborn.process.exit).toEqual({ code: 137 });
+    expect(Date.now() - started).toBeGreaterThanOrEqual(1000);
+    // Already ended: nothing to do.
+    await engine.stopContainer(polite.id, { graceSeconds: 1 });
+    await expect(engine.stopContainer(`${namespace}/${pod}/app`, { graceSeconds: 1 })).rejects.toThrow(/does not stop a pod's own containers/);
+  }, SIDEKICK_CASE_MS);
+}
+
+async function waitForLine(output: () => string, line: string): Promise<void> {
+  for (const deadline = Date.now() + 60_000; !output().includes(line); ) {
+    if (Date.now() > deadline) throw new Error(`no ${line} line; output so far: ${output()}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
 }
 
 function sidekickBase(image: string, target: string) {

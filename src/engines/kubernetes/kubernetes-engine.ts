@@ -31,6 +31,8 @@ import type { KubeContext } from './kube-config.js';
 import { isPodReference, parsePodReference } from './pod-reference.js';
 import { defaultContainer, parsePodContainerId, podContainerId, podSummaries, podTarget, type FullPodJson } from './pod-target.js';
 
+/** Every ephemeral container sidekick adds is named so (ephemeral-container.ts): the only ones it stops. */
+const SIDEKICK_PREFIX = 'sidekick-';
 /** How long an ephemeral sidekick may take to start (its image may need a pull). */
 const START_TIMEOUT_MS = 120_000;
 const POLL_MS = 250;
@@ -73,8 +75,31 @@ export class KubernetesEngine implements Engine {
   /** Ephemeral containers cannot be removed: their process has ended or ends with its session; nothing else is there to remove. */
   async removeContainer(): Promise<void> {}
 
-  /** No API stops one container of a pod; a sidekick's session is ended through its stdin. */
-  async stopContainer(): Promise<void> {}
+  /**
+   * No API stops one container of a pod. A sidekick's first process is sent TERM (the init
+   * passes it to the session, which ends its processes in the target), then KILL after the
+   * grace; a sidekick already ended is fine. A pod's own containers are never stopped.
+   */
+  async stopContainer(id: string, options: { graceSeconds: number }): Promise<void> {
+    const { namespace, pod, container } = this.locate(id);
+    if (container === undefined || !container.startsWith(SIDEKICK_PREFIX)) {
+      throw new SidekickError('BAD_USAGE', `sidekick does not stop a pod's own containers (${id}).`);
+    }
+    const ended = (state: ContainerState) => state.kind === 'terminated' || state.kind === 'unknown';
+    if (ended(await this.state(namespace, pod, container))) return;
+    await this.signalSidekick(id, 'SIGTERM').catch(() => undefined);
+    try {
+      await this.waitFor(namespace, pod, container, ended, options.graceSeconds * 1000);
+    } catch {
+      await this.signalSidekick(id, 'SIGKILL').catch(() => undefined);
+      await this.waitFor(namespace, pod, container, ended, 30_000).catch(() => undefined);
+    }
+  }
+
+  private async state(namespace: string, pod: string, container: string): Promise<ContainerState> {
+    const json = await this.api.readPod(namespace, pod);
+    return json === undefined ? { kind: 'unknown' } : containerState(json, container);
+  }
 
   async runSidekick(spec: SidekickSpec): Promise<RunningSidekick> {
     if (!('id' in spec.target)) {
