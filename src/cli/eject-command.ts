@@ -1,4 +1,5 @@
 import { parsePrefix } from '../core/inject/container-path.js';
+import { warmSessionLabels } from '../core/labels.js';
 import { eject } from '../debug/inject/eject.js';
 import { terminalSafe } from './terminal-safe.js';
 import { connectEngine, type GlobalFlags } from './engine-from-flags.js';
@@ -11,7 +12,10 @@ export async function runEject(reference: string, flags: { prefix: string[] }, g
   const prefixes = flags.prefix.map(parsePrefix);
   const { engine } = connectEngine(global);
   try {
-    const target = await engine.findContainer(reference);
+    const found = engine.findContainer(reference);
+    // The lock is labelled next: its labels' one-time cost is paid while the engine answers.
+    setImmediate(warmSessionLabels);
+    const target = await found;
     const result = await withInterruptCleanup(
       (cleanups) => eject(engine, target, { prefixes, env: process.env, cleanups }),
       () => `eject of ${target.name} interrupted; what is left stays recorded: run sidekick eject ${target.name} again.`,

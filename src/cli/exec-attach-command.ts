@@ -24,8 +24,9 @@ export async function runAttach(name: string, flags: { detachKeys?: string }, gl
     const tty = sidekick.tty === true;
     const interactive = sidekick.openStdin === true;
     if (tty && interactive && process.stdin.isTTY !== true) {
+      const logs = engine.commands.followLogs(sidekick.name);
       throw new SidekickError('BAD_USAGE', 'the input device is not a TTY: this session has a terminal, and attaching to it needs one on stdin.', {
-        hint: 'Run it from a terminal, or read its output with docker logs.',
+        hint: `Run it from a terminal${logs !== undefined ? `, or read its output with ${logs}` : ''}.`,
       });
     }
     const spec = tty && interactive ? chooseDetachKeys(flags.detachKeys, process.env) : undefined;

@@ -114,6 +114,8 @@ export async function runExec(targetArgument: string | undefined, commandArgumen
     ...(flags.user !== undefined ? { user: flags.user } : {}),
     ...(flags.name !== undefined ? { name: flags.name } : {}),
     ...(detach ? { detachKeys: detach.spec } : {}),
+    // The session's terminal starts at this one's size, so that its first command and prompt see it.
+    ...(tty && process.stdout.isTTY === true && process.stdout.columns > 0 ? { consoleSize: { cols: process.stdout.columns, rows: process.stdout.rows } } : {}),
   };
   const copyOptions = { target, imageOnly: imageTarget !== undefined, command, tty, interactive, ...(detach ? { detach } : {}) };
   if (flags.copy || imageTarget !== undefined) {
@@ -152,7 +154,8 @@ export async function runExec(targetArgument: string | undefined, commandArgumen
   if (global.debug) await noteIfAlsoImage(engine, target, (text) => process.stderr.write(`sidekick: ${text}\n`));
   if (flags.detach) return leaveDetached(session, engine, detach?.spec);
   if (flags.keep) {
-    process.stderr.write(`sidekick: keeping sidekick ${session.sidekickId.slice(0, 12)}; remove it with: docker stop ${session.sidekickId.slice(0, 12)} && docker rm ${session.sidekickId.slice(0, 12)} (stop, not rm -f: it lets the session end its processes in the target)\n`);
+    const remove = engine.commands.stopAndRemoveContainer(session.sidekickId.slice(0, 12));
+    process.stderr.write(`sidekick: keeping sidekick ${session.sidekickId.slice(0, 12)}; ${remove !== undefined ? `remove it with: ${remove} (stop, not rm -f: it lets the session end its processes in the target)` : 'sidekick prune --all removes it'}\n`);
   }
   try {
     const sidekick = session.sidekickId.slice(0, 12);
@@ -166,7 +169,8 @@ export async function runExec(targetArgument: string | undefined, commandArgumen
               keys: detach.keys,
               onDetach: async () => {
                 if (flags.keep) {
-                  process.stderr.write(`\nsidekick: detached (${detach.spec}); sidekick ${sidekick} keeps running (--keep).\nBack in: docker attach ${sidekick}   remove it: docker stop ${sidekick} && docker rm ${sidekick}\n`);
+                  const ways = [labelled('Back in: ', engine.commands.attachContainer(sidekick)), labelled('remove it: ', engine.commands.stopAndRemoveContainer(sidekick))];
+                  process.stderr.write(`\nsidekick: detached (${detach.spec}); sidekick ${sidekick} keeps running (--keep).\n${ways.filter((way) => way !== '').join('   ') || 'sidekick prune --all removes it.'}\n`);
                 } else {
                   await session.dispose();
                   process.stderr.write(`\nsidekick: detached (${detach.spec}); the sidekick was removed, as it is without --keep.\nTo leave one running and come back to it, start it with --keep.\n`);
@@ -193,8 +197,10 @@ function leaveDetached(session: ExecSession, engine: Engine, keys: string | unde
   const name = session.sidekickName;
   process.stdout.write(`${name}\n`);
   if (process.stderr.isTTY === true) {
-    const back = keys !== undefined ? `sidekick exec --attach ${name}` : `docker logs -f ${name}`;
-    process.stderr.write(`sidekick: detached session ${name}; back in: ${back}   end it: docker stop ${name} (or sidekick prune --all)\n`);
+    const back = keys !== undefined ? `sidekick exec --attach ${name}` : engine.commands.followLogs(name);
+    const stop = engine.commands.stopContainer(name);
+    const end = stop !== undefined ? `end it: ${stop} (or sidekick prune --all)` : 'end it: sidekick prune --all';
+    process.stderr.write(`sidekick: detached session ${name}; ${back !== undefined ? `back in: ${back}   ` : ''}${end}\n`);
   }
   return 0;
 }
@@ -230,4 +236,9 @@ function progressReporter(progress: ProgressLine): { onToolboxBuild: (source: st
       progress.detail(`${event.id ? `${event.id}: ` : ''}${event.status} ${event.progress ?? ''}`.trim());
     },
   };
+}
+
+/** "Back in: docker attach x", or nothing when the engine has no such command. */
+function labelled(label: string, command: string | undefined): string {
+  return command === undefined ? '' : `${label}${command}`;
 }

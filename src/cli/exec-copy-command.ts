@@ -1,7 +1,8 @@
 import { formatArgv, RUN_ENTRYPOINT, COPY_TOOLS } from '../core/copy-script.js';
 import { SidekickError } from '../core/errors.js';
 import { startCopySession, type CopySession } from '../debug/copy/copy-session.js';
-import type { Engine } from '../engines/engine.js';
+import type { NetworkMode } from '../core/target.js';
+import type { Engine, EngineCommands } from '../engines/engine.js';
 import type { ExecFlags } from './exec-command.js';
 import type { GlobalFlags } from './engine-from-flags.js';
 import { pumpTerminal } from './terminal.js';
@@ -56,7 +57,7 @@ export async function runCopyExec(engine: Engine, options: CopyExecOptions, flag
         ...(flags.user !== undefined ? { user: flags.user } : {}),
         ...(flags.name !== undefined ? { name: flags.name } : {}),
         ...(flags.workdir !== undefined ? { workdir: flags.workdir } : {}),
-        ...(flags.network !== undefined ? { network: flags.network } : {}),
+        ...(flags.network !== undefined ? { network: networkFromFlag(flags.network) } : {}),
       },
       process.env,
       {
@@ -79,7 +80,7 @@ export async function runCopyExec(engine: Engine, options: CopyExecOptions, flag
   if (process.stderr.isTTY === true || debug) process.stderr.write(banner(session));
   // How the copy differs from the original matters to scripts too, so it is said even without a terminal.
   for (const notice of session.notices) process.stderr.write(`sidekick: ${terminalSafe(notice)}\n`);
-  if (flags.keep) process.stderr.write(keptMessage(session));
+  if (flags.keep) process.stderr.write(keptMessage(session, engine.commands));
   try {
     const { detach } = options;
     return await pumpTerminal(session.process, {
@@ -92,7 +93,10 @@ export async function runCopyExec(engine: Engine, options: CopyExecOptions, flag
               keys: detach.keys,
               onDetach: async () => {
                 const id = session.containerId.slice(0, 12);
-                if (flags.keep) process.stderr.write(`\nsidekick: detached (${detach.spec}); the copy keeps running (--keep).\nBack in: docker attach ${id}\n`);
+                if (flags.keep) {
+                  const back = engine.commands.attachContainer(id);
+                  process.stderr.write(`\nsidekick: detached (${detach.spec}); the copy keeps running (--keep).\n${back !== undefined ? `Back in: ${back}\n` : ''}`);
+                }
                 else {
                   await session.dispose();
                   process.stderr.write(`\nsidekick: detached (${detach.spec}); the copy was removed, as it is without --keep.\n`);
@@ -124,9 +128,18 @@ function banner(session: CopySession): string {
   return `${lines.map(terminalSafe).join('\n')}\n`;
 }
 
-function keptMessage(session: CopySession): string {
+function keptMessage(session: CopySession, commands: EngineCommands): string {
   const id = session.containerId.slice(0, 12);
-  const image = session.snapshot ? ` && docker rmi ${session.snapshot.reference}` : '';
   const what = session.snapshot ? `copy container ${id} and image ${session.snapshot.reference}` : `copy container ${id}`;
-  return `sidekick: keeping ${what}; remove with: docker rm -f -v ${id}${image}\n`;
+  const container = commands.removeContainer(id, { force: true, volumes: true });
+  const image = session.snapshot ? commands.removeImage(session.snapshot.reference) : '';
+  const how = container === undefined || image === undefined ? 'sidekick prune --all removes them' : `remove with: ${container}${image ? ` && ${image}` : ''}`;
+  return `sidekick: keeping ${what}; ${how}\n`;
+}
+
+/** --network: "none" (a namespace of its own without a network), "host", or a network's name. */
+function networkFromFlag(value: string): NetworkMode {
+  if (value === 'none') return { kind: 'private' };
+  if (value === 'host') return { kind: 'host' };
+  return { kind: 'named', name: value };
 }

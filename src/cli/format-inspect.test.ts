@@ -7,12 +7,13 @@ import type { ContainerRow } from '../debug/inspect-all.js';
 import { buildInspectReport } from '../debug/inspect-report.js';
 import { formatInspect } from './format-inspect.js';
 import { formatInspectAll } from './format-inspect-all.js';
+import { privateNamespaces } from '../core/namespace-mode.js';
 
 const target: Target = {
   id: 'a'.repeat(64), name: 'web', image: 'distroless', imageId: 'sha256:1', status: 'running', hostPid: 4242, startedAt: '2026-01-01T00:00:00Z',
-  restartCount: 2, exitCode: 0, user: '', env: [], entrypoint: [], cmd: [], workingDir: '', labels: {}, ipcShareable: false, readOnlyRootfs: true,
+  restartCount: 2, exitCode: 0, user: '', env: [], entrypoint: [], cmd: [], workingDir: '', labels: {}, readOnlyRootfs: true,
   privileged: false, created: '2026-01-01T00:00:00Z', health: 'healthy', mounts: [], limits: { memoryBytes: 0, nanoCpus: 0, cpuQuotaMicros: 0, cpuPeriodMicros: 0, pidsLimit: 0 },
-  appArmorProfile: '', capAdd: [], capDrop: [], securityOpt: [], namespaceModes: { network: 'bridge', pid: '', ipc: 'private', uts: '', cgroup: '', user: '' },
+  appArmorProfile: '', capAdd: [], capDrop: [], securityOpt: [], namespaceModes: { ...privateNamespaces(), network: { kind: 'named', name: 'bridge' } },
 };
 
 describe('formatInspect', () => {

@@ -1,5 +1,6 @@
 import { SidekickError } from '../core/errors.js';
 import { parsePrefix } from '../core/inject/container-path.js';
+import { warmSessionLabels } from '../core/labels.js';
 import { injectOs } from '../debug/inject/inject-os.js';
 import { assertRunning, injectToolbox, preloadBusybox } from '../debug/inject/inject-toolbox.js';
 import type { Target } from '../core/target.js';
@@ -28,15 +29,19 @@ export async function runInject(reference: string, flags: InjectFlags, global: G
   preloadBusybox(process.env);
   const { engine } = connectEngine(global);
   try {
-    const target = await engine.findContainer(reference);
-    assertRunning(target);
+    const found = engine.findContainer(reference);
+    // The lock is labelled next: its labels' one-time cost is paid while the engine answers.
+    setImmediate(warmSessionLabels);
+    const target = await found;
+    assertRunning(target, engine.commands);
     // Manifests and conflict paths live in the target, which can rewrite them.
     const say = (line: string): void => void process.stderr.write(`sidekick: ${terminalSafe(line)}\n`);
     await withInterruptCleanup(
       (cleanups) => withInjectionLock(engine, target, 'inject', cleanups, () => inject(engine, target, prefix, flags, say, cleanups)),
       () => `inject into ${target.name} interrupted; temporary files and the lock are removed. Anything written is recorded: sidekick eject ${target.name} removes it.`,
     );
-    say(`in: sidekick shell ${target.name}   or: docker exec -it ${target.name} ${prefix}/bin/sh`);
+    const byHand = engine.commands.execInteractive(target.name, `${prefix}/bin/sh`);
+    say(`in: sidekick shell ${target.name}${byHand !== undefined ? `   or: ${byHand}` : ''}`);
     say(`out: sidekick eject ${target.name}${prefix === '/.sidekick' ? '' : ` --prefix ${prefix}`}`);
     return 0;
   } finally {

@@ -65,7 +65,7 @@ export async function runToolboxRemove(refs: string[], global: GlobalFlags): Pro
         continue;
       }
       if (labels[LABEL_KIND] !== 'toolbox') {
-        throw new SidekickError('BAD_USAGE', `${ref} is not a sidekick toolbox image; it is left alone.`, { hint: 'Remove other images with docker rmi.' });
+        throw new SidekickError('BAD_USAGE', `${ref} is not a sidekick toolbox image; it is left alone.`, { hint: `Remove other images with ${engine.commands.removeImage(ref) ?? "the engine's own tools"}.` });
       }
       try {
         await engine.removeImage(ref);

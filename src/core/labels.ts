@@ -49,6 +49,15 @@ export interface Ownership {
 }
 
 /**
+ * Makes the first sessionLabels of this process cheap: its owner key and client identity are
+ * read once (a few files, an HMAC, tens of ms). Called with setImmediate right after an engine
+ * request is sent, the work is done while the engine answers.
+ */
+export function warmSessionLabels(): void {
+  sessionLabels({ session: 'warm-up', kind: 'sidekick', created: new Date() });
+}
+
+/**
  * The labels of a new object, with the creating client and the owner mark added. Never
  * throws: an object without a mark still works, `prune` just never removes it.
  */

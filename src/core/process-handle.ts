@@ -18,12 +18,22 @@ export interface ProcessHandle {
   readonly stderr: Readable;
   readonly exit: Promise<ExitStatus>;
   resize(cols: number, rows: number): Promise<void>;
-  /** Sends a signal to the process; resolves when the engine has accepted it. */
-  signal(signal: string): Promise<void>;
+  /**
+   * Sends a signal to the process; resolves when the engine has accepted it. Absent where the
+   * engine has no way to signal this process: Docker's exec API has no signal call, so an exec
+   * is signalled, if at all, by the caller's own means (a ^C through its terminal, a kill run
+   * beside it). See SignalableProcess for the processes that always have it.
+   */
+  readonly signal?: (signal: string) => Promise<void>;
   /**
    * Stops following the process: closes the connection to it, so that its streams end now.
    * For a process known to be gone whose stream the engine keeps open (an exec killed with
    * its PID namespace, docs/RELIABILITY.md).
    */
   detach(): void;
+}
+
+/** A process the engine can signal: a container's first process (a sidekick, a started container). */
+export interface SignalableProcess extends ProcessHandle {
+  readonly signal: (signal: string) => Promise<void>;
 }

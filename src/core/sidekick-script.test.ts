@@ -14,6 +14,18 @@ describe('sidekickScript', () => {
     }
   });
 
+  it('waits for the terminal size only when asked, and goes on without a terminal', () => {
+    const plain = sidekickScript({ view: 'toolbox', announce: false, targetName: 't', underInit: false });
+    const waiting = sidekickScript({ view: 'toolbox', announce: false, targetName: 't', underInit: false, awaitTerminalSize: true });
+    expect(plain).not.toContain('stty size');
+    expect(waiting).toContain('stty size </dev/tty');
+    expect(() => execFileSync('/bin/busybox', ['sh', '-n', '-c', waiting])).not.toThrow();
+    // No controlling terminal here (a new session): nothing to wait for, so no round of waiting at all.
+    const wait = waiting.slice(waiting.indexOf('if command -v stty'), waiting.indexOf('\nfi', waiting.indexOf('if command -v stty')) + 3);
+    const rounds = execFileSync('setsid', ['/bin/busybox', 'sh', '-c', `${wait}\necho "rounds:\${n:-none}"`], { stdio: ['ignore', 'pipe', 'ignore'] }).toString();
+    expect(rounds).toBe('rounds:none\n');
+  });
+
   it('is valid shell with a dynamic toolbox, in both views, and the dispatcher it writes is too', () => {
     for (const view of ['chroot', 'toolbox'] as const) {
       for (const runAs of [undefined, 'target']) {

@@ -40,7 +40,24 @@ export interface ScriptOptions {
   viewApplets?: boolean;
   /** -w: the absolute directory the command starts in (in the target's root in the chroot view). */
   workdir?: string;
+  /**
+   * The session has a terminal whose size the engine sets only just after the start (Docker
+   * before API 1.42 ignores a size given at create): the command waits for it, up to 1 s, so
+   * that its first read of the size is right.
+   */
+  awaitTerminalSize?: boolean;
 }
+
+/** Waits while the controlling terminal's size is still 0x0, when there is one and a stty to ask. */
+const AWAIT_TERMINAL_SIZE = [
+  'if command -v stty >/dev/null 2>&1 && (: </dev/tty) 2>/dev/null; then',
+  '  n=0',
+  '  while [ $n -lt 50 ]; do',
+  "    case $(stty size </dev/tty 2>/dev/null) in ''|'0 '*|*' 0') ;; *) break ;; esac",
+  '    sleep 0.02 2>/dev/null; n=$((n + 1))',
+  '  done',
+  'fi',
+].join('\n');
 
 /**
  * Changes to the -w directory and runs the command: the directory is looked up after the
@@ -55,6 +72,7 @@ export function sidekickScript(options: ScriptOptions): string {
   lines.push('set -u');
   // A handler rather than "ignore": ignored signals would be inherited by the user's command.
   lines.push("trap 'true' INT QUIT TERM HUP URG");
+  if (options.awaitTerminalSize) lines.push(AWAIT_TERMINAL_SIZE);
   lines.push(SESSION_SHELL_FUNCTIONS);
   if (options.dynamicView && options.view === 'chroot') lines.push(DYNAMIC_VIEW_FUNCTIONS);
   lines.push(

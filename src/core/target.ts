@@ -1,3 +1,7 @@
+import type { NamespaceModes, NetworkMode } from './namespace-mode.js';
+
+export type { NamespaceMode, NamespaceModes, NetworkMode } from './namespace-mode.js';
+
 /** What sidekick knows about a container it is asked to debug, in engine-neutral terms. */
 export type TargetStatus = 'created' | 'running' | 'paused' | 'restarting' | 'removing' | 'exited' | 'dead' | 'unknown';
 
@@ -18,8 +22,6 @@ export interface Target {
   cmd: string[];
   workingDir: string;
   labels: Record<string, string>;
-  /** Whether other containers may join its IPC namespace (Docker's `shareable` mode). */
-  ipcShareable: boolean;
   readOnlyRootfs: boolean;
   /** Whether the engine removes it when its process ends (a sidekick made without --keep). */
   autoRemove?: boolean;
@@ -53,7 +55,7 @@ export interface Target {
   capAdd: string[];
   capDrop: string[];
   securityOpt: string[];
-  /** How each namespace was set up: "" (private), "host", "container:<id or name>", "shareable"… */
+  /** How each namespace was set up (core/namespace-mode.ts). */
   namespaceModes: NamespaceModes;
 }
 
@@ -75,15 +77,6 @@ export interface EngineLimits {
   pidsLimit: number;
 }
 
-export interface NamespaceModes {
-  network: string;
-  pid: string;
-  ipc: string;
-  uts: string;
-  cgroup: string;
-  user: string;
-}
-
 export interface ContainerSummary {
   id: string;
   names: string[];
@@ -92,8 +85,8 @@ export interface ContainerSummary {
   labels: Record<string, string>;
   /** The ID of the image it was created from, when the engine's list says it. */
   imageId?: string;
-  /** The network mode when the engine's list says it ("container:<id>" for a joiner); undefined when unknown. */
-  networkMode?: string;
+  /** The network mode when the engine's list says it; undefined when unknown. */
+  networkMode?: NetworkMode;
 }
 
 export function normalizeStatus(value: string | undefined): TargetStatus {

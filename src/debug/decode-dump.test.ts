@@ -4,6 +4,7 @@ import { parseFramedDump } from '../core/framed-dump.js';
 import type { Target } from '../core/target.js';
 import { decodeTargetDump, isIdentityMap, parseDu, parseLinkListing, parsePid1Links } from './decode-dump.js';
 import { buildInspectReport } from './inspect-report.js';
+import { privateNamespaces } from '../core/namespace-mode.js';
 
 // Captured on this machine: the dump script run by a sidekick against the distroless fixture.
 const captured = readFileSync(new URL('./fixtures/distroless-dump.txt', import.meta.url));
@@ -40,9 +41,9 @@ describe('decodeTargetDump on a captured dump', () => {
   it('makes a report from it', () => {
     const target = {
       id: 'f'.repeat(64), name: 'app', image: 'distroless', imageId: 'sha256:1', status: 'running', hostPid: 4242, startedAt: '', restartCount: 0,
-      exitCode: 0, user: '65532:65532', env: [], entrypoint: [], cmd: [], workingDir: '', labels: {}, ipcShareable: false, readOnlyRootfs: false,
+      exitCode: 0, user: '65532:65532', env: [], entrypoint: [], cmd: [], workingDir: '', labels: {}, readOnlyRootfs: false,
       privileged: false, created: '', health: '', mounts: [], limits: { memoryBytes: 0, nanoCpus: 0, cpuQuotaMicros: 0, cpuPeriodMicros: 0, pidsLimit: 0 },
-      appArmorProfile: '', capAdd: [], capDrop: [], securityOpt: [], namespaceModes: { network: 'bridge', pid: '', ipc: 'private', uts: '', cgroup: '', user: '' },
+      appArmorProfile: '', capAdd: [], capDrop: [], securityOpt: [], namespaceModes: { ...privateNamespaces(), network: { kind: 'named', name: 'bridge' } },
     } satisfies Target;
     const report = buildInspectReport({ target, sample, sharing: new Map(), showSecrets: false });
     expect(report.user?.userName).toBe('nonroot');

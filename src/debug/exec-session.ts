@@ -1,11 +1,12 @@
 import { SidekickError } from '../core/errors.js';
 import { createWithName, isNameInUse } from '../core/container-name.js';
 import { VIEW_APPLETS } from '../core/dynamic-view.js';
-import { newSessionId, sessionLabels, LABEL_DETACHED, LABEL_TOOLBOX_INIT, LABEL_TOOLBOX_STATIC, LABEL_TOOLBOX_VIEW } from '../core/labels.js';
+import { newSessionId, sessionLabels, warmSessionLabels, LABEL_DETACHED, LABEL_TOOLBOX_INIT, LABEL_TOOLBOX_STATIC, LABEL_TOOLBOX_VIEW } from '../core/labels.js';
 import type { ProcessHandle } from '../core/process-handle.js';
 import { isValidRunAs, sidekickScript, type FilesystemView } from '../core/sidekick-script.js';
 import type { Target } from '../core/target.js';
-import type { Engine, ProgressEvent } from '../engines/engine.js';
+import type { Engine, EngineCommands, ProgressEvent } from '../engines/engine.js';
+import { withCommand } from './engine-hint.js';
 import { assertSessionInput } from './session-input.js';
 import { leaseEnvironment, renewLease } from './lease.js';
 import { viewPreload } from './toolbox-view.js';
@@ -70,7 +71,7 @@ export async function startExecSession(engine: Engine, request: ExecRequest, env
     request.tools !== undefined
       ? // The cached image is looked up beside the target; a build waits for the target to be found.
         Promise.all([engine.findContainer(request.target), cachedPackageToolbox(engine, { packages: request.tools }, env)]).then(async ([found, cached]) => {
-          assertJoinable(found);
+          assertJoinable(found, engine.commands);
           if (cached !== undefined) {
             events.onToolbox?.(cached.image, 'cached');
             return [found, cached] as const;
@@ -82,7 +83,7 @@ export async function startExecSession(engine: Engine, request: ExecRequest, env
   // HMAC): that is done while the engine answers, once the requests are on their way.
   setImmediate(warmSessionLabels);
   const [target, toolbox] = await lookups;
-  assertJoinable(target);
+  assertJoinable(target, engine.commands);
 
   const view = chooseView(request.chroot);
   // A toolbox not known to be static runs in the chroot view through its own loader (core/dynamic-view.ts).
@@ -99,6 +100,7 @@ export async function startExecSession(engine: Engine, request: ExecRequest, env
     viewApplets: viewShell,
     ...(request.user !== undefined ? { runAs: request.user } : {}),
     ...(request.workdir !== undefined ? { workdir: request.workdir } : {}),
+    ...(request.tty && request.consoleSize ? { awaitTerminalSize: true } : {}),
   });
   // A kept sidekick is kept on purpose: it outlives its client, so it holds no lease.
   const unleased = request.keep || request.detached === true;
@@ -115,7 +117,7 @@ export async function startExecSession(engine: Engine, request: ExecRequest, env
       ...sessionLabels({ session: sessionId, kind: 'sidekick', target: target.id, created: new Date() }),
       ...(request.detached ? { [LABEL_DETACHED]: 'true' } : {}),
     },
-    target: { id: target.id, joinIpc: target.ipcShareable },
+    target: { id: target.id, joinIpc: target.namespaceModes.ipc.kind === 'shareable' },
     capAdd: ['SYS_PTRACE', ...request.capAdd],
     privileged: request.privileged,
     autoRemove: !request.keep,
@@ -164,14 +166,6 @@ export async function startExecSession(engine: Engine, request: ExecRequest, env
   };
 }
 
-function warmSessionLabels(): void {
-  try {
-    sessionLabels({ session: 'warm-up', kind: 'sidekick', created: new Date() });
-  } catch {
-    // made again, and reported, where the labels are needed
-  }
-}
-
 function validate(request: ExecRequest): void {
   if (request.user !== undefined && !isValidRunAs(request.user)) {
     throw new SidekickError('BAD_USAGE', `--user ${request.user} is not UID, UID:GID or "target".`, {
@@ -181,11 +175,11 @@ function validate(request: ExecRequest): void {
   assertSessionInput(request);
 }
 
-function assertJoinable(target: Target): void {
+function assertJoinable(target: Target, commands: EngineCommands): void {
   if (target.status === 'running') return;
   if (target.status === 'paused') {
     throw new SidekickError('TARGET_PAUSED', `container ${target.name} is paused; a sidekick cannot start in its namespaces.`, {
-      hint: `Unpause it (docker unpause ${target.name}) and try again, or debug a copy with sidekick exec --copy ${target.name}.`,
+      hint: `${withCommand('Unpause it', commands.unpauseContainer(target.name))} and try again, or debug a copy with sidekick exec --copy ${target.name}.`,
     });
   }
   throw new SidekickError('TARGET_NOT_RUNNING', `container ${target.name} is not running (${target.status}); there are no namespaces to join.`, {

@@ -1,7 +1,9 @@
 import { SidekickError } from '../core/errors.js';
 import { parseFramedDump } from '../core/framed-dump.js';
+import { namespaceModeText } from '../core/namespace-mode.js';
 import type { Target } from '../core/target.js';
 import type { Engine } from '../engines/engine.js';
+import { withCommand } from './engine-hint.js';
 import { decodeTargetDump, type TargetSample } from './decode-dump.js';
 import { targetDumpScript, type TargetDumpParts } from './dump-script.js';
 import { runCapture } from './run-capture.js';
@@ -19,8 +21,16 @@ export interface GatheredSample {
  * Reads a running target's /proc through a short-lived sidekick in its PID and network
  * namespaces. Works wherever the engine is (remote, Desktop): nothing is read from the host.
  */
-export async function gatherTargetSample(engine: Engine, target: Target, toolbox: Toolbox, parts: TargetDumpParts): Promise<GatheredSample> {
+export async function gatherTargetSample(
+  engine: Engine,
+  target: Target,
+  toolbox: Toolbox,
+  parts: TargetDumpParts,
+  /** Makes the toolbox image when the create finds none (debug/toolbox.ts, assumeDefaultToolbox). */
+  buildToolbox?: () => Promise<void>,
+): Promise<GatheredSample> {
   const result = await runCapture(engine, {
+    ...(buildToolbox ? { buildImage: buildToolbox } : {}),
     launch: await sidekickLaunch(toolbox, target, process.env),
     image: toolbox.image,
     script: targetDumpScript(parts),
@@ -32,8 +42,8 @@ export async function gatherTargetSample(engine: Engine, target: Target, toolbox
   });
   const dump = parseFramedDump(result.stdout);
   if (result.code === TARGET_PROCESS_MISSING_STATUS && dump.values.get('target') === undefined) {
-    throw new SidekickError('TARGET_NOT_RUNNING', `the process of ${target.name} was not found in the PID namespace it shares (${target.namespaceModes.pid}); it may have just stopped.`, {
-      hint: `Check it with docker ps -a --filter id=${target.id.slice(0, 12)}.`,
+    throw new SidekickError('TARGET_NOT_RUNNING', `the process of ${target.name} was not found in the PID namespace it shares (${namespaceModeText(target.namespaceModes.pid)}); it may have just stopped.`, {
+      hint: `${withCommand('Check it', engine.commands.showContainer(target.id.slice(0, 12)), ' with ')}.`,
     });
   }
   if (result.code !== 0 || dump.values.get('self') === undefined) {

@@ -377,12 +377,12 @@ function namespaces(input: ReportInput): InspectReport['namespaces'] {
   const { target, sample, sharing } = input;
   const modes = target.namespaceModes;
   const engineSaysHost: Record<string, boolean> = {
-    net: modes.network === 'host',
-    pid: modes.pid === 'host',
-    ipc: modes.ipc === 'host',
-    uts: modes.uts === 'host',
-    cgroup: modes.cgroup === 'host',
-    user: modes.user === 'host',
+    net: modes.network.kind === 'host',
+    pid: modes.pid.kind === 'host',
+    ipc: modes.ipc.kind === 'host',
+    uts: modes.uts.kind === 'host',
+    cgroup: modes.cgroup.kind === 'host',
+    user: modes.user.kind === 'host',
     mnt: false,
   };
   return NAMESPACE_KINDS.map((kind) => {

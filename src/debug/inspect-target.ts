@@ -1,12 +1,13 @@
 import type { Engine } from '../engines/engine.js';
 import { gatherTargetSample } from './gather-proc.js';
+import { joinsContainer } from '../core/namespace-mode.js';
 import type { ContainerSummary, Target } from '../core/target.js';
-import { LABEL_TARGET } from '../core/labels.js';
+import { LABEL_TARGET, warmSessionLabels } from '../core/labels.js';
 import type { TargetSample } from './decode-dump.js';
 import { inspectAll } from './engine-containers.js';
 import { buildInspectReport, type InspectReport } from './inspect-report.js';
 import { namespaceSharing } from './namespace-sharing.js';
-import { ensureDefaultToolbox } from './toolbox.js';
+import { assumeDefaultToolbox } from './toolbox.js';
 
 /** Lines of a stopped target's log shown: enough for a stack trace's end, short enough to read. */
 const LOG_LINES = 20;
@@ -22,9 +23,12 @@ export interface InspectOptions {
 export async function inspectTarget(engine: Engine, reference: string, options: InspectOptions, env: NodeJS.ProcessEnv): Promise<InspectReport> {
   // Independent engine calls at once: each is a round trip, and the sidekick's start dominates anyway.
   // The toolbox is awaited only for a running target: a stopped one must not fail for want of it.
-  const toolboxReady = ensureDefaultToolbox(engine, env);
+  // The toolbox image is not asked about: the sidekick's create says when it is missing (then it is built).
+  const toolboxReady = assumeDefaultToolbox(engine, env);
   toolboxReady.catch(() => undefined);
-  const [target, list] = await Promise.all([engine.findContainer(reference), engine.listContainers({ all: false })]);
+  const lookups = Promise.all([engine.findContainer(reference), engine.listContainers({ all: false })]);
+  setImmediate(warmSessionLabels);
+  const [target, list] = await lookups;
   // The image's age, asked while the rest runs; a removed image only loses that line.
   const imageCreated = engine.inspectImage(target.imageId).then((image) => image?.created, () => undefined);
   // A paused target's processes are frozen, not gone: their /proc can still be read.
@@ -40,7 +44,8 @@ export async function inspectTarget(engine: Engine, reference: string, options: 
       ...(created !== undefined ? { imageCreated: created } : {}),
     });
   }
-  const gathered = await gatherTargetSample(engine, target, await toolboxReady, { processes: true, details: true, filesystem: true, accounts: true });
+  const { toolbox, build } = await toolboxReady;
+  const gathered = await gatherTargetSample(engine, target, toolbox, { processes: true, details: true, filesystem: true, accounts: true }, build);
   const others = await inspectAll(engine, possibleSharers(target, gathered.sample, list));
   const containers = [target, ...others.filter((other) => other.id !== target.id)];
   const created = await imageCreated;
@@ -69,18 +74,16 @@ export function possibleSharers(target: Target, sample: TargetSample, list: read
   const modes = target.namespaceModes;
   const everything =
     foreignProcesses ||
-    modes.ipc === 'shareable' ||
-    modes.ipc.startsWith('container:') ||
-    modes.pid.startsWith('container:') ||
-    modes.pid === 'host' ||
+    ['shareable', 'container', 'pod'].includes(modes.ipc.kind) ||
+    ['container', 'host', 'pod'].includes(modes.pid.kind) ||
+    modes.network.kind === 'pod' ||
     others.some((entry) => entry.networkMode === undefined);
   if (everything) return others;
   return others.filter(
     (entry) =>
       entry.labels[LABEL_TARGET] === target.id ||
-      entry.networkMode!.startsWith('container:') ||
-      (modes.network === 'host' && entry.networkMode === 'host') ||
-      modes.network === `container:${entry.id}` ||
-      entry.names.some((name) => modes.network === `container:${name}`),
+      entry.networkMode!.kind === 'container' ||
+      (modes.network.kind === 'host' && entry.networkMode!.kind === 'host') ||
+      joinsContainer(modes.network, entry),
   );
 }

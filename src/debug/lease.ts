@@ -3,7 +3,7 @@
  * sends the session's first process a harmless signal each second; a guard in the session ends
  * it when LEASE_MISSES renewals in a row did not come.
  */
-import type { ProcessHandle } from '../core/process-handle.js';
+import type { SignalableProcess } from '../core/process-handle.js';
 import { LEASE_SIGNAL, LEASE_VARIABLE } from '../core/lease.js';
 
 /** Renewals a session's guard may miss in a row (one a second) before it ends the session. */
@@ -16,7 +16,7 @@ export function leaseEnvironment(): string {
 }
 
 /** Renews the lease until the returned function is called; it never keeps the process alive. */
-export function renewLease(process_: ProcessHandle): () => void {
+export function renewLease(process_: SignalableProcess): () => void {
   const timer = setInterval(() => {
     void process_.signal(LEASE_SIGNAL).catch(() => undefined);
   }, LEASE_RENEW_MS);

@@ -12,7 +12,7 @@ import type { ContainerPathStat } from '../core/path-stat.js';
 import { SidekickError } from '../core/errors.js';
 import type { Engine } from '../engines/engine.js';
 import { listRunningTarget } from './list-live.js';
-import { ensureDefaultToolbox } from './toolbox.js';
+import { assumeDefaultToolbox } from './toolbox.js';
 
 export type EntryType = 'file' | 'directory' | 'symlink' | 'hardlink' | 'char-device' | 'block-device' | 'fifo' | 'socket' | 'other';
 
@@ -56,12 +56,14 @@ export interface ListOptions {
 
 export async function listDirectory(engine: Engine, reference: string, containerPath: string, options: ListOptions = {}): Promise<DirListing> {
   const env = options.env ?? process.env;
-  // Started at once: for a running target the toolbox is needed, and finding it costs a round trip.
-  const toolboxReady = ensureDefaultToolbox(engine, env);
+  // Started at once: for a running target the toolbox is needed. Its image is not asked about:
+  // the sidekick's create says when it is missing (then it is built).
+  const toolboxReady = assumeDefaultToolbox(engine, env);
   toolboxReady.catch(() => undefined);
   const target = await engine.findContainer(reference);
   if (target.status === 'running' || target.status === 'paused') {
-    return listRunningTarget(engine, target, containerPath, options.recursive ?? false, await toolboxReady, env);
+    const { toolbox, build } = await toolboxReady;
+    return listRunningTarget(engine, target, containerPath, options.recursive ?? false, toolbox, env, build);
   }
   const stat = await engine.statPath(target.id, containerPath);
   if (stat === undefined) {

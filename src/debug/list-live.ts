@@ -9,6 +9,7 @@ import { parseFramedDump } from '../core/framed-dump.js';
 import { TARGET_PROCESS_MISSING_STATUS } from '../core/session-shell.js';
 import type { Target } from '../core/target.js';
 import type { Engine } from '../engines/engine.js';
+import { withCommand } from './engine-hint.js';
 import { type Accounts, parseAccounts } from './accounts.js';
 import { decodeListing } from './decode-listing.js';
 import type { DirEntry, DirListing } from './list-dir.js';
@@ -17,8 +18,18 @@ import { runCapture } from './run-capture.js';
 import { sidekickLaunch } from './sidekick-launch.js';
 import type { Toolbox } from './toolbox.js';
 
-export async function listRunningTarget(engine: Engine, target: Target, containerPath: string, recursive: boolean, toolbox: Toolbox, env: NodeJS.ProcessEnv): Promise<DirListing> {
+export async function listRunningTarget(
+  engine: Engine,
+  target: Target,
+  containerPath: string,
+  recursive: boolean,
+  toolbox: Toolbox,
+  env: NodeJS.ProcessEnv,
+  /** Makes the toolbox image when the create finds none (debug/toolbox.ts, assumeDefaultToolbox). */
+  buildToolbox?: () => Promise<void>,
+): Promise<DirListing> {
   const result = await runCapture(engine, {
+    ...(buildToolbox ? { buildImage: buildToolbox } : {}),
     launch: await sidekickLaunch(toolbox, target, env),
     image: toolbox.image,
     script: listScript(),
@@ -32,7 +43,7 @@ export async function listRunningTarget(engine: Engine, target: Target, containe
   const dump = parseFramedDump(result.stdout);
   if (result.code === TARGET_PROCESS_MISSING_STATUS && dump.values.get('target') === undefined) {
     throw new SidekickError('TARGET_NOT_RUNNING', `the process of ${target.name} was not found; it may have just stopped.`, {
-      hint: `Check it with docker ps -a --filter id=${target.id.slice(0, 12)}, then list it again.`,
+      hint: `${withCommand('Check it', engine.commands.showContainer(target.id.slice(0, 12)), ' with ')}, then list it again.`,
     });
   }
   if (result.code !== 0 || dump.values.get('target') === undefined) {

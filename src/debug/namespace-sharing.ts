@@ -1,6 +1,6 @@
 /**
- * Which containers share a namespace with which, from how the engine set them up
- * (`NetworkMode`/`PidMode`/`IpcMode` of "container:<id|name>" or "host"). That is what the
+ * Which containers share a namespace with which, from how the engine set them up (joined to
+ * another container's, to their pod's, or the host's: core/namespace-mode.ts). That is what the
  * engine knows even when it is remote, without starting anything in each container.
  */
 import { LABEL_KIND } from '../core/labels.js';
@@ -36,10 +36,11 @@ function owner(container: ContainerModes, kind: SharableKind, byKey: Map<string,
   // Joined containers can be chained (A joins B, B joins C); the engine forbids cycles, the cap is belt and braces.
   for (let hops = 0; hops < 8; hops += 1) {
     const mode = current.namespaceModes[MODE_FIELD[kind]];
-    if (mode === 'host') return 'host';
-    if (!mode.startsWith('container:')) return current.id;
-    const next = byKey.get(mode.slice('container:'.length));
-    if (next === undefined) return `missing:${mode.slice('container:'.length)}`;
+    if (mode.kind === 'host') return 'host';
+    if (mode.kind === 'pod') return `pod:${mode.pod}`;
+    if (mode.kind !== 'container') return current.id;
+    const next = byKey.get(mode.reference);
+    if (next === undefined) return `missing:${mode.reference}`;
     current = next;
   }
   return current.id;

@@ -195,5 +195,5 @@ function errorText(error: unknown): string {
  * makes the engine remove its anonymous volumes with it.
  */
 function mustStopFirst(inspected: Target): boolean {
-  return inspected.status === 'running' && inspected.namespaceModes.pid.startsWith('container:') && !inspected.mounts.some((mount) => mount.type === 'volume');
+  return inspected.status === 'running' && ['container', 'pod'].includes(inspected.namespaceModes.pid.kind) && !inspected.mounts.some((mount) => mount.type === 'volume');
 }

@@ -1,5 +1,5 @@
 import { createWithName, isNameInUse } from '../core/container-name.js';
-import { SidekickError } from '../core/errors.js';
+import { isSidekickError, SidekickError } from '../core/errors.js';
 import { newSessionId, sessionLabels } from '../core/labels.js';
 import type { Engine, SidekickSpec } from '../engines/engine.js';
 import { stopSidekick, type SidekickLaunch } from './sidekick-launch.js';
@@ -21,6 +21,8 @@ export interface CaptureRequest {
   timeoutMs?: number;
   /** The init, preload and target variables (debug/sidekick-launch.ts); none for a host-PID sidekick. */
   launch?: SidekickLaunch;
+  /** Makes the image when the engine has none (a default toolbox assumed present, debug/toolbox.ts); the create is then made again, once. */
+  buildImage?: () => Promise<void>;
 }
 
 export interface CaptureResult {
@@ -40,7 +42,7 @@ const DEFAULT_TIMEOUT_MS = 120_000;
  */
 export async function runCapture(engine: Engine, request: CaptureRequest): Promise<CaptureResult> {
   const session = newSessionId();
-  const sidekick = await createWithName(undefined, request.nameFor, session, (name) => engine.runSidekick({
+  const create = (name: string) => engine.runSidekick({
     name,
     image: request.image,
     command: [...(request.launch?.commandPrefix ?? []), '/bin/sh', '-c', 'eval "$SIDEKICK_SCRIPT"', 'sidekick'],
@@ -58,7 +60,16 @@ export async function runCapture(engine: Engine, request: CaptureRequest): Promi
     capAdd: request.capAdd,
     privileged: false,
     autoRemove: true,
-  }), isNameInUse);
+  });
+  const sidekick = await createWithName(undefined, request.nameFor, session, async (name) => {
+    try {
+      return await create(name);
+    } catch (error) {
+      if (!(isSidekickError(error) && error.code === 'IMAGE_UNAVAILABLE' && request.buildImage)) throw error;
+      await request.buildImage();
+      return create(name);
+    }
+  }, isNameInUse);
   const underInit = request.launch?.underInit ?? false;
   const limit = request.maxBytes ?? DEFAULT_MAX_BYTES;
   const out: Buffer[] = [];

@@ -8,9 +8,11 @@ import { clientLiveness, type ClientLiveness } from '../core/ownership/client-id
 import { localClientHost, readProcStat } from '../core/ownership/local-client.js';
 import { verifyingKeys } from '../core/ownership/owner-key.js';
 import { isWellFormedMark, verifyOwnerMark } from '../core/ownership/owner-mark.js';
+import type { ContainerSummary } from '../core/target.js';
 import type { Engine } from '../engines/engine.js';
 import { findInjections } from './inject/find-injections.js';
 import { keptOnPurpose } from './kept-on-purpose.js';
+import { mapLimit } from './map-limit.js';
 import { OBJECT_ANSWER_MS, withinTime } from './within-time.js';
 
 export interface SessionContainer {
@@ -56,16 +58,29 @@ export interface SessionsReport {
   unanswered: Array<{ containerId: string; containerName: string }>;
 }
 
-const CONCURRENCY = 8;
+/**
+ * Running containers looked into at once: dockerd serves one archive request per container at a
+ * time, so the calls queue per container, not behind each other; the bound keeps a busy engine
+ * from being flooded (debug/map-limit.ts).
+ */
+const CONCURRENCY = 16;
 
 export async function listSessions(engine: Engine): Promise<SessionsReport> {
-  const [labelled, running] = await Promise.all([
-    engine.listContainers({ all: true, labels: [LABEL_SESSION] }),
-    engine.listContainers({ all: false }),
+  // The injections are looked for as soon as the running containers are known, while the
+  // session containers are described: neither waits for the other.
+  const [containers, { injections, unanswered }] = await Promise.all([
+    engine.listContainers({ all: true, labels: [LABEL_SESSION] }).then((labelled) => describeSessions(engine, labelled)),
+    engine.listContainers({ all: false }).then((running) => findAllInjections(engine, running)),
   ]);
+  return { containers, injections, unanswered };
+}
+
+async function describeSessions(engine: Engine, labelled: readonly ContainerSummary[]): Promise<SessionContainer[]> {
+  // The keys and this machine's identity cost a hash module and a few files: only for something to check.
+  if (labelled.length === 0) return [];
   const keys = verifyingKeys();
   const local = localClientHost();
-  const containers = await Promise.all(
+  return Promise.all(
     labelled.map(async (c): Promise<SessionContainer> => {
       const client = clientLiveness(c.labels[LABEL_CLIENT], local, readProcStat);
       const mark = c.labels[LABEL_OWNER];
@@ -85,28 +100,28 @@ export async function listSessions(engine: Engine): Promise<SessionsReport> {
       };
     }),
   );
+}
+
+async function findAllInjections(engine: Engine, running: readonly ContainerSummary[]): Promise<Pick<SessionsReport, 'injections' | 'unanswered'>> {
   // Sidekicks themselves are never injected into; looking would only cost time.
   const candidates = running.filter((c) => c.labels[LABEL_SESSION] === undefined);
+  type Found = Awaited<ReturnType<typeof findInjections>>;
+  const found = await mapLimit(candidates, CONCURRENCY, (c) => withinTime(findInjections(engine, c.id), OBJECT_ANSWER_MS).catch((): Found => ({})));
   const injections: InjectionEntry[] = [];
   const unanswered: SessionsReport['unanswered'] = [];
-  type Found = Awaited<ReturnType<typeof findInjections>>;
-  for (let i = 0; i < candidates.length; i += CONCURRENCY) {
-    const batch = candidates.slice(i, i + CONCURRENCY);
-    const found = await Promise.all(batch.map((c) => withinTime(findInjections(engine, c.id), OBJECT_ANSWER_MS).catch((): Found => ({}))));
-    batch.forEach((c, j) => {
-      const common = { containerId: c.id, containerName: c.names[0] ?? '' };
-      const answer = found[j];
-      if (answer === undefined) {
-        unanswered.push(common);
-        return;
-      }
-      const { toolbox, os, incompleteToolbox } = answer;
-      if (os) injections.push({ ...common, kind: 'os', location: '/', source: os.source, createdAt: os.createdAt, sidekickVersion: os.sidekickVersion, state: 'injected' });
-      for (const [manifest, state] of [[toolbox, 'injected'], [incompleteToolbox, 'incomplete']] as const) {
-        if (!manifest) continue;
-        injections.push({ ...common, kind: 'toolbox', location: manifest.prefix, source: manifest.source, createdAt: manifest.createdAt, sidekickVersion: manifest.sidekickVersion, state });
-      }
-    });
-  }
-  return { containers, injections, unanswered };
+  candidates.forEach((c, i) => {
+    const common = { containerId: c.id, containerName: c.names[0] ?? '' };
+    const answer = found[i];
+    if (answer === undefined) {
+      unanswered.push(common);
+      return;
+    }
+    const { toolbox, os, incompleteToolbox } = answer;
+    if (os) injections.push({ ...common, kind: 'os', location: '/', source: os.source, createdAt: os.createdAt, sidekickVersion: os.sidekickVersion, state: 'injected' });
+    for (const [manifest, state] of [[toolbox, 'injected'], [incompleteToolbox, 'incomplete']] as const) {
+      if (!manifest) continue;
+      injections.push({ ...common, kind: 'toolbox', location: manifest.prefix, source: manifest.source, createdAt: manifest.createdAt, sidekickVersion: manifest.sidekickVersion, state });
+    }
+  });
+  return { injections, unanswered };
 }

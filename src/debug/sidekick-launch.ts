@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { pack } from 'tar-stream';
 import { TARGET_ID_VARIABLE, TARGET_SHARES_PID_VARIABLE } from '../core/session-shell.js';
+import { joinsAnother } from '../core/namespace-mode.js';
 import type { Target } from '../core/target.js';
 import type { Engine, SidekickSpec } from '../engines/engine.js';
 import { findStaticInit, INIT_PATH, type Toolbox } from './toolbox.js';
@@ -71,8 +72,7 @@ function entriesTar(entries: PreloadEntry[]): NodeJS.ReadableStream {
 
 /** What the session shell needs to find the target's own process (docs/RELIABILITY.md, "the right target"). */
 export function targetEnvironment(target: Pick<Target, 'id' | 'namespaceModes'>): string[] {
-  const pid = target.namespaceModes.pid;
-  const shared = pid === 'host' || pid.startsWith('container:');
+  const shared = joinsAnother(target.namespaceModes.pid);
   return [`${TARGET_ID_VARIABLE}=${target.id}`, ...(shared ? [`${TARGET_SHARES_PID_VARIABLE}=1`] : [])];
 }
 

@@ -61,6 +61,18 @@ export async function ensureDefaultToolbox(engine: Engine, env: NodeJS.ProcessEn
   return candidate;
 }
 
+/**
+ * The default toolbox for a sidekick about to be created, without asking the engine whether it
+ * has the image (a round trip on every run, before the create): the create says so when it does
+ * not, and `build` then makes it (debug/run-capture.ts). With no static busybox on this host, the
+ * pulled fallback is readied at once, as ensureDefaultToolbox does.
+ */
+export async function assumeDefaultToolbox(engine: Engine, env: NodeJS.ProcessEnv, events: ToolboxEvents = {}): Promise<{ toolbox: Toolbox; build?: () => Promise<void> }> {
+  const candidate = await defaultToolboxCandidate(env);
+  if (candidate === undefined) return { toolbox: await ensureDefaultToolbox(engine, env, events) };
+  return { toolbox: candidate, build: () => buildToolbox(engine, candidate, events) };
+}
+
 /** Builds the default toolbox image from the busybox the candidate names. */
 export async function buildToolbox(engine: Engine, candidate: DefaultToolbox, events: ToolboxEvents = {}): Promise<void> {
   const { source } = candidate;

@@ -1,6 +1,6 @@
 import type { ContainerPathStat } from '../core/path-stat.js';
-import type { ProcessHandle } from '../core/process-handle.js';
-import type { ContainerSummary, Target } from '../core/target.js';
+import type { ProcessHandle, SignalableProcess } from '../core/process-handle.js';
+import type { ContainerSummary, NetworkMode, Target } from '../core/target.js';
 
 /** What every container sidekick makes has: what runs, as whom, how it is attached, its labels. */
 export interface ContainerProcessSpec {
@@ -45,7 +45,7 @@ export interface SidekickSpec extends ContainerProcessSpec {
 
 export interface RunningSidekick {
   id: string;
-  process: ProcessHandle;
+  process: SignalableProcess;
 }
 
 export interface ImageImport {
@@ -111,14 +111,14 @@ export interface MountSpec {
 /**
  * A container created but not started, so that files can be put into it first (a copy of
  * a target for debugging). Unlike a sidekick it joins no other container's namespaces
- * unless `networkMode` says `container:<id>`.
+ * unless its `networkMode` is another container's.
  */
 export interface ContainerSpec extends ContainerProcessSpec {
   entrypoint: string[];
   cmd: string[];
   mounts: MountSpec[];
-  /** "bridge", "host", "none", a network's name, or "container:<id>". */
-  networkMode: string;
+  /** A network of the engine's ("default", "bridge", a user-defined one), the host's, none (private), or another container's. */
+  networkMode: NetworkMode;
   /** Further networks to connect before start (no aliases: the copy must not take the original's traffic). */
   extraNetworks: string[];
   /** Turns off a health check the image declares: it would run the original's probe in a copy that runs nothing. */
@@ -133,6 +133,8 @@ export interface ContainerSpec extends ContainerProcessSpec {
 export interface Engine {
   /** Where the engine is, for messages ("unix:///var/run/docker.sock"). */
   readonly endpoint: string;
+  /** The command lines a person types to do things on this engine by hand, for hints. */
+  readonly commands: EngineCommands;
   /** Resolves a name or ID prefix; throws TARGET_NOT_FOUND or TARGET_AMBIGUOUS. */
   findContainer(reference: string): Promise<Target>;
   listContainers(options: { all: boolean; labels?: string[] }): Promise<ContainerSummary[]>;
@@ -150,7 +152,7 @@ export interface Engine {
   pullImage(reference: string, onProgress: (event: ProgressEvent) => void): Promise<void>;
   /** Creates, attaches and starts a sidekick; the returned process is already running. */
   runSidekick(spec: SidekickSpec): Promise<RunningSidekick>;
-  /** Starts a process inside the container itself (its root, its namespaces). */
+  /** Starts a process inside the container itself (its root, its namespaces); it may have no `signal`. */
   execInContainer(containerId: string, spec: ContainerExecSpec): Promise<ProcessHandle>;
   /**
    * Metadata of a path inside the container, resolved by the engine within the container's
@@ -194,8 +196,34 @@ export interface Engine {
    * Attaches to a running container's first process again (a detached sidekick); its output
    * from now on, and its stdin when it was started with stdin open.
    */
-  attachContainer(containerId: string, options: { tty: boolean; openStdin: boolean; autoRemove: boolean; detachKeys?: string }): Promise<ProcessHandle>;
+  attachContainer(containerId: string, options: { tty: boolean; openStdin: boolean; autoRemove: boolean; detachKeys?: string }): Promise<SignalableProcess>;
   /** Attaches to a created container and starts it; the returned process is already running. */
-  startContainer(containerId: string, options: { tty: boolean; openStdin: boolean; autoRemove: boolean; detachKeys?: string }): Promise<ProcessHandle>;
+  startContainer(containerId: string, options: { tty: boolean; openStdin: boolean; autoRemove: boolean; detachKeys?: string }): Promise<SignalableProcess>;
   close(): void;
+}
+
+/**
+ * How a person does a thing on this engine by hand: the command line to type (aimed at the same
+ * engine sidekick talks to), or undefined when the engine has no such command (a pod's
+ * container cannot be started again). Hints above the engine take their words from here.
+ */
+export interface EngineCommands {
+  startContainer(container: string): string | undefined;
+  unpauseContainer(container: string): string | undefined;
+  stopContainer(container: string): string | undefined;
+  /** `volumes`: its anonymous volumes too. */
+  removeContainer(container: string, options: { force: boolean; volumes: boolean }): string | undefined;
+  /** Stops it gracefully (its processes get to end), then removes it. */
+  stopAndRemoveContainer(container: string): string | undefined;
+  attachContainer(container: string): string | undefined;
+  followLogs(container: string): string | undefined;
+  /** Runs a program in the container itself, on a terminal. */
+  execInteractive(container: string, command: string): string | undefined;
+  /** Shows one container (by ID), whatever its state. */
+  showContainer(id: string): string | undefined;
+  /** Lists every container, running or not. */
+  listContainers(): string | undefined;
+  listImages(): string | undefined;
+  pullImage(reference: string): string | undefined;
+  removeImage(reference: string): string | undefined;
 }

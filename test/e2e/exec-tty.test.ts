@@ -20,6 +20,19 @@ describe('sidekick exec on a terminal', () => {
     target = undefined;
   });
 
+  it("starts the session's terminal at the client's size: the first command reads it", async () => {
+    target = await startTarget(inject('fixtures').scratchServer);
+    dir = await mkdtemp(join(tmpdir(), 'sidekick-tty-'));
+    const statusFile = join(dir, 'status');
+    // The command is the session's first and only one: no prompt, no keystroke gives the size time to arrive.
+    tmux = await TmuxSession.start(`node ${CLI_PATH} exec -it ${target.name} -- stty size; echo "$?" > ${statusFile}; sleep 60`, 97, 31);
+    const status = await waitForFile(statusFile);
+    const screen = await tmux.screen();
+    expect(screen).toMatch(/^31 97$/m);
+    expect(status).toBe('0\n');
+    await expectNoSidekicks(target.id);
+  });
+
   it('gives a prompt, runs commands, follows resizes, passes Ctrl-C, and returns the shell status', async () => {
     target = await startTarget(inject('fixtures').scratchServer);
     await waitForHttp(target.ip, 8080);

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
-import { docker } from '../fixtures/docker-cli.js';
+import { check, docker, run } from '../fixtures/docker-cli.js';
 import { CLI_PATH, removeTarget, runCli, startTarget, waitExited } from './harness.js';
 import { expectNoSidekicks, waitForSidekick } from './sidekick-leftovers.js';
 import { watchedTargets } from './watched-targets.js';
@@ -210,6 +210,23 @@ describe('sidekick exec', () => {
         expect(result.stderr).toMatch(/docker unpause/);
       } finally {
         await docker(['unpause', t.id]);
+      }
+    });
+
+    it('names the engine it was given in a hint, as a command that works there', async () => {
+      const t = await target(inject('fixtures').scratchServer);
+      await docker(['pause', t.id]);
+      try {
+        const host = process.env.DOCKER_HOST || 'unix:///var/run/docker.sock';
+        const result = await runCli(['-H', host, 'exec', t.name, '--', 'true']);
+        expect(result.code).toBe(125);
+        const hinted = /\((docker -H \S+ unpause \S+)\)/.exec(result.stderr)?.[1];
+        expect(hinted).toBe(`docker -H ${host} unpause ${t.name}`);
+        // Run as the hint says, from a shell where DOCKER_HOST names no engine.
+        await check('sh', ['-c', hinted!], { env: { ...process.env, DOCKER_HOST: 'unix:///nonexistent.sock' } });
+        expect((await docker(['inspect', '-f', '{{.State.Status}}', t.id])).trim()).toBe('running');
+      } finally {
+        await run('docker', ['unpause', t.id]);
       }
     });
 

@@ -10,7 +10,8 @@ import { rm } from 'node:fs/promises';
 import { afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import { docker } from '../fixtures/docker-cli.js';
 import { craftedTar, ensureHostileImage, type CraftedEntry } from '../fixtures/hostile-fixtures.js';
-import { expectUntouched, removeTarget, runCli, snapshotTarget, startTarget, type TestTarget } from './harness.js';
+import { join } from 'node:path';
+import { expectUntouched, removeTarget, REPO_ROOT, runCli, snapshotTarget, startTarget, type TestTarget } from './harness.js';
 
 describe('sidekick inject against hostile targets', () => {
   let hostile = '';
@@ -132,6 +133,27 @@ describe('sidekick inject against hostile targets', () => {
       expect(result.code).toBe(125);
       expect(result.stderr).toContain('sidekick: the toolbox at /tmp/.sidekick is not owned by root, so sidekick did not write it; it will not run it as root.');
     }
+    await expectUntouched(before, target.id);
+  });
+
+  it('a toolbox the target rewrote during the injection is not trusted: its manifest is emptied, eject removes it', async () => {
+    const target = await hostileTarget([]);
+    const before = await snapshotTarget(target.id);
+    // The init beside busybox (off PATH, never run here), rewritten just before sidekick checks it.
+    const tampered = '/.sidekick/sidekick-init';
+    const result = await runCli(['inject', target.name], {
+      env: { NODE_OPTIONS: `--require ${join(REPO_ROOT, 'test/fixtures/tamper-before-verify.cjs')}`, TAMPER_TARGET: target.id, TAMPER_PATH: tampered },
+    });
+    expect(result.code).toBe(125);
+    expect(result.stderr).toContain(`/.sidekick in ${target.name} changed while sidekick was writing it; the injection is not trusted.`);
+    // No manifest says "complete": the next command takes it for an interrupted injection.
+    const manifest = await docker(['exec', target.id, '/.sidekick/bin/busybox', 'sh', '-c', 'cat /.sidekick/manifest.json 2>/dev/null; true']);
+    expect(manifest).not.toContain('"kind"');
+    const sessions = await runCli(['sessions', '--json']);
+    const listed = JSON.parse(sessions.stdout.toString()) as { injections: Array<{ containerId: string; kind: string; state: string }> };
+    expect(listed.injections.filter((i) => i.containerId === target.id).map((i) => `${i.kind} ${i.state}`)).toEqual(['toolbox incomplete']);
+    const ejected = await runCli(['eject', target.name]);
+    expect(ejected.code).toBe(0);
     await expectUntouched(before, target.id);
   });
 

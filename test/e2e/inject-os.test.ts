@@ -159,7 +159,7 @@ describe('sidekick inject --os', () => {
     expect(result.code).toBe(125);
     expect(result.stderr).toBe(
       'sidekick: --os sidekick-test/no-such-image:1 is neither a rootfs tarball on this host, alpine[:VERSION], nor an image on the engine.\n' +
-        'Pull or build the image first (docker pull), or give a .tar / .tar.gz path.\n',
+        'Pull or build the image first (docker pull sidekick-test/no-such-image:1), or give a .tar / .tar.gz path.\n',
     );
   });
 

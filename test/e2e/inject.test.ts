@@ -3,9 +3,12 @@
  * scratch target and, as uid 65532, in a distroless-like one; eject leaves `docker diff` as it
  * was and PID 1 never changes; read-only roots and bad input get clear refusals.
  */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import { docker } from '../fixtures/docker-cli.js';
-import { expectUntouched, removeTarget, runCli, snapshotTarget, startTarget, waitExited, waitForHttp, type TestTarget } from './harness.js';
+import { expectUntouched, removeTarget, REPO_ROOT, runCli, snapshotTarget, startTarget, waitExited, waitForHttp, type TestTarget } from './harness.js';
 
 describe('sidekick inject (toolbox) and eject', () => {
   const targets: TestTarget[] = [];
@@ -54,6 +57,24 @@ describe('sidekick inject (toolbox) and eject', () => {
     expect(nothing.code).toBe(0);
     expect(nothing.stderr).toMatch(/nothing injected by sidekick was found in .*; nothing to do/);
     await expectUntouched(before, target.id);
+  });
+
+  it('writes the toolbox in one archive upload, its manifest last: the engine re-execs a process per upload', async () => {
+    const target = await start(inject('fixtures').scratchServer);
+    const before = await snapshotTarget(target.id);
+    const work = mkdtempSync(join(tmpdir(), 'sidekick-requests-'));
+    try {
+      const log = join(work, 'requests');
+      const injected = await runCli(['inject', target.name], { env: { NODE_OPTIONS: `--require ${join(REPO_ROOT, 'test/fixtures/log-engine-requests.cjs')}`, LOG_ENGINE_REQUESTS: log } });
+      expect(injected.code).toBe(0);
+      const uploads = readFileSync(log, 'utf8').split('\n').filter((line) => /^PUT \S*\/archive\?/.test(line));
+      expect(uploads).toHaveLength(1);
+      expect(await docker(['exec', target.id, '/.sidekick/bin/sh', '-c', 'cat /.sidekick/manifest.json'])).toContain('"kind": "toolbox"');
+      expect((await runCli(['eject', target.name])).code).toBe(0);
+      await expectUntouched(before, target.id);
+    } finally {
+      rmSync(work, { recursive: true, force: true });
+    }
   });
 
   it('gives a distroless-like target running as 65532 a toolbox it can run', async () => {

@@ -188,6 +188,20 @@ describe.each(['relay', 'exec'] as const)('sidekick port-forward (connections th
     }
   });
 
+  it('cannot be reached from another container: only this machine\'s loopback listens', async () => {
+    const t = await target(inject('fixtures').scratchServer);
+    await waitForHttp(t.ip, 8080);
+    const forward = await startForward([t.name, '0:8080'], 1);
+    forwards.push(forward);
+    expect((await httpGet('127.0.0.1', forward.ports[0]!)).status).toBe(200);
+    const gateway = (await docker(['inspect', '-f', '{{.NetworkSettings.Gateway}}', t.id])).trim();
+    const other = await target(toolbox, { command: ['sleep', '1000'] });
+    for (const address of [gateway, t.ip]) {
+      const tried = await run('docker', ['exec', other.id, 'nc', '-w', '3', address, String(forward.ports[0])]);
+      expect(tried.stderr.toString(), `${address}:${forward.ports[0]}`).toMatch(/Connection refused|timed out/);
+    }
+  });
+
   it('leaves nothing on this machine when it is killed with -9: the relay removes its own directory', async () => {
     if (mode !== 'relay') return;
     const t = await target(inject('fixtures').scratchServer);
@@ -196,10 +210,111 @@ describe.each(['relay', 'exec'] as const)('sidekick port-forward (connections th
     const relays = join(ownerKeyDirectories(process.env)[0]!, 'relay');
     const mine = async (): Promise<string[]> => (await readdir(relays)).filter((name) => name.startsWith(`${forward.child.pid}-`));
     expect(await mine()).toHaveLength(1);
+    // The holder of the listening socket, a child of the CLI.
+    const children = (await readFile(`/proc/${forward.child.pid}/task/${forward.child.pid}/children`, 'utf8')).trim().split(/\s+/);
+    const holders: string[] = [];
+    for (const pid of children) {
+      if ((await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '')).split('\0').slice(1, 2).join() === 'hold') holders.push(pid);
+    }
+    expect(holders).toHaveLength(1);
     forward.child.kill('SIGKILL');
     await forward.exit;
     await until('the relay directory to go', async () => ((await mine()).length === 0 ? true : Promise.reject(new Error((await mine()).join(' ')))), 15_000);
     await expectNoSidekicks(t.id, 15_000);
+    // Neither the holder nor the relay keeps the local port: it refuses.
+    await until('the holder to end', async () => (existsSync(`/proc/${holders[0]}/cmdline`) ? Promise.reject(new Error('running')) : true), 5_000);
+    await until('the local port to refuse', async () => ((await outcome(forward.ports[0]!)) === 'ECONNREFUSED' ? true : Promise.reject(new Error('answers'))), 15_000);
+  });
+
+  it('carries connections while the CLI is stopped: Node is not in the data path', async () => {
+    if (mode !== 'relay') return;
+    const t = await echoTarget();
+    const forward = await startForward([t.name, '0:7000'], 1);
+    forwards.push(forward);
+    await until('the echo server answering', async () => {
+      if ((await exchange(forward.ports[0]!, Buffer.from('x'))).toString() !== 'x') throw new Error('no echo');
+    });
+    const payload = randomBytes(8 << 20);
+    forward.child.kill('SIGSTOP');
+    try {
+      const back = await Promise.race([
+        exchange(forward.ports[0]!, payload),
+        new Promise<Buffer>((_resolve, reject) => setTimeout(() => reject(new Error('no echo within 20 s with the CLI stopped')), 20_000)),
+      ]);
+      expect(sha256(back)).toBe(sha256(payload));
+    } finally {
+      forward.child.kill('SIGCONT');
+    }
+  });
+
+  it("passes the target's half-close on while the client still sends", async () => {
+    if (mode !== 'relay') return; // busybox nc in an exec tunnel ends with the remote's FIN
+    // The server says bye, closes its sending side (nc's stdin ends), and keeps reading.
+    const t = await target(toolbox, { command: ['sh', '-c', 'echo bye | nc -l -p 7003 >/tmp/got; exec sleep 1000'] });
+    const forward = await startForward([t.name, '0:7003'], 1);
+    forwards.push(forward);
+    const result = await new Promise<string>((resolve) => {
+      const socket = connect({ host: '127.0.0.1', port: forward.ports[0]!, allowHalfOpen: true });
+      let got = '';
+      socket.on('data', (chunk: Buffer) => (got += chunk.toString()));
+      socket.on('end', () => socket.end('after the remote FIN\n'));
+      socket.on('close', () => resolve(got));
+      socket.on('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? error.message));
+    });
+    expect(result).toBe('bye\n');
+    await until('the server to have read the rest', async () => {
+      const got = await docker(['exec', t.id, 'cat', '/tmp/got']);
+      if (got !== 'after the remote FIN\n') throw new Error(JSON.stringify(got));
+    });
+  });
+
+  /** Connects, sends a line the server never reads, and resolves with what came and how it ended. */
+  function unreadLine(port: number, onData: (socket: Socket) => void = () => undefined): Promise<{ end: string; received: string }> {
+    return new Promise((resolve) => {
+      const socket = connect({ host: '127.0.0.1', port });
+      let received = '';
+      socket.on('connect', () => socket.write('never read\n'));
+      socket.on('data', (chunk: Buffer) => {
+        received += chunk.toString();
+        onData(socket);
+      });
+      socket.on('end', () => resolve({ end: 'closed', received }));
+      socket.on('close', () => resolve({ end: 'closed here', received }));
+      socket.on('error', (error: NodeJS.ErrnoException) => resolve({ end: error.code ?? error.message, received }));
+    });
+  }
+
+  it('resets the client when the target resets the connection', async () => {
+    // The exec carrier cannot: busybox nc ends with status 0 on a reset from the remote.
+    if (mode !== 'relay') return;
+    // The server's process ends with the client's line unread: its kernel sends a reset.
+    const t = await target(toolbox, { command: ['nc', '-ll', '-p', '7004', '-e', 'sh', '-c', 'echo partial; sleep 1'] });
+    const forward = await startForward([t.name, '0:7004'], 1);
+    forwards.push(forward);
+    const ended = await until('the server to answer', async () => {
+      const end = await unreadLine(forward.ports[0]!);
+      if (end.received === '') throw new Error(JSON.stringify(end));
+      return end;
+    });
+    expect(ended).toEqual({ end: 'ECONNRESET', received: 'partial\n' });
+  });
+
+  it('resets an answer in flight when the forwarder is killed, and starts a new one', async () => {
+    const t = await target(toolbox, { command: ['nc', '-ll', '-p', '7002', '-e', 'sh', '-c', 'echo partial; exec sleep 1000'] });
+    const forward = await startForward([t.name, '0:7002'], 1);
+    forwards.push(forward);
+    const [forwarder] = await sidekicksOf(t.id);
+    let kill: Promise<string> | undefined;
+    const ended = await unreadLine(forward.ports[0]!, () => {
+      kill ??= docker(['kill', forwarder!]);
+    });
+    await kill;
+    expect(ended).toEqual({ end: 'ECONNRESET', received: 'partial\n' });
+    await until('a new forwarder to answer', async () => {
+      const again = await unreadLine(forward.ports[0]!, (socket) => socket.destroy());
+      if (again.received !== 'partial\n') throw new Error(JSON.stringify(again));
+    }, 30_000);
+    expect(forward.stderr()).toContain(`the forwarder in ${t.name} had ended; started a new one.`);
   });
 
   it("keeps the relay's directory out of the target's reach, root in the target or not", async () => {

@@ -5,6 +5,7 @@
  */
 import { SidekickError, isSidekickError } from '../../core/errors.js';
 import type { Target } from '../../core/target.js';
+import { withCommand } from '../engine-hint.js';
 import type { Engine, ImageDetails } from '../../engines/engine.js';
 
 export type CopyOrigin =
@@ -21,7 +22,7 @@ export interface OriginOptions {
 export async function resolveOrigin(engine: Engine, reference: string, options: OriginOptions): Promise<CopyOrigin> {
   if (options.imageOnly) {
     const image = await engine.inspectImage(reference);
-    if (image === undefined) throw unknownImage(reference, engine.endpoint);
+    if (image === undefined) throw unknownImage(reference, engine);
     return { kind: 'image', reference, image };
   }
   let target: Target;
@@ -30,7 +31,7 @@ export async function resolveOrigin(engine: Engine, reference: string, options: 
   } catch (error) {
     if (!(isSidekickError(error) && error.code === 'TARGET_NOT_FOUND')) throw error;
     const image = await engine.inspectImage(reference);
-    if (image === undefined) throw neitherFound(reference, engine.endpoint, error);
+    if (image === undefined) throw neitherFound(reference, engine, error);
     return { kind: 'image', reference, image };
   }
   if (options.onNote) await noteIfAlsoImage(engine, reference, options.onNote);
@@ -51,19 +52,20 @@ export async function imageFallback(engine: Engine, reference: string, error: Si
   // Only "no container by that name", not e.g. a container that vanished while being used.
   if (!/^no container named|is not a container name/.test(error.message)) return false;
   if ((await engine.inspectImage(reference)) !== undefined) return true;
-  throw neitherFound(reference, engine.endpoint, error);
+  throw neitherFound(reference, engine, error);
 }
 
 /** When TARGET is not a container, the last resort is an image; say that both were looked for. */
-export function neitherFound(reference: string, endpoint: string, cause?: unknown): SidekickError {
-  return new SidekickError('TARGET_NOT_FOUND', `no container named or with an ID starting "${reference}", and no local image ${reference}, on ${endpoint}.`, {
-    hint: 'List them with `docker ps -a` and `docker images`.',
+function neitherFound(reference: string, engine: Engine, cause?: unknown): SidekickError {
+  const [containers, images] = [engine.commands.listContainers(), engine.commands.listImages()];
+  return new SidekickError('TARGET_NOT_FOUND', `no container named or with an ID starting "${reference}", and no local image ${reference}, on ${engine.endpoint}.`, {
+    hint: containers !== undefined && images !== undefined ? `List them with \`${containers}\` and \`${images}\`.` : 'Give the name or ID of a container or of a local image.',
     ...(cause !== undefined ? { cause } : {}),
   });
 }
 
-export function unknownImage(reference: string, endpoint: string): SidekickError {
-  return new SidekickError('IMAGE_UNAVAILABLE', `image ${reference} is not on ${endpoint}.`, {
-    hint: `Pull or build it first (docker pull ${reference}); sidekick debugs local images only.`,
+function unknownImage(reference: string, engine: Engine): SidekickError {
+  return new SidekickError('IMAGE_UNAVAILABLE', `image ${reference} is not on ${engine.endpoint}.`, {
+    hint: `${withCommand('Pull or build it first', engine.commands.pullImage(reference))}; sidekick debugs local images only.`,
   });
 }

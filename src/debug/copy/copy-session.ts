@@ -12,6 +12,7 @@ import { SidekickError, isSidekickError } from '../../core/errors.js';
 import { createWithName, isNameInUse } from '../../core/container-name.js';
 import { LABEL_SNAPSHOT, newSessionId, sessionLabels } from '../../core/labels.js';
 import type { ProcessHandle } from '../../core/process-handle.js';
+import type { NetworkMode } from '../../core/target.js';
 import { isValidRunAs } from '../../core/sidekick-script.js';
 import type { Engine } from '../../engines/engine.js';
 import { resolveOrigin, type CopyOrigin } from './copy-origin.js';
@@ -40,8 +41,8 @@ export interface CopyRequest {
   detachKeys?: string;
   /** -w: the directory the command starts in, instead of the original's. */
   workdir?: string;
-  /** --network: the copy's network instead of the original's ("none", a network's name). */
-  network?: string;
+  /** --network: the copy's network instead of the original's. */
+  network?: NetworkMode;
 }
 
 export interface CopyEvents {
@@ -214,17 +215,17 @@ function summarize(origin: CopyOrigin): OriginSummary {
  * would on restart); if not, there is nothing to share and the copy gets no network at all,
  * rather than a different one that would look like the original's.
  */
-async function resolveNetwork(engine: Engine, origin: CopyOrigin, notices: string[]): Promise<{ mode: string; extra: string[] }> {
-  if (origin.kind === 'image') return { mode: 'default', extra: [] };
+async function resolveNetwork(engine: Engine, origin: CopyOrigin, notices: string[]): Promise<{ mode: NetworkMode; extra: string[] }> {
+  if (origin.kind === 'image') return { mode: { kind: 'named', name: 'default' }, extra: [] };
   const plan = planNetwork(origin.target.namespaceModes.network, origin.target.networks ?? []);
   if (plan.kind === 'same') return { mode: plan.mode, extra: plan.extra };
   const provider = await engine.findContainer(plan.reference).catch((error: unknown) => {
     if (isSidekickError(error) && error.code === 'TARGET_NOT_FOUND') return undefined;
     throw error;
   });
-  if (provider?.status === 'running') return { mode: `container:${provider.id}`, extra: [] };
+  if (provider?.status === 'running') return { mode: { kind: 'container', reference: provider.id }, extra: [] };
   notices.push(`the original shares the network of container ${plan.reference}, which is ${provider ? provider.status : 'gone'}; the copy has no network.`);
-  return { mode: 'none', extra: [] };
+  return { mode: { kind: 'private' }, extra: [] };
 }
 
 function toolboxRefused(error: unknown, name: string): unknown {

@@ -23,16 +23,21 @@ describe('copyMounts', () => {
 });
 
 describe('planNetwork', () => {
+  const named = (name: string) => ({ kind: 'named', name }) as const;
+
   it('joins the same networks, the primary by mode and the rest after', () => {
-    expect(planNetwork('app', ['app', 'db'])).toEqual({ kind: 'same', mode: 'app', extra: ['db'] });
-    expect(planNetwork('default', ['bridge'])).toEqual({ kind: 'same', mode: 'default', extra: [] });
-    expect(planNetwork('', [])).toEqual({ kind: 'same', mode: 'default', extra: [] });
-    expect(planNetwork('host', ['host'])).toEqual({ kind: 'same', mode: 'host', extra: [] });
-    expect(planNetwork('none', ['none'])).toEqual({ kind: 'same', mode: 'none', extra: [] });
+    expect(planNetwork(named('app'), ['app', 'db'])).toEqual({ kind: 'same', mode: named('app'), extra: ['db'] });
+    expect(planNetwork(named('default'), ['bridge'])).toEqual({ kind: 'same', mode: named('default'), extra: [] });
+    expect(planNetwork({ kind: 'host' }, ['host'])).toEqual({ kind: 'same', mode: { kind: 'host' }, extra: [] });
+    expect(planNetwork({ kind: 'private' }, ['none'])).toEqual({ kind: 'same', mode: { kind: 'private' }, extra: [] });
+  });
+
+  it("gives no network for a pod's: the copy is not in the pod", () => {
+    expect(planNetwork({ kind: 'pod', pod: 'shop-0' }, [])).toEqual({ kind: 'same', mode: { kind: 'private' }, extra: [] });
   });
 
   it('names the container whose network namespace the original shares', () => {
-    expect(planNetwork('container:abc', [])).toEqual({ kind: 'container', reference: 'abc' });
+    expect(planNetwork({ kind: 'container', reference: 'abc' }, [])).toEqual({ kind: 'container', reference: 'abc' });
   });
 });
 

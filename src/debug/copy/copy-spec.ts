@@ -2,7 +2,7 @@
  * How a debug copy is set up from what the original had (docs/ARCHITECTURE.md, "Debug copies"): pure decisions,
  * kept apart from the engine calls so that they can be tested and read on their own.
  */
-import type { TargetMount } from '../../core/target.js';
+import type { NetworkMode, TargetMount } from '../../core/target.js';
 import type { MountSpec } from '../../engines/engine.js';
 
 /**
@@ -27,22 +27,22 @@ export function copyMounts(mounts: readonly TargetMount[], writable: boolean): M
 }
 
 export type NetworkPlan =
-  | { kind: 'same'; mode: string; extra: string[] }
+  | { kind: 'same'; mode: NetworkMode; extra: string[] }
   /** The original shares another container's network namespace. */
   | { kind: 'container'; reference: string };
 
 /**
  * The copy joins the networks the original is on, so that it sees the same DNS names and
  * peers. It gets no published ports, no aliases and no fixed address: those would take
- * traffic (or an address) meant for the original.
+ * traffic (or an address) meant for the original. A pod's network stays the pod's: the copy
+ * gets none.
  */
-export function planNetwork(mode: string, networks: readonly string[]): NetworkPlan {
-  if (mode.startsWith('container:')) return { kind: 'container', reference: mode.slice('container:'.length) };
-  const primary = mode === '' ? 'default' : mode;
-  // "default" is the bridge under another name; host and none stand alone.
-  const same = (name: string): boolean => name === primary || (primary === 'default' && name === 'bridge');
-  const extra = primary === 'host' || primary === 'none' ? [] : networks.filter((name) => !same(name));
-  return { kind: 'same', mode: primary, extra };
+export function planNetwork(mode: NetworkMode, networks: readonly string[]): NetworkPlan {
+  if (mode.kind === 'container') return { kind: 'container', reference: mode.reference };
+  if (mode.kind !== 'named') return { kind: 'same', mode: mode.kind === 'host' ? mode : { kind: 'private' }, extra: [] };
+  // "default" is the bridge under another name.
+  const same = (name: string): boolean => name === mode.name || (mode.name === 'default' && name === 'bridge');
+  return { kind: 'same', mode, extra: networks.filter((name) => !same(name)) };
 }
 
 /** Label keys by which orchestrators recognise their own containers; a copy must not be counted as one of theirs. */

@@ -15,6 +15,7 @@ import { planOsEject } from '../../core/inject/eject-plan.js';
 import { encodeManifest, MANIFEST_FORMAT, OS_MANIFEST_PATH, TOOLBOX_INTENT_NAME, TOOLBOX_MANIFEST_NAME, WELL_KNOWN_PREFIXES, type OsManifest } from '../../core/inject/injection-manifest.js';
 import type { Target } from '../../core/target.js';
 import type { Engine } from '../../engines/engine.js';
+import { withCommand } from '../engine-hint.js';
 import type { Cleanups } from './cleanups.js';
 import { assertRootOwnedToolbox, kindOf } from './container-files.js';
 import { findInjections, readToolboxIntent, readToolboxManifest } from './find-injections.js';
@@ -46,7 +47,7 @@ export interface EjectOptions {
 export async function eject(engine: Engine, target: Target, options: EjectOptions): Promise<EjectResult> {
   if (target.status !== 'running') {
     throw new SidekickError('TARGET_NOT_RUNNING', `container ${target.name} is ${target.status}; eject runs inside it, so it must be running.`, {
-      hint: `Start it (docker start ${target.name}) and run sidekick eject again.`,
+      hint: `${withCommand('Start it', engine.commands.startContainer(target.name))} and run sidekick eject again.`,
     });
   }
   return withInjectionLock(engine, target, 'eject', options.cleanups, () => ejectLocked(engine, target, options));

@@ -15,14 +15,27 @@ export interface FoundInjections {
  * What sidekick injected into a container, from the manifests it left there. The prefixes
  * looked at: `extraPrefixes` (a --prefix the user gives), the OS manifest's toolbox, and the
  * well-known ones; a toolbox elsewhere is found only when its prefix is given.
+ *
+ * The engine serves one archive request per container at a time, each at the cost of mounting
+ * the container's filesystem, and `sessions` asks this of every running container: so the OS
+ * manifest and whether each prefix exists at all are asked in one wave, and a prefix that is not
+ * there (nothing, not even a symlink) is not asked about its manifest and intent record, which
+ * could only be absent too. A container with nothing injected costs one stat per path.
  */
 export async function findInjections(engine: Engine, containerId: string, extraPrefixes: readonly string[] = []): Promise<FoundInjections> {
-  const os = await readManifest(engine, containerId, OS_MANIFEST_PATH);
+  const probed = [...new Set([...extraPrefixes, ...WELL_KNOWN_PREFIXES])];
+  const [os, probes] = await Promise.all([
+    readManifest(engine, containerId, OS_MANIFEST_PATH),
+    Promise.all(probed.map((prefix) => engine.statPath(containerId, prefix))),
+  ]);
+  const absent = new Set(probed.filter((_, i) => probes[i] === undefined));
   const prefixes = [...new Set([...extraPrefixes, ...(os?.kind === 'os' ? [os.toolboxPrefix] : []), ...WELL_KNOWN_PREFIXES])];
-  const toolboxes = await Promise.all(prefixes.map((prefix) => readToolboxManifest(engine, containerId, prefix)));
+  // Where an OS was injected its toolbox is always looked at, whatever the probe said a moment before.
+  const present = prefixes.filter((prefix) => !absent.has(prefix) || (os?.kind === 'os' && prefix === os.toolboxPrefix));
+  const toolboxes = await Promise.all(present.map((prefix) => readToolboxManifest(engine, containerId, prefix)));
   const toolbox = toolboxes.find((manifest) => manifest !== undefined);
   // Only asked where there is no manifest, and only when needed: it costs a read per prefix.
-  const incompleteToolbox = toolbox ? undefined : await firstIntent(engine, containerId, prefixes);
+  const incompleteToolbox = toolbox ? undefined : await firstIntent(engine, containerId, present);
   return {
     ...(os?.kind === 'os' ? { os } : {}),
     ...(toolbox ? { toolbox } : {}),

@@ -2,16 +2,17 @@
  * `sidekick inject` (toolbox form): a static busybox and a link per applet under a private
  * prefix, written through the engine's archive API only (docs/ARCHITECTURE.md, "Injection").
  *
- * Atomic as far as anyone reading it is concerned: the toolbox goes up with an intent record as
- * its first file and no manifest; only once the engine has it all and its sizes check out is
- * the manifest published, in a second upload. A cut upload (Ctrl-C, kill -9, the engine gone)
+ * Atomic as far as anyone reading it is concerned: the toolbox goes up in one tar with an intent
+ * record as its first file and the manifest as its last, so the engine writes the manifest only
+ * once it has written everything else. A cut upload (Ctrl-C, kill -9, the engine gone)
  * therefore leaves a prefix with the intent record and no manifest: never used as a toolbox,
- * completed by the next inject, removed by eject without running it.
+ * completed by the next inject, removed by eject without running it. Then the sizes are checked;
+ * a toolbox that does not check out has its manifest emptied (an interrupted injection again).
  *
- * Against a target that rearranges its files while we write: each upload is one tar whose first
- * entry is the prefix directory itself, unpacked into the prefix's parent with
- * noOverwriteDirNonDir, so a symlink swapped in at the prefix after our check makes the engine
- * refuse rather than write through it; and the engine unpacks inside the container's root, so
+ * Against a target that rearranges its files while we write: the tar's first entry is the prefix
+ * directory itself, and so is the entry just before the manifest, unpacked into the prefix's
+ * parent with noOverwriteDirNonDir, so a symlink swapped in at the prefix after our check (or
+ * during the upload) makes the engine refuse rather than write the manifest through it; and the engine unpacks inside the container's root, so
  * nothing can land on the host whatever the target does. Afterwards the prefix is checked
  * again: a directory that is not ours with our manifest in it means the target interfered.
  */
@@ -23,7 +24,8 @@ import { SidekickError } from '../../core/errors.js';
 import { baseName, parentOf } from '../../core/inject/container-path.js';
 import { encodeManifest, MANIFEST_FORMAT, TOOLBOX_INTENT_NAME, TOOLBOX_MANIFEST_NAME, type ToolboxManifest } from '../../core/inject/injection-manifest.js';
 import type { Target } from '../../core/target.js';
-import type { Engine } from '../../engines/engine.js';
+import type { Engine, EngineCommands } from '../../engines/engine.js';
+import { withCommand } from '../engine-hint.js';
 import { findStaticBusybox, findStaticInit, listApplets } from '../toolbox.js';
 import { kindOf } from './container-files.js';
 import { checkPrefix } from './prefix-guard.js';
@@ -47,10 +49,10 @@ export interface ToolboxInjectOptions {
   checkpoint?: () => Promise<void>;
 }
 
-export function assertRunning(target: Target): void {
+export function assertRunning(target: Target, commands: EngineCommands): void {
   if (target.status === 'running') return;
   throw new SidekickError('TARGET_NOT_RUNNING', `container ${target.name} is ${target.status}; sidekick injects only into running containers.`, {
-    hint: target.status === 'paused' ? `Unpause it (docker unpause ${target.name}).` : `Debug a copy of it with sidekick exec --copy ${target.name}.`,
+    hint: target.status === 'paused' ? `${withCommand('Unpause it', commands.unpauseContainer(target.name))}.` : `Debug a copy of it with sidekick exec --copy ${target.name}.`,
   });
 }
 
@@ -74,8 +76,8 @@ export async function injectToolbox(engine: Engine, target: Target, options: Too
   // Whole seconds: what a tar header and the engine's stat both keep exactly.
   const mtime = new Date(Math.floor(Date.now() / 1000) * 1000);
   const name = baseName(prefix);
-  // The toolbox first, with the intent record as its first file and no manifest: cut anywhere,
-  // it is recognised as an interrupted injection, never trusted as a toolbox.
+  // One upload: the intent record first, the manifest last, behind the prefix directory named
+  // again (see the module comment). Cut anywhere before its end, it is an interrupted injection.
   await options.checkpoint?.();
   await upload(engine, target, prefix, toolboxTar(name, busybox, manifestText, mtime), options.onUpload);
   await options.checkpoint?.();
@@ -83,11 +85,12 @@ export async function injectToolbox(engine: Engine, target: Target, options: Too
     [TOOLBOX_INTENT_NAME, { bytes: Buffer.byteLength(manifestText), mtime }],
     ['bin/busybox', { bytes: busybox.binary.length }],
     ...(busybox.init ? [[INJECTED_INIT_NAME, { bytes: busybox.init.length }] as [string, { bytes: number }]] : []),
-  ]);
-  // Published last, once the rest is verified: the manifest is what says "complete".
-  await options.checkpoint?.();
-  await upload(engine, target, prefix, manifestTar(name, manifestText, mtime));
-  await verifyToolbox(engine, target, prefix, [[TOOLBOX_MANIFEST_NAME, { bytes: Buffer.byteLength(manifestText), mtime }]]);
+    [TOOLBOX_MANIFEST_NAME, { bytes: Buffer.byteLength(manifestText), mtime }],
+  ]).catch(async (error: unknown) => {
+    // Not verified, so not published: the manifest is emptied, which leaves an interrupted injection.
+    await engine.putArchive(target.id, parentOf(prefix), withdrawnManifestTar(name, mtime), { noOverwriteDirNonDir: true }).catch(() => undefined);
+    throw error;
+  });
   return { manifest, written: true };
 }
 
@@ -194,7 +197,8 @@ const OWNER = { uid: 0, gid: 0, uname: 'root', gname: 'root' };
 
 /**
  * Directory first (see the module comment), the intent record second so that even a
- * half-written toolbox is recognised and removed by eject. World-readable and executable: the
+ * half-written toolbox is recognised and removed by eject, the manifest last, after the
+ * directory again. World-readable and executable: the
  * target's own user (65532 in distroless images) must be able to run it. Applets are hard
  * links, so one binary is stored.
  */
@@ -211,6 +215,9 @@ function toolboxTar(name: string, busybox: Busybox, manifest: string, mtime: Dat
   for (const applet of busybox.applets) {
     archive.entry({ ...common, name: `${name}/bin/${applet}`, type: 'link', linkname: `${name}/bin/busybox`, mode: 0o755 }).on('error', ignoreEntryError);
   }
+  // The prefix again: the engine stops here, before the manifest, if it is no longer a directory.
+  archive.entry({ ...common, name: `${name}/`, type: 'directory', mode: 0o755 }).on('error', ignoreEntryError);
+  archive.entry({ ...common, name: `${name}/${TOOLBOX_MANIFEST_NAME}`, type: 'file', mode: 0o644 }, manifest).on('error', ignoreEntryError);
   archive.finalize();
   return Readable.from(archive as unknown as AsyncIterable<Buffer>, { objectMode: false });
 }
@@ -218,11 +225,11 @@ function toolboxTar(name: string, busybox: Busybox, manifest: string, mtime: Dat
 /** The upload's own failure is what is reported; the pack's is the same event seen from inside. */
 function ignoreEntryError(): void {}
 
-/** The manifest alone, below the prefix directory (an entry the engine refuses to put over a symlink). */
-function manifestTar(name: string, manifest: string, mtime: Date): Readable {
+/** An empty manifest, below the prefix directory (an entry the engine refuses to put over a symlink): no longer a manifest. */
+function withdrawnManifestTar(name: string, mtime: Date): Readable {
   const archive = pack();
   archive.entry({ ...OWNER, mtime, name: `${name}/`, type: 'directory', mode: 0o755 }).on('error', ignoreEntryError);
-  archive.entry({ ...OWNER, mtime, name: `${name}/${TOOLBOX_MANIFEST_NAME}`, type: 'file', mode: 0o644 }, manifest).on('error', ignoreEntryError);
+  archive.entry({ ...OWNER, mtime, name: `${name}/${TOOLBOX_MANIFEST_NAME}`, type: 'file', mode: 0o644 }, '').on('error', ignoreEntryError);
   archive.finalize();
   return Readable.from(archive as unknown as AsyncIterable<Buffer>, { objectMode: false });
 }

@@ -12,6 +12,7 @@ import { SidekickError } from '../../core/errors.js';
 import { newSessionId, sessionLabels } from '../../core/labels.js';
 import type { Target } from '../../core/target.js';
 import type { Engine } from '../../engines/engine.js';
+import { withCommand } from '../engine-hint.js';
 import type { Cleanups } from './cleanups.js';
 import { processExists } from '../../core/local-process.js';
 
@@ -58,12 +59,12 @@ export async function acquireInjectionLock(engine: Engine, target: Target, purpo
       return { release: () => (released ??= engine.removeContainer(id, { force: true })) };
     } catch (error) {
       if (!isNameConflict(error) || attempt > 0) {
-        if (isNameConflict(error)) throw busy(target, undefined);
+        if (isNameConflict(error)) throw busy(engine, target, undefined);
         throw error;
       }
       const holder = await currentHolder(engine, target);
       if (holder === undefined) continue; // released in between: try once more
-      if (!holderIsGone(holder.labels[LABEL_HOLDER])) throw busy(target, holder.labels);
+      if (!holderIsGone(holder.labels[LABEL_HOLDER])) throw busy(engine, target, holder.labels);
       await engine.removeContainer(holder.id, { force: true });
     }
   }
@@ -79,7 +80,7 @@ async function createLock(engine: Engine, target: Target, purpose: string): Prom
     tty: false,
     openStdin: false,
     mounts: [],
-    networkMode: 'none',
+    networkMode: { kind: 'private' },
     extraNetworks: [],
     disableHealthcheck: true,
     capAdd: [],
@@ -113,10 +114,10 @@ function holderIsGone(holder: string | undefined): boolean {
   return !processExists(pid);
 }
 
-function busy(target: Target, labels: Record<string, string> | undefined): SidekickError {
+function busy(engine: Engine, target: Target, labels: Record<string, string> | undefined): SidekickError {
   const what = labels?.[LABEL_PURPOSE] === 'eject' ? 'ejecting from' : 'injecting into';
   const who = labels?.[LABEL_HOLDER] ? ` (process ${labels[LABEL_HOLDER]}, since ${labels['io.sidekick.created'] ?? '?'})` : '';
   return new SidekickError('INJECTION_REFUSED', `another sidekick is ${what} ${target.name}${who}.`, {
-    hint: `Wait for it to finish and try again. If it was killed, remove its lock: docker rm ${lockName(target)}`,
+    hint: `Wait for it to finish and try again.${withCommand(' If it was killed, remove its lock', engine.commands.removeContainer(lockName(target), { force: false, volumes: false }), ': ')}`,
   });
 }

@@ -17,6 +17,7 @@ import { packPaths } from '../../core/archive/pack-paths.js';
 import { startsLikeTar } from '../../core/archive/tar-header.js';
 import { SidekickError } from '../../core/errors.js';
 import type { Engine } from '../../engines/engine.js';
+import { withCommand } from '../engine-hint.js';
 import type { Cleanups } from './cleanups.js';
 import { hostDebianMirror, hostDebianSuite } from '../package-toolbox.js';
 import { processExists } from '../../core/local-process.js';
@@ -120,7 +121,7 @@ async function exportedImage(ref: string, options: SourceOptions): Promise<Rootf
   } catch (error) {
     if (error instanceof SidekickError && error.code === 'IMAGE_UNAVAILABLE') {
       throw new SidekickError('IMAGE_UNAVAILABLE', `--os ${ref} is neither a rootfs tarball on this host, alpine[:VERSION], nor an image on the engine.`, {
-        hint: 'Pull or build the image first (docker pull), or give a .tar / .tar.gz path.',
+        hint: `${withCommand('Pull or build the image first', options.engine.commands.pullImage(ref))}, or give a .tar / .tar.gz path.`,
         cause: error,
       });
     }

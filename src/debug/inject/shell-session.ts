@@ -115,7 +115,7 @@ function sessionScript(shell: string): string {
 
 export async function startShell(engine: Engine, request: ShellRequest): Promise<ShellSession> {
   const target = await engine.findContainer(request.target);
-  assertRunning(target);
+  assertRunning(target, engine.commands);
   const found = await findInjections(engine, target.id, request.prefixes ?? []);
   if (!found.toolbox && found.incompleteToolbox) {
     throw new SidekickError('INJECTION_REFUSED', `${target.name} has an interrupted injection at ${found.incompleteToolbox.prefix}, not a toolbox that can be used.`, {

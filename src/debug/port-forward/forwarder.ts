@@ -16,8 +16,11 @@ export interface Forwarder {
   /** Settles when the forwarder's main process has ended (and, auto-removed, the container is gone). */
   ended: Promise<void>;
   hasEnded(): boolean;
-  /** Opens one TCP connection to 127.0.0.1:port inside the target; stdin/stdout carry its bytes. */
-  connect(port: number): Promise<Tunnel>;
+  /**
+   * Opens one TCP connection to 127.0.0.1:port inside the target; stdin/stdout carry its
+   * bytes. Absent when the forwarder accepts on the local sockets itself (the relay).
+   */
+  connect?(port: number): Promise<Tunnel>;
   /** Ends and removes the forwarder; safe to call more than once. */
   dispose(): Promise<void>;
 }

@@ -44,7 +44,7 @@ function listen(server: Server, spec: PortSpec): Promise<void> {
   });
 }
 
-function listenError(error: NodeJS.ErrnoException, spec: PortSpec): SidekickError {
+export function listenError(error: NodeJS.ErrnoException, spec: PortSpec): SidekickError {
   const where = formatHostPort(spec.localHost, spec.localPort);
   switch (error.code) {
     case 'EADDRINUSE':

@@ -7,8 +7,9 @@ import type { Engine } from '../../engines/engine.js';
 import { defaultToolboxCandidate, ensureDefaultToolbox, type Toolbox } from '../toolbox.js';
 import { bridgeConnection, resetLocal } from './bridge-connection.js';
 import { startForwarder, type Forwarder } from './forwarder.js';
-import { startRelayForwarder } from './relay-forwarder.js';
+import { startRelayForwarder, type RelayEvent } from './relay-forwarder.js';
 import { closeAll, listenAll, type LocalListener } from './local-listeners.js';
+import { holdPorts, type PortHolder } from './port-holder.js';
 import { assertForwardable, readTargetState, targetGoneError, type TargetState } from './target-state.js';
 
 export interface PortForwardRequest {
@@ -52,8 +53,10 @@ export interface PortForwardSession {
 }
 
 /**
- * `sidekick port-forward`: local listeners, and one forwarder container in the target's
- * network namespace that opens a TCP connection (an exec of busybox nc) per local one.
+ * `sidekick port-forward`: local listening sockets, and one forwarder container in the
+ * target's network namespace. With the relay, a holder process keeps the listening sockets
+ * and hands them to the relay, which accepts and carries each connection itself; else Node
+ * listens and each connection is an exec of busybox nc (docs/ARCHITECTURE.md, "port-forward").
  * The target is looked at every second: a restart (new start time, hence new namespaces)
  * gets a new forwarder; a target that stays stopped or is removed ends the forward.
  */
@@ -65,7 +68,7 @@ export async function startPortForward(
 ): Promise<PortForwardSession> {
   const notice = events.onNotice ?? (() => undefined);
   const [target, toolbox] = await Promise.all([engine.findContainer(request.target), resolveToolbox(engine, env, events)]);
-  assertForwardable(target);
+  assertForwardable(target, engine.commands);
   const sessionId = newSessionId();
   const sockets = new Set<Socket>();
   let forwarder: Forwarder | undefined;
@@ -81,41 +84,74 @@ export async function startPortForward(
     void bridgeConnection(socket, async () => {
       // A connection that arrives while the forwarder is being replaced waits for the new one.
       if (reconciling) await reconciling;
-      if (forwarder === undefined) throw new Error(`container ${target.name} is not running`);
+      if (forwarder?.connect === undefined) throw new Error(`container ${target.name} is not running`);
       return forwarder.connect(remotePort);
     }).then((outcome) => {
       sockets.delete(socket);
-      if (closed) return;
-      if (outcome.kind === 'refused') notice(`connection to ${target.name}:${remotePort} refused: nothing listens on port ${remotePort} in the container.`);
-      if (outcome.kind === 'failed') {
-        // While the engine is away every connection fails the same way; that was said once.
-        if (engineAwaySince === undefined) notice(`connection to ${target.name}:${remotePort} failed: ${outcome.reason}`);
-        wake();
-      }
+      if (outcome.kind === 'refused') connectionEnded({ kind: 'refused', port: remotePort, reason: '' });
+      if (outcome.kind === 'failed') connectionEnded({ kind: 'failed', port: remotePort, reason: outcome.reason });
     });
   };
 
+  /** A connection the target refused or cut: said, and the target looked at again. */
+  function connectionEnded(event: RelayEvent): void {
+    if (closed) return;
+    const remotePort = event.port;
+    if (event.kind === 'refused') notice(`connection to ${target.name}:${remotePort} refused: nothing listens on port ${remotePort} in the container.`);
+    else {
+      // While the engine is away every connection fails the same way; that was said once.
+      if (engineAwaySince === undefined) notice(`connection to ${target.name}:${remotePort} failed: ${event.reason}`);
+      wake();
+    }
+  }
+
   const relayBinary = request.relayBinary !== undefined && engine.endpoint.startsWith('unix://') ? request.relayBinary : undefined;
-  let relayWorks = relayBinary !== undefined;
+  /**
+   * Who holds the local listening sockets: the holder while the relay carries connections,
+   * else Node's listeners (the exec carrier). Both bind every port before anything is
+   * started on the engine, so that a port in use fails with nothing to clean up.
+   */
+  let holder: PortHolder | undefined =
+    relayBinary === undefined
+      ? undefined
+      : await holdPorts(relayBinary, request.ports).catch((error: unknown) => {
+          // A port in use is the user's to know; a binary that does not run here (another
+          // architecture) means the exec carrier.
+          if (isSidekickError(error)) throw error;
+          events.onDebug?.(`port-forward: the relay does not run on this machine (${error instanceof Error ? error.message : String(error)}).`);
+          return undefined;
+        });
+  let listeners: LocalListener[] = holder === undefined ? await listenAll(request.ports, onConnection) : [];
+  const localPorts = holder?.ports ?? listeners.map((listener) => listener.port);
+  const closeLocal = async (): Promise<void> => {
+    await Promise.all([holder?.close(), closeAll(listeners)]);
+  };
+
   /** The relay when it can be used (and worked before), else the exec forwarder. */
   async function newForwarder(current: Target): Promise<Forwarder> {
-    if (relayWorks && relayBinary !== undefined) {
-      const relayed = await startRelayForwarder(engine, current, toolbox, sessionId, relayBinary);
+    if (holder !== undefined && relayBinary !== undefined) {
+      const relayed = await startRelayForwarder(engine, current, toolbox, sessionId, relayBinary, holder, connectionEnded);
       if (relayed !== undefined) {
         events.onDebug?.(`port-forward: connections go through the relay in ${relayed.id.slice(0, 12)}.`);
         return relayed;
       }
-      relayWorks = false;
       events.onDebug?.('port-forward: the relay cannot be reached from here (an engine in a VM?); one exec per connection.');
+      // Node listens instead, on the ports already chosen: the local addresses stay as said.
+      const given = holder;
+      holder = undefined;
+      await given.close();
+      listeners = await listenAll(
+        request.ports.map((spec, i) => ({ ...spec, localPort: localPorts[i]! })),
+        onConnection,
+      );
     } else events.onDebug?.('port-forward: one exec per connection (no relay for this engine).');
     return startForwarder(engine, current, toolbox, sessionId);
   }
 
-  const listeners = await listenAll(request.ports, onConnection);
   try {
     forwarder = await newForwarder(target);
   } catch (error) {
-    await closeAll(listeners);
+    await closeLocal();
     throw error;
   }
 
@@ -185,7 +221,7 @@ export async function startPortForward(
     stoppedSince ??= Date.now();
     if (state.kind === 'removed' || (!comingBack && Date.now() - stoppedSince >= stoppedGraceMs)) {
       // Not awaited: shutdown waits for the reconcile in progress, which is this one.
-      void shutdown(targetGoneError(target.name, state));
+      void shutdown(targetGoneError(target.name, state, engine.commands));
       return;
     }
     if (firstSeen) notice(`container ${target.name} is ${state.kind === 'down' ? state.target.status : 'gone'}; waiting for it to run again.`);
@@ -228,7 +264,7 @@ export async function startPortForward(
     if (closed) return;
     closed = true;
     clearInterval(timer);
-    const closing = closeAll(listeners);
+    const closing = closeLocal();
     // A connection still open is cut, and the client must see it cut: a reset, not an
     // orderly close that would make a half download look complete.
     for (const socket of sockets) resetLocal(socket);
@@ -239,7 +275,7 @@ export async function startPortForward(
   return {
     sessionId,
     target,
-    forwards: listeners.map((listener) => ({ localHost: listener.spec.localHost, localPort: listener.port, remotePort: listener.spec.remotePort })),
+    forwards: request.ports.map((spec, i) => ({ localHost: spec.localHost, localPort: localPorts[i]!, remotePort: spec.remotePort })),
     ended,
     close: () => shutdown(),
   };

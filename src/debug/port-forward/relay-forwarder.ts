@@ -1,30 +1,50 @@
-import { existsSync } from 'node:fs';
 import { chmod, copyFile, lstat, mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
-import { connect } from 'node:net';
 import { basename, join } from 'node:path';
 import { processExists } from '../../core/local-process.js';
 import { ownerKeyDirectories } from '../../core/ownership/owner-key.js';
 import type { Target } from '../../core/target.js';
 import type { Engine } from '../../engines/engine.js';
 import type { Toolbox } from '../toolbox.js';
-import { endForwarderContainer, launchForwarderContainer, trackTunnel, type Forwarder } from './forwarder.js';
-import { openRelayTunnel } from './relay-tunnel.js';
-import type { Tunnel } from './tunnel.js';
+import { endForwarderContainer, launchForwarderContainer, type Forwarder } from './forwarder.js';
+import type { PortHolder } from './port-holder.js';
 
 /** Where the relay directory appears in the forwarder. */
 const MOUNT_POINT = '/.sidekick-relay';
 /** How long the relay may take to say it listens before the exec forwarder is used instead. */
 const READY_TIMEOUT_MS = 5_000;
 
+/** What the relay tells about a connection it carries (a line on its stdout). */
+export interface RelayEvent {
+  kind: 'refused' | 'failed';
+  port: number;
+  reason: string;
+}
+
+/** "refused PORT why" or "failed PORT why"; anything else is not an event. */
+export function parseRelayEvent(line: string): RelayEvent | undefined {
+  const match = /^(refused|failed) (\d{1,5}) (.*)$/.exec(line);
+  if (!match) return undefined;
+  return { kind: match[1] as RelayEvent['kind'], port: Number(match[2]), reason: match[3]! };
+}
+
 /**
  * A forwarder whose main process is the relay (native/sidekick-relay.c), for an engine on
  * this machine: the relay listens on a Unix socket in a private directory of the client
- * (0700, bind-mounted into the forwarder, nothing in the target), and each connection costs
- * a Unix connect instead of an exec, with no engine stream in the data path. Resolves with
- * undefined when this engine cannot do it (its bind mounts are not this machine's paths,
- * e.g. an engine in a VM): the caller then uses the exec forwarder.
+ * (0700, bind-mounted into the forwarder, nothing in the target), the holder hands it the
+ * local listening sockets there, and from then on it accepts and carries every connection
+ * itself (splice, in the kernel): neither Node nor an engine stream is in the data path.
+ * Resolves with undefined when this engine cannot do it (its bind mounts are not this
+ * machine's paths, e.g. an engine in a VM): the caller then uses the exec forwarder.
  */
-export async function startRelayForwarder(engine: Engine, target: Target, toolbox: Toolbox, session: string, relayBinary: string): Promise<Forwarder | undefined> {
+export async function startRelayForwarder(
+  engine: Engine,
+  target: Target,
+  toolbox: Toolbox,
+  session: string,
+  relayBinary: string,
+  holder: PortHolder,
+  onEvent: (event: RelayEvent) => void,
+): Promise<Forwarder | undefined> {
   const relays = await privateRelayRoot();
   if (relays === undefined) return undefined;
   await removeStaleDirectories(relays);
@@ -50,32 +70,38 @@ export async function startRelayForwarder(engine: Engine, target: Target, toolbo
   const { id, main, ended } = container;
   main.stderr.resume();
   const socketPath = join(directory, 'relay.sock');
-  const live = new Set<Tunnel>();
   let disposed: Promise<void> | undefined;
   const dispose = (): Promise<void> => {
     disposed ??= (async () => {
       // The relay resets every connection it carries when its stdin ends.
-      await endForwarderContainer(engine, container, live, 2_000);
+      await endForwarderContainer(engine, container, [], 2_000);
       await removeDirectory();
     })();
     return disposed;
   };
 
-  if (!(await relayReady(main.stdout, ended)) || !(await answers(socketPath))) {
+  // Not handed over: the socket is not this machine's (an engine in a VM), or the relay failed.
+  if (!(await relayReady(main.stdout, ended)) || (await holder.handTo(socketPath)) !== undefined) {
     await dispose();
     return undefined;
   }
-  main.stdout.resume();
-  return {
-    id,
-    targetStartedAt: target.startedAt,
-    ended,
-    hasEnded: container.hasEnded,
-    async connect(port) {
-      return trackTunnel(live, await openRelayTunnel(socketPath, port));
-    },
-    dispose,
-  };
+  readEvents(main.stdout, onEvent);
+  return { id, targetStartedAt: target.startedAt, ended, hasEnded: container.hasEnded, dispose };
+}
+
+function readEvents(stdout: NodeJS.ReadableStream, onEvent: (event: RelayEvent) => void): void {
+  let pending = '';
+  stdout.on('data', (chunk: Buffer) => {
+    pending += chunk.toString('utf8');
+    let at: number;
+    while ((at = pending.indexOf('\n')) >= 0) {
+      const event = parseRelayEvent(pending.slice(0, at));
+      pending = pending.slice(at + 1);
+      if (event) onEvent(event);
+    }
+    // A line never ends: keep memory bounded.
+    if (pending.length > 4096) pending = '';
+  });
 }
 
 /** The relay writes "ready" once it listens; anything else (an exit, a timeout) means no. */
@@ -94,19 +120,6 @@ function relayReady(stdout: NodeJS.ReadableStream, ended: Promise<void>): Promis
     }
     stdout.on('data', onData);
     void ended.then(() => done(false));
-  });
-}
-
-/** Whether this client reaches the socket the relay made (not so when the engine runs elsewhere). */
-function answers(socketPath: string): Promise<boolean> {
-  if (!existsSync(socketPath)) return Promise.resolve(false);
-  return new Promise((resolve) => {
-    const probe = connect({ path: socketPath });
-    probe.once('connect', () => {
-      probe.destroy();
-      resolve(true);
-    });
-    probe.once('error', () => resolve(false));
   });
 }
 

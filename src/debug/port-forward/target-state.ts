@@ -1,6 +1,7 @@
 import { SidekickError, isSidekickError } from '../../core/errors.js';
 import type { Target } from '../../core/target.js';
-import type { Engine } from '../../engines/engine.js';
+import type { Engine, EngineCommands } from '../../engines/engine.js';
+import { withCommand } from '../engine-hint.js';
 
 /** What the forward should do about its target right now. */
 export type TargetState =
@@ -21,20 +22,20 @@ export async function readTargetState(engine: Engine, id: string): Promise<Targe
 }
 
 /** A port-forward needs the target's network namespace, so the target must be running. */
-export function assertForwardable(target: Target): void {
+export function assertForwardable(target: Target, commands: EngineCommands): void {
   if (target.status === 'running') return;
   if (target.status === 'paused') {
     throw new SidekickError('TARGET_PAUSED', `container ${target.name} is paused; its ports cannot answer.`, {
-      hint: `Unpause it (docker unpause ${target.name}) and try again.`,
+      hint: `${withCommand('Unpause it', commands.unpauseContainer(target.name))} and try again.`,
     });
   }
   throw new SidekickError('TARGET_NOT_RUNNING', `container ${target.name} is not running (${target.status}); it has no ports to forward.`, {
-    hint: `Start it (docker start ${target.name}) and try again.`,
+    hint: `${withCommand('Start it', commands.startContainer(target.name))} and try again.`,
   });
 }
 
 /** The error a forward ends with when its target is gone for good. */
-export function targetGoneError(name: string, state: TargetState): SidekickError {
+export function targetGoneError(name: string, state: TargetState, commands: EngineCommands): SidekickError {
   if (state.kind === 'removed') {
     return new SidekickError('TARGET_NOT_FOUND', `container ${name} was removed; the port-forward has ended.`, {
       hint: 'Start sidekick port-forward again against the new container.',
@@ -42,6 +43,6 @@ export function targetGoneError(name: string, state: TargetState): SidekickError
   }
   const exit = state.kind === 'down' && state.target.status === 'exited' ? ` with status ${state.target.exitCode}` : '';
   return new SidekickError('TARGET_NOT_RUNNING', `container ${name} stopped${exit} (${state.kind === 'down' ? state.target.status : 'gone'}); the port-forward has ended.`, {
-    hint: `Start it again (docker start ${name}) and rerun sidekick port-forward.`,
+    hint: `${withCommand('Start it again', commands.startContainer(name))} and rerun sidekick port-forward.`,
   });
 }

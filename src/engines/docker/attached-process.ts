@@ -1,7 +1,7 @@
 import type { Socket } from 'node:net';
 import { PassThrough, type Writable } from 'node:stream';
 import { MuxDecoder } from '../../core/mux-stream.js';
-import type { ExitStatus, ProcessHandle } from '../../core/process-handle.js';
+import type { ExitStatus, ProcessHandle, SignalableProcess } from '../../core/process-handle.js';
 
 export interface AttachedProcessParts {
   socket: Socket;
@@ -13,7 +13,8 @@ export interface AttachedProcessParts {
    */
   waitForExit: Promise<ExitStatus> | (() => Promise<ExitStatus>);
   resize: (cols: number, rows: number) => Promise<void>;
-  signal: (signal: string) => Promise<void>;
+  /** How the engine signals the process; left out where it cannot (an exec), and then so is the handle's. */
+  signal?: (signal: string) => Promise<void>;
 }
 
 
@@ -23,6 +24,8 @@ export interface AttachedProcessParts {
  * connection when stdin ends (so the process sees EOF), and settles `exit` only after
  * both the engine has reported the exit and every byte of output has been passed on.
  */
+export function attachedProcess(parts: AttachedProcessParts & Pick<SignalableProcess, 'signal'>): SignalableProcess;
+export function attachedProcess(parts: AttachedProcessParts): ProcessHandle;
 export function attachedProcess(parts: AttachedProcessParts): ProcessHandle {
   const { socket } = parts;
   const stdout = new PassThrough({ highWaterMark: 1 << 20 });
@@ -97,5 +100,6 @@ export function attachedProcess(parts: AttachedProcessParts): ProcessHandle {
     return status;
   });
 
-  return { stdin, stdout, stderr, exit, resize: parts.resize, signal: parts.signal, detach: () => socket.destroy() };
+  const handle: ProcessHandle = { stdin, stdout, stderr, exit, resize: parts.resize, detach: () => socket.destroy() };
+  return parts.signal === undefined ? handle : { ...handle, signal: parts.signal };
 }

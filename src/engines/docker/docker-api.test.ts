@@ -11,6 +11,8 @@ import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DockerApi, defaultTimeoutMs } from './docker-api.js';
+import type { Endpoint } from './endpoint.js';
+import { modemTransport } from './modem-transport.js';
 
 type Handler = (request: IncomingMessage, response: ServerResponse) => void;
 
@@ -30,7 +32,8 @@ describe('DockerApi when the engine misbehaves', () => {
       server.close();
       rmSync(dir, { recursive: true, force: true });
     });
-    return new DockerApi({ url: `unix://${socketPath}`, source: 'DOCKER_HOST' });
+    const endpoint: Endpoint = { url: `unix://${socketPath}`, source: 'DOCKER_HOST' };
+    return new DockerApi(endpoint, modemTransport(endpoint));
   }
 
   it('fails with ENGINE_GONE when the connection closes after the headers (a /wait cut by a crash)', async () => {

@@ -1,16 +1,11 @@
-import { readFileSync } from 'node:fs';
-import { Agent, type AgentOptions, type IncomingMessage } from 'node:http';
-import { Agent as HttpsAgent } from 'node:https';
+import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import { posix } from 'node:path';
 import { PassThrough, type Readable } from 'node:stream';
-import Modem from 'docker-modem';
 import { SidekickError } from '../../core/errors.js';
-import type { Endpoint, TlsChoice, TlsFile } from './endpoint.js';
-import { openSshTunnel, REMOTE_SOCKET_DEFAULT, type SshTunnel } from './ssh-tunnel.js';
-
-/** The API version sidekick speaks; Docker 20.10 (Debian 12's docker.io) is the oldest engine it needs. */
-export const API_VERSION = 'v1.41';
+import type { Endpoint, TlsFile } from './endpoint.js';
+import { REMOTE_SOCKET_DEFAULT } from './ssh-tunnel.js';
+import type { Transport, TransportError } from './transport.js';
 
 export interface RequestOptions {
   query?: Record<string, string | number | boolean | string[] | undefined>;
@@ -34,40 +29,16 @@ export class EngineHttpError extends Error {
   }
 }
 
-interface ModemError extends Error {
-  statusCode?: number;
-  json?: unknown;
-  code?: string;
-}
-
-/** A promise-shaped, typed face over docker-modem's callback transport. */
+/**
+ * A promise-shaped, typed face over a callback transport: docker-modem's (modem-transport.ts),
+ * or a recorded one in tests. It bounds each call in time, reads answers whole or as guarded
+ * streams, and says what a failure of the engine or of the connection means.
+ */
 export class DockerApi {
-  /** Settles once the transport is ready: at once for sockets and tcp://, after the login for ssh://. */
-  private modem: Promise<Modem> | undefined;
-  private tunnel: Promise<SshTunnel> | undefined;
-  private openTunnel: SshTunnel | undefined;
-
-  constructor(readonly endpoint: Endpoint) {}
-
-  private transport(): Promise<Modem> {
-    if (this.modem === undefined) {
-      if (this.endpoint.url.startsWith('ssh://')) {
-        this.tunnel = openSshTunnel(this.endpoint);
-        this.modem = this.tunnel.then((tunnel) => {
-          this.openTunnel = tunnel;
-          return new Modem(modemOptions({ url: `unix://${tunnel.socketPath}`, source: this.endpoint.source }));
-        });
-      } else {
-        try {
-          this.modem = Promise.resolve(new Modem(modemOptions(this.endpoint)));
-        } catch (error) {
-          this.modem = Promise.reject(error as Error);
-        }
-      }
-      this.modem.catch(() => undefined);
-    }
-    return this.modem;
-  }
+  constructor(
+    readonly endpoint: Endpoint,
+    private readonly transport: Transport,
+  ) {}
 
   async json<T>(method: 'GET' | 'POST' | 'DELETE' | 'PUT' | 'HEAD', path: string, options: RequestOptions = {}): Promise<T> {
     // The body is read here rather than by docker-modem, which never settles when the
@@ -141,8 +112,15 @@ export class DockerApi {
     }
     const query: Record<string, unknown> = {};
     for (const [key, value] of Object.entries(options.query ?? {})) if (value !== undefined) query[key] = value;
-    return this.transport().then((modem) => new Promise((resolve, reject) => {
-      modem.dial(
+    return new Promise((resolve, reject) => {
+      const callback = (error: TransportError | null, result: unknown): void => {
+        if (!error) resolve(result);
+        // ssh says why it refused a channel on its stderr, which may be read just after the
+        // closed connection is seen: give it a moment.
+        else if (this.transport.tunnel?.() !== undefined && typeof error.statusCode !== 'number') setTimeout(() => reject(this.translate(error)), 100);
+        else reject(this.translate(error));
+      };
+      this.transport.dial(
         {
           path: `${path}?`,
           method,
@@ -155,19 +133,15 @@ export class DockerApi {
           ...(options.file ? { file: options.file } : {}),
           ...(options.headers ? { headers: options.headers } : {}),
           allowEmpty: options.body !== undefined,
-        } as unknown as Modem.DialOptions,
-        (error: ModemError | null, result: unknown) => {
-          if (!error) resolve(result);
-          // ssh says why it refused a channel on its stderr, which may be read just after the
-          // closed connection is seen: give it a moment.
-          else if (this.openTunnel !== undefined && typeof error.statusCode !== 'number') setTimeout(() => reject(this.translate(error)), 100);
-          else reject(this.translate(error));
         },
+        callback,
       );
-    }));
+    });
   }
 
-  private translate(error: ModemError): Error {
+  private translate(error: TransportError): Error {
+    // The transport's own refusals (a TLS file that cannot be read, an SSH login that failed) are said already.
+    if (error instanceof SidekickError) return error;
     if (typeof error.statusCode === 'number') {
       const json = error.json as { message?: unknown } | undefined;
       const message =
@@ -186,9 +160,10 @@ export class DockerApi {
     const tlsFailure = tlsProblem(this.endpoint, error);
     if (tlsFailure !== undefined) return tlsFailure;
     // Through ssh, the local socket fails when ssh refused the channel or has gone: say which.
-    const refusal = this.openTunnel?.refusal();
+    const tunnel = this.transport.tunnel?.();
+    const refusal = tunnel?.refusal();
     if (refusal !== undefined) return sshRefused(this.endpoint, refusal);
-    const sshEnded = this.openTunnel?.ended();
+    const sshEnded = tunnel?.ended();
     if (sshEnded !== undefined) {
       return new SidekickError('ENGINE_GONE', `the SSH connection to the Docker engine at ${this.endpoint.url} ended (${sshEnded.replace(/\.$/, '')}).`, {
         hint: 'Check the network and the server (ssh by hand); containers sidekick started there are removed by sidekick prune if they are left.',
@@ -204,8 +179,7 @@ export class DockerApi {
   }
 
   close(): void {
-    // docker-modem keeps no pooled connections of its own; an ssh:// engine's connection ends here.
-    void this.tunnel?.then((tunnel) => tunnel.close(), () => undefined);
+    this.transport.close();
   }
 }
 
@@ -271,7 +245,7 @@ function readWhole(response: IncomingMessage, endpoint: Endpoint): Promise<Buffe
     const chunks: Buffer[] = [];
     response.on('data', (chunk: Buffer) => chunks.push(chunk));
     response.once('end', () => resolve(Buffer.concat(chunks)));
-    response.once('error', (error: ModemError) => reject(wentAway(endpoint, error)));
+    response.once('error', (error: TransportError) => reject(wentAway(endpoint, error)));
     response.once('close', () => {
       if (!response.complete) reject(wentAway(endpoint, new Error('the connection closed before the end of the answer')));
     });
@@ -344,7 +318,7 @@ const UNTRUSTED_CERTIFICATE = new Set([
 ]);
 
 /** A TLS handshake that failed, said as what is wrong with which certificate; undefined when it is not one. */
-function tlsProblem(endpoint: Endpoint, error: ModemError): SidekickError | undefined {
+function tlsProblem(endpoint: Endpoint, error: TransportError): SidekickError | undefined {
   const code = error.code ?? '';
   const where = `the Docker engine at ${endpoint.url} (${endpoint.source})`;
   const tls = endpoint.tls;
@@ -386,7 +360,7 @@ function sshRefused(endpoint: Endpoint, refusal: string): SidekickError {
   });
 }
 
-export function unreachable(endpoint: Endpoint, cause: ModemError): SidekickError {
+export function unreachable(endpoint: Endpoint, cause: TransportError): SidekickError {
   const reason = cause.code === 'EACCES' ? 'permission denied' : cause.code === 'ENOENT' ? 'no such socket' : (cause.code ?? cause.message);
   const hint = endpoint.url.startsWith('unix://')
     ? 'Start an engine (sudo dockerd &, or systemctl start docker), or point sidekick at one with --host or DOCKER_HOST.'
@@ -395,54 +369,4 @@ export function unreachable(endpoint: Endpoint, cause: ModemError): SidekickErro
     hint,
     cause,
   });
-}
-
-/**
- * Node's global agent, but with no TLS server name to work out: there is none on a Unix socket,
- * and working it out tests the host name against Node's IPv6 pattern, whose first use costs
- * ≈5 ms on the way of every command's first request (docs/BENCHMARKS.md).
- */
-function socketAgent(): Agent {
-  return new Agent({ keepAlive: true, scheduling: 'lifo', timeout: 5_000, servername: '' } as AgentOptions);
-}
-
-/** The CA, certificate and key read for a TLS endpoint; a file that cannot be read is named with where its path came from. */
-function tlsOptions(endpoint: Endpoint, tls: TlsChoice): Record<string, unknown> {
-  const read = (file: TlsFile | undefined, what: string): Buffer | undefined => {
-    if (file === undefined) return undefined;
-    try {
-      return readFileSync(file.path);
-    } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      throw new SidekickError('BAD_USAGE', `cannot use TLS for ${endpoint.url}: the ${what} ${file.path} (from ${file.from}) cannot be read: ${code === 'ENOENT' ? 'no such file' : (code ?? String(error))}.`, {
-        hint: 'Point DOCKER_CERT_PATH at the directory holding ca.pem, cert.pem and key.pem, or give --tlscacert, --tlscert and --tlskey.',
-      });
-    }
-  };
-  const ca = read(tls.ca, 'CA certificate');
-  const cert = read(tls.cert, 'client certificate');
-  const key = read(tls.key, 'client key');
-  // Without a check (--tls), docker-modem has no switch of its own: an agent carries it.
-  if (!tls.verify) return { agent: new HttpsAgent({ rejectUnauthorized: false, ...(cert ? { cert } : {}), ...(key ? { key } : {}) }) };
-  return { ...(ca ? { ca } : {}), ...(cert ? { cert } : {}), ...(key ? { key } : {}) };
-}
-
-function modemOptions(endpoint: Endpoint): Modem.ConstructorOptions {
-  const url = new URL(endpoint.url);
-  // Every field is set, so that docker-modem's own reading of DOCKER_HOST cannot leak in.
-  const base = { version: API_VERSION, host: undefined, port: undefined, socketPath: undefined } as Record<string, unknown>;
-  switch (url.protocol) {
-    case 'unix:':
-      return { ...base, socketPath: decodeURIComponent(url.pathname), agent: socketAgent() } as Modem.ConstructorOptions;
-    default: {
-      const secure = endpoint.tls !== undefined || url.protocol === 'https:';
-      return {
-        ...base,
-        ...(endpoint.tls ? tlsOptions(endpoint, endpoint.tls) : {}),
-        protocol: secure ? 'https' : 'http',
-        host: url.hostname,
-        port: url.port || (secure ? 2376 : 2375),
-      } as Modem.ConstructorOptions;
-    }
-  }
 }

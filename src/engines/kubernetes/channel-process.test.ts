@@ -47,7 +47,7 @@ const exitWith = (code: number) =>
     details: { causes: [{ reason: 'ExitCode', message: String(code) }] },
   });
 const start = (socket: RecordedSocket, protocol: StreamProtocol = STREAM_PROTOCOL_V5, extra: { tty?: boolean; openStdin?: boolean } = {}) =>
-  channelProcess(socket, { protocol, tty: extra.tty ?? false, openStdin: extra.openStdin ?? false, signal: async () => undefined });
+  channelProcess(socket, { protocol, tty: extra.tty ?? false, openStdin: extra.openStdin ?? false });
 
 describe('a process over the exec/attach channels', () => {
   it('passes stdout and stderr apart and ends with the status (exit 0)', async () => {

@@ -36,8 +36,7 @@ export interface ChannelProcessOptions {
    * code, so the engine reads the container's state instead.
    */
   exitStatus?: (outcome: ExitStatus) => Promise<ExitStatus>;
-  /** Signals are not part of the protocol; the engine says what it can do instead. */
-  signal: (signal: string) => Promise<void>;
+  /** Signals are not part of the protocol: the engine adds one where it has its own way. */
 }
 
 export class ChannelClosedError extends Error {
@@ -128,7 +127,6 @@ export function channelProcess(socket: MessageSocket, options: ChannelProcessOpt
       new Promise<void>((resolve, reject) => {
         socket.send(encodeResize({ columns: cols, rows }), (error) => (error ? reject(error) : resolve()));
       }),
-    signal: options.signal,
     detach: () => socket.terminate(),
   };
 }

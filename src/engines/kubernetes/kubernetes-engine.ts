@@ -20,9 +20,10 @@ import type { Readable } from 'node:stream';
 import { text } from 'node:stream/consumers';
 import { pipeline } from 'node:stream/promises';
 import { SidekickError } from '../../core/errors.js';
-import type { ExitStatus, ProcessHandle } from '../../core/process-handle.js';
+import type { ExitStatus, ProcessHandle, SignalableProcess } from '../../core/process-handle.js';
 import type { ContainerSummary, Target } from '../../core/target.js';
-import type { ContainerExecSpec, Engine, RunningSidekick, SidekickSpec } from '../engine.js';
+import type { ContainerExecSpec, Engine, EngineCommands, RunningSidekick, SidekickSpec } from '../engine.js';
+import { kubeCommands } from './kube-commands.js';
 import { channelProcess } from './channel-process.js';
 import { REMOTE_COMMAND_PROTOCOLS, negotiatedProtocol } from './channel-protocol.js';
 import { buildEphemeralContainer, containerState, isContainerName, type ContainerState } from './ephemeral-container.js';
@@ -49,10 +50,12 @@ const WRAPPER = ['sh', '-c', `echo $$ >${PID_FILE} && read -r _ && exec "$@"`, '
 export class KubernetesEngine implements Engine {
   readonly kind = 'Kubernetes';
   readonly endpoint: string;
+  readonly commands: EngineCommands;
   private readonly api: KubeApi;
 
   constructor(readonly context: KubeContext) {
     this.api = new KubeApi(context);
+    this.commands = kubeCommands(context);
     this.endpoint = `${context.server} (context ${context.contextName}, namespace ${context.namespace})`;
   }
 
@@ -167,24 +170,25 @@ export class KubernetesEngine implements Engine {
     if (spec.openStdin) query.set('stdin', 'true');
     if (spec.tty) query.set('tty', 'true');
     const { socket, protocol } = await this.api.openChannel(`${podPath(target.namespace, target.pod)}/exec?${query}`, REMOTE_COMMAND_PROTOCOLS);
-    return channelProcess(socket, { protocol: negotiatedProtocol(protocol), tty: spec.tty, openStdin: spec.openStdin, signal: unsupportedSignal });
+    // No `signal`: the exec runs in the target, which may have no kill of its own to send one with.
+    return channelProcess(socket, { protocol: negotiatedProtocol(protocol), tty: spec.tty, openStdin: spec.openStdin });
   }
 
   close(): void {}
 
-  private async attach(namespace: string, pod: string, container: string, options: { tty: boolean; openStdin: boolean }): Promise<ProcessHandle> {
+  private async attach(namespace: string, pod: string, container: string, options: { tty: boolean; openStdin: boolean }): Promise<SignalableProcess> {
     const query = new URLSearchParams({ container, stdin: 'true', stdout: 'true', stderr: String(!options.tty), tty: String(options.tty) });
     const { socket, protocol } = await this.api.openChannel(`${podPath(namespace, pod)}/attach?${query}`, REMOTE_COMMAND_PROTOCOLS);
+    const signal = (name: string): Promise<void> => this.signalSidekick(podContainerId(namespace, pod, container), name);
     const process = channelProcess(socket, {
       protocol: negotiatedProtocol(protocol),
       tty: options.tty,
       openStdin: true,
-      signal: (signal) => this.signalSidekick(podContainerId(namespace, pod, container), signal),
       exitStatus: async () => this.exitCode(namespace, pod, container),
     });
     process.stdin!.write(GO_LINE);
     if (!options.openStdin) process.stdin!.end();
-    return { ...process, stdin: options.openStdin ? process.stdin : null };
+    return { ...process, stdin: options.openStdin ? process.stdin : null, signal };
   }
 
   /** The exit code the kubelet recorded; the attach stream itself always says Success. */
@@ -223,10 +227,4 @@ export class KubernetesEngine implements Engine {
       hint: 'Name a pod as kubectl does: pod/NAME.',
     });
   }
-}
-
-async function unsupportedSignal(signal: string): Promise<void> {
-  throw new SidekickError('ENGINE_ERROR', `Kubernetes has no API to send ${signal} to a process of a pod.`, {
-    hint: 'End it from inside (kill in a sidekick shell), or end the session.',
-  });
 }
