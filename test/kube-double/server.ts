@@ -49,6 +49,8 @@ const DNS_LABEL = '[a-z0-9](?:[-a-z0-9]*[a-z0-9])?';
 const DNS_SUBDOMAIN = '[a-z0-9](?:[-.a-z0-9]*[a-z0-9])?';
 const POD_PATH = new RegExp(`^/api/v1/namespaces/(${DNS_LABEL})/pods/(${DNS_SUBDOMAIN})(?:/(ephemeralcontainers|attach|exec|portforward))?$`);
 
+const POD_LIST_PATH = new RegExp(`^/api/v1/namespaces/(${DNS_LABEL})/pods$`);
+
 interface ApiError {
   code: number;
   body: object;
@@ -98,6 +100,8 @@ function internalError(error: unknown): ApiError {
 
 async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://double');
+  const list = POD_LIST_PATH.exec(url.pathname);
+  if (list && req.method === 'GET') return send(res, await podList(list[1] as string, url.searchParams));
   const match = POD_PATH.exec(url.pathname);
   if (!match) return send(res, { code: 404, body: noSuchResourceStatus() });
   const [, namespace, name, subresource] = match as unknown as [string, string, string, string | undefined];
@@ -201,6 +205,25 @@ async function handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer,
   let chosen: StreamProtocol | undefined;
   const conn = acceptUpgrade(req, socket, head, (offered) => (chosen = chooseProtocol(offered, protocols)));
   if (conn !== undefined && chosen !== undefined) serveRemoteCommand(conn, chosen, request);
+}
+
+/**
+ * `GET …/namespaces/NS/pods`: a PodList of the namespace's pods. The double's pods carry no
+ * labels, so a label selector (which the API server would evaluate) matches none of them
+ * rather than being ignored.
+ */
+async function podList(namespace: string, query: URLSearchParams): Promise<ApiError> {
+  const ids = lines(await docker(['ps', '-aq', '--no-trunc', '--filter', `label=${POD_LABEL}`]));
+  const all = ids.length === 0 ? [] : (JSON.parse(await docker(['inspect', ...ids]).catch(() => '[]')) as DockerInspect[]);
+  const byPod = new Map<string, DockerInspect[]>();
+  for (const container of all) {
+    const key = container.Config.Labels?.[POD_LABEL] ?? '';
+    if (!key.startsWith(`${namespace}/`)) continue;
+    byPod.set(key, [...(byPod.get(key) ?? []), container]);
+  }
+  const selector = query.get('labelSelector') ?? '';
+  const items = selector === '' ? [...byPod].map(([key, containers]) => podFromContainers(namespace, key.slice(namespace.length + 1), containers)) : [];
+  return { code: 200, body: { kind: 'PodList', apiVersion: 'v1', metadata: {}, items } };
 }
 
 async function podContainers(namespace: string, name: string): Promise<DockerInspect[]> {

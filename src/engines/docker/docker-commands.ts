@@ -1,10 +1,6 @@
 import type { EngineCommands } from '../engine.js';
+import { shellWord } from '../../core/shell-word.js';
 import type { Endpoint } from './endpoint.js';
-
-/** A word as a POSIX shell reads it: left bare when nothing in it is special, else in single quotes. */
-function shellWord(value: string): string {
-  return /^[A-Za-z0-9_./:@%+=,-]+$/.test(value) ? value : `'${value.replace(/'/g, `'\\''`)}'`;
-}
 
 /**
  * The docker CLI's command, aimed at the engine sidekick talks to. An engine named by the

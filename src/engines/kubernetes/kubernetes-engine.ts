@@ -1,0 +1,230 @@
+/**
+ * The Kubernetes engine's core (docs/ARCHITECTURE.md, "Kubernetes engine"): targets are
+ * containers of pods, a sidekick is an ephemeral container in the target container's PID
+ * namespace and the pod's network, attached over the API's WebSocket, and a process in the
+ * target is an exec. Work in progress (issue 14): the optional capabilities (archive,
+ * images, copies) are not offered; features that need them say so (engines/capabilities.ts).
+ *
+ * Facts (besides those in ephemeral-container.ts and channel-process.ts): an attach sees
+ * only what the process writes after it is attached (kubectl debug prints "If you don't see
+ * a command prompt, try pressing enter" for that reason), so a sidekick waits for one line
+ * on its stdin before its command starts; attach always reports Success, and the exit code
+ * is the container's `state.terminated.exitCode` (kubectl/pkg/cmd/attach, and the kubelet's
+ * ServeAttach). An ephemeral container cannot be stopped or removed through the API: its
+ * process ends when its stdin (stdinOnce) closes or its command ends. Nothing can be put
+ * into it before it starts, and the API cannot signal a process: both go through execs in
+ * the sidekick itself (its wrapper waits, and records its PID for `kill`).
+ */
+import { randomBytes } from 'node:crypto';
+import type { Readable } from 'node:stream';
+import { text } from 'node:stream/consumers';
+import { pipeline } from 'node:stream/promises';
+import { SidekickError } from '../../core/errors.js';
+import type { ExitStatus, ProcessHandle, SignalableProcess } from '../../core/process-handle.js';
+import type { ContainerSummary, Target } from '../../core/target.js';
+import type { ContainerExecSpec, Engine, EngineCommands, RunningSidekick, SidekickSpec } from '../engine.js';
+import { kubeCommands } from './kube-commands.js';
+import { channelProcess } from './channel-process.js';
+import { REMOTE_COMMAND_PROTOCOLS, negotiatedProtocol } from './channel-protocol.js';
+import { buildEphemeralContainer, containerState, isContainerName, type ContainerState } from './ephemeral-container.js';
+import { KubeApi, podPath } from './kube-api.js';
+import type { KubeContext } from './kube-config.js';
+import { isPodReference, parsePodReference } from './pod-reference.js';
+import { defaultContainer, parsePodContainerId, podContainerId, podSummaries, podTarget, type FullPodJson } from './pod-target.js';
+
+/** Every ephemeral container sidekick adds is named so (ephemeral-container.ts): the only ones it stops. */
+const SIDEKICK_PREFIX = 'sidekick-';
+/** How long an ephemeral sidekick may take to start (its image may need a pull). */
+const START_TIMEOUT_MS = 120_000;
+const POLL_MS = 250;
+/** The line the sidekick's wrapper waits for before it starts the command: the attach is in place. */
+const GO_LINE = '\n';
+/** Where the wrapper records its PID, which the command keeps (exec), for signals sent by exec. */
+const PID_FILE = '/tmp/.sidekick-pid';
+/**
+ * The sidekick's first process: records its PID, waits for the go line (nothing is lost
+ * before the attach), then becomes the command.
+ */
+const WRAPPER = ['sh', '-c', `echo $$ >${PID_FILE} && read -r _ && exec "$@"`, 'sidekick-wait'];
+
+export class KubernetesEngine implements Engine {
+  readonly kind = 'Kubernetes';
+  readonly endpoint: string;
+  readonly commands: EngineCommands;
+  private readonly api: KubeApi;
+
+  constructor(readonly context: KubeContext) {
+    this.api = new KubeApi(context);
+    this.commands = kubeCommands(context);
+    this.endpoint = `${context.server} (context ${context.contextName}, namespace ${context.namespace})`;
+  }
+
+  async findContainer(reference: string): Promise<Target> {
+    const { namespace, pod, container } = this.locate(reference);
+    const json = (await this.api.readPod(namespace, pod)) as FullPodJson | undefined;
+    if (json === undefined) {
+      throw new SidekickError('TARGET_NOT_FOUND', `no pod ${pod} in namespace ${namespace}.`, { hint: 'List the pods with kubectl get pods, or name the namespace with -n.' });
+    }
+    return podTarget(json, container ?? defaultContainer(json));
+  }
+
+  async listContainers(options: { all: boolean; labels?: string[] }): Promise<ContainerSummary[]> {
+    const labelSelector = options.labels?.join(',');
+    const pods = (await this.api.listPods(this.context.namespace, labelSelector === undefined || labelSelector === '' ? {} : { labelSelector })) as FullPodJson[];
+    const summaries = podSummaries(pods);
+    return options.all ? summaries : summaries.filter((summary) => summary.status === 'running');
+  }
+
+  /** Ephemeral containers cannot be removed: their process has ended or ends with its session; nothing else is there to remove. */
+  async removeContainer(): Promise<void> {}
+
+  /**
+   * No API stops one container of a pod. A sidekick's first process is sent TERM (the init
+   * passes it to the session, which ends its processes in the target), then KILL after the
+   * grace; a sidekick already ended is fine. A pod's own containers are never stopped.
+   */
+  async stopContainer(id: string, options: { graceSeconds: number }): Promise<void> {
+    const { namespace, pod, container } = this.locate(id);
+    if (container === undefined || !container.startsWith(SIDEKICK_PREFIX)) {
+      throw new SidekickError('BAD_USAGE', `sidekick does not stop a pod's own containers (${id}).`);
+    }
+    const ended = (state: ContainerState) => state.kind === 'terminated' || state.kind === 'unknown';
+    if (ended(await this.state(namespace, pod, container))) return;
+    await this.signalSidekick(id, 'SIGTERM').catch(() => undefined);
+    try {
+      await this.waitFor(namespace, pod, container, ended, options.graceSeconds * 1000);
+    } catch {
+      await this.signalSidekick(id, 'SIGKILL').catch(() => undefined);
+      await this.waitFor(namespace, pod, container, ended, 30_000).catch(() => undefined);
+    }
+  }
+
+  private async state(namespace: string, pod: string, container: string): Promise<ContainerState> {
+    const json = await this.api.readPod(namespace, pod);
+    return json === undefined ? { kind: 'unknown' } : containerState(json, container);
+  }
+
+  async runSidekick(spec: SidekickSpec): Promise<RunningSidekick> {
+    if (!('id' in spec.target)) {
+      throw new SidekickError('BAD_USAGE', 'Kubernetes has no sidekick in the node\'s PID namespace.', { hint: 'Name a pod: pod/NAME[/CONTAINER].' });
+    }
+    const target = this.locate(spec.target.id);
+    if (target.container === undefined) throw new SidekickError('INTERNAL', `the sidekick's target ${spec.target.id} names no container`);
+    const container = buildEphemeralContainer({
+      targetContainer: target.container,
+      shortId: randomBytes(3).toString('hex'),
+      image: spec.image,
+      command: [...WRAPPER, ...spec.command],
+      stdin: true,
+      tty: spec.tty,
+      env: spec.env.map((entry) => {
+        const equals = entry.indexOf('=');
+        return equals < 0 ? { name: entry, value: '' } : { name: entry.slice(0, equals), value: entry.slice(equals + 1) };
+      }),
+    });
+    if (spec.name !== undefined && isContainerName(spec.name)) container.name = spec.name;
+    await this.api.addEphemeralContainer(target.namespace, target.pod, container);
+    const id = podContainerId(target.namespace, target.pod, container.name);
+    await this.waitFor(target.namespace, target.pod, container.name, (state) => state.kind === 'running' || state.kind === 'terminated');
+    if (spec.preload !== undefined) await this.preload(id, spec.preload);
+    const process = await this.attach(target.namespace, target.pod, container.name, { tty: spec.tty, openStdin: spec.openStdin });
+    return { id, process };
+  }
+
+  /** The sidekick's own files, unpacked by its toolbox's tar before its command starts. */
+  private async preload(id: string, preload: NonNullable<SidekickSpec['preload']>): Promise<void> {
+    const unpack = await this.execInContainer(id, { command: ['tar', '-x', '-C', preload.directory], tty: false, openStdin: true });
+    const errors = text(unpack.stderr);
+    unpack.stdout.resume();
+    await pipeline(preload.tar() as Readable, unpack.stdin!);
+    const status = await unpack.exit;
+    if (status.code !== 0) {
+      throw new SidekickError('TOOLBOX_UNAVAILABLE', `the sidekick's files could not be put into it (tar exited ${status.code}: ${(await errors).trim().split('\n')[0] ?? ''}).`, {
+        hint: 'Use a toolbox image with a tar that reads stdin (busybox has one).',
+      });
+    }
+  }
+
+  /** A signal to a sidekick's process, sent by the toolbox's own kill from an exec in the sidekick. */
+  private async signalSidekick(id: string, signal: string): Promise<void> {
+    const name = signal.replace(/^SIG/, '');
+    if (!/^[A-Z0-9]+$/.test(name)) throw new SidekickError('INTERNAL', `not a signal name: ${signal}`);
+    const kill = await this.execInContainer(id, { command: ['sh', '-c', `kill -s ${name} "$(cat ${PID_FILE})"`], tty: false, openStdin: false });
+    kill.stdout.resume();
+    kill.stderr.resume();
+    const status = await kill.exit;
+    if (status.code !== 0) throw new SidekickError('ENGINE_ERROR', `the sidekick's process could not be sent ${signal} (it has probably ended).`);
+  }
+
+  async execInContainer(containerId: string, spec: ContainerExecSpec): Promise<ProcessHandle> {
+    const target = this.locate(containerId);
+    if (spec.user !== undefined || spec.workingDir !== undefined || (spec.env ?? []).length > 0) {
+      throw new SidekickError('BAD_USAGE', 'a Kubernetes exec runs as the container\'s user, in its working directory, with its environment.', {
+        hint: 'Set them inside the command (env, cd), or use sidekick exec, whose sidekick does.',
+      });
+    }
+    const query = new URLSearchParams({ container: target.container ?? '' });
+    for (const word of spec.command) query.append('command', word);
+    query.set('stdout', 'true');
+    query.set('stderr', String(!spec.tty));
+    if (spec.openStdin) query.set('stdin', 'true');
+    if (spec.tty) query.set('tty', 'true');
+    const { socket, protocol } = await this.api.openChannel(`${podPath(target.namespace, target.pod)}/exec?${query}`, REMOTE_COMMAND_PROTOCOLS);
+    // No `signal`: the exec runs in the target, which may have no kill of its own to send one with.
+    return channelProcess(socket, { protocol: negotiatedProtocol(protocol), tty: spec.tty, openStdin: spec.openStdin });
+  }
+
+  close(): void {}
+
+  private async attach(namespace: string, pod: string, container: string, options: { tty: boolean; openStdin: boolean }): Promise<SignalableProcess> {
+    const query = new URLSearchParams({ container, stdin: 'true', stdout: 'true', stderr: String(!options.tty), tty: String(options.tty) });
+    const { socket, protocol } = await this.api.openChannel(`${podPath(namespace, pod)}/attach?${query}`, REMOTE_COMMAND_PROTOCOLS);
+    const signal = (name: string): Promise<void> => this.signalSidekick(podContainerId(namespace, pod, container), name);
+    const process = channelProcess(socket, {
+      protocol: negotiatedProtocol(protocol),
+      tty: options.tty,
+      openStdin: true,
+      exitStatus: async () => this.exitCode(namespace, pod, container),
+    });
+    process.stdin!.write(GO_LINE);
+    if (!options.openStdin) process.stdin!.end();
+    return { ...process, stdin: options.openStdin ? process.stdin : null, signal };
+  }
+
+  /** The exit code the kubelet recorded; the attach stream itself always says Success. */
+  private async exitCode(namespace: string, pod: string, container: string): Promise<ExitStatus> {
+    const state = await this.waitFor(namespace, pod, container, (s) => s.kind === 'terminated', 30_000);
+    return { code: state.kind === 'terminated' ? state.exitCode : 0 };
+  }
+
+  private async waitFor(namespace: string, pod: string, container: string, done: (state: ContainerState) => boolean, timeoutMs = START_TIMEOUT_MS): Promise<ContainerState> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const json = await this.api.readPod(namespace, pod);
+      if (json === undefined) throw new SidekickError('TARGET_NOT_FOUND', `pod ${namespace}/${pod} is gone.`);
+      const state = containerState(json, container);
+      if (done(state)) return state;
+      if (state.kind === 'waiting' && /ErrImagePull|ImagePullBackOff|InvalidImageName|ErrImageNeverPull/.test(state.reason)) {
+        throw new SidekickError('TOOLBOX_UNAVAILABLE', `the cluster cannot pull the sidekick's image (${state.reason}${state.message === '' ? '' : `: ${state.message}`}).`, {
+          hint: 'Pass --toolbox with an image the cluster can pull.',
+        });
+      }
+      if (Date.now() > deadline) {
+        throw new SidekickError('ENGINE_TIMEOUT', `container ${container} of pod ${namespace}/${pod} did not get there in ${timeoutMs / 1000} s (it is ${state.kind}${state.kind === 'waiting' ? `: ${state.reason}` : ''}).`, {
+          hint: `Look at the pod's events: kubectl describe pod ${pod} -n ${namespace}.`,
+        });
+      }
+      await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+    }
+  }
+
+  /** A reference (`pod/NAME[/CONTAINER]`) or an ID this engine gave (`namespace/pod/container`). */
+  private locate(reference: string): { namespace: string; pod: string; container?: string } {
+    if (isPodReference(reference)) return { namespace: this.context.namespace, ...parsePodReference(reference) };
+    const id = parsePodContainerId(reference);
+    if (id !== undefined) return id;
+    throw new SidekickError('BAD_USAGE', `${reference} is not a pod: with a kubeconfig, targets are pod/NAME or pod/NAME/CONTAINER.`, {
+      hint: 'Name a pod as kubectl does: pod/NAME.',
+    });
+  }
+}
