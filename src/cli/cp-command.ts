@@ -1,6 +1,6 @@
 import { SidekickError } from '../core/errors.js';
 import { parseContainerPath } from '../debug/container-path.js';
-import { copyFromTarget, copyToTarget, CopyInterrupted } from '../debug/copy.js';
+import { copyFromTarget, copyToTarget, CopyInterrupted } from '../debug/cp/copy-files.js';
 import { SIGNAL_STATUS } from './deferred-signals.js';
 import { connectEngine, type GlobalFlags } from './engine-from-flags.js';
 import { progressLine } from './progress-line.js';

@@ -2,7 +2,7 @@ import { SidekickError, isSidekickError } from '../core/errors.js';
 import { containerOrImageReference } from '../core/reference.js';
 import type { ProgressEvent } from '../engines/engine.js';
 import { startExecSession, type ExecRequest, type ExecSession } from '../debug/exec-session.js';
-import { imageFallback, noteIfAlsoImage } from '../debug/copy/copy-origin.js';
+import { imageFallback, noteIfAlsoImage } from '../debug/exec-copy/copy-origin.js';
 import { deferSignals, SIGNAL_STATUS } from './deferred-signals.js';
 import { terminalModes } from './terminal-modes.js';
 import { connectEngine, type GlobalFlags } from './engine-from-flags.js';
@@ -16,6 +16,7 @@ import { packageBuildReporter } from './toolbox-progress.js';
 import { chooseDetachKeys, parseDetachKeys, type DetachKeys } from './detach-keys.js';
 import { readEnvFiles } from './env-file.js';
 import { progressLine, type ProgressLine } from './progress-line.js';
+import { shortId } from '../core/short-id.js';
 
 export interface ExecFlags {
   interactive?: boolean;
@@ -154,11 +155,11 @@ export async function runExec(targetArgument: string | undefined, commandArgumen
   if (global.debug) await noteIfAlsoImage(engine, target, (text) => process.stderr.write(`sidekick: ${text}\n`));
   if (flags.detach) return leaveDetached(session, engine, detach?.spec);
   if (flags.keep) {
-    const remove = engine.commands.stopAndRemoveContainer(session.sidekickId.slice(0, 12));
-    process.stderr.write(`sidekick: keeping sidekick ${session.sidekickId.slice(0, 12)}; ${remove !== undefined ? `remove it with: ${remove} (stop, not rm -f: it lets the session end its processes in the target)` : 'sidekick prune --all removes it'}\n`);
+    const remove = engine.commands.stopAndRemoveContainer(shortId(session.sidekickId));
+    process.stderr.write(`sidekick: keeping sidekick ${shortId(session.sidekickId)}; ${remove !== undefined ? `remove it with: ${remove} (stop, not rm -f: it lets the session end its processes in the target)` : 'sidekick prune --all removes it'}\n`);
   }
   try {
-    const sidekick = session.sidekickId.slice(0, 12);
+    const sidekick = shortId(session.sidekickId);
     const status = await pumpTerminal(session.process, {
       tty,
       interactive,

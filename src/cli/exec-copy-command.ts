@@ -1,6 +1,6 @@
 import { formatArgv, RUN_ENTRYPOINT, COPY_TOOLS } from '../core/copy-script.js';
 import { SidekickError } from '../core/errors.js';
-import { startCopySession, type CopySession } from '../debug/copy/copy-session.js';
+import { startCopySession, type CopySession } from '../debug/exec-copy/copy-session.js';
 import type { NetworkMode } from '../core/target.js';
 import type { Engine, EngineCommands } from '../engines/engine.js';
 import type { ExecFlags } from './exec-command.js';
@@ -9,6 +9,7 @@ import { pumpTerminal } from './terminal.js';
 import { progressLine } from './progress-line.js';
 import type { DetachKeys } from './detach-keys.js';
 import { terminalSafe } from './terminal-safe.js';
+import { shortId } from '../core/short-id.js';
 
 export interface CopyExecOptions {
   target: string;
@@ -92,7 +93,7 @@ export async function runCopyExec(engine: Engine, options: CopyExecOptions, flag
             detach: {
               keys: detach.keys,
               onDetach: async () => {
-                const id = session.containerId.slice(0, 12);
+                const id = shortId(session.containerId);
                 if (flags.keep) {
                   const back = engine.commands.attachContainer(id);
                   process.stderr.write(`\nsidekick: detached (${detach.spec}); the copy keeps running (--keep).\n${back !== undefined ? `Back in: ${back}\n` : ''}`);
@@ -129,7 +130,7 @@ function banner(session: CopySession): string {
 }
 
 function keptMessage(session: CopySession, commands: EngineCommands): string {
-  const id = session.containerId.slice(0, 12);
+  const id = shortId(session.containerId);
   const what = session.snapshot ? `copy container ${id} and image ${session.snapshot.reference}` : `copy container ${id}`;
   const container = commands.removeContainer(id, { force: true, volumes: true });
   const image = session.snapshot ? commands.removeImage(session.snapshot.reference) : '';

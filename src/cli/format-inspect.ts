@@ -1,5 +1,6 @@
 import type { InspectReport } from '../debug/inspect-report.js';
 import { formatBytes, table, terminalSafe as s } from './terminal-safe.js';
+import { shortId } from '../core/short-id.js';
 
 export interface InspectFormat {
   /** Also the runtime's standard /proc, /sys and /dev mounts (JSON always has them). */
@@ -16,7 +17,7 @@ export function formatInspect(report: InspectReport, format: InspectFormat = {})
     out.push(`  ${label.padEnd(14)} ${value}`);
   };
   const id = report.identity;
-  out.push(`${s(id.name)} (${id.id.slice(0, 12)})`);
+  out.push(`${s(id.name)} (${shortId(id.id)})`);
   line('image', `${s(id.image)}${id.imageCreated ? ` (built ${id.imageCreated.replace(/\.\d+Z$/, 'Z')}, ${age(id.imageCreated)})` : ''}`);
   line('created', id.created);
   line('state', `${id.state}${id.health ? `, ${id.health}` : ''}, ${id.restarts} restart${id.restarts === 1 ? '' : 's'}${id.state === 'exited' ? `, exit ${id.exitCode}` : ''}`);

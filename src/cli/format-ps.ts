@@ -1,5 +1,6 @@
 import type { ProcessRow } from '../debug/process-tree.js';
 import { formatBytes, table, terminalSafe as s } from './terminal-safe.js';
+import { shortId } from '../core/short-id.js';
 
 export function formatPs(rows: readonly ProcessRow[]): string {
   const body = rows.map((row) => [
@@ -29,7 +30,7 @@ export function cpuTime(seconds: number): string {
 function ownerNote(row: ProcessRow): string {
   const owner = row.owner;
   if (owner.kind === 'container') {
-    const name = s(owner.name ?? owner.id.slice(0, 12));
+    const name = s(owner.name ?? shortId(owner.id));
     return owner.sidekick ? `  [sidekick ${name}]` : `  [container ${name}]`;
   }
   if (owner.kind === 'host') return '  [host]';

@@ -2,6 +2,7 @@ import { SidekickError } from '../core/errors.js';
 import { jsonReplacer } from '../debug/inspect-report.js';
 import { connectEngine, contextsOf, type GlobalFlags } from './engine-from-flags.js';
 import { parseFormat, renderRows } from './output-format.js';
+import { shortId } from '../core/short-id.js';
 
 export interface InspectFlags {
   json?: boolean;
@@ -43,7 +44,7 @@ export async function runInspect(target: string | undefined, flags: InspectFlags
       const [{ inspectAll }, { formatInspectAll }] = await Promise.all([import('../debug/inspect-all.js'), import('./format-inspect-all.js')]);
       const rows = await inspectAll(engine, process.env);
       if (flags.json) process.stdout.write(`${JSON.stringify(rows, jsonReplacer, 2)}\n`);
-      else if (flags.quiet) process.stdout.write(rows.map((row) => `${flags.trunc === false ? row.id : row.id.slice(0, 12)}\n`).join(''));
+      else if (flags.quiet) process.stdout.write(rows.map((row) => `${flags.trunc === false ? row.id : shortId(row.id)}\n`).join(''));
       else if (format.kind !== 'table') process.stdout.write(renderRows(format, rows));
       else process.stdout.write(formatInspectAll(rows));
       return 0;

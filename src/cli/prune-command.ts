@@ -3,6 +3,7 @@ import { pruneSessions, type PrunedObject } from '../debug/prune.js';
 import { confirm, pruneAllConsent } from './confirm.js';
 import { connectEngine, type GlobalFlags } from './engine-from-flags.js';
 import { terminalSafe } from './terminal-safe.js';
+import { shortId } from '../core/short-id.js';
 
 export interface PruneFlags {
   all?: boolean;
@@ -62,6 +63,6 @@ export async function runPrune(flags: PruneFlags, global: GlobalFlags): Promise<
 
 /** Names and labels are anyone's text (an image's LABEL, docker run --label): never raw on the terminal. */
 function describe(item: PrunedObject): string {
-  const name = item.name || item.id.replace(/^sha256:/, '').slice(0, 12);
+  const name = item.name || shortId(item.id);
   return terminalSafe(`${item.type} ${name} (${item.kind || 'unknown'}, session ${item.session})`);
 }

@@ -2,6 +2,7 @@ import { listSessions, type SessionContainer, type SessionsReport } from '../deb
 import { table, terminalSafe } from './terminal-safe.js';
 import { connectEngine, type GlobalFlags } from './engine-from-flags.js';
 import { parseFormat, renderRows } from './output-format.js';
+import { shortId } from '../core/short-id.js';
 
 export interface SessionsFlags {
   json?: boolean;
@@ -32,14 +33,14 @@ export async function runSessions(flags: SessionsFlags, global: GlobalFlags): Pr
   try {
     const report = await listSessions(engine);
     if (report.unanswered.length > 0 && !flags.json) {
-      const names = report.unanswered.map((c) => c.containerName || c.containerId.slice(0, 12)).join(', ');
+      const names = report.unanswered.map((c) => c.containerName || shortId(c.containerId)).join(', ');
       process.stderr.write(`sidekick: the engine did not answer about ${terminalSafe(names)} in time; injections in them are not listed.\n`);
     }
     if (flags.json) {
       process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
       return 0;
     }
-    const cut = (id: string): string => (flags.trunc === false ? id : id.slice(0, 12));
+    const cut = (id: string): string => (flags.trunc === false ? id : shortId(id));
     if (flags.quiet) {
       // As docker ps -q: the containers, for `docker stop $(sidekick sessions -q)`.
       process.stdout.write(report.containers.map((c) => `${cut(c.id)}\n`).join(''));

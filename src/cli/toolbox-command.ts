@@ -7,6 +7,7 @@ import { connectEngine, type GlobalFlags } from './engine-from-flags.js';
 import { table, terminalSafe } from './terminal-safe.js';
 import { packageBuildReporter } from './toolbox-progress.js';
 import { requireCapability } from '../engines/capabilities.js';
+import { shortId } from '../core/short-id.js';
 
 /** `sidekick toolbox ls`: the images labelled as toolboxes, with what they hold. */
 export async function runToolboxList(flags: { json?: boolean }, global: GlobalFlags): Promise<number> {
@@ -32,7 +33,7 @@ export async function runToolboxList(flags: { json?: boolean }, global: GlobalFl
 function describe(image: ImageSummary): { image: string; id: string; from: string; holds: string } {
   return {
     image: image.repoTags.join(', ') || '<untagged>',
-    id: image.id.replace(/^sha256:/, '').slice(0, 12),
+    id: shortId(image.id),
     from: image.labels[LABEL_TOOLBOX_SOURCE] ?? '',
     holds: image.labels[LABEL_TOOLBOX_PACKAGES] ?? 'busybox',
   };

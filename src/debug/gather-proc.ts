@@ -43,7 +43,7 @@ export async function gatherTargetSample(
   const dump = parseFramedDump(result.stdout);
   if (result.code === TARGET_PROCESS_MISSING_STATUS && dump.values.get('target') === undefined) {
     throw new SidekickError('TARGET_NOT_RUNNING', `the process of ${target.name} was not found in the PID namespace it shares (${namespaceModeText(target.namespaceModes.pid)}); it may have just stopped.`, {
-      hint: `${withCommand('Check it', engine.commands.showContainer(target.id.slice(0, 12)), ' with ')}.`,
+      hint: `${withCommand('Check it', engine.commands.showContainer(target.id), ' with ')}.`,
     });
   }
   if (result.code !== 0 || dump.values.get('self') === undefined) {

@@ -43,7 +43,7 @@ export async function listRunningTarget(
   const dump = parseFramedDump(result.stdout);
   if (result.code === TARGET_PROCESS_MISSING_STATUS && dump.values.get('target') === undefined) {
     throw new SidekickError('TARGET_NOT_RUNNING', `the process of ${target.name} was not found; it may have just stopped.`, {
-      hint: `${withCommand('Check it', engine.commands.showContainer(target.id.slice(0, 12)), ' with ')}, then list it again.`,
+      hint: `${withCommand('Check it', engine.commands.showContainer(target.id), ' with ')}, then list it again.`,
     });
   }
   if (result.code !== 0 || dump.values.get('target') === undefined) {

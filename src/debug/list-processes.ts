@@ -8,6 +8,7 @@ import { gatherTargetSample } from './gather-proc.js';
 import { processTree, type ProcessRow } from './process-tree.js';
 import { maskArgv } from './secrets.js';
 import { assumeDefaultToolbox } from './toolbox.js';
+import { shortId } from '../core/short-id.js';
 
 export interface ProcessListing {
   target: { id: string; name: string };
@@ -34,7 +35,7 @@ export async function listProcesses(engine: Engine, reference: string, env: Node
 async function neighbours(engine: Engine): Promise<Map<string, { name: string; sidekick: boolean }>> {
   const result = new Map<string, { name: string; sidekick: boolean }>();
   for (const container of await engine.listContainers({ all: false })) {
-    result.set(container.id, { name: container.names[0] ?? container.id.slice(0, 12), sidekick: container.labels[LABEL_KIND] !== undefined && container.labels[LABEL_SESSION] !== undefined });
+    result.set(container.id, { name: container.names[0] ?? shortId(container.id), sidekick: container.labels[LABEL_KIND] !== undefined && container.labels[LABEL_SESSION] !== undefined });
   }
   return result;
 }

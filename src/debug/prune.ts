@@ -10,10 +10,11 @@ import { localClientHost, readProcStat } from '../core/ownership/local-client.js
 import { ownerKeyDirectories, verifyingKeys } from '../core/ownership/owner-key.js';
 import type { ContainerSummary, Target } from '../core/target.js';
 import type { Engine } from '../engines/engine.js';
-import { SNAPSHOT_REPOSITORY } from './copy/snapshot.js';
+import { SNAPSHOT_REPOSITORY } from './exec-copy/snapshot.js';
 import { inspectInTime, keptOnPurposeAsInspected } from './kept-on-purpose.js';
 import { stopSession } from './sidekick-launch.js';
 import { decide, type Decision, type OwnershipContext, type PruneRules } from './prune-decision.js';
+import { shortId } from '../core/short-id.js';
 
 export interface PruneOptions {
   /** Also remove live sessions, kept sessions and other machines' or users' objects. */
@@ -122,7 +123,7 @@ export async function pruneSessions(engine: Engine, options: PruneOptions): Prom
   for (const image of images) {
     const session = image.labels[LABEL_SESSION] ?? '';
     const reference = `${SNAPSHOT_REPOSITORY}:${session}`;
-    const usedBy = everyContainer.filter((c) => !gone.has(c.id) && c.imageId === image.id).map((c) => c.names[0] ?? c.id.slice(0, 12));
+    const usedBy = everyContainer.filter((c) => !gone.has(c.id) && c.imageId === image.id).map((c) => c.names[0] ?? shortId(c.id));
     let decision = decide({ type: 'image', labels: image.labels, snapshotTagged: image.repoTags.includes(reference), usedBy }, rules);
     if (decision.action === 'remove' && options.onlyIds !== undefined && !options.onlyIds.has(image.id)) {
       decision = { ...decision, action: 'keep', reason: 'not in the list that was confirmed' };
@@ -130,7 +131,7 @@ export async function pruneSessions(engine: Engine, options: PruneOptions): Prom
     const entry: PrunedObject = {
       type: 'image',
       id: image.id,
-      name: image.repoTags.includes(reference) ? reference : (image.repoTags[0] ?? image.id.replace(/^sha256:/, '').slice(0, 12)),
+      name: image.repoTags.includes(reference) ? reference : (image.repoTags[0] ?? shortId(image.id)),
       kind: image.labels[LABEL_KIND] ?? '',
       session,
       reason: decision.reason,

@@ -6,7 +6,7 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { SidekickError } from '../../src/core/errors.js';
 import { LABEL_KIND, LABEL_SESSION, LABEL_TARGET } from '../../src/core/labels.js';
-import { startCopySession, type CopyRequest } from '../../src/debug/copy/copy-session.js';
+import { startCopySession, type CopyRequest } from '../../src/debug/exec-copy/copy-session.js';
 import { FakeEngine, type FakeContainer } from '../fake-engine/fake-engine.js';
 import { FakeFilesystem } from '../fake-engine/fake-filesystem.js';
 

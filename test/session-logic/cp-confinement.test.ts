@@ -9,7 +9,7 @@ import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ContainerPathStat } from '../../src/core/path-stat.js';
-import { copyFromTarget } from '../../src/debug/copy.js';
+import { copyFromTarget } from '../../src/debug/cp/copy-files.js';
 import { copyToTarget } from '../../src/debug/cp/copy-to-target.js';
 import { craftedTar, type CraftedEntry } from '../fixtures/hostile-fixtures.js';
 import { asFromTheNetwork } from '../fake-engine/fake-archive.js';

@@ -11,6 +11,7 @@ import { startRelayForwarder, type RelayEvent } from './relay-forwarder.js';
 import { closeAll, listenAll, type LocalListener } from './local-listeners.js';
 import { holdPorts, type PortHolder } from './port-holder.js';
 import { assertForwardable, readTargetState, targetGoneError, type TargetState } from './target-state.js';
+import { shortId } from '../../core/short-id.js';
 
 export interface PortForwardRequest {
   target: string;
@@ -132,7 +133,7 @@ export async function startPortForward(
     if (holder !== undefined && relayBinary !== undefined) {
       const relayed = await startRelayForwarder(engine, current, toolbox, sessionId, relayBinary, holder, connectionEnded);
       if (relayed !== undefined) {
-        events.onDebug?.(`port-forward: connections go through the relay in ${relayed.id.slice(0, 12)}.`);
+        events.onDebug?.(`port-forward: connections go through the relay in ${shortId(relayed.id)}.`);
         return relayed;
       }
       events.onDebug?.('port-forward: the relay cannot be reached from here (an engine in a VM?); one exec per connection.');

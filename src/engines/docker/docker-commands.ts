@@ -24,7 +24,9 @@ export function dockerCli(endpoint: Endpoint): string {
 /** What a person types to do things by hand on a Docker engine. */
 export function dockerCommands(endpoint: Endpoint): EngineCommands {
   const docker = dockerCli(endpoint);
-  const run = (...words: string[]): string => [docker, ...words.map(shellWord)].join(' ');
+  // A full container ID is shown as docker shows it, 12 characters (it reaches the same container).
+  const shown = (word: string): string => (/^[0-9a-f]{64}$/.test(word) ? word.slice(0, 12) : word);
+  const run = (...words: string[]): string => [docker, ...words.map((word) => shellWord(shown(word)))].join(' ');
   return {
     startContainer: (container) => run('start', container),
     unpauseContainer: (container) => run('unpause', container),
@@ -34,7 +36,7 @@ export function dockerCommands(endpoint: Endpoint): EngineCommands {
     attachContainer: (container) => run('attach', container),
     followLogs: (container) => run('logs', '-f', container),
     execInteractive: (container, command) => run('exec', '-it', container, command),
-    showContainer: (id) => run('ps', '-a', '--filter', `id=${id}`),
+    showContainer: (id) => run('ps', '-a', '--filter', `id=${shown(id)}`),
     listContainers: () => run('ps', '-a'),
     listImages: () => run('images'),
     pullImage: (reference) => run('pull', reference),

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pack, type Header } from 'tar-stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { saveArchive, type ArchiveSource } from './copy.js';
+import { saveArchive, type ArchiveSource } from './copy-files.js';
 
 type Entry = Partial<Header> & { name: string; body?: string };
 

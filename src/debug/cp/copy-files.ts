@@ -14,19 +14,19 @@ import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { Readable, Writable } from 'node:stream';
 import { extract as tarExtract } from 'tar-stream';
-import { extractTarSafely, type ExtractSummary } from '../core/archive/extract-tar-safely.js';
-import { isUnsafeArchiveError } from '../core/archive/unsafe-archive-error.js';
-import { SidekickError } from '../core/errors.js';
-import type { Engine } from '../engines/engine.js';
-import type { ContainerPath } from './container-path.js';
-import { CopyInterrupted } from './cp/copy-interrupted.js';
-import { describeKind, lstatIfExists, resolveLocalDestination } from './cp/local-destination.js';
-import { mergeInto, putInPlace } from './cp/local-publish.js';
-import { LocalStaging } from './cp/local-staging.js';
-import { requireCapability } from '../engines/capabilities.js';
+import { extractTarSafely, type ExtractSummary } from '../../core/archive/extract-tar-safely.js';
+import { isUnsafeArchiveError } from '../../core/archive/unsafe-archive-error.js';
+import { SidekickError } from '../../core/errors.js';
+import type { Engine } from '../../engines/engine.js';
+import type { ContainerPath } from '../container-path.js';
+import { CopyInterrupted } from './copy-interrupted.js';
+import { describeKind, lstatIfExists, resolveLocalDestination } from './local-destination.js';
+import { mergeInto, putInPlace } from './local-publish.js';
+import { LocalStaging } from './local-staging.js';
+import { requireCapability } from '../../engines/capabilities.js';
 
-export { CopyInterrupted } from './cp/copy-interrupted.js';
-export { copyToTarget } from './cp/copy-to-target.js';
+export { CopyInterrupted } from './copy-interrupted.js';
+export { copyToTarget } from './copy-to-target.js';
 
 export interface CopyOptions {
   /** Aborted by the CLI on SIGINT, SIGTERM or SIGHUP (its reason is the signal's name). */
