@@ -4,9 +4,12 @@
  * (test/e2e/kubernetes-engine.test.ts, always) and a real cluster when KUBECONFIG is set
  * (test/e2e/kubernetes-cluster.test.ts). A case asserts only what a real cluster does too.
  */
+import { Readable } from 'node:stream';
 import { text } from 'node:stream/consumers';
 import { pack } from 'tar-stream';
 import { afterEach, expect, it } from 'vitest';
+import { containerState } from '../../src/engines/kubernetes/ephemeral-container.js';
+import { KubeApi } from '../../src/engines/kubernetes/kube-api.js';
 import type { KubernetesEngine } from '../../src/engines/kubernetes/kubernetes-engine.js';
 
 /** A container of a test pod: a long-running server to debug, or a shell with tools to exec into. */
@@ -100,6 +103,22 @@ export function kubernetesEngineCases(provider: PodProvider): void {
     await sidekick.process.signal!('SIGURG');
     expect(await sidekick.process.exit).toEqual({ code: 5 });
     expect(output).toBe('put in before the start\nready\ngot URG\n');
+  }, SIDEKICK_CASE_MS);
+
+  it('ends a sidekick whose start failed, rather than leave it waiting in the pod', async () => {
+    const { engine, pod, namespace } = await podWith([{ name: 'app', role: 'server' }]);
+    const garbage = (): NodeJS.ReadableStream => Readable.from([Buffer.alloc(1024, 'x')]);
+    await expect(
+      engine.runSidekick({ ...sidekickBase(await provider.toolboxImage(), `${namespace}/${pod}/app`), command: ['true'], preload: { directory: '/', tar: garbage } }),
+    ).rejects.toMatchObject({ code: 'TOOLBOX_UNAVAILABLE' });
+    const api = new KubeApi(engine.context);
+    for (const deadline = Date.now() + 60_000; ; ) {
+      const json = await api.readPod(namespace, pod);
+      const sidekicks = (json?.status?.ephemeralContainerStatuses ?? []).map((status) => containerState(json!, status.name));
+      if (sidekicks.length === 1 && sidekicks[0]!.kind === 'terminated') break;
+      if (Date.now() > deadline) throw new Error(`the failed sidekick did not end: ${JSON.stringify(sidekicks)}`);
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
   }, SIDEKICK_CASE_MS);
 
   it('stops a sidekick with TERM, then KILL after the grace; never a pod\'s own container', async () => {

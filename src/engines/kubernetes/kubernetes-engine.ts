@@ -128,10 +128,16 @@ export class KubernetesEngine implements Engine {
     if (spec.name !== undefined && isContainerName(spec.name)) container.name = spec.name;
     await this.api.addEphemeralContainer(target.namespace, target.pod, container);
     const id = podContainerId(target.namespace, target.pod, container.name);
-    await this.waitFor(target.namespace, target.pod, container.name, (state) => state.kind === 'running' || state.kind === 'terminated');
-    if (spec.preload !== undefined) await this.preload(id, spec.preload);
-    const process = await this.attach(target.namespace, target.pod, container.name, { tty: spec.tty, openStdin: spec.openStdin });
-    return { id, process };
+    try {
+      await this.waitFor(target.namespace, target.pod, container.name, (state) => state.kind === 'running' || state.kind === 'terminated');
+      if (spec.preload !== undefined) await this.preload(id, spec.preload);
+      const process = await this.attach(target.namespace, target.pod, container.name, { tty: spec.tty, openStdin: spec.openStdin });
+      return { id, process };
+    } catch (error) {
+      // Its wrapper would wait for the go line for ever: it is ended, since it cannot be removed.
+      await this.stopContainer(id, { graceSeconds: 2 }).catch(() => undefined);
+      throw error;
+    }
   }
 
   /** The sidekick's own files, unpacked by its toolbox's tar before its command starts. */
