@@ -343,7 +343,11 @@ describe.each(['relay', 'exec'] as const)('sidekick port-forward (connections th
     expect(await outcome(forward.ports[0]!)).toBe('reset');
     expect(await outcome(forward.ports[0]!)).toBe('reset');
     expect(await httpGet('127.0.0.1', forward.ports[1]!)).toEqual({ status: 200, body: 'hello from scratch\n' });
-    expect(forward.stderr()).toContain(`connection to ${t.name}:7777 refused: nothing listens on port 7777 in the container.`);
+    // The relay resets the client first and says why on its own stream, outside the data path: the line may come a moment later.
+    const said = `connection to ${t.name}:7777 refused: nothing listens on port 7777 in the container.`;
+    await until('the refusal said on stderr', async () => {
+      if (!forward.stderr().includes(said)) throw new Error(`stderr so far: ${forward.stderr()}`);
+    });
     expect(forward.child.exitCode).toBeNull();
   });
 
