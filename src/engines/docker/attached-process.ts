@@ -1,6 +1,7 @@
 import type { Socket } from 'node:net';
 import { PassThrough, type Writable } from 'node:stream';
 import { MuxDecoder } from '../../core/mux-stream.js';
+import { pacedOutput } from '../../core/paced-output.js';
 import type { ExitStatus, ProcessHandle, SignalableProcess } from '../../core/process-handle.js';
 
 export interface AttachedProcessParts {
@@ -30,6 +31,8 @@ export function attachedProcess(parts: AttachedProcessParts): ProcessHandle {
   const { socket } = parts;
   const stdout = new PassThrough({ highWaterMark: 1 << 20 });
   const stderr = new PassThrough();
+
+  const forward = pacedOutput(socket);
 
   const outputDone = new Promise<void>((resolve) => {
     let settled = false;
@@ -63,17 +66,6 @@ export function attachedProcess(parts: AttachedProcessParts): ProcessHandle {
     });
   }
 
-  // One pending wait per stream, however many frames arrive while it is full.
-  const waitingFor = new Set<Writable>();
-  function forward(into: Writable, chunk: Buffer): void {
-    if (into.write(chunk) || waitingFor.has(into)) return;
-    waitingFor.add(into);
-    socket.pause();
-    into.once('drain', () => {
-      waitingFor.delete(into);
-      if (waitingFor.size === 0) socket.resume();
-    });
-  }
 
   let stdin: Writable | null = null;
   if (parts.openStdin) {

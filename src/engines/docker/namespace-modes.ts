@@ -4,6 +4,7 @@
  * that knows the words "container:<id|name>", "shareable", "none" and "default".
  */
 import type { NamespaceMode, NamespaceModes, NetworkMode } from '../../core/namespace-mode.js';
+import type { WireNamespaceModes } from './wire-types.js';
 
 const JOINED = 'container:';
 
@@ -29,14 +30,7 @@ export function networkModeOf(value: string | undefined): NetworkMode {
   return { kind: 'named', name: mode === '' ? 'default' : mode };
 }
 
-export function namespaceModesOf(hostConfig: {
-  NetworkMode?: string;
-  PidMode?: string;
-  IpcMode?: string;
-  UTSMode?: string;
-  CgroupnsMode?: string;
-  UsernsMode?: string;
-} | undefined): NamespaceModes {
+export function namespaceModesOf(hostConfig: WireNamespaceModes | undefined): NamespaceModes {
   return {
     network: networkModeOf(hostConfig?.NetworkMode),
     pid: namespaceModeOf(hostConfig?.PidMode),

@@ -11,6 +11,7 @@
  * end stdin alone (a CLOSE of channel 0); on v4 stdin stays open until the connection ends.
  */
 import { PassThrough, type Writable } from 'node:stream';
+import { pacedOutput } from '../../core/paced-output.js';
 import type { ExitStatus, ProcessHandle } from '../../core/process-handle.js';
 import { CHANNEL, decodeMessage, encodeClose, encodeData, encodeResize, readStatus, supportsHalfClose, type StreamProtocol } from './channel-protocol.js';
 
@@ -52,16 +53,7 @@ export function channelProcess(socket: MessageSocket, options: ChannelProcessOpt
   const statusChunks: Buffer[] = [];
   let failure: Error | undefined;
 
-  const waitingFor = new Set<Writable>();
-  const forward = (into: Writable, chunk: Buffer): void => {
-    if (into.write(chunk) || waitingFor.has(into)) return;
-    waitingFor.add(into);
-    socket.pause();
-    into.once('drain', () => {
-      waitingFor.delete(into);
-      if (waitingFor.size === 0) socket.resume();
-    });
-  };
+  const forward = pacedOutput(socket);
 
   socket.on('message', (data, isBinary) => {
     if (!isBinary) return; // Text frames are the older base64 protocols, never negotiated here.
