@@ -7,6 +7,7 @@ import { normalizeStatus, type ContainerSummary, type Target, type TargetMount }
 import type { FilesystemChange, ImageDetails, ImageSummary } from '../engine.js';
 import { namespaceModesOf, networkModeOf } from './namespace-modes.js';
 import type {
+  WireConfig,
   WireContainerInspect,
   WireContainerListEntry,
   WireFilesystemChange,
@@ -25,12 +26,7 @@ export function toTarget(raw: WireContainerInspect): Target {
     startedAt: raw.State?.StartedAt ?? '',
     restartCount: raw.RestartCount ?? 0,
     exitCode: raw.State?.ExitCode ?? 0,
-    user: raw.Config?.User ?? '',
-    env: raw.Config?.Env ?? [],
-    entrypoint: raw.Config?.Entrypoint ?? [],
-    cmd: raw.Config?.Cmd ?? [],
-    workingDir: raw.Config?.WorkingDir ?? '',
-    labels: raw.Config?.Labels ?? {},
+    ...processFields(raw.Config),
     readOnlyRootfs: raw.HostConfig?.ReadonlyRootfs ?? false,
     autoRemove: raw.HostConfig?.AutoRemove ?? false,
     tty: raw.Config?.Tty ?? false,
@@ -104,12 +100,7 @@ export function toImageDetails(raw: WireImageInspect): ImageDetails {
   return {
     id: raw.Id,
     repoTags: raw.RepoTags ?? [],
-    user: raw.Config?.User ?? '',
-    env: raw.Config?.Env ?? [],
-    entrypoint: raw.Config?.Entrypoint ?? [],
-    cmd: raw.Config?.Cmd ?? [],
-    workingDir: raw.Config?.WorkingDir ?? '',
-    labels: raw.Config?.Labels ?? {},
+    ...processFields(raw.Config),
     ...(raw.Created ? { created: raw.Created } : {}),
   };
 }
@@ -127,4 +118,16 @@ const CHANGE_KINDS = ['modified', 'added', 'deleted'] as const;
 /** An unchanged container answers `null`, which the API layer hands back as an empty body, not an array. */
 export function toFilesystemChanges(changes: WireFilesystemChange[] | null | undefined): FilesystemChange[] {
   return (Array.isArray(changes) ? changes : []).map((change) => ({ path: change.Path, kind: CHANGE_KINDS[change.Kind] ?? 'modified' }));
+}
+
+/** What runs and as whom, the same fields in a container's and an image's configuration. */
+function processFields(config: WireConfig | null | undefined): Pick<ImageDetails, 'user' | 'env' | 'entrypoint' | 'cmd' | 'workingDir' | 'labels'> {
+  return {
+    user: config?.User ?? '',
+    env: config?.Env ?? [],
+    entrypoint: config?.Entrypoint ?? [],
+    cmd: config?.Cmd ?? [],
+    workingDir: config?.WorkingDir ?? '',
+    labels: config?.Labels ?? {},
+  };
 }
