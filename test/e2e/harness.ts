@@ -100,26 +100,76 @@ async function sortedDiff(id: string): Promise<string> {
 
 /** Asserts the target is exactly as it was in `before`: same PID 1, same filesystem diff, same state. */
 export async function expectUntouched(before: TargetSnapshot, id: string): Promise<void> {
-  expect(await snapshotTarget(id)).toEqual(before);
+  const after = await snapshotTarget(id);
+  const zombies = after.zombies > before.zombies && after.hostPid > 0 ? `zombies now: ${(await zombieListOf(after.hostPid)).join('; ')}` : undefined;
+  expect(after, zombies).toEqual(before);
 }
 
 /**
  * Defunct processes in the PID namespace of host process `hostPid`, counted from the host's
  * /proc: what `ps` in the target would show as `Z`. A zombie there stays until the
  * namespace's PID 1 reaps it, and a target's program usually never does.
+ *
+ * An exec's first process has its parent outside the namespace (the engine's shim): when it
+ * has just ended (a session's keeper ends on its own a moment after the session), it is a
+ * zombie only until the shim reaps it. Such a zombie is given a few seconds to go; one whose
+ * parent is in the namespace is counted at once, and so is one that outlives that wait.
  */
 export async function zombiesInPidNamespaceOf(hostPid: number): Promise<number> {
+  return (await zombieListOf(hostPid)).length;
+}
+
+/** The zombies of zombiesInPidNamespaceOf, each as "command (pid P, parent Q command)": for failure messages. */
+export async function zombieListOf(hostPid: number): Promise<string[]> {
   const namespace = await readlink(`/proc/${hostPid}/ns/pid`).catch(() => undefined);
   // A target in the host's PID namespace (--pid host) shares it with everything on the machine:
   // its zombies are not a session's to answer for, and the count would move with the machine.
-  if (namespace === undefined || namespace === (await readlink('/proc/self/ns/pid'))) return 0;
-  let count = 0;
+  if (namespace === undefined || namespace === (await readlink('/proc/self/ns/pid'))) return [];
+  for (let attempt = 1; ; attempt += 1) {
+    const zombies = await zombiesIn(namespace);
+    if (attempt >= 30 || zombies.every((zombie) => zombie.parentInNamespace)) {
+      return zombies.map((zombie) => `${zombie.command} (pid ${zombie.pid}, parent ${zombie.parentPid} ${zombie.parentCommand}${zombie.parentInNamespace ? '' : ', outside the namespace'})`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+interface Zombie {
+  pid: number;
+  command: string;
+  parentPid: number;
+  parentCommand: string;
+  parentInNamespace: boolean;
+}
+
+async function zombiesIn(namespace: string): Promise<Zombie[]> {
+  const zombies: Zombie[] = [];
   for (const entry of await readdir('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     const [ns, stat] = await Promise.all([readlink(`/proc/${entry}/ns/pid`).catch(() => ''), readFile(`/proc/${entry}/stat`, 'utf8').catch(() => '')]);
-    if (ns === namespace && stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z')) count += 1;
+    if (ns !== namespace) continue;
+    const { state, parentPid, command } = parseStat(stat);
+    if (state !== 'Z') continue;
+    const [parentNamespace, parentStat] = await Promise.all([
+      readlink(`/proc/${parentPid}/ns/pid`).catch(() => ''),
+      readFile(`/proc/${parentPid}/stat`, 'utf8').catch(() => ''),
+    ]);
+    zombies.push({ pid: Number(entry), command, parentPid, parentCommand: parseStat(parentStat).command, parentInNamespace: parentNamespace === namespace });
   }
-  return count;
+  return zombies;
+}
+
+/** State, parent and command of a /proc/<pid>/stat line; the command may hold spaces and ')'. */
+function parseStat(stat: string): { state: string; parentPid: number; command: string } {
+  const close = stat.lastIndexOf(')');
+  const [state = '', parent = '0'] = stat.slice(close + 2).split(' ');
+  return { state, parentPid: Number(parent), command: stat.slice(stat.indexOf('(') + 1, close) };
+}
+
+/** The zombies in a container's PID namespace, described (zombieListOf); none when it is not running. */
+export async function zombieNamesOf(id: string): Promise<string[]> {
+  const pid = Number((await docker(['inspect', '-f', '{{.State.Pid}}', id]).catch(() => '0')).trim());
+  return pid > 0 ? zombieListOf(pid) : [];
 }
 
 /** Zombies in a container's PID namespace; 0 when it is not running. */
@@ -150,10 +200,11 @@ export async function removeTarget(id: string): Promise<void> {
 async function recordZombies(id: string): Promise<void> {
   const log = zombieLogPath();
   if (log === undefined) return;
-  const count = await zombiesOf(id);
-  if (count > 0) {
+  const pid = Number((await docker(['inspect', '-f', '{{.State.Pid}}', id]).catch(() => '0')).trim());
+  const zombies = pid > 0 ? await zombieListOf(pid) : [];
+  if (zombies.length > 0) {
     const name = (await docker(['inspect', '-f', '{{.Name}}', id]).catch(() => id)).trim();
-    await appendFile(log, `${name} (${id.slice(0, 12)}): ${count} zombie(s) at removal, in ${expect.getState().currentTestName ?? '?'}\n`);
+    await appendFile(log, `${name} (${id.slice(0, 12)}): ${zombies.length} zombie(s) at removal, in ${expect.getState().currentTestName ?? '?'}: ${zombies.join('; ')}\n`);
   }
 }
 

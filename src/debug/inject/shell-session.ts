@@ -49,41 +49,62 @@ const KEEPER_VARIABLE = 'SIDEKICK_KEEPER';
 const KEEPER_WAIT_MS = 10_000;
 
 /**
+ * `session_started MARKER SPARED`: the PIDs of the processes whose environment holds the entry
+ * MARKER, but not the entry SPARED (when not empty). An environment is a list of NUL-ended
+ * entries, so grep reads it with -z: without it, busybox's grep sees the first entry alone,
+ * and which entry is first depends on the program that started the process.
+ */
+const SESSION_STARTED_FUNCTION = [
+  'session_started() {',
+  '  for p in /proc/[0-9]*; do',
+  '    grep -qszxF "$1" "$p/environ" || continue',
+  '    [ -n "$2" ] && grep -qszxF "$2" "$p/environ" && continue',
+  '    echo "${p#/proc/}"',
+  '  done',
+  '}',
+].join('\n');
+
+/**
  * The session's keeper: an exec beside the shell with nothing but its stdin, which the engine
  * closes when the client's connection ends, however the client ended (a `kill -9` too). The
  * exec API has no lease and a shell on a terminal never sees its client go, so the keeper ends
- * what is left of the session then: a hang-up, then KILL after 2 s for what ignored it. The
- * init of the session (its only marked process whose parent is outside the target's PID
- * namespace) is spared so that it reaps the rest and exits: killed first, it would leave them
- * to the target's PID 1 as zombies (docs/RELIABILITY.md).
+ * what the session started then: a hang-up, then KILL after 2 s for what ignored it.
+ *
+ * With an init, the init and the session's shell (and the shell's own subshells) are left
+ * alone: they carry the keeper variable in their environment, which the shell unsets before it
+ * starts anything. The shell ends once its command has, after it has swept the rest, and the
+ * init reaps them all and exits with it. Killed, the shell would let the init exit while what
+ * the shell was sweeping still ran, to become zombies of the target's PID 1
+ * (docs/RELIABILITY.md). Without an init the shell has become the command, and is ended too.
  *
  * It prints its PID first (the shell's guard watches it), and it looks until it has seen none
  * of the session for a second: a shell whose start the engine was still handling when the
  * client died appears after the client is gone. A client that ends normally says so with a
  * line of its own before it closes the keeper's stdin.
  *
- * Arguments: the marker in the session's environment; "init" when the session has one.
+ * Arguments: the marker entry of the session's environment; "init" when the session has one.
  */
-const KEEPER_SCRIPT = [
-  'marker=$1; spare_init=$2',
+export const KEEPER_SCRIPT = [
+  SESSION_STARTED_FUNCTION,
+  'marker=$1; spared=',
+  `[ -n "$2" ] && spared="${KEEPER_VARIABLE}=$$"`,
   'echo "$$"',
   `while IFS= read -r line; do [ "$line" = ${KEEPER_DONE} ] && exit 0; done`,
-  'ours() {',
-  '  for p in /proc/[0-9]*; do',
-  '    grep -qsF "$marker" "$p/environ" || continue',
-  '    if [ "$1" = KILL ] && [ -n "$spare_init" ] && grep -qs "^PPid:[[:space:]]*0$" "$p/status"; then continue; fi',
-  '    echo "${p#/proc/}"',
-  '  done',
-  '}',
   'quiet=0; i=0',
   'while [ $quiet -lt 10 ] && [ $i -lt 600 ]; do',
   '  if [ $i -ge 20 ]; then sg=KILL; else sg=HUP; fi',
-  '  left=$(ours $sg)',
+  '  left=$(session_started "$marker" "$spared")',
   '  if [ -z "$left" ]; then quiet=$((quiet + 1)); else quiet=0; kill -$sg $left 2>/dev/null; fi',
   '  sleep 0.1; i=$((i + 1))',
   'done',
   'exit 0',
 ].join('\n');
+
+/**
+ * Sends SIGNAL to what the session started (see KEEPER_SCRIPT for what is spared and why).
+ * Arguments: the signal's name, the marker entry, the spared entry (empty: none).
+ */
+export const SIGNAL_SCRIPT = [SESSION_STARTED_FUNCTION, 'sg=$1; shift', 'left=$(session_started "$@")', '[ -z "$left" ] || kill -$sg $left 2>/dev/null', 'exit 0'].join('\n');
 
 /**
  * The shell's session under the injected init: the command in the foreground (it keeps the
@@ -190,8 +211,14 @@ export async function startShell(engine: Engine, request: ShellRequest): Promise
     throw error;
   }
   const signal = async (name: 'INT' | 'TERM' | 'HUP'): Promise<void> => {
-    const script = `for p in /proc/[0-9]*; do if grep -qsF "${marker}" "$p/environ"; then kill -${name} "\${p#/proc/}" 2>/dev/null; fi; done`;
-    const killer = await engine.execInContainer(target.id, { command: [shell, '-c', script], env: [`PATH=${prefix}/bin`], tty: false, openStdin: false, ...user });
+    const spared = init !== undefined ? `${KEEPER_VARIABLE}=${keeperPid}` : '';
+    const killer = await engine.execInContainer(target.id, {
+      command: [shell, '-c', SIGNAL_SCRIPT, 'sidekick-signal', name, marker, spared],
+      env: [`PATH=${prefix}/bin`],
+      tty: false,
+      openStdin: false,
+      ...user,
+    });
     killer.stdout.resume();
     killer.stderr.resume();
     await killer.exit;
