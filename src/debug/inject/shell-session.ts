@@ -52,15 +52,14 @@ const KEEPER_WAIT_MS = 10_000;
  * `session_started MARKER SPARED`: the PIDs of the processes whose environment holds the entry
  * MARKER, but not the entry SPARED (when not empty). An environment is a list of NUL-ended
  * entries, so grep reads it with -z: without it, busybox's grep sees the first entry alone,
- * and which entry is first depends on the program that started the process.
+ * and which entry is first depends on the program that started the process. One grep reads
+ * them all (a grep per process would cost a fork each, on every round of the keeper).
  */
 const SESSION_STARTED_FUNCTION = [
   'session_started() {',
-  '  for p in /proc/[0-9]*; do',
-  '    grep -qszxF "$1" "$p/environ" || continue',
-  '    [ -n "$2" ] && grep -qszxF "$2" "$p/environ" && continue',
-  '    echo "${p#/proc/}"',
-  '  done',
+  '  f_=$(grep -lszxF "$1" /proc/[0-9]*/environ)',
+  '  [ -n "$f_" ] && [ -n "$2" ] && f_=$(grep -LszxF "$2" $f_)',
+  '  for f in $f_; do f=${f#/proc/}; echo "${f%/environ}"; done',
   '}',
 ].join('\n');
 
