@@ -2,10 +2,11 @@
  * sidekick-relay: port-forward's relay (docs/ARCHITECTURE.md, "port-forward"). One static
  * binary, two modes.
  *
- *   sidekick-relay hold HOST PORT [HOST PORT ...]
+ *   sidekick-relay hold HOST PORT[/udp] [HOST PORT[/udp] ...]
  *
  * On this machine, a child of the CLI: binds and listens on each HOST:PORT (PORT 0: a free
- * one) and says, one line each, "listening PORT" or "error CODE message" (then exits 1). It
+ * one; PORT/udp: a datagram socket, bound only) and says, one line each, "listening PORT" or
+ * "error CODE message" (then exits 1). It
  * never accepts. Each line "hand PATH" on its stdin sends every listening socket, in order,
  * to the relay listening on the Unix socket PATH (SCM_RIGHTS), and answers "handed" or
  * "not-handed why". It keeps them, so that they outlive a relay (a target restart gets a new
@@ -24,6 +25,11 @@
  * the target with splice(2) through a pipe per direction: the bytes never leave the kernel.
  * It exits, resetting every connection, when its stdin ends: the engine closes the attach
  * stream when the client goes away in any way.
+ *
+ * A datagram socket is read for datagrams instead: each local peer gets a flow, a UDP socket
+ * connected to 127.0.0.1:Pn in the target, whose answers go back to that peer from the
+ * listening socket; a flow ends after a minute without a datagram either way. Nothing in the
+ * target answering (ICMP port unreachable) is said once per flow: "refused Pn/udp why".
  *
  * Each end is passed on as what it was: a FIN (read returned 0) becomes shutdown(SHUT_WR)
  * of the other side once every byte is written; a reset or an error on one side resets the
@@ -52,6 +58,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #define MAXCONN 1024
@@ -90,12 +97,32 @@ struct conn {
 struct listener {
     int fd;
     unsigned port;
+    int udp; /* a datagram socket: its peers are flows, not connections */
+};
+
+/* UDP: one flow per local peer (address and port) of a listener, with a socket of its own
+   connected to 127.0.0.1:PORT in the target, so that the answers come back to that peer.
+   A flow idle for FLOW_IDLE_SECONDS ends (UDP has no end of its own); when all are taken,
+   the longest idle one makes room. */
+#define MAXFLOWS 256
+#define FLOW_IDLE_SECONDS 60
+#define DATAGRAM_MAX 65536
+
+struct flow {
+    int fd;
+    int listener;
+    struct sockaddr_storage peer;
+    socklen_t peer_len;
+    time_t last;
+    int refused_said; /* the CLI is told once per flow that nothing answers */
 };
 
 static struct conn *conns[MAXCONN];
 static int nconns;
 static struct listener listeners[MAXLISTEN];
 static int nlisteners;
+static struct flow *flows[MAXFLOWS];
+static unsigned char datagram[DATAGRAM_MAX];
 static volatile sig_atomic_t stopping = 0;
 
 static void on_stop(int sig) {
@@ -292,6 +319,115 @@ static void accept_on(struct listener *l) {
     }
 }
 
+static time_t now_seconds(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec;
+}
+
+static void flow_close(int f) {
+    close(flows[f]->fd);
+    free(flows[f]);
+    flows[f] = NULL;
+}
+
+static void flow_refused(struct flow *fl, int err) {
+    if (fl->refused_said) return;
+    fl->refused_said = 1;
+    char why[128];
+    snprintf(why, sizeof why, "%s", strerror(err));
+    char port[16];
+    snprintf(port, sizeof port, "%u/udp", listeners[fl->listener].port);
+    char line[192];
+    int n = snprintf(line, sizeof line, "refused %s %s\n", port, why);
+    if (n > 0) {
+        ssize_t w = write(1, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
+        (void)w;
+    }
+}
+
+/* The flow of this peer on listener l, made (connected into the target) when it is new. */
+static struct flow *flow_for(int l, const struct sockaddr_storage *peer, socklen_t peer_len) {
+    int free_slot = -1, oldest = -1;
+    for (int f = 0; f < MAXFLOWS; f++) {
+        struct flow *fl = flows[f];
+        if (!fl) {
+            if (free_slot < 0) free_slot = f;
+            continue;
+        }
+        if (fl->listener == l && fl->peer_len == peer_len && memcmp(&fl->peer, peer, peer_len) == 0) return fl;
+        if (oldest < 0 || fl->last < flows[oldest]->last) oldest = f;
+    }
+    if (free_slot < 0) {
+        flow_close(oldest);
+        free_slot = oldest;
+    }
+    struct flow *fl = calloc(1, sizeof *fl);
+    if (!fl) return NULL;
+    fl->fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    struct sockaddr_in addr = {0};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons((uint16_t)listeners[l].port);
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (fl->fd < 0 || connect(fl->fd, (struct sockaddr *)&addr, sizeof addr) != 0) {
+        if (fl->fd >= 0) close(fl->fd);
+        free(fl);
+        return NULL;
+    }
+    fl->listener = l;
+    memcpy(&fl->peer, peer, peer_len);
+    fl->peer_len = peer_len;
+    flows[free_slot] = fl;
+    return fl;
+}
+
+/* Datagrams from local peers, each sent on into the target through its peer's flow. */
+static void udp_from_local(int l) {
+    for (int round = 0; round < 64; round++) {
+        struct sockaddr_storage peer;
+        socklen_t peer_len = sizeof peer;
+        ssize_t n = recvfrom(listeners[l].fd, datagram, sizeof datagram, MSG_DONTWAIT, (struct sockaddr *)&peer, &peer_len);
+        if (n < 0) return;
+        struct flow *fl = flow_for(l, &peer, peer_len);
+        if (!fl) continue;
+        fl->last = now_seconds();
+        if (send(fl->fd, datagram, (size_t)n, MSG_DONTWAIT) < 0 && errno == ECONNREFUSED) flow_refused(fl, errno);
+    }
+}
+
+/* Answers from the target, each sent back to the flow's peer from the listening socket. */
+static void udp_from_target(int f) {
+    struct flow *fl = flows[f];
+    for (int round = 0; round < 64; round++) {
+        ssize_t n = recv(fl->fd, datagram, sizeof datagram, MSG_DONTWAIT);
+        if (n < 0) {
+            /* An ICMP "port unreachable" for an earlier datagram: nothing listens there. */
+            if (errno == ECONNREFUSED) flow_refused(fl, errno);
+            return;
+        }
+        fl->last = now_seconds();
+        fl->refused_said = 0;
+        ssize_t w = sendto(listeners[fl->listener].fd, datagram, (size_t)n, MSG_DONTWAIT, (struct sockaddr *)&fl->peer, fl->peer_len);
+        (void)w;
+    }
+}
+
+/* Ends idle flows; the milliseconds until the next one would be idle, -1 when none. */
+static int expire_flows(void) {
+    time_t now = now_seconds();
+    int wait = -1;
+    for (int f = 0; f < MAXFLOWS; f++) {
+        if (!flows[f]) continue;
+        time_t left = flows[f]->last + FLOW_IDLE_SECONDS - now;
+        if (left <= 0) {
+            flow_close(f);
+            continue;
+        }
+        if (wait < 0 || left * 1000 < wait) wait = (int)(left * 1000);
+    }
+    return wait;
+}
+
 /* A handover from the holder: "ports P1 P2 ...\n" and one listening socket per port. */
 static void take_handover(int unix_listener) {
     int fd = accept4(unix_listener, NULL, NULL, SOCK_CLOEXEC);
@@ -329,10 +465,11 @@ static void take_handover(int unix_listener) {
             p = end;
             int type = 0;
             socklen_t len = sizeof type;
-            if (getsockopt(fds[k], SOL_SOCKET, SO_TYPE, &type, &len) != 0 || type != SOCK_STREAM) break;
+            if (getsockopt(fds[k], SOL_SOCKET, SO_TYPE, &type, &len) != 0 || (type != SOCK_STREAM && type != SOCK_DGRAM)) break;
             set_nonblock(fds[k]);
             listeners[nlisteners].fd = fds[k];
             listeners[nlisteners].port = (unsigned)port;
+            listeners[nlisteners].udp = type == SOCK_DGRAM;
             nlisteners++;
         }
         taken = k;
@@ -347,6 +484,8 @@ static void take_handover(int unix_listener) {
 static void cleanup_and_exit(const char *dir, const char *socket_path) {
     for (int i = 0; i < MAXCONN; i++)
         if (conns[i]) drop(i, 1);
+    for (int f = 0; f < MAXFLOWS; f++)
+        if (flows[f]) flow_close(f);
     /* Its directory goes with it, so that a client killed with -9 leaves nothing behind on
        its machine. */
     char binary[512];
@@ -396,9 +535,9 @@ static int relay(const char *dir) {
     if (write(1, "ready\n", 6) != 6) return 1;
     set_nonblock(1);
 
-    static struct pollfd fds[2 * MAXCONN + MAXLISTEN + 2];
-    static int owner[2 * MAXCONN + MAXLISTEN + 2];
-    enum { STDIN = -1, UNIX = -2, LISTENER = -3 };
+    static struct pollfd fds[2 * MAXCONN + MAXFLOWS + MAXLISTEN + 2];
+    static int owner[2 * MAXCONN + MAXFLOWS + MAXLISTEN + 2];
+    enum { STDIN = -1, UNIX = -2, LISTENER = -3, FLOW = 2 * MAXCONN };
     for (;;) {
         if (stopping) cleanup_and_exit(dir, addr.sun_path);
         int n = 0;
@@ -406,11 +545,17 @@ static int relay(const char *dir) {
         owner[n++] = STDIN;
         fds[n] = (struct pollfd){unix_listener, POLLIN, 0};
         owner[n++] = UNIX;
-        if (nconns < MAXCONN)
-            for (int l = 0; l < nlisteners; l++) {
-                fds[n] = (struct pollfd){listeners[l].fd, POLLIN, 0};
-                owner[n++] = LISTENER - l;
-            }
+        for (int l = 0; l < nlisteners; l++) {
+            if (!listeners[l].udp && nconns >= MAXCONN) continue;
+            fds[n] = (struct pollfd){listeners[l].fd, POLLIN, 0};
+            owner[n++] = LISTENER - l;
+        }
+        for (int f = 0; f < MAXFLOWS; f++) {
+            if (!flows[f]) continue;
+            fds[n] = (struct pollfd){flows[f]->fd, POLLIN, 0};
+            owner[n++] = FLOW + f;
+        }
+        int timeout = expire_flows();
         for (int i = 0; i < MAXCONN; i++) {
             struct conn *c = conns[i];
             if (!c) continue;
@@ -429,7 +574,7 @@ static int relay(const char *dir) {
             fds[n] = (struct pollfd){c->remote_hup && !re ? -1 : c->remote, re, 0};
             owner[n++] = MAXCONN + i;
         }
-        if (poll(fds, (nfds_t)n, -1) < 0 && errno != EINTR) return 1;
+        if (poll(fds, (nfds_t)n, timeout) < 0 && errno != EINTR) return 1;
         for (int k = 0; k < n; k++) {
             if (!fds[k].revents) continue;
             if (owner[k] == STDIN) {
@@ -443,7 +588,13 @@ static int relay(const char *dir) {
                 continue;
             }
             if (owner[k] <= LISTENER) {
-                accept_on(&listeners[LISTENER - owner[k]]);
+                int l = LISTENER - owner[k];
+                if (listeners[l].udp) udp_from_local(l);
+                else accept_on(&listeners[l]);
+                continue;
+            }
+            if (owner[k] >= FLOW) {
+                if (flows[owner[k] - FLOW]) udp_from_target(owner[k] - FLOW);
                 continue;
             }
             int i = owner[k] % MAXCONN;
@@ -512,7 +663,7 @@ static const char *errno_code(int err) {
     }
 }
 
-static int listen_on(const char *host, const char *port_text, unsigned *port) {
+static int listen_on(const char *host, const char *port_text, int udp, unsigned *port) {
     union {
         struct sockaddr sa;
         struct sockaddr_in in4;
@@ -538,12 +689,12 @@ static int listen_on(const char *host, const char *port_text, unsigned *port) {
         errno = EINVAL;
         return -1;
     }
-    int fd = socket(addr.sa.sa_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    int fd = socket(addr.sa.sa_family, (udp ? SOCK_DGRAM : SOCK_STREAM) | SOCK_CLOEXEC, 0);
     if (fd < 0) return -1;
     /* As Node's listen does: a port in TIME_WAIT from an earlier forward is taken again. */
     int one = 1;
-    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    if (bind(fd, &addr.sa, len) != 0 || listen(fd, 511) != 0) {
+    if (!udp) setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (bind(fd, &addr.sa, len) != 0 || (!udp && listen(fd, 511) != 0)) {
         int err = errno;
         close(fd);
         errno = err;
@@ -613,7 +764,7 @@ static int hold(int argc, char **argv) {
     signal(SIGHUP, SIG_IGN);
     int count = (argc - 2) / 2;
     if (argc < 4 || (argc - 2) % 2 != 0 || count > MAXLISTEN) {
-        fprintf(stderr, "usage: sidekick-relay hold HOST PORT [HOST PORT ...]\n");
+        fprintf(stderr, "usage: sidekick-relay hold HOST PORT[/udp] [HOST PORT[/udp] ...]\n");
         return 2;
     }
     int fds[MAXLISTEN];
@@ -621,7 +772,13 @@ static int hold(int argc, char **argv) {
     /* The remote ports are the relay's to know: the holder sends the local ones' order. */
     unsigned remote[MAXLISTEN];
     for (int k = 0; k < count; k++) {
-        fds[k] = listen_on(argv[2 + 2 * k], argv[3 + 2 * k], &ports[k]);
+        /* PORT/udp: a datagram socket, bound and never connected. */
+        char port_text[16];
+        const char *given = argv[3 + 2 * k];
+        size_t length = strlen(given);
+        int udp = length > 4 && strcmp(given + length - 4, "/udp") == 0;
+        snprintf(port_text, sizeof port_text, "%.*s", (int)(udp ? length - 4 : length), given);
+        fds[k] = listen_on(argv[2 + 2 * k], port_text, udp, &ports[k]);
         if (fds[k] < 0) {
             printf("error %s %s\n", errno_code(errno), strerror(errno));
             return 1;

@@ -1,6 +1,6 @@
 import { existsSync, realpathSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { formatHostPort, parsePortSpecs } from '../core/port-spec.js';
+import { formatHostPort, formatPort, parsePortSpecs } from '../core/port-spec.js';
 import { startPortForward } from '../debug/port-forward/port-forward-session.js';
 import { connectEngine, type GlobalFlags } from './engine-from-flags.js';
 
@@ -53,7 +53,7 @@ export async function runPortForward(target: string, ports: string[], global: Gl
     if (terminatedBy) await session.close();
     else {
       for (const forward of session.forwards) {
-        process.stdout.write(`Forwarding ${formatHostPort(forward.localHost, forward.localPort)} -> ${session.target.name}:${forward.remotePort}\n`);
+        process.stdout.write(`Forwarding ${formatHostPort(forward.localHost, forward.localPort)} -> ${session.target.name}:${formatPort(forward.remotePort, forward.protocol)}\n`);
       }
     }
     await session.ended;

@@ -4,22 +4,31 @@ import { formatHostPort, parsePortSpec, parsePortSpecs } from './port-spec.js';
 
 describe('parsePortSpec', () => {
   it('uses the remote port locally when only REMOTE_PORT is given', () => {
-    expect(parsePortSpec('8080')).toEqual({ localHost: '127.0.0.1', localPort: 8080, remotePort: 8080 });
+    expect(parsePortSpec('8080')).toEqual({ localHost: '127.0.0.1', localPort: 8080, remotePort: 8080, protocol: 'tcp' });
   });
 
   it('reads LOCAL_PORT:REMOTE_PORT, with 0 or an empty local port meaning a free one', () => {
-    expect(parsePortSpec('9000:80')).toEqual({ localHost: '127.0.0.1', localPort: 9000, remotePort: 80 });
-    expect(parsePortSpec('0:80')).toEqual({ localHost: '127.0.0.1', localPort: 0, remotePort: 80 });
-    expect(parsePortSpec(':80')).toEqual({ localHost: '127.0.0.1', localPort: 0, remotePort: 80 });
+    expect(parsePortSpec('9000:80')).toEqual({ localHost: '127.0.0.1', localPort: 9000, remotePort: 80, protocol: 'tcp' });
+    expect(parsePortSpec('0:80')).toEqual({ localHost: '127.0.0.1', localPort: 0, remotePort: 80, protocol: 'tcp' });
+    expect(parsePortSpec(':80')).toEqual({ localHost: '127.0.0.1', localPort: 0, remotePort: 80, protocol: 'tcp' });
   });
 
   it('reads a host: IPv4, localhost, bracketed IPv6', () => {
-    expect(parsePortSpec('0.0.0.0:9000:80')).toEqual({ localHost: '0.0.0.0', localPort: 9000, remotePort: 80 });
-    expect(parsePortSpec('localhost:9000:80')).toEqual({ localHost: '127.0.0.1', localPort: 9000, remotePort: 80 });
-    expect(parsePortSpec('[::1]:0:80')).toEqual({ localHost: '::1', localPort: 0, remotePort: 80 });
+    expect(parsePortSpec('0.0.0.0:9000:80')).toEqual({ localHost: '0.0.0.0', localPort: 9000, remotePort: 80, protocol: 'tcp' });
+    expect(parsePortSpec('localhost:9000:80')).toEqual({ localHost: '127.0.0.1', localPort: 9000, remotePort: 80, protocol: 'tcp' });
+    expect(parsePortSpec('[::1]:0:80')).toEqual({ localHost: '::1', localPort: 0, remotePort: 80, protocol: 'tcp' });
+  });
+
+  it('reads a protocol suffix as docker -p writes it: /udp, and /tcp (the default)', () => {
+    expect(parsePortSpec('53/udp')).toEqual({ localHost: '127.0.0.1', localPort: 53, remotePort: 53, protocol: 'udp' });
+    expect(parsePortSpec('127.0.0.1:5353:53/UDP')).toEqual({ localHost: '127.0.0.1', localPort: 5353, remotePort: 53, protocol: 'udp' });
+    expect(parsePortSpec('[::1]:0:53/udp')).toEqual({ localHost: '::1', localPort: 0, remotePort: 53, protocol: 'udp' });
+    expect(parsePortSpec('8080:80/tcp')).toEqual({ localHost: '127.0.0.1', localPort: 8080, remotePort: 80, protocol: 'tcp' });
   });
 
   it.each([
+    ['53/sctp', 'remote port "53/sctp" is not a number'],
+    ['/udp', 'the remote port is missing'],
     ['', 'the remote port is missing'],
     ['abc', 'remote port "abc" is not a number'],
     ['0', 'remote port 0 is out of range'],
@@ -66,6 +75,11 @@ describe('parsePortSpecs', () => {
 
   it('allows one local port on two different hosts', () => {
     expect(parsePortSpecs(['127.0.0.1:9000:80', '[::1]:9000:80'])).toHaveLength(2);
+  });
+
+  it('takes a local port once for TCP and once for UDP, which are different ports', () => {
+    expect(parsePortSpecs(['5353:53', '5353:53/udp']).map((spec) => spec.protocol)).toEqual(['tcp', 'udp']);
+    expect(() => parsePortSpecs(['5353:53/udp', '5353:54/udp'])).toThrow(/local port 127.0.0.1:5353\/udp is given twice/);
   });
 });
 

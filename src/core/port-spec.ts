@@ -1,13 +1,16 @@
 import { isIP } from 'node:net';
 import { SidekickError } from './errors.js';
 
-/** One `[[LOCAL_HOST:]LOCAL_PORT:]REMOTE_PORT` argument of `sidekick port-forward`. */
+export type Protocol = 'tcp' | 'udp';
+
+/** One `[[LOCAL_HOST:]LOCAL_PORT:]REMOTE_PORT[/udp]` argument of `sidekick port-forward`. */
 export interface PortSpec {
   /** An IP literal to listen on (IPv6 without brackets). */
   localHost: string;
   /** 0 asks the system for a free port. */
   localPort: number;
   remotePort: number;
+  protocol: Protocol;
 }
 
 const DEFAULT_HOST = '127.0.0.1';
@@ -27,9 +30,10 @@ export function parsePortSpecs(args: readonly string[]): PortSpec[] {
   const seen = new Set<string>();
   for (const spec of specs) {
     if (spec.localPort === 0) continue; // every free port is a different one
-    const key = `${spec.localHost}|${spec.localPort}`;
+    // TCP and UDP have ports of their own: 53 and 53/udp are two.
+    const key = `${spec.localHost}|${spec.localPort}|${spec.protocol}`;
     if (seen.has(key)) {
-      throw new SidekickError('BAD_USAGE', `local port ${formatHostPort(spec.localHost, spec.localPort)} is given twice.`, {
+      throw new SidekickError('BAD_USAGE', `local port ${formatHostPort(spec.localHost, spec.localPort)}${spec.protocol === 'udp' ? '/udp' : ''} is given twice.`, {
         hint: 'Each local port can forward to one remote port; use 0 for a free one.',
       });
     }
@@ -41,10 +45,17 @@ export function parsePortSpecs(args: readonly string[]): PortSpec[] {
 export function parsePortSpec(arg: string): PortSpec {
   const bad = (why: string): SidekickError =>
     new SidekickError('BAD_USAGE', `"${arg}" is not a port to forward: ${why}.`, {
-      hint: 'Write [[LOCAL_HOST:]LOCAL_PORT:]REMOTE_PORT, e.g. 8080, 9000:80, 0:80 or 127.0.0.1:9000:80.',
+      hint: 'Write [[LOCAL_HOST:]LOCAL_PORT:]REMOTE_PORT[/udp], e.g. 8080, 9000:80, 0:80, 127.0.0.1:9000:80 or 5353:53/udp.',
     });
+  // A protocol suffix as docker's -p writes it: /tcp (the default) or /udp.
+  const suffix = /\/(tcp|udp)$/i.exec(arg);
+  const protocol: Protocol = suffix?.[1]?.toLowerCase() === 'udp' ? 'udp' : 'tcp';
+  return { ...parseAddresses(suffix ? arg.slice(0, suffix.index) : arg, bad), protocol };
+}
+
+function parseAddresses(text: string, bad: (why: string) => SidekickError): Omit<PortSpec, 'protocol'> {
   let host = DEFAULT_HOST;
-  let rest = arg;
+  let rest = text;
   if (rest.startsWith('[')) {
     const close = rest.indexOf(']');
     if (close < 0 || rest[close + 1] !== ':') throw bad('an IPv6 host is written [ADDRESS]:LOCAL_PORT:REMOTE_PORT');
@@ -75,6 +86,11 @@ function port(text: string, which: 'local' | 'remote', zeroAllowed: boolean, bad
   const value = Number(text);
   if (value > 65535 || (value === 0 && !zeroAllowed)) throw bad(`${which} port ${value} is out of range (${zeroAllowed ? 0 : 1}-65535)`);
   return value;
+}
+
+/** `53`, `53/udp`: a remote port as the CLI shows it. */
+export function formatPort(port: number, protocol: Protocol): string {
+  return protocol === 'udp' ? `${port}/udp` : String(port);
 }
 
 /** `127.0.0.1:8080`, `[::1]:8080`. */

@@ -5,6 +5,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
+import { createSocket } from 'node:dgram';
 import { existsSync } from 'node:fs';
 import { readFile, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -42,7 +43,7 @@ async function startForward(args: string[], expectedLines: number): Promise<Runn
     const timer = setTimeout(() => reject(new Error(`no forwarding lines after 30 s; stdout: ${stdout} stderr: ${stderr}`)), 30_000);
     child.stdout!.on('data', (chunk: Buffer) => {
       stdout += chunk.toString();
-      const found = lines(stdout).map((line) => /^Forwarding 127\.0\.0\.1:(\d+) -> \S+:\d+$/.exec(line)?.[1]);
+      const found = lines(stdout).map((line) => /^Forwarding 127\.0\.0\.1:(\d+) -> \S+:\d+(?:\/udp)?$/.exec(line)?.[1]);
       if (found.length >= expectedLines && found.every((p) => p !== undefined)) {
         clearTimeout(timer);
         resolve(found.map(Number));
@@ -78,6 +79,25 @@ function outcome(port: number): Promise<string> {
 }
 
 const sha256 = (data: Buffer): string => createHash('sha256').update(data).digest('hex');
+
+/** Sends one datagram from a fresh local socket and resolves with the answer, or undefined after `ms`. */
+async function datagramExchange(port: number, payload: Buffer, ms = 3_000): Promise<Buffer | undefined> {
+  const socket = createSocket('udp4');
+  try {
+    await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
+    const answer = new Promise<Buffer | undefined>((resolve) => {
+      const timer = setTimeout(() => resolve(undefined), ms);
+      socket.once('message', (message) => {
+        clearTimeout(timer);
+        resolve(message);
+      });
+    });
+    socket.send(payload, port, '127.0.0.1');
+    return await answer;
+  } finally {
+    socket.close();
+  }
+}
 
 async function until<T>(what: string, attempt: () => Promise<T>, timeoutMs = 20_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -349,6 +369,34 @@ describe.each(['relay', 'exec'] as const)('sidekick port-forward (connections th
       if (!forward.stderr().includes(said)) throw new Error(`stderr so far: ${forward.stderr()}`);
     });
     expect(forward.child.exitCode).toBeNull();
+  });
+
+  it.runIf(mode === 'relay')("forwards UDP to the target's loopback-only port: each local peer gets its own answers", async () => {
+    const t = await echoTarget();
+    const forward = await startForward([t.name, '0:7053/udp', '0:7099/udp'], 2);
+    forwards.push(forward);
+    expect(forward.stderr()).not.toContain('Error');
+    const payloads = [randomBytes(1200), randomBytes(30_000), Buffer.from('third')];
+    // The first datagram may arrive while the relay is still being handed the socket: it waits in the socket's queue.
+    const answers = await Promise.all(payloads.map((payload) => datagramExchange(forward.ports[0]!, payload, 10_000)));
+    expect(answers.map((answer) => (answer === undefined ? 'none' : sha256(answer)))).toEqual(payloads.map(sha256));
+    // Nothing listens on 7099/udp: no answer, and the CLI says why once.
+    expect(await datagramExchange(forward.ports[1]!, Buffer.from('anyone?'), 1_000)).toBeUndefined();
+    await until('the refusal said on stderr', async () => {
+      if (!forward.stderr().includes(`datagrams to ${t.name}:7099/udp are refused: nothing listens on UDP port 7099 in the container.`)) {
+        if ((await datagramExchange(forward.ports[1]!, Buffer.from('anyone?'), 500)) !== undefined) throw new Error('an answer from nobody');
+        throw new Error(`stderr so far: ${forward.stderr()}`);
+      }
+    });
+    expect(forward.child.exitCode).toBeNull();
+  });
+
+  it.runIf(mode === 'exec')('refuses a UDP port without the relay, before anything is started', async () => {
+    const t = await echoTarget();
+    const result = await runCli(['port-forward', t.name, '0:7053/udp'], { env: { SIDEKICK_RELAY: 'off' } });
+    expect(result.code).toBe(125);
+    expect(result.stderr).toContain('cannot forward 7053/udp: UDP goes through the relay, and no relay is at hand');
+    await expectNoSidekicks(t.id);
   });
 
   it('moves 8 MiB each way on 50 concurrent connections, byte-exact, with half-close', async () => {

@@ -1,7 +1,7 @@
 import type { Socket } from 'node:net';
 import { SidekickError, isSidekickError } from '../../core/errors.js';
 import { newSessionId } from '../../core/labels.js';
-import type { PortSpec } from '../../core/port-spec.js';
+import type { PortSpec, Protocol } from '../../core/port-spec.js';
 import type { Target } from '../../core/target.js';
 import type { Engine } from '../../engines/engine.js';
 import { defaultToolboxCandidate, ensureDefaultToolbox, type Toolbox } from '../toolbox.js';
@@ -33,6 +33,7 @@ export interface ActiveForward {
   localHost: string;
   localPort: number;
   remotePort: number;
+  protocol: Protocol;
 }
 
 export interface PortForwardEvents {
@@ -89,8 +90,8 @@ export async function startPortForward(
       return forwarder.connect(remotePort);
     }).then((outcome) => {
       sockets.delete(socket);
-      if (outcome.kind === 'refused') connectionEnded({ kind: 'refused', port: remotePort, reason: '' });
-      if (outcome.kind === 'failed') connectionEnded({ kind: 'failed', port: remotePort, reason: outcome.reason });
+      if (outcome.kind === 'refused') connectionEnded({ kind: 'refused', port: remotePort, protocol: 'tcp', reason: '' });
+      if (outcome.kind === 'failed') connectionEnded({ kind: 'failed', port: remotePort, protocol: 'tcp', reason: outcome.reason });
     });
   };
 
@@ -98,7 +99,8 @@ export async function startPortForward(
   function connectionEnded(event: RelayEvent): void {
     if (closed) return;
     const remotePort = event.port;
-    if (event.kind === 'refused') notice(`connection to ${target.name}:${remotePort} refused: nothing listens on port ${remotePort} in the container.`);
+    if (event.kind === 'refused' && event.protocol === 'udp') notice(`datagrams to ${target.name}:${remotePort}/udp are refused: nothing listens on UDP port ${remotePort} in the container.`);
+    else if (event.kind === 'refused') notice(`connection to ${target.name}:${remotePort} refused: nothing listens on port ${remotePort} in the container.`);
     else {
       // While the engine is away every connection fails the same way; that was said once.
       if (engineAwaySince === undefined) notice(`connection to ${target.name}:${remotePort} failed: ${event.reason}`);
@@ -107,6 +109,7 @@ export async function startPortForward(
   }
 
   const relayBinary = request.relayBinary !== undefined && engine.endpoint.startsWith('unix://') ? request.relayBinary : undefined;
+  if (relayBinary === undefined) refuseUdpWithoutRelay(request.ports, request.relayBinary === undefined ? 'no relay is at hand (it is built with gcc -static; SIDEKICK_RELAY=off turns it off)' : 'the engine is not on this machine');
   /**
    * Who holds the local listening sockets: the holder while the relay carries connections,
    * else Node's listeners (the exec carrier). Both bind every port before anything is
@@ -120,6 +123,7 @@ export async function startPortForward(
           // architecture) means the exec carrier.
           if (isSidekickError(error)) throw error;
           events.onDebug?.(`port-forward: the relay does not run on this machine (${error instanceof Error ? error.message : String(error)}).`);
+          refuseUdpWithoutRelay(request.ports, 'the relay does not run on this machine');
           return undefined;
         });
   let listeners: LocalListener[] = holder === undefined ? await listenAll(request.ports, onConnection) : [];
@@ -137,6 +141,7 @@ export async function startPortForward(
         return relayed;
       }
       events.onDebug?.('port-forward: the relay cannot be reached from here (an engine in a VM?); one exec per connection.');
+      refuseUdpWithoutRelay(request.ports, "the relay's socket cannot be reached from here (an engine in a VM?)");
       // Node listens instead, on the ports already chosen: the local addresses stay as said.
       const given = holder;
       holder = undefined;
@@ -276,7 +281,7 @@ export async function startPortForward(
   return {
     sessionId,
     target,
-    forwards: request.ports.map((spec, i) => ({ localHost: spec.localHost, localPort: localPorts[i]!, remotePort: spec.remotePort })),
+    forwards: request.ports.map((spec, i) => ({ localHost: spec.localHost, localPort: localPorts[i]!, remotePort: spec.remotePort, protocol: spec.protocol })),
     ended,
     close: () => shutdown(),
   };
@@ -301,4 +306,17 @@ async function resolveToolbox(engine: Engine, env: NodeJS.ProcessEnv, events: Po
   const candidate = await defaultToolboxCandidate(env);
   if (candidate !== undefined) return candidate;
   return ensureDefaultToolbox(engine, env, events.onToolboxBuild ? { onBuild: events.onToolboxBuild } : {});
+}
+
+/**
+ * UDP is carried by the relay alone: an exec per connection has no datagrams to carry them
+ * in (busybox nc's UDP mode answers one peer and never ends), so a UDP port without the relay
+ * is refused before anything is started, rather than forwarded badly.
+ */
+function refuseUdpWithoutRelay(ports: readonly PortSpec[], why: string): void {
+  const udp = ports.find((spec) => spec.protocol === 'udp');
+  if (udp === undefined) return;
+  throw new SidekickError('ENGINE_UNSUPPORTED', `cannot forward ${udp.remotePort}/udp: UDP goes through the relay, and ${why}.`, {
+    hint: 'Forward UDP with an engine on this machine and a build that has dist/sidekick-relay, or forward TCP ports only.',
+  });
 }

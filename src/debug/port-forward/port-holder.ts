@@ -50,7 +50,7 @@ const ANSWER_TIMEOUT_MS = 10_000;
  * Node's own listeners (./local-listeners.ts).
  */
 export async function holdPorts(binary: string, specs: readonly PortSpec[]): Promise<PortHolder> {
-  const child = spawn(binary, ['hold', ...specs.flatMap((spec) => [spec.localHost, String(spec.localPort)])], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn(binary, ['hold', ...specs.flatMap((spec) => [spec.localHost, spec.protocol === 'udp' ? `${spec.localPort}/udp` : String(spec.localPort)])], { stdio: ['pipe', 'pipe', 'pipe'] });
   child.stderr.resume();
   // A holder that died (killed by hand) is seen at the next handover, not as a crash here.
   child.stdin.on('error', () => undefined);

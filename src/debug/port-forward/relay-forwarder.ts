@@ -1,3 +1,4 @@
+import type { Protocol } from '../../core/port-spec.js';
 import { chmod, copyFile, lstat, mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { processExists } from '../../core/local-process.js';
@@ -17,14 +18,15 @@ const READY_TIMEOUT_MS = 5_000;
 export interface RelayEvent {
   kind: 'refused' | 'failed';
   port: number;
+  protocol: Protocol;
   reason: string;
 }
 
-/** "refused PORT why" or "failed PORT why"; anything else is not an event. */
+/** "refused PORT why", "refused PORT/udp why" or "failed PORT why"; anything else is not an event. */
 export function parseRelayEvent(line: string): RelayEvent | undefined {
-  const match = /^(refused|failed) (\d{1,5}) (.*)$/.exec(line);
+  const match = /^(refused|failed) (\d{1,5})(\/udp)? (.*)$/.exec(line);
   if (!match) return undefined;
-  return { kind: match[1] as RelayEvent['kind'], port: Number(match[2]), reason: match[3]! };
+  return { kind: match[1] as RelayEvent['kind'], port: Number(match[2]), protocol: match[3] ? 'udp' : 'tcp', reason: match[4]! };
 }
 
 /**

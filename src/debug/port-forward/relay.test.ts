@@ -7,6 +7,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -30,8 +31,9 @@ describe('what the holder and the relay say', () => {
   });
 
   it('reads the relay events, and nothing else as one', () => {
-    expect(parseRelayEvent('refused 7777 Connection refused')).toEqual({ kind: 'refused', port: 7777, reason: 'Connection refused' });
-    expect(parseRelayEvent('failed 80 Connection reset by peer')).toEqual({ kind: 'failed', port: 80, reason: 'Connection reset by peer' });
+    expect(parseRelayEvent('refused 7777 Connection refused')).toEqual({ kind: 'refused', port: 7777, protocol: 'tcp', reason: 'Connection refused' });
+    expect(parseRelayEvent('failed 80 Connection reset by peer')).toEqual({ kind: 'failed', port: 80, protocol: 'tcp', reason: 'Connection reset by peer' });
+    expect(parseRelayEvent('refused 53/udp Connection refused')).toEqual({ kind: 'refused', port: 53, protocol: 'udp', reason: 'Connection refused' });
     expect(parseRelayEvent('ready')).toBeUndefined();
     expect(parseRelayEvent('refused x y')).toBeUndefined();
   });
@@ -82,7 +84,7 @@ describe('the relay, handed listening sockets by the holder', () => {
   }
 
   async function hold(remotePort: number): Promise<PortHolder> {
-    const holder = await holdPorts(RELAY, [{ localHost: '127.0.0.1', localPort: 0, remotePort }]);
+    const holder = await holdPorts(RELAY, [{ localHost: '127.0.0.1', localPort: 0, remotePort, protocol: 'tcp' }]);
     cleanups.push(() => holder.close());
     return holder;
   }
@@ -126,6 +128,72 @@ describe('the relay, handed listening sockets by the holder', () => {
       socket.on('connect', () => act(socket));
     });
   }
+
+  /** A UDP socket on this host's loopback, closed after the test. */
+  async function udpSocket(onMessage?: (message: Buffer, from: AddressInfo, socket: UdpSocket) => void): Promise<{ socket: UdpSocket; port: number }> {
+    const socket = createSocket('udp4');
+    if (onMessage) socket.on('message', (message, from) => onMessage(message, from, socket));
+    await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
+    cleanups.push(() => new Promise<void>((resolve) => socket.close(() => resolve())));
+    return { socket, port: socket.address().port };
+  }
+
+  /** The next datagram a socket gets, or undefined after `ms`. */
+  function nextDatagram(socket: UdpSocket, ms = 5_000): Promise<Buffer | undefined> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        socket.off('message', take);
+        resolve(undefined);
+      }, ms);
+      const take = (message: Buffer): void => {
+        clearTimeout(timer);
+        resolve(message);
+      };
+      socket.once('message', take);
+    });
+  }
+
+  it('carries UDP datagrams, each local peer getting the answers to its own', async () => {
+    // The server answers each datagram with its reverse, to whoever sent it.
+    const remote = await udpSocket((message, from, socket) => socket.send(Buffer.from(message).reverse(), from.port, from.address));
+    const holder = await holdPorts(RELAY, [{ localHost: '127.0.0.1', localPort: 0, remotePort: remote.port, protocol: 'udp' }]);
+    cleanups.push(() => holder.close());
+    const relay = await startRelay();
+    expect(await holder.handTo(relay.socketPath)).toBeUndefined();
+    const [first, second] = await Promise.all([udpSocket(), udpSocket()]);
+    const big = randomBytes(60_000);
+    const answers = [nextDatagram(first.socket), nextDatagram(second.socket)];
+    first.socket.send(big, holder.ports[0]!, '127.0.0.1');
+    second.socket.send(Buffer.from('second'), holder.ports[0]!, '127.0.0.1');
+    const [toFirst, toSecond] = await Promise.all(answers);
+    expect(sha256(toFirst!)).toBe(sha256(Buffer.from(big).reverse()));
+    expect(toSecond?.toString()).toBe('dnoces');
+    // A second datagram of the same peer goes through the same flow.
+    const again = nextDatagram(first.socket);
+    first.socket.send(Buffer.from('again'), holder.ports[0]!, '127.0.0.1');
+    expect((await again)?.toString()).toBe('niaga');
+  });
+
+  it('says once that nothing answers on a UDP port', async () => {
+    // A port that was bound and let go: nothing listens there now.
+    const gone = createSocket('udp4');
+    await new Promise<void>((resolve) => gone.bind(0, '127.0.0.1', resolve));
+    const remotePort = gone.address().port;
+    await new Promise<void>((resolve) => gone.close(() => resolve()));
+    const holder = await holdPorts(RELAY, [{ localHost: '127.0.0.1', localPort: 0, remotePort, protocol: 'udp' }]);
+    cleanups.push(() => holder.close());
+    const relay = await startRelay();
+    const lines: string[] = [];
+    relay.child.stdout!.on('data', (chunk: Buffer) => lines.push(...chunk.toString().split('\n').filter(Boolean)));
+    expect(await holder.handTo(relay.socketPath)).toBeUndefined();
+    const peer = await udpSocket();
+    for (let i = 0; i < 4; i += 1) {
+      peer.socket.send(Buffer.from('anyone?'), holder.ports[0]!, '127.0.0.1');
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    await expect.poll(() => lines, { timeout: 5_000 }).toContain(`refused ${remotePort}/udp Connection refused`);
+    expect(lines.filter((line) => line.startsWith('refused'))).toHaveLength(1);
+  });
 
   it('carries 16 MiB both ways with half-close, and ends in order', async () => {
     const remote = await server((socket) => {
@@ -216,7 +284,7 @@ describe('the relay, handed listening sockets by the holder', () => {
     const remote = await server(() => undefined);
     const holder = await hold(remote);
     expect(await holder.handTo(join(tmpdir(), 'sidekick-no-such-relay.sock'))).toMatch(/^connect: /);
-    await expect(holdPorts(RELAY, [{ localHost: '127.0.0.1', localPort: holder.ports[0]!, remotePort: remote }])).rejects.toThrow(
+    await expect(holdPorts(RELAY, [{ localHost: '127.0.0.1', localPort: holder.ports[0]!, remotePort: remote, protocol: 'tcp' }])).rejects.toThrow(
       `local port 127.0.0.1:${holder.ports[0]} is already in use.`,
     );
   });
