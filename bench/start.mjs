@@ -33,6 +33,9 @@ export async function benchStart(ctx) {
     help: () => timeCommand([process.execPath, ctx.cli, '--help']),
     execHelp: () => timeCommand([process.execPath, ctx.cli, 'exec', '--help']),
     sessions: () => timeCommand([process.execPath, ctx.cli, 'sessions']),
+    // The project's budget for `sessions` is against node's start plus `docker ps` (the docker CLI's
+    // own listing; it looks into no container): sessions lists and then asks each running container.
+    dockerPs: () => timeCommand(['docker', 'ps']),
     inspect: () => timeCommand([process.execPath, ctx.cli, 'inspect', target]),
   });
   const againstNode = (ms, budget) => `${(ms / m.node).toFixed(2)}× node -e 0 (budget ≤ ${budget.toFixed(2)}×)`;
@@ -43,6 +46,8 @@ export async function benchStart(ctx) {
   printRow('sidekick --help', m.help, againstNode(m.help, 1.2));
   printRow('sidekick exec --help', m.execHelp, againstNode(m.execHelp, 1.2));
   printRow('sidekick sessions', m.sessions, againstNode(m.sessions, 1.2));
+  printRow('docker ps', m.dockerPs);
+  printRow('sidekick sessions', m.sessions, `${(m.sessions / (m.dockerPs + m.node)).toFixed(2)}× (docker ps + node -e 0) (budget ≤ 1.20×)`);
   printRow('docker run --rm --net/--pid container:T <toolbox> true', m.dockerRun);
   printRow('sidekick inspect T', m.inspect, againstRun(m.inspect, 1.3));
   printRow('sidekick exec T -- true', m.exec, againstRun(m.exec, 1.1));
@@ -55,6 +60,7 @@ export async function benchStart(ctx) {
       { what: '`sidekick --help`', unit: 'ms', sidekick: m.help, against: '`node -e 0`', docker: m.node, better: 'lower', budget: { max: 1.2 } },
       { what: '`sidekick exec --help`', unit: 'ms', sidekick: m.execHelp, against: '`node -e 0`', docker: m.node, better: 'lower', budget: { max: 1.2 } },
       { what: '`sidekick sessions`', unit: 'ms', sidekick: m.sessions, against: '`node -e 0`', docker: m.node, better: 'lower', budget: { max: 1.2 } },
+      { what: '`sidekick sessions` against node + `docker ps`', unit: 'ms', sidekick: m.sessions, against: '`docker ps` + `node -e 0`', docker: m.dockerPs + m.node, better: 'lower', budget: { max: 1.2 } },
       { what: '`sidekick inspect T`', unit: 'ms', sidekick: m.inspect, against: '`docker run --rm --net/--pid container:T <toolbox> true` + `node -e 0`', docker: m.dockerRun + m.node, better: 'lower', budget: { max: 1.3 } },
       { what: '`sidekick exec T -- true`', unit: 'ms', sidekick: m.exec, against: '`docker run --rm --net/--pid container:T <toolbox> true` + `node -e 0`', docker: m.dockerRun + m.node, better: 'lower', budget: { max: 1.1 } },
     ],

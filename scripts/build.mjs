@@ -68,6 +68,8 @@ const standIns = [
   // commander loads child_process (≈9 ms, with net and dgram) for executable subcommands, which sidekick has none of.
   standIn('node:child_process', 'commander/lib/command.js', 'lazy-child-process.cjs'),
   standIn('./http_duplex', 'docker-modem/lib/modem.js', 'lazy-http-duplex.cjs'),
+  // debug (with ms, supports-color, tty) only when DEBUG is set: its log is off otherwise.
+  standIn('debug', 'docker-modem/lib/modem.js', 'lazy-debug.cjs', { bundled: true }),
   // Most runs of a command neither spawn (toolbox builds do) nor make a tar (copies do).
   standIn('node:child_process', 'src/', 'lazy-node-child-process.cjs'),
   standIn('node:crypto', 'src/', 'lazy-node-crypto.cjs'),

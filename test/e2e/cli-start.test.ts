@@ -61,6 +61,16 @@ describe('CLI start', () => {
     expect(loaded.builtins.map((name) => name.replace(/^NativeModule /, ''))).not.toContain('https');
   });
 
+  it("loads docker-modem's debug log (colours, tty) only when DEBUG asks for it, and then it still logs", async () => {
+    const quiet = await loadedBy(['sessions', '--json'], { XDG_CACHE_HOME: cache, DEBUG: '' });
+    expect(quiet.code).toBe(0);
+    // stdout is a pipe here: only the debug module's colour probe would load tty.
+    expect(quiet.builtins.map((name) => name.replace(/^NativeModule /, ''))).not.toContain('tty');
+    const logged = await runCli(['sessions', '--json'], { env: { XDG_CACHE_HOME: cache, DEBUG: 'modem' } });
+    expect(logged.code).toBe(0);
+    expect(logged.stderr).toMatch(/modem Sending: /);
+  });
+
   it("reports an error a command's bundle throws as sidekick's own (one plain line and a hint, status 125), cache on or off", async () => {
     const envs: Record<string, string>[] = [{ XDG_CACHE_HOME: cache }, { SIDEKICK_CODE_CACHE: 'off' }];
     for (const env of envs) {
