@@ -45,7 +45,7 @@ export async function benchStart(ctx) {
   printRow('sidekick --version', m.version, againstNode(m.version, 1.3));
   printRow('sidekick --help', m.help, againstNode(m.help, 1.2));
   printRow('sidekick exec --help', m.execHelp, againstNode(m.execHelp, 1.2));
-  printRow('sidekick sessions', m.sessions, againstNode(m.sessions, 1.2));
+  printRow('sidekick sessions', m.sessions, `${(m.sessions / m.node).toFixed(2)}× node -e 0 (no budget: it lists the engine's containers, see below)`);
   printRow('docker ps', m.dockerPs);
   printRow('sidekick sessions', m.sessions, `${(m.sessions / (m.dockerPs + m.node)).toFixed(2)}× (docker ps + node -e 0) (budget ≤ 1.20×)`);
   printRow('docker run --rm --net/--pid container:T <toolbox> true', m.dockerRun);
@@ -59,7 +59,7 @@ export async function benchStart(ctx) {
       { what: '`sidekick --version`', unit: 'ms', sidekick: m.version, against: '`node -e 0`', docker: m.node, better: 'lower', budget: { max: 1.3 } },
       { what: '`sidekick --help`', unit: 'ms', sidekick: m.help, against: '`node -e 0`', docker: m.node, better: 'lower', budget: { max: 1.2 } },
       { what: '`sidekick exec --help`', unit: 'ms', sidekick: m.execHelp, against: '`node -e 0`', docker: m.node, better: 'lower', budget: { max: 1.2 } },
-      { what: '`sidekick sessions`', unit: 'ms', sidekick: m.sessions, against: '`node -e 0`', docker: m.node, better: 'lower', budget: { max: 1.2 } },
+      { what: '`sidekick sessions` against node alone (no budget)', unit: 'ms', sidekick: m.sessions, against: '`node -e 0`', docker: m.node, better: 'lower' },
       { what: '`sidekick sessions` against node + `docker ps`', unit: 'ms', sidekick: m.sessions, against: '`docker ps` + `node -e 0`', docker: m.dockerPs + m.node, better: 'lower', budget: { max: 1.2 } },
       { what: '`sidekick inspect T`', unit: 'ms', sidekick: m.inspect, against: '`docker run --rm --net/--pid container:T <toolbox> true` + `node -e 0`', docker: m.dockerRun + m.node, better: 'lower', budget: { max: 1.3 } },
       { what: '`sidekick exec T -- true`', unit: 'ms', sidekick: m.exec, against: '`docker run --rm --net/--pid container:T <toolbox> true` + `node -e 0`', docker: m.dockerRun + m.node, better: 'lower', budget: { max: 1.1 } },
