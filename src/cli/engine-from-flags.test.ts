@@ -1,0 +1,29 @@
+import { describe, expect, it } from 'vitest';
+import { chooseEngine } from './engine-from-flags.js';
+
+describe('chooseEngine', () => {
+  it('takes Kubernetes for a pod target in any of kubectl\'s spellings, with its flags', () => {
+    for (const target of ['pod/web', 'pods/web/app', 'po/web']) {
+      expect(chooseEngine(target, {}), target).toEqual({ kind: 'kubernetes', flags: {} });
+    }
+    expect(chooseEngine('pod/web', { namespace: 'shop', kubeconfig: '/k', context: 'prod' })).toEqual({
+      kind: 'kubernetes',
+      flags: { namespace: 'shop', kubeconfig: '/k', context: 'prod' },
+    });
+  });
+
+  it('keeps Docker for anything else, --context being the docker context', () => {
+    expect(chooseEngine('web', { context: 'remote' })).toEqual({ kind: 'docker' });
+    expect(chooseEngine('podman/web', {})).toEqual({ kind: 'docker' });
+    expect(chooseEngine(undefined, {})).toEqual({ kind: 'docker' });
+  });
+
+  it('refuses a flag of the other engine rather than drop it', () => {
+    expect(() => chooseEngine('web', { namespace: 'shop' })).toThrow(/-n\/--namespace apply to Kubernetes pods, and web is not one/);
+    expect(() => chooseEngine('web', { kubeconfig: '/k' })).toThrow(/--kubeconfig apply to Kubernetes pods/);
+    expect(() => chooseEngine(undefined, { namespace: 'shop' })).toThrow(/this command names none/);
+    expect(() => chooseEngine('pod/web', { host: 'tcp://h:2375' })).toThrow(/-H\/--host names a Docker engine; pod\/web is a Kubernetes pod/);
+    expect(() => chooseEngine('pod/web', { context: ['a', 'b'] })).toThrow(/a pod target takes one kubeconfig context/);
+    expect(() => chooseEngine('pod/web', { context: ['a', 'b'] })).toThrow(expect.objectContaining({ code: 'BAD_USAGE' }));
+  });
+});
