@@ -54,6 +54,8 @@ export class KubernetesEngine implements Engine {
   readonly kind = 'Kubernetes';
   readonly endpoint: string;
   readonly commands: EngineCommands;
+  /** Docker Hub's busybox: static, with sh, tar and kill, which a sidekick here needs (preload, signals). */
+  readonly pulledToolboxImage = 'busybox';
   private readonly api: KubeApi;
 
   constructor(readonly context: KubeContext) {
@@ -221,7 +223,7 @@ export class KubernetesEngine implements Engine {
       if (done(state)) return state;
       if (state.kind === 'waiting' && /ErrImagePull|ImagePullBackOff|InvalidImageName|ErrImageNeverPull/.test(state.reason)) {
         throw new SidekickError('TOOLBOX_UNAVAILABLE', `the cluster cannot pull the sidekick's image (${state.reason}${state.message === '' ? '' : `: ${state.message}`}).`, {
-          hint: 'Pass --toolbox with an image the cluster can pull.',
+          hint: 'Pass --image with an image the cluster can pull.',
         });
       }
       if (Date.now() > deadline) {

@@ -1,0 +1,84 @@
+/**
+ * The command line on pod targets, end to end: the built CLI (dist/) against the control-plane
+ * double (test/kube-double/README.md: a test double of the control plane only, backed by real
+ * Docker containers), with `--kubeconfig` naming the double. The double pulls no image, so
+ * the toolbox is the locally built one, passed with --image as a user would name one the
+ * cluster can pull.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, inject, it } from 'vitest';
+import { docker } from '../fixtures/docker-cli.js';
+import { writeKubeconfig } from '../kube-double/kubeconfig.js';
+import { createPod, deletePod, type DoublePod } from '../kube-double/pods.js';
+import { startKubeDouble, type KubeDouble } from '../kube-double/server.js';
+import { defaultToolboxImage } from '../kube-double/test-client.js';
+import { expectUntouched, runCli, snapshotTarget, type TargetSnapshot } from './harness.js';
+
+/** An ephemeral sidekick is an image start and several API round trips; a busy machine makes that long. */
+const CASE_MS = 180_000;
+
+describe('sidekick on pod targets (through the control-plane double)', () => {
+  let double: KubeDouble | undefined;
+  let dir: string | undefined;
+  const pods: Array<{ pod: DoublePod; before: TargetSnapshot }> = [];
+
+  afterEach(async () => {
+    try {
+      // Each pod's containers are as they were: same process, same filesystem, no zombie added.
+      for (const { pod, before } of pods) await expectUntouched(before, pod.containers.get('app')!);
+    } finally {
+      for (const { pod } of pods.splice(0)) await deletePod(pod.namespace, pod.name);
+      await double?.close();
+      double = undefined;
+      if (dir !== undefined) await rm(dir, { recursive: true, force: true });
+      dir = undefined;
+    }
+  });
+
+  /** A pod whose container `app` is the scratch server, the double serving it, and a kubeconfig naming the double. */
+  async function podAndConfig(): Promise<{ pod: DoublePod; kubeconfig: string }> {
+    const { scratchServer } = inject('fixtures');
+    double = await startKubeDouble();
+    dir = await mkdtemp(join(tmpdir(), 'sidekick-kube-cli-'));
+    const kubeconfig = await writeKubeconfig(double, join(dir, 'config'));
+    const name = `sidekick-test-${Date.now().toString(36)}`;
+    const pod = await createPod('default', name, [{ name: 'app', image: scratchServer }]);
+    pods.push({ pod, before: await snapshotTarget(pod.containers.get('app')!) });
+    return { pod, kubeconfig };
+  }
+
+  /** The pod's sidekicks as the double's Docker containers show them: name and state. */
+  async function sidekicksOf(pod: DoublePod): Promise<string[]> {
+    const out = await docker(['ps', '-a', '--filter', `label=io.sidekick.kube-double.pod=default/${pod.name}`, '--filter', 'label=io.sidekick.kube-double.role=ephemeral', '--format', '{{.Label "io.sidekick.kube-double.container"}} {{.State}}']);
+    return out.split('\n').filter((line) => line !== '');
+  }
+
+  it('runs a command in an ephemeral sidekick whose / is the target\'s root, and passes its exit status back', async () => {
+    const { pod, kubeconfig } = await podAndConfig();
+    const toolbox = await defaultToolboxImage();
+    const result = await runCli(
+      ['exec', '-i', '--kubeconfig', kubeconfig, '--image', toolbox, `pod/${pod.name}/app`, '--', 'sh', '-c', 'echo $(ls /); cat /proc/1/cmdline | tr "\\0" " "; echo; read -r line; echo "in: $line"; exit 7'],
+      { input: 'hello\n', timeoutMs: CASE_MS },
+    );
+    expect(result.stderr).toBe('');
+    const out = result.stdout.toString().split('\n');
+    // The scratch server's root (its program and what the runtime makes), not the toolbox's: the chroot view.
+    expect(out[0]!.split(' ')).toContain('server');
+    expect(out[0]!.split(' ')).not.toContain('bin');
+    expect(out[1]).toMatch(/server/);
+    expect(out[2]).toBe('in: hello');
+    expect(result.code).toBe(7);
+    // The ephemeral container is named so that `kubectl describe` shows what it is, and its process has ended.
+    const sidekicks = await sidekicksOf(pod);
+    expect(sidekicks).toHaveLength(1);
+    expect(sidekicks[0]).toMatch(new RegExp(`^sidekick-pod-${pod.name}-app-[0-9a-z]+ exited$`));
+  }, CASE_MS);
+
+  it('uses the namespace of -n and says plainly when the pod is not there', async () => {
+    const { kubeconfig } = await podAndConfig();
+    const result = await runCli(['exec', `pod/no-such-pod`, '-n', 'elsewhere', '--kubeconfig', kubeconfig, '--', 'true']);
+    expect(result).toMatchObject({ code: 125, stderr: 'sidekick: no pod no-such-pod in namespace elsewhere.\nList the pods with kubectl get pods, or name the namespace with -n.\n' });
+  }, CASE_MS);
+});
