@@ -5,6 +5,7 @@
  * the toolbox is the locally built one, passed with --image as a user would name one the
  * cluster can pull.
  */
+import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,7 +15,7 @@ import { writeKubeconfig } from '../kube-double/kubeconfig.js';
 import { createPod, deletePod, type DoublePod } from '../kube-double/pods.js';
 import { startKubeDouble, type KubeDouble } from '../kube-double/server.js';
 import { defaultToolboxImage } from '../kube-double/test-client.js';
-import { expectUntouched, runCli, snapshotTarget, type TargetSnapshot } from './harness.js';
+import { CLI_PATH, expectUntouched, runCli, snapshotTarget, type TargetSnapshot } from './harness.js';
 
 /** An ephemeral sidekick is an image start and several API round trips; a busy machine makes that long. */
 const CASE_MS = 180_000;
@@ -74,6 +75,34 @@ describe('sidekick on pod targets (through the control-plane double)', () => {
     const sidekicks = await sidekicksOf(pod);
     expect(sidekicks).toHaveLength(1);
     expect(sidekicks[0]).toMatch(new RegExp(`^sidekick-pod-${pod.name}-app-[0-9a-z]+ exited$`));
+  }, CASE_MS);
+
+  it('ends the session in the pod when its client is killed with -9 (the lease)', async () => {
+    const { pod, kubeconfig } = await podAndConfig();
+    const toolbox = await defaultToolboxImage();
+    const client = spawn(process.execPath, [CLI_PATH, 'exec', '--kubeconfig', kubeconfig, '--image', toolbox, `pod/${pod.name}/app`, '--', 'sh', '-c', 'echo ready; sleep 600'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    try {
+      let output = '';
+      client.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+      client.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+      for (const deadline = Date.now() + 120_000; !output.includes('ready'); ) {
+        if (Date.now() > deadline || client.exitCode !== null) throw new Error(`the session did not start: ${output}`);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      expect(await sidekicksOf(pod)).toEqual([expect.stringMatching(/ running$/)]);
+      client.kill('SIGKILL');
+      // No client, no renewals: the session's guard ends it (5 missed, a second each), its processes with it.
+      for (const deadline = Date.now() + 60_000; ; ) {
+        const states = await sidekicksOf(pod);
+        if (states.length === 1 && states[0]!.endsWith(' exited')) break;
+        if (Date.now() > deadline) throw new Error(`the sidekick outlived its client: ${states.join(', ')}`);
+        await new Promise((resolve) => setTimeout(resolve, 500));
+      }
+    } finally {
+      client.kill('SIGKILL');
+    }
   }, CASE_MS);
 
   it('uses the namespace of -n and says plainly when the pod is not there', async () => {

@@ -33,6 +33,8 @@ import type { KubeContext } from './kube-config.js';
 import { isPodReference, parsePodReference } from './pod-reference.js';
 import { defaultContainer, parsePodContainerId, podContainerId, podSummaries, podTarget, type FullPodJson } from './pod-target.js';
 
+/** The toolbox a cluster pulls when none is named. */
+export const DEFAULT_TOOLBOX_IMAGE = 'busybox';
 /** Every ephemeral container sidekick adds is named so (ephemeral-container.ts): the only ones it stops. */
 const SIDEKICK_PREFIX = 'sidekick-';
 /** How long the exec that sends a signal is waited for (it dies with the sidekick it ends). */
@@ -54,11 +56,15 @@ export class KubernetesEngine implements Engine {
   readonly kind = 'Kubernetes';
   readonly endpoint: string;
   readonly commands: EngineCommands;
-  /** Docker Hub's busybox: static, with sh, tar and kill, which a sidekick here needs (preload, signals). */
-  readonly pulledToolboxImage = 'busybox';
+  /**
+   * Docker Hub's busybox by default: static, with sh, tar and kill, which a sidekick here needs
+   * (preload, signals); a cluster that cannot pull it names another (open-kubernetes-engine.ts).
+   */
+  readonly pulledToolboxImage: string;
   private readonly api: KubeApi;
 
-  constructor(readonly context: KubeContext) {
+  constructor(readonly context: KubeContext, toolboxImage = DEFAULT_TOOLBOX_IMAGE) {
+    this.pulledToolboxImage = toolboxImage;
     this.api = new KubeApi(context);
     this.commands = kubeCommands(context);
     this.endpoint = `${context.server} (context ${context.contextName}, namespace ${context.namespace})`;

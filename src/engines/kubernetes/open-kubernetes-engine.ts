@@ -6,8 +6,15 @@
  */
 import type { Engine } from '../engine.js';
 import { loadKubeContext, type KubeFlags } from './kube-config.js';
-import { KubernetesEngine } from './kubernetes-engine.js';
+import { DEFAULT_TOOLBOX_IMAGE, KubernetesEngine } from './kubernetes-engine.js';
+
+/**
+ * The toolbox image a cluster pulls for every sidekick, when `exec --image` names none: a
+ * cluster without Docker Hub (air-gapped, a mirror) sets it once in the environment.
+ */
+export const TOOLBOX_IMAGE_VARIABLE = 'SIDEKICK_KUBE_TOOLBOX';
 
 export function openKubernetesEngine(flags: KubeFlags, env: NodeJS.ProcessEnv): Engine {
-  return new KubernetesEngine(loadKubeContext(flags, env));
+  const image = env[TOOLBOX_IMAGE_VARIABLE];
+  return new KubernetesEngine(loadKubeContext(flags, env), image === undefined || image === '' ? DEFAULT_TOOLBOX_IMAGE : image);
 }
