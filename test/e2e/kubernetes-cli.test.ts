@@ -105,6 +105,46 @@ describe('sidekick on pod targets (through the control-plane double)', () => {
     }
   }, CASE_MS);
 
+  it('inspects a pod\'s container and lists its processes through a short-lived ephemeral sidekick', async () => {
+    const { pod, kubeconfig } = await podAndConfig();
+    // The double pulls nothing: the cluster's toolbox is named as a cluster without Docker Hub would name it.
+    const env = { SIDEKICK_KUBE_TOOLBOX: await defaultToolboxImage() };
+    const ps = await runCli(['ps', '--json', '--kubeconfig', kubeconfig, `pod/${pod.name}/app`], { env, timeoutMs: CASE_MS });
+    expect(ps.stderr).toBe('');
+    expect(ps.code).toBe(0);
+    const listing = JSON.parse(ps.stdout.toString()) as { target: { name: string }; processes: Array<{ pid: number; command: string[] }> };
+    expect(listing.target.name).toBe(`pod/${pod.name}/app`);
+    expect(listing.processes.find((row) => row.pid === 1)?.command.join(' ')).toMatch(/server/);
+    const inspect = await runCli(['inspect', '--json', '--kubeconfig', kubeconfig, `pod/${pod.name}/app`], { env, timeoutMs: CASE_MS });
+    expect(inspect.stderr).toBe('');
+    expect(inspect.code).toBe(0);
+    expect(inspect.stdout.toString()).toContain(`pod/${pod.name}/app`);
+    expect(inspect.stdout.toString()).toMatch(/"server"|\/server/);
+    // Each ran one sidekick, which has ended.
+    const sidekicks = await sidekicksOf(pod);
+    expect(sidekicks).toHaveLength(2);
+    for (const line of sidekicks) expect(line).toMatch(/^sidekick-pod-.* exited$/);
+  }, CASE_MS);
+
+  it('lists a running pod\'s directory through a sidekick, and says in one line that cp and inject need what the Kubernetes engine lacks', async () => {
+    const { pod, kubeconfig } = await podAndConfig();
+    const env = { SIDEKICK_KUBE_TOOLBOX: await defaultToolboxImage() };
+    const ls = await runCli(['ls', '--kubeconfig', kubeconfig, `pod/${pod.name}/app:/`], { env, timeoutMs: CASE_MS });
+    expect({ code: ls.code, stderr: ls.stderr }).toEqual({ code: 0, stderr: '' });
+    expect(ls.stdout.toString()).toMatch(/ server\n/);
+    expect(await sidekicksOf(pod)).toEqual([expect.stringMatching(/ exited$/)]);
+    for (const args of [['cp', `pod/${pod.name}/app:/server`, '-'], ['cp', '-', `pod/${pod.name}/app:/tmp/x`], ['inject', `pod/${pod.name}/app`]]) {
+      const result = await runCli([...args, '--kubeconfig', kubeconfig], { env, input: 'x' });
+      expect(result.code, args.join(' ')).toBe(125);
+      const [line, hint, rest] = result.stderr.split('\n');
+      expect(line, args.join(' ')).toMatch(/^sidekick: the Kubernetes engine at http:\/\/\S+ \(context \S+, namespace default\) cannot (read and write files of a container|create, start and attach containers of its own), which is needed to /);
+      expect(hint, args.join(' ')).toMatch(/^Use an engine that can/);
+      expect(rest).toBe('');
+    }
+    // Nothing more was started in the pod.
+    expect(await sidekicksOf(pod)).toHaveLength(1);
+  }, CASE_MS);
+
   it('uses the namespace of -n and says plainly when the pod is not there', async () => {
     const { kubeconfig } = await podAndConfig();
     const result = await runCli(['exec', `pod/no-such-pod`, '-n', 'elsewhere', '--kubeconfig', kubeconfig, '--', 'true']);
