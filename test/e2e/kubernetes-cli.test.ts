@@ -16,6 +16,7 @@ import { createPod, deletePod, type DoublePod } from '../kube-double/pods.js';
 import { startKubeDouble, type KubeDouble } from '../kube-double/server.js';
 import { defaultToolboxImage } from '../kube-double/test-client.js';
 import { CLI_PATH, expectUntouched, runCli, snapshotTarget, type TargetSnapshot } from './harness.js';
+import { TmuxSession, waitForFile } from './tmux-session.js';
 
 /** An ephemeral sidekick is an image start and several API round trips; a busy machine makes that long. */
 const CASE_MS = 180_000;
@@ -25,7 +26,11 @@ describe('sidekick on pod targets (through the control-plane double)', () => {
   let dir: string | undefined;
   const pods: Array<{ pod: DoublePod; before: TargetSnapshot }> = [];
 
+  let tmux: TmuxSession | undefined;
+
   afterEach(async () => {
+    await tmux?.kill();
+    tmux = undefined;
     try {
       // Each pod's containers are as they were: same process, same filesystem, no zombie added.
       for (const { pod, before } of pods) await expectUntouched(before, pod.containers.get('app')!);
@@ -75,6 +80,22 @@ describe('sidekick on pod targets (through the control-plane double)', () => {
     const sidekicks = await sidekicksOf(pod);
     expect(sidekicks).toHaveLength(1);
     expect(sidekicks[0]).toMatch(new RegExp(`^sidekick-pod-${pod.name}-app-[0-9a-z]+ exited$`));
+  }, CASE_MS);
+
+  it('gives the session a terminal of the client\'s size, and passes the status back through it', async () => {
+    const { pod, kubeconfig } = await podAndConfig();
+    const toolbox = await defaultToolboxImage();
+    const statusFile = join(dir!, 'status');
+    tmux = await TmuxSession.start(
+      `node ${CLI_PATH} exec -it --kubeconfig ${kubeconfig} --image ${toolbox} pod/${pod.name}/app -- sh -c 'test -t 0 && test -t 1 && echo on a terminal; stty size; exit 3'; echo "$?" > ${statusFile}; sleep 60`,
+      97,
+      31,
+    );
+    const status = await waitForFile(statusFile, 120_000);
+    const screen = await tmux.screen();
+    expect(screen).toMatch(/^on a terminal$/m);
+    expect(screen).toMatch(/^31 97$/m);
+    expect(status).toBe('3\n');
   }, CASE_MS);
 
   it('ends the session in the pod when its client is killed with -9 (the lease)', async () => {
