@@ -12,6 +12,11 @@ describe('chooseEngine', () => {
     });
   });
 
+  it('run as kubectl sidekick, takes Kubernetes for every target, a bare name being a pod\'s', () => {
+    expect(chooseEngine('web', { podsByDefault: true, namespace: 'shop' })).toEqual({ kind: 'kubernetes', flags: { namespace: 'shop' }, bareNamesArePods: true });
+    expect(chooseEngine(undefined, { podsByDefault: true })).toEqual({ kind: 'kubernetes', flags: {}, bareNamesArePods: true });
+  });
+
   it('keeps Docker for anything else, --context being the docker context', () => {
     expect(chooseEngine('web', { context: 'remote' })).toEqual({ kind: 'docker' });
     expect(chooseEngine('podman/web', {})).toEqual({ kind: 'docker' });

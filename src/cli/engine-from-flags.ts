@@ -17,6 +17,8 @@ export interface GlobalFlags extends TlsFlags {
   namespace?: string;
   /** The kubeconfig file for a pod target (Kubernetes). */
   kubeconfig?: string;
+  /** Run as `kubectl sidekick`: a bare target names a pod (kubectl-plugin.ts). */
+  podsByDefault?: boolean;
 }
 
 /** The contexts named with --context, in order, without repeats. */
@@ -25,7 +27,7 @@ export function contextsOf(flags: GlobalFlags): string[] {
 }
 
 /** Which engine a command's target is on: a `pod/…` target is Kubernetes, anything else Docker. */
-export type EngineChoice = { kind: 'docker' } | { kind: 'kubernetes'; flags: KubeFlags };
+export type EngineChoice = { kind: 'docker' } | { kind: 'kubernetes'; flags: KubeFlags; bareNamesArePods?: true };
 
 /**
  * The engine for `target` (docs/ARCHITECTURE.md, "Kubernetes engine"). Pure. Flags of the
@@ -34,9 +36,9 @@ export type EngineChoice = { kind: 'docker' } | { kind: 'kubernetes'; flags: Kub
  */
 export function chooseEngine(target: string | undefined, flags: GlobalFlags): EngineChoice {
   const contexts = contextsOf(flags);
-  if (target !== undefined && isPodReference(target)) {
+  if (flags.podsByDefault || (target !== undefined && isPodReference(target))) {
     if (flags.host !== undefined) {
-      throw new SidekickError('BAD_USAGE', `-H/--host names a Docker engine; ${target} is a Kubernetes pod.`, {
+      throw new SidekickError('BAD_USAGE', `-H/--host names a Docker engine; ${target ?? 'the target'} is a Kubernetes pod.`, {
         hint: 'Choose the cluster with --kubeconfig and --context, as for kubectl.',
       });
     }
@@ -52,6 +54,7 @@ export function chooseEngine(target: string | undefined, flags: GlobalFlags): En
         ...(contexts[0] !== undefined ? { context: contexts[0] } : {}),
         ...(flags.namespace !== undefined ? { namespace: flags.namespace } : {}),
       },
+      ...(flags.podsByDefault ? { bareNamesArePods: true } : {}),
     };
   }
   const podOnly = [flags.namespace !== undefined ? '-n/--namespace' : '', flags.kubeconfig !== undefined ? '--kubeconfig' : ''].filter((flag) => flag !== '');
@@ -72,7 +75,7 @@ export async function connectEngineFor(target: string | undefined, flags: Global
   const choice = chooseEngine(target, flags);
   if (choice.kind === 'docker') return connectEngine(flags).engine;
   const { openKubernetesEngine } = await import('../engines/kubernetes/open-kubernetes-engine.js');
-  const engine = openKubernetesEngine(choice.flags, process.env);
+  const engine = openKubernetesEngine(choice.flags, process.env, { bareNamesArePods: choice.bareNamesArePods === true });
   if (flags.debug) process.stderr.write(`sidekick: engine ${engine.endpoint}\n`);
   return engine;
 }

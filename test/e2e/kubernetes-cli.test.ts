@@ -6,11 +6,11 @@
  * cluster can pull.
  */
 import { spawn } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, inject, it } from 'vitest';
-import { docker } from '../fixtures/docker-cli.js';
+import { docker, run } from '../fixtures/docker-cli.js';
 import { writeKubeconfig } from '../kube-double/kubeconfig.js';
 import { createPod, deletePod, type DoublePod } from '../kube-double/pods.js';
 import { startKubeDouble, type KubeDouble } from '../kube-double/server.js';
@@ -164,6 +164,17 @@ describe('sidekick on pod targets (through the control-plane double)', () => {
     }
     // Nothing more was started in the pod.
     expect(await sidekicksOf(pod)).toHaveLength(1);
+  }, CASE_MS);
+
+  it('runs as kubectl sidekick (an executable of that name on PATH), a bare target naming a pod', async () => {
+    const { pod, kubeconfig } = await podAndConfig();
+    const plugin = join(dir!, 'kubectl-sidekick');
+    await symlink(CLI_PATH, plugin);
+    const env = { ...process.env, SIDEKICK_KUBE_TOOLBOX: await defaultToolboxImage() };
+    const ps = await run(plugin, ['ps', '--json', pod.name, '--kubeconfig', kubeconfig, '-n', 'default'], { env, timeoutMs: CASE_MS });
+    expect(ps.stderr).toBe('');
+    expect(ps.code).toBe(0);
+    expect((JSON.parse(ps.stdout.toString()) as { target: { name: string } }).target.name).toBe(`pod/${pod.name}/app`);
   }, CASE_MS);
 
   it('uses the namespace of -n and says plainly when the pod is not there', async () => {

@@ -63,7 +63,12 @@ export class KubernetesEngine implements Engine {
   readonly pulledToolboxImage: string;
   private readonly api: KubeApi;
 
-  constructor(readonly context: KubeContext, toolboxImage = DEFAULT_TOOLBOX_IMAGE) {
+  constructor(
+    readonly context: KubeContext,
+    toolboxImage = DEFAULT_TOOLBOX_IMAGE,
+    /** `kubectl sidekick exec web`: a bare name is a pod's, as kubectl reads it. */
+    private readonly options: { bareNamesArePods?: boolean } = {},
+  ) {
     this.pulledToolboxImage = toolboxImage;
     this.api = new KubeApi(context);
     this.commands = kubeCommands(context);
@@ -248,6 +253,7 @@ export class KubernetesEngine implements Engine {
     if (isPodReference(reference)) return { namespace: this.context.namespace, ...parsePodReference(reference) };
     const id = parsePodContainerId(reference);
     if (id !== undefined) return id;
+    if (this.options.bareNamesArePods && !reference.includes('/')) return { namespace: this.context.namespace, ...parsePodReference(`pod/${reference}`) };
     throw new SidekickError('BAD_USAGE', `${reference} is not a pod: with a kubeconfig, targets are pod/NAME or pod/NAME/CONTAINER.`, {
       hint: 'Name a pod as kubectl does: pod/NAME.',
     });
