@@ -145,8 +145,6 @@ export class KubernetesEngine implements Engine {
       await this.waitFor(target.namespace, target.pod, container.name, (state) => state.kind === 'running' || state.kind === 'terminated');
       if (spec.preload !== undefined) await this.preload(id, spec.preload);
       const process = await this.attach(target.namespace, target.pod, container.name, { tty: spec.tty, openStdin: spec.openStdin });
-      // The API has no size at creation: the first resize follows the attach, which the session's shell waits for.
-      if (spec.tty && spec.consoleSize !== undefined) await process.resize(spec.consoleSize.cols, spec.consoleSize.rows).catch(() => undefined);
       return { id, process };
     } catch (error) {
       // Its wrapper would wait for the go line for ever: it is ended, since it cannot be removed.
