@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { chooseEngine } from './engine-from-flags.js';
+import { chooseEngine, connectEngine } from './engine-from-flags.js';
 
 describe('chooseEngine', () => {
   it('takes Kubernetes for a pod target in any of kubectl\'s spellings, with its flags', () => {
@@ -30,5 +30,12 @@ describe('chooseEngine', () => {
     expect(() => chooseEngine('pod/web', { host: 'tcp://h:2375' })).toThrow(/-H\/--host names a Docker engine; pod\/web is a Kubernetes pod/);
     expect(() => chooseEngine('pod/web', { context: ['a', 'b'] })).toThrow(/a pod target takes one kubeconfig context/);
     expect(() => chooseEngine('pod/web', { context: ['a', 'b'] })).toThrow(expect.objectContaining({ code: 'BAD_USAGE' }));
+  });
+});
+
+describe('connectEngine (the Docker engine of commands without a pod target)', () => {
+  it('refuses the flags of pod targets, and a run as kubectl sidekick, before it connects', () => {
+    expect(() => connectEngine({ namespace: 'shop' })).toThrow(/-n\/--namespace apply to Kubernetes pods, and this command names none/);
+    expect(() => connectEngine({ podsByDefault: true })).toThrow(/not yet through kubectl sidekick/);
   });
 });

@@ -80,7 +80,14 @@ export async function connectEngineFor(target: string | undefined, flags: Global
   return engine;
 }
 
+/** The Docker engine, for commands that take no pod target (sessions, prune, toolbox, exec --attach). */
 export function connectEngine(flags: GlobalFlags): { engine: Engine; endpoint: Endpoint } {
+  if (flags.podsByDefault) {
+    throw new SidekickError('BAD_USAGE', 'this command works on a Docker engine only, not yet through kubectl sidekick.', {
+      hint: 'Run it as sidekick, without kubectl.',
+    });
+  }
+  chooseEngine(undefined, flags);
   const contexts = contextsOf(flags);
   if (contexts.length > 1) {
     throw new SidekickError('BAD_USAGE', `--context was given ${contexts.length} times (${contexts.join(', ')}); only \`inspect --all\` reads several engines.`, {
