@@ -44,13 +44,13 @@ describe('sidekick on pod targets (through the control-plane double)', () => {
   });
 
   /** A pod whose container `app` is the scratch server, the double serving it, and a kubeconfig naming the double. */
-  async function podAndConfig(): Promise<{ pod: DoublePod; kubeconfig: string }> {
+  async function podAndConfig(options: { shareProcessNamespace?: boolean } = {}): Promise<{ pod: DoublePod; kubeconfig: string }> {
     const { scratchServer } = inject('fixtures');
     double = await startKubeDouble();
     dir = await mkdtemp(join(tmpdir(), 'sidekick-kube-cli-'));
     const kubeconfig = await writeKubeconfig(double, join(dir, 'config'));
     const name = `sidekick-test-${Date.now().toString(36)}`;
-    const pod = await createPod('default', name, [{ name: 'app', image: scratchServer }]);
+    const pod = await createPod('default', name, [{ name: 'app', image: scratchServer }], options);
     pods.push({ pod, before: await snapshotTarget(pod.containers.get('app')!) });
     return { pod, kubeconfig };
   }
@@ -80,6 +80,19 @@ describe('sidekick on pod targets (through the control-plane double)', () => {
     const sidekicks = await sidekicksOf(pod);
     expect(sidekicks).toHaveLength(1);
     expect(sidekicks[0]).toMatch(new RegExp(`^sidekick-pod-${pod.name}-app-[0-9a-z]+ exited$`));
+  }, CASE_MS);
+
+  it('finds the target\'s own process by its runtime ID in a pod that shares one PID namespace (PID 1 is the pause process)', async () => {
+    const { pod, kubeconfig } = await podAndConfig({ shareProcessNamespace: true });
+    const toolbox = await defaultToolboxImage();
+    const result = await runCli(['exec', '--kubeconfig', kubeconfig, '--image', toolbox, `pod/${pod.name}/app`, '--', 'sh', '-c', 'echo $(ls /); cat /proc/1/cmdline | tr "\\0" " "; echo'], {
+      timeoutMs: CASE_MS,
+    });
+    expect({ code: result.code, stderr: result.stderr }).toEqual({ code: 0, stderr: '' });
+    const [root, pid1] = result.stdout.toString().split('\n');
+    // / is the app's root, not PID 1's (the pause container's busybox).
+    expect(root!.split(' ')).toContain('server');
+    expect(pid1).not.toMatch(/server/);
   }, CASE_MS);
 
   it('gives the session a terminal of the client\'s size, and passes the status back through it', async () => {
