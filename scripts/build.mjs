@@ -147,6 +147,30 @@ function commandsApart(found) {
   };
 }
 
+/**
+ * The Kubernetes engine and @kubernetes/client-node (megabytes) are a bundle of their own,
+ * dist/commands/kubernetes-engine.cjs, required only when a command's target is a pod
+ * (src/cli/engine-from-flags.ts imports it dynamically): a Docker command never parses it.
+ */
+const KUBERNETES_ENTRY = resolve(root, 'src/engines/kubernetes/open-kubernetes-engine.ts');
+function kubernetesApart(fromDir) {
+  return {
+    name: 'kubernetes-apart',
+    setup(b) {
+      b.onResolve({ filter: /open-kubernetes-engine\.js$/ }, (args) => {
+        if (args.kind !== 'dynamic-import') return undefined;
+        if (resolve(args.resolveDir, args.path.replace(/\.js$/, '.ts')) !== KUBERNETES_ENTRY) return undefined;
+        return { path: 'kubernetes-engine', namespace: 'kubernetes-bundle' };
+      });
+      b.onLoad({ filter: /.*/, namespace: 'kubernetes-bundle' }, () => ({
+        contents: `module.exports = require(${JSON.stringify(`${fromDir}/kubernetes-engine.cjs`)});`,
+        loader: 'js',
+      }));
+      b.onResolve({ filter: /kubernetes-engine\.cjs$/ }, (args) => (args.namespace === 'kubernetes-bundle' ? { path: args.path, external: true } : undefined));
+    },
+  };
+}
+
 const common = {
   absWorkingDir: root,
   bundle: true,
@@ -181,7 +205,7 @@ await build({
   outfile: 'dist/sidekick-main.cjs',
   sourcemap: 'linked',
   minifySyntax: true,
-  plugins: [commandsApart(commands), sharedErrors('.'), ...standIns],
+  plugins: [commandsApart(commands), kubernetesApart('./commands'), sharedErrors('.'), ...standIns],
 });
 if (commands.size === 0) throw new Error('build: no command module found behind register-*.ts; the command line would load nothing.');
 
@@ -194,6 +218,16 @@ await build({
   minifySyntax: true,
   // Optional native speed-ups of ssh2; absent is fine.
   external: ['cpu-features', '*.node'],
+  plugins: [kubernetesApart('.'), sharedErrors('..'), ...standIns],
+});
+
+await build({
+  ...common,
+  entryPoints: [{ in: KUBERNETES_ENTRY, out: 'kubernetes-engine' }],
+  outdir: 'dist/commands',
+  outExtension: { '.js': '.cjs' },
+  sourcemap: 'linked',
+  minifySyntax: true,
   plugins: [sharedErrors('..'), ...standIns],
 });
 

@@ -12,7 +12,7 @@ import { startExecSession, type ExecSession } from '../debug/exec-session.js';
 import { stopSession } from '../debug/sidekick-launch.js';
 import { captureSink, checkDestination, type CaptureSink } from './capture-destination.js';
 import { deferSignals, SIGNAL_STATUS } from './deferred-signals.js';
-import { connectEngine, type GlobalFlags } from './engine-from-flags.js';
+import { connectEngineFor, type GlobalFlags } from './engine-from-flags.js';
 import { packageBuildReporter } from './toolbox-progress.js';
 
 export interface CaptureFlags {
@@ -33,7 +33,7 @@ export async function runCapture(target: string, filter: string[], flags: Captur
     ...(flags.interface !== undefined ? { interface: flags.interface } : {}),
     ...(flags.count !== undefined ? { count: flags.count } : {}),
   };
-  const { engine } = connectEngine(global);
+  const engine = await connectEngineFor(target, global);
   let session: ExecSession;
   const setup = deferSignals();
   try {

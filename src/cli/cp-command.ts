@@ -2,7 +2,7 @@ import { SidekickError } from '../core/errors.js';
 import { parseContainerPath } from '../debug/container-path.js';
 import { copyFromTarget, copyToTarget, CopyInterrupted } from '../debug/cp/copy-files.js';
 import { SIGNAL_STATUS } from './deferred-signals.js';
-import { connectEngine, type GlobalFlags } from './engine-from-flags.js';
+import { connectEngineFor, type GlobalFlags } from './engine-from-flags.js';
 import { progressLine } from './progress-line.js';
 
 export async function runCp(source: string, destination: string, global: GlobalFlags): Promise<number> {
@@ -33,7 +33,7 @@ export async function runCp(source: string, destination: string, global: GlobalF
   };
   const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
   for (const signal of signals) process.on(signal, onSignal);
-  const { engine } = connectEngine(global);
+  const engine = await connectEngineFor((from ?? to)?.target, global);
   // Bytes and rate on a terminal's stderr: a large file can take minutes.
   const progress = progressLine();
   progress.step(`copying ${source === '-' ? 'stdin' : source} to ${destination === '-' ? 'stdout' : destination}`);

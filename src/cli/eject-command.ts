@@ -2,7 +2,7 @@ import { parsePrefix } from '../core/inject/container-path.js';
 import { warmSessionLabels } from '../core/labels.js';
 import { eject } from '../debug/inject/eject.js';
 import { terminalSafe } from './terminal-safe.js';
-import { connectEngine, type GlobalFlags } from './engine-from-flags.js';
+import { connectEngineFor, type GlobalFlags } from './engine-from-flags.js';
 import { withInterruptCleanup } from './interrupt-cleanup.js';
 
 const LISTED = 20;
@@ -10,7 +10,7 @@ const LISTED = 20;
 /** `sidekick eject`: returns the status to exit with (0 also when there was nothing to remove). */
 export async function runEject(reference: string, flags: { prefix: string[] }, global: GlobalFlags): Promise<number> {
   const prefixes = flags.prefix.map(parsePrefix);
-  const { engine } = connectEngine(global);
+  const engine = await connectEngineFor(reference, global);
   try {
     const found = engine.findContainer(reference);
     // The lock is labelled next: its labels' one-time cost is paid while the engine answers.

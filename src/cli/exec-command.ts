@@ -5,7 +5,8 @@ import { startExecSession, type ExecRequest, type ExecSession } from '../debug/e
 import { imageFallback, noteIfAlsoImage } from '../debug/exec-copy/copy-origin.js';
 import { deferSignals, SIGNAL_STATUS } from './deferred-signals.js';
 import { terminalModes } from './terminal-modes.js';
-import { connectEngine, type GlobalFlags } from './engine-from-flags.js';
+import { connectEngineFor, type GlobalFlags } from './engine-from-flags.js';
+import { isPodReference } from '../core/reference.js';
 import { runCopyExec } from './exec-copy-command.js';
 import { pumpTerminal } from './terminal.js';
 import { targetChange } from '../debug/target-change.js';
@@ -96,7 +97,7 @@ export async function runExec(targetArgument: string | undefined, commandArgumen
     });
   }
   const tools = flags.tools === undefined ? undefined : parsePackageList(flags.tools);
-  const { engine } = connectEngine(global);
+  const engine = await connectEngineFor(imageTarget === undefined ? target : undefined, global);
   const request: ExecRequest = {
     target,
     command,
@@ -136,7 +137,7 @@ export async function runExec(targetArgument: string | undefined, commandArgumen
     progress.done();
     setup.release();
     // TARGET names no container: it may name a local image, debugged through a container of it.
-    if (!(isSidekickError(error) && error.code === 'TARGET_NOT_FOUND' && (await imageFallback(engine, target, error)))) {
+    if (!(isSidekickError(error) && error.code === 'TARGET_NOT_FOUND' && !isPodReference(target) && (await imageFallback(engine, target, error)))) {
       engine.close();
       throw error;
     }

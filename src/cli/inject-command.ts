@@ -7,7 +7,7 @@ import type { Target } from '../core/target.js';
 import type { Cleanups } from '../debug/inject/cleanups.js';
 import { withInjectionLock } from '../debug/inject/injection-lock.js';
 import type { Engine } from '../engines/engine.js';
-import { connectEngine, type GlobalFlags } from './engine-from-flags.js';
+import { connectEngineFor, type GlobalFlags } from './engine-from-flags.js';
 import { withInterruptCleanup } from './interrupt-cleanup.js';
 import { sidekickVersion } from './version.js';
 import { terminalSafe } from './terminal-safe.js';
@@ -27,7 +27,7 @@ export async function runInject(reference: string, flags: InjectFlags, global: G
     throw new SidekickError('BAD_USAGE', '--skip-conflicts and --mirror apply to --os only.', { hint: 'Add --os REF, or drop them.' });
   }
   preloadBusybox(process.env);
-  const { engine } = connectEngine(global);
+  const engine = await connectEngineFor(reference, global);
   try {
     const found = engine.findContainer(reference);
     // The lock is labelled next: its labels' one-time cost is paid while the engine answers.

@@ -1,6 +1,6 @@
 import { SidekickError } from '../core/errors.js';
 import { jsonReplacer } from '../debug/inspect-report.js';
-import { connectEngine, contextsOf, type GlobalFlags } from './engine-from-flags.js';
+import { connectEngineFor, contextsOf, type GlobalFlags } from './engine-from-flags.js';
 import { parseFormat, renderRows } from './output-format.js';
 import { shortId } from '../core/short-id.js';
 
@@ -37,7 +37,7 @@ export async function runInspect(target: string | undefined, flags: InspectFlags
     }
     return inspectSeveralEngines(contexts, flags, global);
   }
-  const { engine } = connectEngine(global);
+  const engine = await connectEngineFor(target, global);
   try {
     if (flags.all) {
       if (flags.showSecrets) throw new SidekickError('BAD_USAGE', '--show-secrets has no effect with --all (no environment is shown).', { hint: 'Drop it.' });

@@ -8,8 +8,17 @@ declare const SIDEKICK_VERSION: string;
 
 // Run as `docker sidekick …` (README, "Install"): docker's command line becomes sidekick's (or is answered here).
 import { enterAsPlugin, startedAsPlugin } from './docker-plugin.js';
+// Run as `kubectl sidekick …`: the same command line, targets being pods by default.
+import { kubectlPluginArgs, startedAsKubectlPlugin } from './kubectl-plugin.js';
 
-const args = startedAsPlugin(process.argv[1]) ? enterAsPlugin(process.argv, SIDEKICK_VERSION) : process.argv.slice(2);
+function commandLine(): string[] | undefined {
+  if (startedAsPlugin(process.argv[1])) return enterAsPlugin(process.argv, SIDEKICK_VERSION);
+  if (!startedAsKubectlPlugin(process.argv[1]) || process.argv.length <= 2) return process.argv.slice(2);
+  process.argv.splice(2, Infinity, ...kubectlPluginArgs(process.argv.slice(2)));
+  return process.argv.slice(3);
+}
+
+const args = commandLine();
 if (args === undefined) {
   // the plugin's metadata was answered, or its command line refused
 } else if (args.length === 1 && (args[0] === '--version' || args[0] === '-v')) {

@@ -1,6 +1,6 @@
 import { requireContainerPath } from '../debug/container-path.js';
 import { listDirectory } from '../debug/list-dir.js';
-import { connectEngine, type GlobalFlags } from './engine-from-flags.js';
+import { connectEngineFor, type GlobalFlags } from './engine-from-flags.js';
 import { formatLs, formatLsDirectories } from './format-ls.js';
 import { terminalSafe } from './terminal-safe.js';
 
@@ -15,7 +15,7 @@ const SLOW_ARCHIVE_BYTES = 64 * 1024 * 1024;
 
 export async function runLs(location: string, flags: LsFlags, global: GlobalFlags): Promise<number> {
   const { target, path } = requireContainerPath(location, 'ls needs TARGET:PATH;');
-  const { engine } = connectEngine(global);
+  const engine = await connectEngineFor(target, global);
   let warned = false;
   try {
     const listing = await listDirectory(engine, target, path, {

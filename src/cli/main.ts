@@ -1,4 +1,4 @@
-import { Command, CommanderError } from 'commander';
+import { Command, CommanderError, Option } from 'commander';
 import { fstatSync, statSync, writeSync } from 'node:fs';
 import type { RegisterCommand, RunCommand } from './command-runner.js';
 import { registerCapture } from './register-capture.js';
@@ -33,7 +33,11 @@ export function buildProgram(run: RunCommand): Command {
     .description('Debug containers that have nothing in them: a shell with real tools beside any container.')
     .version(typeof SIDEKICK_VERSION === 'string' ? SIDEKICK_VERSION : 'dev', '-v, --version')
     .option('-H, --host <url>', 'engine address (unix://, tcp://, ssh://)')
-    .option('--context <name>', 'docker context to use (repeatable with inspect --all: one row per engine)', collectContexts)
+    .option('--context <name>', 'docker context to use (repeatable with inspect --all: one row per engine); for a pod/ target, the kubeconfig context', collectContexts)
+    .option('-n, --namespace <namespace>', "Kubernetes namespace of a pod/NAME[/CONTAINER] target (default: the context's)")
+    .option('--kubeconfig <file>', 'kubeconfig file for a pod/ target (default: $KUBECONFIG, then ~/.kube/config, as kubectl)')
+    // Set by the launcher when run as `kubectl sidekick` (kubectl-plugin.ts).
+    .addOption(new Option('--pods-by-default').hideHelp())
     .option('--debug', 'say which engine is used; show stack traces')
     .option('--tls', 'use TLS with a tcp:// engine, without checking its certificate (implied by --tlsverify)')
     .option('--tlsverify', "use TLS and check the engine's certificate (like DOCKER_TLS_VERIFY)")

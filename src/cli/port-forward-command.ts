@@ -2,7 +2,7 @@ import { existsSync, realpathSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { formatHostPort, formatPort, parsePortSpecs } from '../core/port-spec.js';
 import { startPortForward } from '../debug/port-forward/port-forward-session.js';
-import { connectEngine, type GlobalFlags } from './engine-from-flags.js';
+import { connectEngineFor, type GlobalFlags } from './engine-from-flags.js';
 
 const SIGNAL_NUMBERS: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGTERM: 15 };
 
@@ -42,7 +42,7 @@ export async function runPortForward(target: string, ports: string[], global: Gl
   const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
   for (const signal of signals) process.on(signal, onSignal);
 
-  const { engine } = connectEngine(global);
+  const engine = await connectEngineFor(target, global);
   try {
     const session = await startPortForward(engine, { target, ports: specs, ...relayOption() }, process.env, {
       onToolboxBuild: (source) => process.stderr.write(`sidekick: preparing the toolbox image from ${source} (once)\n`),

@@ -1,5 +1,5 @@
 import { listProcesses } from '../debug/list-processes.js';
-import { connectEngine, type GlobalFlags } from './engine-from-flags.js';
+import { connectEngineFor, type GlobalFlags } from './engine-from-flags.js';
 import { formatPs } from './format-ps.js';
 import { parseFormat, renderRows } from './output-format.js';
 
@@ -14,7 +14,7 @@ export interface PsFlags {
 
 export async function runPs(target: string, flags: PsFlags, global: GlobalFlags): Promise<number> {
   const format = parseFormat(flags.format);
-  const { engine } = connectEngine(global);
+  const engine = await connectEngineFor(target, global);
   try {
     const listing = await listProcesses(engine, target, process.env, { showSecrets: flags.showSecrets ?? false });
     if (flags.json) process.stdout.write(`${JSON.stringify(listing, null, 2)}\n`);

@@ -11,7 +11,7 @@ export const registerExec: RegisterCommand = (program, run) => {
     .argument('[command...]', 'command to run (after --); a shell when omitted')
     .option('-i, --interactive', 'keep stdin open (default when no command is given)')
     .option('-t, --tty', 'allocate a terminal (default when no command is given and stdin is a terminal)')
-    .option('--image <ref>', 'toolbox image to use instead of the built-in busybox', imageOption('--image'))
+    .option('--image <ref>', 'toolbox image to use instead of the built-in busybox (on Kubernetes, one the cluster can pull; default busybox)', imageOption('--image'))
     .option('--tools <packages>', 'Debian packages to make the toolbox of (strace,tcpdump,gdb…); built here once with mmdebstrap')
     .option('--chroot', "make / the target's root, toolbox on PATH (the default)")
     .option('--no-chroot', "keep the toolbox's root; the target's files are at /target")

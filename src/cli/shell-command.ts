@@ -1,7 +1,7 @@
 import { parsePrefix } from '../core/inject/container-path.js';
 import { startShell } from '../debug/inject/shell-session.js';
 import { terminalModes } from './terminal-modes.js';
-import { connectEngine, type GlobalFlags } from './engine-from-flags.js';
+import { connectEngineFor, type GlobalFlags } from './engine-from-flags.js';
 import { pumpTerminal } from './terminal.js';
 import { DEFAULT_DETACH_KEYS, parseDetachKeys } from './detach-keys.js';
 
@@ -15,7 +15,7 @@ export interface ShellFlags {
 /** `sidekick shell`: the shell's own exit status, or 125 when sidekick fails. */
 export async function runShell(reference: string, command: string[], flags: ShellFlags, global: GlobalFlags): Promise<number> {
   const { interactive, tty } = terminalModes(flags, command, process.stdin.isTTY === true);
-  const { engine } = connectEngine(global);
+  const engine = await connectEngineFor(reference, global);
   let release: (() => Promise<void>) | undefined;
   try {
     const session = await startShell(engine, {

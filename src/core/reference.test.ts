@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { containerOrImageReference, containerReference, imageReference, imageReferenceProblem } from './reference.js';
+import { containerOrImageReference, containerReference, imageReference, imageReferenceProblem, isPodReference } from './reference.js';
 
 describe('containerReference', () => {
   it('accepts names and ID prefixes, and the leading "/" docker prints', () => {
@@ -39,5 +39,16 @@ describe('containerOrImageReference', () => {
     expect(containerOrImageReference('team/app:1')).toBe('team/app:1');
     expect(() => containerOrImageReference('')).toThrow(/TARGET is empty; it must name a container or a local image/);
     expect(() => containerOrImageReference('a/../b')).toThrow(/TARGET "a\/..\/b" is neither a container name or ID nor an image reference/);
+  });
+});
+
+describe('pod targets', () => {
+  it('are told apart by kubectl\'s resource prefix and passed on as written, for the Kubernetes engine to read', () => {
+    expect(isPodReference('pod/web/app')).toBe(true);
+    expect(isPodReference('pods/web')).toBe(true);
+    expect(isPodReference('po/web')).toBe(true);
+    expect(isPodReference('web')).toBe(false);
+    expect(isPodReference('podium/web')).toBe(false);
+    expect(containerReference('pod/web/app')).toBe('pod/web/app');
   });
 });

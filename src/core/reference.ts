@@ -24,8 +24,20 @@ function quoted(text: string): string {
   return JSON.stringify(text);
 }
 
-/** A container name or ID prefix as the engine knows it, or a BAD_USAGE error naming the input. */
+/** kubectl's spellings of the pod resource before a name: `pod/`, `pods/`, `po/`. */
+const POD_RESOURCE = /^(?:pods?|po)\//;
+
+/**
+ * Whether a target names a Kubernetes pod (`pod/NAME[/CONTAINER]`) rather than a container;
+ * the Kubernetes engine checks the rest (engines/kubernetes/pod-reference.ts).
+ */
+export function isPodReference(raw: string): boolean {
+  return POD_RESOURCE.test(raw);
+}
+
+/** A container name or ID prefix as the engine knows it (or a pod target, as is), or a BAD_USAGE error naming the input. */
 export function containerReference(raw: string, what = 'TARGET'): string {
+  if (isPodReference(raw)) return raw;
   const name = raw.startsWith('/') ? raw.slice(1) : raw;
   if (name === '') {
     throw new SidekickError('BAD_USAGE', `${what} is empty; it must name a container.`, { hint: 'Give a container name or ID prefix (docker ps).' });

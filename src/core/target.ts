@@ -7,6 +7,12 @@ export type TargetStatus = 'created' | 'running' | 'paused' | 'restarting' | 're
 
 export interface Target {
   id: string;
+  /**
+   * The container runtime's own ID, which names the cgroups of the container's processes,
+   * when it is not `id` (a pod's container: `containerStatuses[].containerID` without its
+   * `containerd://` scheme, docs/ARCHITECTURE.md, "Kubernetes engine"); "" before it started.
+   */
+  runtimeId?: string;
   name: string;
   image: string;
   imageId: string;

@@ -199,6 +199,7 @@ async function packageToolbox(engine: Engine, tools: string[], env: NodeJS.Proce
 }
 
 async function resolveToolbox(engine: Engine, image: string | undefined, env: NodeJS.ProcessEnv, events: ExecEvents): Promise<Toolbox> {
+  if (engine.images === undefined && engine.pulledToolboxImage !== undefined) return pulledToolbox(engine.pulledToolboxImage, image);
   const images = requireCapability(engine, 'images', 'get the toolbox image (sidekick exec --image)');
   if (image === undefined) {
     const candidate = await defaultToolboxCandidate(env);
@@ -219,6 +220,15 @@ async function resolveToolbox(engine: Engine, image: string | undefined, env: No
     hasInit: labels[LABEL_TOOLBOX_INIT] === INIT_PATH,
     hasViewApplets: labels[LABEL_TOOLBOX_VIEW] === VIEW_APPLETS,
   };
+}
+
+/**
+ * The toolbox of an engine that pulls images itself (a cluster): its labels cannot be read,
+ * so the default (busybox, static) is run as it is, with the init put in before the start,
+ * and any other image through the dynamic view, as an unlabelled image is on Docker.
+ */
+function pulledToolbox(defaultImage: string, image: string | undefined): Toolbox {
+  return image === undefined ? { image: defaultImage, isStatic: true, hasInit: false } : { image, isStatic: false, hasInit: false };
 }
 
 /** The chroot view by default, for every toolbox: a dynamic one runs through its own loader there. */

@@ -25,7 +25,7 @@ export interface SidekickLaunch {
  */
 export async function sidekickLaunch(
   toolbox: Toolbox,
-  target: Pick<Target, 'id' | 'namespaceModes'> | undefined,
+  target: Pick<Target, 'id' | 'runtimeId' | 'namespaceModes'> | undefined,
   env: NodeJS.ProcessEnv,
   /** More of the sidekick's own files (e.g. the dynamic view's busybox), put in with the init. */
   extra: PreloadEntry[] = [],
@@ -71,9 +71,10 @@ function entriesTar(entries: PreloadEntry[]): NodeJS.ReadableStream {
 }
 
 /** What the session shell needs to find the target's own process (docs/RELIABILITY.md, "the right target"). */
-export function targetEnvironment(target: Pick<Target, 'id' | 'namespaceModes'>): string[] {
+export function targetEnvironment(target: Pick<Target, 'id' | 'runtimeId' | 'namespaceModes'>): string[] {
   const shared = joinsAnother(target.namespaceModes.pid);
-  return [`${TARGET_ID_VARIABLE}=${target.id}`, ...(shared ? [`${TARGET_SHARES_PID_VARIABLE}=1`] : [])];
+  // The session shell finds the target's process by the ID its cgroups are named after.
+  return [`${TARGET_ID_VARIABLE}=${target.runtimeId || target.id}`, ...(shared ? [`${TARGET_SHARES_PID_VARIABLE}=1`] : [])];
 }
 
 /**

@@ -70,6 +70,8 @@ export async function ensureDefaultToolbox(engine: Engine, env: NodeJS.ProcessEn
  * pulled fallback is readied at once, as ensureDefaultToolbox does.
  */
 export async function assumeDefaultToolbox(engine: Engine, env: NodeJS.ProcessEnv, events: ToolboxEvents = {}): Promise<{ toolbox: Toolbox; build?: () => Promise<void> }> {
+  // A cluster pulls its own toolbox (a static busybox), which sidekick can neither build nor look at.
+  if (engine.images === undefined && engine.pulledToolboxImage !== undefined) return { toolbox: { image: engine.pulledToolboxImage, isStatic: true, hasInit: false } };
   const candidate = await defaultToolboxCandidate(env);
   if (candidate === undefined) return { toolbox: await ensureDefaultToolbox(engine, env, events) };
   return { toolbox: candidate, build: () => buildToolbox(engine, candidate, events) };

@@ -158,6 +158,11 @@ export interface Engine {
   /** Starts a process inside the container itself (its root, its namespaces); it may have no `signal`. */
   execInContainer(containerId: string, spec: ContainerExecSpec): Promise<ProcessHandle>;
   close(): void;
+  /**
+   * Set by an engine whose nodes pull images themselves and keep none sidekick can see or
+   * build (a cluster): the toolbox image it runs when none is named (`exec --image`).
+   */
+  readonly pulledToolboxImage?: string;
 
   readonly archive?: ArchiveCapability;
   readonly images?: ImageCapability;

@@ -71,6 +71,18 @@ describe('CLI start', () => {
     expect(logged.stderr).toMatch(/modem Sending: /);
   });
 
+  it('loads the Kubernetes engine only for a pod target, from its own bundle, whose errors are still sidekick\'s own', async () => {
+    const docker = await loadedBy(['ps', `sidekick-no-such-container-${process.pid}`], { XDG_CACHE_HOME: cache });
+    expect(docker.code).toBe(125);
+    expect(docker.files.filter((file) => /kubernetes|client-node/.test(file))).toEqual([]);
+    const missing = join(cache, 'no-such-kubeconfig');
+    const pod = await loadedBy(['ps', 'pod/web', '--kubeconfig', missing], { XDG_CACHE_HOME: cache });
+    expect(pod.code).toBe(125);
+    expect(pod.files.filter((file) => /[/\\]commands[/\\]/.test(file)).map((file) => file.replace(/^.*[/\\]/, ''))).toEqual(['ps-command.cjs', 'kubernetes-engine.cjs']);
+    const result = await runCli(['ps', 'pod/web', '--kubeconfig', missing]);
+    expect(result).toMatchObject({ code: 125, stderr: `sidekick: the kubeconfig ${missing} does not exist.\nCheck the path given to --kubeconfig.\n` });
+  });
+
   it("reports an error a command's bundle throws as sidekick's own (one plain line and a hint, status 125), cache on or off", async () => {
     const envs: Record<string, string>[] = [{ XDG_CACHE_HOME: cache }, { SIDEKICK_CODE_CACHE: 'off' }];
     for (const env of envs) {

@@ -3,7 +3,7 @@
  * ContainerInspect returns them; the Pod fields as core/v1 Pod defines them).
  */
 import { describe, expect, it } from 'vitest';
-import { CONTAINER_LABEL, EPHEMERAL_SPEC_LABEL, ROLE_LABEL, kubeTime, podFromContainers, type DockerInspect } from './pod-view.js';
+import { CONTAINER_LABEL, EPHEMERAL_SPEC_LABEL, ROLE_LABEL, SHARE_PID_LABEL, kubeTime, podFromContainers, type DockerInspect } from './pod-view.js';
 
 const container = (id: string, created: string, state: Partial<DockerInspect['State']>, name: string): DockerInspect => ({
   Id: id,
@@ -54,6 +54,17 @@ describe('pod view', () => {
     expect((podFromContainers('b', 'j', [done(0)]) as { status: { phase: string } }).status.phase).toBe('Succeeded');
     expect((podFromContainers('b', 'j', [done(0), { ...done(2), Id: 'eeee' }]) as { status: { phase: string } }).status.phase).toBe('Failed');
     expect(() => podFromContainers('b', 'j', [])).toThrow(/has no containers/);
+  });
+
+  it('says shareProcessNamespace when the pause container was made for it, and nothing otherwise', () => {
+    const pause = (labels: Record<string, string>): DockerInspect => {
+      const c = container('pppp', '2026-12-01T06:00:00.1Z', {}, 'POD');
+      return { ...c, Config: { ...c.Config, Labels: { ...c.Config.Labels, [ROLE_LABEL]: 'pause', ...labels } } };
+    };
+    const app = container('aaaa', '2026-12-01T06:00:00.5Z', {}, 'app');
+    const specOf = (pod: object): { shareProcessNamespace?: boolean } => (pod as { spec: { shareProcessNamespace?: boolean } }).spec;
+    expect(specOf(podFromContainers('default', 'web', [pause({ [SHARE_PID_LABEL]: 'true' }), app])).shareProcessNamespace).toBe(true);
+    expect(specOf(podFromContainers('default', 'web', [pause({}), app]))).not.toHaveProperty('shareProcessNamespace');
   });
 
   it('hides the pause container but takes its network, and lists ephemeral containers with the spec they were given', () => {

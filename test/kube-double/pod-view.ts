@@ -17,6 +17,8 @@
 
 export const POD_LABEL = 'io.sidekick.kube-double.pod';
 export const CONTAINER_LABEL = 'io.sidekick.kube-double.container';
+/** On the pause container of a pod made with shareProcessNamespace (pods.ts). */
+export const SHARE_PID_LABEL = 'io.sidekick.kube-double.share-process-namespace';
 export const ROLE_LABEL = 'io.sidekick.kube-double.role';
 export const EPHEMERAL_SPEC_LABEL = 'io.sidekick.kube-double.ephemeral-spec';
 /**
@@ -127,6 +129,7 @@ export function podFromContainers(namespace: string, name: string, containers: D
     spec: {
       containers: regular.map((c) => ({ name: containerNameOf(c), image: c.Config.Image })),
       ...(ephemeral.length > 0 ? { ephemeralContainers: ephemeral.map(ephemeralSpec) } : {}),
+      ...(pause?.Config.Labels?.[SHARE_PID_LABEL] === 'true' ? { shareProcessNamespace: true } : {}),
       restartPolicy: 'Never',
     },
     status: {

@@ -4,14 +4,15 @@
  * pod's network and IPC namespaces (shareable IPC) and only sleeps; each of the pod's
  * containers joins both (`--network container:<pause> --ipc container:<pause>`), so they
  * share one IP and loopback, and each keeps its own PID namespace (a pod's default,
- * shareProcessNamespace false). Every container carries io.sidekick.test, so the e2e
+ * shareProcessNamespace false), or with `shareProcessNamespace` joins the pause container's
+ * (`--pid container:<pause>`: PID 1 is then the pause process, as on a node). Every container carries io.sidekick.test, so the e2e
  * harness's cleanup rules cover it, and the pod labels pod-view.ts reads.
  */
 import { randomBytes } from 'node:crypto';
 import { docker, lines } from '../fixtures/docker-cli.js';
 import { TEST_TARGET_LABEL, removeTarget } from '../e2e/harness.js';
 import { ensurePauseImage } from './pause-image.js';
-import { CONTAINER_LABEL, POD_LABEL, ROLE_LABEL } from './pod-view.js';
+import { CONTAINER_LABEL, POD_LABEL, ROLE_LABEL, SHARE_PID_LABEL } from './pod-view.js';
 
 export interface PodContainerSpec {
   name: string;
@@ -31,13 +32,13 @@ export interface DoublePod {
 }
 
 /** Starts the pause container, then the pod's containers joined to its network and IPC. */
-export async function createPod(namespace: string, name: string, containers: PodContainerSpec[]): Promise<DoublePod> {
+export async function createPod(namespace: string, name: string, containers: PodContainerSpec[], options: { shareProcessNamespace?: boolean } = {}): Promise<DoublePod> {
   if (containers.length === 0) throw new Error('a pod needs at least one container');
   const pause = await ensurePauseImage();
   const podLabel = ['--label', `${TEST_TARGET_LABEL}=1`, '--label', `${POD_LABEL}=${namespace}/${name}`];
   const prefix = `sidekick-test-kd-${randomBytes(3).toString('hex')}`;
   const pauseId = (
-    await docker(['run', '-d', ...podLabel, '--label', `${ROLE_LABEL}=pause`, '--name', `${prefix}-pause`, '--hostname', name, '--ipc', 'shareable', pause])
+    await docker(['run', '-d', ...podLabel, '--label', `${ROLE_LABEL}=pause`, ...(options.shareProcessNamespace ? ['--label', `${SHARE_PID_LABEL}=true`] : []), '--name', `${prefix}-pause`, '--hostname', name, '--ipc', 'shareable', pause])
   ).trim();
   const pod: DoublePod = { namespace, name, pauseId, containers: new Map(), ip: '' };
   try {
@@ -46,7 +47,7 @@ export async function createPod(namespace: string, name: string, containers: Pod
       const id = (
         await docker([
           'run', '-d', ...podLabel, '--label', `${CONTAINER_LABEL}=${c.name}`, '--name', `${prefix}-${c.name}`,
-          '--network', `container:${pauseId}`, '--ipc', `container:${pauseId}`, c.image, ...(c.args ?? []),
+          '--network', `container:${pauseId}`, '--ipc', `container:${pauseId}`, ...(options.shareProcessNamespace ? ['--pid', `container:${pauseId}`] : []), c.image, ...(c.args ?? []),
         ])
       ).trim();
       pod.containers.set(c.name, id);

@@ -123,6 +123,22 @@ describe('exec session (fake engine)', () => {
     await session.dispose();
   });
 
+  it('on an engine whose nodes pull images (a cluster), runs its default toolbox, or the one named, as it is', async () => {
+    const cluster = Object.assign(FakeEngine.without('images'), { pulledToolboxImage: 'busybox' });
+    cluster.addContainer('web');
+    // What the cluster's nodes can pull; sidekick itself cannot look at them.
+    cluster.addImage('busybox');
+    cluster.addImage('registry.example/tools:1');
+    const byDefault = await startExecSession(cluster, request('web', { image: undefined }), process.env);
+    const named = await startExecSession(cluster, request('web', { image: 'registry.example/tools:1' }), process.env);
+    const specs = cluster.callsOf('runSidekick').map(([spec]) => spec as SidekickSpec);
+    expect(specs.map((spec) => spec.image)).toEqual(['busybox', 'registry.example/tools:1']);
+    // Neither image's labels can be read: the init comes from this host, put in before the start.
+    expect(specs.every((spec) => spec.preload !== undefined)).toBe(true);
+    await byDefault.dispose();
+    await named.dispose();
+  });
+
   it('on an engine that keeps no images, says so plainly before anything is made', async () => {
     const bare = FakeEngine.without('images');
     bare.addContainer('web');

@@ -33,6 +33,8 @@ import type { KubeContext } from './kube-config.js';
 import { isPodReference, parsePodReference } from './pod-reference.js';
 import { defaultContainer, parsePodContainerId, podContainerId, podSummaries, podTarget, type FullPodJson } from './pod-target.js';
 
+/** The toolbox a cluster pulls when none is named. */
+export const DEFAULT_TOOLBOX_IMAGE = 'busybox';
 /** Every ephemeral container sidekick adds is named so (ephemeral-container.ts): the only ones it stops. */
 const SIDEKICK_PREFIX = 'sidekick-';
 /** How long the exec that sends a signal is waited for (it dies with the sidekick it ends). */
@@ -54,9 +56,20 @@ export class KubernetesEngine implements Engine {
   readonly kind = 'Kubernetes';
   readonly endpoint: string;
   readonly commands: EngineCommands;
+  /**
+   * Docker Hub's busybox by default: static, with sh, tar and kill, which a sidekick here needs
+   * (preload, signals); a cluster that cannot pull it names another (open-kubernetes-engine.ts).
+   */
+  readonly pulledToolboxImage: string;
   private readonly api: KubeApi;
 
-  constructor(readonly context: KubeContext) {
+  constructor(
+    readonly context: KubeContext,
+    toolboxImage = DEFAULT_TOOLBOX_IMAGE,
+    /** `kubectl sidekick exec web`: a bare name is a pod's, as kubectl reads it. */
+    private readonly options: { bareNamesArePods?: boolean } = {},
+  ) {
+    this.pulledToolboxImage = toolboxImage;
     this.api = new KubeApi(context);
     this.commands = kubeCommands(context);
     this.endpoint = `${context.server} (context ${context.contextName}, namespace ${context.namespace})`;
@@ -221,7 +234,7 @@ export class KubernetesEngine implements Engine {
       if (done(state)) return state;
       if (state.kind === 'waiting' && /ErrImagePull|ImagePullBackOff|InvalidImageName|ErrImageNeverPull/.test(state.reason)) {
         throw new SidekickError('TOOLBOX_UNAVAILABLE', `the cluster cannot pull the sidekick's image (${state.reason}${state.message === '' ? '' : `: ${state.message}`}).`, {
-          hint: 'Pass --toolbox with an image the cluster can pull.',
+          hint: 'Pass --image with an image the cluster can pull.',
         });
       }
       if (Date.now() > deadline) {
@@ -238,6 +251,7 @@ export class KubernetesEngine implements Engine {
     if (isPodReference(reference)) return { namespace: this.context.namespace, ...parsePodReference(reference) };
     const id = parsePodContainerId(reference);
     if (id !== undefined) return id;
+    if (this.options.bareNamesArePods && !reference.includes('/')) return { namespace: this.context.namespace, ...parsePodReference(`pod/${reference}`) };
     throw new SidekickError('BAD_USAGE', `${reference} is not a pod: with a kubeconfig, targets are pod/NAME or pod/NAME/CONTAINER.`, {
       hint: 'Name a pod as kubectl does: pod/NAME.',
     });

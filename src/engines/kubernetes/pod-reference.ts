@@ -8,6 +8,9 @@
  * a container's name is a DNS-1123 label (at most 63, no dots).
  */
 import { SidekickError } from '../../core/errors.js';
+import { isPodReference } from '../../core/reference.js';
+
+export { isPodReference };
 
 export interface PodReference {
   pod: string;
@@ -17,11 +20,6 @@ export interface PodReference {
 
 const RESOURCE = /^(?:pods?|po)\//;
 const LABEL = /^[a-z0-9](?:[-a-z0-9]*[a-z0-9])?$/;
-
-/** Whether the reference names a pod (and so the Kubernetes engine) rather than a container. */
-export function isPodReference(reference: string): boolean {
-  return RESOURCE.test(reference);
-}
 
 export function parsePodReference(reference: string): PodReference {
   const match = RESOURCE.exec(reference);

@@ -99,6 +99,8 @@ describe('a pod container as a target', () => {
     expect(runtimeContainerId(pod().status!.containerStatuses![0])).toBe('4a1c9e0b7d2f');
     expect(runtimeContainerId({ name: 'x', containerID: 'docker://abc' })).toBe('abc');
     expect(runtimeContainerId(undefined)).toBe('');
+    // The target carries it: the session shell finds the target's process by it in /proc/*/cgroup.
+    expect(podTarget(pod(), 'app').runtimeId).toBe('4a1c9e0b7d2f');
     expect(parsePodContainerId('shop/web/app')).toEqual({ namespace: 'shop', pod: 'web', container: 'app' });
     expect(parsePodContainerId('web/app')).toBeUndefined();
     expect(parsePodContainerId('a//b')).toBeUndefined();

@@ -132,6 +132,7 @@ export function podTarget(pod: FullPodJson, containerName: string): Target {
   const terminated = status?.state?.terminated;
   return {
     id: podContainerId(namespace, podName, containerName),
+    runtimeId: runtimeContainerId(status),
     name: `pod/${podName}/${containerName}`,
     image: container.image ?? '',
     imageId: status?.imageID ?? '',

@@ -1,0 +1,41 @@
+import { describe, expect, it } from 'vitest';
+import { chooseEngine, connectEngine } from './engine-from-flags.js';
+
+describe('chooseEngine', () => {
+  it('takes Kubernetes for a pod target in any of kubectl\'s spellings, with its flags', () => {
+    for (const target of ['pod/web', 'pods/web/app', 'po/web']) {
+      expect(chooseEngine(target, {}), target).toEqual({ kind: 'kubernetes', flags: {} });
+    }
+    expect(chooseEngine('pod/web', { namespace: 'shop', kubeconfig: '/k', context: 'prod' })).toEqual({
+      kind: 'kubernetes',
+      flags: { namespace: 'shop', kubeconfig: '/k', context: 'prod' },
+    });
+  });
+
+  it('run as kubectl sidekick, takes Kubernetes for every target, a bare name being a pod\'s', () => {
+    expect(chooseEngine('web', { podsByDefault: true, namespace: 'shop' })).toEqual({ kind: 'kubernetes', flags: { namespace: 'shop' }, bareNamesArePods: true });
+    expect(chooseEngine(undefined, { podsByDefault: true })).toEqual({ kind: 'kubernetes', flags: {}, bareNamesArePods: true });
+  });
+
+  it('keeps Docker for anything else, --context being the docker context', () => {
+    expect(chooseEngine('web', { context: 'remote' })).toEqual({ kind: 'docker' });
+    expect(chooseEngine('podman/web', {})).toEqual({ kind: 'docker' });
+    expect(chooseEngine(undefined, {})).toEqual({ kind: 'docker' });
+  });
+
+  it('refuses a flag of the other engine rather than drop it', () => {
+    expect(() => chooseEngine('web', { namespace: 'shop' })).toThrow(/-n\/--namespace apply to Kubernetes pods, and web is not one/);
+    expect(() => chooseEngine('web', { kubeconfig: '/k' })).toThrow(/--kubeconfig apply to Kubernetes pods/);
+    expect(() => chooseEngine(undefined, { namespace: 'shop' })).toThrow(/this command names none/);
+    expect(() => chooseEngine('pod/web', { host: 'tcp://h:2375' })).toThrow(/-H\/--host names a Docker engine; pod\/web is a Kubernetes pod/);
+    expect(() => chooseEngine('pod/web', { context: ['a', 'b'] })).toThrow(/a pod target takes one kubeconfig context/);
+    expect(() => chooseEngine('pod/web', { context: ['a', 'b'] })).toThrow(expect.objectContaining({ code: 'BAD_USAGE' }));
+  });
+});
+
+describe('connectEngine (the Docker engine of commands without a pod target)', () => {
+  it('refuses the flags of pod targets, and a run as kubectl sidekick, before it connects', () => {
+    expect(() => connectEngine({ namespace: 'shop' })).toThrow(/-n\/--namespace apply to Kubernetes pods, and this command names none/);
+    expect(() => connectEngine({ podsByDefault: true })).toThrow(/not yet through kubectl sidekick/);
+  });
+});

@@ -1,0 +1,199 @@
+/**
+ * The command line on pod targets, end to end: the built CLI (dist/) against the control-plane
+ * double (test/kube-double/README.md: a test double of the control plane only, backed by real
+ * Docker containers), with `--kubeconfig` naming the double. The double pulls no image, so
+ * the toolbox is the locally built one, passed with --image as a user would name one the
+ * cluster can pull.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm, symlink } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, inject, it } from 'vitest';
+import { docker, run } from '../fixtures/docker-cli.js';
+import { writeKubeconfig } from '../kube-double/kubeconfig.js';
+import { createPod, deletePod, type DoublePod } from '../kube-double/pods.js';
+import { startKubeDouble, type KubeDouble } from '../kube-double/server.js';
+import { defaultToolboxImage } from '../kube-double/test-client.js';
+import { CLI_PATH, expectUntouched, runCli, snapshotTarget, type TargetSnapshot } from './harness.js';
+import { TmuxSession, waitForFile } from './tmux-session.js';
+
+/** An ephemeral sidekick is an image start and several API round trips; a busy machine makes that long. */
+const CASE_MS = 180_000;
+
+describe('sidekick on pod targets (through the control-plane double)', () => {
+  let double: KubeDouble | undefined;
+  let dir: string | undefined;
+  const pods: Array<{ pod: DoublePod; before: TargetSnapshot }> = [];
+
+  let tmux: TmuxSession | undefined;
+
+  afterEach(async () => {
+    await tmux?.kill();
+    tmux = undefined;
+    try {
+      // Each pod's containers are as they were: same process, same filesystem, no zombie added.
+      for (const { pod, before } of pods) await expectUntouched(before, pod.containers.get('app')!);
+    } finally {
+      for (const { pod } of pods.splice(0)) await deletePod(pod.namespace, pod.name);
+      await double?.close();
+      double = undefined;
+      if (dir !== undefined) await rm(dir, { recursive: true, force: true });
+      dir = undefined;
+    }
+  });
+
+  /** A pod whose container `app` is the scratch server, the double serving it, and a kubeconfig naming the double. */
+  async function podAndConfig(options: { shareProcessNamespace?: boolean } = {}): Promise<{ pod: DoublePod; kubeconfig: string }> {
+    const { scratchServer } = inject('fixtures');
+    double = await startKubeDouble();
+    dir = await mkdtemp(join(tmpdir(), 'sidekick-kube-cli-'));
+    const kubeconfig = await writeKubeconfig(double, join(dir, 'config'));
+    const name = `sidekick-test-${Date.now().toString(36)}`;
+    const pod = await createPod('default', name, [{ name: 'app', image: scratchServer }], options);
+    pods.push({ pod, before: await snapshotTarget(pod.containers.get('app')!) });
+    return { pod, kubeconfig };
+  }
+
+  /** The pod's sidekicks as the double's Docker containers show them: name and state. */
+  async function sidekicksOf(pod: DoublePod): Promise<string[]> {
+    const out = await docker(['ps', '-a', '--filter', `label=io.sidekick.kube-double.pod=default/${pod.name}`, '--filter', 'label=io.sidekick.kube-double.role=ephemeral', '--format', '{{.Label "io.sidekick.kube-double.container"}} {{.State}}']);
+    return out.split('\n').filter((line) => line !== '');
+  }
+
+  it('runs a command in an ephemeral sidekick whose / is the target\'s root, and passes its exit status back', async () => {
+    const { pod, kubeconfig } = await podAndConfig();
+    const toolbox = await defaultToolboxImage();
+    const result = await runCli(
+      ['exec', '-i', '--kubeconfig', kubeconfig, '--image', toolbox, `pod/${pod.name}/app`, '--', 'sh', '-c', 'echo $(ls /); cat /proc/1/cmdline | tr "\\0" " "; echo; read -r line; echo "in: $line"; exit 7'],
+      { input: 'hello\n', timeoutMs: CASE_MS },
+    );
+    expect(result.stderr).toBe('');
+    const out = result.stdout.toString().split('\n');
+    // The scratch server's root (its program and what the runtime makes), not the toolbox's: the chroot view.
+    expect(out[0]!.split(' ')).toContain('server');
+    expect(out[0]!.split(' ')).not.toContain('bin');
+    expect(out[1]).toMatch(/server/);
+    expect(out[2]).toBe('in: hello');
+    expect(result.code).toBe(7);
+    // The ephemeral container is named so that `kubectl describe` shows what it is, and its process has ended.
+    const sidekicks = await sidekicksOf(pod);
+    expect(sidekicks).toHaveLength(1);
+    expect(sidekicks[0]).toMatch(new RegExp(`^sidekick-pod-${pod.name}-app-[0-9a-z]+ exited$`));
+  }, CASE_MS);
+
+  it('finds the target\'s own process by its runtime ID in a pod that shares one PID namespace (PID 1 is the pause process)', async () => {
+    const { pod, kubeconfig } = await podAndConfig({ shareProcessNamespace: true });
+    const toolbox = await defaultToolboxImage();
+    const result = await runCli(['exec', '--kubeconfig', kubeconfig, '--image', toolbox, `pod/${pod.name}/app`, '--', 'sh', '-c', 'echo $(ls /); cat /proc/1/cmdline | tr "\\0" " "; echo'], {
+      timeoutMs: CASE_MS,
+    });
+    expect({ code: result.code, stderr: result.stderr }).toEqual({ code: 0, stderr: '' });
+    const [root, pid1] = result.stdout.toString().split('\n');
+    // / is the app's root, not PID 1's (the pause container's busybox).
+    expect(root!.split(' ')).toContain('server');
+    expect(pid1).not.toMatch(/server/);
+  }, CASE_MS);
+
+  it('gives the session a terminal of the client\'s size, and passes the status back through it', async () => {
+    const { pod, kubeconfig } = await podAndConfig();
+    const toolbox = await defaultToolboxImage();
+    const statusFile = join(dir!, 'status');
+    tmux = await TmuxSession.start(
+      `node ${CLI_PATH} exec -it --kubeconfig ${kubeconfig} --image ${toolbox} pod/${pod.name}/app -- sh -c 'test -t 0 && test -t 1 && echo on a terminal; stty size; exit 3'; echo "$?" > ${statusFile}; sleep 60`,
+      97,
+      31,
+    );
+    const status = await waitForFile(statusFile, 120_000);
+    const screen = await tmux.screen();
+    expect(screen).toMatch(/^on a terminal$/m);
+    expect(screen).toMatch(/^31 97$/m);
+    expect(status).toBe('3\n');
+  }, CASE_MS);
+
+  it('ends the session in the pod when its client is killed with -9 (the lease)', async () => {
+    const { pod, kubeconfig } = await podAndConfig();
+    const toolbox = await defaultToolboxImage();
+    const client = spawn(process.execPath, [CLI_PATH, 'exec', '--kubeconfig', kubeconfig, '--image', toolbox, `pod/${pod.name}/app`, '--', 'sh', '-c', 'echo ready; sleep 600'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    try {
+      let output = '';
+      client.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+      client.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+      for (const deadline = Date.now() + 120_000; !output.includes('ready'); ) {
+        if (Date.now() > deadline || client.exitCode !== null) throw new Error(`the session did not start: ${output}`);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      expect(await sidekicksOf(pod)).toEqual([expect.stringMatching(/ running$/)]);
+      client.kill('SIGKILL');
+      // No client, no renewals: the session's guard ends it (5 missed, a second each), its processes with it.
+      for (const deadline = Date.now() + 60_000; ; ) {
+        const states = await sidekicksOf(pod);
+        if (states.length === 1 && states[0]!.endsWith(' exited')) break;
+        if (Date.now() > deadline) throw new Error(`the sidekick outlived its client: ${states.join(', ')}`);
+        await new Promise((resolve) => setTimeout(resolve, 500));
+      }
+    } finally {
+      client.kill('SIGKILL');
+    }
+  }, CASE_MS);
+
+  it('inspects a pod\'s container and lists its processes through a short-lived ephemeral sidekick', async () => {
+    const { pod, kubeconfig } = await podAndConfig();
+    // The double pulls nothing: the cluster's toolbox is named as a cluster without Docker Hub would name it.
+    const env = { SIDEKICK_KUBE_TOOLBOX: await defaultToolboxImage() };
+    const ps = await runCli(['ps', '--json', '--kubeconfig', kubeconfig, `pod/${pod.name}/app`], { env, timeoutMs: CASE_MS });
+    expect(ps.stderr).toBe('');
+    expect(ps.code).toBe(0);
+    const listing = JSON.parse(ps.stdout.toString()) as { target: { name: string }; processes: Array<{ pid: number; command: string[] }> };
+    expect(listing.target.name).toBe(`pod/${pod.name}/app`);
+    expect(listing.processes.find((row) => row.pid === 1)?.command.join(' ')).toMatch(/server/);
+    const inspect = await runCli(['inspect', '--json', '--kubeconfig', kubeconfig, `pod/${pod.name}/app`], { env, timeoutMs: CASE_MS });
+    expect(inspect.stderr).toBe('');
+    expect(inspect.code).toBe(0);
+    expect(inspect.stdout.toString()).toContain(`pod/${pod.name}/app`);
+    expect(inspect.stdout.toString()).toMatch(/"server"|\/server/);
+    // Each ran one sidekick, which has ended.
+    const sidekicks = await sidekicksOf(pod);
+    expect(sidekicks).toHaveLength(2);
+    for (const line of sidekicks) expect(line).toMatch(/^sidekick-pod-.* exited$/);
+  }, CASE_MS);
+
+  it('lists a running pod\'s directory through a sidekick, and says in one line that cp, inject, eject and shell need what the Kubernetes engine lacks', async () => {
+    const { pod, kubeconfig } = await podAndConfig();
+    const env = { SIDEKICK_KUBE_TOOLBOX: await defaultToolboxImage() };
+    const ls = await runCli(['ls', '--kubeconfig', kubeconfig, `pod/${pod.name}/app:/`], { env, timeoutMs: CASE_MS });
+    expect({ code: ls.code, stderr: ls.stderr }).toEqual({ code: 0, stderr: '' });
+    expect(ls.stdout.toString()).toMatch(/ server\n/);
+    expect(await sidekicksOf(pod)).toEqual([expect.stringMatching(/ exited$/)]);
+    for (const args of [['cp', `pod/${pod.name}/app:/server`, '-'], ['cp', '-', `pod/${pod.name}/app:/tmp/x`], ['inject', `pod/${pod.name}/app`], ['eject', `pod/${pod.name}/app`], ['shell', `pod/${pod.name}/app`]]) {
+      // Flags before the target: for shell, words after it are the command's.
+      const result = await runCli([args[0]!, '--kubeconfig', kubeconfig, ...args.slice(1)], { env, input: 'x' });
+      expect(result.code, args.join(' ')).toBe(125);
+      const [line, hint, rest] = result.stderr.split('\n');
+      expect(line, args.join(' ')).toMatch(/^sidekick: the Kubernetes engine at http:\/\/\S+ \(context \S+, namespace default\) cannot (read and write files of a container|create, start and attach containers of its own), which is needed to /);
+      expect(hint, args.join(' ')).toMatch(/^Use an engine that can/);
+      expect(rest).toBe('');
+    }
+    // Nothing more was started in the pod.
+    expect(await sidekicksOf(pod)).toHaveLength(1);
+  }, CASE_MS);
+
+  it('runs as kubectl sidekick (an executable of that name on PATH), a bare target naming a pod', async () => {
+    const { pod, kubeconfig } = await podAndConfig();
+    const plugin = join(dir!, 'kubectl-sidekick');
+    await symlink(CLI_PATH, plugin);
+    const env = { ...process.env, SIDEKICK_KUBE_TOOLBOX: await defaultToolboxImage() };
+    const ps = await run(plugin, ['ps', '--json', pod.name, '--kubeconfig', kubeconfig, '-n', 'default'], { env, timeoutMs: CASE_MS });
+    expect(ps.stderr).toBe('');
+    expect(ps.code).toBe(0);
+    expect((JSON.parse(ps.stdout.toString()) as { target: { name: string } }).target.name).toBe(`pod/${pod.name}/app`);
+  }, CASE_MS);
+
+  it('uses the namespace of -n and says plainly when the pod is not there', async () => {
+    const { kubeconfig } = await podAndConfig();
+    const result = await runCli(['exec', `pod/no-such-pod`, '-n', 'elsewhere', '--kubeconfig', kubeconfig, '--', 'true']);
+    expect(result).toMatchObject({ code: 125, stderr: 'sidekick: no pod no-such-pod in namespace elsewhere.\nList the pods with kubectl get pods, or name the namespace with -n.\n' });
+  }, CASE_MS);
+});
