@@ -172,6 +172,22 @@ describe('zero trace', () => {
       }
     });
 
+    it('after kill -9 of the CLI during `shell T -- …`: processes started with an emptied environment end too', async () => {
+      const t = await target(inject('fixtures').distroless);
+      expect((await runCli(['inject', t.id])).code).toBe(0);
+      try {
+        // No marker in their environment: the keeper cannot see them; the session's shell and its
+        // guard find them as descendants of the session's init.
+        const cli = spawn(process.execPath, [CLI_PATH, 'shell', t.id, '--', 'sh', '-c', 'env -i /.sidekick/bin/sleep 1000 & exec env -i /.sidekick/bin/sleep 1001'], { stdio: 'ignore' });
+        await waitFor(async () => (await commandsOf(t.id)).filter((c) => c.startsWith('/.sidekick/bin/sleep 100')).length === 2, 15_000);
+        cli.kill('SIGKILL');
+        await waitFor(async () => !(await commandsOf(t.id)).some((c) => c.includes('sleep 100')), 15_000);
+        expect(await zombieNamesOf(t.id)).toEqual([]);
+      } finally {
+        await runCli(['eject', t.id]);
+      }
+    });
+
     it('after kill -9 of `shell` on a terminal: the shell and what it started end in the target', async () => {
       const t = await target(inject('fixtures').distroless);
       expect((await runCli(['inject', t.id])).code).toBe(0);

@@ -44,6 +44,8 @@ export interface ShellSession {
 const KEEPER_DONE = 'done';
 /** The variable that gives the shell its keeper's PID. */
 const KEEPER_VARIABLE = 'SIDEKICK_KEEPER';
+/** The variable whose value (random, one per session) marks the session's processes. */
+const MARKER_VARIABLE = 'SIDEKICK_SHELL';
 
 /** How long the CLI waits for the keeper's PID, and for the keeper to end at the session's end. */
 const KEEPER_WAIT_MS = 10_000;
@@ -123,6 +125,9 @@ function sessionScript(shell: string): string {
     '  anchor=$$',
     '  ( exec 2>/dev/null </dev/null >/dev/null',
     "    trap '' INT QUIT",
+    // Its own sleeps are not the session's: marked, the keeper would end each one, see the
+    // session still alive and never end, and this guard waits for the keeper to end.
+    `    unset ${MARKER_VARIABLE}`,
     '    read -r self _ </proc/self/stat',
     '    while kill -0 "$keeper"; do sleep 1; done',
     '    sweep HUP "$PPID" "$anchor" "$self" ) &',
@@ -165,7 +170,7 @@ export async function startShell(engine: Engine, request: ShellRequest): Promise
       : request.command.length === 0
         ? [shell]
         : [shell, '-c', 'exec "$@"', 'sidekick', ...request.command];
-  const marker = `SIDEKICK_SHELL=${randomBytes(8).toString('hex')}`;
+  const marker = `${MARKER_VARIABLE}=${randomBytes(8).toString('hex')}`;
   const user = request.root ? { user: '0' } : {};
   // First, so that no moment exists when the shell runs and nothing would end it.
   const keeper = await engine.execInContainer(target.id, {
