@@ -141,9 +141,9 @@ static void set_linger0(int fd, int on) {
 }
 
 /* A line for the CLI; dropped rather than wait when the attach stream is slow. */
-static void event(const char *what, unsigned port, const char *why) {
+static void event(const char *what, unsigned port, const char *protocol_suffix, const char *why) {
     char line[256];
-    int n = snprintf(line, sizeof line, "%s %u %s\n", what, port, why);
+    int n = snprintf(line, sizeof line, "%s %u%s %s\n", what, port, protocol_suffix, why);
     if (n > 0) {
         ssize_t w = write(1, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
         (void)w;
@@ -263,7 +263,7 @@ static void finish(int i) {
 /* The remote failed: the local side is reset and the CLI told. */
 static void remote_failed(int i, int err) {
     struct conn *c = conns[i];
-    event(err == ECONNREFUSED ? "refused" : "failed", c->port, strerror(err));
+    event(err == ECONNREFUSED ? "refused" : "failed", c->port, "", strerror(err));
     drop(i, 1);
 }
 
@@ -334,16 +334,7 @@ static void flow_close(int f) {
 static void flow_refused(struct flow *fl, int err) {
     if (fl->refused_said) return;
     fl->refused_said = 1;
-    char why[128];
-    snprintf(why, sizeof why, "%s", strerror(err));
-    char port[16];
-    snprintf(port, sizeof port, "%u/udp", listeners[fl->listener].port);
-    char line[192];
-    int n = snprintf(line, sizeof line, "refused %s %s\n", port, why);
-    if (n > 0) {
-        ssize_t w = write(1, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
-        (void)w;
-    }
+    event("refused", listeners[fl->listener].port, "/udp", strerror(err));
 }
 
 /* The flow of this peer on listener l, made (connected into the target) when it is new. */

@@ -174,8 +174,7 @@ export async function zombieNamesOf(id: string): Promise<string[]> {
 
 /** Zombies in a container's PID namespace; 0 when it is not running. */
 export async function zombiesOf(id: string): Promise<number> {
-  const pid = Number((await docker(['inspect', '-f', '{{.State.Pid}}', id]).catch(() => '0')).trim());
-  return pid > 0 ? zombiesInPidNamespaceOf(pid) : 0;
+  return (await zombieNamesOf(id)).length;
 }
 
 /**
@@ -200,8 +199,7 @@ export async function removeTarget(id: string): Promise<void> {
 async function recordZombies(id: string): Promise<void> {
   const log = zombieLogPath();
   if (log === undefined) return;
-  const pid = Number((await docker(['inspect', '-f', '{{.State.Pid}}', id]).catch(() => '0')).trim());
-  const zombies = pid > 0 ? await zombieListOf(pid) : [];
+  const zombies = await zombieNamesOf(id);
   if (zombies.length > 0) {
     const name = (await docker(['inspect', '-f', '{{.Name}}', id]).catch(() => id)).trim();
     await appendFile(log, `${name} (${id.slice(0, 12)}): ${zombies.length} zombie(s) at removal, in ${expect.getState().currentTestName ?? '?'}: ${zombies.join('; ')}\n`);
