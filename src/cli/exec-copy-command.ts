@@ -132,7 +132,7 @@ function banner(session: CopySession): string {
 function keptMessage(session: CopySession, commands: EngineCommands): string {
   const id = shortId(session.containerId);
   const what = session.snapshot ? `copy container ${id} and image ${session.snapshot.reference}` : `copy container ${id}`;
-  const container = commands.removeContainer(id, { force: true, volumes: true });
+  const container = session.snapshot ? commands.removeContainer(id, { force: true, volumes: true }) : commands.removeCopy(session.containerId);
   const image = session.snapshot ? commands.removeImage(session.snapshot.reference) : '';
   const how = container === undefined || image === undefined ? 'sidekick prune --all removes them' : `remove with: ${container}${image ? ` && ${image}` : ''}`;
   return `sidekick: keeping ${what}; ${how}\n`;

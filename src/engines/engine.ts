@@ -170,6 +170,7 @@ export interface Engine {
   readonly snapshots?: SnapshotCapability;
   readonly filesystemDiff?: FilesystemDiffCapability;
   readonly logs?: LogCapability;
+  readonly definitionCopies?: DefinitionCopyCapability;
 }
 
 /** Files of a container read and written as tar streams, resolved by the engine within the container's root. */
@@ -246,8 +247,53 @@ export interface LogCapability {
   containerLogTail(containerId: string, lines: number): Promise<string>;
 }
 
+/**
+ * A debug copy the engine makes from the target's definition (a pod's spec) instead of a
+ * snapshot of its files: the copy starts from the target's image, and the engine puts the
+ * toolbox in before the copy's command starts (docs/ARCHITECTURE.md, "Debug copies").
+ */
+export interface DefinitionCopyCapability {
+  /** Makes the copy, waits for it to run and attaches to its first process. */
+  startDefinitionCopy(spec: DefinitionCopySpec): Promise<RunningCopy>;
+  /** Removes a copy this capability made (by its RunningCopy ID); one already gone is fine. */
+  removeDefinitionCopy(id: string): Promise<void>;
+}
+
+export interface DefinitionCopySpec {
+  /** The container copied, by this engine's ID. */
+  targetId: string;
+  /** The copy's own name, when the user chose one. */
+  name?: string;
+  /** Where the toolbox is, in the copy (its private prefix). */
+  toolsDirectory: string;
+  /** Files put under toolsDirectory before the copy starts (relative paths). */
+  files: { path: string; content: string; executable: boolean }[];
+  /** The copy's first process, run by the toolbox's shell (the image may have none). */
+  command: string[];
+  /** Added to the original's environment (NAME=value). */
+  env: string[];
+  /** UID[:GID]; the original's own user when absent. */
+  user?: string;
+  workingDir?: string;
+  tty: boolean;
+  openStdin: boolean;
+  /** Mount the original's volumes writable (read-only otherwise). */
+  rwVolumes: boolean;
+  privileged: boolean;
+  capAdd: string[];
+  labels: Record<string, string>;
+}
+
+export interface RunningCopy {
+  /** The copy's container, by this engine's ID. */
+  id: string;
+  process: SignalableProcess;
+  /** How the copy differs from the original, in words for the user. */
+  notices: string[];
+}
+
 /** The names of the optional capabilities, as `requireCapability` takes them. */
-export type CapabilityName = 'archive' | 'images' | 'containers' | 'snapshots' | 'filesystemDiff' | 'logs';
+export type CapabilityName = 'archive' | 'images' | 'containers' | 'snapshots' | 'filesystemDiff' | 'logs' | 'definitionCopies';
 
 /**
  * How a person does a thing on this engine by hand: the command line to type (aimed at the same
@@ -262,6 +308,8 @@ export interface EngineCommands {
   removeContainer(container: string, options: { force: boolean; volumes: boolean }): string | undefined;
   /** Stops it gracefully (its processes get to end), then removes it. */
   stopAndRemoveContainer(container: string): string | undefined;
+  /** Removes a debug copy kept with --keep (by its ID), whatever it is made of on this engine. */
+  removeCopy(id: string): string | undefined;
   attachContainer(container: string): string | undefined;
   followLogs(container: string): string | undefined;
   /** Runs a program in the container itself, on a terminal. */

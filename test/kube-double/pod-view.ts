@@ -21,16 +21,18 @@ export const CONTAINER_LABEL = 'io.sidekick.kube-double.container';
 export const SHARE_PID_LABEL = 'io.sidekick.kube-double.share-process-namespace';
 export const ROLE_LABEL = 'io.sidekick.kube-double.role';
 export const EPHEMERAL_SPEC_LABEL = 'io.sidekick.kube-double.ephemeral-spec';
+/** On the pause container of a posted pod (posted-pods.ts): `{"metadata","spec"}` as posted. */
+export const POD_OBJECT_LABEL = 'io.sidekick.kube-double.pod-object';
 /**
  * On a placeholder container that never runs (its image could not be had): the
  * `{"reason","message"}` of the waiting state the kubelet would report.
  */
 export const WAITING_LABEL = 'io.sidekick.kube-double.waiting';
-export type Role = 'pause' | 'container' | 'ephemeral';
+export type Role = 'pause' | 'init' | 'container' | 'ephemeral';
 
 export function roleOf(c: DockerInspect): Role {
   const role = c.Config.Labels?.[ROLE_LABEL];
-  return role === 'pause' || role === 'ephemeral' ? role : 'container';
+  return role === 'pause' || role === 'ephemeral' || role === 'init' ? role : 'container';
 }
 
 export function containerNameOf(c: DockerInspect): string {
@@ -118,25 +120,46 @@ export function podFromContainers(namespace: string, name: string, containers: D
   const ordered = [...containers].sort((a, b) => a.Created.localeCompare(b.Created));
   const pause = ordered.find((c) => roleOf(c) === 'pause');
   const regular = ordered.filter((c) => roleOf(c) === 'container');
+  const init = ordered.filter((c) => roleOf(c) === 'init');
   const ephemeral = ordered.filter((c) => roleOf(c) === 'ephemeral');
   const owner = pause ?? regular[0];
   if (owner === undefined) throw new Error(`pod ${namespace}/${name} has no containers`);
   const ip = podIp(owner);
+  const postedText = pause?.Config.Labels?.[POD_OBJECT_LABEL];
+  const posted = postedText === undefined ? undefined : (JSON.parse(postedText) as { metadata?: { labels?: object; annotations?: object }; spec: { containers: { name: string }[]; initContainers?: { name: string }[] } });
+  // A posted pod lists every container of its spec; one not made yet waits as the kubelet says.
+  const statuses = (made: DockerInspect[], names: string[] | undefined, waiting: string): object[] =>
+    names === undefined
+      ? made.map((c) => containerStatus(c, c.State.Running))
+      : names.map((n) => {
+          const c = made.find((m) => containerNameOf(m) === n);
+          return c === undefined ? { name: n, state: { waiting: { reason: waiting } }, ready: false, restartCount: 0, started: false } : containerStatus(c, c.State.Running);
+        });
+  const initFailed = init.some((c) => (c.State.Status === 'exited' || c.State.Status === 'dead') && c.State.ExitCode !== 0);
+  const initNames = posted?.spec.initContainers?.map((c) => c.name);
   return {
     kind: 'Pod',
     apiVersion: 'v1',
-    metadata: { name, namespace, uid: uidFrom(owner.Id), creationTimestamp: kubeTime(owner.Created) },
+    metadata: {
+      name,
+      namespace,
+      uid: uidFrom(owner.Id),
+      creationTimestamp: kubeTime(owner.Created),
+      ...(posted?.metadata?.labels !== undefined ? { labels: posted.metadata.labels } : {}),
+      ...(posted?.metadata?.annotations !== undefined ? { annotations: posted.metadata.annotations } : {}),
+    },
     spec: {
-      containers: regular.map((c) => ({ name: containerNameOf(c), image: c.Config.Image })),
+      ...(posted !== undefined ? posted.spec : { containers: regular.map((c) => ({ name: containerNameOf(c), image: c.Config.Image })) }),
       ...(ephemeral.length > 0 ? { ephemeralContainers: ephemeral.map(ephemeralSpec) } : {}),
       ...(pause?.Config.Labels?.[SHARE_PID_LABEL] === 'true' ? { shareProcessNamespace: true } : {}),
       restartPolicy: 'Never',
     },
     status: {
-      phase: regular.length > 0 ? phase(regular) : 'Pending',
+      phase: initFailed ? 'Failed' : regular.length > 0 ? phase(regular) : 'Pending',
       ...(ip !== undefined ? { podIP: ip, podIPs: [{ ip }] } : {}),
       ...(owner.State.StartedAt !== ZERO_TIME ? { startTime: kubeTime(owner.State.StartedAt) } : {}),
-      containerStatuses: regular.map((c) => containerStatus(c, c.State.Running)),
+      ...(init.length > 0 || (initNames?.length ?? 0) > 0 ? { initContainerStatuses: statuses(init, initNames, 'PodInitializing') } : {}),
+      containerStatuses: statuses(regular, posted?.spec.containers.map((c) => c.name), 'PodInitializing'),
       // An ephemeral container is never "ready": it has no probes (api/core/v1 types.go).
       ...(ephemeral.length > 0 ? { ephemeralContainerStatuses: ephemeral.map((c) => containerStatus(c, false)) } : {}),
     },

@@ -29,6 +29,8 @@ import { createEphemeralContainer, createImageMissingPlaceholder, invalidStatus,
 import { ensurePauseImage } from './pause-image.js';
 import { POD_LABEL, containerNameOf, noSuchResourceStatus, notFoundStatus, podFromContainers, roleOf, type DockerInspect } from './pod-view.js';
 import { servePortForward } from './port-forward.js';
+import { deletePod } from './pods.js';
+import { createPostedPod, markPodDeleted, planPostedPod, removePodVolumes } from './posted-pods.js';
 import { serveRemoteCommand, type RemoteCommandRequest } from './remote-command.js';
 import { acceptUpgrade } from './websocket.js';
 
@@ -102,6 +104,22 @@ async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> 
   const url = new URL(req.url ?? '/', 'http://double');
   const list = POD_LIST_PATH.exec(url.pathname);
   if (list && req.method === 'GET') return send(res, await podList(list[1] as string, url.searchParams));
+  if (list && req.method === 'POST') {
+    const namespace = list[1] as string;
+    let body: unknown;
+    try {
+      body = JSON.parse((await readBody(req)).toString('utf8'));
+    } catch (error) {
+      return send(res, badRequest(`error decoding body: ${error instanceof Error ? error.message : String(error)}`));
+    }
+    const plan = planPostedPod(body);
+    if (plan.kind === 'invalid') return send(res, { code: 422, body: invalidStatus(String((body as { metadata?: { name?: unknown } })?.metadata?.name ?? ''), plan.errors) });
+    if ((await podContainers(namespace, plan.name)).length > 0) {
+      return send(res, { code: 409, body: { ...status(409, 'AlreadyExists', `pods "${plan.name}" already exists`).body, details: { name: plan.name, kind: 'pods' } } });
+    }
+    await createPostedPod(namespace, plan.name, plan.pod);
+    return send(res, { code: 201, body: podFromContainers(namespace, plan.name, await podContainers(namespace, plan.name)) });
+  }
   const match = POD_PATH.exec(url.pathname);
   if (!match) return send(res, { code: 404, body: noSuchResourceStatus() });
   const [, namespace, name, subresource] = match as unknown as [string, string, string, string | undefined];
@@ -111,6 +129,13 @@ async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> 
   const containers = await podContainers(namespace, name);
   if (containers.length === 0) return send(res, { code: 404, body: notFoundStatus('pods', name) });
   if (req.method === 'GET') return send(res, { code: 200, body: podFromContainers(namespace, name, containers) });
+  if (req.method === 'DELETE' && subresource === undefined) {
+    const pod = podFromContainers(namespace, name, containers);
+    markPodDeleted(namespace, name);
+    await deletePod(namespace, name);
+    await removePodVolumes(namespace, name);
+    return send(res, { code: 200, body: pod });
+  }
   if (req.method === 'PATCH' && subresource === 'ephemeralcontainers') {
     const type = (req.headers['content-type'] ?? '').split(';')[0]?.trim();
     if (type !== STRATEGIC_MERGE_PATCH) {
@@ -208,9 +233,9 @@ async function handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer,
 }
 
 /**
- * `GET …/namespaces/NS/pods`: a PodList of the namespace's pods. The double's pods carry no
- * labels, so a label selector (which the API server would evaluate) matches none of them
- * rather than being ignored.
+ * `GET …/namespaces/NS/pods`: a PodList of the namespace's pods, filtered by an
+ * equality-based label selector as the API server evaluates one. Only posted pods carry
+ * labels (createPod's carry none, so a selector with a required label matches none of them).
  */
 async function podList(namespace: string, query: URLSearchParams): Promise<ApiError> {
   const ids = lines(await docker(['ps', '-aq', '--no-trunc', '--filter', `label=${POD_LABEL}`]));
@@ -222,8 +247,25 @@ async function podList(namespace: string, query: URLSearchParams): Promise<ApiEr
     byPod.set(key, [...(byPod.get(key) ?? []), container]);
   }
   const selector = query.get('labelSelector') ?? '';
-  const items = selector === '' ? [...byPod].map(([key, containers]) => podFromContainers(namespace, key.slice(namespace.length + 1), containers)) : [];
+  const items = [...byPod]
+    .map(([key, containers]) => podFromContainers(namespace, key.slice(namespace.length + 1), containers) as { metadata: { labels?: Record<string, string> } })
+    .filter((pod) => matchesSelector(pod.metadata.labels ?? {}, selector));
   return { code: 200, body: { kind: 'PodList', apiVersion: 'v1', metadata: {}, items } };
+}
+
+/** An equality-based label selector (`k=v`, `k==v`, `k!=v`, `k`, `!k`, comma-separated: all must hold). */
+export function matchesSelector(labels: Record<string, string>, selector: string): boolean {
+  return selector
+    .split(',')
+    .map((term) => term.trim())
+    .filter((term) => term !== '')
+    .every((term) => {
+      const match = /^(!?)([^=!]+?)\s*(?:(==|=|!=)\s*(.*))?$/.exec(term);
+      if (!match) return false;
+      const [, not, key, op, value] = match as unknown as [string, string, string, string | undefined, string | undefined];
+      if (op === undefined) return not === '' ? key in labels : !(key in labels);
+      return op === '!=' ? labels[key] !== value : labels[key] === value;
+    });
 }
 
 async function podContainers(namespace: string, name: string): Promise<DockerInspect[]> {

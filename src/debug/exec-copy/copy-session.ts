@@ -22,6 +22,7 @@ import { loadStaticBusybox, toolboxLayer } from './toolbox-layer.js';
 import { assertSessionInput } from '../session-input.js';
 import { leaseEnvironment, renewLease } from '../lease.js';
 import { requireCapability } from '../../engines/capabilities.js';
+import { startDefinitionCopySession } from './definition-copy-session.js';
 
 export interface CopyRequest {
   /** A container name or ID prefix (or, failing that, a local image); an image with `imageOnly`. */
@@ -78,6 +79,10 @@ export interface OriginSummary {
 }
 
 export async function startCopySession(engine: Engine, request: CopyRequest, env: NodeJS.ProcessEnv, events: CopyEvents = {}): Promise<CopySession> {
+  if (engine.snapshots === undefined && engine.definitionCopies !== undefined) {
+    validate(request);
+    return startDefinitionCopySession(engine, engine.definitionCopies, request, events);
+  }
   const archive = requireCapability(engine, 'archive', 'make a debug copy (sidekick exec --copy)');
   const containers = requireCapability(engine, 'containers', 'make a debug copy (sidekick exec --copy)');
   const images = requireCapability(engine, 'images', 'make a debug copy (sidekick exec --copy)');

@@ -32,6 +32,7 @@ export function dockerCommands(endpoint: Endpoint): EngineCommands {
     unpauseContainer: (container) => run('unpause', container),
     stopContainer: (container) => run('stop', container),
     removeContainer: (container, options) => run('rm', ...(options.force ? ['-f'] : []), ...(options.volumes ? ['-v'] : []), container),
+    removeCopy: (id) => run('rm', '-f', '-v', id),
     stopAndRemoveContainer: (container) => `${run('stop', container)} && ${run('rm', container)}`,
     attachContainer: (container) => run('attach', container),
     followLogs: (container) => run('logs', '-f', container),

@@ -83,6 +83,28 @@ export class KubeApi {
     }
   }
 
+  /** Creates a pod (a debug copy); returns it as the API server answered. */
+  async createPod(namespace: string, pod: object): Promise<PodJson> {
+    try {
+      return (await this.call('POST', `/api/v1/namespaces/${encodeURIComponent(namespace)}/pods`, pod)) as PodJson;
+    } catch (error) {
+      throw this.translate(error, `create a pod in ${namespace}`);
+    }
+  }
+
+  /**
+   * Deletes a pod, its processes given `graceSeconds` to end; a pod already gone is fine.
+   * Resolves when the API server accepted the deletion, not when the pod is gone.
+   */
+  async deletePod(namespace: string, name: string, graceSeconds: number): Promise<void> {
+    try {
+      await this.call('DELETE', `${podPath(namespace, name)}?gracePeriodSeconds=${graceSeconds}`);
+    } catch (error) {
+      if (error instanceof KubeApiError && error.statusCode === 404) return;
+      throw this.translate(error, `delete pod ${namespace}/${name}`);
+    }
+  }
+
   /** Opens an exec, attach or port-forward WebSocket; resolves once the server accepted one of `protocols`. */
   async openChannel(path: string, protocols: readonly string[]): Promise<{ socket: WebSocket; protocol: string }> {
     const url = new URL(path, this.context.server);

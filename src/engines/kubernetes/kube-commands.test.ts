@@ -10,6 +10,7 @@ describe('kubectl commands in hints', () => {
     expect(commands.attachContainer('shop/web-1/sidekick-app-1a2b3c')).toBe("kubectl --context 'prod eu' -n shop attach -it web-1 -c sidekick-app-1a2b3c");
     expect(commands.showContainer('shop/web-1/app')).toBe("kubectl --context 'prod eu' -n shop describe pod web-1");
     expect(commands.listContainers()).toBe("kubectl --context 'prod eu' -n shop get pods");
+    expect(commands.removeCopy('shop/sidekick-copy-web-1-1a2b3c/app')).toBe("kubectl --context 'prod eu' -n shop delete pod sidekick-copy-web-1-1a2b3c");
   });
 
   it('has no command for what Kubernetes cannot do to one container of a pod', () => {

@@ -27,6 +27,11 @@ export function kubeCommands(context: { contextName: string; namespace: string }
     stopContainer: none,
     removeContainer: none,
     stopAndRemoveContainer: none,
+    // A copy is a pod of its own (pod-copy.ts): removing it is deleting the pod.
+    removeCopy: (id) => {
+      const words = podAndContainer(id);
+      return words && kubectl('delete', 'pod', words[0]!);
+    },
     attachContainer: (container) => {
       const words = podAndContainer(container);
       return words && kubectl('attach', '-it', ...words);

@@ -23,14 +23,15 @@ import { setTimeout as wait } from 'node:timers/promises';
 import { SidekickError } from '../../core/errors.js';
 import type { ExitStatus, ProcessHandle, SignalableProcess } from '../../core/process-handle.js';
 import type { ContainerSummary, Target } from '../../core/target.js';
-import type { ContainerExecSpec, Engine, EngineCommands, RunningSidekick, SidekickSpec } from '../engine.js';
+import type { ContainerExecSpec, DefinitionCopyCapability, DefinitionCopySpec, Engine, EngineCommands, RunningCopy, RunningSidekick, SidekickSpec } from '../engine.js';
 import { kubeCommands } from './kube-commands.js';
 import { channelProcess } from './channel-process.js';
 import { REMOTE_COMMAND_PROTOCOLS, negotiatedProtocol } from './channel-protocol.js';
-import { buildEphemeralContainer, containerState, isContainerName, type ContainerState } from './ephemeral-container.js';
+import { buildEphemeralContainer, containerState, isContainerName, type ContainerState, type PodJson } from './ephemeral-container.js';
 import { KubeApi, podPath } from './kube-api.js';
 import type { KubeContext } from './kube-config.js';
 import { isPodReference, parsePodReference } from './pod-reference.js';
+import { COPY_TOOLS_CONTAINER, buildPodCopy, copyPidFile, copyPodName, parseCopyUser } from './pod-copy.js';
 import { defaultContainer, parsePodContainerId, podContainerId, podSummaries, podTarget, type FullPodJson } from './pod-target.js';
 
 /** The toolbox a cluster pulls when none is named. */
@@ -62,6 +63,11 @@ export class KubernetesEngine implements Engine {
    */
   readonly pulledToolboxImage: string;
   private readonly api: KubeApi;
+  /** `exec --copy pod/…`: a new pod running a copy of the container (pod-copy.ts). */
+  readonly definitionCopies: DefinitionCopyCapability = {
+    startDefinitionCopy: (spec) => this.startCopy(spec),
+    removeDefinitionCopy: (id) => this.removeCopy(id),
+  };
 
   constructor(
     readonly context: KubeContext,
@@ -133,10 +139,7 @@ export class KubernetesEngine implements Engine {
       command: [...WRAPPER, ...spec.command],
       stdin: true,
       tty: spec.tty,
-      env: spec.env.map((entry) => {
-        const equals = entry.indexOf('=');
-        return equals < 0 ? { name: entry, value: '' } : { name: entry.slice(0, equals), value: entry.slice(equals + 1) };
-      }),
+      env: spec.env.map(environmentEntry),
     });
     if (spec.name !== undefined && isContainerName(spec.name)) container.name = spec.name;
     await this.api.addEphemeralContainer(target.namespace, target.pod, container);
@@ -151,6 +154,60 @@ export class KubernetesEngine implements Engine {
       await this.stopContainer(id, { graceSeconds: 2 }).catch(() => undefined);
       throw error;
     }
+  }
+
+  private async startCopy(spec: DefinitionCopySpec): Promise<RunningCopy> {
+    const target = this.locate(spec.targetId);
+    const original = (await this.api.readPod(target.namespace, target.pod)) as FullPodJson | undefined;
+    if (original === undefined) throw new SidekickError('TARGET_NOT_FOUND', `no pod ${target.pod} in namespace ${target.namespace}.`);
+    const container = target.container ?? defaultContainer(original);
+    const copyName = spec.name ?? copyPodName(target.pod, randomBytes(3).toString('hex'));
+    const user = parseCopyUser(spec.user);
+    const pod = buildPodCopy(original, {
+      copyName,
+      container,
+      toolsDirectory: spec.toolsDirectory,
+      toolboxImage: this.pulledToolboxImage,
+      files: spec.files,
+      command: spec.command,
+      env: spec.env.map(environmentEntry),
+      tty: spec.tty,
+      ...(spec.workingDir !== undefined ? { workingDir: spec.workingDir } : {}),
+      ...user,
+      readOnlyVolumes: !spec.rwVolumes,
+      privileged: spec.privileged,
+      capAdd: spec.capAdd.map((name) => name.toUpperCase().replace(/^CAP_/, '')),
+      marks: spec.labels,
+      labelKeys: Object.keys(spec.labels),
+    });
+    await this.api.createPod(target.namespace, pod);
+    const id = podContainerId(target.namespace, copyName, container);
+    try {
+      await this.waitFor(target.namespace, copyName, container, (state) => state.kind === 'running' || state.kind === 'terminated', START_TIMEOUT_MS, (json) => {
+        const tools = containerState(json, COPY_TOOLS_CONTAINER);
+        if (tools.kind !== 'terminated' || tools.exitCode === 0) return undefined;
+        return new SidekickError('TOOLBOX_UNAVAILABLE', `the toolbox could not be put into the copy (its init container exited ${tools.exitCode}${tools.message === '' ? '' : `: ${tools.message}`}).`, {
+          hint: `The toolbox image (${this.pulledToolboxImage}) needs a static busybox on its PATH; name another with SIDEKICK_KUBE_TOOLBOX.`,
+        });
+      });
+      const pidFile = copyPidFile(spec.toolsDirectory);
+      const shell = `${spec.toolsDirectory}/bin/sh`;
+      // The copy's shell and its lease guard are one process group (its first process's): signals go to the group.
+      const signal = (name: string): Promise<void> => this.sendSignal(id, name, [shell, '-c', `kill -s ${signalName(name)} -- "-$(cat ${pidFile})"`]);
+      const process = await this.attach(target.namespace, copyName, container, { tty: spec.tty, openStdin: spec.openStdin }, signal);
+      const notices = [
+        `the copy is pod ${copyName}, made from the spec of ${target.pod}: container ${container} from its image (not its current files), without the pod's other containers, init containers, probes or labels.`,
+      ];
+      return { id, process, notices };
+    } catch (error) {
+      await this.api.deletePod(target.namespace, copyName, 0).catch(() => undefined);
+      throw error;
+    }
+  }
+
+  private async removeCopy(id: string): Promise<void> {
+    const { namespace, pod } = this.locate(id);
+    await this.api.deletePod(namespace, pod, 0);
   }
 
   /** The sidekick's own files, unpacked by its toolbox's tar before its command starts. */
@@ -169,9 +226,12 @@ export class KubernetesEngine implements Engine {
 
   /** A signal to a sidekick's process, sent by the toolbox's own kill from an exec in the sidekick. */
   private async signalSidekick(id: string, signal: string): Promise<void> {
-    const name = signal.replace(/^SIG/, '');
-    if (!/^[A-Z0-9]+$/.test(name)) throw new SidekickError('INTERNAL', `not a signal name: ${signal}`);
-    const kill = await this.execInContainer(id, { command: ['sh', '-c', `kill -s ${name} "$(cat ${PID_FILE})"`], tty: false, openStdin: false });
+    await this.sendSignal(id, signal, ['sh', '-c', `kill -s ${signalName(signal)} "$(cat ${PID_FILE})"`]);
+  }
+
+  /** Runs `kill` (the command given) in an exec in the container; what it answers is waited for briefly. */
+  private async sendSignal(id: string, signal: string, command: string[]): Promise<void> {
+    const kill = await this.execInContainer(id, { command, tty: false, openStdin: false });
     kill.stdout.resume();
     kill.stderr.resume();
     // A signal that ends the sidekick ends this exec with it, and a runtime may then never end
@@ -204,10 +264,15 @@ export class KubernetesEngine implements Engine {
 
   close(): void {}
 
-  private async attach(namespace: string, pod: string, container: string, options: { tty: boolean; openStdin: boolean }): Promise<SignalableProcess> {
+  private async attach(
+    namespace: string,
+    pod: string,
+    container: string,
+    options: { tty: boolean; openStdin: boolean },
+    signal: (name: string) => Promise<void> = (name) => this.signalSidekick(podContainerId(namespace, pod, container), name),
+  ): Promise<SignalableProcess> {
     const query = new URLSearchParams({ container, stdin: 'true', stdout: 'true', stderr: String(!options.tty), tty: String(options.tty) });
     const { socket, protocol } = await this.api.openChannel(`${podPath(namespace, pod)}/attach?${query}`, REMOTE_COMMAND_PROTOCOLS);
-    const signal = (name: string): Promise<void> => this.signalSidekick(podContainerId(namespace, pod, container), name);
     const process = channelProcess(socket, {
       protocol: negotiatedProtocol(protocol),
       tty: options.tty,
@@ -225,11 +290,20 @@ export class KubernetesEngine implements Engine {
     return { code: state.kind === 'terminated' ? state.exitCode : 0 };
   }
 
-  private async waitFor(namespace: string, pod: string, container: string, done: (state: ContainerState) => boolean, timeoutMs = START_TIMEOUT_MS): Promise<ContainerState> {
+  private async waitFor(
+    namespace: string,
+    pod: string,
+    container: string,
+    done: (state: ContainerState) => boolean,
+    timeoutMs = START_TIMEOUT_MS,
+    failed: (pod: PodJson) => Error | undefined = () => undefined,
+  ): Promise<ContainerState> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const json = await this.api.readPod(namespace, pod);
       if (json === undefined) throw new SidekickError('TARGET_NOT_FOUND', `pod ${namespace}/${pod} is gone.`);
+      const failure = failed(json);
+      if (failure !== undefined) throw failure;
       const state = containerState(json, container);
       if (done(state)) return state;
       if (state.kind === 'waiting' && /ErrImagePull|ImagePullBackOff|InvalidImageName|ErrImageNeverPull/.test(state.reason)) {
@@ -256,4 +330,16 @@ export class KubernetesEngine implements Engine {
       hint: 'Name a pod as kubectl does: pod/NAME.',
     });
   }
+}
+
+/** `SIGTERM` or `TERM` as busybox kill's `-s` takes it; anything else is a bug. */
+function signalName(signal: string): string {
+  const name = signal.replace(/^SIG/, '');
+  if (!/^[A-Z0-9]+$/.test(name)) throw new SidekickError('INTERNAL', `not a signal name: ${signal}`);
+  return name;
+}
+
+function environmentEntry(entry: string): { name: string; value: string } {
+  const equals = entry.indexOf('=');
+  return equals < 0 ? { name: entry, value: '' } : { name: entry.slice(0, equals), value: entry.slice(equals + 1) };
 }
