@@ -3,9 +3,9 @@
  * double (test/kube-double/README.md: a test double of the control plane only, backed by real
  * Docker containers), with `--kubeconfig` naming the double. The double pulls no image, so
  * the toolbox is the locally built one, passed with --image as a user would name one the
- * cluster can pull.
+ * cluster can pull. The cases shared with a real cluster (exec's lease after kill -9, ps and
+ * inspect, exec --copy) are test/kube-suite/cli-cases.ts, run by kubernetes-cli-cases.test.ts.
  */
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -109,55 +109,6 @@ describe('sidekick on pod targets (through the control-plane double)', () => {
     expect(screen).toMatch(/^on a terminal$/m);
     expect(screen).toMatch(/^31 97$/m);
     expect(status).toBe('3\n');
-  }, CASE_MS);
-
-  it('ends the session in the pod when its client is killed with -9 (the lease)', async () => {
-    const { pod, kubeconfig } = await podAndConfig();
-    const toolbox = await defaultToolboxImage();
-    const client = spawn(process.execPath, [CLI_PATH, 'exec', '--kubeconfig', kubeconfig, '--image', toolbox, `pod/${pod.name}/app`, '--', 'sh', '-c', 'echo ready; sleep 600'], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    try {
-      let output = '';
-      client.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-      client.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-      for (const deadline = Date.now() + 120_000; !output.includes('ready'); ) {
-        if (Date.now() > deadline || client.exitCode !== null) throw new Error(`the session did not start: ${output}`);
-        await new Promise((resolve) => setTimeout(resolve, 100));
-      }
-      expect(await sidekicksOf(pod)).toEqual([expect.stringMatching(/ running$/)]);
-      client.kill('SIGKILL');
-      // No client, no renewals: the session's guard ends it (5 missed, a second each), its processes with it.
-      for (const deadline = Date.now() + 60_000; ; ) {
-        const states = await sidekicksOf(pod);
-        if (states.length === 1 && states[0]!.endsWith(' exited')) break;
-        if (Date.now() > deadline) throw new Error(`the sidekick outlived its client: ${states.join(', ')}`);
-        await new Promise((resolve) => setTimeout(resolve, 500));
-      }
-    } finally {
-      client.kill('SIGKILL');
-    }
-  }, CASE_MS);
-
-  it('inspects a pod\'s container and lists its processes through a short-lived ephemeral sidekick', async () => {
-    const { pod, kubeconfig } = await podAndConfig();
-    // The double pulls nothing: the cluster's toolbox is named as a cluster without Docker Hub would name it.
-    const env = { SIDEKICK_KUBE_TOOLBOX: await defaultToolboxImage() };
-    const ps = await runCli(['ps', '--json', '--kubeconfig', kubeconfig, `pod/${pod.name}/app`], { env, timeoutMs: CASE_MS });
-    expect(ps.stderr).toBe('');
-    expect(ps.code).toBe(0);
-    const listing = JSON.parse(ps.stdout.toString()) as { target: { name: string }; processes: Array<{ pid: number; command: string[] }> };
-    expect(listing.target.name).toBe(`pod/${pod.name}/app`);
-    expect(listing.processes.find((row) => row.pid === 1)?.command.join(' ')).toMatch(/server/);
-    const inspect = await runCli(['inspect', '--json', '--kubeconfig', kubeconfig, `pod/${pod.name}/app`], { env, timeoutMs: CASE_MS });
-    expect(inspect.stderr).toBe('');
-    expect(inspect.code).toBe(0);
-    expect(inspect.stdout.toString()).toContain(`pod/${pod.name}/app`);
-    expect(inspect.stdout.toString()).toMatch(/"server"|\/server/);
-    // Each ran one sidekick, which has ended.
-    const sidekicks = await sidekicksOf(pod);
-    expect(sidekicks).toHaveLength(2);
-    for (const line of sidekicks) expect(line).toMatch(/^sidekick-pod-.* exited$/);
   }, CASE_MS);
 
   it('lists a running pod\'s directory through a sidekick, and says in one line that cp, inject, eject and shell need what the Kubernetes engine lacks', async () => {

@@ -1,0 +1,176 @@
+/**
+ * The command line on pod targets, end to end with the built CLI, written once and run against
+ * two kinds of cluster (issue 14, "Testing it honestly"): the control-plane double backed by
+ * Docker (test/e2e/kubernetes-cli-cases.test.ts, always) and a real cluster when KUBECONFIG is
+ * set (test/e2e/kubernetes-cluster-cli.test.ts). A case asserts only what a real cluster does
+ * too, and reads the pods' states through the API, as kubectl would.
+ */
+import { spawn } from 'node:child_process';
+import { afterEach, expect, it } from 'vitest';
+import { containerState, type PodJson } from '../../src/engines/kubernetes/ephemeral-container.js';
+import { KubeApi } from '../../src/engines/kubernetes/kube-api.js';
+import type { KubeContext } from '../../src/engines/kubernetes/kube-config.js';
+import { CLI_PATH, runCli } from '../e2e/harness.js';
+
+export interface CliClusterProvider {
+  /** What the CLI is given to reach the cluster (`--kubeconfig F`, `-n NS`…), and its environment. */
+  cli(): Promise<{ args: string[]; env: Record<string, string> }>;
+  /** The same cluster and namespace, for reading pods through the API. */
+  kube(): Promise<KubeContext>;
+  /** Creates pod NAME with one container `app` (a long-running server) and waits until it runs. */
+  createPod(name: string): Promise<void>;
+  deletePod(name: string): Promise<void>;
+  /**
+   * Takes what must not change in the original's container (its process, restarts, files as
+   * far as the provider can see them); the returned function checks it after the case.
+   */
+  untouched(pod: string): Promise<() => Promise<void>>;
+  /** A name at the root of the app's image, which the chroot view must show. */
+  rootEntry: string;
+  /** What the app's /proc/1/cmdline holds (a pattern). */
+  serverCommand: RegExp;
+  /** What a deleted copy may have left outside the API's view (the double's Docker volumes); empty when nothing. */
+  leftovers(): Promise<string[]>;
+  cleanup(): Promise<void>;
+}
+
+/** An ephemeral container or a copy is an image start and several API round trips; a real cluster's pull makes that minutes. */
+const CASE_MS = 300_000;
+const COPY_KIND_SELECTOR = 'io.sidekick.kind=copy';
+const TARGET_ANNOTATION = 'io.sidekick.target';
+
+export function kubernetesCliCases(provider: CliClusterProvider): void {
+  const pods: Array<{ name: string; check: () => Promise<void> }> = [];
+  const clients: Array<ReturnType<typeof spawn>> = [];
+
+  afterEach(async () => {
+    for (const client of clients.splice(0)) client.kill('SIGKILL');
+    const api = new KubeApi(await provider.kube());
+    const namespace = (await provider.kube()).namespace;
+    try {
+      for (const { check } of pods) await check();
+    } finally {
+      // Copies a failed case left, then the originals.
+      const names = new Set(pods.map((p) => `${namespace}/${p.name}/`));
+      for (const copy of await copiesOf(api, namespace, names)) await api.deletePod(namespace, copy, 0);
+      for (const { name } of pods.splice(0)) await provider.deletePod(name);
+      await provider.cleanup();
+    }
+  });
+
+  async function pod(): Promise<{ name: string; cli: { args: string[]; env: Record<string, string> }; api: KubeApi; namespace: string }> {
+    const name = `sidekick-test-${Date.now().toString(36)}${Math.floor(Math.random() * 1296).toString(36)}`;
+    await provider.createPod(name);
+    pods.push({ name, check: await provider.untouched(name) });
+    const kube = await provider.kube();
+    return { name, cli: await provider.cli(), api: new KubeApi(kube), namespace: kube.namespace };
+  }
+
+  /** Starts the CLI in the background and resolves once it printed `ready`. */
+  async function startUntilReady(args: string[], env: Record<string, string>): Promise<ReturnType<typeof spawn>> {
+    const client = spawn(process.execPath, [CLI_PATH, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+    clients.push(client);
+    let output = '';
+    client.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    client.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    for (const deadline = Date.now() + 240_000; !output.includes('ready'); ) {
+      if (Date.now() > deadline || client.exitCode !== null) throw new Error(`the session did not start: ${output}`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    return client;
+  }
+
+  it('exec: the target\'s root and process, stdin and the exit status; the ephemeral sidekick has ended after', async () => {
+    const { name, cli, api, namespace } = await pod();
+    const script = 'echo root: $(ls /); echo "pid1: $(tr "\\0" " " </proc/1/cmdline)"; read -r line; echo "in: $line"; exit 7';
+    const result = await runCli(['exec', '-i', ...cli.args, `pod/${name}/app`, '--', 'sh', '-c', script], { env: cli.env, input: 'hello\n', timeoutMs: CASE_MS });
+    const out = result.stdout.toString();
+    expect({ code: result.code, stderr: result.stderr }).toEqual({ code: 7, stderr: '' });
+    expect(out).toMatch(new RegExp(`^root: .*\\b${provider.rootEntry}\\b`, 'm'));
+    expect(out).toMatch(new RegExp(`^pid1: .*${provider.serverCommand.source}`, 'm'));
+    expect(out).toMatch(/^in: hello$/m);
+    const sidekicks = ephemeralStates(await api.readPod(namespace, name));
+    expect(sidekicks).toEqual([{ name: expect.stringMatching(/^sidekick-/), state: 'terminated' }]);
+  }, CASE_MS);
+
+  it('exec: a kill -9 of the CLI ends the session in the pod (the lease)', async () => {
+    const { name, cli, api, namespace } = await pod();
+    const client = await startUntilReady(['exec', ...cli.args, `pod/${name}/app`, '--', 'sh', '-c', 'echo ready; sleep 600'], cli.env);
+    client.kill('SIGKILL');
+    await waitUntil(async () => ephemeralStates(await api.readPod(namespace, name)).every((s) => s.state === 'terminated'), 60_000, 'the sidekick outlived its client');
+  }, CASE_MS);
+
+  it('ps and inspect of a pod\'s container', async () => {
+    const { name, cli } = await pod();
+    const ps = await runCli(['ps', '--json', ...cli.args, `pod/${name}/app`], { env: cli.env, timeoutMs: CASE_MS });
+    expect({ code: ps.code, stderr: ps.stderr }).toEqual({ code: 0, stderr: '' });
+    const listing = JSON.parse(ps.stdout.toString()) as { target: { name: string }; processes: Array<{ pid: number; command: string[] }> };
+    expect(listing.target.name).toBe(`pod/${name}/app`);
+    expect(listing.processes.find((row) => row.pid === 1)?.command.join(' ')).toMatch(provider.serverCommand);
+    const inspect = await runCli(['inspect', '--json', ...cli.args, `pod/${name}/app`], { env: cli.env, timeoutMs: CASE_MS });
+    expect({ code: inspect.code, stderr: inspect.stderr }).toEqual({ code: 0, stderr: '' });
+    expect(inspect.stdout.toString()).toContain(`pod/${name}/app`);
+  }, CASE_MS);
+
+  it('exec --copy: a new pod from the original\'s spec with the toolbox, stdin and the status; deleted after', async () => {
+    const { name, cli, api, namespace } = await pod();
+    const script = [
+      'echo root: $(ls /)',
+      'echo tools: $(ls /.sidekick/bin | grep -c .)',
+      'test -x /.sidekick/bin/run-entrypoint && echo run-entrypoint there',
+      'echo "var: $EXTRA"',
+      'read -r line; echo "in: $line"',
+      'exit 5',
+    ].join('; ');
+    const result = await runCli(['exec', '-i', '--copy', '-e', 'EXTRA=yes', ...cli.args, `pod/${name}/app`, '--', 'sh', '-c', script], {
+      env: cli.env,
+      input: 'hello\n',
+      timeoutMs: CASE_MS,
+    });
+    const out = result.stdout.toString();
+    expect(result.code, result.stderr).toBe(5);
+    expect(out).toMatch(new RegExp(`^root: .*\\b${provider.rootEntry}\\b`, 'm'));
+    expect(out).toMatch(/^tools: [1-9]\d+$/m);
+    expect(out).toMatch(/^run-entrypoint there$/m);
+    expect(out).toMatch(/^var: yes$/m);
+    expect(out).toMatch(/^in: hello$/m);
+    // What the copy is, said even without a terminal.
+    expect(result.stderr).toMatch(new RegExp(`^sidekick: the copy is pod sidekick-copy-\\S+, made from the spec of ${name}:`, 'm'));
+    // The copy was made, and is gone (or going: a real cluster deletes with the grace asked for, 0).
+    await waitUntil(async () => (await copiesOf(api, namespace, new Set([`${namespace}/${name}/`]))).length === 0, 60_000, 'the copy was left');
+    expect(await provider.leftovers()).toEqual([]);
+  }, CASE_MS);
+
+  it('exec --copy: a kill -9 of the CLI ends the copy\'s processes (the lease)', async () => {
+    const { name, cli, api, namespace } = await pod();
+    const client = await startUntilReady(['exec', '--copy', ...cli.args, `pod/${name}/app`, '--', 'sh', '-c', 'echo ready; sleep 600'], cli.env);
+    const [copy] = await copiesOf(api, namespace, new Set([`${namespace}/${name}/`]));
+    expect(copy).toMatch(/^sidekick-copy-/);
+    client.kill('SIGKILL');
+    await waitUntil(async () => {
+      const json = await api.readPod(namespace, copy!);
+      return json === undefined || containerState(json, 'app').kind === 'terminated';
+    }, 60_000, 'the copy outlived its client');
+  }, CASE_MS);
+}
+
+/** The copies (pod names) whose target is a container of one of `targets` (`ns/pod/` prefixes). */
+async function copiesOf(api: KubeApi, namespace: string, targets: Set<string>): Promise<string[]> {
+  const copies = (await api.listPods(namespace, { labelSelector: COPY_KIND_SELECTOR })) as Array<PodJson & { metadata?: { name?: string; annotations?: Record<string, string>; deletionTimestamp?: string } }>;
+  return copies
+    .filter((p) => p.metadata?.deletionTimestamp === undefined)
+    .filter((p) => [...targets].some((prefix) => (p.metadata?.annotations?.[TARGET_ANNOTATION] ?? '').startsWith(prefix)))
+    .map((p) => p.metadata?.name ?? '');
+}
+
+function ephemeralStates(pod: PodJson | undefined): Array<{ name: string; state: string }> {
+  const statuses = (pod?.status as { ephemeralContainerStatuses?: Array<{ name: string }> } | undefined)?.ephemeralContainerStatuses ?? [];
+  return statuses.map((s) => ({ name: s.name, state: containerState(pod!, s.name).kind }));
+}
+
+async function waitUntil(done: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
+  for (const deadline = Date.now() + timeoutMs; !(await done()); ) {
+    if (Date.now() > deadline) throw new Error(`${what} (after ${timeoutMs / 1000} s)`);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+}
