@@ -31,6 +31,7 @@ import { buildEphemeralContainer, containerState, isContainerName, type Containe
 import { KubeApi, podPath } from './kube-api.js';
 import type { KubeContext } from './kube-config.js';
 import { isPodReference, parsePodReference } from './pod-reference.js';
+import { keeperCommand, signalKeeper } from './signal-keeper.js';
 import { COPY_TOOLS_CONTAINER, buildPodCopy, copyPidFile, copyPodName, parseCopyUser } from './pod-copy.js';
 import { defaultContainer, parsePodContainerId, podContainerId, podSummaries, podTarget, type FullPodJson } from './pod-target.js';
 
@@ -147,7 +148,10 @@ export class KubernetesEngine implements Engine {
     try {
       await this.waitFor(target.namespace, target.pod, container.name, (state) => state.kind === 'running' || state.kind === 'terminated');
       if (spec.preload !== undefined) await this.preload(id, spec.preload);
-      const process = await this.attach(target.namespace, target.pod, container.name, { tty: spec.tty, openStdin: spec.openStdin });
+      const process = await this.attach(target.namespace, target.pod, container.name, { tty: spec.tty, openStdin: spec.openStdin }, {
+        keeper: keeperCommand('sh', `"$(cat ${PID_FILE})"`),
+        byExec: (name) => this.signalSidekick(id, name),
+      });
       return { id, process };
     } catch (error) {
       // Its wrapper would wait for the go line for ever: it is ended, since it cannot be removed.
@@ -193,8 +197,11 @@ export class KubernetesEngine implements Engine {
       const pidFile = copyPidFile(spec.toolsDirectory);
       const shell = `${spec.toolsDirectory}/bin/sh`;
       // The copy's shell and its lease guard are one process group (its first process's): signals go to the group.
-      const signal = (name: string): Promise<void> => this.sendSignal(id, name, [shell, '-c', `kill -s ${signalName(name)} -- "-$(cat ${pidFile})"`]);
-      const process = await this.attach(target.namespace, copyName, container, { tty: spec.tty, openStdin: spec.openStdin }, signal);
+      const group = `-- "-$(cat ${pidFile})"`;
+      const process = await this.attach(target.namespace, copyName, container, { tty: spec.tty, openStdin: spec.openStdin }, {
+        keeper: keeperCommand(shell, group),
+        byExec: (name) => this.sendSignal(id, name, [shell, '-c', `kill -s ${signalName(name)} ${group}`]),
+      });
       const notices = [
         `the copy is pod ${copyName}, made from the spec of ${target.pod}: container ${container} from its image (not its current files), without the pod's other containers, init containers, probes or labels.`,
       ];
@@ -269,10 +276,16 @@ export class KubernetesEngine implements Engine {
     pod: string,
     container: string,
     options: { tty: boolean; openStdin: boolean },
-    signal: (name: string) => Promise<void> = (name) => this.signalSidekick(podContainerId(namespace, pod, container), name),
+    signals: { keeper: string[]; byExec: (name: string) => Promise<void> },
   ): Promise<SignalableProcess> {
     const query = new URLSearchParams({ container, stdin: 'true', stdout: 'true', stderr: String(!options.tty), tty: String(options.tty) });
     const { socket, protocol } = await this.api.openChannel(`${podPath(namespace, pod)}/attach?${query}`, REMOTE_COMMAND_PROTOCOLS);
+    const id = podContainerId(namespace, pod, container);
+    const keeper = signalKeeper(() => this.execInContainer(id, { command: signals.keeper, tty: false, openStdin: true }), signals.byExec);
+    const signal = async (name: string): Promise<void> => {
+      signalName(name);
+      await keeper.send(name);
+    };
     const process = channelProcess(socket, {
       protocol: negotiatedProtocol(protocol),
       tty: options.tty,
@@ -281,6 +294,8 @@ export class KubernetesEngine implements Engine {
     });
     process.stdin!.write(GO_LINE);
     if (!options.openStdin) process.stdin!.end();
+    const closeKeeper = (): void => keeper.close();
+    process.exit.then(closeKeeper, closeKeeper);
     return { ...process, stdin: options.openStdin ? process.stdin : null, signal };
   }
 
