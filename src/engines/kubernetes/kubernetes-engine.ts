@@ -2,8 +2,9 @@
  * The Kubernetes engine's core (docs/ARCHITECTURE.md, "Kubernetes engine"): targets are
  * containers of pods, a sidekick is an ephemeral container in the target container's PID
  * namespace and the pod's network, attached over the API's WebSocket, and a process in the
- * target is an exec. Work in progress (issue 14): the optional capabilities (archive,
- * images, copies) are not offered; features that need them say so (engines/capabilities.ts).
+ * target is an exec. Of the optional capabilities it offers `definitionCopies` (a debug copy
+ * is a new pod made from the original's spec, pod-copy.ts); features that need one it lacks
+ * say so (engines/capabilities.ts).
  *
  * Facts (besides those in ephemeral-container.ts and channel-process.ts): an attach sees
  * only what the process writes after it is attached (kubectl debug prints "If you don't see
