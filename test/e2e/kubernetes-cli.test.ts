@@ -3,8 +3,8 @@
  * double (test/kube-double/README.md: a test double of the control plane only, backed by real
  * Docker containers), with `--kubeconfig` naming the double. The double pulls no image, so
  * the toolbox is the locally built one, passed with --image as a user would name one the
- * cluster can pull. The cases shared with a real cluster (exec's lease after kill -9, ps and
- * inspect, exec --copy) are test/kube-suite/cli-cases.ts, run by kubernetes-cli-cases.test.ts.
+ * cluster can pull. The cases shared with a real cluster (exec's root, status and stdin, its
+ * lease after kill -9, ps and inspect, exec --copy) are test/kube-suite/cli-cases.ts, run by kubernetes-cli-cases.test.ts.
  */
 import { mkdtemp, rm, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -60,27 +60,6 @@ describe('sidekick on pod targets (through the control-plane double)', () => {
     const out = await docker(['ps', '-a', '--filter', `label=io.sidekick.kube-double.pod=default/${pod.name}`, '--filter', 'label=io.sidekick.kube-double.role=ephemeral', '--format', '{{.Label "io.sidekick.kube-double.container"}} {{.State}}']);
     return out.split('\n').filter((line) => line !== '');
   }
-
-  it('runs a command in an ephemeral sidekick whose / is the target\'s root, and passes its exit status back', async () => {
-    const { pod, kubeconfig } = await podAndConfig();
-    const toolbox = await defaultToolboxImage();
-    const result = await runCli(
-      ['exec', '-i', '--kubeconfig', kubeconfig, '--image', toolbox, `pod/${pod.name}/app`, '--', 'sh', '-c', 'echo $(ls /); cat /proc/1/cmdline | tr "\\0" " "; echo; read -r line; echo "in: $line"; exit 7'],
-      { input: 'hello\n', timeoutMs: CASE_MS },
-    );
-    expect(result.stderr).toBe('');
-    const out = result.stdout.toString().split('\n');
-    // The scratch server's root (its program and what the runtime makes), not the toolbox's: the chroot view.
-    expect(out[0]!.split(' ')).toContain('server');
-    expect(out[0]!.split(' ')).not.toContain('bin');
-    expect(out[1]).toMatch(/server/);
-    expect(out[2]).toBe('in: hello');
-    expect(result.code).toBe(7);
-    // The ephemeral container is named so that `kubectl describe` shows what it is, and its process has ended.
-    const sidekicks = await sidekicksOf(pod);
-    expect(sidekicks).toHaveLength(1);
-    expect(sidekicks[0]).toMatch(new RegExp(`^sidekick-pod-${pod.name}-app-[0-9a-z]+ exited$`));
-  }, CASE_MS);
 
   it('finds the target\'s own process by its runtime ID in a pod that shares one PID namespace (PID 1 is the pause process)', async () => {
     const { pod, kubeconfig } = await podAndConfig({ shareProcessNamespace: true });

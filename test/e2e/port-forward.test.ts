@@ -399,7 +399,9 @@ describe.each(['relay', 'exec'] as const)('sidekick port-forward (connections th
     await expectNoSidekicks(t.id);
   });
 
-  it('moves 8 MiB each way on 50 concurrent connections, byte-exact, with half-close', async () => {
+  // The exec carrier (a remote engine's, an exec per connection) is held to 10: its 50 took 27 s of the suite, and the relay carries the 50 of the budget.
+  const concurrent = mode === 'relay' ? 50 : 10;
+  it(`moves 8 MiB each way on ${concurrent} concurrent connections, byte-exact, with half-close`, async () => {
     const t = await echoTarget();
     const forward = await startForward([t.name, '0:7000'], 1);
     forwards.push(forward);
@@ -407,7 +409,7 @@ describe.each(['relay', 'exec'] as const)('sidekick port-forward (connections th
       const back = await exchange(forward.ports[0]!, Buffer.from('ping'));
       if (back.toString() !== 'ping') throw new Error(`echo answered ${JSON.stringify(back.toString())}`);
     });
-    const payloads = Array.from({ length: 50 }, () => randomBytes(8 * 1024 * 1024));
+    const payloads = Array.from({ length: concurrent }, () => randomBytes(8 * 1024 * 1024));
     const echoed = await Promise.all(payloads.map((payload) => exchange(forward.ports[0]!, payload)));
     for (const [i, payload] of payloads.entries()) {
       expect(echoed[i]!.length, `connection ${i} length`).toBe(payload.length);
@@ -587,7 +589,8 @@ describe.each(['relay', 'exec'] as const)('sidekick port-forward (connections th
     });
   });
 
-  describe('bad input', () => {
+  // Input is refused before any carrier is chosen: once is enough.
+  describe.runIf(mode === 'relay')('bad input', () => {
     it('fails with 125 and starts nothing when a local port is in use', async () => {
       const t = await target(inject('fixtures').scratchServer);
       const busy = createServer();

@@ -90,7 +90,8 @@ export function kubernetesCliCases(provider: CliClusterProvider): void {
     expect(out).toMatch(new RegExp(`^pid1: .*${provider.serverCommand.source}`, 'm'));
     expect(out).toMatch(/^in: hello$/m);
     const sidekicks = ephemeralStates(await api.readPod(namespace, name));
-    expect(sidekicks).toEqual([{ name: expect.stringMatching(/^sidekick-/), state: 'terminated' }]);
+    // Named so that `kubectl describe pod` says what it is: sidekick-<the target>-<6 characters>.
+    expect(sidekicks).toEqual([{ name: expect.stringMatching(new RegExp(`^sidekick-pod-${name}-app-[0-9a-z]+$`)), state: 'terminated' }]);
   }, CASE_MS);
 
   it('exec: a kill -9 of the CLI ends the session in the pod (the lease)', async () => {
