@@ -137,6 +137,15 @@ describe('sidekick on pod targets (through the control-plane double)', () => {
     expect((JSON.parse(ps.stdout.toString()) as { target: { name: string } }).target.name).toBe(`pod/${pod.name}/app`);
   }, CASE_MS);
 
+  it('runs with --debug: the debug notes need nothing the Kubernetes engine lacks', async () => {
+    const { pod, kubeconfig } = await podAndConfig();
+    const toolbox = await defaultToolboxImage();
+    const result = await runCli(['--debug', 'exec', '--kubeconfig', kubeconfig, '--image', toolbox, `pod/${pod.name}/app`, '--', 'sh', '-c', 'echo ok'], { timeoutMs: CASE_MS });
+    expect(result.stdout.toString()).toBe('ok\n');
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stderr).not.toMatch(/cannot keep images/);
+  }, CASE_MS);
+
   it('uses the namespace of -n and says plainly when the pod is not there', async () => {
     const { kubeconfig } = await podAndConfig();
     const result = await runCli(['exec', `pod/no-such-pod`, '-n', 'elsewhere', '--kubeconfig', kubeconfig, '--', 'true']);

@@ -7,7 +7,7 @@ import { SidekickError, isSidekickError } from '../../core/errors.js';
 import type { Target } from '../../core/target.js';
 import { withCommand } from '../engine-hint.js';
 import type { Engine, ImageDetails } from '../../engines/engine.js';
-import { requireCapability } from '../../engines/capabilities.js';
+import { optionalCapability, requireCapability } from '../../engines/capabilities.js';
 
 export type CopyOrigin =
   | { kind: 'container'; target: Target }
@@ -42,8 +42,9 @@ export async function resolveOrigin(engine: Engine, reference: string, options: 
 
 /** Only asked for under --debug: it costs a round trip on every run. */
 export async function noteIfAlsoImage(engine: Engine, reference: string, onNote: (text: string) => void): Promise<void> {
-  const images = requireCapability(engine, 'images', 'make a debug copy (sidekick exec --copy)');
-  if ((await images.inspectImage(reference).catch(() => undefined)) === undefined) return;
+  // An engine that keeps no images (a cluster) has no image of that name to mention.
+  const images = optionalCapability(engine, 'images');
+  if (images === undefined || (await images.inspectImage(reference).catch(() => undefined)) === undefined) return;
   onNote(`"${reference}" names both a container and an image; using the container (--image-target ${reference} debugs the image).`);
 }
 
