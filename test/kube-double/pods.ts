@@ -63,6 +63,7 @@ export async function createPod(namespace: string, name: string, containers: Pod
 export async function deletePod(namespace: string, name: string): Promise<void> {
   const ids = lines(await docker(['ps', '-aq', '--no-trunc', '--filter', `label=${POD_LABEL}=${namespace}/${name}`]));
   const roles = await Promise.all(ids.map(async (id) => ({ id, role: (await docker(['inspect', '-f', `{{index .Config.Labels "${ROLE_LABEL}"}}`, id])).trim() })));
-  for (const { id } of roles.filter((r) => r.role !== 'pause')) await removeTarget(id);
+  // The pod's own containers together (each is checked for zombies first), the pause container, whose namespaces they use, after.
+  await Promise.all(roles.filter((r) => r.role !== 'pause').map(({ id }) => removeTarget(id)));
   for (const { id } of roles.filter((r) => r.role === 'pause')) await removeTarget(id);
 }
