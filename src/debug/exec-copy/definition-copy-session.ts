@@ -54,7 +54,7 @@ export async function startDefinitionCopySession(engine: Engine, copies: Definit
   copy.process.exit.then(stopRenewing, stopRenewing);
   const notices = [...copy.notices];
   if (target.entrypoint.length === 0) {
-    notices.push(`the pod gives container ${target.name} no command, so the image's own entrypoint is not known here: ${RUN_ENTRYPOINT} runs the pod's args as a command.`);
+    notices.push(`${target.name} has no command in its spec, and the image's own entrypoint cannot be read here: ${RUN_ENTRYPOINT} runs the spec's args, or the arguments it is given.`);
   }
   let disposing: Promise<void> | undefined;
   const session: CopySession = {
