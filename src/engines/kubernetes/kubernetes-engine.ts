@@ -2,8 +2,9 @@
  * The Kubernetes engine's core (docs/ARCHITECTURE.md, "Kubernetes engine"): targets are
  * containers of pods, a sidekick is an ephemeral container in the target container's PID
  * namespace and the pod's network, attached over the API's WebSocket, and a process in the
- * target is an exec. Work in progress (issue 14): the optional capabilities (archive,
- * images, copies) are not offered; features that need them say so (engines/capabilities.ts).
+ * target is an exec. Work in progress (issue 14): of the optional capabilities only `archive`
+ * is offered, through an ephemeral sidekick (pod-archive.ts); features that need the others
+ * (images, copies, snapshots, filesystem diff) say so (engines/capabilities.ts).
  *
  * Facts (besides those in ephemeral-container.ts and channel-process.ts): an attach sees
  * only what the process writes after it is attached (kubectl debug prints "If you don't see
@@ -23,13 +24,14 @@ import { setTimeout as wait } from 'node:timers/promises';
 import { SidekickError } from '../../core/errors.js';
 import type { ExitStatus, ProcessHandle, SignalableProcess } from '../../core/process-handle.js';
 import type { ContainerSummary, Target } from '../../core/target.js';
-import type { ContainerExecSpec, Engine, EngineCommands, RunningSidekick, SidekickSpec } from '../engine.js';
+import type { ArchiveCapability, ContainerExecSpec, Engine, EngineCommands, RunningSidekick, SidekickSpec } from '../engine.js';
 import { kubeCommands } from './kube-commands.js';
 import { channelProcess } from './channel-process.js';
 import { REMOTE_COMMAND_PROTOCOLS, negotiatedProtocol } from './channel-protocol.js';
 import { buildEphemeralContainer, containerState, isContainerName, type ContainerState } from './ephemeral-container.js';
 import { KubeApi, podPath } from './kube-api.js';
 import type { KubeContext } from './kube-config.js';
+import { PodArchive } from './pod-archive.js';
 import { isPodReference, parsePodReference } from './pod-reference.js';
 import { defaultContainer, parsePodContainerId, podContainerId, podSummaries, podTarget, type FullPodJson } from './pod-target.js';
 
@@ -61,6 +63,9 @@ export class KubernetesEngine implements Engine {
    * (preload, signals); a cluster that cannot pull it names another (open-kubernetes-engine.ts).
    */
   readonly pulledToolboxImage: string;
+  /** Files of a running pod's container, through one ephemeral sidekick per target (pod-archive.ts). */
+  readonly archive: ArchiveCapability;
+  private readonly podArchive: PodArchive;
   private readonly api: KubeApi;
 
   constructor(
@@ -73,6 +78,8 @@ export class KubernetesEngine implements Engine {
     this.api = new KubeApi(context);
     this.commands = kubeCommands(context);
     this.endpoint = `${context.server} (context ${context.contextName}, namespace ${context.namespace})`;
+    this.podArchive = new PodArchive(this);
+    this.archive = this.podArchive;
   }
 
   async findContainer(reference: string): Promise<Target> {
@@ -202,7 +209,9 @@ export class KubernetesEngine implements Engine {
     return channelProcess(socket, { protocol: negotiatedProtocol(protocol), tty: spec.tty, openStdin: spec.openStdin });
   }
 
-  close(): void {}
+  close(): void {
+    this.podArchive.close();
+  }
 
   private async attach(namespace: string, pod: string, container: string, options: { tty: boolean; openStdin: boolean }): Promise<SignalableProcess> {
     const query = new URLSearchParams({ container, stdin: 'true', stdout: 'true', stderr: String(!options.tty), tty: String(options.tty) });
