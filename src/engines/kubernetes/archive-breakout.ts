@@ -18,19 +18,20 @@ export class ArchiveBreakout extends Error {
   }
 }
 
-/** Throws ArchiveBreakout for an entry that leaves the directory; true otherwise (every entry is kept). */
-export function checkBreakout(entry: RawEntry): true {
-  const at = path.join(BASE, entry.name);
-  if (!within(at)) throw new ArchiveBreakout(`${entry.name} is outside of the directory it is unpacked into`);
-  // As the Docker engine joins them: an absolute link's text is taken below the directory too.
-  if (entry.type === 'symlink' && !within(path.join(path.dirname(at), entry.linkname))) throw new ArchiveBreakout(`invalid symlink ${entry.name} -> ${entry.linkname}`);
-  if (entry.type === 'hardlink' && !within(path.join(BASE, entry.linkname))) throw new ArchiveBreakout(`invalid hardlink ${entry.name} -> ${entry.linkname}`);
-  return true;
-}
-
-/** The directory unpacked into, as a stand-in path the checks join names to. */
-const BASE = '/unpack-directory';
-
-function within(joined: string): boolean {
-  return joined === BASE || joined.startsWith(`${BASE}/`);
+/**
+ * The check for an upload into `directory`: throws ArchiveBreakout for an entry that leaves it,
+ * keeps every other entry. Joined as the Docker engine joins them (Go's filepath.Join, which
+ * stops ".." at "/"): into "/" nothing climbs out, and an absolute link's text counts as below
+ * the directory.
+ */
+export function breakoutCheck(directory: string): (entry: RawEntry) => true {
+  const base = path.normalize(`/${directory}`).replace(/(.)\/+$/, '$1');
+  const within = (joined: string): boolean => base === '/' || joined === base || joined.startsWith(`${base}/`);
+  return (entry) => {
+    const at = path.join(base, entry.name);
+    if (!within(at)) throw new ArchiveBreakout(`${entry.name} is outside of ${base}`);
+    if (entry.type === 'symlink' && !within(path.join(path.dirname(at), entry.linkname))) throw new ArchiveBreakout(`invalid symlink ${at} -> ${entry.linkname}`);
+    if (entry.type === 'hardlink' && !within(path.join(base, entry.linkname))) throw new ArchiveBreakout(`invalid hardlink ${at} -> ${entry.linkname}`);
+    return true;
+  };
 }

@@ -20,7 +20,7 @@ import type { ContainerPathStat } from '../../core/path-stat.js';
 import type { ProcessHandle } from '../../core/process-handle.js';
 import type { Target } from '../../core/target.js';
 import type { ArchiveCapability, ContainerExecSpec, RunningSidekick, SidekickSpec } from '../engine.js';
-import { ArchiveBreakout, checkBreakout } from './archive-breakout.js';
+import { ArchiveBreakout, breakoutCheck } from './archive-breakout.js';
 import { ARCHIVE_PATH_MISSING, KEEPER_READY, keeperArgv, operationArgv, splitArchivePath, type ArchiveOperation, type ArchiveTargetRef } from './archive-scripts.js';
 import { parseArchiveStat } from './archive-stat.js';
 
@@ -72,6 +72,8 @@ export class PodArchive implements ArchiveCapability {
     }
     const keeper = await this.keeper(containerId);
     const tar = new PassThrough({ highWaterMark: 1 << 20 });
+    // Its reader learns of a failure by its own listener; a stream never read must not throw.
+    tar.on('error', () => undefined);
     await this.serial(async () => {
       const process = await this.start(keeper, { op: 'get', path, ...splitArchivePath(path) }, false);
       const errors = kept(process.stderr);
@@ -105,7 +107,7 @@ export class PodArchive implements ArchiveCapability {
       const process = await this.start(keeper, { op: 'put', directory }, true);
       const errors = kept(process.stderr);
       process.stdout.resume();
-      const filter = filterTar(checkBreakout);
+      const filter = filterTar(breakoutCheck(directory));
       let refused: unknown;
       let failedInput: unknown;
       const stdin = process.stdin!;
