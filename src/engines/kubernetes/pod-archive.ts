@@ -14,6 +14,7 @@
 import { PassThrough, type Readable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import { filterTar } from '../../core/archive/tar-filter.js';
+import { randomNameSuffix, sidekickContainerName } from '../../core/container-name.js';
 import { SidekickError, isSidekickError } from '../../core/errors.js';
 import { joinsAnother } from '../../core/namespace-mode.js';
 import type { ContainerPathStat } from '../../core/path-stat.js';
@@ -180,6 +181,8 @@ export class PodArchive implements ArchiveCapability {
       capAdd: [],
       privileged: false,
       autoRemove: false,
+      // Named as every sidekick is (sidekick-pod-NAME-CONTAINER-xxxxxx), so that the pod's spec says what it was.
+      name: sidekickContainerName(target.name, randomNameSuffix()),
     });
     sidekick.process.exit.catch(() => undefined);
     const errors = kept(sidekick.process.stderr);
