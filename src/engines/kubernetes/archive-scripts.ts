@@ -72,7 +72,7 @@ export function keeperArgv(target: ArchiveTargetRef): string[] {
  *   directory; BASE "." is a directory's contents.
  * - `put DIR`: unpacks the tar on stdin into DIR, owners kept by number.
  */
-const OPERATIONS = [
+export const OPERATIONS_SCRIPT = [
   ...ENTER,
   'op=$1; shift',
   'case $op in',
@@ -98,7 +98,7 @@ export type ArchiveOperation = { op: 'stat'; path: string } | { op: 'get'; path:
 export function operationArgv(target: ArchiveTargetRef, operation: ArchiveOperation): string[] {
   const args =
     operation.op === 'stat' ? [operation.path] : operation.op === 'get' ? [operation.path, operation.directory, operation.base] : [operation.directory];
-  return ['sh', '-c', hop(target, OPERATIONS), 'sidekick-archive', operation.op, ...args];
+  return ['sh', '-c', hop(target, OPERATIONS_SCRIPT), 'sidekick-archive', operation.op, ...args];
 }
 
 /**
