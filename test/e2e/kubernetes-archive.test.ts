@@ -5,6 +5,7 @@
  * containers): the archive contract, `sidekick cp` both ways, and a hostile target whose
  * symbolic links point out of its root (docs/RELIABILITY.md, "cp on pods").
  */
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chmod, lstat, mkdir, mkdtemp, readdir, readFile, readlink, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -22,7 +23,7 @@ import { writeKubeconfig } from '../kube-double/kubeconfig.js';
 import { createPod, deletePod, type DoublePod } from '../kube-double/pods.js';
 import { startKubeDouble, type KubeDouble } from '../kube-double/server.js';
 import { defaultToolboxImage } from '../kube-double/test-client.js';
-import { expectUntouched, runCli, snapshotTarget, zombiesOf, type TargetSnapshot } from './harness.js';
+import { CLI_PATH, expectUntouched, runCli, snapshotTarget, zombiesOf, type TargetSnapshot } from './harness.js';
 
 /** An ephemeral sidekick is an image start and several API round trips; a busy machine makes that long. */
 const CASE_MS = 180_000;
@@ -51,6 +52,20 @@ async function tarBytes(entries: TarEntry[]): Promise<Buffer> {
 
 function streamOf(bytes: Buffer): NodeJS.ReadableStream {
   return Readable.from([bytes]);
+}
+
+/** Processes of the PID namespace of host process `hostPid` but that one, as "hostpid: command line", read from the host's /proc. */
+async function othersInNamespaceOf(hostPid: number): Promise<string[]> {
+  const namespace = await readlink(`/proc/${hostPid}/ns/pid`);
+  const found: string[] = [];
+  for (const name of await readdir('/proc')) {
+    if (!/^\d+$/.test(name) || Number(name) === hostPid) continue;
+    const ns = await readlink(`/proc/${name}/ns/pid`).catch(() => undefined);
+    if (ns !== namespace) continue;
+    const command = await readFile(`/proc/${name}/cmdline`).catch(() => Buffer.alloc(0));
+    found.push(`${name}: ${command.toString().split('\0').join(' ').trim()}`);
+  }
+  return found;
 }
 
 describe('files of pod containers (through the control-plane double)', () => {
@@ -294,6 +309,44 @@ describe('files of pod containers (through the control-plane double)', () => {
     expect((await docker(['exec', keeper!.id, 'cat', '/marked/whose'])).trim()).toBe('sidekick-side');
     await expect(docker(['exec', keeper!.id, 'ls', '/via-selfcwd', '/bin/via-selfcwd'])).rejects.toThrow();
     made.close();
+  }, CASE_MS);
+
+  it('ends its ephemeral sidekick when cp is killed with -9 in the middle of a read, and adds no zombie to the target', async () => {
+    const pod = await makePod();
+    const config = await kubeconfig();
+    // 64 MiB: the CLI is killed once the first MiB of it has come out.
+    const app = pod.containers.get('app')!;
+    const big = join(dir!, 'big');
+    await writeFile(big, randomBytes(64 << 20));
+    await docker(['cp', big, `${app}:/big`]);
+    const client = spawn(process.execPath, [CLI_PATH, 'cp', '--kubeconfig', config, `pod/${pod.name}/app:/big`, '-'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, SIDEKICK_KUBE_TOOLBOX: await defaultToolboxImage() },
+    });
+    const hostPid = Number((await docker(['inspect', '-f', '{{.State.Pid}}', app])).trim());
+    try {
+      let received = 0;
+      client.stdout.on('data', (chunk: Buffer) => (received += chunk.length));
+      for (const deadline = Date.now() + 120_000; received < 1 << 20; ) {
+        if (Date.now() > deadline || client.exitCode !== null) throw new Error(`the read never started (${received} bytes)`);
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      expect(received).toBeLessThan(64 << 20);
+      client.kill('SIGKILL');
+      for (const deadline = Date.now() + 60_000; (await sidekicksOf(pod)).some((s) => s.state !== 'exited'); ) {
+        if (Date.now() > deadline) throw new Error(`the sidekick outlived its client: ${JSON.stringify(await sidekicksOf(pod))}`);
+        await new Promise((resolve) => setTimeout(resolve, 500));
+      }
+      // The tar of the read has ended too: nothing but the target's own process is left in its PID namespace.
+      for (const deadline = Date.now() + 30_000; ; ) {
+        const left = await othersInNamespaceOf(hostPid);
+        if (left.length === 0) break;
+        if (Date.now() > deadline) throw new Error(`left in the target's PID namespace: ${left.join('; ')}`);
+        await new Promise((resolve) => setTimeout(resolve, 500));
+      }
+    } finally {
+      client.kill('SIGKILL');
+    }
   }, CASE_MS);
 
   it('refuses a stopped container in a pod in one line: an ephemeral container needs it running', async () => {
