@@ -212,7 +212,8 @@ export class PodArchive implements ArchiveCapability {
     const errors = kept(process.stderr);
     let status;
     try {
-      status = await process.exit;
+      // The output read to its end too: the status may be known before the last bytes are read.
+      [, status] = await Promise.all([finished(process.stdout), process.exit]);
     } catch (error) {
       throw asEngineError(error, `the archive operation ${operation.op} failed`);
     }
