@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { text } from 'node:stream/consumers';
-import { pack } from 'tar-stream';
+import { extract, pack } from 'tar-stream';
 import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
 import { requireCapability } from '../../src/engines/capabilities.js';
 import { loadKubeContext } from '../../src/engines/kubernetes/kube-config.js';
@@ -48,6 +48,19 @@ async function tarBytes(entries: TarEntry[]): Promise<Buffer> {
   const chunks: Buffer[] = [];
   for await (const chunk of archive as AsyncIterable<Buffer>) chunks.push(chunk);
   return Buffer.concat(chunks);
+}
+
+/** The files of a tar, by name. */
+async function tarEntries(bytes: Buffer): Promise<Map<string, Buffer>> {
+  const found = new Map<string, Buffer>();
+  const reader = extract();
+  Readable.from([bytes]).pipe(reader as unknown as NodeJS.WritableStream);
+  for await (const entry of reader) {
+    const chunks: Buffer[] = [];
+    for await (const chunk of entry) chunks.push(chunk as Buffer);
+    found.set(entry.header.name, Buffer.concat(chunks));
+  }
+  return found;
 }
 
 function streamOf(bytes: Buffer): NodeJS.ReadableStream {
@@ -107,11 +120,11 @@ describe('files of pod containers (through the control-plane double)', () => {
   }
 
   /** A pod whose container `app` is the scratch server, or (`shell`) the toolbox sleeping, so that a test can rearrange its files. */
-  async function makePod(options: { shell?: boolean; snapshot?: boolean } = {}): Promise<DoublePod> {
+  async function makePod(options: { shell?: boolean; snapshot?: boolean; shareProcessNamespace?: boolean } = {}): Promise<DoublePod> {
     const { scratchServer } = inject('fixtures');
     const image = options.shell ? await defaultToolboxImage() : scratchServer;
     const name = `sidekick-test-${randomBytes(4).toString('hex')}`;
-    const pod = await createPod('default', name, [{ name: 'app', image, ...(options.shell ? { args: ['sleep', '3600'] } : {}) }]);
+    const pod = await createPod('default', name, [{ name: 'app', image, ...(options.shell ? { args: ['sleep', '3600'] } : {}) }], { shareProcessNamespace: options.shareProcessNamespace ?? false });
     pods.push({ pod, ...(options.snapshot ? { before: await snapshotTarget(pod.containers.get('app')!) } : {}) });
     return pod;
   }
@@ -347,6 +360,19 @@ describe('files of pod containers (through the control-plane double)', () => {
     } finally {
       client.kill('SIGKILL');
     }
+  }, CASE_MS);
+
+  it('reads the app\'s own root in a pod that shares one PID namespace (PID 1 is the pause process)', async () => {
+    const pod = await makePod({ shareProcessNamespace: true, snapshot: true });
+    const config = await kubeconfig();
+    const env = { SIDEKICK_KUBE_TOOLBOX: await defaultToolboxImage() };
+    const read = await runCli(['cp', '--kubeconfig', config, `pod/${pod.name}/app:/server`, '-'], { env, timeoutMs: CASE_MS });
+    expect({ code: read.code, stderr: read.stderr }).toEqual({ code: 0, stderr: '' });
+    // The scratch server's program, byte for byte as Docker reads it; the pause container's root has none.
+    await docker(['cp', `${pod.containers.get('app')!}:/server`, join(dir!, 'server')]);
+    const entries = await tarEntries(read.stdout);
+    expect([...entries.keys()]).toEqual(['server']);
+    expect(entries.get('server')!.equals(await readFile(join(dir!, 'server')))).toBe(true);
   }, CASE_MS);
 
   it('refuses a stopped container in a pod in one line: an ephemeral container needs it running', async () => {
