@@ -315,8 +315,20 @@ describe('files of pod containers (through the control-plane double)', () => {
     expect(swapped).toContain('target-side');
     expect(swapped).not.toContain('sidekick-side');
 
-    expect((await docker(['exec', app, 'ls', '/marked'])).split('\n').filter(Boolean).sort()).toEqual(['via-kroot', 'via-swap', 'whose']);
+    expect((await docker(['exec', app, 'ls', '/marked'])).split('\n').filter((name) => name !== '' && !name.startsWith('race-')).sort()).toEqual(['via-kroot', 'via-swap', 'whose']);
     expect((await docker(['exec', app, 'ls', '/via-selfcwd'])).trim()).toBe('/via-selfcwd');
+    // The target swapping a directory and a link into the keeper's root as fast as it can, while
+    // writes and reads go on: whichever wins each time, nothing lands in or comes from the keeper.
+    await docker(['exec', '-d', app, 'sh', '-c', `while [ ! -e /stop-swapping ]; do rm -rf /race; mkdir /race; rm -rf /race; ln -s /proc/${keeperPid}/root/marked /race; done`]);
+    try {
+      for (let round = 0; round < 12; round += 1) {
+        await archive.putArchive(id, '/race', streamOf(await tarBytes([{ name: `race-${round}`, type: 'file', content: 'x' }]))).catch(() => undefined);
+        const read = await archive.getArchive(id, '/race/.').catch(() => undefined);
+        if (read !== undefined) expect(await text(read.tar as unknown as NodeJS.ReadableStream & AsyncIterable<Buffer>).catch(() => '')).not.toContain('sidekick-side');
+      }
+    } finally {
+      await docker(['exec', app, 'touch', '/stop-swapping']);
+    }
     // The keeper's own root: what the test put there, and nothing else.
     expect((await docker(['exec', keeper!.id, 'ls', '/marked'])).trim()).toBe('whose');
     expect((await docker(['exec', keeper!.id, 'cat', '/marked/whose'])).trim()).toBe('sidekick-side');
