@@ -162,89 +162,7 @@ export function engineContract(title: string, makeWorld: () => Promise<ContractW
       });
     });
 
-    describe('archive', () => {
-      it('round-trips files: put, stat, get', async () => {
-        const made = await world.startContainer();
-        const archive = requireCapability(engine, 'archive', 'the contract');
-        await archive.putArchive(made.id, '/', tarOf([
-          { name: 'contract/', type: 'directory' },
-          { name: 'contract/f.txt', type: 'file', content: 'twelve bytes', mode: 0o640 },
-        ]));
-        const stat = await archive.statPath(made.id, '/contract/f.txt');
-        expect(stat).toMatchObject({ name: 'f.txt', kind: 'file', size: 12, mode: 0o640, linkTarget: '' });
-        expect((await archive.statPath(made.id, '/contract'))?.kind).toBe('dir');
-        const got = await archive.getArchive(made.id, '/contract');
-        expect(got.stat?.kind).toBe('dir');
-        const entries = await entriesOf(got.tar);
-        expect(entries.get('contract')?.type).toBe('directory');
-        expect(entries.get('contract/f.txt')).toMatchObject({ type: 'file', content: 'twelve bytes' });
-      });
-
-      it('says undefined for a missing path, and refuses to read it or write into it', async () => {
-        const made = await world.startContainer();
-        const archive = requireCapability(engine, 'archive', 'the contract');
-        expect(await archive.statPath(made.id, '/contract-nothing-here')).toBeUndefined();
-        await expect(archive.getArchive(made.id, '/contract-nothing-here')).rejects.toMatchObject({ code: 'ENGINE_ERROR' });
-        await expect(archive.putArchive(made.id, '/contract-nothing-here', tarOf([{ name: 'x', type: 'file', content: 'x' }]))).rejects.toMatchObject({ code: 'ENGINE_ERROR' });
-      });
-
-      it('for a container that is gone: a read says TARGET_NOT_FOUND, a stat only that nothing is there', async () => {
-        const made = await world.startContainer();
-        await engine.removeContainer(made.id, { force: true });
-        const archive = requireCapability(engine, 'archive', 'the contract');
-        await expect(archive.getArchive(made.id, '/')).rejects.toMatchObject({ code: 'TARGET_NOT_FOUND' });
-        // Docker answers the stat (HEAD) with a bare 404, the same as for a missing path.
-        expect(await archive.statPath(made.id, '/')).toBeUndefined();
-      });
-
-      it('resolves a symlink within the container root, never out of it', async () => {
-        const made = await world.startContainer();
-        const archive = requireCapability(engine, 'archive', 'the contract');
-        // The link climbs far above the root: resolved in the container, it stops at its /.
-        await archive.putArchive(made.id, '/', tarOf([
-          { name: 'contract-data/', type: 'directory' },
-          { name: 'contract-data/inside.txt', type: 'file', content: 'the container own file' },
-          { name: 'contract-sub/', type: 'directory' },
-          { name: 'contract-sub/escape', type: 'symlink', linkname: '../../../../../../../contract-data' },
-        ]));
-        const link = await archive.statPath(made.id, '/contract-sub/escape');
-        expect(link).toMatchObject({ kind: 'symlink', linkTarget: '/contract-data' });
-        expect((await archive.statPath(made.id, '/contract-sub/escape/.'))?.kind).toBe('dir');
-        // The link itself is archived as a link, not followed.
-        const asLink = await entriesOf((await archive.getArchive(made.id, '/contract-sub/escape')).tar);
-        expect([...asLink.keys()]).toEqual(['escape']);
-        expect(asLink.get('escape')).toMatchObject({ type: 'symlink', linkname: '../../../../../../../contract-data' });
-        // Through the link: the container's own file.
-        const through = await entriesOf((await archive.getArchive(made.id, '/contract-sub/escape/inside.txt')).tar);
-        expect(through.get('inside.txt')?.content).toBe('the container own file');
-        // A write through the link lands inside the root too.
-        await archive.putArchive(made.id, '/contract-sub/escape', tarOf([{ name: 'written.txt', type: 'file', content: 'w' }]));
-        expect((await archive.statPath(made.id, '/contract-data/written.txt'))?.kind).toBe('file');
-      });
-
-      it('refuses a tar entry that climbs out of the directory it is unpacked into', async () => {
-        const made = await world.startContainer();
-        const archive = requireCapability(engine, 'archive', 'the contract');
-        await archive.putArchive(made.id, '/', tarOf([{ name: 'contract-inner/', type: 'directory' }]));
-        await expect(archive.putArchive(made.id, '/contract-inner', tarOf([{ name: 'link', type: 'symlink', linkname: '../../etc' }]))).rejects.toMatchObject({ code: 'ENGINE_ERROR' });
-        expect(await archive.statPath(made.id, '/contract-inner/link')).toBeUndefined();
-      });
-
-      it('with noOverwriteDirNonDir, never replaces a directory by a file or a file by a directory', async () => {
-        const made = await world.startContainer();
-        const archive = requireCapability(engine, 'archive', 'the contract');
-        await archive.putArchive(made.id, '/', tarOf([
-          { name: 'contract-dir/', type: 'directory' },
-          { name: 'contract-dir/kept.txt', type: 'file', content: 'kept' },
-          { name: 'contract-file', type: 'file', content: 'a file' },
-        ]));
-        await expect(archive.putArchive(made.id, '/', tarOf([{ name: 'contract-dir', type: 'file', content: 'x' }]), { noOverwriteDirNonDir: true })).rejects.toMatchObject({ code: 'ENGINE_ERROR' });
-        await expect(archive.putArchive(made.id, '/', tarOf([{ name: 'contract-file/', type: 'directory' }]), { noOverwriteDirNonDir: true })).rejects.toMatchObject({ code: 'ENGINE_ERROR' });
-        expect((await archive.statPath(made.id, '/contract-dir'))?.kind).toBe('dir');
-        expect((await archive.statPath(made.id, '/contract-dir/kept.txt'))?.kind).toBe('file');
-        expect((await archive.statPath(made.id, '/contract-file'))?.kind).toBe('file');
-      });
-    });
+    archiveContract(() => world, { goneContainer: true, noOverwriteDirNonDir: true });
 
     describe('filesystem diff', () => {
       it('lists what a put added', async () => {
@@ -274,6 +192,98 @@ export function engineContract(title: string, makeWorld: () => Promise<ContractW
         expect(await images.inspectImage(missing)).toBeUndefined();
         await expect(images.removeImage(missing)).resolves.toBeUndefined();
       });
+    });
+  });
+}
+
+/**
+ * The archive capability's cases, also run on their own against an engine whose world cannot
+ * make every kind of container (the Kubernetes engine through its double:
+ * test/e2e/kubernetes-archive.test.ts). `goneContainer`: the engine can remove a target;
+ * `noOverwriteDirNonDir`: it honours that option of putArchive.
+ */
+export function archiveContract(world: () => ContractWorld, options: { goneContainer: boolean; noOverwriteDirNonDir: boolean }): void {
+describe('archive', () => {
+    it('round-trips files: put, stat, get', async () => {
+      const made = await world().startContainer();
+      const archive = requireCapability(world().engine, 'archive', 'the contract');
+      await archive.putArchive(made.id, '/', tarOf([
+        { name: 'contract/', type: 'directory' },
+        { name: 'contract/f.txt', type: 'file', content: 'twelve bytes', mode: 0o640 },
+      ]));
+      const stat = await archive.statPath(made.id, '/contract/f.txt');
+      expect(stat).toMatchObject({ name: 'f.txt', kind: 'file', size: 12, mode: 0o640, linkTarget: '' });
+      expect((await archive.statPath(made.id, '/contract'))?.kind).toBe('dir');
+      const got = await archive.getArchive(made.id, '/contract');
+      expect(got.stat?.kind).toBe('dir');
+      const entries = await entriesOf(got.tar);
+      expect(entries.get('contract')?.type).toBe('directory');
+      expect(entries.get('contract/f.txt')).toMatchObject({ type: 'file', content: 'twelve bytes' });
+    });
+
+    it('says undefined for a missing path, and refuses to read it or write into it', async () => {
+      const made = await world().startContainer();
+      const archive = requireCapability(world().engine, 'archive', 'the contract');
+      expect(await archive.statPath(made.id, '/contract-nothing-here')).toBeUndefined();
+      await expect(archive.getArchive(made.id, '/contract-nothing-here')).rejects.toMatchObject({ code: 'ENGINE_ERROR' });
+      await expect(archive.putArchive(made.id, '/contract-nothing-here', tarOf([{ name: 'x', type: 'file', content: 'x' }]))).rejects.toMatchObject({ code: 'ENGINE_ERROR' });
+    });
+
+    (options.goneContainer ? it : it.skip)('for a container that is gone: a read says TARGET_NOT_FOUND, a stat only that nothing is there', async () => {
+      const made = await world().startContainer();
+      await world().engine.removeContainer(made.id, { force: true });
+      const archive = requireCapability(world().engine, 'archive', 'the contract');
+      await expect(archive.getArchive(made.id, '/')).rejects.toMatchObject({ code: 'TARGET_NOT_FOUND' });
+      // Docker answers the stat (HEAD) with a bare 404, the same as for a missing path.
+      expect(await archive.statPath(made.id, '/')).toBeUndefined();
+    });
+
+    it('resolves a symlink within the container root, never out of it', async () => {
+      const made = await world().startContainer();
+      const archive = requireCapability(world().engine, 'archive', 'the contract');
+      // The link climbs far above the root: resolved in the container, it stops at its /.
+      await archive.putArchive(made.id, '/', tarOf([
+        { name: 'contract-data/', type: 'directory' },
+        { name: 'contract-data/inside.txt', type: 'file', content: 'the container own file' },
+        { name: 'contract-sub/', type: 'directory' },
+        { name: 'contract-sub/escape', type: 'symlink', linkname: '../../../../../../../contract-data' },
+      ]));
+      const link = await archive.statPath(made.id, '/contract-sub/escape');
+      expect(link).toMatchObject({ kind: 'symlink', linkTarget: '/contract-data' });
+      expect((await archive.statPath(made.id, '/contract-sub/escape/.'))?.kind).toBe('dir');
+      // The link itself is archived as a link, not followed.
+      const asLink = await entriesOf((await archive.getArchive(made.id, '/contract-sub/escape')).tar);
+      expect([...asLink.keys()]).toEqual(['escape']);
+      expect(asLink.get('escape')).toMatchObject({ type: 'symlink', linkname: '../../../../../../../contract-data' });
+      // Through the link: the container's own file.
+      const through = await entriesOf((await archive.getArchive(made.id, '/contract-sub/escape/inside.txt')).tar);
+      expect(through.get('inside.txt')?.content).toBe('the container own file');
+      // A write through the link lands inside the root too.
+      await archive.putArchive(made.id, '/contract-sub/escape', tarOf([{ name: 'written.txt', type: 'file', content: 'w' }]));
+      expect((await archive.statPath(made.id, '/contract-data/written.txt'))?.kind).toBe('file');
+    });
+
+    it('refuses a tar entry that climbs out of the directory it is unpacked into', async () => {
+      const made = await world().startContainer();
+      const archive = requireCapability(world().engine, 'archive', 'the contract');
+      await archive.putArchive(made.id, '/', tarOf([{ name: 'contract-inner/', type: 'directory' }]));
+      await expect(archive.putArchive(made.id, '/contract-inner', tarOf([{ name: 'link', type: 'symlink', linkname: '../../etc' }]))).rejects.toMatchObject({ code: 'ENGINE_ERROR' });
+      expect(await archive.statPath(made.id, '/contract-inner/link')).toBeUndefined();
+    });
+
+    (options.noOverwriteDirNonDir ? it : it.skip)('with noOverwriteDirNonDir, never replaces a directory by a file or a file by a directory', async () => {
+      const made = await world().startContainer();
+      const archive = requireCapability(world().engine, 'archive', 'the contract');
+      await archive.putArchive(made.id, '/', tarOf([
+        { name: 'contract-dir/', type: 'directory' },
+        { name: 'contract-dir/kept.txt', type: 'file', content: 'kept' },
+        { name: 'contract-file', type: 'file', content: 'a file' },
+      ]));
+      await expect(archive.putArchive(made.id, '/', tarOf([{ name: 'contract-dir', type: 'file', content: 'x' }]), { noOverwriteDirNonDir: true })).rejects.toMatchObject({ code: 'ENGINE_ERROR' });
+      await expect(archive.putArchive(made.id, '/', tarOf([{ name: 'contract-file/', type: 'directory' }]), { noOverwriteDirNonDir: true })).rejects.toMatchObject({ code: 'ENGINE_ERROR' });
+      expect((await archive.statPath(made.id, '/contract-dir'))?.kind).toBe('dir');
+      expect((await archive.statPath(made.id, '/contract-dir/kept.txt'))?.kind).toBe('file');
+      expect((await archive.statPath(made.id, '/contract-file'))?.kind).toBe('file');
     });
   });
 }

@@ -106,19 +106,20 @@ describe('sidekick on pod targets (through the control-plane double)', () => {
     expect(execs.some((line) => line.includes('sidekick-signals'))).toBe(true);
   }, CASE_MS);
 
-  it('lists a running pod\'s directory through a sidekick, and says in one line that cp, inject, eject and shell need what the Kubernetes engine lacks', async () => {
+  it('lists a running pod\'s directory through a sidekick, and says in one line that inject, eject and shell need what the Kubernetes engine lacks', async () => {
     const { pod, kubeconfig } = await podAndConfig();
     const env = { SIDEKICK_KUBE_TOOLBOX: await defaultToolboxImage() };
     const ls = await runCli(['ls', '--kubeconfig', kubeconfig, `pod/${pod.name}/app:/`], { env, timeoutMs: CASE_MS });
     expect({ code: ls.code, stderr: ls.stderr }).toEqual({ code: 0, stderr: '' });
     expect(ls.stdout.toString()).toMatch(/ server\n/);
     expect(await sidekicksOf(pod)).toEqual([expect.stringMatching(/ exited$/)]);
-    for (const args of [['cp', `pod/${pod.name}/app:/server`, '-'], ['cp', '-', `pod/${pod.name}/app:/tmp/x`], ['inject', `pod/${pod.name}/app`], ['eject', `pod/${pod.name}/app`], ['shell', `pod/${pod.name}/app`]]) {
+    // cp works (test/e2e/kubernetes-archive.test.ts); these need the lock of an injection, a container of sidekick's own.
+    for (const args of [['inject', `pod/${pod.name}/app`], ['eject', `pod/${pod.name}/app`], ['shell', `pod/${pod.name}/app`]]) {
       // Flags before the target: for shell, words after it are the command's.
       const result = await runCli([args[0]!, '--kubeconfig', kubeconfig, ...args.slice(1)], { env, input: 'x' });
       expect(result.code, args.join(' ')).toBe(125);
       const [line, hint, rest] = result.stderr.split('\n');
-      expect(line, args.join(' ')).toMatch(/^sidekick: the Kubernetes engine at http:\/\/\S+ \(context \S+, namespace default\) cannot (read and write files of a container|create, start and attach containers of its own), which is needed to /);
+      expect(line, args.join(' ')).toMatch(/^sidekick: the Kubernetes engine at http:\/\/\S+ \(context \S+, namespace default\) cannot create, start and attach containers of its own, which is needed to /);
       expect(hint, args.join(' ')).toMatch(/^Use an engine that can/);
       expect(rest).toBe('');
     }

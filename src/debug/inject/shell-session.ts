@@ -141,6 +141,9 @@ function sessionScript(shell: string): string {
 
 export async function startShell(engine: Engine, request: ShellRequest): Promise<ShellSession> {
   const archive = requireCapability(engine, 'archive', 'find an injected init (sidekick shell)');
+  // The shell runs an injected toolbox, which only an injection, held by its lock, makes: an
+  // engine that cannot hold the lock is told so before anything is started in the target.
+  requireCapability(engine, 'containers', 'run the shell of an injected toolbox (sidekick shell; sidekick inject makes it, under a lock)');
   const target = await engine.findContainer(request.target);
   assertRunning(target, engine.commands);
   const found = await findInjections(engine, target.id, request.prefixes ?? []);

@@ -2,9 +2,10 @@
  * The Kubernetes engine's core (docs/ARCHITECTURE.md, "Kubernetes engine"): targets are
  * containers of pods, a sidekick is an ephemeral container in the target container's PID
  * namespace and the pod's network, attached over the API's WebSocket, and a process in the
- * target is an exec. Of the optional capabilities it offers `definitionCopies` (a debug copy
- * is a new pod made from the original's spec, pod-copy.ts); features that need one it lacks
- * say so (engines/capabilities.ts).
+ * target is an exec. Of the optional capabilities it offers `archive`, through an ephemeral
+ * sidekick (pod-archive.ts), and `definitionCopies` (a debug copy is a new pod made from the
+ * original's spec, pod-copy.ts); features that need the others (images, containers,
+ * snapshots, filesystem diff) say so (engines/capabilities.ts).
  *
  * Facts (besides those in ephemeral-container.ts and channel-process.ts): an attach sees
  * only what the process writes after it is attached (kubectl debug prints "If you don't see
@@ -24,13 +25,14 @@ import { setTimeout as wait } from 'node:timers/promises';
 import { SidekickError } from '../../core/errors.js';
 import type { ExitStatus, ProcessHandle, SignalableProcess } from '../../core/process-handle.js';
 import type { ContainerSummary, Target } from '../../core/target.js';
-import type { ContainerExecSpec, DefinitionCopyCapability, DefinitionCopySpec, Engine, EngineCommands, RunningCopy, RunningSidekick, SidekickSpec } from '../engine.js';
+import type { ArchiveCapability, ContainerExecSpec, DefinitionCopyCapability, DefinitionCopySpec, Engine, EngineCommands, RunningCopy, RunningSidekick, SidekickSpec } from '../engine.js';
 import { kubeCommands } from './kube-commands.js';
 import { channelProcess } from './channel-process.js';
 import { REMOTE_COMMAND_PROTOCOLS, negotiatedProtocol } from './channel-protocol.js';
 import { buildEphemeralContainer, containerState, isContainerName, type ContainerState, type PodJson } from './ephemeral-container.js';
 import { KubeApi, podPath } from './kube-api.js';
 import type { KubeContext } from './kube-config.js';
+import { PodArchive } from './pod-archive.js';
 import { isPodReference, parsePodReference } from './pod-reference.js';
 import { keeperCommand, signalKeeper } from './signal-keeper.js';
 import { COPY_TOOLS_CONTAINER, buildPodCopy, copyPidFile, copyPodName, parseCopyUser } from './pod-copy.js';
@@ -64,6 +66,9 @@ export class KubernetesEngine implements Engine {
    * (preload, signals); a cluster that cannot pull it names another (open-kubernetes-engine.ts).
    */
   readonly pulledToolboxImage: string;
+  /** Files of a running pod's container, through one ephemeral sidekick per target (pod-archive.ts). */
+  readonly archive: ArchiveCapability;
+  private readonly podArchive: PodArchive;
   private readonly api: KubeApi;
   /** `exec --copy pod/…`: a new pod running a copy of the container (pod-copy.ts). */
   readonly definitionCopies: DefinitionCopyCapability = {
@@ -81,6 +86,8 @@ export class KubernetesEngine implements Engine {
     this.api = new KubeApi(context);
     this.commands = kubeCommands(context);
     this.endpoint = `${context.server} (context ${context.contextName}, namespace ${context.namespace})`;
+    this.podArchive = new PodArchive(this);
+    this.archive = this.podArchive;
   }
 
   async findContainer(reference: string): Promise<Target> {
@@ -270,7 +277,9 @@ export class KubernetesEngine implements Engine {
     return channelProcess(socket, { protocol: negotiatedProtocol(protocol), tty: spec.tty, openStdin: spec.openStdin });
   }
 
-  close(): void {}
+  close(): void {
+    this.podArchive.close();
+  }
 
   private async attach(
     namespace: string,

@@ -1,0 +1,96 @@
+import { execFile, spawn } from 'node:child_process';
+import { lstat, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { keeperArgv, OPERATIONS_SCRIPT, operationArgv, splitArchivePath } from './archive-scripts.js';
+import { parseArchiveStat } from './archive-stat.js';
+
+const run = promisify(execFile);
+const BUSYBOX = '/bin/busybox';
+
+/** The operations program in busybox sh on this host, as it runs in the target's root (there `/` is the target's). */
+function operate(args: string[], input?: Buffer): Promise<{ code: number; stdout: Buffer; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(BUSYBOX, ['sh', '-c', OPERATIONS_SCRIPT, 'sidekick-archive', ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const out: Buffer[] = [];
+    let err = '';
+    child.stdout.on('data', (chunk: Buffer) => out.push(chunk));
+    child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code: code ?? -1, stdout: Buffer.concat(out), stderr: err }));
+    child.stdin.end(input);
+  });
+}
+
+describe('splitArchivePath', () => {
+  it('splits as the Docker engine does: the last component, or with "/" or "/." the contents', () => {
+    expect(splitArchivePath('/etc/passwd')).toEqual({ directory: '/etc', base: 'passwd' });
+    expect(splitArchivePath('/server')).toEqual({ directory: '/', base: 'server' });
+    expect(splitArchivePath('/etc/')).toEqual({ directory: '/etc', base: '.' });
+    expect(splitArchivePath('/etc/.')).toEqual({ directory: '/etc', base: '.' });
+    expect(splitArchivePath('/.')).toEqual({ directory: '/', base: '.' });
+    expect(splitArchivePath('/')).toEqual({ directory: '/', base: '.' });
+    expect(splitArchivePath('relative/x')).toEqual({ directory: '/relative', base: 'x' });
+    expect(splitArchivePath('/d/-rf')).toEqual({ directory: '/d', base: './-rf' });
+  });
+});
+
+describe('the archive programs', () => {
+  const ref = { targetId: "abc'def", sharesPid: true };
+
+  it('are sh -c programs busybox sh parses, the target ID quoted', async () => {
+    for (const argv of [keeperArgv(ref), operationArgv(ref, { op: 'stat', path: '/x' }), operationArgv(ref, { op: 'get', path: '/x', directory: '/', base: 'x' }), operationArgv(ref, { op: 'put', directory: '/d' })]) {
+      expect(argv.slice(0, 2)).toEqual(['sh', '-c']);
+      await run(BUSYBOX, ['sh', '-n', '-c', argv[2]!]);
+      expect(argv[2]).toContain("SIDEKICK_TARGET_ID='abc'\\''def'");
+      // The target's root is entered keeping the toolbox's /bin as working directory, and left at once.
+      expect(argv[2]).toContain('exec ./busybox nsenter -t "$tp" -r ./busybox sh -c');
+    }
+    expect(operationArgv(ref, { op: 'get', path: '/a b', directory: '/', base: 'a b' }).slice(3)).toEqual(['sidekick-archive', 'get', '/a b', '/', 'a b']);
+    await run(BUSYBOX, ['sh', '-n', '-c', OPERATIONS_SCRIPT]);
+  });
+
+  describe('operations, on this host\'s busybox', () => {
+    let dir: string;
+    beforeAll(async () => {
+      dir = await mkdtemp(join(tmpdir(), 'sidekick-archive-ops-'));
+      await mkdir(join(dir, 'd', 'sub'), { recursive: true });
+      await writeFile(join(dir, 'd', 'f'), 'twelve bytes');
+      await symlink('d/sub', join(dir, 'link'));
+      await symlink('/nowhere/at/all', join(dir, 'dangling'));
+    });
+    afterAll(async () => {
+      await rm(dir, { recursive: true, force: true });
+    });
+
+    it('stat: a file, a link (resolved and its own text), nothing', async () => {
+      const file = await operate(['stat', join(dir, 'd', 'f')]);
+      expect(parseArchiveStat(join(dir, 'd', 'f'), file.stdout)).toMatchObject({ kind: 'file', size: 12, name: 'f' });
+      const link = await operate(['stat', join(dir, 'link')]);
+      expect(parseArchiveStat(join(dir, 'link'), link.stdout)).toMatchObject({ kind: 'symlink', linkTarget: join(dir, 'd', 'sub') });
+      expect(parseArchiveStat(`${join(dir, 'link')}/.`, (await operate(['stat', `${join(dir, 'link')}/.`])).stdout)).toMatchObject({ kind: 'dir' });
+      const dangling = await operate(['stat', join(dir, 'dangling')]);
+      expect(parseArchiveStat(join(dir, 'dangling'), dangling.stdout)).toMatchObject({ kind: 'symlink', linkTarget: '/nowhere/at/all' });
+      expect((await operate(['stat', join(dir, 'missing')])).stdout.toString()).toBe('absent\n');
+    });
+
+    it('get then put: a directory round-trips; a missing path or directory is status 2 with the engine\'s words', async () => {
+      const tar = await operate(['get', join(dir, 'd'), dir, 'd']);
+      expect(tar.code).toBe(0);
+      await mkdir(join(dir, 'copy'));
+      const put = await operate(['put', join(dir, 'copy')], tar.stdout);
+      expect({ code: put.code, stderr: put.stderr }).toEqual({ code: 0, stderr: '' });
+      expect(await readFile(join(dir, 'copy', 'd', 'f'), 'utf8')).toBe('twelve bytes');
+      expect((await lstat(join(dir, 'copy', 'd', 'sub'))).isDirectory()).toBe(true);
+      // A link is archived as a link, never followed.
+      const asLink = await operate(['get', join(dir, 'link'), dir, 'link']);
+      await mkdir(join(dir, 'copy2'));
+      await operate(['put', join(dir, 'copy2')], asLink.stdout);
+      expect((await lstat(join(dir, 'copy2', 'link'))).isSymbolicLink()).toBe(true);
+      expect(await operate(['get', join(dir, 'missing'), dir, 'missing'])).toMatchObject({ code: 2, stderr: expect.stringMatching(/^Could not find the file /) });
+      expect(await operate(['put', join(dir, 'missing')], Buffer.alloc(1024))).toMatchObject({ code: 2, stderr: expect.stringMatching(/^Could not find the directory /) });
+    });
+  });
+});

@@ -1,0 +1,121 @@
+/**
+ * The shell programs of the Kubernetes engine's archive capability (docs/ARCHITECTURE.md,
+ * "Kubernetes engine", "The archive through an ephemeral sidekick"). Pure: they are text.
+ *
+ * One ephemeral sidekick per target and command (the keeper, `keeperArgv`) waits on its stdin;
+ * each stat, read or write is an exec in it (`operationArgv`). Both first find the target's own
+ * process (`find_target`, as a session does) and then leave the sidekick's root for good:
+ * `nsenter -t TP -r` makes the target's root theirs while keeping the working directory, the
+ * toolbox's `/bin`, so that `./busybox` can still be started; that shell's first act is `cd /`.
+ * From there on every process of theirs has its root, its working directory and its files in
+ * the target: a symbolic link the target planted (absolute, `..`, swapped in, or through
+ * `/proc/PID/root|cwd|fd` of one of these processes) resolves inside the target's root. The
+ * busybox applets are started as `exec -a APPLET /proc/self/exe`, the process's own program,
+ * never by a path of the target's. No process of the toolbox's root is left while a tar runs:
+ * the engine runs one operation at a time (docs/RELIABILITY.md, "cp on pods").
+ */
+import { shellQuote } from '../../core/copy-script.js';
+import { SESSION_SHELL_FUNCTIONS, TARGET_ID_VARIABLE, TARGET_SHARES_PID_VARIABLE } from '../../core/session-shell.js';
+
+/** What names the target's own process (session-shell.ts, find_target). */
+export interface ArchiveTargetRef {
+  /** The runtime's ID (cgroups are named after it), used only when the pod shares one PID namespace. */
+  targetId: string;
+  sharesPid: boolean;
+}
+
+/** The exit status of the scripts when the target's process or its /proc cannot be used. */
+export const ARCHIVE_SETUP_FAILED = 125;
+/** The exit status of an operation on a path that is not there (or not a directory for a write). */
+export const ARCHIVE_PATH_MISSING = 2;
+/** The line the keeper writes once it is inside the target's root. */
+export const KEEPER_READY = 'ready';
+
+/**
+ * The part both programs share, in the toolbox's root: finds the target's process, checks that
+ * the target's /proc is the kernel's for this PID namespace (its `self/stat` names this shell,
+ * which no file made in advance can), then enters the target's root keeping the working
+ * directory (the toolbox's /bin) and runs `inner` in the toolbox's busybox sh.
+ */
+function hop(target: ArchiveTargetRef, inner: string): string {
+  return [
+    `${TARGET_ID_VARIABLE}=${shellQuote(target.targetId)}`,
+    `${TARGET_SHARES_PID_VARIABLE}=${target.sharesPid ? '1' : ''}`,
+    SESSION_SHELL_FUNCTIONS,
+    `find_target || { echo "sidekick: the target's own process is not running" >&2; exit ${ARCHIVE_SETUP_FAILED}; }`,
+    // The shell itself opens the file (a builtin's redirection): "self" is this shell.
+    `me=; read -r me _ <"/proc/$tp/root/proc/self/stat" 2>/dev/null`,
+    `[ "$me" = "$$" ] || { echo "sidekick: the target's /proc is not this PID namespace's" >&2; exit ${ARCHIVE_SETUP_FAILED}; }`,
+    `cd /bin && [ -f busybox ] || { echo "sidekick: the toolbox has no /bin/busybox" >&2; exit ${ARCHIVE_SETUP_FAILED}; }`,
+    `exec ./busybox nsenter -t "$tp" -r ./busybox sh -c ${shellQuote(inner)} sidekick-archive "$@"`,
+  ].join('\n');
+}
+
+/** The first lines of every program in the target's root: out of the toolbox's /bin at once. */
+const ENTER = [`cd / || exit ${ARCHIVE_SETUP_FAILED}`, 'bb() { a_=$1; shift; exec -a "$a_" /proc/self/exe "$@"; }'];
+
+/**
+ * The keeper: the ephemeral container's command. Once in the target's root it says so and
+ * waits for its stdin to end (the CLI's engine closing, or the CLI gone: stdinOnce).
+ */
+export function keeperArgv(target: ArchiveTargetRef): string[] {
+  const inner = [...ENTER, `echo ${KEEPER_READY}`, 'while read -r _; do :; done'].join('\n');
+  return ['sh', '-c', hop(target, inner), 'sidekick-archive-keeper'];
+}
+
+/**
+ * What an operation does in the target's root:
+ * - `stat PATH`: `stat MODEHEX SIZE MTIME` on a line (lstat, the parents followed inside the
+ *   root), or `absent`; for a symbolic link then its full resolution and its own text, each
+ *   ended by a NUL (readlink's newline kept).
+ * - `get DIR BASE`: a tar of BASE (not followed when it is a link) with DIR as working
+ *   directory; BASE "." is a directory's contents.
+ * - `put DIR`: unpacks the tar on stdin into DIR, owners kept by number.
+ */
+export const OPERATIONS_SCRIPT = [
+  ...ENTER,
+  'op=$1; shift',
+  'case $op in',
+  'stat)',
+  '  m_=$(bb stat -c "%f %s %Y" -- "$1" 2>/dev/null) || { echo absent; exit 0; }',
+  '  echo "stat $m_"',
+  '  set -- "$1" $m_',
+  '  [ $(( 0x$2 & 0xF000 )) -eq $(( 0xA000 )) ] || exit 0',
+  '  (bb readlink -f -- "$1"); printf "\\0"; (bb readlink -- "$1"); printf "\\0" ;;',
+  'get)',
+  `  [ -e "$1" ] || [ -L "$1" ] || { echo "Could not find the file $1 in container" >&2; exit ${ARCHIVE_PATH_MISSING}; }`,
+  '  bb tar -c -f - -C "$2" "$3" ;;',
+  'put)',
+  `  [ -d "$1" ] || { echo "Could not find the directory $1 in container" >&2; exit ${ARCHIVE_PATH_MISSING}; }`,
+  '  bb tar -x -f - -C "$1" --numeric-owner ;;',
+  `*) exit ${ARCHIVE_SETUP_FAILED} ;;`,
+  'esac',
+].join('\n');
+
+export type ArchiveOperation = { op: 'stat'; path: string } | { op: 'get'; path: string; directory: string; base: string } | { op: 'put'; directory: string };
+
+/** The exec's command line for one operation. */
+export function operationArgv(target: ArchiveTargetRef, operation: ArchiveOperation): string[] {
+  const args =
+    operation.op === 'stat' ? [operation.path] : operation.op === 'get' ? [operation.path, operation.directory, operation.base] : [operation.directory];
+  return ['sh', '-c', hop(target, OPERATIONS_SCRIPT), 'sidekick-archive', operation.op, ...args];
+}
+
+/**
+ * Where a read of `path` starts and what it names, as the Docker engine splits it: a path
+ * ending in "/" or "/." is the contents of the directory it leads to (followed even when it
+ * is a link); otherwise its last component, never followed.
+ */
+export function splitArchivePath(path: string): { directory: string; base: string } {
+  const absolute = path.startsWith('/') ? path : `/${path}`;
+  if (/\/\.?$/.test(absolute)) {
+    const directory = absolute.replace(/\/\.?$/, '').replace(/\/+$/, '');
+    return { directory: directory === '' ? '/' : directory, base: '.' };
+  }
+  const trimmed = absolute.replace(/\/+$/, '');
+  const slash = trimmed.lastIndexOf('/');
+  const directory = trimmed.slice(0, slash) || '/';
+  const name = trimmed.slice(slash + 1);
+  // A name starting with "-" would be read as an option by tar.
+  return { directory, base: name.startsWith('-') ? `./${name}` : name };
+}

@@ -1,0 +1,123 @@
+import { PassThrough, Readable } from 'node:stream';
+import { text } from 'node:stream/consumers';
+import { describe, expect, it } from 'vitest';
+import type { ExitStatus, ProcessHandle, SignalableProcess } from '../../core/process-handle.js';
+import type { Target } from '../../core/target.js';
+import type { ContainerExecSpec, SidekickSpec } from '../engine.js';
+import { PodArchive, type ArchiveHost } from './pod-archive.js';
+
+/** An exec the test ends by hand: what it printed, and its status. */
+interface ScriptedExec {
+  operation: string;
+  stdout: PassThrough;
+  stdin: PassThrough;
+  finish(status: number, output?: string): void;
+}
+
+/** A host whose sidekick says it is ready and whose execs the test answers, in the order they start. */
+function scriptedHost(status = 'running'): { host: ArchiveHost; execs: ScriptedExec[]; sidekicks: SidekickSpec[]; keeperStdins: PassThrough[]; waitForExec(count: number): Promise<ScriptedExec> } {
+  const execs: ScriptedExec[] = [];
+  const sidekicks: SidekickSpec[] = [];
+  const keeperStdins: PassThrough[] = [];
+  const waiters: Array<() => void> = [];
+  const handle = (stdout: PassThrough, stdin: PassThrough, exit: Promise<ExitStatus>): ProcessHandle => ({
+    stdin,
+    stdout,
+    stderr: Readable.from([]),
+    exit,
+    resize: async () => undefined,
+    detach: () => undefined,
+  });
+  const host: ArchiveHost = {
+    pulledToolboxImage: 'toolbox',
+    findContainer: async (id) => ({ id, name: `pod/${id}`, status, runtimeId: 'rt', namespaceModes: { pid: { kind: 'private' } } }) as unknown as Target,
+    runSidekick: async (spec) => {
+      sidekicks.push(spec);
+      const stdout = new PassThrough();
+      stdout.write('ready\n');
+      const stdin = new PassThrough();
+      keeperStdins.push(stdin);
+      const process = { ...handle(stdout, stdin, new Promise<ExitStatus>(() => undefined)), signal: async () => undefined } as SignalableProcess;
+      return { id: 'default/p/sidekick-x', process };
+    },
+    execInContainer: async (_id: string, spec: ContainerExecSpec) => {
+      const stdout = new PassThrough();
+      const stdin = new PassThrough();
+      stdin.resume();
+      let settle: (status: ExitStatus) => void = () => undefined;
+      const exit = new Promise<ExitStatus>((resolve) => (settle = resolve));
+      execs.push({
+        operation: spec.command[4] ?? '',
+        stdout,
+        stdin,
+        finish(code, output) {
+          if (output !== undefined) stdout.write(output);
+          stdout.end();
+          settle({ code });
+        },
+      });
+      for (const wake of waiters.splice(0)) wake();
+      return handle(stdout, stdin, exit);
+    },
+  };
+  const waitForExec = async (count: number): Promise<ScriptedExec> => {
+    while (execs.length < count) await new Promise<void>((resolve) => waiters.push(resolve));
+    return execs[count - 1]!;
+  };
+  return { host, execs, sidekicks, keeperStdins, waitForExec };
+}
+
+describe('PodArchive', () => {
+  it('starts one sidekick per target, and runs one operation at a time: a read holds the next until its tar is read', async () => {
+    const { host, execs, sidekicks, waitForExec } = scriptedHost();
+    const archive = new PodArchive(host);
+    const reading = archive.getArchive('default/p/app', '/etc');
+    (await waitForExec(1)).finish(0, 'stat 41ed 4096 0\n');
+    const get = await waitForExec(2);
+    expect(get.operation).toBe('get');
+    const { tar, stat } = await reading;
+    expect(stat?.kind).toBe('dir');
+    // A stat asked for meanwhile waits for the read to be over.
+    const stating = archive.statPath('default/p/app', '/x');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(execs).toHaveLength(2);
+    get.finish(0, 'tar bytes');
+    expect(await text(tar as Readable)).toBe('tar bytes');
+    (await waitForExec(3)).finish(0, 'absent\n');
+    expect(await stating).toBeUndefined();
+    expect(sidekicks).toHaveLength(1);
+    expect(sidekicks[0]).toMatchObject({ image: 'toolbox', openStdin: true, tty: false, target: { id: 'default/p/app' } });
+    expect(sidekicks[0]!.name).toMatch(/^sidekick-pod-default-p-app-[a-z0-9]{6}$/);
+  });
+
+  it('fails a read whose tar ended with a failure, rather than end it cleanly', async () => {
+    const { host, waitForExec } = scriptedHost();
+    const archive = new PodArchive(host);
+    const reading = archive.getArchive('default/p/app', '/etc');
+    (await waitForExec(1)).finish(0, 'stat 41ed 4096 0\n');
+    (await waitForExec(2)).finish(1, 'half a tar');
+    const { tar } = await reading;
+    await expect(text(tar as Readable)).rejects.toMatchObject({ code: 'ENGINE_ERROR' });
+  });
+
+  it('refuses an upload that climbs out, and noOverwriteDirNonDir, and a stopped container before starting anything', async () => {
+    const { host, sidekicks } = scriptedHost('exited');
+    const archive = new PodArchive(host);
+    await expect(archive.putArchive('default/p/app', '/', Readable.from([]), { noOverwriteDirNonDir: true })).rejects.toMatchObject({ code: 'ENGINE_UNSUPPORTED' });
+    await expect(archive.statPath('default/p/app', '/')).rejects.toMatchObject({ code: 'TARGET_NOT_RUNNING' });
+    expect(sidekicks).toHaveLength(0);
+  });
+
+  it('ends the sidekick\'s stdin when closed', async () => {
+    const { host, sidekicks, keeperStdins, waitForExec } = scriptedHost();
+    const archive = new PodArchive(host);
+    const stating = archive.statPath('default/p/app', '/');
+    (await waitForExec(1)).finish(0, 'absent\n');
+    await stating;
+    expect(sidekicks).toHaveLength(1);
+    expect(keeperStdins[0]!.writableEnded).toBe(false);
+    archive.close();
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(keeperStdins[0]!.writableEnded).toBe(true);
+  });
+});

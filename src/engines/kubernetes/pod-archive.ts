@@ -1,0 +1,286 @@
+/**
+ * The Kubernetes engine's archive capability (docs/ARCHITECTURE.md, "Kubernetes engine", "The
+ * archive through an ephemeral sidekick"): the API has no archive endpoint, so a path is
+ * stat'd, read and written by the toolbox's busybox in an ephemeral sidekick of the target,
+ * running with the target's root as its own (archive-scripts.ts): it cannot be led out of it,
+ * and nothing is written into the target but what the caller uploads.
+ *
+ * Ephemeral containers are never removed from a pod, so there is one sidekick (the keeper) per
+ * target for the life of the engine, i.e. per command, and each operation is an exec in it.
+ * Operations run one at a time (a read's lasts until its tar has been read), so that no process
+ * of an operation is still in the toolbox's root while another's tar runs. The keeper ends when
+ * the engine is closed or its client goes (its stdin is the attach stream).
+ */
+import { PassThrough, type Readable } from 'node:stream';
+import { finished } from 'node:stream/promises';
+import { filterTar } from '../../core/archive/tar-filter.js';
+import { randomNameSuffix, sidekickContainerName } from '../../core/container-name.js';
+import { SidekickError, isSidekickError } from '../../core/errors.js';
+import { joinsAnother } from '../../core/namespace-mode.js';
+import type { ContainerPathStat } from '../../core/path-stat.js';
+import type { ProcessHandle } from '../../core/process-handle.js';
+import type { Target } from '../../core/target.js';
+import type { ArchiveCapability, ContainerExecSpec, RunningSidekick, SidekickSpec } from '../engine.js';
+import { ArchiveBreakout, breakoutCheck } from './archive-breakout.js';
+import { ARCHIVE_PATH_MISSING, KEEPER_READY, keeperArgv, operationArgv, splitArchivePath, type ArchiveOperation, type ArchiveTargetRef } from './archive-scripts.js';
+import { parseArchiveStat } from './archive-stat.js';
+
+/** What the archive needs of the engine that holds it. */
+export interface ArchiveHost {
+  readonly pulledToolboxImage: string;
+  findContainer(id: string): Promise<Target>;
+  runSidekick(spec: SidekickSpec): Promise<RunningSidekick>;
+  execInContainer(containerId: string, spec: ContainerExecSpec): Promise<ProcessHandle>;
+}
+
+interface Keeper {
+  sidekick: RunningSidekick;
+  ref: ArchiveTargetRef;
+}
+
+/** How long the keeper may take to say it is in the target's root, once it runs. */
+const READY_MS = 30_000;
+/** Bytes of an operation's stderr kept for a message. */
+const STDERR_KEPT = 4096;
+
+export class PodArchive implements ArchiveCapability {
+  private readonly keepers = new Map<string, Promise<Keeper>>();
+  /** The end of the last operation queued: the next starts after it. */
+  private tail: Promise<void> = Promise.resolve();
+
+  constructor(private readonly host: ArchiveHost) {}
+
+  async statPath(containerId: string, path: string): Promise<ContainerPathStat | undefined> {
+    let keeper: Keeper;
+    try {
+      keeper = await this.keeper(containerId);
+    } catch (error) {
+      // As with the Docker engine, a stat of a container that is gone says only that nothing is there.
+      if (isSidekickError(error) && error.code === 'TARGET_NOT_FOUND') return undefined;
+      throw error;
+    }
+    return this.serial(async () => {
+      const { output, status, errors } = await this.collect(keeper, { op: 'stat', path });
+      if (status !== 0) throw operationFailed(status, errors, `could not stat ${path}`);
+      return parseArchiveStat(path, output);
+    });
+  }
+
+  async getArchive(containerId: string, path: string): Promise<{ tar: NodeJS.ReadableStream; stat: ContainerPathStat | undefined }> {
+    const stat = await this.statPath(containerId, path);
+    if (stat === undefined) {
+      throw new SidekickError('ENGINE_ERROR', `Could not find the file ${path} in container ${containerId}.`);
+    }
+    const keeper = await this.keeper(containerId);
+    const tar = new PassThrough({ highWaterMark: 1 << 20 });
+    // Its reader learns of a failure by its own listener; a stream never read must not throw.
+    tar.on('error', () => undefined);
+    await this.serial(async () => {
+      const process = await this.start(keeper, { op: 'get', path, ...splitArchivePath(path) }, false);
+      const errors = kept(process.stderr);
+      process.stdout.pipe(tar, { end: false });
+      // Ends, or fails, only once the exit status is known: a tar cut short is never a clean end.
+      const done = Promise.all([finished(process.stdout), process.exit]).then(
+        async ([, status]) => {
+          if (status.code === 0) tar.end();
+          else tar.destroy(operationFailed(status.code, await errors, `could not read ${path}`));
+        },
+        (error: unknown) => void tar.destroy(asEngineError(error, `could not read ${path}`) as Error),
+      );
+      tar.on('close', () => {
+        if (!tar.writableFinished) process.detach();
+      });
+      // The queue moves on when this read is over: read whole, failed, or given up by its reader.
+      // Wrapped: a promise returned as such would be awaited here, before the caller can read.
+      return { settled: Promise.race([done, new Promise<void>((resolve) => tar.on('close', resolve))]) };
+    }, async ({ settled }) => settled);
+    return { tar, stat };
+  }
+
+  async putArchive(containerId: string, directory: string, tar: NodeJS.ReadableStream, options?: { noOverwriteDirNonDir?: boolean }): Promise<void> {
+    if (options?.noOverwriteDirNonDir) {
+      throw new SidekickError('ENGINE_UNSUPPORTED', 'the Kubernetes engine cannot unpack an archive that must never replace a directory by a file or a file by a directory.', {
+        hint: 'Use an engine that can (Docker can do everything sidekick asks for), or a command that needs less.',
+      });
+    }
+    const keeper = await this.keeper(containerId);
+    await this.serial(async () => {
+      const process = await this.start(keeper, { op: 'put', directory }, true);
+      const errors = kept(process.stderr);
+      process.stdout.resume();
+      const filter = filterTar(breakoutCheck(directory));
+      let refused: unknown;
+      let failedInput: unknown;
+      const stdin = process.stdin!;
+      filter.on('error', (error: Error) => {
+        refused = error;
+        // What came before the refused entry is written, as with the Docker engine; nothing after it.
+        filter.unpipe(stdin);
+        stdin.end();
+      });
+      tar.on('error', (error: Error) => {
+        failedInput = error;
+        filter.unpipe(stdin);
+        stdin.end();
+      });
+      (tar as Readable).pipe(filter).pipe(stdin);
+      let status;
+      try {
+        status = await process.exit;
+      } catch (error) {
+        throw asEngineError(error, `could not write into ${directory}`);
+      }
+      if (refused !== undefined) {
+        throw new SidekickError('ENGINE_ERROR', refused instanceof ArchiveBreakout ? refused.message : `the archive for ${directory} cannot be read: ${(refused as Error).message}`, { cause: refused });
+      }
+      if (failedInput !== undefined) throw failedInput;
+      if (status.code !== 0) throw operationFailed(status.code, await errors, `could not write into ${directory}`);
+    });
+  }
+
+  /** Ends every keeper: its stdin ends, then its connection. */
+  close(): void {
+    for (const pending of this.keepers.values()) {
+      void pending.then(
+        ({ sidekick }) => {
+          sidekick.process.stdin?.end();
+          setTimeout(() => sidekick.process.detach(), 1_000).unref();
+        },
+        () => undefined,
+      );
+    }
+    this.keepers.clear();
+  }
+
+  private keeper(containerId: string): Promise<Keeper> {
+    let pending = this.keepers.get(containerId);
+    if (pending === undefined) {
+      pending = this.startKeeper(containerId);
+      this.keepers.set(containerId, pending);
+      pending.catch(() => this.keepers.delete(containerId));
+    }
+    return pending;
+  }
+
+  private async startKeeper(containerId: string): Promise<Keeper> {
+    const target = await this.host.findContainer(containerId);
+    if (target.status !== 'running') {
+      throw new SidekickError('TARGET_NOT_RUNNING', `container ${target.name} is ${target.status}; on Kubernetes its files are reached through an ephemeral container, which needs it running.`, {
+        hint: 'Its files can be read once it runs again (a pod restarts it by its restart policy).',
+      });
+    }
+    const ref: ArchiveTargetRef = { targetId: target.runtimeId || target.id, sharesPid: joinsAnother(target.namespaceModes.pid) };
+    const sidekick = await this.host.runSidekick({
+      image: this.host.pulledToolboxImage,
+      command: keeperArgv(ref),
+      target: { id: target.id, joinIpc: false },
+      env: [],
+      tty: false,
+      openStdin: true,
+      labels: {},
+      capAdd: [],
+      privileged: false,
+      autoRemove: false,
+      // Named as every sidekick is (sidekick-pod-NAME-CONTAINER-xxxxxx), so that the pod's spec says what it was.
+      name: sidekickContainerName(target.name, randomNameSuffix()),
+    });
+    sidekick.process.exit.catch(() => undefined);
+    const errors = kept(sidekick.process.stderr);
+    if (!(await readyLine(sidekick.process.stdout))) {
+      sidekick.process.stdin?.end();
+      const status = await sidekick.process.exit.catch(() => undefined);
+      throw new SidekickError('ENGINE_ERROR', `the archive sidekick in ${target.name} could not reach its root (status ${status?.code ?? 'unknown'}): ${firstLine(await errors) || 'no message'}.`, {
+        hint: 'Its files are read through an ephemeral container in its PID namespace; see kubectl describe pod for its state.',
+      });
+    }
+    sidekick.process.stdout.resume();
+    return { sidekick, ref };
+  }
+
+  private async start(keeper: Keeper, operation: ArchiveOperation, openStdin: boolean): Promise<ProcessHandle> {
+    try {
+      return await this.host.execInContainer(keeper.sidekick.id, { command: operationArgv(keeper.ref, operation), tty: false, openStdin });
+    } catch (error) {
+      throw asEngineError(error, `could not start the archive operation ${operation.op}`);
+    }
+  }
+
+  private async collect(keeper: Keeper, operation: ArchiveOperation): Promise<{ output: Buffer; status: number; errors: string }> {
+    const process = await this.start(keeper, operation, false);
+    const chunks: Buffer[] = [];
+    process.stdout.on('data', (chunk: Buffer) => chunks.push(chunk));
+    const errors = kept(process.stderr);
+    let status;
+    try {
+      // The output read to its end too: the status may be known before the last bytes are read.
+      [, status] = await Promise.all([finished(process.stdout), process.exit]);
+    } catch (error) {
+      throw asEngineError(error, `the archive operation ${operation.op} failed`);
+    }
+    return { output: Buffer.concat(chunks), status: status.code, errors: await errors };
+  }
+
+  /**
+   * Runs `work` after every operation queued before it. The next one waits for its result, and
+   * with `until`, for what that says (a read: until its stream is over).
+   */
+  private serial<T>(work: () => Promise<T>, until?: (value: T) => Promise<void>): Promise<T> {
+    const result = this.tail.then(work);
+    this.tail = result.then(
+      async (value) => {
+        await until?.(value);
+      },
+      () => undefined,
+    ).catch(() => undefined);
+    return result;
+  }
+}
+
+function kept(stream: NodeJS.ReadableStream): Promise<string> {
+  return new Promise((resolve) => {
+    let text = '';
+    stream.on('data', (chunk: Buffer) => {
+      if (text.length < STDERR_KEPT) text += chunk.toString('utf8');
+    });
+    stream.on('end', () => resolve(text));
+    stream.on('error', () => resolve(text));
+    stream.on('close', () => resolve(text));
+  });
+}
+
+function readyLine(stdout: NodeJS.ReadableStream): Promise<boolean> {
+  return new Promise((resolve) => {
+    let text = '';
+    const timer = setTimeout(() => done(false), READY_MS);
+    const onData = (chunk: Buffer): void => {
+      text += chunk.toString('utf8');
+      if (text.includes(`${KEEPER_READY}\n`)) done(true);
+      else if (text.length > 1024) done(false);
+    };
+    const onEnd = (): void => done(false);
+    function done(ok: boolean): void {
+      clearTimeout(timer);
+      stdout.off('data', onData);
+      stdout.off('end', onEnd);
+      stdout.pause();
+      resolve(ok);
+    }
+    stdout.on('data', onData);
+    stdout.on('end', onEnd);
+  });
+}
+
+function firstLine(text: string): string {
+  return text.trim().split('\n')[0] ?? '';
+}
+
+function operationFailed(status: number, errors: string, what: string): SidekickError {
+  const reason = firstLine(errors).replace(/^(tar|stat|sidekick-archive|sh): /, '');
+  if (status === ARCHIVE_PATH_MISSING) return new SidekickError('ENGINE_ERROR', reason === '' ? `${what}: no such file or directory` : reason);
+  return new SidekickError('ENGINE_ERROR', `${what}: ${reason === '' ? `exit status ${status}` : reason}`);
+}
+
+function asEngineError(error: unknown, what: string): unknown {
+  if (isSidekickError(error)) return error;
+  return new SidekickError('ENGINE_ERROR', `${what}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+}
