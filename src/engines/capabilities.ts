@@ -9,6 +9,7 @@ const WHAT_IT_IS: Record<CapabilityName, string> = {
   snapshots: "snapshot a container's filesystem",
   filesystemDiff: "list what changed in a container's filesystem",
   logs: "read a container's logs",
+  portConnections: "open connections to a container's ports by itself",
 };
 
 /**

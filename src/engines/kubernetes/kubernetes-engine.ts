@@ -23,12 +23,13 @@ import { setTimeout as wait } from 'node:timers/promises';
 import { SidekickError } from '../../core/errors.js';
 import type { ExitStatus, ProcessHandle, SignalableProcess } from '../../core/process-handle.js';
 import type { ContainerSummary, Target } from '../../core/target.js';
-import type { ContainerExecSpec, Engine, EngineCommands, RunningSidekick, SidekickSpec } from '../engine.js';
+import type { ContainerExecSpec, Engine, EngineCommands, PortConnectionCapability, RunningSidekick, SidekickSpec } from '../engine.js';
 import { kubeCommands } from './kube-commands.js';
 import { channelProcess } from './channel-process.js';
 import { REMOTE_COMMAND_PROTOCOLS, negotiatedProtocol } from './channel-protocol.js';
 import { buildEphemeralContainer, containerState, isContainerName, type ContainerState } from './ephemeral-container.js';
 import { KubeApi, podPath } from './kube-api.js';
+import { PodPortConnections } from './pod-port-connections.js';
 import type { KubeContext } from './kube-config.js';
 import { isPodReference, parsePodReference } from './pod-reference.js';
 import { defaultContainer, parsePodContainerId, podContainerId, podSummaries, podTarget, type FullPodJson } from './pod-target.js';
@@ -61,6 +62,8 @@ export class KubernetesEngine implements Engine {
    * (preload, signals); a cluster that cannot pull it names another (open-kubernetes-engine.ts).
    */
   readonly pulledToolboxImage: string;
+  /** port-forward through the API's own port-forward: nothing is added to the pod. */
+  readonly portConnections: PortConnectionCapability;
   private readonly api: KubeApi;
 
   constructor(
@@ -71,6 +74,7 @@ export class KubernetesEngine implements Engine {
   ) {
     this.pulledToolboxImage = toolboxImage;
     this.api = new KubeApi(context);
+    this.portConnections = new PodPortConnections(this.api, (id) => this.locate(id));
     this.commands = kubeCommands(context);
     this.endpoint = `${context.server} (context ${context.contextName}, namespace ${context.namespace})`;
   }
