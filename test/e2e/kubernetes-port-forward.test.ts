@@ -174,6 +174,8 @@ describe('sidekick port-forward on a pod (through the API\'s port-forward of the
     expect(sha256(await echo(forward.ports[0]!, big))).toBe(sha256(big));
     expect(forward.child.exitCode).toBeNull();
     expect(forward.stderr()).not.toMatch(/refused|failed/);
+    // Carried by the API's port-forward itself: no forwarder was added to the pod.
+    expect(await ephemeralsOf(pod)).toEqual([]);
     forward.child.kill('SIGTERM');
     expect(await forward.exit).toBe(143);
     await until('every connection in the pod to end', async () => (await connectionsInPod(pod)).length === 0);
@@ -190,6 +192,7 @@ describe('sidekick port-forward on a pod (through the API\'s port-forward of the
     expect(await httpGet('127.0.0.1', forward.ports[1]!)).toEqual({ status: 200, body: 'hello from scratch\n' });
     expect(await outcome(forward.ports[0]!)).toBe('reset');
     expect(forward.child.exitCode).toBeNull();
+    expect(await ephemeralsOf(pod)).toEqual([]);
     forward.child.kill('SIGINT');
     expect(await forward.exit).toBe(130);
   }, CASE_MS);
