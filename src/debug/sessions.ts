@@ -65,11 +65,14 @@ export interface SessionsReport {
  */
 const CONCURRENCY = 16;
 
-export async function listSessions(engine: Engine): Promise<SessionsReport> {
+export async function listSessions(engine: Engine, options: { injections?: boolean } = {}): Promise<SessionsReport> {
   // The injections are looked for as soon as the running containers are known, while the
   // session containers are described: neither waits for the other. The running list is asked
   // first: the archive stats that follow it are the longer path (docs/BENCHMARKS.md, "sessions").
-  const found = engine.listContainers({ all: false }).then((running) => findAllInjections(engine, running));
+  const found =
+    options.injections === false
+      ? Promise.resolve({ injections: [], unanswered: [] })
+      : engine.listContainers({ all: false }).then((running) => findAllInjections(engine, running));
   const described = engine.listContainers({ all: true, labels: [LABEL_SESSION] }).then((labelled) => describeSessions(engine, labelled));
   const [containers, { injections, unanswered }] = await Promise.all([described, found]);
   return { containers, injections, unanswered };

@@ -30,6 +30,7 @@ import { REMOTE_COMMAND_PROTOCOLS, negotiatedProtocol } from './channel-protocol
 import { buildEphemeralContainer, containerState, isContainerName, type ContainerState } from './ephemeral-container.js';
 import { KubeApi, podPath } from './kube-api.js';
 import { PodPortConnections } from './pod-port-connections.js';
+import { LABELS_VARIABLE, ephemeralSidekickTarget, labelsVariable, matchesLabels, sidekickSummaries } from './ephemeral-sidekicks.js';
 import type { KubeContext } from './kube-config.js';
 import { isPodReference, parsePodReference } from './pod-reference.js';
 import { defaultContainer, parsePodContainerId, podContainerId, podSummaries, podTarget, type FullPodJson } from './pod-target.js';
@@ -51,7 +52,7 @@ const PID_FILE = '/tmp/.sidekick-pid';
  * The sidekick's first process: records its PID, waits for the go line (nothing is lost
  * before the attach), then becomes the command.
  */
-const WRAPPER = ['sh', '-c', `echo $$ >${PID_FILE} && read -r _ && exec "$@"`, 'sidekick-wait'];
+const WRAPPER = ['sh', '-c', `echo $$ >${PID_FILE} && read -r _ && unset ${LABELS_VARIABLE} && exec "$@"`, 'sidekick-wait'];
 
 export class KubernetesEngine implements Engine {
   readonly kind = 'Kubernetes';
@@ -85,13 +86,19 @@ export class KubernetesEngine implements Engine {
     if (json === undefined) {
       throw new SidekickError('TARGET_NOT_FOUND', `no pod ${pod} in namespace ${namespace}.`, { hint: 'List the pods with kubectl get pods, or name the namespace with -n.' });
     }
-    return podTarget(json, container ?? defaultContainer(json));
+    // One of sidekick's own ephemeral containers (sessions, prune) is a target of its own.
+    const sidekick = container === undefined ? undefined : ephemeralSidekickTarget(json, container);
+    return sidekick ?? podTarget(json, container ?? defaultContainer(json));
   }
 
+  /**
+   * The namespace's pods' containers, and sidekick's ephemeral containers whose process still
+   * runs, with the labels they carry (ephemeral-sidekicks.ts). Label filters are matched here,
+   * on both: sidekick's marks are not pod labels a selector could find.
+   */
   async listContainers(options: { all: boolean; labels?: string[] }): Promise<ContainerSummary[]> {
-    const labelSelector = options.labels?.join(',');
-    const pods = (await this.api.listPods(this.context.namespace, labelSelector === undefined || labelSelector === '' ? {} : { labelSelector })) as FullPodJson[];
-    const summaries = podSummaries(pods);
+    const pods = (await this.api.listPods(this.context.namespace)) as FullPodJson[];
+    const summaries = [...podSummaries(pods), ...sidekickSummaries(pods)].filter((summary) => matchesLabels(summary.labels, options.labels ?? []));
     return options.all ? summaries : summaries.filter((summary) => summary.status === 'running');
   }
 
@@ -137,10 +144,14 @@ export class KubernetesEngine implements Engine {
       command: [...WRAPPER, ...spec.command],
       stdin: true,
       tty: spec.tty,
-      env: spec.env.map((entry) => {
-        const equals = entry.indexOf('=');
-        return equals < 0 ? { name: entry, value: '' } : { name: entry.slice(0, equals), value: entry.slice(equals + 1) };
-      }),
+      env: [
+        ...spec.env.map((entry) => {
+          const equals = entry.indexOf('=');
+          return equals < 0 ? { name: entry, value: '' } : { name: entry.slice(0, equals), value: entry.slice(equals + 1) };
+        }),
+        // Ephemeral containers have no labels: sidekick's marks travel in the spec (sessions, prune).
+        ...(Object.keys(spec.labels).length > 0 ? [labelsVariable(spec.labels)] : []),
+      ],
     });
     if (spec.name !== undefined && isContainerName(spec.name)) container.name = spec.name;
     await this.api.addEphemeralContainer(target.namespace, target.pod, container);
