@@ -27,7 +27,7 @@ import { CLI_PATH, expectUntouched, runCli, snapshotTarget, type TargetSnapshot 
 const CASE_MS = 180_000;
 
 interface SessionsJson {
-  containers: Array<{ id: string; name: string; kind: string; session: string; target: string; status: string; client: string; owner: string }>;
+  containers: Array<{ id: string; name: string; kind: string; session: string; target: string; status: string; client: string; owner: string; created: string }>;
   injections: unknown[];
 }
 
@@ -36,6 +36,7 @@ describe('sidekick sessions and prune on a cluster (through the control-plane do
   let dir: string | undefined;
   const pods: Array<{ pod: DoublePod; before: TargetSnapshot }> = [];
   const clients: ChildProcess[] = [];
+  let kubeconfigPath: string | undefined;
 
   afterEach(async () => {
     try {
@@ -45,6 +46,7 @@ describe('sidekick sessions and prune on a cluster (through the control-plane do
           await new Promise((resolve) => client.once('close', resolve));
         }
       }
+      for (const { pod } of pods) await endRunningSidekicks(pod);
       for (const { pod } of pods) await waitForEphemeralsEnded(pod);
       for (const { pod, before } of pods) await expectUntouched(before, pod.containers.get('app')!);
     } finally {
@@ -60,6 +62,7 @@ describe('sidekick sessions and prune on a cluster (through the control-plane do
     double = await startKubeDouble();
     dir = await mkdtemp(join(tmpdir(), 'sidekick-kube-sessions-'));
     const kubeconfig = await writeKubeconfig(double, join(dir, 'config'));
+    kubeconfigPath = kubeconfig;
     // Only this directory holds keys for the CLIs these tests run ("" is not a directory).
     const cliEnv = { XDG_STATE_HOME: join(dir, 'state'), XDG_RUNTIME_DIR: '', SIDEKICK_KUBE_TOOLBOX: await defaultToolboxImage() };
     const lookup = signingKey(cliEnv, '');
@@ -81,6 +84,22 @@ describe('sidekick sessions and prune on a cluster (through the control-plane do
       if (states.every((line) => / (exited|created)$/.test(line))) return;
       if (Date.now() > deadline) throw new Error(`sidekicks still running: ${states.join(', ')}`);
       await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+  }
+
+  /**
+   * A case that failed midway may leave a session running: it is ended as prune ends one (its
+   * session shell ends its processes), never by removing its container, which would leave them
+   * to the target's PID 1 as zombies.
+   */
+  async function endRunningSidekicks(pod: DoublePod): Promise<void> {
+    const running = (await ephemeralsOf(pod)).filter((line) => line.endsWith(' running')).map((line) => line.split(' ')[0]!);
+    if (running.length === 0 || kubeconfigPath === undefined) return;
+    const engine = openKubernetesEngine({ kubeconfig: kubeconfigPath }, process.env);
+    try {
+      await Promise.all(running.map((name) => engine.stopContainer(`default/${pod.name}/${name}`, { graceSeconds: 10 })));
+    } finally {
+      engine.close();
     }
   }
 
@@ -179,6 +198,41 @@ describe('sidekick sessions and prune on a cluster (through the control-plane do
     // Nothing more to prune: the ended one is a record of the pod, not a session.
     const nothing = await runCli(['prune', '--kubeconfig', kubeconfig], { env: cliEnv, timeoutMs: CASE_MS });
     expect(nothing.stdout.toString()).toBe('nothing to prune (1 kept; sidekick prune --dry-run says why)\n');
+  }, CASE_MS);
+
+  it('leaves a command running with -d (listed as detached, kept by prune, ended by prune --all), and refuses --keep and an interactive -d in one line', async () => {
+    const { pod, kubeconfig, cliEnv } = await setUp();
+    const detached = await runCli(['exec', '-d', '--kubeconfig', kubeconfig, `pod/${pod.name}/app`, '--', 'sleep', '600'], { env: cliEnv, timeoutMs: CASE_MS });
+    expect({ code: detached.code, stderr: detached.stderr }).toEqual({ code: 0, stderr: '' });
+    const name = detached.stdout.toString().trim();
+    expect(name).toMatch(/^sidekick-/);
+    expect(await ephemeralsOf(pod)).toEqual([`${name} running`]);
+    // Its client has gone on purpose: still running a while later, listed as detached.
+    await new Promise((resolve) => setTimeout(resolve, 6_000));
+    expect(await ephemeralsOf(pod)).toEqual([`${name} running`]);
+    const listed = await runCli(['sessions', '--kubeconfig', kubeconfig], { env: cliEnv, timeoutMs: CASE_MS });
+    expect(listed.stdout.toString()).toMatch(new RegExp(`pod/${pod.name}/${name} .* running +dead \\(detached with -d\\)`));
+    const kept = await runCli(['prune', '--kubeconfig', kubeconfig], { env: cliEnv, timeoutMs: CASE_MS });
+    expect(kept.stdout.toString()).toBe('nothing to prune (1 kept; sidekick prune --dry-run says why)\n');
+    expect(await ephemeralsOf(pod)).toEqual([`${name} running`]);
+    // Even --all leaves a session younger than a minute (it may be starting): wait until it is older.
+    const created = Date.parse((JSON.parse((await runCli(['sessions', '--json', '--kubeconfig', kubeconfig], { env: cliEnv })).stdout.toString()) as SessionsJson).containers[0]!.created);
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, created + 61_000 - Date.now())));
+    const all = await runCli(['prune', '--all', '-f', '--kubeconfig', kubeconfig], { env: cliEnv, timeoutMs: CASE_MS });
+    expect({ code: all.code, stderr: all.stderr }).toEqual({ code: 0, stderr: '' });
+    expect(all.stdout.toString()).toMatch(new RegExp(`^ended container pod/${pod.name}/${name} \\(sidekick, session \\S+\\); an ephemeral container cannot be removed`));
+    expect(await ephemeralsOf(pod)).toEqual([`${name} exited`]);
+
+    for (const args of [['--keep', '--', 'true'], ['-d', '-i', '--', 'sh'], ['-d']]) {
+      const refused = await runCli(['exec', '--kubeconfig', kubeconfig, ...args.slice(0, args.indexOf('--') < 0 ? args.length : args.indexOf('--')), `pod/${pod.name}/app`, ...(args.indexOf('--') < 0 ? [] : args.slice(args.indexOf('--')))], { env: cliEnv });
+      expect(refused.code, args.join(' ')).toBe(125);
+      const [line, hint, rest] = refused.stderr.split('\n');
+      expect(line, args.join(' ')).toMatch(/^sidekick: (--keep cannot keep a sidekick in a pod|-d cannot leave an interactive session in a pod)/);
+      expect(hint, args.join(' ')).toMatch(/^(To leave|Give -d)/);
+      expect(rest).toBe('');
+    }
+    // Nothing more was added to the pod.
+    expect(await ephemeralsOf(pod)).toHaveLength(1);
   }, CASE_MS);
 
   it('says there is nothing when no sidekick runs in the namespace, through -n as well', async () => {
