@@ -263,6 +263,12 @@ export interface PortConnectionCapability {
    * refusal by the target is an `ended` of kind `refused`.
    */
   connectToPort(containerId: string, port: number): Promise<PortConnection>;
+  /**
+   * The container whose network namespace `reference` names, where that needs less than
+   * `findContainer`: a pod's containers share one, so `pod/NAME` of a pod of several names it
+   * (as kubectl port-forward takes it) where a debug session would refuse to guess.
+   */
+  findNetworkOwner?(reference: string): Promise<Target>;
 }
 
 /** One connection opened by a `PortConnectionCapability`. */

@@ -163,9 +163,9 @@ describe('sidekick port-forward on a pod (through the API\'s port-forward of the
     expect(await outcome(forward.ports[0]!)).toBe('ECONNREFUSED');
   }, CASE_MS);
 
-  it('carries many connections at once, each on its own stream, byte for byte', async () => {
+  it('carries many connections at once, each on its own stream, byte for byte (pod/NAME of a pod of two containers: they share one network)', async () => {
     const { pod, kubeconfig } = await servedPod();
-    const forward = await startForward(kubeconfig, [`pod/${pod.name}/echo`, '0:7000'], 1);
+    const forward = await startForward(kubeconfig, [`pod/${pod.name}`, '0:7000'], 1);
     const payloads = Array.from({ length: 24 }, (_, i) => randomBytes((64 << 10) + i * 4099));
     const answers = await Promise.allSettled(payloads.map((payload) => echo(forward.ports[0]!, payload)));
     answers.forEach((answer, i) => expect(answer.status === 'fulfilled' ? sha256(answer.value) : String(answer.reason), `connection ${i}; ${forward.stderr()}`).toBe(sha256(payloads[i]!)));

@@ -73,7 +73,8 @@ export async function startPortForward(
   // An engine that opens connections itself needs nothing in the target: no toolbox, no forwarder container.
   const direct = engine.portConnections;
   if (direct !== undefined) refuseProtocolsOf(engine, direct.protocols, request.ports);
-  const [target, toolbox] = await Promise.all([engine.findContainer(request.target), direct === undefined ? resolveToolbox(engine, env, events) : undefined]);
+  const findTarget = direct?.findNetworkOwner !== undefined ? direct.findNetworkOwner.bind(direct) : engine.findContainer.bind(engine);
+  const [target, toolbox] = await Promise.all([findTarget(request.target), direct === undefined ? resolveToolbox(engine, env, events) : undefined]);
   assertForwardable(target, engine.commands);
   const sessionId = newSessionId();
   const sockets = new Set<Socket>();

@@ -75,7 +75,7 @@ export class KubernetesEngine implements Engine {
   ) {
     this.pulledToolboxImage = toolboxImage;
     this.api = new KubeApi(context);
-    this.portConnections = new PodPortConnections(this.api, (id) => this.locate(id));
+    this.portConnections = new PodPortConnections(this.api, (reference) => this.locate(reference), (reference) => this.findContainer(reference));
     this.commands = kubeCommands(context);
     this.endpoint = `${context.server} (context ${context.contextName}, namespace ${context.namespace})`;
   }
