@@ -212,16 +212,19 @@ export class KubernetesEngine implements Engine {
     query.set('stderr', String(!spec.tty));
     if (spec.openStdin) query.set('stdin', 'true');
     if (spec.tty) query.set('tty', 'true');
-    const { socket, protocol } = await this.api.openChannel(`${podPath(target.namespace, target.pod)}/exec?${query}`, REMOTE_COMMAND_PROTOCOLS);
+    // Paused until the process listens: what comes with the handshake would be emitted first (kube-api.ts).
+    const { socket, protocol } = await this.api.openChannel(`${podPath(target.namespace, target.pod)}/exec?${query}`, REMOTE_COMMAND_PROTOCOLS, { paused: true });
     // No `signal`: the exec runs in the target, which may have no kill of its own to send one with.
-    return channelProcess(socket, { protocol: negotiatedProtocol(protocol), tty: spec.tty, openStdin: spec.openStdin });
+    const process = channelProcess(socket, { protocol: negotiatedProtocol(protocol), tty: spec.tty, openStdin: spec.openStdin });
+    socket.resume();
+    return process;
   }
 
   close(): void {}
 
   private async attach(namespace: string, pod: string, container: string, options: { tty: boolean; openStdin: boolean }): Promise<SignalableProcess> {
     const query = new URLSearchParams({ container, stdin: 'true', stdout: 'true', stderr: String(!options.tty), tty: String(options.tty) });
-    const { socket, protocol } = await this.api.openChannel(`${podPath(namespace, pod)}/attach?${query}`, REMOTE_COMMAND_PROTOCOLS);
+    const { socket, protocol } = await this.api.openChannel(`${podPath(namespace, pod)}/attach?${query}`, REMOTE_COMMAND_PROTOCOLS, { paused: true });
     const signal = (name: string): Promise<void> => this.signalSidekick(podContainerId(namespace, pod, container), name);
     const process = channelProcess(socket, {
       protocol: negotiatedProtocol(protocol),
@@ -229,6 +232,7 @@ export class KubernetesEngine implements Engine {
       openStdin: true,
       exitStatus: async () => this.exitCode(namespace, pod, container),
     });
+    socket.resume();
     process.stdin!.write(GO_LINE);
     if (!options.openStdin) process.stdin!.end();
     return { ...process, stdin: options.openStdin ? process.stdin : null, signal };
