@@ -60,6 +60,8 @@ export interface PortForwardSession {
  * target's network namespace. With the relay, a holder process keeps the listening sockets
  * and hands them to the relay, which accepts and carries each connection itself; else Node
  * listens and each connection is an exec of busybox nc (docs/ARCHITECTURE.md, "port-forward").
+ * An engine that opens connections itself (`portConnections`: Kubernetes) needs no forwarder:
+ * Node listens and each connection is one of the engine's, nothing added to the target.
  * The target is looked at every second: a restart (new start time, hence new namespaces)
  * gets a new forwarder; a target that stays stopped or is removed ends the forward.
  */
