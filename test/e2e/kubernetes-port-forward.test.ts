@@ -197,6 +197,33 @@ describe('sidekick port-forward on a pod (through the API\'s port-forward of the
     expect(await forward.exit).toBe(130);
   }, CASE_MS);
 
+  it('ends the connection in the pod when its client resets mid-stream, and the forward carries on', async () => {
+    const { pod, kubeconfig } = await servedPod();
+    const forward = await startForward(kubeconfig, [`pod/${pod.name}/echo`, '0:7001', '0:7000'], 2);
+    // 20 clients read 64 KiB of an endless stream, then reset.
+    await Promise.all(
+      Array.from({ length: 20 }, () => new Promise<void>((resolve, reject) => {
+        const socket = connect({ host: '127.0.0.1', port: forward.ports[0]! });
+        let length = 0;
+        socket.on('data', (chunk: Buffer) => {
+          length += chunk.length;
+          if (length >= 64 << 10 && !socket.destroyed) {
+            socket.resetAndDestroy();
+            resolve();
+          }
+        });
+        socket.on('error', reject);
+      })),
+    );
+    await until('every cut connection to end in the pod', async () => (await connectionsInPod(pod)).length === 0, 20_000);
+    expect(forward.child.exitCode).toBeNull();
+    const payload = randomBytes(1 << 20);
+    expect(sha256(await echo(forward.ports[1]!, payload))).toBe(sha256(payload));
+    forward.child.kill('SIGINT');
+    expect(await forward.exit).toBe(130);
+    expect(forward.stderr()).not.toMatch(/refused|failed/);
+  }, CASE_MS);
+
   it('refuses a UDP port in one line before anything starts: the API has no UDP port-forward', async () => {
     const { pod, kubeconfig } = await servedPod();
     const result = await runCli(['port-forward', '--kubeconfig', kubeconfig, `pod/${pod.name}/app`, '8080', '0:53/udp']);
