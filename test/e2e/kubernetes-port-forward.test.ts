@@ -222,6 +222,7 @@ describe('sidekick port-forward on a pod (through the API\'s port-forward of the
     forward.child.kill('SIGINT');
     expect(await forward.exit).toBe(130);
     expect(forward.stderr()).not.toMatch(/refused|failed/);
+    expect(await ephemeralsOf(pod)).toEqual([]);
   }, CASE_MS);
 
   it('refuses a UDP port in one line before anything starts: the API has no UDP port-forward', async () => {
