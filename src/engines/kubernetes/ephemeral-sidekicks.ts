@@ -3,7 +3,7 @@
  * sessions and prune). Pure.
  *
  * An ephemeral container carries no labels of its own (the EphemeralContainer type has no
- * metadata: api/core/v1 types.go), so the marks sidekick sets on a Docker container (session,
+ * metadata), so the marks sidekick sets on a Docker container (session,
  * kind, target, created, client, owner mark: core/labels.ts) travel in its spec, as one
  * environment variable holding them as JSON. They are the object's own: the API shows the
  * spec as sidekick sent it, never an image's ENV, so nothing can be inherited. Which client

@@ -6,7 +6,7 @@
  *
  * One WebSocket per connection, asked for one port: the protocol has no way to carry a
  * second connection on a socket (the kubelet dials each requested port once, when the
- * socket opens: kubelet/pkg/cri/streaming/portforward/websocket.go), so every local
+ * socket opens: port-forward-protocol.ts has the wire facts), so every local
  * connection gets a socket of its own, and a failed one ends that connection alone.
  *
  * Facts: the server's error channel carries text when the kubelet could not dial or copy
