@@ -225,6 +225,20 @@ describe('sidekick port-forward on a pod (through the API\'s port-forward of the
     expect(await ephemeralsOf(pod)).toEqual([]);
   }, CASE_MS);
 
+  it('ends with 125 and one line when the pod is deleted, its local port closed', async () => {
+    const { pod, kubeconfig } = await servedPod();
+    const forward = await startForward(kubeconfig, [`pod/${pod.name}/app`, '0:8080'], 1);
+    expect((await httpGet('127.0.0.1', forward.ports[0]!)).status).toBe(200);
+    // The pod goes (its containers with it): nothing of it is left to compare afterwards.
+    pods.splice(pods.findIndex((entry) => entry.pod === pod), 1);
+    await deletePod(pod.namespace, pod.name);
+    expect(await forward.exit).toBe(125);
+    const said = forward.stderr().split('\n').filter((line) => line !== '' && !line.startsWith('sidekick: engine ') && !line.includes('nothing is added to'));
+    expect(said[0]).toBe(`sidekick: container pod/${pod.name}/app was removed; the port-forward has ended.`);
+    expect(said.length).toBeLessThanOrEqual(2);
+    expect(await outcome(forward.ports[0]!)).toBe('ECONNREFUSED');
+  }, CASE_MS);
+
   it('refuses a UDP port in one line before anything starts: the API has no UDP port-forward', async () => {
     const { pod, kubeconfig } = await servedPod();
     const result = await runCli(['port-forward', '--kubeconfig', kubeconfig, `pod/${pod.name}/app`, '8080', '0:53/udp']);
