@@ -187,7 +187,7 @@ describe('sidekick port-forward on a pod (through the API\'s port-forward of the
     expect(await outcome(forward.ports[0]!)).toBe('reset');
     await until('the refusal to be said', async () => /refused/.test(forward.stderr()));
     const said = forward.stderr().split('\n').filter((line) => /refused/.test(line));
-    expect(said).toEqual([`sidekick: connection to pod/${pod.name}/app:8081 refused: nothing listens on port 8081 in the container.`]);
+    expect(said).toEqual([`sidekick: connection to pod/${pod.name}/app:8081 refused: nothing listens on port 8081 in the pod.`]);
     // Another connection, on the other port and on the refused one.
     expect(await httpGet('127.0.0.1', forward.ports[1]!)).toEqual({ status: 200, body: 'hello from scratch\n' });
     expect(await outcome(forward.ports[0]!)).toBe('reset');

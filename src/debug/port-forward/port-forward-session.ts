@@ -106,8 +106,10 @@ export async function startPortForward(
   function connectionEnded(event: RelayEvent): void {
     if (closed) return;
     const remotePort = event.port;
-    if (event.kind === 'refused' && event.protocol === 'udp') notice(`datagrams to ${target.name}:${remotePort}/udp are refused: nothing listens on UDP port ${remotePort} in the container.`);
-    else if (event.kind === 'refused') notice(`connection to ${target.name}:${remotePort} refused: nothing listens on port ${remotePort} in the container.`);
+    // A pod's containers share one network: the port is the pod's, whichever container was named.
+    const place = target.namespaceModes.network.kind === 'pod' ? 'the pod' : 'the container';
+    if (event.kind === 'refused' && event.protocol === 'udp') notice(`datagrams to ${target.name}:${remotePort}/udp are refused: nothing listens on UDP port ${remotePort} in ${place}.`);
+    else if (event.kind === 'refused') notice(`connection to ${target.name}:${remotePort} refused: nothing listens on port ${remotePort} in ${place}.`);
     else {
       // While the engine is away every connection fails the same way; that was said once.
       if (engineAwaySince === undefined) notice(`connection to ${target.name}:${remotePort} failed: ${event.reason}`);
