@@ -1,7 +1,10 @@
 /**
  * `sidekick sessions`: what sidekick has on the engine right now — containers carrying its
  * session label (sidekicks, copies, forwarders) and injections it left in running containers,
- * found from their manifests (debug/inject/find-injections.ts).
+ * found from their manifests (debug/inject/find-injections.ts). On a cluster the engine lists
+ * sidekick's running ephemeral containers with the marks they carry, and injections are not
+ * looked for (`injections: false`): reading every container's files would add a sidekick to
+ * every pod (docs/ARCHITECTURE.md, "Kubernetes engine").
  */
 import { LABEL_CLIENT, LABEL_CREATED, LABEL_DETACHED, LABEL_KIND, LABEL_OWNER, LABEL_SESSION, LABEL_TARGET, markedFields } from '../core/labels.js';
 import { clientLiveness, type ClientLiveness } from '../core/ownership/client-id.js';
