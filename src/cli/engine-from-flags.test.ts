@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { chooseEngine, connectEngine } from './engine-from-flags.js';
+import { chooseEngine, chooseListingEngine, connectEngine } from './engine-from-flags.js';
 
 describe('chooseEngine', () => {
   it('takes Kubernetes for a pod target in any of kubectl\'s spellings, with its flags', () => {
@@ -37,5 +37,22 @@ describe('connectEngine (the Docker engine of commands without a pod target)', (
   it('refuses the flags of pod targets, and a run as kubectl sidekick, before it connects', () => {
     expect(() => connectEngine({ namespace: 'shop' })).toThrow(/-n\/--namespace apply to Kubernetes pods, and this command names none/);
     expect(() => connectEngine({ podsByDefault: true })).toThrow(/not yet through kubectl sidekick/);
+  });
+});
+
+describe('chooseListingEngine (sessions, prune)', () => {
+  it('looks at the cluster when -n or --kubeconfig is given, or run as kubectl sidekick; --context is then the kubeconfig\'s', () => {
+    expect(chooseListingEngine({ namespace: 'shop' })).toEqual({ kind: 'kubernetes', flags: { namespace: 'shop' } });
+    expect(chooseListingEngine({ kubeconfig: '/k', context: 'prod' })).toEqual({ kind: 'kubernetes', flags: { kubeconfig: '/k', context: 'prod' } });
+    expect(chooseListingEngine({ podsByDefault: true })).toEqual({ kind: 'kubernetes', flags: {} });
+  });
+
+  it('keeps Docker otherwise, --context being the docker context', () => {
+    expect(chooseListingEngine({})).toEqual({ kind: 'docker' });
+    expect(chooseListingEngine({ context: 'remote' })).toEqual({ kind: 'docker' });
+  });
+
+  it('refuses -H beside the flags of a cluster', () => {
+    expect(() => chooseListingEngine({ host: 'tcp://h:2375', namespace: 'shop' })).toThrow(/give one or the other/);
   });
 });

@@ -80,6 +80,33 @@ export async function connectEngineFor(target: string | undefined, flags: Global
   return engine;
 }
 
+/**
+ * The engine of a command that names no target and lists what sidekick made (sessions,
+ * prune): the cluster's when -n or --kubeconfig is given or when run as kubectl sidekick
+ * (--context then names the kubeconfig's context), else Docker's. Pure.
+ */
+export function chooseListingEngine(flags: GlobalFlags): EngineChoice {
+  const kube = flags.podsByDefault === true || flags.namespace !== undefined || flags.kubeconfig !== undefined;
+  if (!kube) return chooseEngine(undefined, flags);
+  if (flags.host !== undefined) {
+    throw new SidekickError('BAD_USAGE', '-H/--host names a Docker engine, and -n/--kubeconfig a cluster: give one or the other.', {
+      hint: 'Drop -H to look at the cluster, or -n/--kubeconfig to look at the Docker engine.',
+    });
+  }
+  const { bareNamesArePods: _ignored, ...choice } = chooseEngine(undefined, { ...flags, podsByDefault: true }) as Extract<EngineChoice, { kind: 'kubernetes' }>;
+  return choice;
+}
+
+/** The engine chooseListingEngine chose, connected. */
+export async function connectListingEngine(flags: GlobalFlags): Promise<{ engine: Engine; kind: EngineChoice['kind'] }> {
+  const choice = chooseListingEngine(flags);
+  if (choice.kind === 'docker') return { engine: connectEngine(flags).engine, kind: 'docker' };
+  const { openKubernetesEngine } = await import('../engines/kubernetes/open-kubernetes-engine.js');
+  const engine = openKubernetesEngine(choice.flags, process.env);
+  if (flags.debug) process.stderr.write(`sidekick: engine ${engine.endpoint}\n`);
+  return { engine, kind: 'kubernetes' };
+}
+
 /** The Docker engine, for commands that take no pod target (sessions, prune, toolbox, exec --attach). */
 export function connectEngine(flags: GlobalFlags): { engine: Engine; endpoint: Endpoint } {
   if (flags.podsByDefault) {

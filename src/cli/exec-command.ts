@@ -5,7 +5,8 @@ import { startExecSession, type ExecRequest, type ExecSession } from '../debug/e
 import { imageFallback, noteIfAlsoImage } from '../debug/exec-copy/copy-origin.js';
 import { deferSignals, SIGNAL_STATUS } from './deferred-signals.js';
 import { terminalModes } from './terminal-modes.js';
-import { connectEngineFor, type GlobalFlags } from './engine-from-flags.js';
+import { chooseEngine, connectEngineFor, type GlobalFlags } from './engine-from-flags.js';
+import { refusePodSessionFlags } from './pod-exec-limits.js';
 import { isPodReference } from '../core/reference.js';
 import { runCopyExec } from './exec-copy-command.js';
 import { pumpTerminal } from './terminal.js';
@@ -80,6 +81,9 @@ export async function runExec(targetArgument: string | undefined, commandArgumen
     ? { interactive: flags.interactive ?? command.length === 0, tty: flags.tty ?? command.length === 0 }
     : terminalModes(flags, command, process.stdin.isTTY === true);
   const detach = detachKeysFor(flags.detachKeys, tty && interactive);
+  if (imageTarget === undefined && !flags.copy && chooseEngine(target, global).kind === 'kubernetes') {
+    refusePodSessionFlags({ keep: flags.keep ?? false, detach: flags.detach ?? false, interactive });
+  }
   const env = [...readEnvFiles(flags.envFile ?? [], process.env), ...flags.env];
   flags = { ...flags, env };
   if (flags.privileged && flags.capAdd.length > 0) {
@@ -199,7 +203,8 @@ function leaveDetached(session: ExecSession, engine: Engine, keys: string | unde
   const name = session.sidekickName;
   process.stdout.write(`${name}\n`);
   if (process.stderr.isTTY === true) {
-    const back = keys !== undefined ? `sidekick exec --attach ${name}` : engine.commands.followLogs(name);
+    // By name where the engine knows its containers by name (docker logs -f NAME), else by ID (kubectl logs -f POD -c NAME).
+    const back = keys !== undefined ? `sidekick exec --attach ${name}` : (engine.commands.followLogs(name) ?? engine.commands.followLogs(session.sidekickId));
     const stop = engine.commands.stopContainer(name);
     const end = stop !== undefined ? `end it: ${stop} (or sidekick prune --all)` : 'end it: sidekick prune --all';
     process.stderr.write(`sidekick: detached session ${name}; ${back !== undefined ? `back in: ${back}   ` : ''}${end}\n`);

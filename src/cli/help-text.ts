@@ -27,6 +27,7 @@ export const EXAMPLES: Readonly<Record<string, readonly (readonly [string, strin
   sessions: [
     ['sidekick sessions', 'sidekick containers and injections on the engine'],
     ['sidekick sessions --json', 'the same as JSON'],
+    ['sidekick sessions -n shop', "sidekicks running in the pods of namespace shop"],
   ],
   inspect: [
     ['sidekick inspect web', "web's PID 1, user, capabilities, sockets, mounts…"],
@@ -49,10 +50,12 @@ export const EXAMPLES: Readonly<Record<string, readonly (readonly [string, strin
   'port-forward': [
     ['sidekick port-forward web 8080', "localhost:8080 to web's port 8080"],
     ['sidekick port-forward web 9000:6060', "localhost:9000 to web's 6060, even if bound to its 127.0.0.1"],
+    ['sidekick port-forward pod/api 8080', "through the cluster's port-forward; nothing is added to the pod"],
   ],
   prune: [
     ['sidekick prune --dry-run', 'what would be removed, and why'],
     ['sidekick prune', "remove leftovers of sessions whose client is gone"],
+    ['sidekick prune -n shop', "end sidekicks in namespace shop's pods whose client is gone"],
   ],
   toolbox: [
     ['sidekick toolbox ls', 'the toolbox images built here'],

@@ -1,7 +1,7 @@
 import { SidekickError } from '../core/errors.js';
 import { pruneSessions, type PrunedObject } from '../debug/prune.js';
 import { confirm, pruneAllConsent } from './confirm.js';
-import { connectEngine, type GlobalFlags } from './engine-from-flags.js';
+import { connectListingEngine, type GlobalFlags } from './engine-from-flags.js';
 import { terminalSafe } from './terminal-safe.js';
 import { shortId } from '../core/short-id.js';
 
@@ -21,7 +21,7 @@ export async function runPrune(flags: PruneFlags, global: GlobalFlags): Promise<
       hint: 'Add -f to remove without asking, or --dry-run to see what would be removed.',
     });
   }
-  const { engine } = connectEngine(global);
+  const { engine } = await connectListingEngine(global);
   try {
     let onlyIds: Set<string> | undefined;
     if (consent === 'ask') {
@@ -41,11 +41,13 @@ export async function runPrune(flags: PruneFlags, global: GlobalFlags): Promise<
     if (flags.json) {
       process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
     } else if (report.dryRun) {
-      for (const item of report.removed) process.stdout.write(`would remove ${describe(item)}: ${terminalSafe(item.reason)}\n`);
+      for (const item of report.removed) process.stdout.write(`would ${item.remains === undefined ? 'remove' : 'end'} ${describe(item)}: ${terminalSafe(item.reason)}\n`);
       for (const item of report.kept) process.stdout.write(`would keep ${describe(item)}: ${terminalSafe(item.reason)}\n`);
       if (report.removed.length === 0 && report.kept.length === 0) process.stdout.write('nothing labelled by sidekick on this engine\n');
     } else {
-      for (const item of report.removed) process.stdout.write(`removed ${describe(item)}\n`);
+      for (const item of report.removed) {
+        process.stdout.write(item.remains === undefined ? `removed ${describe(item)}\n` : `ended ${describe(item)}; ${terminalSafe(item.remains)}\n`);
+      }
       // Kept objects are not news (a live session is meant to stay); --dry-run says why each stays.
       if (report.removed.length === 0 && report.failed.length === 0) {
         process.stdout.write(report.kept.length > 0 ? `nothing to prune (${report.kept.length} kept; sidekick prune --dry-run says why)\n` : 'nothing to prune\n');

@@ -1,6 +1,6 @@
 import { listSessions, type SessionContainer, type SessionsReport } from '../debug/sessions.js';
 import { table, terminalSafe } from './terminal-safe.js';
-import { connectEngine, type GlobalFlags } from './engine-from-flags.js';
+import { connectListingEngine, type GlobalFlags } from './engine-from-flags.js';
 import { parseFormat, renderRows } from './output-format.js';
 import { shortId } from '../core/short-id.js';
 
@@ -29,9 +29,10 @@ export interface SessionRow {
 
 export async function runSessions(flags: SessionsFlags, global: GlobalFlags): Promise<number> {
   const format = parseFormat(flags.format);
-  const { engine } = connectEngine(global);
+  const { engine, kind } = await connectListingEngine(global);
   try {
-    const report = await listSessions(engine);
+    // On a cluster, reading the containers' files would add a sidekick to every pod: injections are not looked for.
+    const report = await listSessions(engine, { injections: kind === 'docker' });
     if (report.unanswered.length > 0 && !flags.json) {
       const names = report.unanswered.map((c) => c.containerName || shortId(c.containerId)).join(', ');
       process.stderr.write(`sidekick: the engine did not answer about ${terminalSafe(names)} in time; injections in them are not listed.\n`);

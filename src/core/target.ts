@@ -93,6 +93,16 @@ export interface ContainerSummary {
   imageId?: string;
   /** The network mode when the engine's list says it; undefined when unknown. */
   networkMode?: NetworkMode;
+  /**
+   * The engine knows its labels were set on this object itself, none inherited from its image
+   * (a pod's ephemeral container carries them in its own spec).
+   */
+  labelsSetOnObject?: boolean;
+  /**
+   * Set when the engine cannot remove it, only end its process: what stays, in the engine's
+   * words (a pod's ephemeral container stays in the pod's spec).
+   */
+  unremovable?: string;
 }
 
 export function normalizeStatus(value: string | undefined): TargetStatus {

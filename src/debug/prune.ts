@@ -42,6 +42,11 @@ export interface PrunedObject {
   reason: string;
   /** The state of the client that made it: alive, dead or unknown. */
   client: Decision['client']['state'];
+  /**
+   * Set when the engine cannot remove it (a pod's ephemeral container): its process is ended
+   * instead, and this says what stays, in the engine's words.
+   */
+  remains?: string;
 }
 
 export interface PruneReport {
@@ -77,7 +82,8 @@ export async function pruneSessions(engine: Engine, options: PruneOptions): Prom
   const imageLabels = cachedImageLabels(engine);
   const gone = new Set<string>();
   for (const container of labelled) {
-    const image = await imageLabels(container.imageId ?? container.image);
+    // Labels the engine knows were set on the object itself cannot come from an image.
+    const image = container.labelsSetOnObject === true ? {} : await imageLabels(container.imageId ?? container.image);
     const facts = {
       type: 'container' as const,
       labels: container.labels,
@@ -102,6 +108,12 @@ export async function pruneSessions(engine: Engine, options: PruneOptions): Prom
     const entry = describeContainer(container, decision);
     if (decision.action === 'keep') {
       report.kept.push(entry);
+      continue;
+    }
+    if (container.unremovable !== undefined) {
+      const outcome = dryRun ? undefined : await endUnremovable(engine, container.id);
+      if (outcome === undefined) report.removed.push({ ...entry, remains: container.unremovable });
+      else report.failed.push({ ...entry, reason: outcome });
       continue;
     }
     try {
@@ -184,6 +196,17 @@ function cachedImageLabels(engine: Engine): (reference: string) => Promise<Recor
     }
     return labels;
   };
+}
+
+/**
+ * A container the engine cannot remove (a pod's ephemeral container) is ended: its session
+ * is stopped as any other's, then its state is read again. Undefined when it has ended, else why not.
+ */
+async function endUnremovable(engine: Engine, id: string): Promise<string | undefined> {
+  await stopSession(engine, id);
+  const after = await inspectInTime(engine, id);
+  if (after === undefined) return 'the engine does not answer about it after it was asked to end';
+  return after !== null && after.status === 'running' ? 'its process did not end' : undefined;
 }
 
 function errorText(error: unknown): string {

@@ -1,7 +1,10 @@
 /**
  * `sidekick sessions`: what sidekick has on the engine right now — containers carrying its
  * session label (sidekicks, copies, forwarders) and injections it left in running containers,
- * found from their manifests (debug/inject/find-injections.ts).
+ * found from their manifests (debug/inject/find-injections.ts). On a cluster the engine lists
+ * sidekick's running ephemeral containers with the marks they carry, and injections are not
+ * looked for (`injections: false`): reading every container's files would add a sidekick to
+ * every pod (docs/ARCHITECTURE.md, "Kubernetes engine").
  */
 import { LABEL_CLIENT, LABEL_CREATED, LABEL_DETACHED, LABEL_KIND, LABEL_OWNER, LABEL_SESSION, LABEL_TARGET, markedFields } from '../core/labels.js';
 import { clientLiveness, type ClientLiveness } from '../core/ownership/client-id.js';
@@ -65,11 +68,14 @@ export interface SessionsReport {
  */
 const CONCURRENCY = 16;
 
-export async function listSessions(engine: Engine): Promise<SessionsReport> {
+export async function listSessions(engine: Engine, options: { injections?: boolean } = {}): Promise<SessionsReport> {
   // The injections are looked for as soon as the running containers are known, while the
   // session containers are described: neither waits for the other. The running list is asked
   // first: the archive stats that follow it are the longer path (docs/BENCHMARKS.md, "sessions").
-  const found = engine.listContainers({ all: false }).then((running) => findAllInjections(engine, running));
+  const found =
+    options.injections === false
+      ? Promise.resolve({ injections: [], unanswered: [] })
+      : engine.listContainers({ all: false }).then((running) => findAllInjections(engine, running));
   const described = engine.listContainers({ all: true, labels: [LABEL_SESSION] }).then((labelled) => describeSessions(engine, labelled));
   const [containers, { injections, unanswered }] = await Promise.all([described, found]);
   return { containers, injections, unanswered };

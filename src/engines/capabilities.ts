@@ -10,6 +10,7 @@ const WHAT_IT_IS: Record<CapabilityName, string> = {
   filesystemDiff: "list what changed in a container's filesystem",
   logs: "read a container's logs",
   definitionCopies: 'make a copy of a container from its definition',
+  portConnections: "open connections to a container's ports by itself",
 };
 
 /**

@@ -1,5 +1,7 @@
 import type { ContainerPathStat } from '../core/path-stat.js';
 import type { ProcessHandle, SignalableProcess } from '../core/process-handle.js';
+import type { Readable, Writable } from 'node:stream';
+import type { Protocol } from '../core/port-spec.js';
 import type { ContainerSummary, NetworkMode, Target } from '../core/target.js';
 
 /** What every container sidekick makes has: what runs, as whom, how it is attached, its labels. */
@@ -171,6 +173,7 @@ export interface Engine {
   readonly filesystemDiff?: FilesystemDiffCapability;
   readonly logs?: LogCapability;
   readonly definitionCopies?: DefinitionCopyCapability;
+  readonly portConnections?: PortConnectionCapability;
 }
 
 /** Files of a container read and written as tar streams, resolved by the engine within the container's root. */
@@ -292,8 +295,50 @@ export interface RunningCopy {
   notices: string[];
 }
 
+/**
+ * Connections to a port in a container's network namespace opened by the engine itself (the
+ * Kubernetes API's port-forward), with nothing added to the target: port-forward uses them
+ * instead of a forwarder container (docs/ARCHITECTURE.md, "port-forward").
+ */
+export interface PortConnectionCapability {
+  /** The protocols the engine carries (the Kubernetes API's port-forward: TCP only). */
+  readonly protocols: readonly Protocol[];
+  /**
+   * One TCP connection to 127.0.0.1:PORT in the container's network namespace (so that a port
+   * bound to the target's loopback is reached). Rejects when the engine cannot set it up; a
+   * refusal by the target is an `ended` of kind `refused`.
+   */
+  connectToPort(containerId: string, port: number): Promise<PortConnection>;
+  /**
+   * The container whose network namespace `reference` names, where that needs less than
+   * `findContainer`: a pod's containers share one, so `pod/NAME` of a pod of several names it
+   * (as kubectl port-forward takes it) where a debug session would refuse to guess.
+   */
+  findNetworkOwner?(reference: string): Promise<Target>;
+}
+
+/** One connection opened by a `PortConnectionCapability`. */
+export interface PortConnection {
+  /** What the client sends; ending it says the client has no more to send. */
+  input: Writable;
+  /** What the target's port sends; ends when the connection has ended. */
+  output: Readable;
+  /** Settles once the connection has ended and `output` has ended; never rejects. */
+  ended: Promise<PortConnectionEnd>;
+  /** Ends the connection now (its client is gone). */
+  abort(): void;
+}
+
+export type PortConnectionEnd =
+  /** The target's side ended the connection in order. */
+  | { kind: 'closed' }
+  /** Nothing listens on the port: the engine's own words. */
+  | { kind: 'refused'; message: string }
+  /** Cut, or failed after it was made: the engine's own words. */
+  | { kind: 'failed'; message: string };
+
 /** The names of the optional capabilities, as `requireCapability` takes them. */
-export type CapabilityName = 'archive' | 'images' | 'containers' | 'snapshots' | 'filesystemDiff' | 'logs' | 'definitionCopies';
+export type CapabilityName = 'archive' | 'images' | 'containers' | 'snapshots' | 'filesystemDiff' | 'logs' | 'definitionCopies' | 'portConnections';
 
 /**
  * How a person does a thing on this engine by hand: the command line to type (aimed at the same

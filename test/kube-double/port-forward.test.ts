@@ -7,6 +7,7 @@
  */
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import { PORT_FORWARD_PROTOCOL, PortForwardDecoder, encodeClientData, portForwardPath } from '../../src/engines/kubernetes/port-forward-protocol.js';
+import { docker, lines } from '../fixtures/docker-cli.js';
 import { waitForHttp } from '../e2e/harness.js';
 import { createPod, deletePod } from './pods.js';
 import { startKubeDouble, type KubeDouble } from './server.js';
@@ -22,10 +23,14 @@ describe('kube-double: port-forward', () => {
     double = undefined;
   });
 
-  async function servedPod(): Promise<string> {
+  async function servedPod(image = inject('fixtures').scratchServer): Promise<string> {
     const name = `pf-${Date.now().toString(36)}`;
     pods.push(['default', name]);
-    const pod = await createPod('default', name, [{ name: 'app', image: inject('fixtures').scratchServer }]);
+    const pod = await createPod('default', name, [{ name: 'app', image }]);
+    if (image !== inject('fixtures').scratchServer) {
+      double = await startKubeDouble();
+      return name;
+    }
     await waitForHttp(pod.ip, 8080);
     double = await startKubeDouble();
     return name;
@@ -63,6 +68,23 @@ describe('kube-double: port-forward', () => {
     const { data, error } = await forward(pod, 9090, 'GET / HTTP/1.0\r\n\r\n');
     expect(error).toBe('');
     expect(data.endsWith('\r\n\r\nloopback only\n')).toBe(true);
+  });
+
+  it('ends the connection in the pod when the client closes the WebSocket first, as a kubelet closes its connection', async () => {
+    // The tcp-server fixture's 7001 streams for ever: nc is busy writing when the stream goes.
+    const pod = await servedPod(inject('fixtures').tcpServer);
+    const pauseId = (await docker(['ps', '-q', '--no-trunc', '--filter', `label=io.sidekick.kube-double.pod=default/${pod}`, '--filter', 'label=io.sidekick.kube-double.role=pause'])).trim();
+    const ncs = async (): Promise<number> => lines(await docker(['top', pauseId, '-o', 'pid,args'])).filter((line) => / nc /.test(line)).length;
+    const conn = await openSession(double as KubeDouble, portForwardPath('default', pod, [7001]), [PORT_FORWARD_PROTOCOL]);
+    for (const deadline = Date.now() + 10_000; (await ncs()) !== 1; ) {
+      if (Date.now() > deadline) throw new Error('the connection never reached the pod');
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    conn.close();
+    for (const deadline = Date.now() + 10_000; (await ncs()) !== 0; ) {
+      if (Date.now() > deadline) throw new Error('the connection in the pod outlived the stream');
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
   });
 
   it("reports a closed port on the port's error channel, in the kubelet's words", async () => {

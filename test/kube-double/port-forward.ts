@@ -11,7 +11,8 @@
  * ports. Each port's data and error channels open with the port number
  * (kubelet/pkg/cri/streaming/portforward/websocket.go); a failed connection is reported
  * as text on the error channel in the kubelet's words; the WebSocket closes when every
- * port's connection has ended.
+ * port's connection has ended. When the WebSocket closes first, the connection in the pod is
+ * ended (its `nc` killed), as a kubelet closes its connection to the port when the stream ends.
  */
 import type { Socket } from 'node:net';
 import {
@@ -32,13 +33,16 @@ export interface PortForwardTarget {
   pauseId: string;
 }
 
+/** The line the connection's shell writes on stderr first: the PID that becomes nc, for `kill`. */
+const PID_LINE = /^sidekick-double-nc-pid (\d+)\n/;
+
 async function openConnection(pauseId: string, port: number): Promise<{ socket: Socket; exitCode(): Promise<number | null> }> {
   const { Id: execId } = (await dockerRequest('POST', `/containers/${pauseId}/exec`, {
     AttachStdin: true,
     AttachStdout: true,
     AttachStderr: true,
     Tty: false,
-    Cmd: ['/busybox', 'nc', '127.0.0.1', String(port)],
+    Cmd: ['/busybox', 'sh', '-c', 'echo "sidekick-double-nc-pid $$" >&2; exec /busybox nc 127.0.0.1 "$1"', 'sh', String(port)],
   })) as { Id: string };
   const { socket, head } = await dockerHijack(`/exec/${execId}/start`, { Detach: false, Tty: false });
   if (head.length > 0) socket.unshift(head);
@@ -76,13 +80,31 @@ export function servePortForward(conn: WebSocketConnection, target: PortForwardT
       ({ socket, exitCode }) => {
         const demux = new DockerStreamDemuxer();
         let stderr = '';
+        let pid: number | undefined;
+        let streamClosed = !conn.isOpen;
+        // The stream ended before the connection: it is closed in the pod, not left to the port.
+        const closeInPod = (): void => {
+          if (streamClosed && pid !== undefined) void killInPause(target.pauseId, pid).catch(() => undefined);
+        };
         socket.on('data', (chunk: Buffer) => {
           for (const { stream, data } of demux.push(chunk)) {
             if (stream === 1) send(encodeServerMessage(dataChannel(index), data));
-            else stderr += data.toString('utf8');
+            else {
+              stderr += data.toString('utf8');
+              const said = PID_LINE.exec(stderr);
+              if (pid === undefined && said) {
+                pid = Number(said[1]);
+                stderr = stderr.slice(said[0].length);
+                closeInPod();
+              }
+            }
           }
         });
         socket.on('error', () => undefined);
+        conn.on('close', () => {
+          streamClosed = true;
+          closeInPod();
+        });
         socket.on('close', () => {
           void exitCode()
             .then((code) => {
@@ -114,4 +136,10 @@ export function servePortForward(conn: WebSocketConnection, target: PortForwardT
   conn.on('close', () => {
     for (const connection of connections) void connection.then(({ socket }) => socket.destroy(), () => undefined);
   });
+}
+
+/** Ends a connection's nc from inside the pause container (the exec API has no kill). */
+async function killInPause(pauseId: string, pid: number): Promise<void> {
+  const { Id: execId } = (await dockerRequest('POST', `/containers/${pauseId}/exec`, { AttachStdout: false, AttachStderr: false, Cmd: ['/busybox', 'sh', '-c', 'grep -q nc "/proc/$1/cmdline" 2>/dev/null && kill -KILL "$1"', 'sh', String(pid)] })) as { Id: string };
+  await dockerRequest('POST', `/exec/${execId}/start`, { Detach: true });
 }

@@ -81,7 +81,7 @@ export async function bridgeConnection(local: Socket, openTunnel: () => Promise<
   if (end.kind !== 'exited' || end.status !== 0) {
     resetLocal(local);
     await localClosed;
-    if (end.kind === 'exited' && received === 0 && /refused/i.test(end.message)) return { kind: 'refused' };
+    if (end.kind === 'refused' || (end.kind === 'exited' && received === 0 && /refused/i.test(end.message))) return { kind: 'refused' };
     return { kind: 'failed', reason: failureReason(end) };
   }
 
@@ -137,7 +137,15 @@ function failureReason(end: TunnelEnd): string {
       return `the engine did not start the connection: ${end.message}`;
     case 'lost':
       return 'the connection in the container was cut (the container stopped, or the engine went away)';
+    case 'refused':
+    case 'failed':
+      return oneLine(end.message);
     default:
       return line || `the connection in the container ended with status ${end.status}`;
   }
+}
+
+/** An engine's words on one line: a connection's failure is said in one line. */
+function oneLine(message: string): string {
+  return message.replace(/\s*\n\s*/g, ' ').trim() || 'the connection failed';
 }

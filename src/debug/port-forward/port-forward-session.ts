@@ -7,6 +7,7 @@ import type { Engine } from '../../engines/engine.js';
 import { defaultToolboxCandidate, ensureDefaultToolbox, type Toolbox } from '../toolbox.js';
 import { bridgeConnection, resetLocal } from './bridge-connection.js';
 import { startForwarder, type Forwarder } from './forwarder.js';
+import { portConnectionForwarder } from './port-connection-forwarder.js';
 import { startRelayForwarder, type RelayEvent } from './relay-forwarder.js';
 import { closeAll, listenAll, type LocalListener } from './local-listeners.js';
 import { holdPorts, type PortHolder } from './port-holder.js';
@@ -59,6 +60,8 @@ export interface PortForwardSession {
  * target's network namespace. With the relay, a holder process keeps the listening sockets
  * and hands them to the relay, which accepts and carries each connection itself; else Node
  * listens and each connection is an exec of busybox nc (docs/ARCHITECTURE.md, "port-forward").
+ * An engine that opens connections itself (`portConnections`: Kubernetes) needs no forwarder:
+ * Node listens and each connection is one of the engine's, nothing added to the target.
  * The target is looked at every second: a restart (new start time, hence new namespaces)
  * gets a new forwarder; a target that stays stopped or is removed ends the forward.
  */
@@ -69,7 +72,11 @@ export async function startPortForward(
   events: PortForwardEvents = {},
 ): Promise<PortForwardSession> {
   const notice = events.onNotice ?? (() => undefined);
-  const [target, toolbox] = await Promise.all([engine.findContainer(request.target), resolveToolbox(engine, env, events)]);
+  // An engine that opens connections itself needs nothing in the target: no toolbox, no forwarder container.
+  const direct = engine.portConnections;
+  if (direct !== undefined) refuseProtocolsOf(engine, direct.protocols, request.ports);
+  const findTarget = direct?.findNetworkOwner !== undefined ? direct.findNetworkOwner.bind(direct) : engine.findContainer.bind(engine);
+  const [target, toolbox] = await Promise.all([findTarget(request.target), direct === undefined ? resolveToolbox(engine, env, events) : undefined]);
   assertForwardable(target, engine.commands);
   const sessionId = newSessionId();
   const sockets = new Set<Socket>();
@@ -99,8 +106,10 @@ export async function startPortForward(
   function connectionEnded(event: RelayEvent): void {
     if (closed) return;
     const remotePort = event.port;
-    if (event.kind === 'refused' && event.protocol === 'udp') notice(`datagrams to ${target.name}:${remotePort}/udp are refused: nothing listens on UDP port ${remotePort} in the container.`);
-    else if (event.kind === 'refused') notice(`connection to ${target.name}:${remotePort} refused: nothing listens on port ${remotePort} in the container.`);
+    // A pod's containers share one network: the port is the pod's, whichever container was named.
+    const place = target.namespaceModes.network.kind === 'pod' ? 'the pod' : 'the container';
+    if (event.kind === 'refused' && event.protocol === 'udp') notice(`datagrams to ${target.name}:${remotePort}/udp are refused: nothing listens on UDP port ${remotePort} in ${place}.`);
+    else if (event.kind === 'refused') notice(`connection to ${target.name}:${remotePort} refused: nothing listens on port ${remotePort} in ${place}.`);
     else {
       // While the engine is away every connection fails the same way; that was said once.
       if (engineAwaySince === undefined) notice(`connection to ${target.name}:${remotePort} failed: ${event.reason}`);
@@ -108,8 +117,8 @@ export async function startPortForward(
     }
   }
 
-  const relayBinary = request.relayBinary !== undefined && engine.endpoint.startsWith('unix://') ? request.relayBinary : undefined;
-  if (relayBinary === undefined) refuseUdpWithoutRelay(request.ports, request.relayBinary === undefined ? 'no relay is at hand (it is built with gcc -static; SIDEKICK_RELAY=off turns it off)' : 'the engine is not on this machine');
+  const relayBinary = direct === undefined && request.relayBinary !== undefined && engine.endpoint.startsWith('unix://') ? request.relayBinary : undefined;
+  if (relayBinary === undefined && direct === undefined) refuseUdpWithoutRelay(request.ports, request.relayBinary === undefined ? 'no relay is at hand (it is built with gcc -static; SIDEKICK_RELAY=off turns it off)' : 'the engine is not on this machine');
   /**
    * Who holds the local listening sockets: the holder while the relay carries connections,
    * else Node's listeners (the exec carrier). Both bind every port before anything is
@@ -134,6 +143,11 @@ export async function startPortForward(
 
   /** The relay when it can be used (and worked before), else the exec forwarder. */
   async function newForwarder(current: Target): Promise<Forwarder> {
+    if (direct !== undefined) {
+      events.onDebug?.(`port-forward: the ${engine.kind} engine opens each connection itself; nothing is added to ${current.name}.`);
+      return portConnectionForwarder(direct, current);
+    }
+    if (toolbox === undefined) throw new Error('port-forward: a forwarder container needs a toolbox');
     if (holder !== undefined && relayBinary !== undefined) {
       const relayed = await startRelayForwarder(engine, current, toolbox, sessionId, relayBinary, holder, connectionEnded);
       if (relayed !== undefined) {
@@ -184,7 +198,7 @@ export async function startPortForward(
     }
     if (engineAwaySince !== undefined) {
       engineAwaySince = undefined;
-      notice(`the Docker engine at ${engine.endpoint} answers again.`);
+      notice(`the ${engine.kind} engine at ${engine.endpoint} answers again.`);
     }
     if (closed) return;
     if (state.kind === 'running') {
@@ -244,10 +258,10 @@ export async function startPortForward(
     const firstSeen = engineAwaySince === undefined;
     engineAwaySince ??= Date.now();
     if (Date.now() - engineAwaySince >= engineGraceMs) {
-      void shutdown(engineGoneError(engine.endpoint, error, engineGraceMs));
+      void shutdown(engineGoneError(engine, error, engineGraceMs));
       return;
     }
-    if (firstSeen) notice(`${engineAway(engine.endpoint, error)}; waiting up to ${Math.round(engineGraceMs / 1000)} s for it to come back.`);
+    if (firstSeen) notice(`${engineAway(engine, error)}; waiting up to ${Math.round(engineGraceMs / 1000)} s for it to come back.`);
   }
 
   function wake(): void {
@@ -287,15 +301,15 @@ export async function startPortForward(
   };
 }
 
-function engineAway(endpoint: string, error: unknown): string {
+function engineAway(engine: Engine, error: unknown): string {
   if (isSidekickError(error) && error.code === 'ENGINE_TIMEOUT') return error.message.replace(/\.$/, '');
-  return `the Docker engine at ${endpoint} went away`;
+  return `the ${engine.kind} engine at ${engine.endpoint} went away`;
 }
 
 /** The error a forward ends with when the engine stayed away. */
-function engineGoneError(endpoint: string, error: unknown, graceMs: number): SidekickError {
+function engineGoneError(engine: Engine, error: unknown, graceMs: number): SidekickError {
   const code = isSidekickError(error) && error.code.startsWith('ENGINE_') ? error.code : 'ENGINE_GONE';
-  return new SidekickError(code, `the Docker engine at ${endpoint} went away and did not come back within ${Math.round(graceMs / 1000)} s; the port-forward has ended.`, {
+  return new SidekickError(code, `the ${engine.kind} engine at ${engine.endpoint} went away and did not come back within ${Math.round(graceMs / 1000)} s; the port-forward has ended.`, {
     hint: 'Start the engine again, then rerun sidekick port-forward.',
     cause: error,
   });
@@ -318,5 +332,17 @@ function refuseUdpWithoutRelay(ports: readonly PortSpec[], why: string): void {
   if (udp === undefined) return;
   throw new SidekickError('ENGINE_UNSUPPORTED', `cannot forward ${udp.remotePort}/udp: UDP goes through the relay, and ${why}.`, {
     hint: 'Forward UDP with an engine on this machine and a build that has dist/sidekick-relay, or forward TCP ports only.',
+  });
+}
+
+/**
+ * A protocol the engine's own connections do not carry (the Kubernetes API's port-forward has
+ * no UDP) is refused before anything is started: nothing listens, nothing is asked of the engine.
+ */
+function refuseProtocolsOf(engine: Engine, carried: readonly Protocol[], ports: readonly PortSpec[]): void {
+  const missing = ports.find((spec) => !carried.includes(spec.protocol));
+  if (missing === undefined) return;
+  throw new SidekickError('ENGINE_UNSUPPORTED', `cannot forward ${missing.remotePort}/${missing.protocol}: the ${engine.kind} engine at ${engine.endpoint} forwards ${carried.join(' and ').toUpperCase()} only.`, {
+    hint: `Forward ${carried.join(' and ').toUpperCase()} ports only; for ${missing.protocol.toUpperCase()}, run a tool in a sidekick (sidekick exec TARGET -- nc -u …).`,
   });
 }

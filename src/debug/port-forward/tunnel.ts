@@ -31,7 +31,11 @@ export type TunnelEnd =
   /** The tunnel's streams ended without a status: killed with its container, or the engine went away. */
   | { kind: 'lost'; message: string }
   /** The exec never started; `message` is the engine's text. */
-  | { kind: 'not-started'; message: string };
+  | { kind: 'not-started'; message: string }
+  /** A connection the engine opened itself (port-connection-forwarder.ts): nothing listens on the port. */
+  | { kind: 'refused'; message: string }
+  /** A connection the engine opened itself failed or was cut; `message` is the engine's words. */
+  | { kind: 'failed'; message: string };
 
 export interface Tunnel {
   /** What the client sends; ending it half-closes the connection in the target. */

@@ -105,8 +105,13 @@ export class KubeApi {
     }
   }
 
-  /** Opens an exec, attach or port-forward WebSocket; resolves once the server accepted one of `protocols`. */
-  async openChannel(path: string, protocols: readonly string[]): Promise<{ socket: WebSocket; protocol: string }> {
+  /**
+   * Opens an exec, attach or port-forward WebSocket; resolves once the server accepted one of
+   * `protocols`. `paused`: the socket reads nothing until the caller resumes it, so that no
+   * message is emitted before its listeners are in place (what came with the handshake is
+   * emitted on a tick that runs before the caller's await returns).
+   */
+  async openChannel(path: string, protocols: readonly string[], open: { paused?: boolean } = {}): Promise<{ socket: WebSocket; protocol: string }> {
     const url = new URL(path, this.context.server);
     url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
     const options: WebSocket.ClientOptions & { headers: Record<string, string> } = { headers: {}, handshakeTimeout: CALL_TIMEOUT_MS, perMessageDeflate: false };
@@ -116,6 +121,7 @@ export class KubeApi {
     const socket = new WebSocket(url, [...protocols], options);
     return new Promise((resolve, reject) => {
       socket.once('open', () => {
+        if (open.paused === true) socket.pause();
         socket.removeAllListeners('unexpected-response');
         resolve({ socket, protocol: socket.protocol });
       });

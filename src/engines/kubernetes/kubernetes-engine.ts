@@ -25,12 +25,14 @@ import { setTimeout as wait } from 'node:timers/promises';
 import { SidekickError } from '../../core/errors.js';
 import type { ExitStatus, ProcessHandle, SignalableProcess } from '../../core/process-handle.js';
 import type { ContainerSummary, Target } from '../../core/target.js';
-import type { ArchiveCapability, ContainerExecSpec, DefinitionCopyCapability, DefinitionCopySpec, Engine, EngineCommands, RunningCopy, RunningSidekick, SidekickSpec } from '../engine.js';
+import type { ArchiveCapability, ContainerExecSpec, DefinitionCopyCapability, DefinitionCopySpec, Engine, EngineCommands, PortConnectionCapability, RunningCopy, RunningSidekick, SidekickSpec } from '../engine.js';
 import { kubeCommands } from './kube-commands.js';
 import { channelProcess } from './channel-process.js';
 import { REMOTE_COMMAND_PROTOCOLS, negotiatedProtocol } from './channel-protocol.js';
 import { buildEphemeralContainer, containerState, isContainerName, type ContainerState, type PodJson } from './ephemeral-container.js';
 import { KubeApi, podPath } from './kube-api.js';
+import { PodPortConnections } from './pod-port-connections.js';
+import { LABELS_VARIABLE, ephemeralSidekickTarget, labelsVariable, matchesLabels, sidekickSummaries } from './ephemeral-sidekicks.js';
 import type { KubeContext } from './kube-config.js';
 import { PodArchive } from './pod-archive.js';
 import { isPodReference, parsePodReference } from './pod-reference.js';
@@ -55,7 +57,7 @@ const PID_FILE = '/tmp/.sidekick-pid';
  * The sidekick's first process: records its PID, waits for the go line (nothing is lost
  * before the attach), then becomes the command.
  */
-const WRAPPER = ['sh', '-c', `echo $$ >${PID_FILE} && read -r _ && exec "$@"`, 'sidekick-wait'];
+const WRAPPER = ['sh', '-c', `echo $$ >${PID_FILE} && read -r _ && unset ${LABELS_VARIABLE} && exec "$@"`, 'sidekick-wait'];
 
 export class KubernetesEngine implements Engine {
   readonly kind = 'Kubernetes';
@@ -69,6 +71,8 @@ export class KubernetesEngine implements Engine {
   /** Files of a running pod's container, through one ephemeral sidekick per target (pod-archive.ts). */
   readonly archive: ArchiveCapability;
   private readonly podArchive: PodArchive;
+  /** port-forward through the API's own port-forward: nothing is added to the pod. */
+  readonly portConnections: PortConnectionCapability;
   private readonly api: KubeApi;
   /** `exec --copy pod/…`: a new pod running a copy of the container (pod-copy.ts). */
   readonly definitionCopies: DefinitionCopyCapability = {
@@ -84,6 +88,7 @@ export class KubernetesEngine implements Engine {
   ) {
     this.pulledToolboxImage = toolboxImage;
     this.api = new KubeApi(context);
+    this.portConnections = new PodPortConnections(this.api, (reference) => this.locate(reference), (reference) => this.findContainer(reference));
     this.commands = kubeCommands(context);
     this.endpoint = `${context.server} (context ${context.contextName}, namespace ${context.namespace})`;
     this.podArchive = new PodArchive(this);
@@ -96,13 +101,19 @@ export class KubernetesEngine implements Engine {
     if (json === undefined) {
       throw new SidekickError('TARGET_NOT_FOUND', `no pod ${pod} in namespace ${namespace}.`, { hint: 'List the pods with kubectl get pods, or name the namespace with -n.' });
     }
-    return podTarget(json, container ?? defaultContainer(json));
+    // One of sidekick's own ephemeral containers (sessions, prune) is a target of its own.
+    const sidekick = container === undefined ? undefined : ephemeralSidekickTarget(json, container);
+    return sidekick ?? podTarget(json, container ?? defaultContainer(json));
   }
 
+  /**
+   * The namespace's pods' containers, and sidekick's ephemeral containers whose process still
+   * runs, with the labels they carry (ephemeral-sidekicks.ts). Label filters are matched here,
+   * on both: sidekick's marks are not pod labels a selector could find.
+   */
   async listContainers(options: { all: boolean; labels?: string[] }): Promise<ContainerSummary[]> {
-    const labelSelector = options.labels?.join(',');
-    const pods = (await this.api.listPods(this.context.namespace, labelSelector === undefined || labelSelector === '' ? {} : { labelSelector })) as FullPodJson[];
-    const summaries = podSummaries(pods);
+    const pods = (await this.api.listPods(this.context.namespace)) as FullPodJson[];
+    const summaries = [...podSummaries(pods), ...sidekickSummaries(pods)].filter((summary) => matchesLabels(summary.labels, options.labels ?? []));
     return options.all ? summaries : summaries.filter((summary) => summary.status === 'running');
   }
 
@@ -148,7 +159,11 @@ export class KubernetesEngine implements Engine {
       command: [...WRAPPER, ...spec.command],
       stdin: true,
       tty: spec.tty,
-      env: spec.env.map(environmentEntry),
+      env: [
+        ...spec.env.map(environmentEntry),
+        // Ephemeral containers have no labels: sidekick's marks travel in the spec (sessions, prune).
+        ...(Object.keys(spec.labels).length > 0 ? [labelsVariable(spec.labels)] : []),
+      ],
     });
     if (spec.name !== undefined && isContainerName(spec.name)) container.name = spec.name;
     await this.api.addEphemeralContainer(target.namespace, target.pod, container);
@@ -272,9 +287,12 @@ export class KubernetesEngine implements Engine {
     query.set('stderr', String(!spec.tty));
     if (spec.openStdin) query.set('stdin', 'true');
     if (spec.tty) query.set('tty', 'true');
-    const { socket, protocol } = await this.api.openChannel(`${podPath(target.namespace, target.pod)}/exec?${query}`, REMOTE_COMMAND_PROTOCOLS);
+    // Paused until the process listens: what comes with the handshake would be emitted first (kube-api.ts).
+    const { socket, protocol } = await this.api.openChannel(`${podPath(target.namespace, target.pod)}/exec?${query}`, REMOTE_COMMAND_PROTOCOLS, { paused: true });
     // No `signal`: the exec runs in the target, which may have no kill of its own to send one with.
-    return channelProcess(socket, { protocol: negotiatedProtocol(protocol), tty: spec.tty, openStdin: spec.openStdin });
+    const process = channelProcess(socket, { protocol: negotiatedProtocol(protocol), tty: spec.tty, openStdin: spec.openStdin });
+    socket.resume();
+    return process;
   }
 
   close(): void {
@@ -289,7 +307,7 @@ export class KubernetesEngine implements Engine {
     signals: { keeper: string[]; byExec: (name: string) => Promise<void> },
   ): Promise<SignalableProcess> {
     const query = new URLSearchParams({ container, stdin: 'true', stdout: 'true', stderr: String(!options.tty), tty: String(options.tty) });
-    const { socket, protocol } = await this.api.openChannel(`${podPath(namespace, pod)}/attach?${query}`, REMOTE_COMMAND_PROTOCOLS);
+    const { socket, protocol } = await this.api.openChannel(`${podPath(namespace, pod)}/attach?${query}`, REMOTE_COMMAND_PROTOCOLS, { paused: true });
     const id = podContainerId(namespace, pod, container);
     const keeper = signalKeeper(() => this.execInContainer(id, { command: signals.keeper, tty: false, openStdin: true }), signals.byExec);
     const signal = async (name: string): Promise<void> => {
@@ -302,6 +320,7 @@ export class KubernetesEngine implements Engine {
       openStdin: true,
       exitStatus: async () => this.exitCode(namespace, pod, container),
     });
+    socket.resume();
     process.stdin!.write(GO_LINE);
     if (!options.openStdin) process.stdin!.end();
     const closeKeeper = (): void => keeper.close();

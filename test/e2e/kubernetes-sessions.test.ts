@@ -1,0 +1,247 @@
+/**
+ * `sidekick sessions` and `sidekick prune` on a cluster (-n/--kubeconfig), end to end: the
+ * built CLI against the control-plane double (test/kube-double/README.md: a test double of the
+ * control plane only, backed by real Docker containers). sidekick's marks travel in each
+ * ephemeral container's spec; an orphan (its client gone) is ended by prune, and its entry
+ * stays in the pod's spec, as Kubernetes keeps every ephemeral container. The CLI gets its own
+ * owner key (XDG_STATE_HOME), so it recognises only what these tests made as its own.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, inject, it } from 'vitest';
+import { ownedSessionLabels } from '../../src/core/labels.js';
+import { startTimeFromStat, type ClientId } from '../../src/core/ownership/client-id.js';
+import { localClientHost } from '../../src/core/ownership/local-client.js';
+import { signingKey } from '../../src/core/ownership/owner-key.js';
+import { openKubernetesEngine } from '../../src/engines/kubernetes/open-kubernetes-engine.js';
+import { docker } from '../fixtures/docker-cli.js';
+import { writeKubeconfig } from '../kube-double/kubeconfig.js';
+import { createPod, deletePod, type DoublePod } from '../kube-double/pods.js';
+import { startKubeDouble, type KubeDouble } from '../kube-double/server.js';
+import { defaultToolboxImage } from '../kube-double/test-client.js';
+import { CLI_PATH, expectUntouched, runCli, snapshotTarget, type TargetSnapshot } from './harness.js';
+
+const CASE_MS = 180_000;
+
+interface SessionsJson {
+  containers: Array<{ id: string; name: string; kind: string; session: string; target: string; status: string; client: string; owner: string; created: string }>;
+  injections: unknown[];
+}
+
+describe('sidekick sessions and prune on a cluster (through the control-plane double)', () => {
+  let double: KubeDouble | undefined;
+  let dir: string | undefined;
+  const pods: Array<{ pod: DoublePod; before: TargetSnapshot }> = [];
+  const clients: ChildProcess[] = [];
+  let kubeconfigPath: string | undefined;
+
+  afterEach(async () => {
+    try {
+      for (const client of clients.splice(0)) {
+        if (client.exitCode === null && client.signalCode === null) {
+          client.kill('SIGKILL');
+          await new Promise((resolve) => client.once('close', resolve));
+        }
+      }
+      for (const { pod } of pods) await endRunningSidekicks(pod);
+      for (const { pod } of pods) await waitForEphemeralsEnded(pod);
+      for (const { pod, before } of pods) await expectUntouched(before, pod.containers.get('app')!);
+    } finally {
+      for (const { pod } of pods.splice(0)) await deletePod(pod.namespace, pod.name);
+      await double?.close();
+      double = undefined;
+      if (dir !== undefined) await rm(dir, { recursive: true, force: true });
+      dir = undefined;
+    }
+  });
+
+  async function setUp(): Promise<{ pod: DoublePod; kubeconfig: string; cliEnv: Record<string, string>; key: Buffer }> {
+    double = await startKubeDouble();
+    dir = await mkdtemp(join(tmpdir(), 'sidekick-kube-sessions-'));
+    const kubeconfig = await writeKubeconfig(double, join(dir, 'config'));
+    kubeconfigPath = kubeconfig;
+    // Only this directory holds keys for the CLIs these tests run ("" is not a directory).
+    const cliEnv = { XDG_STATE_HOME: join(dir, 'state'), XDG_RUNTIME_DIR: '', SIDEKICK_KUBE_TOOLBOX: await defaultToolboxImage() };
+    const lookup = signingKey(cliEnv, '');
+    if (lookup.key === undefined) throw new Error(`no owner key: ${lookup.problems.join('; ')}`);
+    const pod = await createPod('default', `sidekick-test-ss-${Date.now().toString(36)}`, [{ name: 'app', image: inject('fixtures').scratchServer }]);
+    pods.push({ pod, before: await snapshotTarget(pod.containers.get('app')!) });
+    return { pod, kubeconfig, cliEnv, key: lookup.key };
+  }
+
+  /** The pod's ephemeral containers as the double's Docker containers show them: name and state. */
+  async function ephemeralsOf(pod: DoublePod): Promise<string[]> {
+    const out = await docker(['ps', '-a', '--filter', `label=io.sidekick.kube-double.pod=default/${pod.name}`, '--filter', 'label=io.sidekick.kube-double.role=ephemeral', '--format', '{{.Label "io.sidekick.kube-double.container"}} {{.State}}']);
+    return out.split('\n').filter((line) => line !== '').sort();
+  }
+
+  async function waitForEphemeralsEnded(pod: DoublePod): Promise<void> {
+    for (const deadline = Date.now() + 60_000; ; ) {
+      const states = await ephemeralsOf(pod);
+      if (states.every((line) => / (exited|created)$/.test(line))) return;
+      if (Date.now() > deadline) throw new Error(`sidekicks still running: ${states.join(', ')}`);
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+  }
+
+  /**
+   * A case that failed midway may leave a session running: it is ended as prune ends one (its
+   * session shell ends its processes), never by removing its container, which would leave them
+   * to the target's PID 1 as zombies.
+   */
+  async function endRunningSidekicks(pod: DoublePod): Promise<void> {
+    const running = (await ephemeralsOf(pod)).filter((line) => line.endsWith(' running')).map((line) => line.split(' ')[0]!);
+    if (running.length === 0 || kubeconfigPath === undefined) return;
+    const engine = openKubernetesEngine({ kubeconfig: kubeconfigPath }, process.env);
+    try {
+      await Promise.all(running.map((name) => engine.stopContainer(`default/${pod.name}/${name}`, { graceSeconds: 10 })));
+    } finally {
+      engine.close();
+    }
+  }
+
+  /** The id of a client that has ended: its pid no longer runs this process. */
+  async function deadClient(): Promise<ClientId> {
+    const child = spawn('sleep', ['1000'], { stdio: 'ignore' });
+    const stat = await readFile(`/proc/${child.pid!}/stat`, 'utf8');
+    const client = { ...localClientHost(), pid: child.pid!, startTime: startTimeFromStat(stat)! };
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGKILL');
+    await exited;
+    return client;
+  }
+
+  /**
+   * An orphan: a sidekick made by the engine as a session makes one, marked with this CLI's key,
+   * whose client is gone and whose process still runs (a session whose guard could not end it).
+   */
+  async function orphan(pod: DoublePod, kubeconfig: string, key: Buffer): Promise<{ name: string; session: string }> {
+    const engine = openKubernetesEngine({ kubeconfig }, process.env);
+    const session = `orphan${randomBytes(3).toString('hex')}`;
+    const target = `default/${pod.name}/app`;
+    const labels = ownedSessionLabels({ session, kind: 'sidekick', target, created: new Date(Date.now() - 600_000) }, { key, client: await deadClient() });
+    const { id, process: running } = await engine.runSidekick({
+      image: await defaultToolboxImage(),
+      command: ['sleep', '600'],
+      env: [],
+      tty: false,
+      openStdin: false,
+      labels,
+      capAdd: [],
+      privileged: false,
+      autoRemove: true,
+      target: { id: target, joinIpc: true },
+    });
+    running.exit.catch(() => undefined);
+    running.detach();
+    engine.close();
+    return { name: id.split('/')[2]!, session };
+  }
+
+  /** A live session: `sidekick exec` whose command sleeps, started in the background. */
+  async function liveSession(pod: DoublePod, kubeconfig: string, cliEnv: Record<string, string>): Promise<ChildProcess> {
+    const client = spawn(process.execPath, [CLI_PATH, 'exec', '--kubeconfig', kubeconfig, `pod/${pod.name}/app`, '--', 'sh', '-c', 'echo ready; sleep 600'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, ...cliEnv },
+    });
+    clients.push(client);
+    let output = '';
+    client.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    client.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    for (const deadline = Date.now() + 120_000; !output.includes('ready'); ) {
+      if (Date.now() > deadline || client.exitCode !== null) throw new Error(`the session did not start: ${output}`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    return client;
+  }
+
+  it("lists the pods' running sidekicks with their clients, ends the orphan with prune (its entry stays in the pod's spec), and keeps the live one", async () => {
+    const { pod, kubeconfig, cliEnv, key } = await setUp();
+    const lost = await orphan(pod, kubeconfig, key);
+    const live = await liveSession(pod, kubeconfig, cliEnv);
+    const before = await ephemeralsOf(pod);
+    expect(before).toHaveLength(2);
+    expect(before.every((line) => line.endsWith(' running'))).toBe(true);
+
+    const listed = await runCli(['sessions', '--json', '--kubeconfig', kubeconfig], { env: cliEnv, timeoutMs: CASE_MS });
+    expect({ code: listed.code, stderr: listed.stderr }).toEqual({ code: 0, stderr: '' });
+    const report = JSON.parse(listed.stdout.toString()) as SessionsJson;
+    expect(report.injections).toEqual([]);
+    const rows = report.containers.map((c) => ({ name: c.name, kind: c.kind, status: c.status, client: c.client, owner: c.owner, target: c.target })).sort((a, b) => a.client.localeCompare(b.client));
+    expect(rows).toEqual([
+      { name: expect.stringMatching(new RegExp(`^pod/${pod.name}/sidekick-`)), kind: 'sidekick', status: 'running', client: 'alive', owner: 'mine', target: `default/${pod.name}/app` },
+      { name: `pod/${pod.name}/${lost.name}`, kind: 'sidekick', status: 'running', client: 'dead', owner: 'mine', target: `default/${pod.name}/app` },
+    ]);
+    // Listing added nothing to the pod.
+    expect(await ephemeralsOf(pod)).toEqual(before);
+
+    const dryRun = await runCli(['prune', '--dry-run', '--kubeconfig', kubeconfig], { env: cliEnv, timeoutMs: CASE_MS });
+    expect(dryRun.code).toBe(0);
+    expect(dryRun.stdout.toString()).toMatch(new RegExp(`^would end container pod/${pod.name}/${lost.name} \\(sidekick, session ${lost.session}\\): orphan`, 'm'));
+    expect(dryRun.stdout.toString()).toMatch(/^would keep container pod\/\S+ \(sidekick, session \S+\): live session of pid \d+/m);
+
+    const pruned = await runCli(['prune', '--kubeconfig', kubeconfig], { env: cliEnv, timeoutMs: CASE_MS });
+    expect({ code: pruned.code, stderr: pruned.stderr }).toEqual({ code: 0, stderr: '' });
+    expect(pruned.stdout.toString()).toBe(
+      `ended container pod/${pod.name}/${lost.name} (sidekick, session ${lost.session}); an ephemeral container cannot be removed: its entry stays in pod default/${pod.name}'s spec\n`,
+    );
+    const after = await ephemeralsOf(pod);
+    expect(after).toContain(`${lost.name} exited`);
+    expect(after.filter((line) => line.endsWith(' running'))).toHaveLength(1);
+    expect(live.exitCode).toBeNull();
+
+    const again = await runCli(['sessions', '--json', '--kubeconfig', kubeconfig], { env: cliEnv, timeoutMs: CASE_MS });
+    expect((JSON.parse(again.stdout.toString()) as SessionsJson).containers.map((c) => c.client)).toEqual(['alive']);
+    // Nothing more to prune: the ended one is a record of the pod, not a session.
+    const nothing = await runCli(['prune', '--kubeconfig', kubeconfig], { env: cliEnv, timeoutMs: CASE_MS });
+    expect(nothing.stdout.toString()).toBe('nothing to prune (1 kept; sidekick prune --dry-run says why)\n');
+  }, CASE_MS);
+
+  it('leaves a command running with -d (listed as detached, kept by prune, ended by prune --all), and refuses --keep and an interactive -d in one line', async () => {
+    const { pod, kubeconfig, cliEnv } = await setUp();
+    const detached = await runCli(['exec', '-d', '--kubeconfig', kubeconfig, `pod/${pod.name}/app`, '--', 'sleep', '600'], { env: cliEnv, timeoutMs: CASE_MS });
+    expect({ code: detached.code, stderr: detached.stderr }).toEqual({ code: 0, stderr: '' });
+    const name = detached.stdout.toString().trim();
+    expect(name).toMatch(/^sidekick-/);
+    expect(await ephemeralsOf(pod)).toEqual([`${name} running`]);
+    // Its client has gone on purpose: still running a while later, listed as detached.
+    await new Promise((resolve) => setTimeout(resolve, 6_000));
+    expect(await ephemeralsOf(pod)).toEqual([`${name} running`]);
+    const listed = await runCli(['sessions', '--kubeconfig', kubeconfig], { env: cliEnv, timeoutMs: CASE_MS });
+    expect(listed.stdout.toString()).toMatch(new RegExp(`pod/${pod.name}/${name} .* running +dead \\(detached with -d\\)`));
+    const kept = await runCli(['prune', '--kubeconfig', kubeconfig], { env: cliEnv, timeoutMs: CASE_MS });
+    expect(kept.stdout.toString()).toBe('nothing to prune (1 kept; sidekick prune --dry-run says why)\n');
+    expect(await ephemeralsOf(pod)).toEqual([`${name} running`]);
+    // Even --all leaves a session younger than a minute (it may be starting): wait until it is older.
+    const created = Date.parse((JSON.parse((await runCli(['sessions', '--json', '--kubeconfig', kubeconfig], { env: cliEnv })).stdout.toString()) as SessionsJson).containers[0]!.created);
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, created + 61_000 - Date.now())));
+    const all = await runCli(['prune', '--all', '-f', '--kubeconfig', kubeconfig], { env: cliEnv, timeoutMs: CASE_MS });
+    expect({ code: all.code, stderr: all.stderr }).toEqual({ code: 0, stderr: '' });
+    expect(all.stdout.toString()).toMatch(new RegExp(`^ended container pod/${pod.name}/${name} \\(sidekick, session \\S+\\); an ephemeral container cannot be removed`));
+    expect(await ephemeralsOf(pod)).toEqual([`${name} exited`]);
+
+    for (const args of [['--keep', '--', 'true'], ['-d', '-i', '--', 'sh'], ['-d']]) {
+      const refused = await runCli(['exec', '--kubeconfig', kubeconfig, ...args.slice(0, args.indexOf('--') < 0 ? args.length : args.indexOf('--')), `pod/${pod.name}/app`, ...(args.indexOf('--') < 0 ? [] : args.slice(args.indexOf('--')))], { env: cliEnv });
+      expect(refused.code, args.join(' ')).toBe(125);
+      const [line, hint, rest] = refused.stderr.split('\n');
+      expect(line, args.join(' ')).toMatch(/^sidekick: (--keep cannot keep a sidekick in a pod|-d cannot leave an interactive session in a pod)/);
+      expect(hint, args.join(' ')).toMatch(/^(To leave|Give -d)/);
+      expect(rest).toBe('');
+    }
+    // Nothing more was added to the pod.
+    expect(await ephemeralsOf(pod)).toHaveLength(1);
+  }, CASE_MS);
+
+  it('says there is nothing when no sidekick runs in the namespace, through -n as well', async () => {
+    const { kubeconfig, cliEnv } = await setUp();
+    const listed = await runCli(['sessions', '--kubeconfig', kubeconfig, '-n', 'default'], { env: cliEnv });
+    expect(listed).toMatchObject({ code: 0, stderr: '' });
+    expect(listed.stdout.toString()).toBe('no sidekick sessions or injections\n');
+    const pruned = await runCli(['prune', '--kubeconfig', kubeconfig, '-n', 'elsewhere'], { env: cliEnv });
+    expect(pruned).toMatchObject({ code: 0, stderr: '' });
+    expect(pruned.stdout.toString()).toBe('nothing to prune\n');
+  }, CASE_MS);
+});
