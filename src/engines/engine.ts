@@ -285,6 +285,8 @@ export interface DefinitionCopySpec {
   privileged: boolean;
   capAdd: string[];
   labels: Record<string, string>;
+  /** Made with --keep: it outlives its session on purpose, and `prune` leaves it without --all. */
+  keep: boolean;
 }
 
 export interface RunningCopy {

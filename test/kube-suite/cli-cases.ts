@@ -142,7 +142,7 @@ export function kubernetesCliCases(provider: CliClusterProvider): void {
     expect(await provider.leftovers()).toEqual([]);
   }, CASE_MS);
 
-  it('exec --copy: a kill -9 of the CLI ends the copy\'s processes (the lease)', async () => {
+  it('exec --copy: a kill -9 of the CLI ends the copy\'s processes (the lease), and prune then deletes the copy', async () => {
     const { name, cli, api, namespace } = await pod();
     const client = await startUntilReady(['exec', '--copy', ...cli.args, `pod/${name}/app`, '--', 'sh', '-c', 'echo ready; sleep 600'], cli.env);
     const [copy] = await copiesOf(api, namespace, new Set([`${namespace}/${name}/`]));
@@ -152,6 +152,24 @@ export function kubernetesCliCases(provider: CliClusterProvider): void {
       const json = await api.readPod(namespace, copy!);
       return json === undefined || containerState(json, 'app').kind === 'terminated';
     }, 60_000, 'the copy outlived its client');
+    // What a client killed with -9 cannot do, prune does: its client is gone, so the copy pod goes.
+    const prune = await runCli(['prune', ...cli.args], { env: cli.env, timeoutMs: CASE_MS });
+    expect(prune.code, prune.stderr).toBe(0);
+    expect(prune.stdout.toString()).toContain(`pod/${copy}/app`);
+    await waitUntil(async () => (await copiesOf(api, namespace, new Set([`${namespace}/${name}/`]))).length === 0, 60_000, 'prune left the copy');
+  }, CASE_MS);
+
+  it('exec --copy --keep: the copy outlives its session and its client, and prune leaves it (kept on purpose)', async () => {
+    const { name, cli, api, namespace } = await pod();
+    const kept = await runCli(['exec', '--copy', '--keep', ...cli.args, `pod/${name}/app`, '--', 'true'], { env: cli.env, timeoutMs: CASE_MS });
+    expect(kept.code, kept.stderr).toBe(0);
+    expect(kept.stderr).toMatch(/^sidekick: keeping copy .*; remove with: kubectl .*delete pod sidekick-copy-\S+$/m);
+    const [copy] = await copiesOf(api, namespace, new Set([`${namespace}/${name}/`]));
+    expect(copy).toMatch(/^sidekick-copy-/);
+    const prune = await runCli(['prune', '--dry-run', ...cli.args], { env: cli.env, timeoutMs: CASE_MS });
+    expect(prune.code, prune.stderr).toBe(0);
+    expect(prune.stdout.toString()).toMatch(new RegExp(`pod/${copy}/app.*kept on purpose`));
+    expect(await copiesOf(api, namespace, new Set([`${namespace}/${name}/`]))).toEqual([copy]);
   }, CASE_MS);
 }
 

@@ -49,6 +49,7 @@ export async function startDefinitionCopySession(engine: Engine, copies: Definit
     privileged: request.privileged,
     capAdd: request.capAdd,
     labels,
+    keep: request.keep,
   });
   const stopRenewing = request.keep ? () => undefined : renewLease(copy.process);
   copy.process.exit.then(stopRenewing, stopRenewing);

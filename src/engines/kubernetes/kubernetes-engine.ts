@@ -38,7 +38,7 @@ import { PodArchive } from './pod-archive.js';
 import { isPodReference, parsePodReference } from './pod-reference.js';
 import { keeperCommand, signalKeeper } from './signal-keeper.js';
 import { COPY_TOOLS_CONTAINER, buildPodCopy, copyPidFile, copyPodName, parseCopyUser } from './pod-copy.js';
-import { defaultContainer, parsePodContainerId, podContainerId, podSummaries, podTarget, type FullPodJson } from './pod-target.js';
+import { KEPT_ANNOTATION, defaultContainer, isSidekickCopy, parsePodContainerId, podContainerId, podSummaries, podTarget, type FullPodJson } from './pod-target.js';
 
 /** The toolbox a cluster pulls when none is named. */
 export const DEFAULT_TOOLBOX_IMAGE = 'busybox';
@@ -117,8 +117,16 @@ export class KubernetesEngine implements Engine {
     return options.all ? summaries : summaries.filter((summary) => summary.status === 'running');
   }
 
-  /** Ephemeral containers cannot be removed: their process has ended or ends with its session; nothing else is there to remove. */
-  async removeContainer(): Promise<void> {}
+  /**
+   * A debug copy (a pod of sidekick's, pod-copy.ts) is removed by deleting its pod. Ephemeral
+   * containers cannot be removed: their process has ended or ends with its session; a pod's own
+   * containers are not sidekick's to remove.
+   */
+  async removeContainer(id: string): Promise<void> {
+    const { namespace, pod } = this.locate(id);
+    const json = (await this.api.readPod(namespace, pod)) as FullPodJson | undefined;
+    if (json !== undefined && isSidekickCopy(json)) await this.api.deletePod(namespace, pod, 0);
+  }
 
   /**
    * No API stops one container of a pod. A sidekick's first process is sent TERM (the init
@@ -127,6 +135,12 @@ export class KubernetesEngine implements Engine {
    */
   async stopContainer(id: string, options: { graceSeconds: number }): Promise<void> {
     const { namespace, pod, container } = this.locate(id);
+    // A debug copy is a pod of sidekick's: deleting it with a grace is its stop (its processes get TERM, then KILL).
+    const json = container?.startsWith(SIDEKICK_PREFIX) === true ? undefined : ((await this.api.readPod(namespace, pod)) as FullPodJson | undefined);
+    if (json !== undefined && isSidekickCopy(json)) {
+      await this.api.deletePod(namespace, pod, options.graceSeconds);
+      return;
+    }
     if (container === undefined || !container.startsWith(SIDEKICK_PREFIX)) {
       throw new SidekickError('BAD_USAGE', `sidekick does not stop a pod's own containers (${id}).`);
     }
@@ -204,7 +218,7 @@ export class KubernetesEngine implements Engine {
       readOnlyVolumes: !spec.rwVolumes,
       privileged: spec.privileged,
       capAdd: spec.capAdd.map((name) => name.toUpperCase().replace(/^CAP_/, '')),
-      marks: spec.labels,
+      marks: spec.keep ? { ...spec.labels, [KEPT_ANNOTATION]: 'true' } : spec.labels,
       labelKeys: Object.keys(spec.labels),
     });
     await this.api.createPod(target.namespace, pod);

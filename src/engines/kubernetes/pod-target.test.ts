@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { defaultContainer, parsePodContainerId, podNamespaceModes, podSummaries, podTarget, runtimeContainerId, type FullPodJson } from './pod-target.js';
+import { defaultContainer, isSidekickCopy, parsePodContainerId, podMarks, podNamespaceModes, podSummaries, podTarget, runtimeContainerId, type FullPodJson } from './pod-target.js';
 
 const pod = (): FullPodJson => JSON.parse(readFileSync(new URL('./fixtures/pod-two-containers.json', import.meta.url), 'utf8')) as FullPodJson;
 
@@ -104,5 +104,28 @@ describe('a pod container as a target', () => {
     expect(parsePodContainerId('shop/web/app')).toEqual({ namespace: 'shop', pod: 'web', container: 'app' });
     expect(parsePodContainerId('web/app')).toBeUndefined();
     expect(parsePodContainerId('a//b')).toBeUndefined();
+  });
+});
+
+describe("a debug copy's marks", () => {
+  const copy = (annotations: Record<string, string>): FullPodJson => ({
+    metadata: { name: 'sidekick-copy-web-a1b2c3', namespace: 'shop', labels: { 'io.sidekick.session': 's1', 'io.sidekick.kind': 'copy' }, annotations },
+    spec: { containers: [{ name: 'app', image: 'app:1' }] },
+    status: { containerStatuses: [{ name: 'app', state: { terminated: { exitCode: 0 } } }] },
+  });
+  const marks = { 'io.sidekick.created': '2026-12-01T16:00:00.000Z', 'io.sidekick.client': 'host/1/2', 'kubectl.kubernetes.io/last-applied-configuration': '{}' };
+
+  it('reads the pod\'s labels and its io.sidekick.* annotations as the object\'s own marks', () => {
+    expect(podMarks(copy(marks))).toEqual({ 'io.sidekick.session': 's1', 'io.sidekick.kind': 'copy', 'io.sidekick.created': '2026-12-01T16:00:00.000Z', 'io.sidekick.client': 'host/1/2' });
+    expect(podSummaries([copy(marks)])[0]).toMatchObject({ labels: podMarks(copy(marks)), labelsSetOnObject: true, status: 'exited' });
+    expect(isSidekickCopy(copy(marks))).toBe(true);
+  });
+
+  it('is removed with its session unless it was kept; a pod of the user\'s says nothing of removal', () => {
+    expect(podTarget(copy(marks), 'app').autoRemove).toBe(true);
+    expect(podTarget(copy({ ...marks, 'io.sidekick.kept': 'true' }), 'app').autoRemove).toBe(false);
+    const own: FullPodJson = { ...copy({}), metadata: { name: 'web', namespace: 'shop', labels: { app: 'web' } } };
+    expect(isSidekickCopy(own)).toBe(false);
+    expect(podTarget(own, 'app').autoRemove).toBeUndefined();
   });
 });

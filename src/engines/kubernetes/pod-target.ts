@@ -147,7 +147,9 @@ export function podTarget(pod: FullPodJson, containerName: string): Target {
     entrypoint: container.command ?? [],
     cmd: container.args ?? [],
     workingDir: container.workingDir ?? '',
-    labels: pod.metadata?.labels ?? {},
+    labels: podMarks(pod),
+    // A debug copy goes when its session ends, unless made with --keep; a pod's own containers are not sidekick's to remove.
+    ...(isSidekickCopy(pod) ? { autoRemove: pod.metadata?.annotations?.[KEPT_ANNOTATION] !== 'true' } : {}),
     readOnlyRootfs: security.readOnlyRootFilesystem === true,
     tty: container.tty === true,
     openStdin: container.stdin === true,
@@ -183,6 +185,23 @@ export function podNamespaceModes(pod: FullPodJson): NamespaceModes {
   };
 }
 
+/** sidekick's marks are pod annotations of this prefix (a debug copy's: pod-copy.ts); their values are not label values. */
+const MARK_PREFIX = 'io.sidekick.';
+/** On a debug copy made with --keep: the user keeps it, prune (without --all) leaves it. */
+export const KEPT_ANNOTATION = 'io.sidekick.kept';
+
+/** A pod's labels with sidekick's marks from its annotations: both are the pod object's own. */
+export function podMarks(pod: FullPodJson): Record<string, string> {
+  const marks: Record<string, string> = { ...(pod.metadata?.labels ?? {}) };
+  for (const [key, value] of Object.entries(pod.metadata?.annotations ?? {})) if (key.startsWith(MARK_PREFIX) && key !== KEPT_ANNOTATION) marks[key] = value;
+  return marks;
+}
+
+/** Whether the pod is one of sidekick's debug copies (pod-copy.ts). */
+export function isSidekickCopy(pod: FullPodJson): boolean {
+  return podMarks(pod)['io.sidekick.kind'] === 'copy';
+}
+
 /** One summary per container of each pod, for `inspect --all`, `sessions` and completion. */
 export function podSummaries(pods: FullPodJson[]): ContainerSummary[] {
   return pods.flatMap((pod) =>
@@ -194,7 +213,9 @@ export function podSummaries(pods: FullPodJson[]): ContainerSummary[] {
         names: [`pod/${podName}/${container.name}`],
         image: container.image ?? '',
         status: containerStatus(pod, status),
-        labels: pod.metadata?.labels ?? {},
+        labels: podMarks(pod),
+        // A pod's labels and annotations are set on the object itself: no image adds to them.
+        labelsSetOnObject: true,
         ...(status?.imageID ? { imageId: status.imageID } : {}),
         networkMode: podNamespaceModes(pod).network,
       };
