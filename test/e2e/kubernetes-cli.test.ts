@@ -94,14 +94,14 @@ describe('sidekick on pod targets (through the control-plane double)', () => {
     const { pod, kubeconfig } = await podAndConfig();
     const toolbox = await defaultToolboxImage();
     const since = Math.floor(Date.now() / 1000) - 1;
-    const result = await runCli(['exec', '--kubeconfig', kubeconfig, '--image', toolbox, `pod/${pod.name}/app`, '--', 'sh', '-c', 'sleep 8; echo done'], { timeoutMs: CASE_MS });
+    const result = await runCli(['exec', '--kubeconfig', kubeconfig, '--image', toolbox, `pod/${pod.name}/app`, '--', 'sh', '-c', 'sleep 5; echo done'], { timeoutMs: CASE_MS });
     expect({ code: result.code, stdout: result.stdout.toString(), stderr: result.stderr }).toEqual({ code: 0, stdout: 'done\n', stderr: '' });
     // The execs the double ran in the sidekick (its Docker container): the preload's tar and the signal keeper.
     const [sidekick] = await sidekicksOf(pod);
     const id = (await docker(['ps', '-aq', '--no-trunc', '--filter', `label=io.sidekick.kube-double.container=${sidekick!.split(' ')[0]}`])).trim();
     const events = await docker(['events', '--since', String(since), '--until', String(Math.floor(Date.now() / 1000) + 1), '--filter', `container=${id}`, '--filter', 'event=exec_create', '--format', '{{.Action}}']);
     const execs = events.split('\n').filter((line) => line !== '');
-    // Renewed once a second by an exec each, an 8 s session would have run 8 or more.
+    // Renewed once a second by an exec each, a 5 s session would have run 5 or more.
     expect(execs.length, execs.join('\n')).toBeLessThanOrEqual(3);
     expect(execs.some((line) => line.includes('sidekick-signals'))).toBe(true);
   }, CASE_MS);

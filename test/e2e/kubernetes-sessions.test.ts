@@ -200,7 +200,7 @@ describe('sidekick sessions and prune on a cluster (through the control-plane do
     expect(nothing.stdout.toString()).toBe('nothing to prune (1 kept; sidekick prune --dry-run says why)\n');
   }, CASE_MS);
 
-  it('leaves a command running with -d (listed as detached, kept by prune, ended by prune --all), and refuses --keep and an interactive -d in one line', async () => {
+  it('leaves a command running with -d (listed as detached, kept by prune and, for its first minute, by prune --all), and refuses --keep and an interactive -d in one line', async () => {
     const { pod, kubeconfig, cliEnv } = await setUp();
     const detached = await runCli(['exec', '-d', '--kubeconfig', kubeconfig, `pod/${pod.name}/app`, '--', 'sleep', '600'], { env: cliEnv, timeoutMs: CASE_MS });
     expect({ code: detached.code, stderr: detached.stderr }).toEqual({ code: 0, stderr: '' });
@@ -215,13 +215,13 @@ describe('sidekick sessions and prune on a cluster (through the control-plane do
     const kept = await runCli(['prune', '--kubeconfig', kubeconfig], { env: cliEnv, timeoutMs: CASE_MS });
     expect(kept.stdout.toString()).toBe('nothing to prune (1 kept; sidekick prune --dry-run says why)\n');
     expect(await ephemeralsOf(pod)).toEqual([`${name} running`]);
-    // Even --all leaves a session younger than a minute (it may be starting): wait until it is older.
-    const created = Date.parse((JSON.parse((await runCli(['sessions', '--json', '--kubeconfig', kubeconfig], { env: cliEnv })).stdout.toString()) as SessionsJson).containers[0]!.created);
-    await new Promise((resolve) => setTimeout(resolve, Math.max(0, created + 61_000 - Date.now())));
+    // Even --all leaves a session younger than a minute (it may be starting). That --all then ends
+    // it is the orphan case's path (an ephemeral container ended, not removed); waiting the
+    // minute out here cost the suite a minute.
     const all = await runCli(['prune', '--all', '-f', '--kubeconfig', kubeconfig], { env: cliEnv, timeoutMs: CASE_MS });
     expect({ code: all.code, stderr: all.stderr }).toEqual({ code: 0, stderr: '' });
-    expect(all.stdout.toString()).toMatch(new RegExp(`^ended container pod/${pod.name}/${name} \\(sidekick, session \\S+\\); an ephemeral container cannot be removed`));
-    expect(await ephemeralsOf(pod)).toEqual([`${name} exited`]);
+    expect(all.stdout.toString()).toBe('nothing to prune (1 kept; sidekick prune --dry-run says why)\n');
+    expect(await ephemeralsOf(pod)).toEqual([`${name} running`]);
 
     for (const args of [['--keep', '--', 'true'], ['-d', '-i', '--', 'sh'], ['-d']]) {
       const refused = await runCli(['exec', '--kubeconfig', kubeconfig, ...args.slice(0, args.indexOf('--') < 0 ? args.length : args.indexOf('--')), `pod/${pod.name}/app`, ...(args.indexOf('--') < 0 ? [] : args.slice(args.indexOf('--')))], { env: cliEnv });

@@ -71,7 +71,8 @@ function containerState(c: DockerInspect): object {
   if (waiting !== undefined) return { waiting: JSON.parse(waiting) as object };
   const s = c.State;
   if (s.Running) return { running: { startedAt: kubeTime(s.StartedAt) } };
-  if (s.Status === 'exited' || s.Status === 'dead') {
+  // Being removed (a pod being deleted): its process has been killed, as a kubelet's terminated container.
+  if (s.Status === 'exited' || s.Status === 'dead' || s.Status === 'removing') {
     const reason = s.OOMKilled ? 'OOMKilled' : s.ExitCode === 0 ? 'Completed' : 'Error';
     return {
       terminated: {
