@@ -7,8 +7,7 @@
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmod, lstat, mkdir, mkdtemp, readdir, readFile, readlink, rm, symlink, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { chmod, lstat, mkdir, readdir, readFile, readlink, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { text } from 'node:stream/consumers';
@@ -19,9 +18,8 @@ import { loadKubeContext } from '../../src/engines/kubernetes/kube-config.js';
 import { KubernetesEngine } from '../../src/engines/kubernetes/kubernetes-engine.js';
 import { archiveContract, type ContractWorld } from '../contract/engine-contract.js';
 import { docker } from '../fixtures/docker-cli.js';
-import { writeKubeconfig } from '../kube-double/kubeconfig.js';
-import { createPod, deletePod, type DoublePod } from '../kube-double/pods.js';
-import { startKubeDouble, type KubeDouble } from '../kube-double/server.js';
+import { DoubleWorld } from '../kube-double/double-world.js';
+import type { DoublePod } from '../kube-double/pods.js';
 import { defaultToolboxImage } from '../kube-double/test-client.js';
 import { CLI_PATH, expectUntouched, runCli, snapshotTarget, zombiesOf, type TargetSnapshot } from './harness.js';
 
@@ -82,8 +80,7 @@ async function othersInNamespaceOf(hostPid: number): Promise<string[]> {
 }
 
 describe('files of pod containers (through the control-plane double)', () => {
-  let double: KubeDouble | undefined;
-  let dir: string | undefined;
+  const world = new DoubleWorld('sidekick-kube-archive');
   const engines: KubernetesEngine[] = [];
   /** Pods made; with a snapshot, their container `app` must be as it was (the hostile ones are changed on purpose). */
   const pods: Array<{ pod: DoublePod; before?: TargetSnapshot }> = [];
@@ -91,27 +88,17 @@ describe('files of pod containers (through the control-plane double)', () => {
   afterEach(async () => {
     for (const engine of engines.splice(0)) engine.close();
     try {
-      for (const { pod, before } of pods) {
+      for (const { pod, before } of pods.splice(0)) {
         const app = pod.containers.get('app')!;
         if (before !== undefined) await expectUntouched(before, app);
         else expect(await zombiesOf(app)).toBe(0);
       }
     } finally {
-      for (const { pod } of pods.splice(0)) await deletePod(pod.namespace, pod.name);
-      await double?.close();
-      double = undefined;
-      if (dir !== undefined) await rm(dir, { recursive: true, force: true });
-      dir = undefined;
+      await world.close();
     }
   });
 
-  async function kubeconfig(): Promise<string> {
-    if (double === undefined) {
-      double = await startKubeDouble();
-      dir = await mkdtemp(join(tmpdir(), 'sidekick-kube-archive-'));
-    }
-    return writeKubeconfig(double, join(dir!, 'config'));
-  }
+  const kubeconfig = (): Promise<string> => world.kubeconfig();
 
   async function engine(): Promise<KubernetesEngine> {
     const made = new KubernetesEngine(loadKubeContext({ kubeconfig: await kubeconfig() }, {}), await defaultToolboxImage());
@@ -124,7 +111,7 @@ describe('files of pod containers (through the control-plane double)', () => {
     const { scratchServer } = inject('fixtures');
     const image = options.shell ? await defaultToolboxImage() : scratchServer;
     const name = `sidekick-test-${randomBytes(4).toString('hex')}`;
-    const pod = await createPod('default', name, [{ name: 'app', image, ...(options.shell ? { args: ['sleep', '3600'] } : {}) }], { shareProcessNamespace: options.shareProcessNamespace ?? false });
+    const pod = await world.pod(name, [{ name: 'app', image, ...(options.shell ? { args: ['sleep', '3600'] } : {}) }], { shareProcessNamespace: options.shareProcessNamespace ?? false });
     pods.push({ pod, ...(options.snapshot ? { before: await snapshotTarget(pod.containers.get('app')!) } : {}) });
     return pod;
   }
@@ -168,7 +155,7 @@ describe('files of pod containers (through the control-plane double)', () => {
     const pod = await makePod();
     const config = await kubeconfig();
     const env = { SIDEKICK_KUBE_TOOLBOX: await defaultToolboxImage() };
-    const local = join(dir!, 'local');
+    const local = join(await world.dir(), 'local');
     await mkdir(join(local, 'tree', 'sub'), { recursive: true });
     const blob = randomBytes(300_000);
     await writeFile(join(local, 'blob.bin'), blob);
@@ -190,7 +177,7 @@ describe('files of pod containers (through the control-plane double)', () => {
     const diff = (await docker(['diff', app])).split('\n').filter((line) => line !== '').sort();
     expect(diff).toEqual(['A /blob.bin', 'A /tree', 'A /tree/link', 'A /tree/run.sh', 'A /tree/sub', 'A /tree/sub/secret']);
 
-    const out = join(dir!, 'out');
+    const out = join(await world.dir(), 'out');
     await mkdir(out);
     for (const source of [`${target}:/blob.bin`, `${target}:/tree`]) {
       const result = await runCli(['cp', '--kubeconfig', config, source, `${out}/`], { env, timeoutMs: CASE_MS });
@@ -221,7 +208,7 @@ describe('files of pod containers (through the control-plane double)', () => {
     const config = await kubeconfig();
     const env = { SIDEKICK_KUBE_TOOLBOX: await defaultToolboxImage() };
     // A directory of this host with a canary in it: the target's links name it.
-    const hostDir = join(dir!, 'host-dir');
+    const hostDir = join(await world.dir(), 'host-dir');
     await mkdir(hostDir);
     await writeFile(join(hostDir, 'host-canary'), 'of the host\n');
     await plant(pod, [
@@ -239,7 +226,7 @@ describe('files of pod containers (through the control-plane double)', () => {
     const cp = (args: string[]) => runCli(['cp', '--kubeconfig', config, ...args], { env, timeoutMs: CASE_MS });
 
     // Reading through a link that names a host directory: not the host's file.
-    const out = join(dir!, 'out');
+    const out = join(await world.dir(), 'out');
     await mkdir(out);
     const hostRead = await cp([`${target}:/hostlink/host-canary`, `${out}/`]);
     expect(hostRead.code).not.toBe(0);
@@ -252,7 +239,7 @@ describe('files of pod containers (through the control-plane double)', () => {
     }
 
     // Writing through the same links: into the target, never the host.
-    const payload = join(dir!, 'payload.txt');
+    const payload = join(await world.dir(), 'payload.txt');
     await writeFile(payload, 'written by the test\n');
     const intoHost = await cp([payload, `${target}:/hostlink/`]);
     expect(intoHost.code).not.toBe(0);
@@ -341,7 +328,7 @@ describe('files of pod containers (through the control-plane double)', () => {
     const config = await kubeconfig();
     // 64 MiB: the CLI is killed once the first MiB of it has come out.
     const app = pod.containers.get('app')!;
-    const big = join(dir!, 'big');
+    const big = join(await world.dir(), 'big');
     await writeFile(big, randomBytes(64 << 20));
     await docker(['cp', big, `${app}:/big`]);
     const client = spawn(process.execPath, [CLI_PATH, 'cp', '--kubeconfig', config, `pod/${pod.name}/app:/big`, '-'], {
@@ -381,10 +368,10 @@ describe('files of pod containers (through the control-plane double)', () => {
     const read = await runCli(['cp', '--kubeconfig', config, `pod/${pod.name}/app:/server`, '-'], { env, timeoutMs: CASE_MS });
     expect({ code: read.code, stderr: read.stderr }).toEqual({ code: 0, stderr: '' });
     // The scratch server's program, byte for byte as Docker reads it; the pause container's root has none.
-    await docker(['cp', `${pod.containers.get('app')!}:/server`, join(dir!, 'server')]);
+    await docker(['cp', `${pod.containers.get('app')!}:/server`, join(await world.dir(), 'server')]);
     const entries = await tarEntries(read.stdout);
     expect([...entries.keys()]).toEqual(['server']);
-    expect(entries.get('server')!.equals(await readFile(join(dir!, 'server')))).toBe(true);
+    expect(entries.get('server')!.equals(await readFile(join(await world.dir(), 'server')))).toBe(true);
   }, CASE_MS);
 
   it('refuses a stopped container in a pod in one line: an ephemeral container needs it running', async () => {

@@ -6,46 +6,36 @@
  * (SIDEKICK_KUBE_TOOLBOX). Here the originals are also checked through Docker: same process,
  * same filesystem, no zombie added.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, inject } from 'vitest';
 import { loadKubeContext, type KubeContext } from '../../src/engines/kubernetes/kube-config.js';
 import { docker, lines } from '../fixtures/docker-cli.js';
-import { writeKubeconfig } from '../kube-double/kubeconfig.js';
-import { createPod, deletePod, type DoublePod } from '../kube-double/pods.js';
+import { DoubleWorld } from '../kube-double/double-world.js';
+import { deletePod, type DoublePod } from '../kube-double/pods.js';
 import { POD_LABEL } from '../kube-double/pod-view.js';
-import { startKubeDouble, type KubeDouble } from '../kube-double/server.js';
 import { defaultToolboxImage } from '../kube-double/test-client.js';
 import { kubernetesCliCases } from '../kube-suite/cli-cases.js';
 import { expectUntouched, snapshotTarget } from './harness.js';
 
 describe('the command line on pod targets: shared cases (through the control-plane double)', () => {
-  let double: KubeDouble | undefined;
-  let dir: string | undefined;
-  let kubeconfig: string | undefined;
+  const world = new DoubleWorld('sidekick-kube-cli-cases');
   const made = new Map<string, DoublePod>();
-
-  async function started(): Promise<string> {
-    if (kubeconfig !== undefined) return kubeconfig;
-    double = await startKubeDouble();
-    dir = await mkdtemp(join(tmpdir(), 'sidekick-kube-cli-cases-'));
-    kubeconfig = await writeKubeconfig(double, join(dir, 'config'));
-    return kubeconfig;
-  }
 
   kubernetesCliCases({
     async cli() {
-      return { args: ['--kubeconfig', await started()], env: { SIDEKICK_KUBE_TOOLBOX: await defaultToolboxImage() } };
+      return { args: ['--kubeconfig', await world.kubeconfig()], env: { SIDEKICK_KUBE_TOOLBOX: await defaultToolboxImage() } };
     },
     async kube(): Promise<KubeContext> {
-      return loadKubeContext({ kubeconfig: await started() }, {});
+      return loadKubeContext({ kubeconfig: await world.kubeconfig() }, {});
     },
     async createPod(name) {
       const { scratchServer } = inject('fixtures');
-      made.set(name, await createPod('default', name, [{ name: 'app', image: scratchServer }]));
+      made.set(name, await world.pod(name, [{ name: 'app', image: scratchServer }]));
     },
-    deletePod: (name) => deletePod('default', name),
+    async deletePod(name) {
+      const pod = made.get(name);
+      if (pod !== undefined) world.forget(pod);
+      await deletePod('default', name);
+    },
     async untouched(name) {
       const id = made.get(name)!.containers.get('app')!;
       const before = await snapshotTarget(id);
@@ -59,11 +49,7 @@ describe('the command line on pod targets: shared cases (through the control-pla
     },
     async cleanup() {
       made.clear();
-      await double?.close();
-      double = undefined;
-      kubeconfig = undefined;
-      if (dir !== undefined) await rm(dir, { recursive: true, force: true });
-      dir = undefined;
+      await world.close();
     },
   });
 });

@@ -6,14 +6,12 @@
  * cluster can pull. The cases shared with a real cluster (exec's root, status and stdin, its
  * lease after kill -9, ps and inspect, exec --copy) are test/kube-suite/cli-cases.ts, run by kubernetes-cli-cases.test.ts.
  */
-import { mkdtemp, rm, symlink } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { symlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import { docker, run } from '../fixtures/docker-cli.js';
-import { writeKubeconfig } from '../kube-double/kubeconfig.js';
-import { createPod, deletePod, type DoublePod } from '../kube-double/pods.js';
-import { startKubeDouble, type KubeDouble } from '../kube-double/server.js';
+import { DoubleWorld } from '../kube-double/double-world.js';
+import type { DoublePod } from '../kube-double/pods.js';
 import { defaultToolboxImage } from '../kube-double/test-client.js';
 import { CLI_PATH, expectUntouched, runCli, snapshotTarget, type TargetSnapshot } from './harness.js';
 import { TmuxSession, waitForFile } from './tmux-session.js';
@@ -22,8 +20,7 @@ import { TmuxSession, waitForFile } from './tmux-session.js';
 const CASE_MS = 180_000;
 
 describe('sidekick on pod targets (through the control-plane double)', () => {
-  let double: KubeDouble | undefined;
-  let dir: string | undefined;
+  const world = new DoubleWorld('sidekick-kube-cli');
   const pods: Array<{ pod: DoublePod; before: TargetSnapshot }> = [];
 
   let tmux: TmuxSession | undefined;
@@ -33,24 +30,17 @@ describe('sidekick on pod targets (through the control-plane double)', () => {
     tmux = undefined;
     try {
       // Each pod's containers are as they were: same process, same filesystem, no zombie added.
-      for (const { pod, before } of pods) await expectUntouched(before, pod.containers.get('app')!);
+      for (const { pod, before } of pods.splice(0)) await expectUntouched(before, pod.containers.get('app')!);
     } finally {
-      for (const { pod } of pods.splice(0)) await deletePod(pod.namespace, pod.name);
-      await double?.close();
-      double = undefined;
-      if (dir !== undefined) await rm(dir, { recursive: true, force: true });
-      dir = undefined;
+      await world.close();
     }
   });
 
   /** A pod whose container `app` is the scratch server, the double serving it, and a kubeconfig naming the double. */
   async function podAndConfig(options: { shareProcessNamespace?: boolean } = {}): Promise<{ pod: DoublePod; kubeconfig: string }> {
     const { scratchServer } = inject('fixtures');
-    double = await startKubeDouble();
-    dir = await mkdtemp(join(tmpdir(), 'sidekick-kube-cli-'));
-    const kubeconfig = await writeKubeconfig(double, join(dir, 'config'));
-    const name = `sidekick-test-${Date.now().toString(36)}`;
-    const pod = await createPod('default', name, [{ name: 'app', image: scratchServer }], options);
+    const kubeconfig = await world.kubeconfig();
+    const pod = await world.pod(`sidekick-test-${Date.now().toString(36)}`, [{ name: 'app', image: scratchServer }], options);
     pods.push({ pod, before: await snapshotTarget(pod.containers.get('app')!) });
     return { pod, kubeconfig };
   }
@@ -77,7 +67,7 @@ describe('sidekick on pod targets (through the control-plane double)', () => {
   it('gives the session a terminal of the client\'s size, and passes the status back through it', async () => {
     const { pod, kubeconfig } = await podAndConfig();
     const toolbox = await defaultToolboxImage();
-    const statusFile = join(dir!, 'status');
+    const statusFile = join(await world.dir(), 'status');
     tmux = await TmuxSession.start(
       `node ${CLI_PATH} exec -it --kubeconfig ${kubeconfig} --image ${toolbox} pod/${pod.name}/app -- sh -c 'test -t 0 && test -t 1 && echo on a terminal; stty size; exit 3'; echo "$?" > ${statusFile}; sleep 60`,
       97,
@@ -129,7 +119,7 @@ describe('sidekick on pod targets (through the control-plane double)', () => {
 
   it('runs as kubectl sidekick (an executable of that name on PATH), a bare target naming a pod', async () => {
     const { pod, kubeconfig } = await podAndConfig();
-    const plugin = join(dir!, 'kubectl-sidekick');
+    const plugin = join(await world.dir(), 'kubectl-sidekick');
     await symlink(CLI_PATH, plugin);
     const env = { ...process.env, SIDEKICK_KUBE_TOOLBOX: await defaultToolboxImage() };
     const ps = await run(plugin, ['ps', '--json', pod.name, '--kubeconfig', kubeconfig, '-n', 'default'], { env, timeoutMs: CASE_MS });

@@ -6,15 +6,11 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
 import { connect } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import { docker, lines } from '../fixtures/docker-cli.js';
-import { writeKubeconfig } from '../kube-double/kubeconfig.js';
-import { createPod, deletePod, type DoublePod } from '../kube-double/pods.js';
-import { startKubeDouble, type KubeDouble } from '../kube-double/server.js';
+import { DoubleWorld } from '../kube-double/double-world.js';
+import { deletePod, type DoublePod } from '../kube-double/pods.js';
 import { CLI_PATH, REPO_ROOT, expectUntouched, httpGet, runCli, snapshotTarget, waitForHttp, type TargetSnapshot } from './harness.js';
 
 const CASE_MS = 120_000;
@@ -68,8 +64,7 @@ async function until(what: string, check: () => Promise<boolean>, timeoutMs = 15
 }
 
 describe('sidekick port-forward on a pod (through the API\'s port-forward of the control-plane double)', () => {
-  let double: KubeDouble | undefined;
-  let dir: string | undefined;
+  const world = new DoubleWorld('sidekick-kube-pf');
   const pods: Array<{ pod: DoublePod; before: TargetSnapshot[] }> = [];
   const forwards: RunningForward[] = [];
 
@@ -80,23 +75,17 @@ describe('sidekick port-forward on a pod (through the API\'s port-forward of the
         await forward.exit;
       }
       // The pod's containers are as they were: same process, same filesystem, no zombie added.
-      for (const { pod, before } of pods) for (const [i, id] of [...pod.containers.values()].entries()) await expectUntouched(before[i]!, id);
+      for (const { pod, before } of pods.splice(0)) for (const [i, id] of [...pod.containers.values()].entries()) await expectUntouched(before[i]!, id);
     } finally {
-      for (const { pod } of pods.splice(0)) await deletePod(pod.namespace, pod.name);
-      await double?.close();
-      double = undefined;
-      if (dir !== undefined) await rm(dir, { recursive: true, force: true });
-      dir = undefined;
+      await world.close();
     }
   });
 
   /** A pod of the scratch server (`app`: 8080, and 9090 on the pod's loopback only) and the echo server (`echo`: 7000). */
   async function servedPod(): Promise<{ pod: DoublePod; kubeconfig: string }> {
     const { scratchServer, tcpServer } = inject('fixtures');
-    double = await startKubeDouble();
-    dir = await mkdtemp(join(tmpdir(), 'sidekick-kube-pf-'));
-    const kubeconfig = await writeKubeconfig(double, join(dir, 'config'));
-    const pod = await createPod('default', `sidekick-test-pf-${Date.now().toString(36)}`, [
+    const kubeconfig = await world.kubeconfig();
+    const pod = await world.pod(`sidekick-test-pf-${Date.now().toString(36)}`, [
       { name: 'app', image: scratchServer },
       { name: 'echo', image: tcpServer },
     ]);
@@ -231,6 +220,7 @@ describe('sidekick port-forward on a pod (through the API\'s port-forward of the
     expect((await httpGet('127.0.0.1', forward.ports[0]!)).status).toBe(200);
     // The pod goes (its containers with it): nothing of it is left to compare afterwards.
     pods.splice(pods.findIndex((entry) => entry.pod === pod), 1);
+    world.forget(pod);
     await deletePod(pod.namespace, pod.name);
     expect(await forward.exit).toBe(125);
     const said = forward.stderr().split('\n').filter((line) => line !== '' && !line.startsWith('sidekick: engine ') && !line.includes('nothing is added to'));

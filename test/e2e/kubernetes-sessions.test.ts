@@ -8,8 +8,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import { ownedSessionLabels } from '../../src/core/labels.js';
@@ -18,9 +17,8 @@ import { localClientHost } from '../../src/core/ownership/local-client.js';
 import { signingKey } from '../../src/core/ownership/owner-key.js';
 import { openKubernetesEngine } from '../../src/engines/kubernetes/open-kubernetes-engine.js';
 import { docker } from '../fixtures/docker-cli.js';
-import { writeKubeconfig } from '../kube-double/kubeconfig.js';
-import { createPod, deletePod, type DoublePod } from '../kube-double/pods.js';
-import { startKubeDouble, type KubeDouble } from '../kube-double/server.js';
+import { DoubleWorld } from '../kube-double/double-world.js';
+import type { DoublePod } from '../kube-double/pods.js';
 import { defaultToolboxImage } from '../kube-double/test-client.js';
 import { CLI_PATH, expectUntouched, runCli, snapshotTarget, type TargetSnapshot } from './harness.js';
 
@@ -32,8 +30,7 @@ interface SessionsJson {
 }
 
 describe('sidekick sessions and prune on a cluster (through the control-plane double)', () => {
-  let double: KubeDouble | undefined;
-  let dir: string | undefined;
+  const world = new DoubleWorld('sidekick-kube-sessions');
   const pods: Array<{ pod: DoublePod; before: TargetSnapshot }> = [];
   const clients: ChildProcess[] = [];
   let kubeconfigPath: string | undefined;
@@ -48,26 +45,22 @@ describe('sidekick sessions and prune on a cluster (through the control-plane do
       }
       for (const { pod } of pods) await endRunningSidekicks(pod);
       for (const { pod } of pods) await waitForEphemeralsEnded(pod);
-      for (const { pod, before } of pods) await expectUntouched(before, pod.containers.get('app')!);
+      for (const { pod, before } of pods.splice(0)) await expectUntouched(before, pod.containers.get('app')!);
     } finally {
-      for (const { pod } of pods.splice(0)) await deletePod(pod.namespace, pod.name);
-      await double?.close();
-      double = undefined;
-      if (dir !== undefined) await rm(dir, { recursive: true, force: true });
-      dir = undefined;
+      kubeconfigPath = undefined;
+      await world.close();
     }
   });
 
   async function setUp(): Promise<{ pod: DoublePod; kubeconfig: string; cliEnv: Record<string, string>; key: Buffer }> {
-    double = await startKubeDouble();
-    dir = await mkdtemp(join(tmpdir(), 'sidekick-kube-sessions-'));
-    const kubeconfig = await writeKubeconfig(double, join(dir, 'config'));
+    const kubeconfig = await world.kubeconfig();
+    const dir = await world.dir();
     kubeconfigPath = kubeconfig;
     // Only this directory holds keys for the CLIs these tests run ("" is not a directory).
     const cliEnv = { XDG_STATE_HOME: join(dir, 'state'), XDG_RUNTIME_DIR: '', SIDEKICK_KUBE_TOOLBOX: await defaultToolboxImage() };
     const lookup = signingKey(cliEnv, '');
     if (lookup.key === undefined) throw new Error(`no owner key: ${lookup.problems.join('; ')}`);
-    const pod = await createPod('default', `sidekick-test-ss-${Date.now().toString(36)}`, [{ name: 'app', image: inject('fixtures').scratchServer }]);
+    const pod = await world.pod(`sidekick-test-ss-${Date.now().toString(36)}`, [{ name: 'app', image: inject('fixtures').scratchServer }]);
     pods.push({ pod, before: await snapshotTarget(pod.containers.get('app')!) });
     return { pod, kubeconfig, cliEnv, key: lookup.key };
   }

@@ -23,7 +23,8 @@ export interface MessageSocket {
   pause(): void;
   resume(): void;
   on(event: 'message', listener: (data: Buffer | ArrayBuffer | Buffer[], isBinary: boolean) => void): unknown;
-  on(event: 'close', listener: () => void): unknown;
+  /** `code`: the close frame's status, 1006 when the connection ended without one. */
+  on(event: 'close', listener: (code: number) => void): unknown;
   on(event: 'error', listener: (error: Error) => void): unknown;
 }
 

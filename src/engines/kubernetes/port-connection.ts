@@ -18,19 +18,11 @@
  */
 import { PassThrough } from 'node:stream';
 import type { PortConnection, PortConnectionEnd } from '../engine.js';
+import type { MessageSocket } from './channel-process.js';
 import { PortForwardDecoder, PortForwardProtocolError, encodeClientData } from './port-forward-protocol.js';
 
-/** What this module needs of a WebSocket (the `ws` package's client has all of it). */
-export interface PortSocket {
-  send(data: Buffer, callback: (error?: Error) => void): void;
-  close(): void;
-  terminate(): void;
-  pause(): void;
-  resume(): void;
-  on(event: 'message', listener: (data: Buffer | ArrayBuffer | Buffer[], isBinary: boolean) => void): unknown;
-  on(event: 'close', listener: (code: number) => void): unknown;
-  on(event: 'error', listener: (error: Error) => void): unknown;
-}
+/** What this module needs of a WebSocket: what an exec's does (channel-process.ts). */
+export type PortSocket = MessageSocket;
 
 /** After the client's half-close, how long the pod may stay quiet before the connection is closed. */
 export const HALF_CLOSE_QUIET_MS = 5_000;
