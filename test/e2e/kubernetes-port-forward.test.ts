@@ -224,9 +224,16 @@ describe('sidekick port-forward on a pod (through the API\'s port-forward of the
     await deletePod(pod.namespace, pod.name);
     expect(await forward.exit).toBe(125);
     const said = forward.stderr().split('\n').filter((line) => line !== '' && !line.startsWith('sidekick: engine ') && !line.includes('nothing is added to'));
-    // The pod's containers are killed, then removed: a forward that looks in between sees the container stopped, which is as true.
-    expect(said[0]).toMatch(new RegExp(`^sidekick: container pod/${pod.name}/app (was removed|stopped with status \\d+ \\(exited\\)); the port-forward has ended\\.$`));
-    expect(said.length).toBeLessThanOrEqual(2);
+    // The pod's containers are killed, then removed. A forward that looks in between sees the
+    // container down and says once that it waits for it (a restart would bring it back), then
+    // that it was removed, or, after its grace, that it stopped: each is as true.
+    const endedAt = said.findIndex((line) => line.endsWith('; the port-forward has ended.'));
+    expect(endedAt, said.join('\n')).toBeGreaterThanOrEqual(0);
+    expect(said[endedAt]).toMatch(new RegExp(`^sidekick: container pod/${pod.name}/app (was removed|stopped( with status \\d+)? \\(\\S+\\)); the port-forward has ended\\.$`));
+    expect(endedAt, said.join('\n')).toBeLessThanOrEqual(1);
+    for (const line of said.slice(0, endedAt)) expect(line).toMatch(new RegExp(`^sidekick: container pod/${pod.name}/app is \\S+; waiting for it to run again\\.$`));
+    // The ended line and at most its hint after it.
+    expect(said.length - endedAt, said.join('\n')).toBeLessThanOrEqual(2);
     expect(await outcome(forward.ports[0]!)).toBe('ECONNREFUSED');
   }, CASE_MS);
 
