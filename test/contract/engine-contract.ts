@@ -33,7 +33,8 @@ export interface ContractWorld {
   cleanup(): Promise<void>;
 }
 
-interface TarEntry {
+/** An entry of a tar a case writes (tarOf). */
+export interface TarEntry {
   name: string;
   type: 'file' | 'directory' | 'symlink';
   content?: string;
@@ -41,7 +42,8 @@ interface TarEntry {
   mode?: number;
 }
 
-function tarOf(entries: TarEntry[]): NodeJS.ReadableStream {
+/** A tar of `entries`, as a stream. */
+export function tarOf(entries: TarEntry[]): NodeJS.ReadableStream {
   const archive = pack();
   for (const entry of entries) {
     const header = { name: entry.name, type: entry.type, mode: entry.mode ?? (entry.type === 'directory' ? 0o755 : 0o644), ...(entry.linkname ? { linkname: entry.linkname } : {}) };

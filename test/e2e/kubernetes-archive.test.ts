@@ -11,12 +11,12 @@ import { chmod, lstat, mkdir, readdir, readFile, readlink, symlink, writeFile } 
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { text } from 'node:stream/consumers';
-import { extract, pack } from 'tar-stream';
+import { extract } from 'tar-stream';
 import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
 import { requireCapability } from '../../src/engines/capabilities.js';
 import { loadKubeContext } from '../../src/engines/kubernetes/kube-config.js';
 import { KubernetesEngine } from '../../src/engines/kubernetes/kubernetes-engine.js';
-import { archiveContract, type ContractWorld } from '../contract/engine-contract.js';
+import { archiveContract, tarOf, type ContractWorld, type TarEntry } from '../contract/engine-contract.js';
 import { docker } from '../fixtures/docker-cli.js';
 import { DoubleWorld } from '../kube-double/double-world.js';
 import type { DoublePod } from '../kube-double/pods.js';
@@ -26,25 +26,10 @@ import { CLI_PATH, expectUntouched, runCli, snapshotTarget, zombiesOf, type Targ
 /** An ephemeral sidekick is an image start and several API round trips; a busy machine makes that long. */
 const CASE_MS = 180_000;
 
-interface TarEntry {
-  name: string;
-  type: 'file' | 'directory' | 'symlink';
-  content?: string;
-  linkname?: string;
-  mode?: number;
-}
-
 /** A tar of `entries`, whole, as bytes (for `docker cp -` and for uploads). */
 async function tarBytes(entries: TarEntry[]): Promise<Buffer> {
-  const archive = pack();
-  for (const entry of entries) {
-    const header = { name: entry.name, type: entry.type, mode: entry.mode ?? (entry.type === 'directory' ? 0o755 : 0o644), ...(entry.linkname ? { linkname: entry.linkname } : {}) };
-    if (entry.content !== undefined) archive.entry(header, entry.content);
-    else archive.entry(header);
-  }
-  archive.finalize();
   const chunks: Buffer[] = [];
-  for await (const chunk of archive as AsyncIterable<Buffer>) chunks.push(chunk);
+  for await (const chunk of tarOf(entries) as AsyncIterable<Buffer>) chunks.push(chunk);
   return Buffer.concat(chunks);
 }
 
