@@ -56,9 +56,9 @@ function outcome(port: number): Promise<string> {
   });
 }
 
-async function until(what: string, check: () => Promise<boolean>, timeoutMs = 15_000): Promise<void> {
+async function until(what: string, check: () => Promise<boolean>, timeoutMs = 15_000, explain: () => Promise<string> = async () => ''): Promise<void> {
   for (const deadline = Date.now() + timeoutMs; !(await check()); ) {
-    if (Date.now() > deadline) throw new Error(`${what} did not happen within ${timeoutMs} ms`);
+    if (Date.now() > deadline) throw new Error(`${what} did not happen within ${timeoutMs} ms${await explain()}`);
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
 }
@@ -204,7 +204,7 @@ describe('sidekick port-forward on a pod (through the API\'s port-forward of the
         socket.on('error', reject);
       })),
     );
-    await until('every cut connection to end in the pod', async () => (await connectionsInPod(pod)).length === 0, 20_000);
+    await until('every cut connection to end in the pod', async () => (await connectionsInPod(pod)).length === 0, 20_000, async () => `; left: ${(await connectionsInPod(pod)).join(' | ')}; stderr: ${forward.stderr()}`);
     expect(forward.child.exitCode).toBeNull();
     const payload = randomBytes(1 << 20);
     expect(sha256(await echo(forward.ports[1]!, payload))).toBe(sha256(payload));

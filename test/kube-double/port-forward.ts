@@ -83,8 +83,13 @@ export function servePortForward(conn: WebSocketConnection, target: PortForwardT
         let pid: number | undefined;
         let streamClosed = !conn.isOpen;
         // The stream ended before the connection: it is closed in the pod, not left to the port.
+        // Docker keeps an exec running when its attach goes, so nc is killed by its PID; the
+        // attach is kept until the PID line came (Docker may pass stdout before stderr).
         const closeInPod = (): void => {
-          if (streamClosed && pid !== undefined) void killInPause(target.pauseId, pid).catch(() => undefined);
+          if (!streamClosed || pid === undefined) return;
+          void killInPause(target.pauseId, pid)
+            .catch(() => undefined)
+            .finally(() => socket.destroy());
         };
         socket.on('data', (chunk: Buffer) => {
           for (const { stream, data } of demux.push(chunk)) {
@@ -132,9 +137,6 @@ export function servePortForward(conn: WebSocketConnection, target: PortForwardT
     }
     // In order: each write waits for the same connection, so earlier messages go first.
     void connections[decoded.portIndex]?.then(({ socket }) => socket.write(decoded.data), () => undefined);
-  });
-  conn.on('close', () => {
-    for (const connection of connections) void connection.then(({ socket }) => socket.destroy(), () => undefined);
   });
 }
 
