@@ -1,4 +1,5 @@
 import { defineConfig } from 'vitest/config';
+import LaneSequencer from './test/lanes/lane-sequencer.js';
 
 export default defineConfig({
   test: {
@@ -7,7 +8,10 @@ export default defineConfig({
     testTimeout: 120_000,
     hookTimeout: 300_000,
     globalSetup: ['test/global-setup.ts'],
-    // The end-to-end tests share one engine; running files in parallel on 2 cores only adds noise.
-    fileParallelism: false,
+    // Two files at a time, but never two end-to-end files of one lane (test/lanes/lanes.ts): one
+    // file on the Docker engine beside one on the control-plane double, unit files beside either.
+    maxWorkers: 2,
+    setupFiles: ['test/lanes/hold-lane.ts'],
+    sequence: { sequencer: LaneSequencer },
   },
 });

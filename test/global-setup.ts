@@ -10,12 +10,15 @@ import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { ensureFixtures, type FixtureImages } from './fixtures/build-fixtures.js';
 import { docker, lines, run } from './fixtures/docker-cli.js';
+import { startLaneServer } from './lanes/lane-server.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
     fixtures: FixtureImages;
     /** A file the harness appends to when a test target had zombies at its removal. */
     zombieLog: string;
+    /** The lane server's socket (test/lanes/lanes.ts), or '' when there is none. */
+    laneServer: string;
   }
 }
 
@@ -31,7 +34,10 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const zombieLog = join(zombieDir, 'zombies.log');
   await writeFile(zombieLog, '');
   project.provide('zombieLog', zombieLog);
+  const lanes = await startLaneServer();
+  project.provide('laneServer', lanes.path);
   return async () => {
+    await lanes.close();
     const zombies = (await readFile(zombieLog, 'utf8')).trim();
     await rm(zombieDir, { recursive: true, force: true });
     await teardown();
