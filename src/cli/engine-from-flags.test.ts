@@ -54,5 +54,12 @@ describe('chooseListingEngine (sessions, prune)', () => {
 
   it('refuses -H beside the flags of a cluster', () => {
     expect(() => chooseListingEngine({ host: 'tcp://h:2375', namespace: 'shop' })).toThrow(/give one or the other/);
+    expect(() => chooseListingEngine({ host: 'tcp://h:2375' }, { allNamespaces: true })).toThrow(/-A\/--all-namespaces a cluster: give one or the other/);
+  });
+
+  it('looks at the cluster with -A, which -n would contradict', () => {
+    expect(chooseListingEngine({}, { allNamespaces: true })).toEqual({ kind: 'kubernetes', flags: {} });
+    expect(chooseListingEngine({ kubeconfig: '/k' }, { allNamespaces: true })).toEqual({ kind: 'kubernetes', flags: { kubeconfig: '/k' } });
+    expect(() => chooseListingEngine({ namespace: 'shop' }, { allNamespaces: true })).toThrow(/-n names one \(shop\)/);
   });
 });

@@ -85,24 +85,35 @@ export async function connectEngineFor(target: string | undefined, flags: Global
  * prune): the cluster's when -n or --kubeconfig is given or when run as kubectl sidekick
  * (--context then names the kubeconfig's context), else Docker's. Pure.
  */
-export function chooseListingEngine(flags: GlobalFlags): EngineChoice {
-  const kube = flags.podsByDefault === true || flags.namespace !== undefined || flags.kubeconfig !== undefined;
+export function chooseListingEngine(flags: GlobalFlags, listing: ListingScope = {}): EngineChoice {
+  const kube = flags.podsByDefault === true || flags.namespace !== undefined || flags.kubeconfig !== undefined || listing.allNamespaces === true;
   if (!kube) return chooseEngine(undefined, flags);
   if (flags.host !== undefined) {
-    throw new SidekickError('BAD_USAGE', '-H/--host names a Docker engine, and -n/--kubeconfig a cluster: give one or the other.', {
-      hint: 'Drop -H to look at the cluster, or -n/--kubeconfig to look at the Docker engine.',
+    throw new SidekickError('BAD_USAGE', `-H/--host names a Docker engine, and ${listing.allNamespaces === true ? '-A/--all-namespaces' : '-n/--kubeconfig'} a cluster: give one or the other.`, {
+      hint: 'Drop -H to look at the cluster, or the cluster\'s flags to look at the Docker engine.',
+    });
+  }
+  if (listing.allNamespaces === true && flags.namespace !== undefined) {
+    throw new SidekickError('BAD_USAGE', `-A/--all-namespaces looks at every namespace, and -n names one (${flags.namespace}): give one or the other.`, {
+      hint: 'Drop -n to look at every namespace, or -A to look at one.',
     });
   }
   const { bareNamesArePods: _ignored, ...choice } = chooseEngine(undefined, { ...flags, podsByDefault: true }) as Extract<EngineChoice, { kind: 'kubernetes' }>;
   return choice;
 }
 
+/** What a listing command (sessions, prune) looks at beyond its engine's defaults. */
+export interface ListingScope {
+  /** -A: every namespace of the cluster (kubectl's -A); names then lead with their namespace. */
+  allNamespaces?: boolean;
+}
+
 /** The engine chooseListingEngine chose, connected. */
-export async function connectListingEngine(flags: GlobalFlags): Promise<{ engine: Engine; kind: EngineChoice['kind'] }> {
-  const choice = chooseListingEngine(flags);
+export async function connectListingEngine(flags: GlobalFlags, listing: ListingScope = {}): Promise<{ engine: Engine; kind: EngineChoice['kind'] }> {
+  const choice = chooseListingEngine(flags, listing);
   if (choice.kind === 'docker') return { engine: connectEngine(flags).engine, kind: 'docker' };
   const { openKubernetesEngine } = await import('../engines/kubernetes/open-kubernetes-engine.js');
-  const engine = openKubernetesEngine(choice.flags, process.env);
+  const engine = openKubernetesEngine(choice.flags, process.env, listing.allNamespaces === true ? { allNamespaces: true } : {});
   if (flags.debug) process.stderr.write(`sidekick: engine ${engine.endpoint}\n`);
   return { engine, kind: 'kubernetes' };
 }

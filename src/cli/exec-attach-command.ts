@@ -2,10 +2,10 @@ import { SidekickError } from '../core/errors.js';
 import { LABEL_KIND, LABEL_SESSION } from '../core/labels.js';
 import type { ExitStatus, ProcessHandle } from '../core/process-handle.js';
 import { chooseDetachKeys, parseDetachKeys } from './detach-keys.js';
-import { connectEngine, type GlobalFlags } from './engine-from-flags.js';
+import { connectEngineFor, type GlobalFlags } from './engine-from-flags.js';
 import { pumpTerminal } from './terminal.js';
 import { terminalSafe } from './terminal-safe.js';
-import { requireCapability } from '../engines/capabilities.js';
+import { optionalCapability, requireCapability } from '../engines/capabilities.js';
 
 /**
  * `sidekick exec --attach NAME`: back into a session started with `exec -d`, as `docker attach`.
@@ -13,9 +13,11 @@ import { requireCapability } from '../engines/capabilities.js';
  * on purpose. Its own end (exit in its shell) ends it as any session: the engine removes it.
  */
 export async function runAttach(name: string, flags: { detachKeys?: string }, global: GlobalFlags): Promise<number> {
-  const { engine } = connectEngine(global);
+  // pod/NAME/sidekick-…: the cluster's (exec -d printed it so); any other name: Docker's.
+  const engine = await connectEngineFor(name, global);
   try {
-    const containers = requireCapability(engine, 'containers', 'attach to a detached sidekick (sidekick exec --attach)');
+    const containers = optionalCapability(engine, 'containers');
+    const sessions = containers === undefined ? requireCapability(engine, 'sessionAttach', 'attach to a detached sidekick (sidekick exec --attach)') : undefined;
     const sidekick = await engine.findContainer(name);
     if (sidekick.labels[LABEL_KIND] !== 'sidekick' || sidekick.labels[LABEL_SESSION] === undefined) {
       throw new SidekickError('BAD_USAGE', `${terminalSafe(sidekick.name)} is not a sidekick session.`, { hint: 'sidekick sessions lists them; exec --attach takes the name exec -d printed.' });
@@ -32,7 +34,9 @@ export async function runAttach(name: string, flags: { detachKeys?: string }, gl
       });
     }
     const spec = tty && interactive ? chooseDetachKeys(flags.detachKeys, process.env) : undefined;
-    const attached = await containers.attachContainer(sidekick.id, { tty, openStdin: interactive, autoRemove: sidekick.autoRemove === true, ...(spec ? { detachKeys: spec } : {}) });
+    const attached = containers
+      ? await containers.attachContainer(sidekick.id, { tty, openStdin: interactive, autoRemove: sidekick.autoRemove === true, ...(spec ? { detachKeys: spec } : {}) })
+      : await sessions!.attachSession(sidekick.id, { tty, openStdin: interactive });
     let letGo: (status: ExitStatus) => void = () => undefined;
     const leftRunning = new Promise<ExitStatus>((resolve) => (letGo = resolve));
     // A signal to this CLI lets go of the session rather than waiting for its end.

@@ -82,7 +82,7 @@ export async function runExec(targetArgument: string | undefined, commandArgumen
     : terminalModes(flags, command, process.stdin.isTTY === true);
   const detach = detachKeysFor(flags.detachKeys, tty && interactive);
   if (imageTarget === undefined && !flags.copy && chooseEngine(target, global).kind === 'kubernetes') {
-    refusePodSessionFlags({ keep: flags.keep ?? false, detach: flags.detach ?? false, interactive });
+    refusePodSessionFlags({ keep: flags.keep ?? false });
   }
   const env = [...readEnvFiles(flags.envFile ?? [], process.env), ...flags.env];
   flags = { ...flags, env };

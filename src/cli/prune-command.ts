@@ -6,6 +6,8 @@ import { terminalSafe } from './terminal-safe.js';
 import { shortId } from '../core/short-id.js';
 
 export interface PruneFlags {
+  /** -A: every namespace of the cluster. */
+  allNamespaces?: boolean;
   all?: boolean;
   json?: boolean;
   dryRun?: boolean;
@@ -21,7 +23,7 @@ export async function runPrune(flags: PruneFlags, global: GlobalFlags): Promise<
       hint: 'Add -f to remove without asking, or --dry-run to see what would be removed.',
     });
   }
-  const { engine } = await connectListingEngine(global);
+  const { engine } = await connectListingEngine(global, flags.allNamespaces === true ? { allNamespaces: true } : {});
   try {
     let onlyIds: Set<string> | undefined;
     if (consent === 'ask') {

@@ -11,6 +11,7 @@ export const registerPrune: RegisterCommand = (program, run) => {
     .option('--all', "also end live sessions and remove kept ones, and other machines' or users' sidekick objects")
     .option('--dry-run', 'say what would be removed and what is kept, and why; remove nothing')
     .option('-f, --force', 'with --all: do not ask for confirmation (needed without a terminal)')
+    .option('-A, --all-namespaces', 'on a cluster: every namespace (as kubectl -A); each name then leads with its namespace')
     .option('--json', 'print what was removed and kept as JSON')
     .action((flags: PruneFlags) => {
       run(async () => {

@@ -6,6 +6,7 @@ export const registerSessions: RegisterCommand = (program, run) => {
   program
     .command('sessions')
     .description('list sidekick containers and injections on the engine')
+    .option('-A, --all-namespaces', 'on a cluster: every namespace (as kubectl -A); each name then leads with its namespace')
     .option('--json', 'print JSON')
     .option('--format <format>', 'table, json (a line per row), or a template such as \'{{.ID}} {{.Kind}} {{.Target}}\' (fields: .Kind .Session .ID .Name .Target .Status .Client .Created)')
     .option('-q, --quiet', 'print only the IDs of the session containers')

@@ -5,6 +5,8 @@ import { parseFormat, renderRows } from './output-format.js';
 import { shortId } from '../core/short-id.js';
 
 export interface SessionsFlags {
+  /** -A: every namespace of the cluster. */
+  allNamespaces?: boolean;
   json?: boolean;
   /** table (default), json (a line per row) or a template (output-format.ts). */
   format?: string;
@@ -29,7 +31,7 @@ export interface SessionRow {
 
 export async function runSessions(flags: SessionsFlags, global: GlobalFlags): Promise<number> {
   const format = parseFormat(flags.format);
-  const { engine, kind } = await connectListingEngine(global);
+  const { engine, kind } = await connectListingEngine(global, flags.allNamespaces === true ? { allNamespaces: true } : {});
   try {
     // On a cluster, reading the containers' files would add a sidekick to every pod: injections are not looked for.
     const report = await listSessions(engine, { injections: kind === 'docker' });

@@ -154,7 +154,8 @@ export async function startExecSession(engine: Engine, request: ExecRequest, env
   return {
     sessionId,
     sidekickId: sidekick.id,
-    sidekickName,
+    // How the user names it to this engine (a pod's ephemeral container: pod/NAME/sidekick-…).
+    sidekickName: sidekick.reference ?? sidekickName,
     target,
     view,
     process: sidekick.process,

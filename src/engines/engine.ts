@@ -48,6 +48,8 @@ export interface SidekickSpec extends ContainerProcessSpec {
 export interface RunningSidekick {
   id: string;
   process: SignalableProcess;
+  /** How a user names it to this engine (exec --attach), when not by the name it was given. */
+  reference?: string;
 }
 
 export interface ImageImport {
@@ -174,6 +176,16 @@ export interface Engine {
   readonly logs?: LogCapability;
   readonly definitionCopies?: DefinitionCopyCapability;
   readonly portConnections?: PortConnectionCapability;
+  readonly sessionAttach?: SessionAttachCapability;
+}
+
+/**
+ * Back into a sidekick session left running with -d, on an engine without containers of
+ * sidekick's own to attach to (a pod's ephemeral container: exec --attach). Leaving it again
+ * (the process's `detach`) leaves it running, its input open for the next client.
+ */
+export interface SessionAttachCapability {
+  attachSession(sidekickId: string, options: { tty: boolean; openStdin: boolean }): Promise<SignalableProcess>;
 }
 
 /** Files of a container read and written as tar streams, resolved by the engine within the container's root. */
@@ -340,7 +352,7 @@ export type PortConnectionEnd =
   | { kind: 'failed'; message: string };
 
 /** The names of the optional capabilities, as `requireCapability` takes them. */
-export type CapabilityName = 'archive' | 'images' | 'containers' | 'snapshots' | 'filesystemDiff' | 'logs' | 'definitionCopies' | 'portConnections';
+export type CapabilityName = 'archive' | 'images' | 'containers' | 'snapshots' | 'filesystemDiff' | 'logs' | 'definitionCopies' | 'portConnections' | 'sessionAttach';
 
 /**
  * How a person does a thing on this engine by hand: the command line to type (aimed at the same

@@ -52,7 +52,7 @@ describe('sidekick sessions and prune on a cluster (through the control-plane do
     }
   });
 
-  async function setUp(): Promise<{ pod: DoublePod; kubeconfig: string; cliEnv: Record<string, string>; key: Buffer }> {
+  async function setUp(namespace = 'default'): Promise<{ pod: DoublePod; kubeconfig: string; cliEnv: Record<string, string>; key: Buffer }> {
     const kubeconfig = await world.kubeconfig();
     const dir = await world.dir();
     kubeconfigPath = kubeconfig;
@@ -60,14 +60,14 @@ describe('sidekick sessions and prune on a cluster (through the control-plane do
     const cliEnv = { XDG_STATE_HOME: join(dir, 'state'), XDG_RUNTIME_DIR: '', SIDEKICK_KUBE_TOOLBOX: await defaultToolboxImage() };
     const lookup = signingKey(cliEnv, '');
     if (lookup.key === undefined) throw new Error(`no owner key: ${lookup.problems.join('; ')}`);
-    const pod = await world.pod(`sidekick-test-ss-${Date.now().toString(36)}`, [{ name: 'app', image: inject('fixtures').scratchServer }]);
+    const pod = await world.pod(`sidekick-test-ss-${Date.now().toString(36)}`, [{ name: 'app', image: inject('fixtures').scratchServer }], { namespace });
     pods.push({ pod, before: await snapshotTarget(pod.containers.get('app')!) });
     return { pod, kubeconfig, cliEnv, key: lookup.key };
   }
 
   /** The pod's ephemeral containers as the double's Docker containers show them: name and state. */
   async function ephemeralsOf(pod: DoublePod): Promise<string[]> {
-    const out = await docker(['ps', '-a', '--filter', `label=io.sidekick.kube-double.pod=default/${pod.name}`, '--filter', 'label=io.sidekick.kube-double.role=ephemeral', '--format', '{{.Label "io.sidekick.kube-double.container"}} {{.State}}']);
+    const out = await docker(['ps', '-a', '--filter', `label=io.sidekick.kube-double.pod=${pod.namespace}/${pod.name}`, '--filter', 'label=io.sidekick.kube-double.role=ephemeral', '--format', '{{.Label "io.sidekick.kube-double.container"}} {{.State}}']);
     return out.split('\n').filter((line) => line !== '').sort();
   }
 
@@ -90,7 +90,7 @@ describe('sidekick sessions and prune on a cluster (through the control-plane do
     if (running.length === 0 || kubeconfigPath === undefined) return;
     const engine = openKubernetesEngine({ kubeconfig: kubeconfigPath }, process.env);
     try {
-      await Promise.all(running.map((name) => engine.stopContainer(`default/${pod.name}/${name}`, { graceSeconds: 10 })));
+      await Promise.all(running.map((name) => engine.stopContainer(`${pod.namespace}/${pod.name}/${name}`, { graceSeconds: 10 })));
     } finally {
       engine.close();
     }
@@ -114,7 +114,7 @@ describe('sidekick sessions and prune on a cluster (through the control-plane do
   async function orphan(pod: DoublePod, kubeconfig: string, key: Buffer): Promise<{ name: string; session: string }> {
     const engine = openKubernetesEngine({ kubeconfig }, process.env);
     const session = `orphan${randomBytes(3).toString('hex')}`;
-    const target = `default/${pod.name}/app`;
+    const target = `${pod.namespace}/${pod.name}/app`;
     const labels = ownedSessionLabels({ session, kind: 'sidekick', target, created: new Date(Date.now() - 600_000) }, { key, client: await deadClient() });
     const { id, process: running } = await engine.runSidekick({
       image: await defaultToolboxImage(),
@@ -193,12 +193,13 @@ describe('sidekick sessions and prune on a cluster (through the control-plane do
     expect(nothing.stdout.toString()).toBe('nothing to prune (1 kept; sidekick prune --dry-run says why)\n');
   }, CASE_MS);
 
-  it('leaves a command running with -d (listed as detached, kept by prune and, for its first minute, by prune --all), and refuses --keep and an interactive -d in one line', async () => {
+  it('leaves a command running with -d (listed as detached, kept by prune and, for its first minute, by prune --all), and refuses --keep in one line', async () => {
     const { pod, kubeconfig, cliEnv } = await setUp();
     const detached = await runCli(['exec', '-d', '--kubeconfig', kubeconfig, `pod/${pod.name}/app`, '--', 'sleep', '600'], { env: cliEnv, timeoutMs: CASE_MS });
     expect({ code: detached.code, stderr: detached.stderr }).toEqual({ code: 0, stderr: '' });
-    const name = detached.stdout.toString().trim();
-    expect(name).toMatch(/^sidekick-/);
+    const reference = detached.stdout.toString().trim();
+    expect(reference).toMatch(new RegExp(`^pod/${pod.name}/sidekick-`));
+    const name = reference.split('/')[2]!;
     expect(await ephemeralsOf(pod)).toEqual([`${name} running`]);
     // Its client has gone on purpose: still running a while later, listed as detached.
     await new Promise((resolve) => setTimeout(resolve, 6_000));
@@ -216,25 +217,79 @@ describe('sidekick sessions and prune on a cluster (through the control-plane do
     expect(all.stdout.toString()).toBe('nothing to prune (1 kept; sidekick prune --dry-run says why)\n');
     expect(await ephemeralsOf(pod)).toEqual([`${name} running`]);
 
-    for (const args of [['--keep', '--', 'true'], ['-d', '-i', '--', 'sh'], ['-d']]) {
-      const refused = await runCli(['exec', '--kubeconfig', kubeconfig, ...args.slice(0, args.indexOf('--') < 0 ? args.length : args.indexOf('--')), `pod/${pod.name}/app`, ...(args.indexOf('--') < 0 ? [] : args.slice(args.indexOf('--')))], { env: cliEnv });
-      expect(refused.code, args.join(' ')).toBe(125);
-      const [line, hint, rest] = refused.stderr.split('\n');
-      expect(line, args.join(' ')).toMatch(/^sidekick: (--keep cannot keep a sidekick in a pod|-d cannot leave an interactive session in a pod)/);
-      expect(hint, args.join(' ')).toMatch(/^(To leave|Give -d)/);
-      expect(rest).toBe('');
-    }
+    const refused = await runCli(['exec', '--kubeconfig', kubeconfig, '--keep', `pod/${pod.name}/app`, '--', 'true'], { env: cliEnv });
+    expect(refused.code).toBe(125);
+    const [line, hint, rest] = refused.stderr.split('\n');
+    expect(line).toMatch(/^sidekick: --keep cannot keep a sidekick in a pod/);
+    expect(hint).toMatch(/^To leave a session running without this client, use -d/);
+    expect(rest).toBe('');
     // Nothing more was added to the pod.
     expect(await ephemeralsOf(pod)).toHaveLength(1);
   }, CASE_MS);
 
-  it('says there is nothing when no sidekick runs in the namespace, through -n as well', async () => {
-    const { kubeconfig, cliEnv } = await setUp();
+  it('leaves an interactive session with -d and comes back to it with exec --attach, as often as wanted; its exit status is the last attach\'s', async () => {
+    const { pod, kubeconfig, cliEnv } = await setUp();
+    const detached = await runCli(['exec', '-d', '-i', '--kubeconfig', kubeconfig, `pod/${pod.name}/app`, '--', 'sh'], { env: cliEnv, timeoutMs: CASE_MS });
+    expect({ code: detached.code, stderr: detached.stderr }).toEqual({ code: 0, stderr: '' });
+    const reference = detached.stdout.toString().trim();
+    expect(reference).toMatch(new RegExp(`^pod/${pod.name}/sidekick-`));
+    const name = reference.split('/')[2]!;
+
+    // A first client: its input reaches the shell; a signal to it leaves the session running.
+    const first = spawn(process.execPath, [CLI_PATH, 'exec', '--attach', reference, '--kubeconfig', kubeconfig], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, ...cliEnv } });
+    clients.push(first);
+    let seen = '';
+    first.stdout!.on('data', (chunk: Buffer) => (seen += chunk.toString()));
+    first.stderr!.on('data', (chunk: Buffer) => (seen += chunk.toString()));
+    const firstExit = new Promise<number | null>((resolve) => first.once('close', (code) => resolve(code)));
+    first.stdin!.write('mark="first $((6 * 7))"; echo "$mark"\n');
+    for (const deadline = Date.now() + 60_000; !seen.includes('first 42'); ) {
+      if (Date.now() > deadline || first.exitCode !== null) throw new Error(`the first attach did not answer: ${seen}`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    // The CLI ends as a program ended by SIGTERM does (128 + 15); the session stays.
+    first.kill('SIGTERM');
+    expect(await firstExit).toBe(143);
+    expect(await ephemeralsOf(pod)).toEqual([`${name} running`]);
+
+    // A second client finds the same shell (its variable is set), and ends it.
+    const second = await runCli(['exec', '--attach', reference, '--kubeconfig', kubeconfig], { env: cliEnv, input: 'echo "again: $mark"; exit 3\n', timeoutMs: CASE_MS });
+    expect({ code: second.code, stdout: second.stdout.toString(), stderr: second.stderr }).toEqual({ code: 3, stdout: 'again: first 42\n', stderr: '' });
+    await waitForEphemeralsEnded(pod);
+    expect(await ephemeralsOf(pod)).toEqual([`${name} exited`]);
+    // Ended, it cannot be attached to, said in one line.
+    const late = await runCli(['exec', '--attach', reference, '--kubeconfig', kubeconfig], { env: cliEnv });
+    expect(late.code).toBe(125);
+    expect(late.stderr.split('\n')[0]).toMatch(new RegExp(`^sidekick: sidekick pod/${pod.name}/${name} is not running`));
+  }, CASE_MS);
+
+  it('looks at one namespace (-n), or at every one with -A, where prune ends what it finds; -A beside -n is refused', async () => {
+    const { pod, kubeconfig, cliEnv, key } = await setUp('team-b');
+    const lost = await orphan(pod, kubeconfig, key);
+    // The orphan's namespace is not the kubeconfig's (default), nor the one named.
     const listed = await runCli(['sessions', '--kubeconfig', kubeconfig, '-n', 'default'], { env: cliEnv });
     expect(listed).toMatchObject({ code: 0, stderr: '' });
     expect(listed.stdout.toString()).toBe('no sidekick sessions or injections\n');
     const pruned = await runCli(['prune', '--kubeconfig', kubeconfig, '-n', 'elsewhere'], { env: cliEnv });
     expect(pruned).toMatchObject({ code: 0, stderr: '' });
     expect(pruned.stdout.toString()).toBe('nothing to prune\n');
+
+    const everywhere = await runCli(['sessions', '-A', '--json', '--kubeconfig', kubeconfig], { env: cliEnv, timeoutMs: CASE_MS });
+    expect({ code: everywhere.code, stderr: everywhere.stderr }).toEqual({ code: 0, stderr: '' });
+    expect((JSON.parse(everywhere.stdout.toString()) as SessionsJson).containers.map((c) => ({ name: c.name, client: c.client, target: c.target }))).toEqual([
+      { name: `team-b/pod/${pod.name}/${lost.name}`, client: 'dead', target: `team-b/${pod.name}/app` },
+    ]);
+    const refused = await runCli(['sessions', '-A', '-n', 'team-b', '--kubeconfig', kubeconfig], { env: cliEnv });
+    expect({ code: refused.code, stderr: refused.stderr }).toEqual({
+      code: 125,
+      stderr: 'sidekick: -A/--all-namespaces looks at every namespace, and -n names one (team-b): give one or the other.\nDrop -n to look at every namespace, or -A to look at one.\n',
+    });
+
+    const prunedEverywhere = await runCli(['prune', '--all-namespaces', '--kubeconfig', kubeconfig], { env: cliEnv, timeoutMs: CASE_MS });
+    expect({ code: prunedEverywhere.code, stderr: prunedEverywhere.stderr }).toEqual({ code: 0, stderr: '' });
+    expect(prunedEverywhere.stdout.toString()).toBe(
+      `ended container team-b/pod/${pod.name}/${lost.name} (sidekick, session ${lost.session}); an ephemeral container cannot be removed: its entry stays in pod team-b/${pod.name}'s spec\n`,
+    );
+    expect(await ephemeralsOf(pod)).toEqual([`${lost.name} exited`]);
   }, CASE_MS);
 });

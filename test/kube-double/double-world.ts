@@ -35,9 +35,10 @@ export class DoubleWorld {
     return this.directory!;
   }
 
-  /** A pod in namespace `default`, deleted by `close`. */
-  async pod(name: string, containers: PodContainerSpec[], options: { shareProcessNamespace?: boolean } = {}): Promise<DoublePod> {
-    const pod = await createPod('default', name, containers, options);
+  /** A pod in namespace `default` (or the one named), deleted by `close`. */
+  async pod(name: string, containers: PodContainerSpec[], options: { shareProcessNamespace?: boolean; namespace?: string } = {}): Promise<DoublePod> {
+    const { namespace = 'default', ...podOptions } = options;
+    const pod = await createPod(namespace, name, containers, podOptions);
     this.pods.push(pod);
     return pod;
   }

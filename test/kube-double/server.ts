@@ -6,6 +6,8 @@
  * does and does not prove is in test/kube-double/README.md.
  *
  * Served (each with a bearer token, the one authentication it checks):
+ * - GET  /api/v1/namespaces/NS/pods and /api/v1/pods (every namespace), with equality label selectors
+ * - POST /api/v1/namespaces/NS/pods, DELETE …/pods/NAME
  * - GET  /api/v1/namespaces/NS/pods/NAME (and …/ephemeralcontainers, which answers the Pod)
  * - PATCH /api/v1/namespaces/NS/pods/NAME/ephemeralcontainers (strategic merge patch)
  * - GET …/pods/NAME/attach and …/exec, upgraded to a WebSocket (v5/v4.channel.k8s.io)
@@ -52,6 +54,8 @@ const DNS_SUBDOMAIN = '[a-z0-9](?:[-.a-z0-9]*[a-z0-9])?';
 const POD_PATH = new RegExp(`^/api/v1/namespaces/(${DNS_LABEL})/pods/(${DNS_SUBDOMAIN})(?:/(ephemeralcontainers|attach|exec|portforward))?$`);
 
 const POD_LIST_PATH = new RegExp(`^/api/v1/namespaces/(${DNS_LABEL})/pods$`);
+/** Every namespace's pods (kubectl get pods -A). */
+const ALL_PODS_PATH = '/api/v1/pods';
 
 interface ApiError {
   code: number;
@@ -102,6 +106,7 @@ function internalError(error: unknown): ApiError {
 
 async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://double');
+  if (url.pathname === ALL_PODS_PATH && req.method === 'GET') return send(res, await podList(undefined, url.searchParams));
   const list = POD_LIST_PATH.exec(url.pathname);
   if (list && req.method === 'GET') return send(res, await podList(list[1] as string, url.searchParams));
   if (list && req.method === 'POST') {
@@ -237,17 +242,21 @@ async function handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer,
  * equality-based label selector as the API server evaluates one. Only posted pods carry
  * labels (createPod's carry none, so a selector with a required label matches none of them).
  */
-async function podList(namespace: string, query: URLSearchParams): Promise<ApiError> {
+async function podList(namespace: string | undefined, query: URLSearchParams): Promise<ApiError> {
   const all = await inspectLabelled(POD_LABEL);
   const byPod = new Map<string, DockerInspect[]>();
   for (const container of all) {
     const key = container.Config.Labels?.[POD_LABEL] ?? '';
-    if (!key.startsWith(`${namespace}/`)) continue;
+    if (namespace !== undefined && !key.startsWith(`${namespace}/`)) continue;
+    if (!key.includes('/')) continue;
     byPod.set(key, [...(byPod.get(key) ?? []), container]);
   }
   const selector = query.get('labelSelector') ?? '';
   const items = [...byPod]
-    .map(([key, containers]) => podFromContainers(namespace, key.slice(namespace.length + 1), containers) as { metadata: { labels?: Record<string, string> } })
+    .map(([key, containers]) => {
+      const slash = key.indexOf('/');
+      return podFromContainers(key.slice(0, slash), key.slice(slash + 1), containers) as { metadata: { labels?: Record<string, string> } };
+    })
     .filter((pod) => matchesSelector(pod.metadata.labels ?? {}, selector));
   return { code: 200, body: { kind: 'PodList', apiVersion: 'v1', metadata: {}, items } };
 }

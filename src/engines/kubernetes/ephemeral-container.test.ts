@@ -88,6 +88,11 @@ describe('the ephemeral container', () => {
     expect('env' in buildEphemeralContainer({ ...options, env: [] })).toBe(false);
   });
 
+  it('keeps the input of a session left with -d open for the next client (stdinOnce false), when asked', () => {
+    expect(buildEphemeralContainer({ ...options, stdin: true, stdinOnce: false })).toMatchObject({ stdin: true, stdinOnce: false });
+    expect(buildEphemeralContainer({ ...options, stdin: true })).toMatchObject({ stdin: true, stdinOnce: true });
+  });
+
   // pkg/apis/core/validation/validation.go allowedEphemeralContainerFields (Go names; JSON names below),
   // plus EphemeralContainer.TargetContainerName: anything else is refused with "cannot be set for an Ephemeral Container".
   it('sets only fields the API server allows on an ephemeral container', () => {

@@ -51,6 +51,11 @@ export interface EphemeralSidekickOptions {
   command: string[];
   args?: string[];
   stdin: boolean;
+  /**
+   * Whether the container's stdin closes when its attached client leaves (the default with
+   * stdin). False for a session left with -d that a client attaches to again (exec --attach).
+   */
+  stdinOnce?: boolean;
   tty: boolean;
   imagePullPolicy?: 'Always' | 'IfNotPresent' | 'Never';
   env?: { name: string; value: string }[];
@@ -110,7 +115,8 @@ export function buildEphemeralContainer(options: EphemeralSidekickOptions): Ephe
   };
   // stdinOnce: the container's stdin closes when the one attached client detaches, so the
   // sidekick's process sees EOF and ends with the session (api/core/v1 types.go, Container.StdinOnce).
-  if (options.stdin) container.stdinOnce = true;
+  // A detached session keeps its stdin open for the next client instead.
+  if (options.stdin) container.stdinOnce = options.stdinOnce ?? true;
   if (options.args !== undefined) container.args = [...options.args];
   if (options.imagePullPolicy !== undefined) container.imagePullPolicy = options.imagePullPolicy;
   if (options.env !== undefined && options.env.length > 0) container.env = options.env.map((e) => ({ ...e }));

@@ -87,6 +87,14 @@ describe('the Kubernetes API client', () => {
     expect(requests[0]!.url).toBe('/api/v1/namespaces/shop/pods?labelSelector=app%3Dweb%2Ctier!%3Ddb');
   });
 
+  it('lists the pods of every namespace through the cluster-wide collection (kubectl get pods -A)', async () => {
+    // API reference, Pod v1 "list or watch objects of kind Pod": GET /api/v1/pods, a PodList of all namespaces.
+    const elsewhere = { ...POD, metadata: { name: 'db', namespace: 'data' } };
+    const { api, requests } = await serve((_request, response) => json(response, 200, { kind: 'PodList', apiVersion: 'v1', metadata: {}, items: [POD, elsewhere] }));
+    expect((await api.listPods(undefined)).map((pod) => pod.metadata?.namespace)).toEqual(['shop', 'data']);
+    expect(requests[0]!.url).toBe('/api/v1/pods');
+  });
+
   it('adds an ephemeral container with a strategic merge patch of the subresource', async () => {
     const { api, requests } = await serve((_request, response) => json(response, 200, POD));
     const container = buildEphemeralContainer({ targetContainer: 'app', shortId: 'abc123', image: 'busybox', command: ['sh'], stdin: true, tty: false });

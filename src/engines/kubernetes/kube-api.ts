@@ -58,12 +58,14 @@ export class KubeApi {
     }
   }
 
-  async listPods(namespace: string, options: { labelSelector?: string } = {}): Promise<PodJson[]> {
+  /** The pods of a namespace, or of every namespace (`undefined`: GET /api/v1/pods, kubectl's -A). */
+  async listPods(namespace: string | undefined, options: { labelSelector?: string } = {}): Promise<PodJson[]> {
     const query = options.labelSelector === undefined ? '' : `?labelSelector=${encodeURIComponent(options.labelSelector)}`;
+    const path = namespace === undefined ? '/api/v1/pods' : `/api/v1/namespaces/${encodeURIComponent(namespace)}/pods`;
     try {
-      return ((await this.call('GET', `/api/v1/namespaces/${encodeURIComponent(namespace)}/pods${query}`)) as PodListJson).items ?? [];
+      return ((await this.call('GET', `${path}${query}`)) as PodListJson).items ?? [];
     } catch (error) {
-      throw this.translate(error, `list the pods of ${namespace}`);
+      throw this.translate(error, namespace === undefined ? 'list the pods of every namespace' : `list the pods of ${namespace}`);
     }
   }
 

@@ -25,7 +25,8 @@ import { setTimeout as wait } from 'node:timers/promises';
 import { SidekickError } from '../../core/errors.js';
 import type { ExitStatus, ProcessHandle, SignalableProcess } from '../../core/process-handle.js';
 import type { ContainerSummary, Target } from '../../core/target.js';
-import type { ArchiveCapability, ContainerExecSpec, DefinitionCopyCapability, DefinitionCopySpec, Engine, EngineCommands, PortConnectionCapability, RunningCopy, RunningSidekick, SidekickSpec } from '../engine.js';
+import type { ArchiveCapability, ContainerExecSpec, DefinitionCopyCapability, DefinitionCopySpec, Engine, EngineCommands, PortConnectionCapability, RunningCopy, RunningSidekick, SessionAttachCapability, SidekickSpec } from '../engine.js';
+import { LABEL_DETACHED } from '../../core/labels.js';
 import { kubeCommands } from './kube-commands.js';
 import { channelProcess } from './channel-process.js';
 import { REMOTE_COMMAND_PROTOCOLS, negotiatedProtocol } from './channel-protocol.js';
@@ -59,6 +60,11 @@ const PID_FILE = '/tmp/.sidekick-pid';
  */
 const WRAPPER = ['sh', '-c', `echo $$ >${PID_FILE} && read -r _ && unset ${LABELS_VARIABLE} && exec "$@"`, 'sidekick-wait'];
 
+/** The namespace an ID of this engine names (pod-target.ts: NAMESPACE/POD/CONTAINER). */
+function namespaceOfId(id: string): string {
+  return parsePodContainerId(id)?.namespace ?? '';
+}
+
 export class KubernetesEngine implements Engine {
   readonly kind = 'Kubernetes';
   readonly endpoint: string;
@@ -79,18 +85,26 @@ export class KubernetesEngine implements Engine {
     startDefinitionCopy: (spec) => this.startCopy(spec),
     removeDefinitionCopy: (id) => this.removeCopy(id),
   };
+  /** `exec --attach pod/NAME/sidekick-…`: the API's attach to an ephemeral container left running with -d. */
+  readonly sessionAttach: SessionAttachCapability = {
+    attachSession: (id, options) => this.attachAgain(id, options),
+  };
 
   constructor(
     readonly context: KubeContext,
     toolboxImage = DEFAULT_TOOLBOX_IMAGE,
-    /** `kubectl sidekick exec web`: a bare name is a pod's, as kubectl reads it. */
-    private readonly options: { bareNamesArePods?: boolean } = {},
+    /**
+     * `kubectl sidekick exec web`: a bare name is a pod's, as kubectl reads it.
+     * `allNamespaces` (sessions -A, prune -A): what is listed comes from every namespace, each
+     * name then led by its namespace; a reference still names a pod of the context's namespace.
+     */
+    private readonly options: { bareNamesArePods?: boolean; allNamespaces?: boolean } = {},
   ) {
     this.pulledToolboxImage = toolboxImage;
     this.api = new KubeApi(context);
     this.portConnections = new PodPortConnections(this.api, (reference) => this.locate(reference), (reference) => this.findContainer(reference));
     this.commands = kubeCommands(context);
-    this.endpoint = `${context.server} (context ${context.contextName}, namespace ${context.namespace})`;
+    this.endpoint = `${context.server} (context ${context.contextName}, ${options.allNamespaces === true ? 'every namespace' : `namespace ${context.namespace}`})`;
     this.podArchive = new PodArchive(this);
     this.archive = this.podArchive;
   }
@@ -112,8 +126,11 @@ export class KubernetesEngine implements Engine {
    * on both: sidekick's marks are not pod labels a selector could find.
    */
   async listContainers(options: { all: boolean; labels?: string[] }): Promise<ContainerSummary[]> {
-    const pods = (await this.api.listPods(this.context.namespace)) as FullPodJson[];
-    const summaries = [...podSummaries(pods), ...sidekickSummaries(pods)].filter((summary) => matchesLabels(summary.labels, options.labels ?? []));
+    const everywhere = this.options.allNamespaces === true;
+    const pods = (await this.api.listPods(everywhere ? undefined : this.context.namespace)) as FullPodJson[];
+    const summaries = [...podSummaries(pods), ...sidekickSummaries(pods)]
+      .filter((summary) => matchesLabels(summary.labels, options.labels ?? []))
+      .map((summary) => (everywhere ? { ...summary, names: summary.names.map((name) => `${namespaceOfId(summary.id)}/${name}`) } : summary));
     return options.all ? summaries : summaries.filter((summary) => summary.status === 'running');
   }
 
@@ -172,6 +189,8 @@ export class KubernetesEngine implements Engine {
       image: spec.image,
       command: [...WRAPPER, ...spec.command],
       stdin: true,
+      // Left with -d to be attached again: its input stays open when this client goes.
+      ...(spec.openStdin && spec.labels[LABEL_DETACHED] === 'true' ? { stdinOnce: false } : {}),
       tty: spec.tty,
       env: [
         ...spec.env.map(environmentEntry),
@@ -189,7 +208,7 @@ export class KubernetesEngine implements Engine {
         keeper: keeperCommand('sh', `"$(cat ${PID_FILE})"`),
         byExec: (name) => this.signalSidekick(id, name),
       });
-      return { id, process };
+      return { id, process, reference: `pod/${target.pod}/${container.name}` };
     } catch (error) {
       // Its wrapper would wait for the go line for ever: it is ended, since it cannot be removed.
       await this.stopContainer(id, { graceSeconds: 2 }).catch(() => undefined);
@@ -311,6 +330,31 @@ export class KubernetesEngine implements Engine {
 
   close(): void {
     this.podArchive.close();
+  }
+
+  /**
+   * Attaches to a sidekick already past its go line (left with -d): no go line, and each signal
+   * an exec of the toolbox's kill, since a keeper per attach would outlive a client that leaves.
+   */
+  private async attachAgain(id: string, options: { tty: boolean; openStdin: boolean }): Promise<SignalableProcess> {
+    const { namespace, pod, container } = this.locate(id);
+    if (container === undefined) throw new SidekickError('INTERNAL', `${id} names no container`);
+    const query = new URLSearchParams({ container, stdin: String(options.openStdin), stdout: 'true', stderr: String(!options.tty), tty: String(options.tty) });
+    const { socket, protocol } = await this.api.openChannel(`${podPath(namespace, pod)}/attach?${query}`, REMOTE_COMMAND_PROTOCOLS, { paused: true });
+    const process = channelProcess(socket, {
+      protocol: negotiatedProtocol(protocol),
+      tty: options.tty,
+      openStdin: options.openStdin,
+      exitStatus: async () => this.exitCode(namespace, pod, container),
+    });
+    socket.resume();
+    return {
+      ...process,
+      signal: async (name: string) => {
+        signalName(name);
+        await this.signalSidekick(id, name);
+      },
+    };
   }
 
   private async attach(

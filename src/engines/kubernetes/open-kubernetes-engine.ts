@@ -14,7 +14,7 @@ import { DEFAULT_TOOLBOX_IMAGE, KubernetesEngine } from './kubernetes-engine.js'
  */
 export const TOOLBOX_IMAGE_VARIABLE = 'SIDEKICK_KUBE_TOOLBOX';
 
-export function openKubernetesEngine(flags: KubeFlags, env: NodeJS.ProcessEnv, options: { bareNamesArePods?: boolean } = {}): Engine {
+export function openKubernetesEngine(flags: KubeFlags, env: NodeJS.ProcessEnv, options: { bareNamesArePods?: boolean; allNamespaces?: boolean } = {}): Engine {
   const image = env[TOOLBOX_IMAGE_VARIABLE];
   return new KubernetesEngine(loadKubeContext(flags, env), image === undefined || image === '' ? DEFAULT_TOOLBOX_IMAGE : image, options);
 }
