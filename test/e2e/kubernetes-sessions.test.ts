@@ -227,42 +227,6 @@ describe('sidekick sessions and prune on a cluster (through the control-plane do
     expect(await ephemeralsOf(pod)).toHaveLength(1);
   }, CASE_MS);
 
-  it('leaves an interactive session with -d and comes back to it with exec --attach, as often as wanted; its exit status is the last attach\'s', async () => {
-    const { pod, kubeconfig, cliEnv } = await setUp();
-    const detached = await runCli(['exec', '-d', '-i', '--kubeconfig', kubeconfig, `pod/${pod.name}/app`, '--', 'sh'], { env: cliEnv, timeoutMs: CASE_MS });
-    expect({ code: detached.code, stderr: detached.stderr }).toEqual({ code: 0, stderr: '' });
-    const reference = detached.stdout.toString().trim();
-    expect(reference).toMatch(new RegExp(`^pod/${pod.name}/sidekick-`));
-    const name = reference.split('/')[2]!;
-
-    // A first client: its input reaches the shell; a signal to it leaves the session running.
-    const first = spawn(process.execPath, [CLI_PATH, 'exec', '--attach', reference, '--kubeconfig', kubeconfig], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, ...cliEnv } });
-    clients.push(first);
-    let seen = '';
-    first.stdout!.on('data', (chunk: Buffer) => (seen += chunk.toString()));
-    first.stderr!.on('data', (chunk: Buffer) => (seen += chunk.toString()));
-    const firstExit = new Promise<number | null>((resolve) => first.once('close', (code) => resolve(code)));
-    first.stdin!.write('mark="first $((6 * 7))"; echo "$mark"\n');
-    for (const deadline = Date.now() + 60_000; !seen.includes('first 42'); ) {
-      if (Date.now() > deadline || first.exitCode !== null) throw new Error(`the first attach did not answer: ${seen}`);
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-    // The CLI ends as a program ended by SIGTERM does (128 + 15); the session stays.
-    first.kill('SIGTERM');
-    expect(await firstExit).toBe(143);
-    expect(await ephemeralsOf(pod)).toEqual([`${name} running`]);
-
-    // A second client finds the same shell (its variable is set), and ends it.
-    const second = await runCli(['exec', '--attach', reference, '--kubeconfig', kubeconfig], { env: cliEnv, input: 'echo "again: $mark"; exit 3\n', timeoutMs: CASE_MS });
-    expect({ code: second.code, stdout: second.stdout.toString(), stderr: second.stderr }).toEqual({ code: 3, stdout: 'again: first 42\n', stderr: '' });
-    await waitForEphemeralsEnded(pod);
-    expect(await ephemeralsOf(pod)).toEqual([`${name} exited`]);
-    // Ended, it cannot be attached to, said in one line.
-    const late = await runCli(['exec', '--attach', reference, '--kubeconfig', kubeconfig], { env: cliEnv });
-    expect(late.code).toBe(125);
-    expect(late.stderr.split('\n')[0]).toMatch(new RegExp(`^sidekick: sidekick pod/${pod.name}/${name} is not running`));
-  }, CASE_MS);
-
   it('looks at one namespace (-n), or at every one with -A, where prune ends what it finds; -A beside -n is refused', async () => {
     const { pod, kubeconfig, cliEnv, key } = await setUp('team-b');
     const lost = await orphan(pod, kubeconfig, key);

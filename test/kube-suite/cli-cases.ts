@@ -101,6 +101,39 @@ export function kubernetesCliCases(provider: CliClusterProvider): void {
     await waitUntil(async () => ephemeralStates(await api.readPod(namespace, name)).every((s) => s.state === 'terminated'), 60_000, 'the sidekick outlived its client');
   }, CASE_MS);
 
+  it('exec -d of a shell, then exec --attach as often as wanted: a signal to a client leaves it running, exit in it ends it with its status', async () => {
+    const { name, cli, api, namespace } = await pod();
+    const detached = await runCli(['exec', '-d', '-i', ...cli.args, `pod/${name}/app`, '--', 'sh'], { env: cli.env, timeoutMs: CASE_MS });
+    expect({ code: detached.code, stderr: detached.stderr }).toEqual({ code: 0, stderr: '' });
+    const reference = detached.stdout.toString().trim();
+    expect(reference).toMatch(new RegExp(`^pod/${name}/sidekick-pod-${name}-app-[0-9a-z]+$`));
+    const sidekick = reference.split('/')[2]!;
+
+    // A first client: its input reaches the shell; a signal to it leaves the session running.
+    const first = spawn(process.execPath, [CLI_PATH, 'exec', '--attach', reference, ...cli.args], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, ...cli.env } });
+    clients.push(first);
+    let seen = '';
+    first.stdout!.on('data', (chunk: Buffer) => (seen += chunk.toString()));
+    first.stderr!.on('data', (chunk: Buffer) => (seen += chunk.toString()));
+    const firstExit = new Promise<number | null>((resolve) => first.once('close', (code) => resolve(code)));
+    first.stdin!.write('mark="first $((6 * 7))"; echo "$mark"\n');
+    await waitUntil(async () => seen.includes('first 42') || first.exitCode !== null, 120_000, `the first attach did not answer: ${seen}`);
+    expect(seen).toContain('first 42');
+    // It ends as a program ended by SIGTERM does (128 + 15); the session stays.
+    first.kill('SIGTERM');
+    expect(await firstExit).toBe(143);
+    expect(ephemeralStates(await api.readPod(namespace, name))).toEqual([{ name: sidekick, state: 'running' }]);
+
+    // A second client finds the same shell (its variable is set), and ends it.
+    const second = await runCli(['exec', '--attach', reference, ...cli.args], { env: cli.env, input: 'echo "again: $mark"; exit 3\n', timeoutMs: CASE_MS });
+    expect({ code: second.code, stdout: second.stdout.toString(), stderr: second.stderr }).toEqual({ code: 3, stdout: 'again: first 42\n', stderr: '' });
+    expect(ephemeralStates(await api.readPod(namespace, name))).toEqual([{ name: sidekick, state: 'terminated' }]);
+    // Ended, it cannot be attached to, said in one line.
+    const late = await runCli(['exec', '--attach', reference, ...cli.args], { env: cli.env, timeoutMs: CASE_MS });
+    expect(late.code).toBe(125);
+    expect(late.stderr.split('\n')[0]).toMatch(new RegExp(`^sidekick: sidekick pod/${name}/${sidekick} is not running`));
+  }, CASE_MS);
+
   it('ps and inspect of a pod\'s container', async () => {
     const { name, cli } = await pod();
     const ps = await runCli(['ps', '--json', ...cli.args, `pod/${name}/app`], { env: cli.env, timeoutMs: CASE_MS });

@@ -116,6 +116,14 @@ describe('a process over the exec/attach channels', () => {
     }
   });
 
+  it('keeps stdin open on v5 when asked (a session attached to again: its input is the next client\'s too)', async () => {
+    const socket = new RecordedSocket();
+    const process = channelProcess(socket, { protocol: STREAM_PROTOCOL_V5, tty: false, openStdin: true, keepStdinOpen: true });
+    process.stdin!.end('abc');
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(socket.sent).toEqual([Buffer.from([0, 0x61, 0x62, 0x63])]);
+  });
+
   it('sends a resize as the JSON size on channel 4', async () => {
     const socket = new RecordedSocket();
     const process = start(socket, STREAM_PROTOCOL_V5, { tty: true });

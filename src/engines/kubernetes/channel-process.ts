@@ -38,6 +38,12 @@ export interface ChannelProcessOptions {
    * code, so the engine reads the container's state instead.
    */
   exitStatus?: (outcome: ExitStatus) => Promise<ExitStatus>;
+  /**
+   * The end of stdin is not sent (no v5 CLOSE): a session attached to again keeps its input open
+   * for the next client, and a server that ends an attach's output when its input ends (Docker's
+   * attach does) would cut what the session still prints.
+   */
+  keepStdinOpen?: boolean;
   /** Signals are not part of the protocol: the engine adds one where it has its own way. */
 }
 
@@ -106,7 +112,7 @@ export function channelProcess(socket: MessageSocket, options: ChannelProcessOpt
       socket.send(encodeData(CHANNEL.stdin, chunk), () => input.resume());
     });
     input.on('end', () => {
-      if (supportsHalfClose(options.protocol)) socket.send(encodeClose(options.protocol, CHANNEL.stdin), () => undefined);
+      if (supportsHalfClose(options.protocol) && options.keepStdinOpen !== true) socket.send(encodeClose(options.protocol, CHANNEL.stdin), () => undefined);
     });
     stdin = input;
   }

@@ -346,6 +346,8 @@ export class KubernetesEngine implements Engine {
       tty: options.tty,
       openStdin: options.openStdin,
       exitStatus: async () => this.exitCode(namespace, pod, container),
+      // The end of this client's input is not the session's: it ends when its shell does.
+      keepStdinOpen: true,
     });
     socket.resume();
     return {
