@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { chooseEngine, chooseListingEngine, connectEngine } from './engine-from-flags.js';
+import { chooseEngine, chooseListingEngine, connectEngine, sameEngineFlags } from './engine-from-flags.js';
 
 describe('chooseEngine', () => {
   it('takes Kubernetes for a pod target in any of kubectl\'s spellings, with its flags', () => {
@@ -61,5 +61,13 @@ describe('chooseListingEngine (sessions, prune)', () => {
     expect(chooseListingEngine({}, { allNamespaces: true })).toEqual({ kind: 'kubernetes', flags: {} });
     expect(chooseListingEngine({ kubeconfig: '/k' }, { allNamespaces: true })).toEqual({ kind: 'kubernetes', flags: { kubeconfig: '/k' } });
     expect(() => chooseListingEngine({ namespace: 'shop' }, { allNamespaces: true })).toThrow(/-n names one \(shop\)/);
+  });
+});
+
+describe('sameEngineFlags', () => {
+  it('repeats what chose the engine, for a hint to run against the same one', () => {
+    expect(sameEngineFlags({})).toEqual([]);
+    expect(sameEngineFlags({ host: 'ssh://me@box', debug: true })).toEqual(['-H', 'ssh://me@box']);
+    expect(sameEngineFlags({ kubeconfig: '/k', context: ['prod'], namespace: 'shop' })).toEqual(['--context', 'prod', '--kubeconfig', '/k', '-n', 'shop']);
   });
 });

@@ -143,3 +143,13 @@ export function connectEngine(flags: GlobalFlags): { engine: Engine; endpoint: E
   }
   return { engine: new DockerEngine(endpoint), endpoint };
 }
+
+/** The flags that chose this command's engine, to repeat in a command given as a hint. */
+export function sameEngineFlags(global: GlobalFlags): string[] {
+  return [
+    ...(global.host !== undefined ? ['-H', global.host] : []),
+    ...contextsOf(global).flatMap((context) => ['--context', context]),
+    ...(global.kubeconfig !== undefined ? ['--kubeconfig', global.kubeconfig] : []),
+    ...(global.namespace !== undefined ? ['-n', global.namespace] : []),
+  ];
+}

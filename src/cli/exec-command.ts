@@ -5,7 +5,8 @@ import { startExecSession, type ExecRequest, type ExecSession } from '../debug/e
 import { imageFallback, noteIfAlsoImage } from '../debug/exec-copy/copy-origin.js';
 import { deferSignals, SIGNAL_STATUS } from './deferred-signals.js';
 import { terminalModes } from './terminal-modes.js';
-import { chooseEngine, connectEngineFor, type GlobalFlags } from './engine-from-flags.js';
+import { chooseEngine, connectEngineFor, sameEngineFlags, type GlobalFlags } from './engine-from-flags.js';
+import { formatArgv } from '../core/copy-script.js';
 import { refusePodSessionFlags } from './pod-exec-limits.js';
 import { isPodReference } from '../core/reference.js';
 import { runCopyExec } from './exec-copy-command.js';
@@ -158,7 +159,7 @@ export async function runExec(targetArgument: string | undefined, commandArgumen
     return SIGNAL_STATUS[early] ?? 130;
   }
   if (global.debug) await noteIfAlsoImage(engine, target, (text) => process.stderr.write(`sidekick: ${text}\n`));
-  if (flags.detach) return leaveDetached(session, engine, detach?.spec);
+  if (flags.detach) return leaveDetached(session, engine, interactive, global);
   if (flags.keep) {
     const remove = engine.commands.stopAndRemoveContainer(shortId(session.sidekickId));
     process.stderr.write(`sidekick: keeping sidekick ${shortId(session.sidekickId)}; ${remove !== undefined ? `remove it with: ${remove} (stop, not rm -f: it lets the session end its processes in the target)` : 'sidekick prune --all removes it'}\n`);
@@ -197,14 +198,17 @@ export async function runExec(targetArgument: string | undefined, commandArgumen
 }
 
 /** -d: the session runs on without this process; its name goes to stdout, as docker run -d prints an ID. */
-function leaveDetached(session: ExecSession, engine: Engine, keys: string | undefined): number {
+function leaveDetached(session: ExecSession, engine: Engine, interactive: boolean, global: GlobalFlags): number {
   session.process.detach();
   engine.close();
   const name = session.sidekickName;
   process.stdout.write(`${name}\n`);
   if (process.stderr.isTTY === true) {
-    // By name where the engine knows its containers by name (docker logs -f NAME), else by ID (kubectl logs -f POD -c NAME).
-    const back = keys !== undefined ? `sidekick exec --attach ${name}` : (engine.commands.followLogs(name) ?? engine.commands.followLogs(session.sidekickId));
+    // A session that reads its input is gone back into; one that does not is followed, by name
+    // where the engine knows its containers by name (docker logs -f NAME), else by ID (kubectl logs -f POD -c NAME).
+    const back = interactive
+      ? formatArgv(['sidekick', 'exec', '--attach', name, ...sameEngineFlags(global)])
+      : (engine.commands.followLogs(name) ?? engine.commands.followLogs(session.sidekickId));
     const stop = engine.commands.stopContainer(name);
     const end = stop !== undefined ? `end it: ${stop} (or sidekick prune --all)` : 'end it: sidekick prune --all';
     process.stderr.write(`sidekick: detached session ${name}; ${back !== undefined ? `back in: ${back}   ` : ''}${end}\n`);
@@ -249,3 +253,4 @@ function progressReporter(progress: ProgressLine): { onToolboxBuild: (source: st
 function labelled(label: string, command: string | undefined): string {
   return command === undefined ? '' : `${label}${command}`;
 }
+
