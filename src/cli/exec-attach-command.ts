@@ -2,7 +2,8 @@ import { SidekickError } from '../core/errors.js';
 import { LABEL_KIND, LABEL_SESSION } from '../core/labels.js';
 import type { ExitStatus, ProcessHandle } from '../core/process-handle.js';
 import { chooseDetachKeys, parseDetachKeys } from './detach-keys.js';
-import { connectEngineFor, type GlobalFlags } from './engine-from-flags.js';
+import { connectEngineFor, sameEngineFlags, type GlobalFlags } from './engine-from-flags.js';
+import { formatArgv } from '../core/copy-script.js';
 import { pumpTerminal } from './terminal.js';
 import { terminalSafe } from './terminal-safe.js';
 import { optionalCapability, requireCapability } from '../engines/capabilities.js';
@@ -54,7 +55,7 @@ export async function runAttach(name: string, flags: { detachKeys?: string }, gl
             detach: {
               keys: parseDetachKeys(spec),
               onDetach: async () => {
-                process.stderr.write(`\nsidekick: detached (${spec}); ${shown} keeps running. Back in: sidekick exec --attach ${shown}\n`);
+                process.stderr.write(`\nsidekick: detached (${spec}); ${shown} keeps running. Back in: ${terminalSafe(formatArgv(['sidekick', 'exec', '--attach', sidekick.name, ...sameEngineFlags(global)]))}\n`);
                 return 0;
               },
             },

@@ -80,6 +80,37 @@ describe('sidekick on pod targets (through the control-plane double)', () => {
     expect(status).toBe('3\n');
   }, CASE_MS);
 
+  it('goes back into a terminal session left with -d through exec --attach; the detach keys leave it running, exit ends it with its status', async () => {
+    const { pod, kubeconfig } = await podAndConfig();
+    const env = { SIDEKICK_KUBE_TOOLBOX: await defaultToolboxImage() };
+    const detached = await runCli(['exec', '-d', '--kubeconfig', kubeconfig, `pod/${pod.name}/app`], { env, timeoutMs: CASE_MS });
+    expect({ code: detached.code, stderr: detached.stderr }).toEqual({ code: 0, stderr: '' });
+    const reference = detached.stdout.toString().trim();
+    expect(reference).toMatch(new RegExp(`^pod/${pod.name}/sidekick-`));
+    const sidekick = reference.split('/')[2]!;
+    const attach = async (): Promise<string> => {
+      const statusFile = join(await world.dir(), `status-${Date.now()}`);
+      await tmux?.kill();
+      tmux = await TmuxSession.start(`SIDEKICK_KUBE_TOOLBOX=${env.SIDEKICK_KUBE_TOOLBOX} node ${CLI_PATH} exec --attach ${reference} --kubeconfig ${kubeconfig}; echo "$?" > ${statusFile}; sleep 60`, 150, 40);
+      return statusFile;
+    };
+
+    const first = await attach();
+    await tmux!.type('echo "back $((20 + 1))"', 'Enter');
+    await tmux!.waitFor(/^back 21$/m);
+    await tmux!.type('C-p', 'C-q');
+    expect(await waitForFile(first, 60_000)).toBe('0\n');
+    expect((await tmux!.screen()).replace(/\n/g, '')).toContain(`keeps running. Back in: sidekick exec --attach ${reference} --kubeconfig ${kubeconfig}`);
+    expect(await sidekicksOf(pod)).toEqual([`${sidekick} running`]);
+
+    const second = await attach();
+    await tmux!.type('echo "again $((40 + 2))"', 'Enter');
+    await tmux!.waitFor(/^again 42$/m);
+    await tmux!.type('exit 4', 'Enter');
+    expect(await waitForFile(second, 60_000)).toBe('4\n');
+    expect(await sidekicksOf(pod)).toEqual([`${sidekick} exited`]);
+  }, CASE_MS);
+
   it('renews a session\'s lease over one exec in the sidekick, not one exec a second', async () => {
     const { pod, kubeconfig } = await podAndConfig();
     const toolbox = await defaultToolboxImage();

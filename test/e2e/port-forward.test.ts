@@ -334,7 +334,11 @@ describe.each(['relay', 'exec'] as const)('sidekick port-forward (connections th
       const again = await unreadLine(forward.ports[0]!, (socket) => socket.destroy());
       if (again.received !== 'partial\n') throw new Error(JSON.stringify(again));
     }, 30_000);
-    expect(forward.stderr()).toContain(`the forwarder in ${t.name} had ended; started a new one.`);
+    // Said before the new forwarder takes a connection, but the CLI's stderr reaches this process
+    // through a pipe of its own, which may come after the answer over TCP.
+    await until('the new forwarder to be said', async () => {
+      if (!forward.stderr().includes(`the forwarder in ${t.name} had ended; started a new one.`)) throw new Error(forward.stderr());
+    }, 10_000);
   });
 
   it("keeps the relay's directory out of the target's reach, root in the target or not", async () => {
