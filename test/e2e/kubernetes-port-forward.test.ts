@@ -134,7 +134,8 @@ describe('sidekick port-forward on a pod (through the API\'s port-forward of the
     const [loopback, main] = await Promise.all([httpGet('127.0.0.1', forward.ports[0]!), httpGet('127.0.0.1', forward.ports[1]!)]);
     expect(loopback).toEqual({ status: 200, body: 'loopback only\n' });
     expect(main).toEqual({ status: 200, body: 'hello from scratch\n' });
-    expect(forward.stderr()).toContain('engine opens each connection itself; nothing is added to');
+    // Said on stderr, whose pipe may reach this process after the answers over TCP.
+    await until('the carrier to be said', async () => forward.stderr().includes('engine opens each connection itself; nothing is added to'), 10_000, async () => `; stderr: ${forward.stderr()}`);
     // Zero trace: no ephemeral container, no sidekick of any kind.
     expect(await ephemeralsOf(pod)).toEqual([]);
     // A connection left open when the signal comes is cut, and its connection in the pod ends.

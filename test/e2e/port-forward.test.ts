@@ -99,6 +99,17 @@ async function datagramExchange(port: number, payload: Buffer, ms = 3_000): Prom
   }
 }
 
+/**
+ * Waits until the CLI said `said` on stderr. Its stderr reaches this process through a pipe of
+ * its own, which may come after an answer over TCP that the line preceded.
+ */
+async function saysOnStderr(forward: { stderr: () => string }, said: string | RegExp, timeoutMs = 10_000): Promise<void> {
+  await until(`the forward to say ${String(said)}`, async () => {
+    const text = forward.stderr();
+    if (typeof said === 'string' ? !text.includes(said) : !said.test(text)) throw new Error(text);
+  }, timeoutMs);
+}
+
 async function until<T>(what: string, attempt: () => Promise<T>, timeoutMs = 20_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
@@ -165,7 +176,7 @@ describe.each(['relay', 'exec'] as const)('sidekick port-forward (connections th
     const [main, loopback] = await Promise.all([httpGet('127.0.0.1', forward.ports[0]!), httpGet('127.0.0.1', forward.ports[1]!)]);
     expect(main).toEqual({ status: 200, body: 'hello from scratch\n' });
     expect(loopback).toEqual({ status: 200, body: 'loopback only\n' });
-    expect(forward.stderr()).toContain(mode === 'relay' ? 'connections go through the relay' : 'one exec per connection');
+    await saysOnStderr(forward, mode === 'relay' ? 'connections go through the relay' : 'one exec per connection');
     // Labelled as a forwarder of this target, so sessions/prune and the leftover check see it.
     const [forwarder] = await sidekicksOf(t.id);
     expect(await docker(['inspect', '-f', '{{index .Config.Labels "io.sidekick.kind"}} {{.HostConfig.NetworkMode}}', forwarder!])).toBe(
@@ -193,7 +204,7 @@ describe.each(['relay', 'exec'] as const)('sidekick port-forward (connections th
     expect(await listening()).toEqual(before);
     if (mode === 'relay') {
       // The relay's socket is in a directory only this user can enter.
-      expect(forward.stderr()).toMatch(/connections go through the relay in [0-9a-f]{12}/);
+      await saysOnStderr(forward, /connections go through the relay in [0-9a-f]{12}/);
       const relays = join(ownerKeyDirectories(process.env)[0]!, 'relay');
       expect((await stat(relays)).mode & 0o777).toBe(0o700);
       const relayDirectories = (await readdir(relays)).filter((name) => name.startsWith(`${forward.child.pid}-`));
@@ -334,11 +345,7 @@ describe.each(['relay', 'exec'] as const)('sidekick port-forward (connections th
       const again = await unreadLine(forward.ports[0]!, (socket) => socket.destroy());
       if (again.received !== 'partial\n') throw new Error(JSON.stringify(again));
     }, 30_000);
-    // Said before the new forwarder takes a connection, but the CLI's stderr reaches this process
-    // through a pipe of its own, which may come after the answer over TCP.
-    await until('the new forwarder to be said', async () => {
-      if (!forward.stderr().includes(`the forwarder in ${t.name} had ended; started a new one.`)) throw new Error(forward.stderr());
-    }, 10_000);
+    await saysOnStderr(forward, `the forwarder in ${t.name} had ended; started a new one.`);
   });
 
   it("keeps the relay's directory out of the target's reach, root in the target or not", async () => {
@@ -476,7 +483,7 @@ describe.each(['relay', 'exec'] as const)('sidekick port-forward (connections th
       const now = await sidekicksOf(t.id);
       if (now.length !== 1 || now[0] === before[0]) throw new Error(`forwarders: ${now.join(' ')}`);
     });
-    expect(forward.stderr()).toContain(`container ${t.name} restarted; forwarding into its new network namespace.`);
+    await saysOnStderr(forward, `container ${t.name} restarted; forwarding into its new network namespace.`);
     expect(forward.child.exitCode).toBeNull();
   });
 
