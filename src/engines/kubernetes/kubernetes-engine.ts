@@ -37,7 +37,7 @@ import { LABELS_VARIABLE, ephemeralSidekickTarget, labelsVariable, matchesLabels
 import type { KubeContext } from './kube-config.js';
 import { PodArchive } from './pod-archive.js';
 import { isPodReference, parsePodReference } from './pod-reference.js';
-import { keeperCommand, signalKeeper } from './signal-keeper.js';
+import { keeperCommand, readPid, signalKeeper } from './signal-keeper.js';
 import { COPY_TOOLS_CONTAINER, buildPodCopy, copyPidFile, copyPodName, parseCopyUser } from './pod-copy.js';
 import { KEPT_ANNOTATION, defaultContainer, isSidekickCopy, parsePodContainerId, podContainerId, podSummaries, podTarget, type FullPodJson } from './pod-target.js';
 
@@ -205,7 +205,7 @@ export class KubernetesEngine implements Engine {
       await this.waitFor(target.namespace, target.pod, container.name, (state) => state.kind === 'running' || state.kind === 'terminated');
       if (spec.preload !== undefined) await this.preload(id, spec.preload);
       const process = await this.attach(target.namespace, target.pod, container.name, { tty: spec.tty, openStdin: spec.openStdin }, {
-        keeper: keeperCommand('sh', `"$(cat ${PID_FILE})"`),
+        keeper: keeperCommand('sh', '"$pid"', PID_FILE),
         byExec: (name) => this.signalSidekick(id, name),
       });
       return { id, process, reference: `pod/${target.pod}/${container.name}` };
@@ -253,10 +253,10 @@ export class KubernetesEngine implements Engine {
       const pidFile = copyPidFile(spec.toolsDirectory);
       const shell = `${spec.toolsDirectory}/bin/sh`;
       // The copy's shell and its lease guard are one process group (its first process's): signals go to the group.
-      const group = `-- "-$(cat ${pidFile})"`;
+      const group = '-- "-$pid"';
       const process = await this.attach(target.namespace, copyName, container, { tty: spec.tty, openStdin: spec.openStdin }, {
-        keeper: keeperCommand(shell, group),
-        byExec: (name) => this.sendSignal(id, name, [shell, '-c', `kill -s ${signalName(name)} ${group}`]),
+        keeper: keeperCommand(shell, group, pidFile),
+        byExec: (name) => this.sendSignal(id, name, [shell, '-c', `${readPid(pidFile)} && kill -s ${signalName(name)} ${group}`]),
       });
       const notices = [
         `the copy is pod ${copyName}, made from the spec of ${target.pod}: container ${container} from its image (not its current files), without the pod's other containers, init containers, probes or labels.`,
@@ -289,7 +289,9 @@ export class KubernetesEngine implements Engine {
 
   /** A signal to a sidekick's process, sent by the toolbox's own kill from an exec in the sidekick. */
   private async signalSidekick(id: string, signal: string): Promise<void> {
-    await this.sendSignal(id, signal, ['sh', '-c', `kill -s ${signalName(signal)} "$(cat ${PID_FILE})"`]);
+    // No command substitution: a fork here could outlive this shell when the sidekick ends, and
+    // fall to the target's PID 1 as a zombie.
+    await this.sendSignal(id, signal, ['sh', '-c', `${readPid(PID_FILE)} && kill -s ${signalName(signal)} "$pid"`]);
   }
 
   /** Runs `kill` (the command given) in an exec in the container; what it answers is waited for briefly. */

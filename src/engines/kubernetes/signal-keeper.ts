@@ -18,12 +18,20 @@ export interface SignalKeeper {
 }
 
 /**
- * The keeper's command: reads signal names and sends each to `target`, a shell word
- * (`"$(cat FILE)"`, or `-- "-$(cat FILE)"` for a process group). Names are checked by the
- * caller; here they are quoted anyway.
+ * The keeper's command: reads signal names and sends each to `target`, a shell word (`"$pid"`,
+ * or `-- "-$pid"` for a process group). With `pidFile`, `$pid` is read from it once, by the
+ * shell's own `read`: the keeper forks nothing, so the end of its container (every process of
+ * it killed at once) can leave no child of it to the target's PID 1, which may not reap. Names
+ * are checked by the caller; here they are quoted anyway.
  */
-export function keeperCommand(shell: string, target: string): string[] {
-  return [shell, '-c', `while read -r name; do kill -s "$name" ${target} 2>/dev/null; done`, 'sidekick-signals'];
+export function keeperCommand(shell: string, target: string, pidFile?: string): string[] {
+  const prelude = pidFile === undefined ? '' : `${readPid(pidFile)} || exit 1; `;
+  return [shell, '-c', `${prelude}while read -r name; do kill -s "$name" ${target} 2>/dev/null; done`, 'sidekick-signals'];
+}
+
+/** Sets `pid` from a file with the shell's builtin `read` (no command substitution: no fork). */
+export function readPid(pidFile: string): string {
+  return `read -r pid < ${pidFile}; [ -n "$pid" ]`;
 }
 
 export function signalKeeper(open: () => Promise<ProcessHandle>, byExec: (signal: string) => Promise<void>): SignalKeeper {
