@@ -36,7 +36,7 @@ export interface ContractWorld {
 /** An entry of a tar a case writes (tarOf). */
 export interface TarEntry {
   name: string;
-  type: 'file' | 'directory' | 'symlink';
+  type: 'file' | 'directory' | 'symlink' | 'link';
   content?: string;
   linkname?: string;
   mode?: number;
@@ -286,6 +286,46 @@ describe('archive', () => {
       expect((await archive.statPath(made.id, '/contract-dir'))?.kind).toBe('dir');
       expect((await archive.statPath(made.id, '/contract-dir/kept.txt'))?.kind).toBe('file');
       expect((await archive.statPath(made.id, '/contract-file'))?.kind).toBe('file');
+    });
+
+    (options.noOverwriteDirNonDir ? it : it.skip)('with noOverwriteDirNonDir, refuses a directory entry where a symbolic link is, and writes nothing through it', async () => {
+      const made = await world().startContainer();
+      const archive = requireCapability(world().engine, 'archive', 'the contract');
+      await archive.putArchive(made.id, '/', tarOf([
+        { name: 'contract-real/', type: 'directory' },
+        { name: 'contract-link', type: 'symlink', linkname: 'contract-real' },
+      ]));
+      const upload = tarOf([
+        { name: 'contract-before.txt', type: 'file', content: 'before' },
+        { name: 'contract-link/', type: 'directory' },
+        { name: 'contract-link/through.txt', type: 'file', content: 'x' },
+      ]);
+      await expect(archive.putArchive(made.id, '/', upload, { noOverwriteDirNonDir: true })).rejects.toMatchObject({ code: 'ENGINE_ERROR' });
+      expect(await archive.statPath(made.id, '/contract-real/through.txt')).toBeUndefined();
+      expect((await archive.statPath(made.id, '/contract-link'))?.kind).toBe('symlink');
+      // What came before the refused entry is written, as a tar does.
+      expect((await archive.statPath(made.id, '/contract-before.txt'))?.kind).toBe('file');
+    });
+
+    (options.noOverwriteDirNonDir ? it : it.skip)('with noOverwriteDirNonDir, writes a tree: directories, files, hard and symbolic links', async () => {
+      const made = await world().startContainer();
+      const archive = requireCapability(world().engine, 'archive', 'the contract');
+      await archive.putArchive(made.id, '/', tarOf([{ name: 'contract-tree/', type: 'directory' }, { name: 'contract-tree/old.txt', type: 'file', content: 'old' }]));
+      await archive.putArchive(made.id, '/', tarOf([
+        { name: 'contract-tree/', type: 'directory' },
+        { name: 'contract-tree/bin/', type: 'directory' },
+        { name: 'contract-tree/bin/tool', type: 'file', content: 'a tool', mode: 0o755 },
+        { name: 'contract-tree/top.txt', type: 'file', content: 'top' },
+        // The same mode as its file: the Docker engine sets a hard link's mode on the file they share, busybox's tar does not.
+        { name: 'contract-tree/bin/alias', type: 'link', linkname: 'contract-tree/bin/tool', mode: 0o755 },
+        { name: 'contract-tree/bin/sym', type: 'symlink', linkname: 'tool' },
+        { name: 'contract-tree/old.txt', type: 'file', content: 'replaced' },
+      ]), { noOverwriteDirNonDir: true });
+      expect(await archive.statPath(made.id, '/contract-tree/bin/tool')).toMatchObject({ kind: 'file', size: 6, mode: 0o755 });
+      expect(await archive.statPath(made.id, '/contract-tree/bin/alias')).toMatchObject({ kind: 'file', size: 6 });
+      expect(await archive.statPath(made.id, '/contract-tree/bin/sym')).toMatchObject({ kind: 'symlink' });
+      expect(await archive.statPath(made.id, '/contract-tree/top.txt')).toMatchObject({ kind: 'file', size: 3 });
+      expect(await archive.statPath(made.id, '/contract-tree/old.txt')).toMatchObject({ kind: 'file', size: 8 });
     });
   });
 }

@@ -133,7 +133,7 @@ describe('files of pod containers (through the control-plane double)', () => {
         cleanup: async () => undefined,
       };
     });
-    archiveContract(() => world, { goneContainer: false, noOverwriteDirNonDir: false });
+    archiveContract(() => world, { goneContainer: false, noOverwriteDirNonDir: true });
   });
 
   it('cp copies a file and a directory into a pod and back out byte for byte, modes kept, through one ephemeral sidekick per command', async () => {

@@ -3,6 +3,7 @@ import { lstat, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { pack } from 'tar-stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { keeperArgv, OPERATIONS_SCRIPT, operationArgv, splitArchivePath } from './archive-scripts.js';
 import { parseArchiveStat } from './archive-stat.js';
@@ -94,5 +95,36 @@ describe('the archive programs', () => {
       expect(await operate(['get', join(dir, 'missing'), dir, 'missing'])).toMatchObject({ code: 2, stderr: expect.stringMatching(/^Could not find the file /) });
       expect(await operate(['put', join(dir, 'missing')], Buffer.alloc(1024))).toMatchObject({ code: 2, stderr: expect.stringMatching(/^Could not find the directory /) });
     });
+
+    it('pinned: unpacks in a directory reached without a link, and refuses a directory entry over a link', async () => {
+      const base = join(dir, 'pinned');
+      await mkdir(join(base, 'real'), { recursive: true });
+      await symlink('real', join(base, 'swapped'));
+      await writeFile(join(base, 'plain'), 'a file');
+      const put = await operate(['pinned', base, 'real', '', ''], await tarOfFiles({ f: 'written' }));
+      expect({ code: put.code, stderr: put.stderr, stdout: put.stdout.toString() }).toEqual({ code: 0, stderr: '', stdout: `base ${base}\n` });
+      expect(await readFile(join(base, 'real', 'f'), 'utf8')).toBe('written');
+      // The directory to unpack in is reached through a link: refused, nothing written.
+      const through = await operate(['pinned', base, 'swapped', '', ''], await tarOfFiles({ g: 'x' }));
+      expect(through).toMatchObject({ code: 3, stderr: expect.stringContaining(`${base}/swapped is not a directory`) });
+      await expect(lstat(join(base, 'real', 'g'))).rejects.toThrow();
+      // A directory entry whose name is a link, or a file, now.
+      expect(await operate(['pinned', base, '', 'swapped', ''], Buffer.alloc(1024))).toMatchObject({ code: 3, stderr: expect.stringContaining('cannot overwrite non-directory') });
+      expect(await operate(['pinned', base, '', 'plain', ''], Buffer.alloc(1024))).toMatchObject({ code: 3, stderr: expect.stringContaining('cannot overwrite non-directory') });
+      // A base that no longer leads where it did.
+      expect(await operate(['pinned', join(base, 'swapped'), '', '', join(base, 'elsewhere')], Buffer.alloc(1024))).toMatchObject({ code: 3, stderr: expect.stringContaining('stays put') });
+      // A base through a link is followed (as the Docker engine does) and said as it is.
+      expect((await operate(['pinned', join(base, 'swapped'), '', '', ''], Buffer.alloc(1024))).stdout.toString()).toBe(`base ${join(base, 'real')}\n`);
+    });
   });
 });
+
+/** A tar of plain files, as bytes. */
+async function tarOfFiles(files: Record<string, string>): Promise<Buffer> {
+  const archive = pack();
+  for (const [name, content] of Object.entries(files)) archive.entry({ name, mode: 0o644 }, content);
+  archive.finalize();
+  const chunks: Buffer[] = [];
+  for await (const chunk of archive as unknown as AsyncIterable<Buffer>) chunks.push(chunk);
+  return Buffer.concat(chunks);
+}

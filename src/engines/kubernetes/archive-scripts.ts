@@ -71,6 +71,10 @@ export function keeperArgv(target: ArchiveTargetRef): string[] {
  * - `get DIR BASE`: a tar of BASE (not followed when it is a link) with DIR as working
  *   directory; BASE "." is a directory's contents.
  * - `put DIR`: unpacks the tar on stdin into DIR, owners kept by number.
+ * - `pinned BASE REL CHECKED EXPECTED` (pinned-upload.ts): enters BASE with its links followed
+ *   and says `base PHYSICAL` (it must be EXPECTED when given), then enters REL below it, which
+ *   must hold no link (`pwd -P`); CHECKED, when given, must be absent or a directory that is not
+ *   a link; then unpacks the tar on stdin there, as `put`.
  */
 export const OPERATIONS_SCRIPT = [
   ...ENTER,
@@ -88,17 +92,40 @@ export const OPERATIONS_SCRIPT = [
   'put)',
   `  [ -d "$1" ] || { echo "Could not find the directory $1 in container" >&2; exit ${ARCHIVE_PATH_MISSING}; }`,
   '  bb tar -x -f - -C "$1" --numeric-owner ;;',
+  'pinned)',
+  `  cd -P -- "$1" 2>/dev/null || { echo "Could not find the directory $1 in container" >&2; exit ${ARCHIVE_PATH_MISSING}; }`,
+  '  b_=$(pwd -P); [ -z "$4" ] || [ "$b_" = "$4" ] || { echo "$1 is not a directory that stays put (it led to $4, now to $b_)" >&2; exit 3; }',
+  '  echo "base $b_"; b_=${b_%/}',
+  '  if [ -n "$2" ]; then { cd -P -- "./$2" 2>/dev/null && [ "$(pwd -P)" = "$b_/$2" ]; } || { echo "$b_/$2 is not a directory (any more), or leads elsewhere" >&2; exit 3; }; fi',
+  '  if [ -n "$3" ] && { [ -L "./$3" ] || { [ -e "./$3" ] && [ ! -d "./$3" ]; }; }; then echo "cannot overwrite non-directory $b_/${2:+$2/}$3 with directory" >&2; exit 3; fi',
+  '  bb tar -x -f - --numeric-owner ;;',
   `*) exit ${ARCHIVE_SETUP_FAILED} ;;`,
   'esac',
 ].join('\n');
 
-export type ArchiveOperation = { op: 'stat'; path: string } | { op: 'get'; path: string; directory: string; base: string } | { op: 'put'; directory: string };
+export type ArchiveOperation =
+  | { op: 'stat'; path: string }
+  | { op: 'get'; path: string; directory: string; base: string }
+  | { op: 'put'; directory: string }
+  | { op: 'pinned'; base: string; relative: string; checked: string; expectedBase: string };
 
 /** The exec's command line for one operation. */
 export function operationArgv(target: ArchiveTargetRef, operation: ArchiveOperation): string[] {
-  const args =
-    operation.op === 'stat' ? [operation.path] : operation.op === 'get' ? [operation.path, operation.directory, operation.base] : [operation.directory];
+  const args = argumentsOf(operation);
   return ['sh', '-c', hop(target, OPERATIONS_SCRIPT), 'sidekick-archive', operation.op, ...args];
+}
+
+function argumentsOf(operation: ArchiveOperation): string[] {
+  switch (operation.op) {
+    case 'stat':
+      return [operation.path];
+    case 'get':
+      return [operation.path, operation.directory, operation.base];
+    case 'put':
+      return [operation.directory];
+    case 'pinned':
+      return [operation.base, operation.relative, operation.checked, operation.expectedBase];
+  }
 }
 
 /**

@@ -24,6 +24,8 @@ import type { ArchiveCapability, ContainerExecSpec, RunningSidekick, SidekickSpe
 import { ArchiveBreakout, breakoutCheck } from './archive-breakout.js';
 import { ARCHIVE_PATH_MISSING, KEEPER_READY, keeperArgv, operationArgv, splitArchivePath, type ArchiveOperation, type ArchiveTargetRef } from './archive-scripts.js';
 import { parseArchiveStat } from './archive-stat.js';
+import { putPinned } from './pinned-put.js';
+import { asEngineError, firstLine, kept, operationFailed } from './operation-output.js';
 
 /** What the archive needs of the engine that holds it. */
 export interface ArchiveHost {
@@ -40,8 +42,6 @@ interface Keeper {
 
 /** How long the keeper may take to say it is in the target's root, once it runs. */
 const READY_MS = 30_000;
-/** Bytes of an operation's stderr kept for a message. */
-const STDERR_KEPT = 4096;
 
 export class PodArchive implements ArchiveCapability {
   private readonly keepers = new Map<string, Promise<Keeper>>();
@@ -98,12 +98,11 @@ export class PodArchive implements ArchiveCapability {
   }
 
   async putArchive(containerId: string, directory: string, tar: NodeJS.ReadableStream, options?: { noOverwriteDirNonDir?: boolean }): Promise<void> {
-    if (options?.noOverwriteDirNonDir) {
-      throw new SidekickError('ENGINE_UNSUPPORTED', 'the Kubernetes engine cannot unpack an archive that must never replace a directory by a file or a file by a directory.', {
-        hint: 'Use an engine that can (Docker can do everything sidekick asks for), or a command that needs less.',
-      });
-    }
     const keeper = await this.keeper(containerId);
+    if (options?.noOverwriteDirNonDir) {
+      await this.serial(() => putPinned((operation) => this.start(keeper, operation, true), directory, tar));
+      return;
+    }
     await this.serial(async () => {
       const process = await this.start(keeper, { op: 'put', directory }, true);
       const errors = kept(process.stderr);
@@ -236,18 +235,6 @@ export class PodArchive implements ArchiveCapability {
   }
 }
 
-function kept(stream: NodeJS.ReadableStream): Promise<string> {
-  return new Promise((resolve) => {
-    let text = '';
-    stream.on('data', (chunk: Buffer) => {
-      if (text.length < STDERR_KEPT) text += chunk.toString('utf8');
-    });
-    stream.on('end', () => resolve(text));
-    stream.on('error', () => resolve(text));
-    stream.on('close', () => resolve(text));
-  });
-}
-
 function readyLine(stdout: NodeJS.ReadableStream): Promise<boolean> {
   return new Promise((resolve) => {
     let text = '';
@@ -268,19 +255,4 @@ function readyLine(stdout: NodeJS.ReadableStream): Promise<boolean> {
     stdout.on('data', onData);
     stdout.on('end', onEnd);
   });
-}
-
-function firstLine(text: string): string {
-  return text.trim().split('\n')[0] ?? '';
-}
-
-function operationFailed(status: number, errors: string, what: string): SidekickError {
-  const reason = firstLine(errors).replace(/^(tar|stat|sidekick-archive|sh): /, '');
-  if (status === ARCHIVE_PATH_MISSING) return new SidekickError('ENGINE_ERROR', reason === '' ? `${what}: no such file or directory` : reason);
-  return new SidekickError('ENGINE_ERROR', `${what}: ${reason === '' ? `exit status ${status}` : reason}`);
-}
-
-function asEngineError(error: unknown, what: string): unknown {
-  if (isSidekickError(error)) return error;
-  return new SidekickError('ENGINE_ERROR', `${what}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
 }
