@@ -24,6 +24,9 @@ export const LABEL_SNAPSHOT = 'io.sidekick.snapshot';
  * make prune keep something.
  */
 export const LABEL_DETACHED = 'io.sidekick.detached';
+/** A lock's holder (`host:pid`) and why it holds it (inject, eject): debug/inject/injection-lock.ts. */
+export const LABEL_LOCK_HOLDER = 'io.sidekick.lock.holder';
+export const LABEL_LOCK_PURPOSE = 'io.sidekick.lock.purpose';
 export const LABEL_TOOLBOX_SOURCE = 'io.sidekick.toolbox.source';
 export const LABEL_TOOLBOX_STATIC = 'io.sidekick.toolbox.static';
 /** Set on a toolbox image that holds the sidekick's init, to its path. */

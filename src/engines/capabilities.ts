@@ -12,6 +12,7 @@ const WHAT_IT_IS: Record<CapabilityName, string> = {
   definitionCopies: 'make a copy of a container from its definition',
   portConnections: "open connections to a container's ports by itself",
   sessionAttach: 'attach again to a sidekick session left running',
+  targetLocks: 'hold a lock for a container',
 };
 
 /**

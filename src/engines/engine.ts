@@ -177,6 +177,7 @@ export interface Engine {
   readonly definitionCopies?: DefinitionCopyCapability;
   readonly portConnections?: PortConnectionCapability;
   readonly sessionAttach?: SessionAttachCapability;
+  readonly targetLocks?: TargetLockCapability;
 }
 
 /**
@@ -186,6 +187,23 @@ export interface Engine {
  */
 export interface SessionAttachCapability {
   attachSession(sidekickId: string, options: { tty: boolean; openStdin: boolean }): Promise<SignalableProcess>;
+}
+
+/**
+ * One lock per target, held by the engine outside the target and created exclusively (the
+ * injection lock: one inject or eject at a time). Docker: a container never started, named after
+ * the target (target-locks-by-container.ts); Kubernetes: a coordination.k8s.io Lease in the pod's
+ * namespace (lease-locks.ts). `record` is what the holder says of itself (process, purpose, time).
+ */
+export interface TargetLockCapability {
+  /** Creates the target's lock holding `record`; its ID, or undefined when the target has one already. */
+  createTargetLock(target: Target, record: Record<string, string>): Promise<string | undefined>;
+  /** The target's lock and its record; undefined when it has none. */
+  findTargetLock(target: Target): Promise<{ id: string; record: Record<string, string> } | undefined>;
+  /** Removes the lock of that ID; one already gone is fine. */
+  removeTargetLock(target: Target, id: string): Promise<void>;
+  /** What a person types to remove the target's lock by hand (its holder was killed elsewhere). */
+  removeTargetLockCommand(target: Target): string | undefined;
 }
 
 /** Files of a container read and written as tar streams, resolved by the engine within the container's root. */
@@ -352,7 +370,17 @@ export type PortConnectionEnd =
   | { kind: 'failed'; message: string };
 
 /** The names of the optional capabilities, as `requireCapability` takes them. */
-export type CapabilityName = 'archive' | 'images' | 'containers' | 'snapshots' | 'filesystemDiff' | 'logs' | 'definitionCopies' | 'portConnections' | 'sessionAttach';
+export type CapabilityName =
+  | 'archive'
+  | 'images'
+  | 'containers'
+  | 'snapshots'
+  | 'filesystemDiff'
+  | 'logs'
+  | 'definitionCopies'
+  | 'portConnections'
+  | 'sessionAttach'
+  | 'targetLocks';
 
 /**
  * How a person does a thing on this engine by hand: the command line to type (aimed at the same

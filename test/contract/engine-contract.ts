@@ -165,6 +165,7 @@ export function engineContract(title: string, makeWorld: () => Promise<ContractW
     });
 
     archiveContract(() => world, { goneContainer: true, noOverwriteDirNonDir: true });
+    targetLockContract(() => world);
 
     describe('filesystem diff', () => {
       it('lists what a put added', async () => {
@@ -194,6 +195,40 @@ export function engineContract(title: string, makeWorld: () => Promise<ContractW
         expect(await images.inspectImage(missing)).toBeUndefined();
         await expect(images.removeImage(missing)).resolves.toBeUndefined();
       });
+    });
+  });
+}
+
+/**
+ * The target lock's cases (the injection lock), also run on their own against the Kubernetes
+ * engine through its double (test/e2e/kubernetes-archive.test.ts), whose locks are Leases.
+ */
+export function targetLockContract(world: () => ContractWorld): void {
+  describe('targetLocks', () => {
+    it('creates a target\'s lock exclusively, reads its record back, and removes it by its ID', async () => {
+      const made = await world().startContainer();
+      const engine = world().engine;
+      const locks = requireCapability(engine, 'targetLocks', 'the contract');
+      const target = await engine.findContainer(made.id);
+      const record = { 'io.sidekick.session': 'contract', 'io.sidekick.kind': 'lock', 'io.sidekick.target': target.id, 'io.sidekick.lock.holder': 'contract-host:1' };
+      const id = await locks.createTargetLock(target, record);
+      expect(id).toEqual(expect.any(String));
+      try {
+        // A second holder is told that the lock exists, and can read who holds it.
+        expect(await locks.createTargetLock(target, { ...record, 'io.sidekick.lock.holder': 'contract-host:2' })).toBeUndefined();
+        const found = await locks.findTargetLock(target);
+        expect(found?.id).toBe(id);
+        expect(found?.record).toMatchObject(record);
+      } finally {
+        await locks.removeTargetLock(target, id!);
+      }
+      expect(await locks.findTargetLock(target)).toBeUndefined();
+      // Removing it again is fine; and the target can be locked again.
+      await expect(locks.removeTargetLock(target, id!)).resolves.toBeUndefined();
+      const again = await locks.createTargetLock(target, record);
+      expect(again).toEqual(expect.any(String));
+      await locks.removeTargetLock(target, again!);
+      expect(await locks.findTargetLock(target)).toBeUndefined();
     });
   });
 }

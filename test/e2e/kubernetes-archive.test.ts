@@ -16,7 +16,7 @@ import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
 import { requireCapability } from '../../src/engines/capabilities.js';
 import { loadKubeContext } from '../../src/engines/kubernetes/kube-config.js';
 import { KubernetesEngine } from '../../src/engines/kubernetes/kubernetes-engine.js';
-import { archiveContract, tarOf, type ContractWorld, type TarEntry } from '../contract/engine-contract.js';
+import { archiveContract, targetLockContract, tarOf, type ContractWorld, type TarEntry } from '../contract/engine-contract.js';
 import { docker } from '../fixtures/docker-cli.js';
 import { DoubleWorld } from '../kube-double/double-world.js';
 import type { DoublePod } from '../kube-double/pods.js';
@@ -134,6 +134,7 @@ describe('files of pod containers (through the control-plane double)', () => {
       };
     });
     archiveContract(() => world, { goneContainer: false, noOverwriteDirNonDir: true });
+    targetLockContract(() => world);
   });
 
   it('cp copies a file and a directory into a pod and back out byte for byte, modes kept, through one ephemeral sidekick per command', async () => {

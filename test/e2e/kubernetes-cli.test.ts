@@ -6,9 +6,13 @@
  * cluster can pull. The cases shared with a real cluster (exec's root, status and stdin, its
  * lease after kill -9, ps and inspect, exec --copy) are test/kube-suite/cli-cases.ts, run by kubernetes-cli-cases.test.ts.
  */
+import { spawnSync } from 'node:child_process';
 import { symlink } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, inject, it } from 'vitest';
+import { KubeApi } from '../../src/engines/kubernetes/kube-api.js';
+import { loadKubeContext } from '../../src/engines/kubernetes/kube-config.js';
 import { docker, run } from '../fixtures/docker-cli.js';
 import { DoubleWorld } from '../kube-double/double-world.js';
 import type { DoublePod } from '../kube-double/pods.js';
@@ -127,25 +131,56 @@ describe('sidekick on pod targets (through the control-plane double)', () => {
     expect(execs.some((line) => line.includes('sidekick-signals'))).toBe(true);
   }, CASE_MS);
 
-  it('lists a running pod\'s directory through a sidekick, and says in one line that inject, eject and shell need what the Kubernetes engine lacks', async () => {
+  it('lists a running pod\'s directory, injects a toolbox, runs a shell with it and ejects it: the container as it was, no lease left', async () => {
     const { pod, kubeconfig } = await podAndConfig();
     const env = { SIDEKICK_KUBE_TOOLBOX: await defaultToolboxImage() };
-    const ls = await runCli(['ls', '--kubeconfig', kubeconfig, `pod/${pod.name}/app:/`], { env, timeoutMs: CASE_MS });
+    const target = `pod/${pod.name}/app`;
+    const ls = await runCli(['ls', '--kubeconfig', kubeconfig, `${target}:/`], { env, timeoutMs: CASE_MS });
     expect({ code: ls.code, stderr: ls.stderr }).toEqual({ code: 0, stderr: '' });
     expect(ls.stdout.toString()).toMatch(/ server\n/);
-    expect(await sidekicksOf(pod)).toEqual([expect.stringMatching(/ exited$/)]);
-    // cp works (test/e2e/kubernetes-archive.test.ts); these need the lock of an injection, a container of sidekick's own.
-    for (const args of [['inject', `pod/${pod.name}/app`], ['eject', `pod/${pod.name}/app`], ['shell', `pod/${pod.name}/app`]]) {
-      // Flags before the target: for shell, words after it are the command's.
-      const result = await runCli([args[0]!, '--kubeconfig', kubeconfig, ...args.slice(1)], { env, input: 'x' });
-      expect(result.code, args.join(' ')).toBe(125);
-      const [line, hint, rest] = result.stderr.split('\n');
-      expect(line, args.join(' ')).toMatch(/^sidekick: the Kubernetes engine at http:\/\/\S+ \(context \S+, namespace default\) cannot create, start and attach containers of its own, which is needed to /);
-      expect(hint, args.join(' ')).toMatch(/^Use an engine that can/);
+    const injected = await runCli(['inject', '--kubeconfig', kubeconfig, target], { env, timeoutMs: CASE_MS });
+    expect(injected.code, injected.stderr).toBe(0);
+    expect(injected.stderr).toContain('injected busybox');
+    expect(world.leases()).toEqual([]);
+    // In the target itself (its root, its user), with the injected tools on PATH.
+    const shell = await runCli(['shell', '--kubeconfig', kubeconfig, target, '--', 'sh', '-c', 'ls /.sidekick/bin/busybox && ls / | tr "\\n" " "'], { env, timeoutMs: CASE_MS });
+    expect({ code: shell.code, stderr: shell.stderr }).toEqual({ code: 0, stderr: '' });
+    expect(shell.stdout.toString()).toMatch(/^\/\.sidekick\/bin\/busybox\n.*server/);
+    // Injected twice: the same toolbox is found, nothing written.
+    const again = await runCli(['inject', '--kubeconfig', kubeconfig, target], { env, timeoutMs: CASE_MS });
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stderr).toContain('already has the toolbox at /.sidekick');
+    const ejected = await runCli(['eject', '--kubeconfig', kubeconfig, target], { env, timeoutMs: CASE_MS });
+    expect(ejected.code, ejected.stderr).toBe(0);
+    expect(world.leases()).toEqual([]);
+    // afterEach: the container's files and processes as they were, no zombie added.
+  }, CASE_MS);
+
+  it('holds one lock per pod container as a Lease: another holder is named with the kubectl command to remove it, a killed one on this host is taken over', async () => {
+    const { pod, kubeconfig } = await podAndConfig();
+    const env = { SIDEKICK_KUBE_TOOLBOX: await defaultToolboxImage() };
+    const target = `pod/${pod.name}/app`;
+    const api = new KubeApi(loadKubeContext({ kubeconfig }, {}));
+    const leaseName = `sidekick-inject-lock-${pod.name}-app`;
+    const holdAs = async (holder: string): Promise<string> =>
+      (await api.createLease('default', { metadata: { name: leaseName, annotations: { 'io.sidekick.lock.holder': holder, 'io.sidekick.lock.purpose': 'inject', 'io.sidekick.created': '2026-12-01T00:00:00.000Z' } } }))!;
+    const uid = await holdAs('another-host:4242');
+    try {
+      const refused = await runCli(['inject', '--kubeconfig', kubeconfig, target], { env, timeoutMs: CASE_MS });
+      expect(refused.code).toBe(125);
+      const [line, hint, rest] = refused.stderr.split('\n');
+      expect(line).toBe(`sidekick: another sidekick is injecting into ${target} (process another-host:4242, since 2026-12-01T00:00:00.000Z).`);
+      expect(hint).toMatch(new RegExp(`If it was killed, remove its lock: kubectl --context \\S+ -n default delete lease ${leaseName}$`));
       expect(rest).toBe('');
+    } finally {
+      await api.deleteLease('default', leaseName, uid);
     }
-    // Nothing more was started in the pod.
-    expect(await sidekicksOf(pod)).toHaveLength(1);
+    // A holder of this host whose process is gone (a CLI killed with -9): taken over, then released.
+    const dead = spawnSync('true');
+    await holdAs(`${hostname()}:${dead.pid}`);
+    const taken = await runCli(['eject', '--kubeconfig', kubeconfig, target], { env, timeoutMs: CASE_MS });
+    expect(taken.code, taken.stderr).toBe(0);
+    expect(world.leases()).toEqual([]);
   }, CASE_MS);
 
   it('runs as kubectl sidekick (an executable of that name on PATH), a bare target naming a pod', async () => {

@@ -193,6 +193,38 @@ describe('sidekick sessions and prune on a cluster (through the control-plane do
     expect(nothing.stdout.toString()).toBe('nothing to prune (1 kept; sidekick prune --dry-run says why)\n');
   }, CASE_MS);
 
+  it('lists the lock (a Lease) of an inject killed with -9 as an orphan, prune deletes it, and eject removes what the inject had written', async () => {
+    const { pod, kubeconfig, cliEnv } = await setUp();
+    const target = `pod/${pod.name}/app`;
+    const cli = spawn(process.execPath, [CLI_PATH, 'inject', '--kubeconfig', kubeconfig, target], { env: { ...process.env, ...cliEnv }, stdio: 'ignore' });
+    clients.push(cli);
+    // Frozen the moment its lock exists, then killed: as a CLI killed with -9 while it writes.
+    for (const deadline = Date.now() + CASE_MS / 2; world.leases().length === 0; ) {
+      if (cli.exitCode !== null || Date.now() > deadline) throw new Error(`inject never held a lock (exit ${cli.exitCode})`);
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    cli.kill('SIGSTOP');
+    cli.kill('SIGKILL');
+    await new Promise((resolve) => cli.once('close', resolve));
+    const [lease] = world.leases();
+    expect(lease?.name).toBe(`sidekick-inject-lock-${pod.name}-app`);
+
+    const listed = await runCli(['sessions', '--json', '--kubeconfig', kubeconfig], { env: cliEnv, timeoutMs: CASE_MS });
+    expect({ code: listed.code, stderr: listed.stderr }).toEqual({ code: 0, stderr: '' });
+    const locks = (JSON.parse(listed.stdout.toString()) as SessionsJson).containers.filter((c) => c.kind === 'lock');
+    expect(locks.map((c) => ({ name: c.name, client: c.client, owner: c.owner, target: c.target }))).toEqual([
+      { name: `lease/${lease!.name}`, client: 'dead', owner: 'mine', target: `default/${pod.name}/app` },
+    ]);
+    const pruned = await runCli(['prune', '--kubeconfig', kubeconfig], { env: cliEnv, timeoutMs: CASE_MS });
+    expect({ code: pruned.code, stderr: pruned.stderr }).toEqual({ code: 0, stderr: '' });
+    expect(pruned.stdout.toString()).toMatch(new RegExp(`^removed container lease/${lease!.name} \\(lock, session \\S+\\)`, 'm'));
+    expect(world.leases()).toEqual([]);
+    // Whatever the killed inject had written is an interrupted injection, which eject removes.
+    const ejected = await runCli(['eject', '--kubeconfig', kubeconfig, target], { env: cliEnv, timeoutMs: CASE_MS });
+    expect(ejected.code, ejected.stderr).toBe(0);
+    expect(world.leases()).toEqual([]);
+  }, CASE_MS);
+
   it('leaves a command running with -d (listed as detached, kept by prune and, for its first minute, by prune --all), and refuses --keep in one line', async () => {
     const { pod, kubeconfig, cliEnv } = await setUp();
     const detached = await runCli(['exec', '-d', '--kubeconfig', kubeconfig, `pod/${pod.name}/app`, '--', 'sleep', '600'], { env: cliEnv, timeoutMs: CASE_MS });

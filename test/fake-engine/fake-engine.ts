@@ -28,7 +28,9 @@ import type {
   RunningSidekick,
   SidekickSpec,
   SnapshotCapability,
+  TargetLockCapability,
 } from '../../src/engines/engine.js';
+import { targetLocksByContainer } from '../../src/engines/target-locks-by-container.js';
 import { ArchiveRefusal, archiveOf, statOf, unpackInto, UploadCut } from './fake-archive.js';
 import { FakeFilesystem } from './fake-filesystem.js';
 import { FakeProcess, exitsWith, runsUntilSignalled, type ProcessScript } from './fake-process.js';
@@ -99,6 +101,7 @@ export class FakeEngine implements Engine, ArchiveCapability, ImageCapability, C
   readonly snapshots: SnapshotCapability | undefined = this;
   readonly filesystemDiff: FilesystemDiffCapability | undefined = this;
   readonly logs: LogCapability | undefined = this;
+  readonly targetLocks: TargetLockCapability | undefined = targetLocksByContainer(this, this);
 
   readonly containerMap = new Map<string, FakeContainer>();
   readonly imageMap = new Map<string, FakeImage>();
@@ -114,9 +117,11 @@ export class FakeEngine implements Engine, ArchiveCapability, ImageCapability, C
   private readonly failures = new Map<string, Array<Error | ((...args: unknown[]) => Error | undefined)>>();
 
   /** An engine with only the capabilities named (the others are absent), to test a feature's refusal. */
-  static without(...missing: Array<'archive' | 'images' | 'containers' | 'snapshots' | 'filesystemDiff' | 'logs'>): FakeEngine {
+  static without(...missing: Array<'archive' | 'images' | 'containers' | 'snapshots' | 'filesystemDiff' | 'logs' | 'targetLocks'>): FakeEngine {
     const engine = new FakeEngine();
-    for (const name of missing) (engine as { -readonly [K in typeof name]: unknown })[name] = undefined;
+    // Its locks are containers: without them, no locks either.
+    const gone = missing.includes('containers') ? [...missing, 'targetLocks' as const] : missing;
+    for (const name of gone) (engine as { -readonly [K in typeof name]: unknown })[name] = undefined;
     return engine;
   }
 

@@ -49,7 +49,14 @@ export class DoubleWorld {
     if (index >= 0) this.pods.splice(index, 1);
   }
 
+  /** The leases the double holds now (sidekick's injection locks). */
+  leases(): Array<{ namespace: string; name: string; annotations: Record<string, string> }> {
+    return this.double?.leases() ?? [];
+  }
+
+  /** Deletes the pods and stops the double; fails when a lease was left (a lock never released is a trace). */
   async close(): Promise<void> {
+    const left = this.leases();
     try {
       for (const pod of this.pods.splice(0)) await deletePod(pod.namespace, pod.name);
     } finally {
@@ -59,5 +66,6 @@ export class DoubleWorld {
       if (this.directory !== undefined) await rm(this.directory, { recursive: true, force: true });
       this.directory = undefined;
     }
+    if (left.length > 0) throw new Error(`leases left in the double: ${left.map((lease) => `${lease.namespace}/${lease.name}`).join(', ')}`);
   }
 }

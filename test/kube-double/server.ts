@@ -12,6 +12,8 @@
  * - PATCH /api/v1/namespaces/NS/pods/NAME/ephemeralcontainers (strategic merge patch)
  * - GET …/pods/NAME/attach and …/exec, upgraded to a WebSocket (v5/v4.channel.k8s.io)
  * - GET …/pods/NAME/portforward, upgraded to a WebSocket (v4.channel.k8s.io)
+ * - GET and POST /apis/coordination.k8s.io/v1/namespaces/NS/leases (and GET …/v1/leases, every
+ *   namespace), with equality label selectors; GET and DELETE …/leases/NAME (leases.ts)
  * Anything else gets a NotFound Status with empty details (an unknown resource).
  *
  * Pods are Docker containers labelled as in pod-view.ts, made by pods.ts, read through the
@@ -35,6 +37,7 @@ import { deletePod } from './pods.js';
 import { createPostedPod, markPodDeleted, planPostedPod, removePodVolumes } from './posted-pods.js';
 import { serveRemoteCommand, type RemoteCommandRequest } from './remote-command.js';
 import { acceptUpgrade } from './websocket.js';
+import { LeaseStore } from './leases.js';
 
 export interface KubeDoubleOptions {
   /** The remote-command subprotocols served, best first: the API server speaks v5, a kubelet v4. */
@@ -46,6 +49,8 @@ export interface KubeDouble {
   url: string;
   /** The bearer token every request must carry (`Authorization: Bearer …`). */
   token: string;
+  /** The leases held now (sidekick's injection locks), for a test's check that none was left. */
+  leases(): Array<{ namespace: string; name: string; annotations: Record<string, string> }>;
   close(): Promise<void>;
 }
 
@@ -53,6 +58,8 @@ const DNS_LABEL = '[a-z0-9](?:[-a-z0-9]*[a-z0-9])?';
 const DNS_SUBDOMAIN = '[a-z0-9](?:[-.a-z0-9]*[a-z0-9])?';
 const POD_PATH = new RegExp(`^/api/v1/namespaces/(${DNS_LABEL})/pods/(${DNS_SUBDOMAIN})(?:/(ephemeralcontainers|attach|exec|portforward))?$`);
 
+const LEASE_LIST_PATH = new RegExp(`^/apis/coordination\\.k8s\\.io/v1/namespaces/(${DNS_LABEL})/leases$`);
+const LEASE_PATH = new RegExp(`^/apis/coordination\\.k8s\\.io/v1/namespaces/(${DNS_LABEL})/leases/([^/]+)$`);
 const POD_LIST_PATH = new RegExp(`^/api/v1/namespaces/(${DNS_LABEL})/pods$`);
 /** Every namespace's pods (kubectl get pods -A). */
 const ALL_PODS_PATH = '/api/v1/pods';
@@ -73,9 +80,10 @@ export async function startKubeDouble(options: KubeDoubleOptions = {}): Promise<
   const protocols = options.remoteCommandProtocols ?? [STREAM_PROTOCOL_V5, STREAM_PROTOCOL_V4];
   const authorised = (req: IncomingMessage): boolean => req.headers.authorization === `Bearer ${token}`;
   const unauthorised = status(401, 'Unauthorized', 'Unauthorized');
+  const leases = new LeaseStore();
   const server: Server = createServer((req, res) => {
     if (!authorised(req)) return send(res, unauthorised);
-    handle(req, res).catch((error: unknown) => send(res, internalError(error)));
+    handle(req, res, leases).catch((error: unknown) => send(res, internalError(error)));
   });
   // Upgraded sockets leave the HTTP server's books: closing the double must end them itself.
   const upgraded = new Set<Duplex>();
@@ -92,6 +100,7 @@ export async function startKubeDouble(options: KubeDoubleOptions = {}): Promise<
   return {
     url: `http://127.0.0.1:${port}`,
     token,
+    leases: () => leases.all(),
     close: async () => {
       for (const socket of upgraded) socket.destroy();
       server.closeAllConnections();
@@ -104,8 +113,15 @@ function internalError(error: unknown): ApiError {
   return status(500, 'InternalError', `Internal error occurred: ${error instanceof Error ? error.message : String(error)}`);
 }
 
-async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function handle(req: IncomingMessage, res: ServerResponse, leases: LeaseStore): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://double');
+  const leaseList = LEASE_LIST_PATH.exec(url.pathname);
+  if (url.pathname === '/apis/coordination.k8s.io/v1/leases' && req.method === 'GET') return send(res, leases.list(undefined, url.searchParams.get('labelSelector')));
+  if (leaseList && req.method === 'GET') return send(res, leases.list(leaseList[1] as string, url.searchParams.get('labelSelector')));
+  if (leaseList && req.method === 'POST') return send(res, leases.create(leaseList[1] as string, await jsonBody(req)));
+  const lease = LEASE_PATH.exec(url.pathname);
+  if (lease && req.method === 'GET') return send(res, leases.read(lease[1] as string, decodeURIComponent(lease[2] as string)));
+  if (lease && req.method === 'DELETE') return send(res, leases.delete(lease[1] as string, decodeURIComponent(lease[2] as string), await jsonBody(req)));
   if (url.pathname === ALL_PODS_PATH && req.method === 'GET') return send(res, await podList(undefined, url.searchParams));
   const list = POD_LIST_PATH.exec(url.pathname);
   if (list && req.method === 'GET') return send(res, await podList(list[1] as string, url.searchParams));
@@ -322,4 +338,14 @@ function refuseUpgrade(socket: Duplex, { code, body }: ApiError): void {
   const text = JSON.stringify(body);
   const reason = { 400: 'Bad Request', 401: 'Unauthorized', 404: 'Not Found', 500: 'Internal Server Error' }[code] ?? 'Error';
   socket.end(`HTTP/1.1 ${code} ${reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(text)}\r\nConnection: close\r\n\r\n${text}`);
+}
+
+/** A request's JSON body; undefined when it has none or it is not JSON (the store says what is wrong). */
+async function jsonBody(req: IncomingMessage): Promise<unknown> {
+  const text = (await readBody(req)).toString('utf8');
+  try {
+    return text === '' ? undefined : JSON.parse(text);
+  } catch {
+    return undefined;
+  }
 }

@@ -1,15 +1,15 @@
 /**
  * One inject or eject at a time per target. The archive API cannot create anything exclusively
  * (an upload replaces files and merges directories), and a lock file in the target would be one
- * more trace; the engine's container names are unique, so the lock is a container that is
- * created and never started, named after the target, and removed when the work ends (every exit
- * path, signals included: the caller's cleanups). A CLI killed with -9 leaves it; the next
+ * more trace; so the lock is the engine's (its `targetLocks`: on Docker a container never
+ * started, on Kubernetes a Lease), created exclusively and removed when the work ends (every
+ * exit path, signals included: the caller's cleanups). A CLI killed with -9 leaves it; the next
  * inject or eject on this host sees that its holder's process is gone and takes it over, and
- * `sidekick prune` removes it as a stale, never-started sidekick container.
+ * `sidekick prune` removes it.
  */
 import { hostname } from 'node:os';
 import { SidekickError } from '../../core/errors.js';
-import { newSessionId, sessionLabels } from '../../core/labels.js';
+import { LABEL_LOCK_HOLDER, LABEL_LOCK_PURPOSE, newSessionId, sessionLabels } from '../../core/labels.js';
 import type { Target } from '../../core/target.js';
 import type { Engine } from '../../engines/engine.js';
 import { withCommand } from '../engine-hint.js';
@@ -17,8 +17,8 @@ import type { Cleanups } from './cleanups.js';
 import { processExists } from '../../core/local-process.js';
 import { requireCapability } from '../../engines/capabilities.js';
 
-const LABEL_HOLDER = 'io.sidekick.lock.holder';
-const LABEL_PURPOSE = 'io.sidekick.lock.purpose';
+const LABEL_HOLDER = LABEL_LOCK_HOLDER;
+const LABEL_PURPOSE = LABEL_LOCK_PURPOSE;
 
 export interface InjectionLock {
   /** Removes the lock; safe to call more than once. */
@@ -48,63 +48,29 @@ export async function withInjectionLock<T>(engine: Engine, target: Target, purpo
   }
 }
 
-export function lockName(target: Target): string {
-  return `sidekick-inject-lock-${target.id}`;
-}
-
 export async function acquireInjectionLock(engine: Engine, target: Target, purpose: 'inject' | 'eject'): Promise<InjectionLock> {
+  const locks = requireCapability(engine, 'targetLocks', `lock ${target.name} for the injection (sidekick ${purpose})`);
   for (let attempt = 0; ; attempt++) {
-    try {
-      const id = await createLock(engine, target, purpose);
+    const id = await locks.createTargetLock(target, lockRecord(target, purpose));
+    if (id !== undefined) {
       let released: Promise<void> | undefined;
-      return { release: () => (released ??= engine.removeContainer(id, { force: true })) };
-    } catch (error) {
-      if (!isNameConflict(error) || attempt > 0) {
-        if (isNameConflict(error)) throw busy(engine, target, undefined);
-        throw error;
-      }
-      const holder = await currentHolder(engine, target);
-      if (holder === undefined) continue; // released in between: try once more
-      if (!holderIsGone(holder.labels[LABEL_HOLDER])) throw busy(engine, target, holder.labels);
-      await engine.removeContainer(holder.id, { force: true });
+      return { release: () => (released ??= locks.removeTargetLock(target, id)) };
     }
+    if (attempt > 0) throw busy(engine, target, undefined);
+    const holder = await locks.findTargetLock(target);
+    if (holder === undefined) continue; // released in between: try once more
+    if (!holderIsGone(holder.record[LABEL_HOLDER])) throw busy(engine, target, holder.record);
+    await locks.removeTargetLock(target, holder.id);
   }
 }
 
-async function createLock(engine: Engine, target: Target, purpose: string): Promise<string> {
-  const containers = requireCapability(engine, 'containers', 'lock a target for an injection (sidekick inject)');
-  return containers.createContainer({
-    // The target's own image is on the engine for as long as the target exists; never started.
-    image: target.imageId,
-    entrypoint: ['/sidekick-lock-never-runs'],
-    cmd: [],
-    env: [],
-    tty: false,
-    openStdin: false,
-    mounts: [],
-    networkMode: { kind: 'private' },
-    extraNetworks: [],
-    disableHealthcheck: true,
-    capAdd: [],
-    privileged: false,
-    autoRemove: false,
-    name: lockName(target),
-    labels: {
-      ...sessionLabels({ session: newSessionId(), kind: 'lock', target: target.id, created: new Date() }),
-      [LABEL_HOLDER]: `${hostname()}:${process.pid}`,
-      [LABEL_PURPOSE]: purpose,
-    },
-  });
-}
-
-function isNameConflict(error: unknown): boolean {
-  return error instanceof SidekickError && /already in use/i.test(error.message);
-}
-
-async function currentHolder(engine: Engine, target: Target): Promise<{ id: string; labels: Record<string, string> } | undefined> {
-  const found = await engine.listContainers({ all: true, labels: [`io.sidekick.target=${target.id}`, 'io.sidekick.kind=lock'] });
-  const lock = found.find((c) => c.names.includes(lockName(target)));
-  return lock === undefined ? undefined : { id: lock.id, labels: lock.labels };
+/** What the lock says of its holder, as a sidekick's labels: `sessions` and `prune` read them. */
+function lockRecord(target: Target, purpose: string): Record<string, string> {
+  return {
+    ...sessionLabels({ session: newSessionId(), kind: 'lock', target: target.id, created: new Date() }),
+    [LABEL_HOLDER]: `${hostname()}:${process.pid}`,
+    [LABEL_PURPOSE]: purpose,
+  };
 }
 
 /** Only a holder on this host can be known to be gone: its process no longer exists. */
@@ -116,10 +82,10 @@ function holderIsGone(holder: string | undefined): boolean {
   return !processExists(pid);
 }
 
-function busy(engine: Engine, target: Target, labels: Record<string, string> | undefined): SidekickError {
-  const what = labels?.[LABEL_PURPOSE] === 'eject' ? 'ejecting from' : 'injecting into';
-  const who = labels?.[LABEL_HOLDER] ? ` (process ${labels[LABEL_HOLDER]}, since ${labels['io.sidekick.created'] ?? '?'})` : '';
+function busy(engine: Engine, target: Target, record: Record<string, string> | undefined): SidekickError {
+  const what = record?.[LABEL_PURPOSE] === 'eject' ? 'ejecting from' : 'injecting into';
+  const who = record?.[LABEL_HOLDER] ? ` (process ${record[LABEL_HOLDER]}, since ${record['io.sidekick.created'] ?? '?'})` : '';
   return new SidekickError('INJECTION_REFUSED', `another sidekick is ${what} ${target.name}${who}.`, {
-    hint: `Wait for it to finish and try again.${withCommand(' If it was killed, remove its lock', engine.commands.removeContainer(lockName(target), { force: false, volumes: false }), ': ')}`,
+    hint: `Wait for it to finish and try again.${withCommand(' If it was killed, remove its lock', engine.targetLocks?.removeTargetLockCommand(target), ': ')}`,
   });
 }

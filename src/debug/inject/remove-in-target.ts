@@ -6,6 +6,7 @@
  * directory the manifest names (the target swapped in a symlink), that path is skipped and
  * reported rather than followed, and `rm` itself never follows a symlink it removes.
  */
+import { isSidekickError } from '../../core/errors.js';
 import type { Engine } from '../../engines/engine.js';
 import { TOOLBOX_INTENT_NAME, TOOLBOX_MANIFEST_NAME } from '../../core/inject/injection-manifest.js';
 import { assertRootOwnedToolbox, execCapture } from './container-files.js';
@@ -62,10 +63,18 @@ export function removeToolboxCommand(prefix: string, formatLine: string): string
 export async function removeToolboxInTarget(engine: Engine, containerId: string, prefix: string, formatLine: string): Promise<'removed' | 'not-ours' | 'failed'> {
   await assertRootOwnedToolbox(engine, containerId, prefix);
   const busybox = `${prefix}/bin/busybox`;
-  const result = await execCapture(engine, containerId, [busybox, ...removeToolboxCommand(prefix, formatLine)], {
-    user: '0',
-    env: [`PATH=${prefix}/bin`],
-  });
+  let result;
+  try {
+    result = await execCapture(engine, containerId, [busybox, ...removeToolboxCommand(prefix, formatLine)], {
+      user: '0',
+      env: [`PATH=${prefix}/bin`],
+    });
+  } catch (error) {
+    // An engine whose exec cannot run as root (Kubernetes runs it as the container's user) says
+    // so before starting anything: the sidekick, which can, removes it.
+    if (isSidekickError(error) && error.code === 'BAD_USAGE') return 'failed';
+    throw error;
+  }
   if (result.code === NOT_OURS) return 'not-ours';
   return result.code === 0 ? 'removed' : 'failed';
 }

@@ -143,7 +143,7 @@ export async function startShell(engine: Engine, request: ShellRequest): Promise
   const archive = requireCapability(engine, 'archive', 'find an injected init (sidekick shell)');
   // The shell runs an injected toolbox, which only an injection, held by its lock, makes: an
   // engine that cannot hold the lock is told so before anything is started in the target.
-  requireCapability(engine, 'containers', 'run the shell of an injected toolbox (sidekick shell; sidekick inject makes it, under a lock)');
+  requireCapability(engine, 'targetLocks', 'run the shell of an injected toolbox (sidekick shell; sidekick inject makes it, under a lock)');
   const target = await engine.findContainer(request.target);
   assertRunning(target, engine.commands);
   const found = await findInjections(engine, target.id, request.prefixes ?? []);
@@ -177,8 +177,7 @@ export async function startShell(engine: Engine, request: ShellRequest): Promise
   const user = request.root ? { user: '0' } : {};
   // First, so that no moment exists when the shell runs and nothing would end it.
   const keeper = await engine.execInContainer(target.id, {
-    command: [shell, '-c', KEEPER_SCRIPT, 'sidekick-keeper', marker, init !== undefined ? 'init' : ''],
-    env: [`PATH=${prefix}/bin`],
+    command: withEnvironment(prefix, [`PATH=${prefix}/bin`], [shell, '-c', KEEPER_SCRIPT, 'sidekick-keeper', marker, init !== undefined ? 'init' : '']),
     tty: false,
     openStdin: true,
     ...user,
@@ -207,8 +206,7 @@ export async function startShell(engine: Engine, request: ShellRequest): Promise
   let process: ProcessHandle;
   try {
     process = await engine.execInContainer(target.id, {
-      command,
-      env: [`PATH=${path}`, `PS1=[sidekick ${target.name}] \\w \\$ `, marker, `${KEEPER_VARIABLE}=${keeperPid}`, ...(request.tty ? [`TERM=${request.term ?? 'xterm'}`] : [])],
+      command: withEnvironment(prefix, [`PATH=${path}`, `PS1=[sidekick ${target.name}] \\w \\$ `, marker, `${KEEPER_VARIABLE}=${keeperPid}`, ...(request.tty ? [`TERM=${request.term ?? 'xterm'}`] : [])], command),
       tty: request.tty,
       openStdin: request.interactive,
       ...user,
@@ -220,8 +218,7 @@ export async function startShell(engine: Engine, request: ShellRequest): Promise
   const signal = async (name: 'INT' | 'TERM' | 'HUP'): Promise<void> => {
     const spared = init !== undefined ? `${KEEPER_VARIABLE}=${keeperPid}` : '';
     const killer = await engine.execInContainer(target.id, {
-      command: [shell, '-c', SIGNAL_SCRIPT, 'sidekick-signal', name, marker, spared],
-      env: [`PATH=${prefix}/bin`],
+      command: withEnvironment(prefix, [`PATH=${prefix}/bin`], [shell, '-c', SIGNAL_SCRIPT, 'sidekick-signal', name, marker, spared]),
       tty: false,
       openStdin: false,
       ...user,
@@ -231,6 +228,15 @@ export async function startShell(engine: Engine, request: ShellRequest): Promise
     await killer.exit;
   };
   return { target, process, prefix, signal, release };
+}
+
+/**
+ * `command` with `env` added to the target's environment by the toolbox's own `env`, not by the
+ * exec: a Kubernetes exec cannot set an environment (its API has no field for it), and one way
+ * for every engine is one way to test. No word of `command` before its program holds "=".
+ */
+function withEnvironment(prefix: string, env: string[], command: string[]): string[] {
+  return [`${prefix}/bin/env`, ...env, ...command];
 }
 
 /** The first line of a stream, without its newline; undefined when it ends or the time is up first. */

@@ -22,7 +22,9 @@ import type {
   ProgressEvent,
   RunningSidekick,
   SidekickSpec,
+  TargetLockCapability,
 } from '../engine.js';
+import { targetLocksByContainer } from '../target-locks-by-container.js';
 import { attachedProcess } from './attached-process.js';
 import { dockerCommands } from './docker-commands.js';
 import { DockerApi } from './docker-api.js';
@@ -56,6 +58,7 @@ export class DockerEngine implements Engine, ArchiveCapability, ImageCapability,
   readonly snapshots: SnapshotCapability = this;
   readonly filesystemDiff: FilesystemDiffCapability = this;
   readonly logs: LogCapability = this;
+  readonly targetLocks: TargetLockCapability = targetLocksByContainer(this, this);
   private readonly api: DockerApi;
 
   /** `transport`: how requests reach the engine; a test gives a recorded one. */

@@ -15,6 +15,7 @@ import { request as httpsRequest } from 'node:https';
 import WebSocket from 'ws';
 import { SidekickError } from '../../core/errors.js';
 import type { KubeContext } from './kube-config.js';
+import { LEASE_API, type LeaseJson } from './lease-locks.js';
 import { addEphemeralContainerRequest, isEphemeralContainersUnsupported, type EphemeralContainerJson, type PodJson } from './ephemeral-container.js';
 
 /** A metav1.Status as far as messages need it. */
@@ -104,6 +105,45 @@ export class KubeApi {
     } catch (error) {
       if (error instanceof KubeApiError && error.statusCode === 404) return;
       throw this.translate(error, `delete pod ${namespace}/${name}`);
+    }
+  }
+
+  /** Creates a lease (the injection lock, lease-locks.ts); its UID, or undefined when that name exists. */
+  async createLease(namespace: string, lease: LeaseJson): Promise<string | undefined> {
+    try {
+      return ((await this.call('POST', `${LEASE_API}/namespaces/${encodeURIComponent(namespace)}/leases`, lease)) as LeaseJson).metadata?.uid ?? '';
+    } catch (error) {
+      if (error instanceof KubeApiError && error.statusCode === 409 && error.status?.reason === 'AlreadyExists') return undefined;
+      throw this.translate(error, `create a lease in ${namespace}`);
+    }
+  }
+
+  async readLease(namespace: string, name: string): Promise<LeaseJson | undefined> {
+    try {
+      return (await this.call('GET', leasePath(namespace, name))) as LeaseJson;
+    } catch (error) {
+      if (error instanceof KubeApiError && error.statusCode === 404) return undefined;
+      throw this.translate(error, `read lease ${namespace}/${name}`);
+    }
+  }
+
+  /** The leases of a namespace, or of every namespace (`undefined`), that match a label selector. */
+  async listLeases(namespace: string | undefined, labelSelector: string): Promise<LeaseJson[]> {
+    const path = namespace === undefined ? `${LEASE_API}/leases` : `${LEASE_API}/namespaces/${encodeURIComponent(namespace)}/leases`;
+    try {
+      return ((await this.call('GET', `${path}?labelSelector=${encodeURIComponent(labelSelector)}`)) as { items?: LeaseJson[] }).items ?? [];
+    } catch (error) {
+      throw this.translate(error, namespace === undefined ? 'list the leases of every namespace' : `list the leases of ${namespace}`);
+    }
+  }
+
+  /** Deletes a lease, if given only while its UID is still `uid` (a precondition: 409 Conflict otherwise); gone or replaced is fine. */
+  async deleteLease(namespace: string, name: string, uid?: string): Promise<void> {
+    try {
+      await this.call('DELETE', leasePath(namespace, name), uid === undefined ? undefined : { apiVersion: 'v1', kind: 'DeleteOptions', preconditions: { uid } });
+    } catch (error) {
+      if (error instanceof KubeApiError && (error.statusCode === 404 || error.statusCode === 409)) return;
+      throw this.translate(error, `delete lease ${namespace}/${name}`);
     }
   }
 
@@ -213,6 +253,10 @@ export class KubeApi {
     }
     return new SidekickError('ENGINE_ERROR', `the API server could not ${doing}: ${(error as Error).message}`, { cause: error });
   }
+}
+
+function leasePath(namespace: string, name: string): string {
+  return `${LEASE_API}/namespaces/${encodeURIComponent(namespace)}/leases/${encodeURIComponent(name)}`;
 }
 
 export function podPath(namespace: string, name: string): string {

@@ -22,16 +22,17 @@ import type { Readable } from 'node:stream';
 import { text } from 'node:stream/consumers';
 import { pipeline } from 'node:stream/promises';
 import { setTimeout as wait } from 'node:timers/promises';
-import { SidekickError } from '../../core/errors.js';
+import { SidekickError, isSidekickError } from '../../core/errors.js';
 import type { ExitStatus, ProcessHandle, SignalableProcess } from '../../core/process-handle.js';
 import type { ContainerSummary, Target } from '../../core/target.js';
-import type { ArchiveCapability, ContainerExecSpec, DefinitionCopyCapability, DefinitionCopySpec, Engine, EngineCommands, PortConnectionCapability, RunningCopy, RunningSidekick, SessionAttachCapability, SidekickSpec } from '../engine.js';
-import { LABEL_DETACHED } from '../../core/labels.js';
+import type { ArchiveCapability, ContainerExecSpec, DefinitionCopyCapability, DefinitionCopySpec, Engine, EngineCommands, PortConnectionCapability, RunningCopy, RunningSidekick, SessionAttachCapability, SidekickSpec, TargetLockCapability } from '../engine.js';
+import { LABEL_DETACHED, LABEL_LOCK_HOLDER } from '../../core/labels.js';
+import { MANAGED_BY_SELECTOR, leaseLocks, leaseSummary, parseLeaseId } from './lease-locks.js';
 import { kubeCommands } from './kube-commands.js';
 import { channelProcess } from './channel-process.js';
 import { REMOTE_COMMAND_PROTOCOLS, negotiatedProtocol } from './channel-protocol.js';
 import { buildEphemeralContainer, containerState, isContainerName, type ContainerState, type PodJson } from './ephemeral-container.js';
-import { KubeApi, podPath } from './kube-api.js';
+import { KubeApi, KubeApiError, podPath } from './kube-api.js';
 import { PodPortConnections } from './pod-port-connections.js';
 import { LABELS_VARIABLE, ephemeralSidekickTarget, labelsVariable, matchesLabels, sidekickSummaries } from './ephemeral-sidekicks.js';
 import type { KubeContext } from './kube-config.js';
@@ -62,7 +63,7 @@ const WRAPPER = ['sh', '-c', `echo $$ >${PID_FILE} && read -r _ && unset ${LABEL
 
 /** The namespace an ID of this engine names (pod-target.ts: NAMESPACE/POD/CONTAINER). */
 function namespaceOfId(id: string): string {
-  return parsePodContainerId(id)?.namespace ?? '';
+  return parsePodContainerId(id)?.namespace ?? parseLeaseId(id)?.namespace ?? '';
 }
 
 export class KubernetesEngine implements Engine {
@@ -90,6 +91,9 @@ export class KubernetesEngine implements Engine {
     attachSession: (id, options) => this.attachAgain(id, options),
   };
 
+  /** The injection lock: a Lease in the pod's namespace (lease-locks.ts). */
+  readonly targetLocks: TargetLockCapability;
+
   constructor(
     readonly context: KubeContext,
     toolboxImage = DEFAULT_TOOLBOX_IMAGE,
@@ -107,6 +111,7 @@ export class KubernetesEngine implements Engine {
     this.endpoint = `${context.server} (context ${context.contextName}, ${options.allNamespaces === true ? 'every namespace' : `namespace ${context.namespace}`})`;
     this.podArchive = new PodArchive(this);
     this.archive = this.podArchive;
+    this.targetLocks = leaseLocks(this.api, context, LABEL_LOCK_HOLDER);
   }
 
   async findContainer(reference: string): Promise<Target> {
@@ -128,18 +133,39 @@ export class KubernetesEngine implements Engine {
   async listContainers(options: { all: boolean; labels?: string[] }): Promise<ContainerSummary[]> {
     const everywhere = this.options.allNamespaces === true;
     const pods = (await this.api.listPods(everywhere ? undefined : this.context.namespace)) as FullPodJson[];
-    const summaries = [...podSummaries(pods), ...sidekickSummaries(pods)]
+    // Locks never run: only a listing of every state shows them (sessions, prune), as on Docker.
+    const leases = options.all ? await this.lockLeases(everywhere ? undefined : this.context.namespace) : [];
+    const summaries = [...podSummaries(pods), ...sidekickSummaries(pods), ...leases]
       .filter((summary) => matchesLabels(summary.labels, options.labels ?? []))
       .map((summary) => (everywhere ? { ...summary, names: summary.names.map((name) => `${namespaceOfId(summary.id)}/${name}`) } : summary));
     return options.all ? summaries : summaries.filter((summary) => summary.status === 'running');
   }
 
   /**
-   * A debug copy (a pod of sidekick's, pod-copy.ts) is removed by deleting its pod. Ephemeral
+   * sidekick's injection locks (lease-locks.ts) as objects `sessions` lists and `prune` removes
+   * when their holder is gone. A role that may not list leases sees none: it could not have
+   * taken one either.
+   */
+  private async lockLeases(namespace: string | undefined): Promise<ContainerSummary[]> {
+    let leases;
+    try {
+      leases = await this.api.listLeases(namespace, MANAGED_BY_SELECTOR);
+    } catch (error) {
+      if (isSidekickError(error) && error.cause instanceof KubeApiError && error.cause.statusCode === 403) return [];
+      throw error;
+    }
+    return leases.flatMap((lease) => leaseSummary(lease) ?? []);
+  }
+
+  /**
+   * A debug copy (a pod of sidekick's, pod-copy.ts) is removed by deleting its pod. A lease of
+   * sidekick's (an injection lock) is deleted. Ephemeral
    * containers cannot be removed: their process has ended or ends with its session; a pod's own
    * containers are not sidekick's to remove.
    */
   async removeContainer(id: string): Promise<void> {
+    const lease = parseLeaseId(id);
+    if (lease !== undefined) return this.api.deleteLease(lease.namespace, lease.name);
     const { namespace, pod } = this.locate(id);
     const json = (await this.api.readPod(namespace, pod)) as FullPodJson | undefined;
     if (json !== undefined && isSidekickCopy(json)) await this.api.deletePod(namespace, pod, 0);

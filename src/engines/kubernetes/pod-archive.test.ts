@@ -1,5 +1,7 @@
 import { PassThrough, Readable } from 'node:stream';
 import { text } from 'node:stream/consumers';
+import { finished } from 'node:stream/promises';
+import { pack } from 'tar-stream';
 import { describe, expect, it } from 'vitest';
 import type { ExitStatus, ProcessHandle, SignalableProcess } from '../../core/process-handle.js';
 import type { Target } from '../../core/target.js';
@@ -9,6 +11,7 @@ import { PodArchive, type ArchiveHost } from './pod-archive.js';
 /** An exec the test ends by hand: what it printed, and its status. */
 interface ScriptedExec {
   operation: string;
+  args: string[];
   stdout: PassThrough;
   stdin: PassThrough;
   finish(status: number, output?: string): void;
@@ -48,6 +51,7 @@ function scriptedHost(status = 'running'): { host: ArchiveHost; execs: ScriptedE
       const exit = new Promise<ExitStatus>((resolve) => (settle = resolve));
       execs.push({
         operation: spec.command[4] ?? '',
+        args: spec.command.slice(5),
         stdout,
         stdin,
         finish(code, output) {
@@ -100,12 +104,42 @@ describe('PodArchive', () => {
     await expect(text(tar as Readable)).rejects.toMatchObject({ code: 'ENGINE_ERROR' });
   });
 
-  it('refuses an upload that climbs out, and noOverwriteDirNonDir, and a stopped container before starting anything', async () => {
+  it('refuses a stopped container before starting anything', async () => {
     const { host, sidekicks } = scriptedHost('exited');
     const archive = new PodArchive(host);
-    await expect(archive.putArchive('default/p/app', '/', Readable.from([]), { noOverwriteDirNonDir: true })).rejects.toMatchObject({ code: 'ENGINE_UNSUPPORTED' });
+    await expect(archive.putArchive('default/p/app', '/', Readable.from([]), { noOverwriteDirNonDir: true })).rejects.toMatchObject({ code: 'TARGET_NOT_RUNNING' });
     await expect(archive.statPath('default/p/app', '/')).rejects.toMatchObject({ code: 'TARGET_NOT_RUNNING' });
     expect(sidekicks).toHaveLength(0);
+  });
+
+  it('with noOverwriteDirNonDir, unpacks segment by segment, each pinned where the first found the directory, and stops at a refused one', async () => {
+    const { host, execs, waitForExec } = scriptedHost();
+    const archive = new PodArchive(host);
+    const tar = pack();
+    tar.entry({ name: 'd/', type: 'directory' });
+    tar.entry({ name: 'd/f', mode: 0o644 }, 'file');
+    tar.entry({ name: 'e/', type: 'directory' });
+    tar.entry({ name: 'e/g', mode: 0o644 }, 'never written');
+    tar.finalize();
+    const putting = archive.putArchive('default/p/app', '/link', tar as unknown as Readable, { noOverwriteDirNonDir: true });
+    putting.catch(() => undefined);
+    const first = await waitForExec(1);
+    // The directory as given; `d` checked before its tar runs.
+    expect({ operation: first.operation, args: first.args }).toEqual({ operation: 'pinned', args: ['/link', '', 'd', ''] });
+    // A tar ends once its input has: each segment's input ends before the next starts.
+    await finished(first.stdin);
+    first.finish(0, 'base /real\n');
+    const second = await waitForExec(2);
+    // Then pinned in d, below the directory where the first segment found it.
+    expect(second.args).toEqual(['/real', 'd', '', '/real']);
+    await finished(second.stdin);
+    second.finish(0);
+    const third = await waitForExec(3);
+    expect(third.args).toEqual(['/real', '', 'e', '/real']);
+    third.finish(3);
+    await expect(putting).rejects.toMatchObject({ code: 'ENGINE_ERROR', message: expect.stringContaining('could not write into /link') });
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(execs).toHaveLength(3);
   });
 
   it('ends the sidekick\'s stdin when closed', async () => {
