@@ -131,31 +131,6 @@ describe('sidekick on pod targets (through the control-plane double)', () => {
     expect(execs.some((line) => line.includes('sidekick-signals'))).toBe(true);
   }, CASE_MS);
 
-  it('lists a running pod\'s directory, injects a toolbox, runs a shell with it and ejects it: the container as it was, no lease left', async () => {
-    const { pod, kubeconfig } = await podAndConfig();
-    const env = { SIDEKICK_KUBE_TOOLBOX: await defaultToolboxImage() };
-    const target = `pod/${pod.name}/app`;
-    const ls = await runCli(['ls', '--kubeconfig', kubeconfig, `${target}:/`], { env, timeoutMs: CASE_MS });
-    expect({ code: ls.code, stderr: ls.stderr }).toEqual({ code: 0, stderr: '' });
-    expect(ls.stdout.toString()).toMatch(/ server\n/);
-    const injected = await runCli(['inject', '--kubeconfig', kubeconfig, target], { env, timeoutMs: CASE_MS });
-    expect(injected.code, injected.stderr).toBe(0);
-    expect(injected.stderr).toContain('injected busybox');
-    expect(world.leases()).toEqual([]);
-    // In the target itself (its root, its user), with the injected tools on PATH.
-    const shell = await runCli(['shell', '--kubeconfig', kubeconfig, target, '--', 'sh', '-c', 'ls /.sidekick/bin/busybox && ls / | tr "\\n" " "'], { env, timeoutMs: CASE_MS });
-    expect({ code: shell.code, stderr: shell.stderr }).toEqual({ code: 0, stderr: '' });
-    expect(shell.stdout.toString()).toMatch(/^\/\.sidekick\/bin\/busybox\n.*server/);
-    // Injected twice: the same toolbox is found, nothing written.
-    const again = await runCli(['inject', '--kubeconfig', kubeconfig, target], { env, timeoutMs: CASE_MS });
-    expect(again.code, again.stderr).toBe(0);
-    expect(again.stderr).toContain('already has the toolbox at /.sidekick');
-    const ejected = await runCli(['eject', '--kubeconfig', kubeconfig, target], { env, timeoutMs: CASE_MS });
-    expect(ejected.code, ejected.stderr).toBe(0);
-    expect(world.leases()).toEqual([]);
-    // afterEach: the container's files and processes as they were, no zombie added.
-  }, CASE_MS);
-
   it('holds one lock per pod container as a Lease: another holder is named with the kubectl command to remove it, a killed one on this host is taken over', async () => {
     const { pod, kubeconfig } = await podAndConfig();
     const env = { SIDEKICK_KUBE_TOOLBOX: await defaultToolboxImage() };

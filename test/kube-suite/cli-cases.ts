@@ -134,6 +134,32 @@ export function kubernetesCliCases(provider: CliClusterProvider): void {
     expect(late.stderr.split('\n')[0]).toMatch(new RegExp(`^sidekick: sidekick pod/${name}/${sidekick} is not running`));
   }, CASE_MS);
 
+  it('ls, inject, shell and eject: the toolbox written into the target and used there, found again, removed; no lock (Lease) left', async () => {
+    const { name, cli, api, namespace } = await pod();
+    const target = `pod/${name}/app`;
+    const ls = await runCli(['ls', ...cli.args, `${target}:/`], { env: cli.env, timeoutMs: CASE_MS });
+    expect({ code: ls.code, stderr: ls.stderr }).toEqual({ code: 0, stderr: '' });
+    expect(ls.stdout.toString()).toMatch(new RegExp(` ${provider.rootEntry}\\n`));
+    const injected = await runCli(['inject', ...cli.args, target], { env: cli.env, timeoutMs: CASE_MS });
+    expect(injected.code, injected.stderr).toBe(0);
+    expect(injected.stderr).toContain('injected busybox');
+    expect(await api.listLeases(namespace, 'app.kubernetes.io/managed-by=sidekick')).toEqual([]);
+    // In the target itself (its root), with the injected tools on PATH.
+    const shell = await runCli(['shell', ...cli.args, target, '--', 'sh', '-c', 'which ls; ls / | tr "\\n" " "'], { env: cli.env, timeoutMs: CASE_MS });
+    expect({ code: shell.code, stderr: shell.stderr }).toEqual({ code: 0, stderr: '' });
+    expect(shell.stdout.toString()).toMatch(new RegExp(`^/\\.sidekick/bin/ls\\n.*\\b${provider.rootEntry}\\b`));
+    const again = await runCli(['inject', ...cli.args, target], { env: cli.env, timeoutMs: CASE_MS });
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stderr).toContain('already has the toolbox at /.sidekick');
+    const ejected = await runCli(['eject', ...cli.args, target], { env: cli.env, timeoutMs: CASE_MS });
+    expect(ejected.code, ejected.stderr).toBe(0);
+    const gone = await runCli(['shell', ...cli.args, target, '--', 'true'], { env: cli.env, timeoutMs: CASE_MS });
+    expect(gone.code).toBe(125);
+    expect(gone.stderr).toMatch(/has no sidekick toolbox injected/);
+    expect(await api.listLeases(namespace, 'app.kubernetes.io/managed-by=sidekick')).toEqual([]);
+    // afterEach: the original's files and process as they were.
+  }, CASE_MS);
+
   it('ps and inspect of a pod\'s container', async () => {
     const { name, cli } = await pod();
     const ps = await runCli(['ps', '--json', ...cli.args, `pod/${name}/app`], { env: cli.env, timeoutMs: CASE_MS });
