@@ -13,6 +13,7 @@ import { stopSession } from '../debug/sidekick-launch.js';
 import { captureSink, checkDestination, type CaptureSink } from './capture-destination.js';
 import { deferSignals, SIGNAL_STATUS } from './deferred-signals.js';
 import { connectEngineFor, type GlobalFlags } from './engine-from-flags.js';
+import { optionalCapability } from '../engines/capabilities.js';
 import { packageBuildReporter } from './toolbox-progress.js';
 
 export interface CaptureFlags {
@@ -34,6 +35,13 @@ export async function runCapture(target: string, filter: string[], flags: Captur
     ...(flags.count !== undefined ? { count: flags.count } : {}),
   };
   const engine = await connectEngineFor(target, global);
+  if (flags.image === undefined && optionalCapability(engine, 'images') === undefined) {
+    engine.close();
+    // The package toolbox is built on the engine, which a cluster cannot do: it pulls images.
+    throw new SidekickError('ENGINE_UNSUPPORTED', `capture on the ${engine.kind} engine needs --image: an image it can pull with tcpdump, sh and tar on its PATH.`, {
+      hint: `For example: sidekick capture --image nicolaka/netshoot ${target} (the toolbox with tcpdump is built only on an engine that keeps images, such as Docker).`,
+    });
+  }
   let session: ExecSession;
   const setup = deferSignals();
   try {

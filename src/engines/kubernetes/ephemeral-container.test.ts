@@ -88,6 +88,10 @@ describe('the ephemeral container', () => {
     expect('env' in buildEphemeralContainer({ ...options, env: [] })).toBe(false);
   });
 
+  it('adds the capabilities a session asks for to SYS_PTRACE, once each (capture asks for NET_RAW)', () => {
+    expect(buildEphemeralContainer({ ...options, capAdd: ['NET_RAW', 'SYS_PTRACE'] }).securityContext).toEqual({ capabilities: { add: ['SYS_PTRACE', 'NET_RAW'] } });
+  });
+
   it('keeps the input of a session left with -d open for the next client (stdinOnce false), when asked', () => {
     expect(buildEphemeralContainer({ ...options, stdin: true, stdinOnce: false })).toMatchObject({ stdin: true, stdinOnce: false });
     expect(buildEphemeralContainer({ ...options, stdin: true })).toMatchObject({ stdin: true, stdinOnce: true });

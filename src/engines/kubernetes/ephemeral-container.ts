@@ -59,6 +59,8 @@ export interface EphemeralSidekickOptions {
   tty: boolean;
   imagePullPolicy?: 'Always' | 'IfNotPresent' | 'Never';
   env?: { name: string; value: string }[];
+  /** Capabilities the session asks for beyond SYS_PTRACE, which every sidekick has (capture: NET_RAW). */
+  capAdd?: string[];
 }
 
 /** The EphemeralContainer object as the API serialises it (the fields sidekick sets). */
@@ -111,7 +113,7 @@ export function buildEphemeralContainer(options: EphemeralSidekickOptions): Ephe
     tty: options.tty,
     targetContainerName: options.targetContainer,
     terminationMessagePolicy: 'File',
-    securityContext: { capabilities: { add: ['SYS_PTRACE'] } },
+    securityContext: { capabilities: { add: [...new Set(['SYS_PTRACE', ...(options.capAdd ?? [])])] } },
   };
   // stdinOnce: the container's stdin closes when the one attached client detaches, so the
   // sidekick's process sees EOF and ends with the session (api/core/v1 types.go, Container.StdinOnce).

@@ -218,6 +218,7 @@ export class KubernetesEngine implements Engine {
       // Left with -d to be attached again: its input stays open when this client goes.
       ...(spec.openStdin && spec.labels[LABEL_DETACHED] === 'true' ? { stdinOnce: false } : {}),
       tty: spec.tty,
+      capAdd: spec.capAdd,
       env: [
         ...spec.env.map(environmentEntry),
         // Ephemeral containers have no labels: sidekick's marks travel in the spec (sessions, prune).
