@@ -1,12 +1,31 @@
 import { SidekickError } from '../core/errors.js';
 import { LABEL_KIND, LABEL_SESSION } from '../core/labels.js';
-import type { ExitStatus, ProcessHandle } from '../core/process-handle.js';
+import type { ExitStatus, ProcessHandle, SignalableProcess } from '../core/process-handle.js';
+import type { Target } from '../core/target.js';
+import type { Engine } from '../engines/engine.js';
 import { chooseDetachKeys, parseDetachKeys } from './detach-keys.js';
 import { connectEngineFor, sameEngineFlags, type GlobalFlags } from './engine-from-flags.js';
-import { formatArgv } from '../core/copy-script.js';
+import { formatArgv } from '../core/shell-word.js';
 import { pumpTerminal } from './terminal.js';
 import { terminalSafe } from './terminal-safe.js';
 import { optionalCapability, requireCapability } from '../engines/capabilities.js';
+
+type Attacher = (sidekick: Target, options: { tty: boolean; openStdin: boolean; detachKeys?: string }) => Promise<SignalableProcess>;
+
+/**
+ * How this engine attaches to a session: to the sidekick container itself where it has
+ * containers of sidekick's own (Docker, which also matches the detach keys), otherwise through
+ * its `sessionAttach` (a pod's ephemeral container; the keys are matched by this client). Asked
+ * before anything is looked up, so an engine with neither says so first.
+ */
+function sessionAttacher(engine: Engine): Attacher {
+  const containers = optionalCapability(engine, 'containers');
+  if (containers !== undefined) {
+    return (sidekick, options) => containers.attachContainer(sidekick.id, { ...options, autoRemove: sidekick.autoRemove === true });
+  }
+  const sessions = requireCapability(engine, 'sessionAttach', 'attach to a detached sidekick (sidekick exec --attach)');
+  return (sidekick, options) => sessions.attachSession(sidekick.id, { tty: options.tty, openStdin: options.openStdin });
+}
 
 /**
  * `sidekick exec --attach NAME`: back into a session started with `exec -d`, as `docker attach`.
@@ -17,8 +36,7 @@ export async function runAttach(name: string, flags: { detachKeys?: string }, gl
   // pod/NAME/sidekick-…: the cluster's (exec -d printed it so); any other name: Docker's.
   const engine = await connectEngineFor(name, global);
   try {
-    const containers = optionalCapability(engine, 'containers');
-    const sessions = containers === undefined ? requireCapability(engine, 'sessionAttach', 'attach to a detached sidekick (sidekick exec --attach)') : undefined;
+    const attach = sessionAttacher(engine);
     const sidekick = await engine.findContainer(name);
     if (sidekick.labels[LABEL_KIND] !== 'sidekick' || sidekick.labels[LABEL_SESSION] === undefined) {
       throw new SidekickError('BAD_USAGE', `${terminalSafe(sidekick.name)} is not a sidekick session.`, { hint: 'sidekick sessions lists them; exec --attach takes the name exec -d printed.' });
@@ -35,9 +53,7 @@ export async function runAttach(name: string, flags: { detachKeys?: string }, gl
       });
     }
     const spec = tty && interactive ? chooseDetachKeys(flags.detachKeys, process.env) : undefined;
-    const attached = containers
-      ? await containers.attachContainer(sidekick.id, { tty, openStdin: interactive, autoRemove: sidekick.autoRemove === true, ...(spec ? { detachKeys: spec } : {}) })
-      : await sessions!.attachSession(sidekick.id, { tty, openStdin: interactive });
+    const attached = await attach(sidekick, { tty, openStdin: interactive, ...(spec ? { detachKeys: spec } : {}) });
     let letGo: (status: ExitStatus) => void = () => undefined;
     const leftRunning = new Promise<ExitStatus>((resolve) => (letGo = resolve));
     // A signal to this CLI lets go of the session rather than waiting for its end.

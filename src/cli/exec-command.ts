@@ -6,7 +6,7 @@ import { imageFallback, noteIfAlsoImage } from '../debug/exec-copy/copy-origin.j
 import { deferSignals, SIGNAL_STATUS } from './deferred-signals.js';
 import { terminalModes } from './terminal-modes.js';
 import { chooseEngine, connectEngineFor, sameEngineFlags, type GlobalFlags } from './engine-from-flags.js';
-import { formatArgv } from '../core/copy-script.js';
+import { formatArgv } from '../core/shell-word.js';
 import { refusePodSessionFlags } from './pod-exec-limits.js';
 import { isPodReference } from '../core/reference.js';
 import { runCopyExec } from './exec-copy-command.js';

@@ -1,4 +1,5 @@
-import { formatArgv, RUN_ENTRYPOINT, COPY_TOOLS } from '../core/copy-script.js';
+import { RUN_ENTRYPOINT, COPY_TOOLS } from '../core/copy-script.js';
+import { formatArgv } from '../core/shell-word.js';
 import { SidekickError } from '../core/errors.js';
 import { startCopySession, type CopySession } from '../debug/exec-copy/copy-session.js';
 import type { NetworkMode } from '../core/target.js';

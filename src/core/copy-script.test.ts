@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { copyStartScript, formatArgv, runEntrypointScript } from './copy-script.js';
+import { copyStartScript, runEntrypointScript } from './copy-script.js';
 
 /** Runs a generated script with the host's sh, with the script's own interpreter line ignored. */
 function sh(script: string, args: string[], env: Record<string, string>): string {
@@ -33,11 +33,5 @@ describe('copy start script', () => {
     expect(execFileSync('sh', ['-c', script, 'start', 'sh', '-c', 'echo "$PATH"; echo "$PS1"'], { env: { PATH: '/usr/bin:/bin' }, encoding: 'utf8' })).toBe(
       "/usr/bin:/bin:/.sidekick/bin\n[sidekick copy of it's] \\w \\$ \n",
     );
-  });
-});
-
-describe('formatArgv', () => {
-  it('quotes only words that need it', () => {
-    expect(formatArgv(['/app/server', '--port=8080', 'a b', "it's"])).toBe(`/app/server --port=8080 'a b' 'it'\\''s'`);
   });
 });

@@ -7,6 +7,7 @@
  * work in images that have no shell at all.
  */
 
+import { shellQuote } from './shell-word.js';
 import { LEASE_VARIABLE } from './lease.js';
 
 /** Where the toolbox goes in a copy; the original is never written to, only the copy. */
@@ -94,13 +95,4 @@ export function runEntrypointScript(options: RunEntrypointOptions): string {
   }
   lines.push('');
   return lines.join('\n');
-}
-
-/** An argv as a person would type it in a shell, for the lines that show the original's command. */
-export function formatArgv(argv: string[]): string {
-  return argv.map((word) => (/^[A-Za-z0-9_@%+=:,./-]+$/.test(word) ? word : shellQuote(word))).join(' ');
-}
-
-export function shellQuote(value: string): string {
-  return `'${value.replace(/'/g, `'\\''`)}'`;
 }

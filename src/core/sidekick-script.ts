@@ -12,7 +12,7 @@
  *
  * Arguments after the script are the user's command ("$@"); empty means a login shell.
  */
-import { shellQuote } from './copy-script.js';
+import { shellQuote } from './shell-word.js';
 import { LEASE_VARIABLE } from './lease.js';
 import { DYNAMIC_VIEW_FUNCTIONS, TOOLBOX_BIN_DIRS, VIEW_APPLETS, VIEW_BIN, VIEW_BUSYBOX } from './dynamic-view.js';
 import { SESSION_SHELL_FUNCTIONS, TARGET_ID_VARIABLE, TARGET_PROCESS_MISSING_STATUS, TARGET_SHARES_PID_VARIABLE } from './session-shell.js';

@@ -11,7 +11,7 @@ import { assertRootOwnedToolbox } from './container-files.js';
 import { findInjections } from './find-injections.js';
 import { assertRunning, INJECTED_INIT_NAME } from './inject-toolbox.js';
 import { SESSION_SHELL_FUNCTIONS } from '../../core/session-shell.js';
-import { shellQuote } from '../../core/copy-script.js';
+import { shellQuote } from '../../core/shell-word.js';
 import { requireCapability } from '../../engines/capabilities.js';
 
 export interface ShellRequest {

@@ -14,7 +14,7 @@
  * never by a path of the target's. No process of the toolbox's root is left while a tar runs:
  * the engine runs one operation at a time (docs/RELIABILITY.md, "cp on pods").
  */
-import { shellQuote } from '../../core/copy-script.js';
+import { shellQuote } from '../../core/shell-word.js';
 import { SESSION_SHELL_FUNCTIONS, TARGET_ID_VARIABLE, TARGET_SHARES_PID_VARIABLE } from '../../core/session-shell.js';
 
 /** What names the target's own process (session-shell.ts, find_target). */

@@ -368,17 +368,8 @@ export class KubernetesEngine implements Engine {
   private async attachAgain(id: string, options: { tty: boolean; openStdin: boolean }): Promise<SignalableProcess> {
     const { namespace, pod, container } = this.locate(id);
     if (container === undefined) throw new SidekickError('INTERNAL', `${id} names no container`);
-    const query = new URLSearchParams({ container, stdin: String(options.openStdin), stdout: 'true', stderr: String(!options.tty), tty: String(options.tty) });
-    const { socket, protocol } = await this.api.openChannel(`${podPath(namespace, pod)}/attach?${query}`, REMOTE_COMMAND_PROTOCOLS, { paused: true });
-    const process = channelProcess(socket, {
-      protocol: negotiatedProtocol(protocol),
-      tty: options.tty,
-      openStdin: options.openStdin,
-      exitStatus: async () => this.exitCode(namespace, pod, container),
-      // The end of this client's input is not the session's: it ends when its shell does.
-      keepStdinOpen: true,
-    });
-    socket.resume();
+    // The end of this client's input is not the session's: it ends when its shell does.
+    const process = await this.openAttach(namespace, pod, container, { tty: options.tty, stdin: options.openStdin, keepStdinOpen: true });
     return {
       ...process,
       signal: async (name: string) => {
@@ -388,6 +379,24 @@ export class KubernetesEngine implements Engine {
     };
   }
 
+  /**
+   * The API's attach to a container, paused until its listeners are in place, its exit status
+   * read from the container's state (the attach stream itself always says Success).
+   */
+  private async openAttach(namespace: string, pod: string, container: string, options: { tty: boolean; stdin: boolean; keepStdinOpen?: boolean }): Promise<ProcessHandle> {
+    const query = new URLSearchParams({ container, stdin: String(options.stdin), stdout: 'true', stderr: String(!options.tty), tty: String(options.tty) });
+    const { socket, protocol } = await this.api.openChannel(`${podPath(namespace, pod)}/attach?${query}`, REMOTE_COMMAND_PROTOCOLS, { paused: true });
+    const process = channelProcess(socket, {
+      protocol: negotiatedProtocol(protocol),
+      tty: options.tty,
+      openStdin: options.stdin,
+      exitStatus: async () => this.exitCode(namespace, pod, container),
+      ...(options.keepStdinOpen === true ? { keepStdinOpen: true } : {}),
+    });
+    socket.resume();
+    return process;
+  }
+
   private async attach(
     namespace: string,
     pod: string,
@@ -395,21 +404,14 @@ export class KubernetesEngine implements Engine {
     options: { tty: boolean; openStdin: boolean },
     signals: { keeper: string[]; byExec: (name: string) => Promise<void> },
   ): Promise<SignalableProcess> {
-    const query = new URLSearchParams({ container, stdin: 'true', stdout: 'true', stderr: String(!options.tty), tty: String(options.tty) });
-    const { socket, protocol } = await this.api.openChannel(`${podPath(namespace, pod)}/attach?${query}`, REMOTE_COMMAND_PROTOCOLS, { paused: true });
+    // stdin always: the go line travels on it, whether or not the session reads its input.
+    const process = await this.openAttach(namespace, pod, container, { tty: options.tty, stdin: true });
     const id = podContainerId(namespace, pod, container);
     const keeper = signalKeeper(() => this.execInContainer(id, { command: signals.keeper, tty: false, openStdin: true }), signals.byExec);
     const signal = async (name: string): Promise<void> => {
       signalName(name);
       await keeper.send(name);
     };
-    const process = channelProcess(socket, {
-      protocol: negotiatedProtocol(protocol),
-      tty: options.tty,
-      openStdin: true,
-      exitStatus: async () => this.exitCode(namespace, pod, container),
-    });
-    socket.resume();
     process.stdin!.write(GO_LINE);
     if (!options.openStdin) process.stdin!.end();
     const closeKeeper = (): void => keeper.close();
