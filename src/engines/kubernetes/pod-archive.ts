@@ -22,7 +22,7 @@ import type { ProcessHandle } from '../../core/process-handle.js';
 import type { Target } from '../../core/target.js';
 import type { ArchiveCapability, ContainerExecSpec, RunningSidekick, SidekickSpec } from '../engine.js';
 import { ArchiveBreakout, breakoutCheck } from './archive-breakout.js';
-import { ARCHIVE_PATH_MISSING, KEEPER_READY, keeperArgv, operationArgv, splitArchivePath, type ArchiveOperation, type ArchiveTargetRef } from './archive-scripts.js';
+import { KEEPER_READY, keeperArgv, operationArgv, splitArchivePath, type ArchiveOperation, type ArchiveTargetRef } from './archive-scripts.js';
 import { parseArchiveStat } from './archive-stat.js';
 import { putPinned } from './pinned-put.js';
 import { asEngineError, firstLine, kept, operationFailed } from './operation-output.js';
