@@ -136,7 +136,7 @@ describe('sidekick on pod targets (through the control-plane double)', () => {
     const env = { SIDEKICK_KUBE_TOOLBOX: await defaultToolboxImage() };
     const target = `pod/${pod.name}/app`;
     const api = new KubeApi(loadKubeContext({ kubeconfig }, {}));
-    const leaseName = `sidekick-inject-lock-${pod.name}-app`;
+    const leaseName = `sidekick-inject-lock-${pod.name}.app`;
     const holdAs = async (holder: string): Promise<string> =>
       (await api.createLease('default', { metadata: { name: leaseName, annotations: { 'io.sidekick.lock.holder': holder, 'io.sidekick.lock.purpose': 'inject', 'io.sidekick.created': '2026-12-01T00:00:00.000Z' } } }))!;
     const uid = await holdAs('another-host:4242');

@@ -207,7 +207,7 @@ describe('sidekick sessions and prune on a cluster (through the control-plane do
     cli.kill('SIGKILL');
     await new Promise((resolve) => cli.once('close', resolve));
     const [lease] = world.leases();
-    expect(lease?.name).toBe(`sidekick-inject-lock-${pod.name}-app`);
+    expect(lease?.name).toBe(`sidekick-inject-lock-${pod.name}.app`);
 
     const listed = await runCli(['sessions', '--json', '--kubeconfig', kubeconfig], { env: cliEnv, timeoutMs: CASE_MS });
     expect({ code: listed.code, stderr: listed.stderr }).toEqual({ code: 0, stderr: '' });

@@ -1,7 +1,7 @@
 /**
  * The Kubernetes engine's target lock (engine.ts, TargetLockCapability; docs/ARCHITECTURE.md,
  * "Kubernetes engine"): a `coordination.k8s.io/v1` Lease in the pod's namespace, named after the
- * pod and container. Creating an object whose name exists fails with 409 AlreadyExists (API
+ * pod and container (`sidekick-inject-lock-POD.CONTAINER`). Creating an object whose name exists fails with 409 AlreadyExists (API
  * conventions, "Concurrency Control and Consistency"), which makes the create exclusive, as a
  * container name is on Docker. The holder's record is kept as the Lease's annotations (label
  * values cannot hold a host name and a PID), its process also as `spec.holderIdentity`, which
@@ -65,7 +65,8 @@ export interface LeaseApi {
 export function leaseOf(target: Target): { namespace: string; name: string } {
   const id = parsePodContainerId(target.id);
   if (id === undefined) throw new Error(`leaseOf: ${target.id} is not a pod's container`);
-  const plain = `sidekick-inject-lock-${id.pod}-${id.container}`;
+  // A "." between them, which a container's name cannot hold: pod a-b's c and pod a's b-c differ.
+  const plain = `sidekick-inject-lock-${id.pod}.${id.container}`;
   if (plain.length <= NAME_MAX) return { namespace: id.namespace, name: plain };
   const digest = createHash('sha256').update(`${id.pod}/${id.container}`).digest('hex').slice(0, 16);
   return { namespace: id.namespace, name: `${plain.slice(0, NAME_MAX - 17).replace(/[-.]+$/, '')}-${digest}` };
