@@ -132,9 +132,9 @@ export class KubernetesEngine implements Engine {
    */
   async listContainers(options: { all: boolean; labels?: string[] }): Promise<ContainerSummary[]> {
     const everywhere = this.options.allNamespaces === true;
-    const pods = (await this.api.listPods(everywhere ? undefined : this.context.namespace)) as FullPodJson[];
+    const namespace = everywhere ? undefined : this.context.namespace;
     // Locks never run: only a listing of every state shows them (sessions, prune), as on Docker.
-    const leases = options.all ? await this.lockLeases(everywhere ? undefined : this.context.namespace) : [];
+    const [pods, leases] = await Promise.all([this.api.listPods(namespace) as Promise<FullPodJson[]>, options.all ? this.lockLeases(namespace) : []]);
     const summaries = [...podSummaries(pods), ...sidekickSummaries(pods), ...leases]
       .filter((summary) => matchesLabels(summary.labels, options.labels ?? []))
       .map((summary) => (everywhere ? { ...summary, names: summary.names.map((name) => `${namespaceOfId(summary.id)}/${name}`) } : summary));
