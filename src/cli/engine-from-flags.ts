@@ -113,7 +113,7 @@ export async function connectListingEngine(flags: GlobalFlags, listing: ListingS
   const choice = chooseListingEngine(flags, listing);
   if (choice.kind === 'docker') return { engine: connectEngine(flags).engine, kind: 'docker' };
   const { openKubernetesEngine } = await import('../engines/kubernetes/open-kubernetes-engine.js');
-  const engine = openKubernetesEngine(choice.flags, process.env, listing.allNamespaces === true ? { allNamespaces: true } : {});
+  const engine = openKubernetesEngine(choice.flags, process.env, { allNamespaces: listing.allNamespaces === true });
   if (flags.debug) process.stderr.write(`sidekick: engine ${engine.endpoint}\n`);
   return { engine, kind: 'kubernetes' };
 }

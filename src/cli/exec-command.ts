@@ -253,4 +253,3 @@ function progressReporter(progress: ProgressLine): { onToolboxBuild: (source: st
 function labelled(label: string, command: string | undefined): string {
   return command === undefined ? '' : `${label}${command}`;
 }
-

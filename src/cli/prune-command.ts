@@ -23,7 +23,7 @@ export async function runPrune(flags: PruneFlags, global: GlobalFlags): Promise<
       hint: 'Add -f to remove without asking, or --dry-run to see what would be removed.',
     });
   }
-  const { engine } = await connectListingEngine(global, flags.allNamespaces === true ? { allNamespaces: true } : {});
+  const { engine } = await connectListingEngine(global, { allNamespaces: flags.allNamespaces === true });
   try {
     let onlyIds: Set<string> | undefined;
     if (consent === 'ask') {

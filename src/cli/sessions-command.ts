@@ -31,7 +31,7 @@ export interface SessionRow {
 
 export async function runSessions(flags: SessionsFlags, global: GlobalFlags): Promise<number> {
   const format = parseFormat(flags.format);
-  const { engine, kind } = await connectListingEngine(global, flags.allNamespaces === true ? { allNamespaces: true } : {});
+  const { engine, kind } = await connectListingEngine(global, { allNamespaces: flags.allNamespaces === true });
   try {
     // On a cluster, reading the containers' files would add a sidekick to every pod: injections are not looked for.
     const report = await listSessions(engine, { injections: kind === 'docker' });

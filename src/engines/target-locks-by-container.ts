@@ -7,6 +7,7 @@
  * a stale, never-started sidekick container.
  */
 import { SidekickError } from '../core/errors.js';
+import { LABEL_KIND, LABEL_TARGET } from '../core/labels.js';
 import type { Target } from '../core/target.js';
 import type { ContainerCapability, Engine, TargetLockCapability } from './engine.js';
 
@@ -42,7 +43,7 @@ export function targetLocksByContainer(engine: Engine, containers: ContainerCapa
       }
     },
     async findTargetLock(target) {
-      const found = await engine.listContainers({ all: true, labels: [`io.sidekick.target=${target.id}`, 'io.sidekick.kind=lock'] });
+      const found = await engine.listContainers({ all: true, labels: [`${LABEL_TARGET}=${target.id}`, `${LABEL_KIND}=lock`] });
       const lock = found.find((c) => c.names.includes(lockContainerName(target)));
       return lock === undefined ? undefined : { id: lock.id, record: lock.labels };
     },

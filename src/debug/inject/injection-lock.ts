@@ -9,16 +9,13 @@
  */
 import { hostname } from 'node:os';
 import { SidekickError } from '../../core/errors.js';
-import { LABEL_LOCK_HOLDER, LABEL_LOCK_PURPOSE, newSessionId, sessionLabels } from '../../core/labels.js';
+import { LABEL_CREATED, LABEL_LOCK_HOLDER, LABEL_LOCK_PURPOSE, newSessionId, sessionLabels } from '../../core/labels.js';
 import type { Target } from '../../core/target.js';
 import type { Engine } from '../../engines/engine.js';
 import { withCommand } from '../engine-hint.js';
 import type { Cleanups } from './cleanups.js';
 import { processExists } from '../../core/local-process.js';
 import { requireCapability } from '../../engines/capabilities.js';
-
-const LABEL_HOLDER = LABEL_LOCK_HOLDER;
-const LABEL_PURPOSE = LABEL_LOCK_PURPOSE;
 
 export interface InjectionLock {
   /** Removes the lock; safe to call more than once. */
@@ -59,7 +56,7 @@ export async function acquireInjectionLock(engine: Engine, target: Target, purpo
     if (attempt > 0) throw busy(engine, target, undefined);
     const holder = await locks.findTargetLock(target);
     if (holder === undefined) continue; // released in between: try once more
-    if (!holderIsGone(holder.record[LABEL_HOLDER])) throw busy(engine, target, holder.record);
+    if (!holderIsGone(holder.record[LABEL_LOCK_HOLDER])) throw busy(engine, target, holder.record);
     await locks.removeTargetLock(target, holder.id);
   }
 }
@@ -68,8 +65,8 @@ export async function acquireInjectionLock(engine: Engine, target: Target, purpo
 function lockRecord(target: Target, purpose: string): Record<string, string> {
   return {
     ...sessionLabels({ session: newSessionId(), kind: 'lock', target: target.id, created: new Date() }),
-    [LABEL_HOLDER]: `${hostname()}:${process.pid}`,
-    [LABEL_PURPOSE]: purpose,
+    [LABEL_LOCK_HOLDER]: `${hostname()}:${process.pid}`,
+    [LABEL_LOCK_PURPOSE]: purpose,
   };
 }
 
@@ -83,8 +80,8 @@ function holderIsGone(holder: string | undefined): boolean {
 }
 
 function busy(engine: Engine, target: Target, record: Record<string, string> | undefined): SidekickError {
-  const what = record?.[LABEL_PURPOSE] === 'eject' ? 'ejecting from' : 'injecting into';
-  const who = record?.[LABEL_HOLDER] ? ` (process ${record[LABEL_HOLDER]}, since ${record['io.sidekick.created'] ?? '?'})` : '';
+  const what = record?.[LABEL_LOCK_PURPOSE] === 'eject' ? 'ejecting from' : 'injecting into';
+  const who = record?.[LABEL_LOCK_HOLDER] ? ` (process ${record[LABEL_LOCK_HOLDER]}, since ${record[LABEL_CREATED] ?? '?'})` : '';
   return new SidekickError('INJECTION_REFUSED', `another sidekick is ${what} ${target.name}${who}.`, {
     hint: `Wait for it to finish and try again.${withCommand(' If it was killed, remove its lock', engine.targetLocks?.removeTargetLockCommand(target), ': ')}`,
   });

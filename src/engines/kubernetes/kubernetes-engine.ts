@@ -26,7 +26,7 @@ import { SidekickError, isSidekickError } from '../../core/errors.js';
 import type { ExitStatus, ProcessHandle, SignalableProcess } from '../../core/process-handle.js';
 import type { ContainerSummary, Target } from '../../core/target.js';
 import type { ArchiveCapability, ContainerExecSpec, DefinitionCopyCapability, DefinitionCopySpec, Engine, EngineCommands, PortConnectionCapability, RunningCopy, RunningSidekick, SessionAttachCapability, SidekickSpec, TargetLockCapability } from '../engine.js';
-import { LABEL_DETACHED, LABEL_LOCK_HOLDER } from '../../core/labels.js';
+import { LABEL_DETACHED } from '../../core/labels.js';
 import { MANAGED_BY_SELECTOR, leaseLocks, leaseSummary, parseLeaseId } from './lease-locks.js';
 import { kubeCommands } from './kube-commands.js';
 import { channelProcess } from './channel-process.js';
@@ -111,7 +111,7 @@ export class KubernetesEngine implements Engine {
     this.endpoint = `${context.server} (context ${context.contextName}, ${options.allNamespaces === true ? 'every namespace' : `namespace ${context.namespace}`})`;
     this.podArchive = new PodArchive(this);
     this.archive = this.podArchive;
-    this.targetLocks = leaseLocks(this.api, context, LABEL_LOCK_HOLDER);
+    this.targetLocks = leaseLocks(this.api, context);
   }
 
   async findContainer(reference: string): Promise<Target> {

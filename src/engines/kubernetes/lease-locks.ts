@@ -12,6 +12,7 @@
  * namespace (docs/ARCHITECTURE.md lists what sidekick asks of a role).
  */
 import { createHash } from 'node:crypto';
+import { LABEL_LOCK_HOLDER } from '../../core/labels.js';
 import { shellWord } from '../../core/shell-word.js';
 import type { ContainerSummary, Target } from '../../core/target.js';
 import type { TargetLockCapability } from '../engine.js';
@@ -82,11 +83,11 @@ export function leaseBody(target: Target, record: Record<string, string>, holder
   };
 }
 
-export function leaseLocks(api: LeaseApi, context: { contextName: string }, holderKey: string): TargetLockCapability {
+export function leaseLocks(api: LeaseApi, context: { contextName: string }): TargetLockCapability {
   return {
     async createTargetLock(target, record) {
       const { namespace } = leaseOf(target);
-      return api.createLease(namespace, leaseBody(target, record, record[holderKey] ?? 'sidekick'));
+      return api.createLease(namespace, leaseBody(target, record, record[LABEL_LOCK_HOLDER] ?? 'sidekick'));
     },
     async findTargetLock(target) {
       const { namespace, name } = leaseOf(target);
