@@ -231,14 +231,26 @@ await build({
   plugins: [sharedErrors('..'), ...standIns],
 });
 
-// port-forward's relay (native/sidekick-relay.c), a static binary that runs in the target's
-// network namespace. Without a compiler and a static libc it is left out, and port-forward
-// falls back to one exec per connection (docs/ARCHITECTURE.md, "port-forward").
+// The static helpers of native/ (docs/ARCHITECTURE.md, "Helpers of our own"): port-forward's
+// relay, which runs in the target's network namespace, and the pod archive's unpacker, which
+// runs in an archive sidekick on a cluster's node. Without a compiler and a static libc they are
+// left out: port-forward falls back to one exec per connection, a pod upload to one exec per
+// directory. musl makes the smaller binary (the unpacker travels over the Kubernetes API).
 {
   const { spawnSync } = await import('node:child_process');
-  const made = spawnSync('gcc', ['-static', '-O2', '-o', resolve(root, 'dist/sidekick-relay'), resolve(root, 'native/sidekick-relay.c')], { stdio: ['ignore', 'ignore', 'pipe'] });
-  if (made.status !== 0) {
-    process.stderr.write(`build: no port-forward relay (gcc -static failed: ${made.error?.message ?? made.stderr.toString().trim().split('\n')[0] ?? ''}); port-forward will use one exec per connection.\n`);
+  const helpers = [
+    { name: 'sidekick-relay', compilers: ['gcc'], without: 'port-forward will use one exec per connection' },
+    { name: 'sidekick-unpack', compilers: ['musl-gcc', 'gcc'], without: 'uploads into pods will use one exec per directory' },
+  ];
+  for (const helper of helpers) {
+    let failure = '';
+    const made = helper.compilers.some((compiler) => {
+      const run = spawnSync(compiler, ['-static', '-O2', '-o', resolve(root, `dist/${helper.name}`), resolve(root, `native/${helper.name}.c`)], { stdio: ['ignore', 'ignore', 'pipe'] });
+      if (run.status === 0) return true;
+      failure ||= `${compiler} -static failed: ${run.error?.message ?? run.stderr.toString().trim().split('\n')[0] ?? ''}`;
+      return false;
+    });
+    if (!made) process.stderr.write(`build: no ${helper.name} (${failure}); ${helper.without}.\n`);
   }
 }
 

@@ -4,6 +4,7 @@ import { DockerEngine } from '../engines/docker/docker-engine.js';
 import { resolveEndpoint, type Endpoint, type TlsFlags } from '../engines/docker/endpoint.js';
 import { isPodReference } from '../core/reference.js';
 import type { KubeFlags } from '../engines/kubernetes/kube-config.js';
+import { nativeHelper } from './native-helper.js';
 
 export interface GlobalFlags extends TlsFlags {
   host?: string;
@@ -75,7 +76,7 @@ export async function connectEngineFor(target: string | undefined, flags: Global
   const choice = chooseEngine(target, flags);
   if (choice.kind === 'docker') return connectEngine(flags).engine;
   const { openKubernetesEngine } = await import('../engines/kubernetes/open-kubernetes-engine.js');
-  const engine = openKubernetesEngine(choice.flags, process.env, { bareNamesArePods: choice.bareNamesArePods === true });
+  const engine = openKubernetesEngine(choice.flags, process.env, { bareNamesArePods: choice.bareNamesArePods === true, ...unpackerOption() });
   if (flags.debug) process.stderr.write(`sidekick: engine ${engine.endpoint}\n`);
   return engine;
 }
@@ -100,6 +101,12 @@ export function chooseListingEngine(flags: GlobalFlags, listing: ListingScope = 
   }
   const { bareNamesArePods: _ignored, ...choice } = chooseEngine(undefined, { ...flags, podsByDefault: true }) as Extract<EngineChoice, { kind: 'kubernetes' }>;
   return choice;
+}
+
+/** The pod archive's unpacker built beside the CLI (dist/sidekick-unpack); SIDEKICK_UNPACK names another one, or "off". */
+function unpackerOption(): { unpackerBinary?: string } {
+  const path = nativeHelper('sidekick-unpack', 'SIDEKICK_UNPACK');
+  return path === undefined ? {} : { unpackerBinary: path };
 }
 
 /** What a listing command (sessions, prune) looks at beyond its engine's defaults. */

@@ -1,30 +1,14 @@
-import { existsSync, realpathSync } from 'node:fs';
-import { dirname, join } from 'node:path';
 import { formatHostPort, formatPort, parsePortSpecs } from '../core/port-spec.js';
 import { startPortForward } from '../debug/port-forward/port-forward-session.js';
 import { connectEngineFor, type GlobalFlags } from './engine-from-flags.js';
+import { nativeHelper } from './native-helper.js';
 
 const SIGNAL_NUMBERS: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGTERM: 15 };
 
-/**
- * The relay built beside the CLI (dist/sidekick-relay); SIDEKICK_RELAY names another one,
- * or turns it off with "off".
- */
+/** The relay built beside the CLI (dist/sidekick-relay); SIDEKICK_RELAY names another one, or "off". */
 function relayOption(): { relayBinary?: string } {
-  const chosen = process.env.SIDEKICK_RELAY;
-  if (chosen === 'off') return {};
-  const path = chosen || join(dirname(entryPoint()), 'sidekick-relay');
-  return existsSync(path) ? { relayBinary: path } : {};
-}
-
-/** The bundle itself: an installed sidekick runs through links (npm's bin/sidekick, docker-sidekick). */
-function entryPoint(): string {
-  const started = process.argv[1] ?? '';
-  try {
-    return realpathSync(started);
-  } catch {
-    return started;
-  }
+  const path = nativeHelper('sidekick-relay', 'SIDEKICK_RELAY');
+  return path === undefined ? {} : { relayBinary: path };
 }
 
 /** `sidekick port-forward`: runs until a signal (then 128+N) or until the target is gone (125). */

@@ -362,5 +362,21 @@ describe('archive', () => {
       expect(await archive.statPath(made.id, '/contract-tree/top.txt')).toMatchObject({ kind: 'file', size: 3 });
       expect(await archive.statPath(made.id, '/contract-tree/old.txt')).toMatchObject({ kind: 'file', size: 8 });
     });
+
+    (options.noOverwriteDirNonDir ? it : it.skip)('with noOverwriteDirNonDir, links a file into another directory (a rootfs has such hard links)', async () => {
+      const made = await world().startContainer();
+      const archive = requireCapability(world().engine, 'archive', 'the contract');
+      await archive.putArchive(made.id, '/', tarOf([
+        { name: 'contract-links/', type: 'directory' },
+        { name: 'contract-links/usr/', type: 'directory' },
+        { name: 'contract-links/usr/bin/', type: 'directory' },
+        { name: 'contract-links/usr/bin/perl', type: 'file', content: 'a perl', mode: 0o755 },
+        { name: 'contract-links/bin/', type: 'directory' },
+        { name: 'contract-links/bin/perl', type: 'link', linkname: 'contract-links/usr/bin/perl', mode: 0o755 },
+      ]), { noOverwriteDirNonDir: true });
+      expect(await archive.statPath(made.id, '/contract-links/bin/perl')).toMatchObject({ kind: 'file', size: 6, mode: 0o755 });
+      const got = await entriesOf((await archive.getArchive(made.id, '/contract-links/bin/perl')).tar);
+      expect(got.get('perl')?.content).toBe('a perl');
+    });
   });
 }

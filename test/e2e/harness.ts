@@ -18,6 +18,8 @@ const SESSION_LABEL = 'io.sidekick.session';
 
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const CLI_PATH = fileURLToPath(new URL('../../dist/sidekick.cjs', import.meta.url));
+/** The pod archive's unpacker the build makes beside the CLI (native/sidekick-unpack.c). */
+export const UNPACKER_PATH = fileURLToPath(new URL('../../dist/sidekick-unpack', import.meta.url));
 
 export interface TargetOptions {
   readOnly?: boolean;

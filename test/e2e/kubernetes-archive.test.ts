@@ -21,7 +21,7 @@ import { docker } from '../fixtures/docker-cli.js';
 import { DoubleWorld } from '../kube-double/double-world.js';
 import type { DoublePod } from '../kube-double/pods.js';
 import { defaultToolboxImage } from '../kube-double/test-client.js';
-import { CLI_PATH, expectUntouched, runCli, snapshotTarget, zombiesOf, type TargetSnapshot } from './harness.js';
+import { CLI_PATH, expectUntouched, runCli, snapshotTarget, UNPACKER_PATH, zombiesOf, type TargetSnapshot } from './harness.js';
 
 /** An ephemeral sidekick is an image start and several API round trips; a busy machine makes that long. */
 const CASE_MS = 180_000;
@@ -85,8 +85,9 @@ describe('files of pod containers (through the control-plane double)', () => {
 
   const kubeconfig = (): Promise<string> => world.kubeconfig();
 
-  async function engine(): Promise<KubernetesEngine> {
-    const made = new KubernetesEngine(loadKubeContext({ kubeconfig: await kubeconfig() }, {}), await defaultToolboxImage());
+  /** As the CLI opens it: with the unpacker it builds, unless `pinned` (uploads then go in pinned segments). */
+  async function engine(options: { pinned?: boolean } = {}): Promise<KubernetesEngine> {
+    const made = new KubernetesEngine(loadKubeContext({ kubeconfig: await kubeconfig() }, {}), await defaultToolboxImage(), options.pinned ? {} : { unpackerBinary: UNPACKER_PATH });
     engines.push(made);
     return made;
   }
@@ -136,6 +137,28 @@ describe('files of pod containers (through the control-plane double)', () => {
     archiveContract(() => world, { goneContainer: false, noOverwriteDirNonDir: true });
     targetLockContract(() => world);
   });
+
+  it('without the unpacker, an upload with noOverwriteDirNonDir goes in pinned segments: a tree is written, a directory entry over a link refused, a hard link into another directory refused', async () => {
+    const made = await engine({ pinned: true });
+    const pod = await makePod();
+    const id = `default/${pod.name}/app`;
+    const archive = requireCapability(made, 'archive', 'the test');
+    await plant(pod, [{ name: 'real/', type: 'directory' }, { name: 'link', type: 'symlink', linkname: 'real' }]);
+    await archive.putArchive(id, '/', streamOf(await tarBytes([
+      { name: 'tree/', type: 'directory' },
+      { name: 'tree/bin/', type: 'directory' },
+      { name: 'tree/bin/tool', type: 'file', content: 'a tool', mode: 0o755 },
+      { name: 'tree/bin/sym', type: 'symlink', linkname: 'tool' },
+    ])), { noOverwriteDirNonDir: true });
+    expect(await archive.statPath(id, '/tree/bin/tool')).toMatchObject({ kind: 'file', size: 6, mode: 0o755 });
+    expect(await archive.statPath(id, '/tree/bin/sym')).toMatchObject({ kind: 'symlink' });
+    await expect(archive.putArchive(id, '/', streamOf(await tarBytes([{ name: 'link/', type: 'directory' }, { name: 'link/through.txt', type: 'file', content: 'x' }])), { noOverwriteDirNonDir: true })).rejects.toMatchObject({ code: 'ENGINE_ERROR' });
+    expect(await archive.statPath(id, '/real/through.txt')).toBeUndefined();
+    await expect(archive.putArchive(id, '/', streamOf(await tarBytes([
+      { name: 'other/', type: 'directory' },
+      { name: 'other/tool', type: 'link', linkname: 'tree/bin/tool' },
+    ])), { noOverwriteDirNonDir: true })).rejects.toMatchObject({ code: 'ENGINE_ERROR' });
+  }, CASE_MS);
 
   it('cp copies a file and a directory into a pod and back out byte for byte, modes kept, through one ephemeral sidekick per command', async () => {
     const pod = await makePod();
@@ -280,6 +303,9 @@ describe('files of pod containers (through the control-plane double)', () => {
     // Write: through the keeper's root and the tar's own working directory, into the target.
     await archive.putArchive(id, '/kroot', streamOf(await tarBytes([{ name: 'via-kroot', type: 'file', content: 'x' }])));
     await archive.putArchive(id, '/selfcwd', streamOf(await tarBytes([{ name: 'via-selfcwd', type: 'file', content: 'x' }])));
+    // The same through the unpacker (an upload with noOverwriteDirNonDir): it starts in the keeper's /bin.
+    await archive.putArchive(id, '/kroot', streamOf(await tarBytes([{ name: 'via-kroot-unpacked', type: 'file', content: 'x' }])), { noOverwriteDirNonDir: true });
+    await archive.putArchive(id, '/kcwd', streamOf(await tarBytes([{ name: 'via-kcwd-unpacked', type: 'file', content: 'x' }])), { noOverwriteDirNonDir: true });
     // A directory swapped for a link to the keeper's root after the stat that found it a directory.
     await docker(['exec', app, 'sh', '-c', `rm -rf /dst && ln -s /proc/${keeperPid}/root/marked /dst`]);
     await archive.putArchive(id, '/dst', streamOf(await tarBytes([{ name: 'via-swap', type: 'file', content: 'x' }])));
@@ -288,14 +314,16 @@ describe('files of pod containers (through the control-plane double)', () => {
     expect(swapped).toContain('target-side');
     expect(swapped).not.toContain('sidekick-side');
 
-    expect((await docker(['exec', app, 'ls', '/marked'])).split('\n').filter((name) => name !== '' && !name.startsWith('race-')).sort()).toEqual(['via-kroot', 'via-swap', 'whose']);
+    expect((await docker(['exec', app, 'ls', '/marked'])).split('\n').filter((name) => name !== '' && !name.startsWith('race-')).sort()).toEqual(['via-kroot', 'via-kroot-unpacked', 'via-swap', 'whose']);
+    expect((await docker(['exec', app, 'ls', '/via-kcwd-unpacked'])).trim()).toBe('/via-kcwd-unpacked');
     expect((await docker(['exec', app, 'ls', '/via-selfcwd'])).trim()).toBe('/via-selfcwd');
     // The target swapping a directory and a link into the keeper's root as fast as it can, while
     // writes and reads go on: whichever wins each time, nothing lands in or comes from the keeper.
     await docker(['exec', '-d', app, 'sh', '-c', `while [ ! -e /stop-swapping ]; do rm -rf /race; mkdir /race; rm -rf /race; ln -s /proc/${keeperPid}/root/marked /race; done`]);
     try {
       for (let round = 0; round < 12; round += 1) {
-        await archive.putArchive(id, '/race', streamOf(await tarBytes([{ name: `race-${round}`, type: 'file', content: 'x' }]))).catch(() => undefined);
+        const options = round % 2 === 0 ? {} : { noOverwriteDirNonDir: true };
+        await archive.putArchive(id, '/race', streamOf(await tarBytes([{ name: `race-${round}`, type: 'file', content: 'x' }])), options).catch(() => undefined);
         const read = await archive.getArchive(id, '/race/.').catch(() => undefined);
         if (read !== undefined) expect(await text(read.tar as unknown as NodeJS.ReadableStream & AsyncIterable<Buffer>).catch(() => '')).not.toContain('sidekick-side');
       }
@@ -306,6 +334,8 @@ describe('files of pod containers (through the control-plane double)', () => {
     expect((await docker(['exec', keeper!.id, 'ls', '/marked'])).trim()).toBe('whose');
     expect((await docker(['exec', keeper!.id, 'cat', '/marked/whose'])).trim()).toBe('sidekick-side');
     await expect(docker(['exec', keeper!.id, 'ls', '/via-selfcwd', '/bin/via-selfcwd'])).rejects.toThrow();
+    await expect(docker(['exec', keeper!.id, 'ls', '/via-kcwd-unpacked'])).rejects.toThrow();
+    await expect(docker(['exec', keeper!.id, 'ls', '/bin/via-kcwd-unpacked'])).rejects.toThrow();
     made.close();
   }, CASE_MS);
 

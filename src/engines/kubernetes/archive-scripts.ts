@@ -28,6 +28,19 @@ export interface ArchiveTargetRef {
 export const ARCHIVE_SETUP_FAILED = 125;
 /** The exit status of an operation on a path that is not there (or not a directory for a write). */
 export const ARCHIVE_PATH_MISSING = 2;
+/** The unpacker (native/sidekick-unpack.c) as the keeper keeps it, in its own /bin beside the busybox. */
+export const UNPACKER_NAME = 'sidekick-unpack';
+
+/**
+ * An exec in the keeper, in its own root (not the target's): the unpacker from stdin into its
+ * /bin, kept only when it runs here (the node's architecture, a kernel with openat2).
+ */
+export const UNPACKER_INSTALL_SCRIPT = [
+  'cd /bin || exit 1',
+  `cat > .${UNPACKER_NAME}.part && chmod 700 .${UNPACKER_NAME}.part && ./.${UNPACKER_NAME}.part --check && mv -f .${UNPACKER_NAME}.part ${UNPACKER_NAME} && exit 0`,
+  `rm -f .${UNPACKER_NAME}.part; exit 1`,
+].join('\n');
+
 /** The line the keeper writes once it is inside the target's root. */
 export const KEEPER_READY = 'ready';
 
@@ -75,8 +88,13 @@ export function keeperArgv(target: ArchiveTargetRef): string[] {
  *   and says `base PHYSICAL` (it must be EXPECTED when given), then enters REL below it, which
  *   must hold no link (`pwd -P`); CHECKED, when given, must be absent or a directory that is not
  *   a link; then unpacks the tar on stdin there, as `put`.
+ * - `unpack DIR`: the keeper's unpacker writes the tar on stdin below DIR, checking every
+ *   entry's directory as it goes (native/sidekick-unpack.c); absent, the operation fails.
  */
 export const OPERATIONS_SCRIPT = [
+  // The unpacker, which the keeper was given (UNPACKER_INSTALL_SCRIPT), is started before ENTER
+  // leaves the toolbox's /bin: its working directory is that /bin, its root already the target's.
+  `[ "$1" = unpack ] && [ -f ./${UNPACKER_NAME} ] && exec ./${UNPACKER_NAME} "$2"`,
   ...ENTER,
   'op=$1; shift',
   'case $op in',
@@ -92,6 +110,7 @@ export const OPERATIONS_SCRIPT = [
   'put)',
   `  [ -d "$1" ] || { echo "Could not find the directory $1 in container" >&2; exit ${ARCHIVE_PATH_MISSING}; }`,
   '  bb tar -x -f - -C "$1" --numeric-owner ;;',
+  `unpack) echo "sidekick-archive: the archive sidekick has no unpacker" >&2; exit ${ARCHIVE_SETUP_FAILED} ;;`,
   'pinned)',
   `  cd -P -- "$1" 2>/dev/null || { echo "Could not find the directory $1 in container" >&2; exit ${ARCHIVE_PATH_MISSING}; }`,
   '  b_=$(pwd -P); [ -z "$4" ] || [ "$b_" = "$4" ] || { echo "$1 is not a directory that stays put (it led to $4, now to $b_)" >&2; exit 3; }',
@@ -107,7 +126,8 @@ export type ArchiveOperation =
   | { op: 'stat'; path: string }
   | { op: 'get'; path: string; directory: string; base: string }
   | { op: 'put'; directory: string }
-  | { op: 'pinned'; base: string; relative: string; checked: string; expectedBase: string };
+  | { op: 'pinned'; base: string; relative: string; checked: string; expectedBase: string }
+  | { op: 'unpack'; directory: string };
 
 /** The exec's command line for one operation. */
 export function operationArgv(target: ArchiveTargetRef, operation: ArchiveOperation): string[] {
@@ -125,6 +145,8 @@ function argumentsOf(operation: ArchiveOperation): string[] {
       return [operation.directory];
     case 'pinned':
       return [operation.base, operation.relative, operation.checked, operation.expectedBase];
+    case 'unpack':
+      return [operation.directory];
   }
 }
 

@@ -66,6 +66,18 @@ function namespaceOfId(id: string): string {
   return parsePodContainerId(id)?.namespace ?? parseLeaseId(id)?.namespace ?? '';
 }
 
+export interface KubernetesEngineOptions {
+  /** `kubectl sidekick exec web`: a bare name is a pod's, as kubectl reads it. */
+  bareNamesArePods?: boolean;
+  /**
+   * sessions -A, prune -A: what is listed comes from every namespace, each name then led by its
+   * namespace; a reference still names a pod of the context's namespace.
+   */
+  allNamespaces?: boolean;
+  /** The archive's unpacker on this host (native/sidekick-unpack.c); without it, uploads go in pinned segments. */
+  unpackerBinary?: string;
+}
+
 export class KubernetesEngine implements Engine {
   readonly kind = 'Kubernetes';
   readonly endpoint: string;
@@ -97,19 +109,14 @@ export class KubernetesEngine implements Engine {
   constructor(
     readonly context: KubeContext,
     toolboxImage = DEFAULT_TOOLBOX_IMAGE,
-    /**
-     * `kubectl sidekick exec web`: a bare name is a pod's, as kubectl reads it.
-     * `allNamespaces` (sessions -A, prune -A): what is listed comes from every namespace, each
-     * name then led by its namespace; a reference still names a pod of the context's namespace.
-     */
-    private readonly options: { bareNamesArePods?: boolean; allNamespaces?: boolean } = {},
+    private readonly options: KubernetesEngineOptions = {},
   ) {
     this.pulledToolboxImage = toolboxImage;
     this.api = new KubeApi(context);
     this.portConnections = new PodPortConnections(this.api, (reference) => this.locate(reference), (reference) => this.findContainer(reference));
     this.commands = kubeCommands(context);
     this.endpoint = `${context.server} (context ${context.contextName}, ${options.allNamespaces === true ? 'every namespace' : `namespace ${context.namespace}`})`;
-    this.podArchive = new PodArchive(this);
+    this.podArchive = new PodArchive(this, options.unpackerBinary);
     this.archive = this.podArchive;
     this.targetLocks = leaseLocks(this.api, context);
   }

@@ -6,7 +6,7 @@
  */
 import type { Engine } from '../engine.js';
 import { loadKubeContext, type KubeFlags } from './kube-config.js';
-import { DEFAULT_TOOLBOX_IMAGE, KubernetesEngine } from './kubernetes-engine.js';
+import { DEFAULT_TOOLBOX_IMAGE, KubernetesEngine, type KubernetesEngineOptions } from './kubernetes-engine.js';
 
 /**
  * The toolbox image a cluster pulls for every sidekick, when `exec --image` names none: a
@@ -14,7 +14,7 @@ import { DEFAULT_TOOLBOX_IMAGE, KubernetesEngine } from './kubernetes-engine.js'
  */
 export const TOOLBOX_IMAGE_VARIABLE = 'SIDEKICK_KUBE_TOOLBOX';
 
-export function openKubernetesEngine(flags: KubeFlags, env: NodeJS.ProcessEnv, options: { bareNamesArePods?: boolean; allNamespaces?: boolean } = {}): Engine {
+export function openKubernetesEngine(flags: KubeFlags, env: NodeJS.ProcessEnv, options: KubernetesEngineOptions = {}): Engine {
   const image = env[TOOLBOX_IMAGE_VARIABLE];
   return new KubernetesEngine(loadKubeContext(flags, env), image === undefined || image === '' ? DEFAULT_TOOLBOX_IMAGE : image, options);
 }

@@ -27,7 +27,7 @@ export function firstLine(text: string): string {
 export function operationFailed(status: number, errors: string, what: string): SidekickError {
   // busybox's tar cannot unlink a directory to put a file there: the Docker engine's refusal, in its words.
   const reason = firstLine(errors)
-    .replace(/^(tar|stat|sidekick-archive|sh): /, '')
+    .replace(/^(tar|stat|sidekick-archive|sidekick-unpack|sh): /, '')
     .replace(/^can't remove old file (.*): Is a directory$/, 'cannot overwrite directory $1 with non-directory');
   if (status === ARCHIVE_PATH_MISSING) return new SidekickError('ENGINE_ERROR', reason === '' ? `${what}: no such file or directory` : reason);
   return new SidekickError('ENGINE_ERROR', `${what}: ${reason === '' ? `exit status ${status}` : reason}`);

@@ -15,6 +15,9 @@ import { asEngineError, kept, operationFailed } from './operation-output.js';
 import { newSegment, placeEntry, segmentFor, UnpinnableEntry, type PinnedPlacement, type PinnedSegment } from './pinned-upload.js';
 import type { RawEntryType } from '../../core/archive/tar-filter.js';
 
+/** How long a segment's tar may take to end once its input is cut, before its connection is closed. */
+const STDIN_END_GRACE_MS = 5_000;
+
 interface OpenSegment {
   segment: PinnedSegment;
   pack: Pack;
@@ -56,11 +59,21 @@ export async function putPinned(start: (operation: ArchiveOperation) => Promise<
     if (open !== undefined) await finish(open, directory, base);
   } catch (error) {
     if (open !== undefined) {
-      open.pack.destroy();
-      open.process.stdin?.end();
+      const refusedHere = error instanceof ArchiveBreakout || error instanceof UnpinnableEntry;
+      if (refusedHere) {
+        // Refused before any of its bytes went: the segment's tar ends as a whole one, and what came before stays written.
+        open.pack.finalize();
+      } else {
+        // An end of stdin does not reach every cluster's exec (channel protocol v4 has no close): the connection goes too.
+        open.pack.destroy();
+        open.process.stdin?.end();
+        const process = open.process;
+        const detach = setTimeout(() => process.detach(), STDIN_END_GRACE_MS);
+        void open.ended.then(() => clearTimeout(detach));
+      }
       const ended = await open.ended;
       // The segment's own refusal, when it came first, says more than the write it cut.
-      if (failedInput === undefined && !(ended instanceof Error) && ended.code !== 0 && !(error instanceof ArchiveBreakout) && !(error instanceof UnpinnableEntry)) {
+      if (failedInput === undefined && !(ended instanceof Error) && ended.code !== 0 && !refusedHere) {
         throw operationFailed(ended.code, await open.errors, `could not write into ${directory}`);
       }
     }

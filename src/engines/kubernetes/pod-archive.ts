@@ -11,6 +11,7 @@
  * of an operation is still in the toolbox's root while another's tar runs. The keeper ends when
  * the engine is closed or its client goes (its stdin is the attach stream).
  */
+import { readFile } from 'node:fs/promises';
 import { PassThrough, type Readable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import { filterTar } from '../../core/archive/tar-filter.js';
@@ -22,7 +23,7 @@ import type { ProcessHandle } from '../../core/process-handle.js';
 import type { Target } from '../../core/target.js';
 import type { ArchiveCapability, ContainerExecSpec, RunningSidekick, SidekickSpec } from '../engine.js';
 import { ArchiveBreakout, breakoutCheck } from './archive-breakout.js';
-import { KEEPER_READY, keeperArgv, operationArgv, splitArchivePath, type ArchiveOperation, type ArchiveTargetRef } from './archive-scripts.js';
+import { KEEPER_READY, keeperArgv, operationArgv, splitArchivePath, UNPACKER_INSTALL_SCRIPT, type ArchiveOperation, type ArchiveTargetRef } from './archive-scripts.js';
 import { parseArchiveStat } from './archive-stat.js';
 import { putPinned } from './pinned-put.js';
 import { asEngineError, firstLine, kept, operationFailed } from './operation-output.js';
@@ -38,6 +39,8 @@ export interface ArchiveHost {
 interface Keeper {
   sidekick: RunningSidekick;
   ref: ArchiveTargetRef;
+  /** Whether the unpacker runs in it, once the first upload that needs it asked. */
+  unpacker?: Promise<boolean>;
 }
 
 /** How long the keeper may take to say it is in the target's root, once it runs. */
@@ -48,7 +51,11 @@ export class PodArchive implements ArchiveCapability {
   /** The end of the last operation queued: the next starts after it. */
   private tail: Promise<void> = Promise.resolve();
 
-  constructor(private readonly host: ArchiveHost) {}
+  /** `unpackerBinary`: the unpacker on this host (native/sidekick-unpack.c), for uploads with noOverwriteDirNonDir. */
+  constructor(
+    private readonly host: ArchiveHost,
+    private readonly unpackerBinary?: string,
+  ) {}
 
   async statPath(containerId: string, path: string): Promise<ContainerPathStat | undefined> {
     let keeper: Keeper;
@@ -100,41 +107,79 @@ export class PodArchive implements ArchiveCapability {
   async putArchive(containerId: string, directory: string, tar: NodeJS.ReadableStream, options?: { noOverwriteDirNonDir?: boolean }): Promise<void> {
     const keeper = await this.keeper(containerId);
     if (options?.noOverwriteDirNonDir) {
-      await this.serial(() => putPinned((operation) => this.start(keeper, operation, true), directory, tar));
+      await this.serial(async () => {
+        if (await this.unpackerOf(keeper)) await this.putStreamed(keeper, { op: 'unpack', directory }, tar);
+        else await putPinned((operation) => this.start(keeper, operation, true), directory, tar);
+      });
       return;
     }
-    await this.serial(async () => {
-      const process = await this.start(keeper, { op: 'put', directory }, true);
-      const errors = kept(process.stderr);
-      process.stdout.resume();
-      const filter = filterTar(breakoutCheck(directory));
-      let refused: unknown;
-      let failedInput: unknown;
-      const stdin = process.stdin!;
-      filter.on('error', (error: Error) => {
-        refused = error;
-        // What came before the refused entry is written, as with the Docker engine; nothing after it.
-        filter.unpipe(stdin);
-        stdin.end();
-      });
-      tar.on('error', (error: Error) => {
-        failedInput = error;
-        filter.unpipe(stdin);
-        stdin.end();
-      });
-      (tar as Readable).pipe(filter).pipe(stdin);
-      let status;
-      try {
-        status = await process.exit;
-      } catch (error) {
-        throw asEngineError(error, `could not write into ${directory}`);
-      }
-      if (refused !== undefined) {
-        throw new SidekickError('ENGINE_ERROR', refused instanceof ArchiveBreakout ? refused.message : `the archive for ${directory} cannot be read: ${(refused as Error).message}`, { cause: refused });
-      }
-      if (failedInput !== undefined) throw failedInput;
-      if (status.code !== 0) throw operationFailed(status.code, await errors, `could not write into ${directory}`);
+    await this.serial(() => this.putStreamed(keeper, { op: 'put', directory }, tar));
+  }
+
+  /** One operation reads the whole tar on its stdin; entries that would leave `directory` end it first. */
+  private async putStreamed(keeper: Keeper, operation: Extract<ArchiveOperation, { op: 'put' | 'unpack' }>, tar: NodeJS.ReadableStream): Promise<void> {
+    const { directory } = operation;
+    const process = await this.start(keeper, operation, true);
+    const errors = kept(process.stderr);
+    process.stdout.resume();
+    const filter = filterTar(breakoutCheck(directory));
+    let refused: unknown;
+    let failedInput: unknown;
+    const stdin = process.stdin!;
+    // An unpacker that refused an entry reads the rest; a tar may stop reading: the status says why.
+    stdin.on('error', () => undefined);
+    filter.on('error', (error: Error) => {
+      refused = error;
+      // What came before the refused entry is written, as with the Docker engine; nothing after it.
+      filter.unpipe(stdin);
+      stdin.end();
     });
+    tar.on('error', (error: Error) => {
+      failedInput = error;
+      filter.unpipe(stdin);
+      stdin.end();
+    });
+    (tar as Readable).pipe(filter).pipe(stdin);
+    let status;
+    try {
+      status = await process.exit;
+    } catch (error) {
+      throw asEngineError(error, `could not write into ${directory}`);
+    }
+    if (refused !== undefined) {
+      throw new SidekickError('ENGINE_ERROR', refused instanceof ArchiveBreakout ? refused.message : `the archive for ${directory} cannot be read: ${(refused as Error).message}`, { cause: refused });
+    }
+    if (failedInput !== undefined) throw failedInput;
+    if (status.code !== 0) throw operationFailed(status.code, await errors, `could not write into ${directory}`);
+  }
+
+  /**
+   * Whether the keeper has the unpacker: sent once, on the first upload that needs it, over an
+   * exec's stdin into the keeper's own /bin. False without one on this host, or when it does not
+   * run on the node (another architecture, a kernel before openat2): uploads then go in pinned
+   * segments.
+   */
+  private unpackerOf(keeper: Keeper): Promise<boolean> {
+    keeper.unpacker ??= this.installUnpacker(keeper);
+    return keeper.unpacker;
+  }
+
+  private async installUnpacker(keeper: Keeper): Promise<boolean> {
+    if (this.unpackerBinary === undefined) return false;
+    const binary = await readFile(this.unpackerBinary).catch(() => undefined);
+    if (binary === undefined) return false;
+    let process: ProcessHandle;
+    try {
+      process = await this.host.execInContainer(keeper.sidekick.id, { command: ['sh', '-c', UNPACKER_INSTALL_SCRIPT], tty: false, openStdin: true });
+    } catch {
+      return false;
+    }
+    process.stdout.resume();
+    process.stderr.resume();
+    process.stdin!.on('error', () => undefined);
+    process.stdin!.end(binary);
+    const status = await process.exit.catch(() => undefined);
+    return status?.code === 0;
   }
 
   /** Ends every keeper: its stdin ends, then its connection. */
