@@ -8,6 +8,7 @@ const WHAT_IT_IS: Record<CapabilityName, string> = {
   containers: 'create, start and attach containers of its own',
   snapshots: "snapshot a container's filesystem",
   filesystemDiff: "list what changed in a container's filesystem",
+  filesystemWalk: "list every path of a container's filesystem",
   logs: "read a container's logs",
   definitionCopies: 'make a copy of a container from its definition',
   portConnections: "open connections to a container's ports by itself",

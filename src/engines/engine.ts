@@ -173,6 +173,7 @@ export interface Engine {
   readonly containers?: ContainerCapability;
   readonly snapshots?: SnapshotCapability;
   readonly filesystemDiff?: FilesystemDiffCapability;
+  readonly filesystemWalk?: FilesystemWalkCapability;
   readonly logs?: LogCapability;
   readonly definitionCopies?: DefinitionCopyCapability;
   readonly portConnections?: PortConnectionCapability;
@@ -272,6 +273,16 @@ export interface SnapshotCapability {
 export interface FilesystemDiffCapability {
   /** What changed in the container's filesystem against its image (`docker diff`). */
   filesystemChanges(containerId: string): Promise<FilesystemChange[]>;
+}
+
+/**
+ * Every path of a container's root filesystem, for an engine that cannot say what changed
+ * against the image (a pod): two walks compared stand in for a diff (docs/ARCHITECTURE.md,
+ * "inject --os on pods").
+ */
+export interface FilesystemWalkCapability {
+  /** Every path below "/" on the root's own filesystem, mount points included but not entered; "/" itself left out. */
+  rootFilesystemPaths(containerId: string): Promise<string[]>;
 }
 
 /** What a container's processes wrote, as the engine logged it. */
@@ -376,6 +387,7 @@ export type CapabilityName =
   | 'containers'
   | 'snapshots'
   | 'filesystemDiff'
+  | 'filesystemWalk'
   | 'logs'
   | 'definitionCopies'
   | 'portConnections'

@@ -160,6 +160,17 @@ describe('files of pod containers (through the control-plane double)', () => {
     ])), { noOverwriteDirNonDir: true })).rejects.toMatchObject({ code: 'ENGINE_ERROR' });
   }, CASE_MS);
 
+  it('walks a container\'s root filesystem: its own paths, a name with a newline whole, mount points listed and not entered', async () => {
+    const made = await engine();
+    const pod = await makePod();
+    await plant(pod, [{ name: 'data/', type: 'directory' }, { name: 'data/two\nlines', type: 'file', content: 'x' }]);
+    const walk = requireCapability(made, 'filesystemWalk', 'the test');
+    const paths = await walk.rootFilesystemPaths(`default/${pod.name}/app`);
+    expect(paths).toEqual(expect.arrayContaining(['/server', '/data', '/data/two\nlines', '/proc', '/etc/hosts']));
+    expect(paths.filter((path) => path.startsWith('/proc/') || path.startsWith('/sys/'))).toEqual([]);
+    expect(paths).not.toContain('/');
+  }, CASE_MS);
+
   it('cp copies a file and a directory into a pod and back out byte for byte, modes kept, through one ephemeral sidekick per command', async () => {
     const pod = await makePod();
     const config = await kubeconfig();

@@ -6,6 +6,13 @@
  * too, and reads the pods' states through the API, as kubectl would.
  */
 import { spawn } from 'node:child_process';
+import { createWriteStream } from 'node:fs';
+import { mkdtemp, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { pack } from 'tar-stream';
 import { afterEach, expect, it } from 'vitest';
 import { containerState, type PodJson } from '../../src/engines/kubernetes/ephemeral-container.js';
 import { KubeApi } from '../../src/engines/kubernetes/kube-api.js';
@@ -160,6 +167,30 @@ export function kubernetesCliCases(provider: CliClusterProvider): void {
     // afterEach: the original's files and process as they were.
   }, CASE_MS);
 
+  it('inject --os of a rootfs tarball: the OS in the target beside its own files, then eject: the files as they were, no lock left', async () => {
+    const { name, cli, api, namespace } = await pod();
+    const target = `pod/${name}/app`;
+    const rootfs = await tinyRootfs();
+    const injected = await runCli(['inject', ...cli.args, '--os', rootfs, target], { env: cli.env, timeoutMs: CASE_MS });
+    expect(injected.code, injected.stderr).toBe(0);
+    expect(injected.stderr).toMatch(new RegExp(`^sidekick: injected rootfs ${rootfs} into ${target}: \\d+ entries written, \\d+ of the target's own kept\\.$`, 'm'));
+    expect(await api.listLeases(namespace, 'app.kubernetes.io/managed-by=sidekick')).toEqual([]);
+    // The OS's own shell and files, in the target's root; the target's own /etc/hosts kept.
+    const used = await runCli(['shell', ...cli.args, target, '--', '/bin/sh', '-c', `cat /etc/tiny-release /srv/readme; ls /${provider.rootEntry}; grep -c 'not the engine' /etc/hosts || true`], { env: cli.env, timeoutMs: CASE_MS });
+    expect({ code: used.code, stderr: used.stderr }).toEqual({ code: 0, stderr: '' });
+    expect(used.stdout.toString()).toBe(`tiny 1\nsrv\n/${provider.rootEntry}\n0\n`);
+    const again = await runCli(['inject', ...cli.args, '--os', rootfs, target], { env: cli.env, timeoutMs: CASE_MS });
+    expect(again.code).toBe(125);
+    expect(again.stderr).toContain('already has an injected OS');
+    const ejected = await runCli(['eject', ...cli.args, target], { env: cli.env, timeoutMs: CASE_MS });
+    expect(ejected.code, ejected.stderr).toBe(0);
+    expect(ejected.stderr).toContain(`removed the injected OS (rootfs ${rootfs}) from ${target}.`);
+    const gone = await runCli(['ls', ...cli.args, `${target}:/`], { env: cli.env, timeoutMs: CASE_MS });
+    expect(gone.stdout.toString()).not.toMatch(/ (srv|bin|\.sidekick-os\.json)\n/);
+    expect(await api.listLeases(namespace, 'app.kubernetes.io/managed-by=sidekick')).toEqual([]);
+    // afterEach: the original's files and process as they were.
+  }, CASE_MS);
+
   it('ps and inspect of a pod\'s container', async () => {
     const { name, cli } = await pod();
     const ps = await runCli(['ps', '--json', ...cli.args, `pod/${name}/app`], { env: cli.env, timeoutMs: CASE_MS });
@@ -233,6 +264,30 @@ export function kubernetesCliCases(provider: CliClusterProvider): void {
 }
 
 /** The copies (pod names) whose target is a container of one of `targets` (`ns/pod/` prefixes). */
+/** A rootfs tarball of this host's static busybox, a release file, a /srv and an /etc/hosts the target's own must win over. */
+async function tinyRootfs(): Promise<string> {
+  const directory = await mkdtemp(join(tmpdir(), 'sidekick-kube-os-'));
+  const path = join(directory, 'tiny-os.tar');
+  const tar = pack();
+  const mtime = new Date(0);
+  tar.entry({ name: './', type: 'directory', mode: 0o755, mtime });
+  tar.entry({ name: './bin/', type: 'directory', mode: 0o755, mtime });
+  tar.entry({ name: './bin/busybox', type: 'file', mode: 0o755, mtime }, await readFile('/bin/busybox'));
+  tar.entry({ name: './bin/sh', type: 'link', linkname: './bin/busybox', mode: 0o755, mtime });
+  tar.entry({ name: './bin/cat', type: 'link', linkname: './bin/busybox', mode: 0o755, mtime });
+  tar.entry({ name: './bin/ls', type: 'link', linkname: './bin/busybox', mode: 0o755, mtime });
+  tar.entry({ name: './bin/grep', type: 'link', linkname: './bin/busybox', mode: 0o755, mtime });
+  tar.entry({ name: './etc/', type: 'directory', mode: 0o755, mtime });
+  tar.entry({ name: './etc/tiny-release', type: 'file', mode: 0o644, mtime }, 'tiny 1\n');
+  tar.entry({ name: './etc/hosts', type: 'file', mode: 0o644, mtime }, '# not the engine’s\n');
+  tar.entry({ name: './srv/', type: 'directory', mode: 0o755, mtime });
+  tar.entry({ name: './srv/readme', type: 'file', mode: 0o644, mtime }, 'srv\n');
+  tar.entry({ name: './proc/', type: 'directory', mode: 0o555, mtime });
+  tar.finalize();
+  await pipeline(Readable.from(tar as unknown as AsyncIterable<Buffer>), createWriteStream(path));
+  return path;
+}
+
 async function copiesOf(api: KubeApi, namespace: string, targets: Set<string>): Promise<string[]> {
   const copies = (await api.listPods(namespace, { labelSelector: COPY_KIND_SELECTOR })) as Array<PodJson & { metadata?: { name?: string; annotations?: Record<string, string>; deletionTimestamp?: string } }>;
   return copies

@@ -43,6 +43,14 @@ describe('OS eject planner', () => {
     expect(plan).toEqual({ remove: [], kept: [], holders: [], others: [] });
   });
 
+  it('with a walk as the baseline (a pod): every path there before is never ours, even one the package manager now claims', () => {
+    // The target's own CA file, overwritten by a package the OS's apt installed: a walk lists it before and after.
+    const before = ['/etc', '/etc/hosts', '/etc/ssl', '/etc/ssl/openssl.cnf', '/server'];
+    const plan = planOsEject({ ...base, baselineAdded: before, added: [...before, ...base.written!, '/usr/bin/curl', '/srv', '/srv/app.log'] });
+    expect(plan.remove).toEqual(['/etc/os-release', '/opt', '/usr', '/var']);
+    expect(plan.kept).toEqual(['/srv']);
+  });
+
   it('falls back to the created roots for a manifest that has no written list', () => {
     const plan = planOsEject({ ...base, written: undefined, added: ['/usr/x', '/srv'] });
     expect(plan.remove).toEqual(['/usr/x']);

@@ -26,6 +26,8 @@ describe('injection manifest codec', () => {
   it('round-trips both kinds', () => {
     expect(decodeManifest(encodeManifest(toolbox))).toEqual({ manifest: toolbox });
     expect(decodeManifest(encodeManifest(os))).toEqual({ manifest: os });
+    const walked: OsManifest = { ...os, baseline: 'walk', baselineAdded: ['/etc', '/etc/hosts', '/server'] };
+    expect(decodeManifest(encodeManifest(walked))).toEqual({ manifest: walked });
   });
 
   it.each([
@@ -39,6 +41,7 @@ describe('injection manifest codec', () => {
     ['the root as a created root', JSON.stringify({ ...os, createdRoots: ['/'] }), /never creates/],
     ['/proc as a created root', JSON.stringify({ ...os, createdRoots: ['/proc/1'] }), /never creates/],
     ['a negative count', JSON.stringify({ ...os, keptCount: -1 }), /keptCount/],
+    ['an unknown baseline', JSON.stringify({ ...os, baseline: 'guess' }), /baseline/],
   ])('refuses %s without throwing', (_name, text, reason) => {
     const result = decodeManifest(text);
     expect(result.manifest).toBeUndefined();

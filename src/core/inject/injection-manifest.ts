@@ -50,8 +50,14 @@ export interface OsManifest extends ManifestBase {
   keptCount: number;
   /** OS paths left out as conflicts with --skip-conflicts. */
   conflicts: string[];
-  /** `docker diff` additions before the injection: not ours, never removed. */
+  /** What the target had added before the injection: not ours, never removed. How it was taken: `baseline`. */
   baselineAdded: string[];
+  /**
+   * Absent: `baselineAdded` is the engine's diff against the image, its added paths (Docker).
+   * "walk": every path of the root filesystem before the injection, for an engine without a
+   * diff (a pod); eject then compares a walk with it.
+   */
+  baseline?: 'walk';
   /** The toolbox injected alongside. */
   toolboxPrefix: string;
   /**
@@ -107,6 +113,7 @@ export function decodeManifest(text: string): ManifestDecodeResult {
     }
     if (r.written !== undefined && (!Array.isArray(r.written) || !r.written.every(isAbsolutePath))) return fail('its "written" is not a list of absolute paths');
     if (typeof r.keptCount !== 'number' || !Number.isSafeInteger(r.keptCount) || r.keptCount < 0) return fail('its "keptCount" is not a count');
+    if (r.baseline !== undefined && r.baseline !== 'walk') return fail('its "baseline" is neither absent nor "walk"');
     if (!isAbsolutePath(r.toolboxPrefix)) return fail('its "toolboxPrefix" is not an absolute path');
     const createdRoots = r.createdRoots as string[];
     // A root of "/" or one inside /proc would make eject remove what is not ours.
@@ -122,6 +129,7 @@ export function decodeManifest(text: string): ManifestDecodeResult {
         baselineAdded: r.baselineAdded as string[],
         toolboxPrefix: r.toolboxPrefix,
         ...(r.written !== undefined ? { written: r.written as string[] } : {}),
+        ...(r.baseline === 'walk' ? { baseline: 'walk' as const } : {}),
       },
     };
   }

@@ -24,6 +24,7 @@ import { packageManagerRecords } from './package-manager-files.js';
 import { removeToolboxInTarget } from './remove-in-target.js';
 import { removeThroughSidekick, type LeftPath } from './remove-through-sidekick.js';
 import { requireCapability } from '../../engines/capabilities.js';
+import { addedPathsOf } from './added-paths.js';
 
 export interface EjectResult {
   /** The prefix of the toolbox removed. */
@@ -93,9 +94,9 @@ async function ejectLocked(engine: Engine, target: Target, options: EjectOptions
 
 /** Removes the OS (and the toolbox beside it, in the same sidekick); throws with what is left. */
 async function ejectOs(engine: Engine, target: Target, os: OsManifest, toolboxPrefix: string | undefined, env: NodeJS.ProcessEnv, result: EjectResult): Promise<void> {
-  const diff = requireCapability(engine, 'filesystemDiff', 'eject what was injected (sidekick eject)');
-  const [changes, owned] = await Promise.all([diff.filesystemChanges(target.id), packageManagerRecords(engine, target.id)]);
-  const added = changes.filter((change) => change.kind === 'added').map((change) => change.path);
+  // The way the manifest's baseline was taken is the way to compare with it now.
+  const addedPaths = addedPathsOf(engine, 'eject what was injected (sidekick eject)', os.baseline ?? 'diff');
+  const [added, owned] = await Promise.all([addedPaths.list(target.id), packageManagerRecords(engine, target.id)]);
   // A name with a newline could forge a line of the removal protocol: never ours, kept.
   const plan = planOsEject({
     added: added.filter((path) => !path.includes('\n')),
@@ -107,7 +108,7 @@ async function ejectOs(engine: Engine, target: Target, os: OsManifest, toolboxPr
   });
   const paths = [...plan.remove, ...(toolboxPrefix !== undefined ? [toolboxPrefix] : [])];
   const left = await removeThroughSidekick(engine, target, { paths, linksInto: plan.others, ifEmpty: plan.holders, finally: OS_MANIFEST_PATH }, env);
-  const after = new Set((await diff.filesystemChanges(target.id)).filter((change) => change.kind === 'added').map((change) => change.path));
+  const after = new Set(await addedPaths.list(target.id));
   const stillKept = plan.others.filter((path) => after.has(path));
   const kept = [...stillKept.filter((path) => !stillKept.some((other) => path.startsWith(`${other}/`))), ...added.filter((path) => path.includes('\n'))];
   const reasons = new Map(left.map((entry) => [entry.path, entry.reason]));

@@ -24,6 +24,7 @@ import type { Cleanups } from './cleanups.js';
 import { injectToolbox, type ToolboxInjection } from './inject-toolbox.js';
 import { openRootfsSource, type RootfsSource } from './os-rootfs-source.js';
 import { requireCapability } from '../../engines/capabilities.js';
+import { addedPathsOf } from './added-paths.js';
 
 export interface OsInjectOptions {
   ref: string;
@@ -49,15 +50,15 @@ const LIST_FROM = 8;
 
 export async function injectOs(engine: Engine, target: Target, options: OsInjectOptions): Promise<OsInjection> {
   const archive = requireCapability(engine, 'archive', 'inject an OS (sidekick inject --os)');
-  const diff = requireCapability(engine, 'filesystemDiff', 'inject an OS (sidekick inject --os)');
+  const added = addedPathsOf(engine, 'inject an OS (sidekick inject --os)');
   const phase = phaseTimer(options.env);
   if (target.readOnlyRootfs) {
     throw new SidekickError('READ_ONLY_TARGET', `the root filesystem of ${target.name} is read-only; an OS cannot be injected into it.`, {
       hint: `Use sidekick exec ${target.name} (any toolbox image, nothing written), or the busybox toolbox below a writable mount (sidekick inject --prefix).`,
     });
   }
-  // Nothing is written before the upload: the diff taken now is the baseline eject goes back to.
-  const baseline = diff.filesystemChanges(target.id);
+  // Nothing is written before the upload: the diff (or walk) taken now is the baseline eject goes back to.
+  const baseline = added.list(target.id);
   baseline.catch(() => undefined);
   const existing = await archive.statPath(target.id, OS_MANIFEST_PATH);
   if (existing !== undefined) {
@@ -103,7 +104,8 @@ export async function injectOs(engine: Engine, target: Target, options: OsInject
         hint: 'Nothing was written. Leave those paths (and everything below them) out with --skip-conflicts.',
       });
     }
-    const baselineAdded = (await baseline).filter((c) => c.kind === 'added').map((c) => c.path);
+    // A name with a newline is kept whatever it is (eject-plan.ts); a manifest holds none.
+    const baselineAdded = (await baseline).filter((path) => !path.includes('\n'));
     // The toolbox first: it refuses a hostile prefix before anything of the OS is written. The
     // engine serves one archive request per container at a time, so side by side would gain nothing.
     const toolbox = await injectToolbox(engine, target, {
@@ -126,6 +128,7 @@ export async function injectOs(engine: Engine, target: Target, options: OsInject
       keptCount: plan.kept.length,
       conflicts: plan.conflicts.map((c) => c.path),
       baselineAdded,
+      ...(added.kind === 'walk' ? { baseline: 'walk' as const } : {}),
       toolboxPrefix: toolbox.manifest.prefix,
       written: writtenPaths(plan),
     };

@@ -1,20 +1,22 @@
 import { execFile, spawn } from 'node:child_process';
-import { lstat, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { chmod, copyFile, lstat, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { pack } from 'tar-stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { keeperArgv, OPERATIONS_SCRIPT, operationArgv, splitArchivePath } from './archive-scripts.js';
+import { ARCHIVE_SETUP_FAILED, keeperArgv, OPERATIONS_SCRIPT, operationArgv, splitArchivePath, UNPACKER_NAME } from './archive-scripts.js';
 import { parseArchiveStat } from './archive-stat.js';
 
 const run = promisify(execFile);
 const BUSYBOX = '/bin/busybox';
+const UNPACKER = fileURLToPath(new URL('../../../dist/sidekick-unpack', import.meta.url));
 
 /** The operations program in busybox sh on this host, as it runs in the target's root (there `/` is the target's). */
-function operate(args: string[], input?: Buffer): Promise<{ code: number; stdout: Buffer; stderr: string }> {
+function operate(args: string[], input?: Buffer, cwd?: string): Promise<{ code: number; stdout: Buffer; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(BUSYBOX, ['sh', '-c', OPERATIONS_SCRIPT, 'sidekick-archive', ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(BUSYBOX, ['sh', '-c', OPERATIONS_SCRIPT, 'sidekick-archive', ...args], { stdio: ['pipe', 'pipe', 'pipe'], ...(cwd !== undefined ? { cwd } : {}) });
     const out: Buffer[] = [];
     let err = '';
     child.stdout.on('data', (chunk: Buffer) => out.push(chunk));
@@ -94,6 +96,18 @@ describe('the archive programs', () => {
       expect((await lstat(join(dir, 'copy2', 'link'))).isSymbolicLink()).toBe(true);
       expect(await operate(['get', join(dir, 'missing'), dir, 'missing'])).toMatchObject({ code: 2, stderr: expect.stringMatching(/^Could not find the file /) });
       expect(await operate(['put', join(dir, 'missing')], Buffer.alloc(1024))).toMatchObject({ code: 2, stderr: expect.stringMatching(/^Could not find the directory /) });
+    });
+
+    it('unpack: the unpacker in the working directory (the keeper\'s /bin) writes the tar; without one there, the setup status', async () => {
+      const keeperBin = join(dir, 'keeper-bin');
+      await mkdir(keeperBin);
+      await mkdir(join(dir, 'unpacked'));
+      expect(await operate(['unpack', join(dir, 'unpacked')], await tarOfFiles({ f: 'x' }), keeperBin)).toMatchObject({ code: ARCHIVE_SETUP_FAILED, stderr: expect.stringContaining('has no unpacker') });
+      await copyFile(UNPACKER, join(keeperBin, UNPACKER_NAME));
+      await chmod(join(keeperBin, UNPACKER_NAME), 0o700);
+      const put = await operate(['unpack', join(dir, 'unpacked')], await tarOfFiles({ f: 'unpacked' }), keeperBin);
+      expect({ code: put.code, stderr: put.stderr }).toEqual({ code: 0, stderr: '' });
+      expect(await readFile(join(dir, 'unpacked', 'f'), 'utf8')).toBe('unpacked');
     });
 
     it('pinned: unpacks in a directory reached without a link, and refuses a directory entry over a link', async () => {

@@ -88,6 +88,7 @@ export function keeperArgv(target: ArchiveTargetRef): string[] {
  *   and says `base PHYSICAL` (it must be EXPECTED when given), then enters REL below it, which
  *   must hold no link (`pwd -P`); CHECKED, when given, must be absent or a directory that is not
  *   a link; then unpacks the tar on stdin there, as `put`.
+ * - `walk`: every path of the target's root filesystem, each ended by a NUL.
  * - `unpack DIR`: the keeper's unpacker writes the tar on stdin below DIR, checking every
  *   entry's directory as it goes (native/sidekick-unpack.c); absent, the operation fails.
  */
@@ -110,6 +111,8 @@ export const OPERATIONS_SCRIPT = [
   'put)',
   `  [ -d "$1" ] || { echo "Could not find the directory $1 in container" >&2; exit ${ARCHIVE_PATH_MISSING}; }`,
   '  bb tar -x -f - -C "$1" --numeric-owner ;;',
+  // -xdev: a mount point is listed, not entered (the kernel's /proc, a volume, a mounted /etc/hosts).
+  'walk) bb find / -xdev -print0 ;;',
   `unpack) echo "sidekick-archive: the archive sidekick has no unpacker" >&2; exit ${ARCHIVE_SETUP_FAILED} ;;`,
   'pinned)',
   `  cd -P -- "$1" 2>/dev/null || { echo "Could not find the directory $1 in container" >&2; exit ${ARCHIVE_PATH_MISSING}; }`,
@@ -127,7 +130,8 @@ export type ArchiveOperation =
   | { op: 'get'; path: string; directory: string; base: string }
   | { op: 'put'; directory: string }
   | { op: 'pinned'; base: string; relative: string; checked: string; expectedBase: string }
-  | { op: 'unpack'; directory: string };
+  | { op: 'unpack'; directory: string }
+  | { op: 'walk' };
 
 /** The exec's command line for one operation. */
 export function operationArgv(target: ArchiveTargetRef, operation: ArchiveOperation): string[] {
@@ -147,6 +151,8 @@ function argumentsOf(operation: ArchiveOperation): string[] {
       return [operation.base, operation.relative, operation.checked, operation.expectedBase];
     case 'unpack':
       return [operation.directory];
+    case 'walk':
+      return [];
   }
 }
 

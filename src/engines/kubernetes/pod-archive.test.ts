@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import type { ExitStatus, ProcessHandle, SignalableProcess } from '../../core/process-handle.js';
 import type { Target } from '../../core/target.js';
 import type { ContainerExecSpec, SidekickSpec } from '../engine.js';
-import { PodArchive, type ArchiveHost } from './pod-archive.js';
+import { parseWalk, PodArchive, type ArchiveHost } from './pod-archive.js';
 
 /** An exec the test ends by hand: what it printed, and its status. */
 interface ScriptedExec {
@@ -153,5 +153,13 @@ describe('PodArchive', () => {
     archive.close();
     await new Promise((resolve) => setTimeout(resolve, 10));
     expect(keeperStdins[0]!.writableEnded).toBe(true);
+  });
+});
+
+describe('parseWalk', () => {
+  it('reads find -print0: absolute paths whole (a newline is part of a name), "/" left out, sorted', () => {
+    const output = Buffer.from(['/', '/srv', '/etc', '/etc/two\nlines', '/bin'].map((path) => `${path}\0`).join(''));
+    expect(parseWalk(output)).toEqual(['/bin', '/etc', '/etc/two\nlines', '/srv']);
+    expect(parseWalk(Buffer.alloc(0))).toEqual([]);
   });
 });

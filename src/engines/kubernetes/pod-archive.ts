@@ -21,7 +21,7 @@ import { joinsAnother } from '../../core/namespace-mode.js';
 import type { ContainerPathStat } from '../../core/path-stat.js';
 import type { ProcessHandle } from '../../core/process-handle.js';
 import type { Target } from '../../core/target.js';
-import type { ArchiveCapability, ContainerExecSpec, RunningSidekick, SidekickSpec } from '../engine.js';
+import type { ArchiveCapability, ContainerExecSpec, FilesystemWalkCapability, RunningSidekick, SidekickSpec } from '../engine.js';
 import { ArchiveBreakout, breakoutCheck } from './archive-breakout.js';
 import { KEEPER_READY, keeperArgv, operationArgv, splitArchivePath, UNPACKER_INSTALL_SCRIPT, type ArchiveOperation, type ArchiveTargetRef } from './archive-scripts.js';
 import { parseArchiveStat } from './archive-stat.js';
@@ -46,7 +46,7 @@ interface Keeper {
 /** How long the keeper may take to say it is in the target's root, once it runs. */
 const READY_MS = 30_000;
 
-export class PodArchive implements ArchiveCapability {
+export class PodArchive implements ArchiveCapability, FilesystemWalkCapability {
   private readonly keepers = new Map<string, Promise<Keeper>>();
   /** The end of the last operation queued: the next starts after it. */
   private tail: Promise<void> = Promise.resolve();
@@ -70,6 +70,16 @@ export class PodArchive implements ArchiveCapability {
       const { output, status, errors } = await this.collect(keeper, { op: 'stat', path });
       if (status !== 0) throw operationFailed(status, errors, `could not stat ${path}`);
       return parseArchiveStat(path, output);
+    });
+  }
+
+  /** The filesystemWalk capability: one `find -xdev` in the target's root. */
+  async rootFilesystemPaths(containerId: string): Promise<string[]> {
+    const keeper = await this.keeper(containerId);
+    return this.serial(async () => {
+      const { output, status, errors } = await this.collect(keeper, { op: 'walk' });
+      if (status !== 0) throw operationFailed(status, errors, 'could not list the paths of its filesystem');
+      return parseWalk(output);
     });
   }
 
@@ -278,6 +288,15 @@ export class PodArchive implements ArchiveCapability {
     ).catch(() => undefined);
     return result;
   }
+}
+
+/** `find -print0`'s output: absolute paths, each ended by a NUL; "/" itself left out. */
+export function parseWalk(output: Buffer): string[] {
+  return output
+    .toString('utf8')
+    .split('\0')
+    .filter((path) => path.startsWith('/') && path !== '/')
+    .sort();
 }
 
 function readyLine(stdout: NodeJS.ReadableStream): Promise<boolean> {
