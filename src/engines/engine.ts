@@ -210,6 +210,12 @@ export interface TargetLockCapability {
 /** Files of a container read and written as tar streams, resolved by the engine within the container's root. */
 export interface ArchiveCapability {
   /**
+   * Set when a command's first use of the archive starts a sidekick in the target that leaves a
+   * trace of its own (a pod's ephemeral container, whose entry stays in the pod's spec): a
+   * feature that can do without the archive then does.
+   */
+  readonly startsSidekick?: boolean;
+  /**
    * Metadata of a path inside the container, resolved by the engine within the container's
    * root (never on the host); undefined when nothing is there.
    */

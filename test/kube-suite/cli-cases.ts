@@ -151,10 +151,13 @@ export function kubernetesCliCases(provider: CliClusterProvider): void {
     expect(injected.code, injected.stderr).toBe(0);
     expect(injected.stderr).toContain('injected busybox');
     expect(await api.listLeases(namespace, 'app.kubernetes.io/managed-by=sidekick')).toEqual([]);
-    // In the target itself (its root), with the injected tools on PATH.
+    // In the target itself (its root), with the injected tools on PATH; found by the toolbox's own
+    // busybox as the target's user, so no ephemeral container is added to the pod's spec.
+    const entries = ephemeralStates(await api.readPod(namespace, name)).length;
     const shell = await runCli(['shell', ...cli.args, target, '--', 'sh', '-c', 'which ls; ls / | tr "\\n" " "'], { env: cli.env, timeoutMs: CASE_MS });
     expect({ code: shell.code, stderr: shell.stderr }).toEqual({ code: 0, stderr: '' });
     expect(shell.stdout.toString()).toMatch(new RegExp(`^/\\.sidekick/bin/ls\\n.*\\b${provider.rootEntry}\\b`));
+    expect(ephemeralStates(await api.readPod(namespace, name))).toHaveLength(entries);
     const again = await runCli(['inject', ...cli.args, target], { env: cli.env, timeoutMs: CASE_MS });
     expect(again.code, again.stderr).toBe(0);
     expect(again.stderr).toContain('already has the toolbox at /.sidekick');

@@ -9,6 +9,8 @@ import type { Target } from '../../core/target.js';
 import type { Engine } from '../../engines/engine.js';
 import { assertRootOwnedToolbox } from './container-files.js';
 import { findInjections } from './find-injections.js';
+import { findToolboxInTarget } from './find-toolbox-in-target.js';
+import type { OsManifest } from '../../core/inject/injection-manifest.js';
 import { assertRunning, INJECTED_INIT_NAME } from './inject-toolbox.js';
 import { SESSION_SHELL_FUNCTIONS } from '../../core/session-shell.js';
 import { shellQuote } from '../../core/shell-word.js';
@@ -146,26 +148,13 @@ export async function startShell(engine: Engine, request: ShellRequest): Promise
   requireCapability(engine, 'targetLocks', 'run the shell of an injected toolbox (sidekick shell; sidekick inject makes it, under a lock)');
   const target = await engine.findContainer(request.target);
   assertRunning(target, engine.commands);
-  const found = await findInjections(engine, target.id, request.prefixes ?? []);
-  if (!found.toolbox && found.incompleteToolbox) {
-    throw new SidekickError('INJECTION_REFUSED', `${target.name} has an interrupted injection at ${found.incompleteToolbox.prefix}, not a toolbox that can be used.`, {
-      hint: `Run sidekick inject ${target.name} again to complete it, or sidekick eject ${target.name} to remove it.`,
-    });
-  }
-  if (!found.toolbox) {
-    throw new SidekickError('INJECTION_REFUSED', `${target.name} has no sidekick toolbox injected.`, {
-      hint: `Inject one first (sidekick inject ${target.name}), or use sidekick exec ${target.name}, which writes nothing.`,
-    });
-  }
-  const prefix = found.toolbox.prefix;
-  const [init] = await Promise.all([
-    // Injections made before the init was part of the toolbox have none: they still work, without reaping.
-    archive.statPath(target.id, `${prefix}/${INJECTED_INIT_NAME}`).then((stat) => (stat?.kind === 'file' ? `${prefix}/${INJECTED_INIT_NAME}` : undefined)),
-    request.root ? assertRootOwnedToolbox(engine, target.id, prefix) : Promise.resolve(),
-  ]);
+  // Through the toolbox itself where the archive would add a sidekick to the target (a pod);
+  // the archive's way says more when nothing is found (an interrupted injection), and checks a root shell's toolbox.
+  const inTarget = request.root || archive.startsSidekick !== true ? undefined : await findToolboxInTarget(engine, target.id, request.prefixes ?? []);
+  const { prefix, init, os } = inTarget !== undefined ? { prefix: inTarget.toolbox.prefix, init: inTarget.init, os: inTarget.os } : await findThroughArchive(engine, target, request);
   const targetPath = target.env.find((entry) => entry.startsWith('PATH='))?.slice(5) || DEFAULT_PATH;
   // With an injected OS its own tools must win: busybox's dpkg or tar would break apt.
-  const path = found.os ? `${targetPath}:${prefix}/bin` : `${prefix}/bin:${targetPath}`;
+  const path = os !== undefined ? `${targetPath}:${prefix}/bin` : `${prefix}/bin:${targetPath}`;
   const shell = `${prefix}/bin/sh`;
   const command =
     init !== undefined
@@ -228,6 +217,29 @@ export async function startShell(engine: Engine, request: ShellRequest): Promise
     await killer.exit;
   };
   return { target, process, prefix, signal, release };
+}
+
+/** The toolbox, its init and an OS beside it, through the engine's archive; refuses when there is no usable toolbox. */
+async function findThroughArchive(engine: Engine, target: Target, request: ShellRequest): Promise<{ prefix: string; init: string | undefined; os: OsManifest | undefined }> {
+  const archive = requireCapability(engine, 'archive', 'find an injected init (sidekick shell)');
+  const found = await findInjections(engine, target.id, request.prefixes ?? []);
+  if (!found.toolbox && found.incompleteToolbox) {
+    throw new SidekickError('INJECTION_REFUSED', `${target.name} has an interrupted injection at ${found.incompleteToolbox.prefix}, not a toolbox that can be used.`, {
+      hint: `Run sidekick inject ${target.name} again to complete it, or sidekick eject ${target.name} to remove it.`,
+    });
+  }
+  if (!found.toolbox) {
+    throw new SidekickError('INJECTION_REFUSED', `${target.name} has no sidekick toolbox injected.`, {
+      hint: `Inject one first (sidekick inject ${target.name}), or use sidekick exec ${target.name}, which writes nothing.`,
+    });
+  }
+  const prefix = found.toolbox.prefix;
+  const [init] = await Promise.all([
+    // Injections made before the init was part of the toolbox have none: they still work, without reaping.
+    archive.statPath(target.id, `${prefix}/${INJECTED_INIT_NAME}`).then((stat) => (stat?.kind === 'file' ? `${prefix}/${INJECTED_INIT_NAME}` : undefined)),
+    request.root ? assertRootOwnedToolbox(engine, target.id, prefix) : Promise.resolve(),
+  ]);
+  return { prefix, init, os: found.os };
 }
 
 /**

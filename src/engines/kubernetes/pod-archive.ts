@@ -47,6 +47,7 @@ interface Keeper {
 const READY_MS = 30_000;
 
 export class PodArchive implements ArchiveCapability, FilesystemWalkCapability {
+  readonly startsSidekick = true;
   private readonly keepers = new Map<string, Promise<Keeper>>();
   /** The end of the last operation queued: the next starts after it. */
   private tail: Promise<void> = Promise.resolve();
