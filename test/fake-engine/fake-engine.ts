@@ -19,6 +19,7 @@ import type {
   Engine,
   FilesystemChange,
   FilesystemDiffCapability,
+  FilesystemWalkCapability,
   ImageCapability,
   ImageDetails,
   ImageImport,
@@ -88,7 +89,7 @@ export interface FakeCall {
   args: unknown[];
 }
 
-export class FakeEngine implements Engine, ArchiveCapability, ImageCapability, ContainerCapability, SnapshotCapability, FilesystemDiffCapability, LogCapability {
+export class FakeEngine implements Engine, ArchiveCapability, ImageCapability, ContainerCapability, SnapshotCapability, FilesystemDiffCapability, FilesystemWalkCapability, LogCapability {
   readonly kind = 'fake';
   readonly endpoint = 'fake://memory';
   /** Hints name a made-up command: "fake startContainer web". */
@@ -100,6 +101,7 @@ export class FakeEngine implements Engine, ArchiveCapability, ImageCapability, C
   readonly containers: ContainerCapability | undefined = this;
   readonly snapshots: SnapshotCapability | undefined = this;
   readonly filesystemDiff: FilesystemDiffCapability | undefined = this;
+  readonly filesystemWalk: FilesystemWalkCapability | undefined = this;
   readonly logs: LogCapability | undefined = this;
   readonly targetLocks: TargetLockCapability | undefined = targetLocksByContainer(this, this);
 
@@ -117,7 +119,7 @@ export class FakeEngine implements Engine, ArchiveCapability, ImageCapability, C
   private readonly failures = new Map<string, Array<Error | ((...args: unknown[]) => Error | undefined)>>();
 
   /** An engine with only the capabilities named (the others are absent), to test a feature's refusal. */
-  static without(...missing: Array<'archive' | 'images' | 'containers' | 'snapshots' | 'filesystemDiff' | 'logs' | 'targetLocks'>): FakeEngine {
+  static without(...missing: Array<'archive' | 'images' | 'containers' | 'snapshots' | 'filesystemDiff' | 'filesystemWalk' | 'logs' | 'targetLocks'>): FakeEngine {
     const engine = new FakeEngine();
     // Its locks are containers: without them, no locks either.
     const gone = missing.includes('containers') ? [...missing, 'targetLocks' as const] : missing;
@@ -299,6 +301,13 @@ export class FakeEngine implements Engine, ArchiveCapability, ImageCapability, C
     this.enter('filesystemChanges', [containerId]);
     const container = this.existing(containerId);
     return diff(container.baseline, container.fs);
+  }
+
+  // Filesystem walk: the fake has no mounts, so every path is on the root's filesystem.
+
+  async rootFilesystemPaths(containerId: string): Promise<string[]> {
+    this.enter('rootFilesystemPaths', [containerId]);
+    return [...this.existing(containerId).fs.nodes.keys()].filter((at) => at !== '/').sort();
   }
 
   // Logs.

@@ -102,8 +102,8 @@ function removalSidekick(engine: FakeEngine, removed: string[]): (spec: Sidekick
 }
 
 describe('eject of an injected OS (fake engine)', () => {
-  async function injectedOs(manifestFor: (targetId: string) => OsManifest) {
-    const engine = new FakeEngine();
+  async function injectedOs(manifestFor: (targetId: string) => OsManifest, options: { withoutDiff?: boolean } = {}) {
+    const engine = options.withoutDiff ? FakeEngine.without('filesystemDiff') : new FakeEngine();
     const web = engine.addContainer('web', { fs: new FakeFilesystem().mkdir('/tmp').writeFile('/app', 'the app') });
     // Before the injection: the target's own addition (the baseline).
     web.fs.writeFile('/data/before.log', 'mine, before');
@@ -142,6 +142,23 @@ describe('eject of an injected OS (fake engine)', () => {
     expect(result.kept).toEqual(expect.arrayContaining(['/usr/local', '/etc/app.conf']));
     // The lock (a container never started) and the removal sidekick are gone.
     expect([...engine.containerMap.values()].map((c) => c.name)).toEqual(['web']);
+  });
+
+  it('on an engine without a diff (a pod), against the walk taken before: what was there before stays even when the package manager claims it; what was added since is ours or kept, as with a diff', async () => {
+    // The walk before the injection: every path the target had (the fake's walk lists them all).
+    const before = ['/app', '/data', '/data/before.log', '/etc', '/etc/ssl-own.pem', '/tmp'];
+    const { engine, web, removed } = await injectedOs((id) => osManifest(id, { baseline: 'walk', baselineAdded: before, createdRoots: ['/usr', '/etc/os-release'], written: WRITTEN.filter((p) => p !== '/etc') }), { withoutDiff: true });
+    web.fs.writeFile('/etc/ssl-own.pem', 'the target\'s own, rewritten by a package');
+    // dpkg's record claims the target's own file and one the package added beside it.
+    web.fs.writeFile('/var/lib/dpkg/info/ca.list', '/etc/ssl-own.pem\n/etc/ssl-new.pem\n');
+    web.fs.writeFile('/etc/ssl-new.pem', 'the package\'s');
+    const result = await eject(engine, await engine.findContainer('web'), { env });
+    expect(removed).toContain('/etc/ssl-new.pem');
+    expect(removed).not.toContain('/etc/ssl-own.pem');
+    for (const kept of ['/etc/ssl-own.pem', '/data/before.log', '/app', '/usr/local/mine.txt', '/etc/app.conf']) expect(web.fs.at(kept)?.type, kept).toBe('file');
+    expect(result.kept).toEqual(expect.arrayContaining(['/usr/local', '/etc/app.conf']));
+    expect(result.kept).not.toContain('/data/before.log');
+    expect(engine.calls.map((call) => call.method).filter((method) => method === 'filesystemChanges' || method === 'rootFilesystemPaths')).toEqual(['rootFilesystemPaths', 'rootFilesystemPaths']);
   });
 
   it('with a manifest from before `written` was recorded: all under the created roots goes; what was there before is neither removed nor reported', async () => {

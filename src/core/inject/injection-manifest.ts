@@ -76,7 +76,8 @@ export function encodeManifest(manifest: InjectionManifest): string {
   return `${JSON.stringify(manifest, null, 1)}\n`;
 }
 
-const MAX_MANIFEST_BYTES = 16 * 1024 * 1024;
+/** The largest manifest read back (and so the largest written: one that cannot be read back cannot be ejected). */
+export const MAX_MANIFEST_BYTES = 16 * 1024 * 1024;
 
 export function decodeManifest(text: string): ManifestDecodeResult {
   if (text.length > MAX_MANIFEST_BYTES) return fail('it is implausibly large');

@@ -1,9 +1,8 @@
-import { decodeManifest, OS_MANIFEST_PATH, TOOLBOX_INTENT_NAME, TOOLBOX_MANIFEST_NAME, WELL_KNOWN_PREFIXES, type OsManifest, type ToolboxManifest } from '../../core/inject/injection-manifest.js';
+import { decodeManifest, MAX_MANIFEST_BYTES, OS_MANIFEST_PATH, TOOLBOX_INTENT_NAME, TOOLBOX_MANIFEST_NAME, WELL_KNOWN_PREFIXES, type OsManifest, type ToolboxManifest } from '../../core/inject/injection-manifest.js';
 import type { Engine } from '../../engines/engine.js';
 import { readContainerFile } from './container-files.js';
 import { requireCapability } from '../../engines/capabilities.js';
 
-const MAX_MANIFEST_BYTES = 16 * 1024 * 1024;
 
 export interface FoundInjections {
   toolbox?: ToolboxManifest;

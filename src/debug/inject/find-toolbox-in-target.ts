@@ -7,7 +7,7 @@
  * then runs as, with that same busybox: a target that lies here gains nothing it does not have.
  * A shell as root never comes here (it checks the toolbox's owner through the archive).
  */
-import { decodeManifest, OS_MANIFEST_PATH, TOOLBOX_MANIFEST_NAME, WELL_KNOWN_PREFIXES, type OsManifest, type ToolboxManifest } from '../../core/inject/injection-manifest.js';
+import { decodeManifest, MAX_MANIFEST_BYTES, OS_MANIFEST_PATH, TOOLBOX_MANIFEST_NAME, WELL_KNOWN_PREFIXES, type OsManifest, type ToolboxManifest } from '../../core/inject/injection-manifest.js';
 import type { Engine } from '../../engines/engine.js';
 import { INJECTED_INIT_NAME } from './inject-toolbox.js';
 
@@ -18,8 +18,8 @@ export interface ToolboxInTarget {
   init?: string;
 }
 
-/** Larger than any manifest sidekick writes (an OS's lists every path of a big target). */
-const MAX_FILE_BYTES = 16 * 1024 * 1024;
+/** As large as any manifest sidekick writes (an OS's on a pod lists every path of the target). */
+const MAX_FILE_BYTES = MAX_MANIFEST_BYTES;
 
 /**
  * Prints, for each file given that is a regular file, `FILE <index> <bytes>` and its bytes; then

@@ -14,7 +14,7 @@ import { filterTar, listTar, type RawEntry, type RawEntryType } from '../../core
 import { fileReadInto, planTarSend, scanTarSpans, sendTarSpans, type TarScan } from '../../core/archive/tar-spans.js';
 import { SidekickError } from '../../core/errors.js';
 import { newSessionId, sessionLabels } from '../../core/labels.js';
-import { encodeManifest, MANIFEST_FORMAT, OS_MANIFEST_PATH, type OsManifest } from '../../core/inject/injection-manifest.js';
+import { encodeManifest, MANIFEST_FORMAT, MAX_MANIFEST_BYTES, OS_MANIFEST_PATH, type OsManifest } from '../../core/inject/injection-manifest.js';
 import { packageManagerShellLeftOut, pathsToProbe, planOsInjection, type OsEntry, type OsEntryType, type OsPlan, type TargetKind } from '../../core/inject/os-conflict-plan.js';
 import { parentOf } from '../../core/inject/container-path.js';
 import type { Target } from '../../core/target.js';
@@ -45,6 +45,8 @@ export interface OsInjection {
 }
 
 const PROBE_CONCURRENCY = 64;
+/** What a manifest holds besides its path lists, with room to spare. */
+const MANIFEST_ROOM = 1 << 20;
 /** Wanted paths in one directory from which one archive read of it is asked for instead of a stat each. */
 const LIST_FROM = 8;
 
@@ -106,6 +108,14 @@ export async function injectOs(engine: Engine, target: Target, options: OsInject
     }
     // A name with a newline is kept whatever it is (eject-plan.ts); a manifest holds none.
     const baselineAdded = (await baseline).filter((path) => !path.includes('\n'));
+    const written = writtenPaths(plan);
+    // The manifest lists both; one too large to be read back could never be ejected.
+    const listed = [...baselineAdded, ...written].reduce((bytes, path) => bytes + Buffer.byteLength(path) + 4, 0);
+    if (listed > MAX_MANIFEST_BYTES - MANIFEST_ROOM) {
+      throw new SidekickError('INJECTION_REFUSED', `${target.name} has too many paths (${baselineAdded.length}) for the record of an OS injection, which lists them to be able to eject it.`, {
+        hint: `Nothing was written. Use sidekick exec ${target.name} --tools PACKAGES, or sidekick inject ${target.name} (the toolbox alone).`,
+      });
+    }
     // The toolbox first: it refuses a hostile prefix before anything of the OS is written. The
     // engine serves one archive request per container at a time, so side by side would gain nothing.
     const toolbox = await injectToolbox(engine, target, {
@@ -130,7 +140,7 @@ export async function injectOs(engine: Engine, target: Target, options: OsInject
       baselineAdded,
       ...(added.kind === 'walk' ? { baseline: 'walk' as const } : {}),
       toolboxPrefix: toolbox.manifest.prefix,
-      written: writtenPaths(plan),
+      written,
     };
     options.onProgress?.(`writing ${plan.write.size} entries into ${target.name}`);
     await options.cleanups?.checkpoint();
