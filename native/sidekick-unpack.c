@@ -20,8 +20,10 @@
  *   non-directory"; over a non-directory it replaces it (unlinked, then made anew);
  * - a missing parent directory is made (0755, root's).
  * The first refusal or failure ends the writing (what came before stays, as with a tar): one
- * line on stderr, exit 3 for a refusal, 1 for a failure, 2 for bad usage. The rest of the tar
- * is read and dropped, so that the sender never sees a broken pipe.
+ * line on stderr, exit 3 for a refusal, 1 for a failure, 2 for a missing DIR or bad usage. The
+ * rest of the tar is read and dropped, so that the sender never sees a broken pipe; nothing is
+ * read past its end-of-archive blocks, so that it never waits for an end of input that an
+ * exec's stdin may not carry.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -501,12 +503,6 @@ static void parse_pax(const char *data, size_t len, struct entry *e, int *has_si
     }
 }
 
-/* Past the end of the tar: whatever the sender still writes is read and dropped. */
-static void drain(void) {
-    in_off = in_len = 0;
-    while (fill(INBUF) > 0) in_off = in_len = 0;
-}
-
 /* openat2 is Linux 5.6; without it nothing here is safe, and the caller falls back. */
 static int check(void) {
     int dir = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -535,8 +531,8 @@ int main(int argc, char **argv) {
     root_fd = open(argv[1], O_PATH | O_DIRECTORY | O_CLOEXEC);
     if (root_fd < 0) {
         fprintf(stderr, "sidekick-unpack: Could not find the directory %s in container: %s\n", argv[1], strerror(errno));
-        drain();
-        return 2;
+        /* The tar is still read to its end (below, nothing written), as after a refusal. */
+        stopped = 2;
     }
 
     char *long_name = NULL, *long_link = NULL;
@@ -552,7 +548,10 @@ int main(int argc, char **argv) {
                 break;
             }
         if (zero) {
+            /* The end: its second zero block too, which the sender sends with the first. Nothing is
+               read past it: an exec's stdin may never be closed (channel protocol v4 has no close). */
             in_off += BLOCK;
+            if (fill(BLOCK) >= BLOCK) in_off += BLOCK;
             break;
         }
         unsigned sum = 0;
@@ -648,7 +647,6 @@ int main(int argc, char **argv) {
         free(e.link);
         entry_index++;
     }
-    set_dir_times();
-    drain();
+    if (root_fd >= 0) set_dir_times();
     return stopped;
 }

@@ -33,11 +33,13 @@ export const UNPACKER_NAME = 'sidekick-unpack';
 
 /**
  * An exec in the keeper, in its own root (not the target's): the unpacker from stdin into its
- * /bin, kept only when it runs here (the node's architecture, a kernel with openat2).
+ * /bin, kept only when it runs here (the node's architecture, a kernel with openat2). Its size
+ * is the argument: the end of an exec's stdin does not reach every cluster (channel protocol v4
+ * has no close), so exactly that many bytes are read.
  */
 export const UNPACKER_INSTALL_SCRIPT = [
   'cd /bin || exit 1',
-  `cat > .${UNPACKER_NAME}.part && chmod 700 .${UNPACKER_NAME}.part && ./.${UNPACKER_NAME}.part --check && mv -f .${UNPACKER_NAME}.part ${UNPACKER_NAME} && exit 0`,
+  `head -c "$1" > .${UNPACKER_NAME}.part && [ "$(wc -c < .${UNPACKER_NAME}.part)" -eq "$1" ] && chmod 700 .${UNPACKER_NAME}.part && ./.${UNPACKER_NAME}.part --check && mv -f .${UNPACKER_NAME}.part ${UNPACKER_NAME} && exit 0`,
   `rm -f .${UNPACKER_NAME}.part; exit 1`,
 ].join('\n');
 

@@ -45,6 +45,8 @@ interface Keeper {
 
 /** How long the keeper may take to say it is in the target's root, once it runs. */
 const READY_MS = 30_000;
+/** How long sending the unpacker into the keeper may take (65 kB; a slow API server). */
+const INSTALL_MS = 60_000;
 
 export class PodArchive implements ArchiveCapability, FilesystemWalkCapability {
   readonly startsSidekick = true;
@@ -181,7 +183,7 @@ export class PodArchive implements ArchiveCapability, FilesystemWalkCapability {
     if (binary === undefined) return false;
     let process: ProcessHandle;
     try {
-      process = await this.host.execInContainer(keeper.sidekick.id, { command: ['sh', '-c', UNPACKER_INSTALL_SCRIPT], tty: false, openStdin: true });
+      process = await this.host.execInContainer(keeper.sidekick.id, { command: ['sh', '-c', UNPACKER_INSTALL_SCRIPT, 'sidekick-install', String(binary.length)], tty: false, openStdin: true });
     } catch {
       return false;
     }
@@ -189,7 +191,9 @@ export class PodArchive implements ArchiveCapability, FilesystemWalkCapability {
     process.stderr.resume();
     process.stdin!.on('error', () => undefined);
     process.stdin!.end(binary);
-    const status = await process.exit.catch(() => undefined);
+    // An install that hangs is given up, and the upload goes in pinned segments.
+    const timer = setTimeout(() => process.detach(), INSTALL_MS);
+    const status = await process.exit.catch(() => undefined).finally(() => clearTimeout(timer));
     return status?.code === 0;
   }
 

@@ -130,6 +130,18 @@ describe('the pod archive\'s unpacker', () => {
     expect((await readdir(outside)).sort()).toEqual(['secret']);
   });
 
+  it('ends at the tar\'s end-of-archive blocks without waiting for the end of its input (an exec\'s stdin may never close), after a missing directory too', async () => {
+    for (const directory of [dir, join(dir, 'nothing')]) {
+      const child = spawn(UNPACKER, [directory], { stdio: ['pipe', 'ignore', 'ignore'] });
+      const ended = new Promise<number | null>((resolve) => child.on('close', resolve));
+      child.stdin.write(await tarOf([{ name: 'f', type: 'file', content: 'x' }]));
+      const code = await Promise.race([ended, new Promise<string>((resolve) => setTimeout(() => resolve('still running'), 5_000))]);
+      child.stdin.end();
+      expect(code).toBe(directory === dir ? 0 : 2);
+    }
+    expect(await readFile(join(dir, 'f'), 'utf8')).toBe('x');
+  });
+
   it('refuses a name that climbs out, and says a missing directory in the engine\'s words', async () => {
     const climbing = await unpack([dir], await tarOf([{ name: '../climbed', type: 'file', content: 'x' }]));
     expect(climbing).toMatchObject({ code: 1, stderr: 'sidekick-unpack: ../climbed leads out of the directory it is unpacked into\n' });
