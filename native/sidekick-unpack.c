@@ -337,6 +337,12 @@ static int clear_name(int dir, const char *base, struct entry *e, int *kept) {
     return 0;
 }
 
+/* A link's or a node's owner and time, set on the name itself (never followed). */
+static int own_and_date(int dir, const char *base, const struct entry *e, const struct timespec times[2]) {
+    if (fchownat(dir, base, e->uid, e->gid, AT_SYMLINK_NOFOLLOW) < 0) return -1;
+    return utimensat(dir, base, times, AT_SYMLINK_NOFOLLOW);
+}
+
 static void write_entry(struct entry *e) {
     char *path = strdup(e->name);
     if (!path) die("strdup");
@@ -398,7 +404,7 @@ static void write_entry(struct entry *e) {
         if (symlinkat(e->link, dir, base) < 0) {
             err = errno;
             what = "cannot be created";
-        } else if (fchownat(dir, base, e->uid, e->gid, AT_SYMLINK_NOFOLLOW) < 0 || utimensat(dir, base, times, AT_SYMLINK_NOFOLLOW) < 0) {
+        } else if (own_and_date(dir, base, e, times) < 0) {
             err = errno;
             what = "cannot be given its owner or time";
         }
@@ -429,7 +435,7 @@ static void write_entry(struct entry *e) {
         if (mknodat(dir, base, kind | (e->mode & 0777), makedev(e->major, e->minor)) < 0) {
             err = errno;
             what = "cannot be created";
-        } else if (fchownat(dir, base, e->uid, e->gid, AT_SYMLINK_NOFOLLOW) < 0 || utimensat(dir, base, times, AT_SYMLINK_NOFOLLOW) < 0) {
+        } else if (own_and_date(dir, base, e, times) < 0) {
             err = errno;
             what = "cannot be given its owner or time";
         }

@@ -3,17 +3,14 @@
  * nothing, so that its package manager works there; eject takes it (and what the package
  * manager installed since) out again, back to the `docker diff` from before.
  */
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createWriteStream } from 'node:fs';
-import { pipeline } from 'node:stream/promises';
 import { afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
+import { tinyRootfs as makeTinyRootfs } from '../fixtures/tiny-rootfs.js';
 import { ensureDebianRootfs } from '../fixtures/debian-rootfs.js';
 import { docker } from '../fixtures/docker-cli.js';
 import { craftedTar } from '../fixtures/hostile-fixtures.js';
-import { pack } from 'tar-stream';
-import { Readable } from 'node:stream';
 import { expectUntouched, removeTarget, runCli, snapshotTarget, startTarget, waitForHttp, type TestTarget } from './harness.js';
 
 describe('sidekick inject --os', () => {
@@ -83,26 +80,7 @@ describe('sidekick inject --os', () => {
     900_000,
   );
 
-  /** A tiny OS: the host's busybox as /bin/sh, a release file, and a /srv directory. */
-  async function tinyRootfs(): Promise<string> {
-    const path = join(work, 'tiny-os.tar');
-    const tar = pack();
-    const mtime = new Date(0);
-    const busybox = await readFile('/bin/busybox');
-    tar.entry({ name: './', type: 'directory', mode: 0o755, mtime });
-    tar.entry({ name: './bin/', type: 'directory', mode: 0o755, mtime });
-    tar.entry({ name: './bin/busybox', type: 'file', mode: 0o755, mtime }, busybox);
-    tar.entry({ name: './bin/sh', type: 'link', linkname: './bin/busybox', mode: 0o755, mtime });
-    tar.entry({ name: './etc/', type: 'directory', mode: 0o755, mtime });
-    tar.entry({ name: './etc/tiny-release', type: 'file', mode: 0o644, mtime }, 'tiny 1\n');
-    tar.entry({ name: './etc/hosts', type: 'file', mode: 0o644, mtime }, '# not the engine’s\n');
-    tar.entry({ name: './srv/', type: 'directory', mode: 0o755, mtime });
-    tar.entry({ name: './srv/readme', type: 'file', mode: 0o644, mtime }, 'srv\n');
-    tar.entry({ name: './proc/', type: 'directory', mode: 0o555, mtime });
-    tar.finalize();
-    await pipeline(Readable.from(tar as unknown as AsyncIterable<Buffer>), createWriteStream(path));
-    return path;
-  }
+  const tinyRootfs = (): Promise<string> => makeTinyRootfs(work);
 
   it('lists and refuses conflicts, writes nothing; --skip-conflicts leaves them out; eject restores', async () => {
     const rootfs = await tinyRootfs();

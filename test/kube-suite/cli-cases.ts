@@ -6,18 +6,15 @@
  * too, and reads the pods' states through the API, as kubectl would.
  */
 import { spawn } from 'node:child_process';
-import { createWriteStream } from 'node:fs';
-import { mkdtemp, readFile } from 'node:fs/promises';
+import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import { pack } from 'tar-stream';
 import { afterEach, expect, it } from 'vitest';
 import { containerState, type PodJson } from '../../src/engines/kubernetes/ephemeral-container.js';
 import { KubeApi } from '../../src/engines/kubernetes/kube-api.js';
 import type { KubeContext } from '../../src/engines/kubernetes/kube-config.js';
 import { CLI_PATH, runCli } from '../e2e/harness.js';
+import { tinyRootfs } from '../fixtures/tiny-rootfs.js';
 
 export interface CliClusterProvider {
   /** What the CLI is given to reach the cluster (`--kubeconfig F`, `-n NS`…), and its environment. */
@@ -173,7 +170,7 @@ export function kubernetesCliCases(provider: CliClusterProvider): void {
   it('inject --os of a rootfs tarball: the OS in the target beside its own files, then eject: the files as they were, no lock left', async () => {
     const { name, cli, api, namespace } = await pod();
     const target = `pod/${name}/app`;
-    const rootfs = await tinyRootfs();
+    const rootfs = await tinyRootfs(await mkdtemp(join(tmpdir(), 'sidekick-kube-os-')));
     const injected = await runCli(['inject', ...cli.args, '--os', rootfs, target], { env: cli.env, timeoutMs: CASE_MS });
     expect(injected.code, injected.stderr).toBe(0);
     expect(injected.stderr).toMatch(new RegExp(`^sidekick: injected rootfs ${rootfs} into ${target}: \\d+ entries written, \\d+ of the target's own kept\\.$`, 'm'));
@@ -267,30 +264,6 @@ export function kubernetesCliCases(provider: CliClusterProvider): void {
 }
 
 /** The copies (pod names) whose target is a container of one of `targets` (`ns/pod/` prefixes). */
-/** A rootfs tarball of this host's static busybox, a release file, a /srv and an /etc/hosts the target's own must win over. */
-async function tinyRootfs(): Promise<string> {
-  const directory = await mkdtemp(join(tmpdir(), 'sidekick-kube-os-'));
-  const path = join(directory, 'tiny-os.tar');
-  const tar = pack();
-  const mtime = new Date(0);
-  tar.entry({ name: './', type: 'directory', mode: 0o755, mtime });
-  tar.entry({ name: './bin/', type: 'directory', mode: 0o755, mtime });
-  tar.entry({ name: './bin/busybox', type: 'file', mode: 0o755, mtime }, await readFile('/bin/busybox'));
-  tar.entry({ name: './bin/sh', type: 'link', linkname: './bin/busybox', mode: 0o755, mtime });
-  tar.entry({ name: './bin/cat', type: 'link', linkname: './bin/busybox', mode: 0o755, mtime });
-  tar.entry({ name: './bin/ls', type: 'link', linkname: './bin/busybox', mode: 0o755, mtime });
-  tar.entry({ name: './bin/grep', type: 'link', linkname: './bin/busybox', mode: 0o755, mtime });
-  tar.entry({ name: './etc/', type: 'directory', mode: 0o755, mtime });
-  tar.entry({ name: './etc/tiny-release', type: 'file', mode: 0o644, mtime }, 'tiny 1\n');
-  tar.entry({ name: './etc/hosts', type: 'file', mode: 0o644, mtime }, '# not the engine’s\n');
-  tar.entry({ name: './srv/', type: 'directory', mode: 0o755, mtime });
-  tar.entry({ name: './srv/readme', type: 'file', mode: 0o644, mtime }, 'srv\n');
-  tar.entry({ name: './proc/', type: 'directory', mode: 0o555, mtime });
-  tar.finalize();
-  await pipeline(Readable.from(tar as unknown as AsyncIterable<Buffer>), createWriteStream(path));
-  return path;
-}
-
 async function copiesOf(api: KubeApi, namespace: string, targets: Set<string>): Promise<string[]> {
   const copies = (await api.listPods(namespace, { labelSelector: COPY_KIND_SELECTOR })) as Array<PodJson & { metadata?: { name?: string; annotations?: Record<string, string>; deletionTimestamp?: string } }>;
   return copies
