@@ -7,7 +7,7 @@ import { promisify } from 'node:util';
 import { pack } from 'tar-stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ARCHIVE_SETUP_FAILED, keeperArgv, OPERATIONS_SCRIPT, operationArgv, splitArchivePath, UNPACKER_NAME } from './archive-scripts.js';
-import { parseArchiveStat } from './archive-stat.js';
+import { parseArchiveStat, splitStatRecords } from './archive-stat.js';
 
 const run = promisify(execFile);
 const BUSYBOX = '/bin/busybox';
@@ -46,7 +46,7 @@ describe('the archive programs', () => {
   const ref = { targetId: "abc'def", sharesPid: true };
 
   it('are sh -c programs busybox sh parses, the target ID quoted', async () => {
-    for (const argv of [keeperArgv(ref), operationArgv(ref, { op: 'stat', path: '/x' }), operationArgv(ref, { op: 'get', path: '/x', directory: '/', base: 'x' }), operationArgv(ref, { op: 'put', directory: '/d' })]) {
+    for (const argv of [keeperArgv(ref), operationArgv(ref, { op: 'stat', paths: ['/x'] }), operationArgv(ref, { op: 'get', path: '/x', directory: '/', base: 'x' }), operationArgv(ref, { op: 'put', directory: '/d' })]) {
       expect(argv.slice(0, 2)).toEqual(['sh', '-c']);
       await run(BUSYBOX, ['sh', '-n', '-c', argv[2]!]);
       expect(argv[2]).toContain("SIDEKICK_TARGET_ID='abc'\\''def'");
@@ -78,7 +78,11 @@ describe('the archive programs', () => {
       expect(parseArchiveStat(`${join(dir, 'link')}/.`, (await operate(['stat', `${join(dir, 'link')}/.`])).stdout)).toMatchObject({ kind: 'dir' });
       const dangling = await operate(['stat', join(dir, 'dangling')]);
       expect(parseArchiveStat(join(dir, 'dangling'), dangling.stdout)).toMatchObject({ kind: 'symlink', linkTarget: '/nowhere/at/all' });
-      expect((await operate(['stat', join(dir, 'missing')])).stdout.toString()).toBe('absent\n');
+      expect((await operate(['stat', join(dir, 'missing')])).stdout.toString()).toBe('absent\n');      // Several paths: one record each, in order, a link's texts included.
+      const many = await operate(['stat', join(dir, 'link'), join(dir, 'missing'), join(dir, 'd', 'f'), join(dir, 'dangling')]);
+      const records = splitStatRecords(many.stdout, 4);
+      expect(records.map((record, i) => parseArchiveStat(['link', 'missing', 'f', 'dangling'][i]!, record)?.kind)).toEqual(['symlink', undefined, 'file', 'symlink']);
+      expect(parseArchiveStat(join(dir, 'link'), records[0]!)?.linkTarget).toBe(join(dir, 'd', 'sub'));
     });
 
     it('get then put: a directory round-trips; a missing path or directory is status 2 with the engine\'s words', async () => {

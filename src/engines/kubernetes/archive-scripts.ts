@@ -80,9 +80,9 @@ export function keeperArgv(target: ArchiveTargetRef): string[] {
 
 /**
  * What an operation does in the target's root:
- * - `stat PATH`: `stat MODEHEX SIZE MTIME` on a line (lstat, the parents followed inside the
- *   root), or `absent`; for a symbolic link then its full resolution and its own text, each
- *   ended by a NUL (readlink's newline kept).
+ * - `stat PATH...`: for each path, `stat MODEHEX SIZE MTIME` on a line (lstat, the parents
+ *   followed inside the root), or `absent`; for a symbolic link then its full resolution and
+ *   its own text, each ended by a NUL (readlink's newline kept). One record after another.
  * - `get DIR BASE`: a tar of BASE (not followed when it is a link) with DIR as working
  *   directory; BASE "." is a directory's contents.
  * - `put DIR`: unpacks the tar on stdin into DIR, owners kept by number.
@@ -99,14 +99,16 @@ export const OPERATIONS_SCRIPT = [
   // leaves the toolbox's /bin: its working directory is that /bin, its root already the target's.
   `[ "$1" = unpack ] && [ -f ./${UNPACKER_NAME} ] && exec ./${UNPACKER_NAME} "$2"`,
   ...ENTER,
-  'op=$1; shift',
-  'case $op in',
-  'stat)',
-  '  m_=$(bb stat -c "%f %s %Y" -- "$1" 2>/dev/null) || { echo absent; exit 0; }',
+  'stat_one() {',
+  '  m_=$(bb stat -c "%f %s %Y" -- "$1" 2>/dev/null) || { echo absent; return 0; }',
   '  echo "stat $m_"',
   '  set -- "$1" $m_',
-  '  [ $(( 0x$2 & 0xF000 )) -eq $(( 0xA000 )) ] || exit 0',
-  '  (bb readlink -f -- "$1"); printf "\\0"; (bb readlink -- "$1"); printf "\\0" ;;',
+  '  [ $(( 0x$2 & 0xF000 )) -eq $(( 0xA000 )) ] || return 0',
+  '  (bb readlink -f -- "$1"); printf "\\0"; (bb readlink -- "$1"); printf "\\0"',
+  '}',
+  'op=$1; shift',
+  'case $op in',
+  'stat) for p_ in "$@"; do stat_one "$p_"; done ;;',
   'get)',
   `  [ -e "$1" ] || [ -L "$1" ] || { echo "Could not find the file $1 in container" >&2; exit ${ARCHIVE_PATH_MISSING}; }`,
   '  bb tar -c -f - -C "$2" "$3" ;;',
@@ -128,7 +130,7 @@ export const OPERATIONS_SCRIPT = [
 ].join('\n');
 
 export type ArchiveOperation =
-  | { op: 'stat'; path: string }
+  | { op: 'stat'; paths: string[] }
   | { op: 'get'; path: string; directory: string; base: string }
   | { op: 'put'; directory: string }
   | { op: 'pinned'; base: string; relative: string; checked: string; expectedBase: string }
@@ -144,7 +146,7 @@ export function operationArgv(target: ArchiveTargetRef, operation: ArchiveOperat
 function argumentsOf(operation: ArchiveOperation): string[] {
   switch (operation.op) {
     case 'stat':
-      return [operation.path];
+      return operation.paths;
     case 'get':
       return [operation.path, operation.directory, operation.base];
     case 'put':

@@ -34,6 +34,31 @@ export function parseArchiveStat(requested: string, output: Buffer): ContainerPa
   };
 }
 
+/**
+ * The records of a `stat` of several paths, one after another: a line each, and after a
+ * symbolic link's line two NUL-ended texts (which may hold newlines). Throws when the output
+ * does not hold `count` records.
+ */
+export function splitStatRecords(output: Buffer, count: number): Buffer[] {
+  const records: Buffer[] = [];
+  let offset = 0;
+  while (records.length < count) {
+    const newline = output.indexOf(0x0a, offset);
+    if (newline < 0) throw new Error(`the archive sidekick answered ${records.length} of ${count} stats`);
+    let end = newline + 1;
+    const mode = /^stat ([0-9a-f]{1,8}) /.exec(output.subarray(offset, newline).toString('utf8'));
+    if (mode !== null && (Number.parseInt(mode[1]!, 16) & TYPE_MASK) === 0o120000) {
+      const first = output.indexOf(0, end);
+      const second = first < 0 ? -1 : output.indexOf(0, first + 1);
+      if (second < 0) throw new Error('the archive sidekick cut a link\'s stat short');
+      end = second + 1;
+    }
+    records.push(output.subarray(offset, end));
+    offset = end;
+  }
+  return records;
+}
+
 /** The name the Docker engine gives a path's stat: its last component ("/" for the root). */
 function nameOf(requested: string): string {
   const trimmed = path.normalize(`/${requested}`).replace(/\/+$/, '');

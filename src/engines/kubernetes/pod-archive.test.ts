@@ -94,6 +94,49 @@ describe('PodArchive', () => {
     expect(sidekicks[0]!.name).toMatch(/^sidekick-pod-default-p-app-[a-z0-9]{6}$/);
   });
 
+  it('asks for stats that wait together in one operation, links and absences in their places; one asked for after a write waits for it', async () => {
+    const { host, execs, waitForExec } = scriptedHost();
+    const archive = new PodArchive(host);
+    const first = archive.statPath('default/p/app', '/first');
+    const holding = await waitForExec(1);
+    expect({ operation: holding.operation, args: holding.args }).toEqual({ operation: 'stat', args: ['/first'] });
+    // While it runs, three more wait, then a write, then one more.
+    const waiting = ['/a', '/link', '/b'].map((path) => archive.statPath('default/p/app', path));
+    const writing = archive.putArchive('default/p/app', '/', Readable.from([]));
+    const after = archive.statPath('default/p/app', '/after');
+    holding.finish(0, 'absent\n');
+    expect(await first).toBeUndefined();
+    const batch = await waitForExec(2);
+    expect({ operation: batch.operation, args: batch.args }).toEqual({ operation: 'stat', args: ['/a', '/link', '/b'] });
+    batch.finish(0, 'stat 81a4 12 0\nstat a1ff 4 0\n/a/target\n\0two\nlines\n\0absent\n');
+    expect(await Promise.all(waiting)).toEqual([
+      expect.objectContaining({ name: 'a', kind: 'file', size: 12 }),
+      expect.objectContaining({ name: 'link', kind: 'symlink', linkTarget: '/a/target' }),
+      undefined,
+    ]);
+    const put = await waitForExec(3);
+    expect(put.operation).toBe('put');
+    put.finish(0);
+    await writing;
+    const last = await waitForExec(4);
+    expect({ operation: last.operation, args: last.args }).toEqual({ operation: 'stat', args: ['/after'] });
+    last.finish(0, 'stat 41ed 4096 0\n');
+    expect((await after)?.kind).toBe('dir');
+    expect(execs).toHaveLength(4);
+  });
+
+  it('fails every stat of an operation that answered fewer records than it was asked for', async () => {
+    const { host, waitForExec } = scriptedHost();
+    const archive = new PodArchive(host);
+    const first = archive.statPath('default/p/app', '/first');
+    const holding = await waitForExec(1);
+    const waiting = ['/a', '/b'].map((path) => archive.statPath('default/p/app', path));
+    holding.finish(0, 'absent\n');
+    await first;
+    (await waitForExec(2)).finish(0, 'absent\n');
+    for (const stat of waiting) await expect(stat).rejects.toThrow(/answered 1 of 2 stats/);
+  });
+
   it('fails a read whose tar ended with a failure, rather than end it cleanly', async () => {
     const { host, waitForExec } = scriptedHost();
     const archive = new PodArchive(host);

@@ -24,7 +24,7 @@ import type { Target } from '../../core/target.js';
 import type { ArchiveCapability, ContainerExecSpec, FilesystemWalkCapability, RunningSidekick, SidekickSpec } from '../engine.js';
 import { ArchiveBreakout, breakoutCheck } from './archive-breakout.js';
 import { KEEPER_READY, keeperArgv, operationArgv, splitArchivePath, UNPACKER_INSTALL_SCRIPT, type ArchiveOperation, type ArchiveTargetRef } from './archive-scripts.js';
-import { parseArchiveStat } from './archive-stat.js';
+import { parseArchiveStat, splitStatRecords } from './archive-stat.js';
 import { putPinned } from './pinned-put.js';
 import { asEngineError, firstLine, kept, operationFailed } from './operation-output.js';
 
@@ -36,15 +36,28 @@ export interface ArchiveHost {
   execInContainer(containerId: string, spec: ContainerExecSpec): Promise<ProcessHandle>;
 }
 
+interface StatBatch {
+  /** The count of operations queued when it was: it may be joined while nothing was queued after it. */
+  queuedAs: number;
+  paths: string[];
+  bytes: number;
+  answers: Array<{ resolve: (stat: ContainerPathStat | undefined) => void; reject: (error: unknown) => void }>;
+}
+
 interface Keeper {
   sidekick: RunningSidekick;
   ref: ArchiveTargetRef;
+  /** Stats not yet started, which the next ones join. */
+  pendingStats?: StatBatch;
   /** Whether the unpacker runs in it, once the first upload that needs it asked. */
   unpacker?: Promise<boolean>;
 }
 
 /** How long the keeper may take to say it is in the target's root, once it runs. */
 const READY_MS = 30_000;
+/** At most this many paths, and bytes of them, in one stat operation: its command line is a URL's query on a pod. */
+const STAT_BATCH_PATHS = 64;
+const STAT_BATCH_BYTES = 16 * 1024;
 /** How long sending the unpacker into the keeper may take (65 kB; a slow API server). */
 const INSTALL_MS = 60_000;
 
@@ -53,6 +66,8 @@ export class PodArchive implements ArchiveCapability, FilesystemWalkCapability {
   private readonly keepers = new Map<string, Promise<Keeper>>();
   /** The end of the last operation queued: the next starts after it. */
   private tail: Promise<void> = Promise.resolve();
+  /** How many operations were queued so far. */
+  private queued = 0;
 
   /** `unpackerBinary`: the unpacker on this host (native/sidekick-unpack.c), for uploads with noOverwriteDirNonDir. */
   constructor(
@@ -69,11 +84,44 @@ export class PodArchive implements ArchiveCapability, FilesystemWalkCapability {
       if (isSidekickError(error) && error.code === 'TARGET_NOT_FOUND') return undefined;
       throw error;
     }
-    return this.serial(async () => {
-      const { output, status, errors } = await this.collect(keeper, { op: 'stat', path });
-      if (status !== 0) throw operationFailed(status, errors, `could not stat ${path}`);
-      return parseArchiveStat(path, output);
-    });
+    return this.batchedStat(keeper, path);
+  }
+
+  /**
+   * Stats asked for while the operations before them run wait together, and go as one operation
+   * (an exec, with a pod's API round trips, each): `inject --os` asks for dozens at once.
+   */
+  private batchedStat(keeper: Keeper, path: string): Promise<ContainerPathStat | undefined> {
+    let batch = keeper.pendingStats;
+    // Only the last operation queued is joined: a stat asked for after a write still sees it.
+    if (batch === undefined || batch.queuedAs !== this.queued || batch.paths.length >= STAT_BATCH_PATHS || batch.bytes + path.length > STAT_BATCH_BYTES) {
+      const opened: StatBatch = { paths: [], bytes: 0, answers: [], queuedAs: 0 };
+      keeper.pendingStats = opened;
+      void this.serial(() => this.runStats(keeper, opened)).catch(() => undefined);
+      opened.queuedAs = this.queued;
+      batch = opened;
+    }
+    batch.paths.push(path);
+    batch.bytes += path.length + 1;
+    return new Promise((resolve, reject) => batch.answers.push({ resolve, reject }));
+  }
+
+  private async runStats(keeper: Keeper, batch: StatBatch): Promise<void> {
+    if (keeper.pendingStats === batch) keeper.pendingStats = undefined;
+    try {
+      const { output, status, errors } = await this.collect(keeper, { op: 'stat', paths: batch.paths });
+      if (status !== 0) throw operationFailed(status, errors, batch.paths.length === 1 ? `could not stat ${batch.paths[0]}` : `could not stat ${batch.paths.length} paths`);
+      const records = splitStatRecords(output, batch.paths.length);
+      batch.paths.forEach((path, i) => {
+        try {
+          batch.answers[i]!.resolve(parseArchiveStat(path, records[i]!));
+        } catch (error) {
+          batch.answers[i]!.reject(error);
+        }
+      });
+    } catch (error) {
+      for (const answer of batch.answers) answer.reject(error);
+    }
   }
 
   /** The filesystemWalk capability: one `find -xdev` in the target's root. */
@@ -284,6 +332,7 @@ export class PodArchive implements ArchiveCapability, FilesystemWalkCapability {
    * with `until`, for what that says (a read: until its stream is over).
    */
   private serial<T>(work: () => Promise<T>, until?: (value: T) => Promise<void>): Promise<T> {
+    this.queued += 1;
     const result = this.tail.then(work);
     this.tail = result.then(
       async (value) => {
