@@ -9,6 +9,7 @@ const WHAT_IT_IS: Record<CapabilityName, string> = {
   snapshots: "snapshot a container's filesystem",
   filesystemDiff: "list what changed in a container's filesystem",
   filesystemWalk: "list every path of a container's filesystem",
+  rootScripts: "run a program in a container's root by a process of its own",
   logs: "read a container's logs",
   definitionCopies: 'make a copy of a container from its definition',
   portConnections: "open connections to a container's ports by itself",

@@ -174,6 +174,7 @@ export interface Engine {
   readonly snapshots?: SnapshotCapability;
   readonly filesystemDiff?: FilesystemDiffCapability;
   readonly filesystemWalk?: FilesystemWalkCapability;
+  readonly rootScripts?: RootScriptCapability;
   readonly logs?: LogCapability;
   readonly definitionCopies?: DefinitionCopyCapability;
   readonly portConnections?: PortConnectionCapability;
@@ -291,6 +292,17 @@ export interface FilesystemWalkCapability {
   rootFilesystemPaths(containerId: string): Promise<string[]>;
 }
 
+/**
+ * A busybox sh program run with a container's root as its own, by a process of the engine's
+ * that holds the engine's default capabilities (not those the target dropped), on an engine
+ * that has such a process at hand anyway (a pod's archive sidekick): what would otherwise be a
+ * sidekick of its own, and on a pod an ephemeral container's entry more (docs/ARCHITECTURE.md).
+ * The toolbox's applets are the program's commands; `$@` are `args`; `input` is its stdin.
+ */
+export interface RootScriptCapability {
+  runInRoot(containerId: string, request: { script: string; args: string[]; input: string }): Promise<{ code: number; output: string; errors: string }>;
+}
+
 /** What a container's processes wrote, as the engine logged it. */
 export interface LogCapability {
   /** The last `lines` lines a container wrote (stdout and stderr, as the engine logged them). */
@@ -394,6 +406,7 @@ export type CapabilityName =
   | 'snapshots'
   | 'filesystemDiff'
   | 'filesystemWalk'
+  | 'rootScripts'
   | 'logs'
   | 'definitionCopies'
   | 'portConnections'

@@ -158,8 +158,11 @@ export function kubernetesCliCases(provider: CliClusterProvider): void {
     const again = await runCli(['inject', ...cli.args, target], { env: cli.env, timeoutMs: CASE_MS });
     expect(again.code, again.stderr).toBe(0);
     expect(again.stderr).toContain('already has the toolbox at /.sidekick');
+    // eject reads and removes through one ephemeral container, the archive's.
+    const beforeEject = ephemeralStates(await api.readPod(namespace, name)).length;
     const ejected = await runCli(['eject', ...cli.args, target], { env: cli.env, timeoutMs: CASE_MS });
     expect(ejected.code, ejected.stderr).toBe(0);
+    expect(ephemeralStates(await api.readPod(namespace, name))).toHaveLength(beforeEject + 1);
     const gone = await runCli(['shell', ...cli.args, target, '--', 'true'], { env: cli.env, timeoutMs: CASE_MS });
     expect(gone.code).toBe(125);
     expect(gone.stderr).toMatch(/has no sidekick toolbox injected/);
@@ -182,9 +185,11 @@ export function kubernetesCliCases(provider: CliClusterProvider): void {
     const again = await runCli(['inject', ...cli.args, '--os', rootfs, target], { env: cli.env, timeoutMs: CASE_MS });
     expect(again.code).toBe(125);
     expect(again.stderr).toContain('already has an injected OS');
+    const beforeEject = ephemeralStates(await api.readPod(namespace, name)).length;
     const ejected = await runCli(['eject', ...cli.args, target], { env: cli.env, timeoutMs: CASE_MS });
     expect(ejected.code, ejected.stderr).toBe(0);
     expect(ejected.stderr).toContain(`removed the injected OS (rootfs ${rootfs}) from ${target}.`);
+    expect(ephemeralStates(await api.readPod(namespace, name))).toHaveLength(beforeEject + 1);
     const gone = await runCli(['ls', ...cli.args, `${target}:/`], { env: cli.env, timeoutMs: CASE_MS });
     expect(gone.stdout.toString()).not.toMatch(/ (srv|bin|\.sidekick-os\.json)\n/);
     expect(await api.listLeases(namespace, 'app.kubernetes.io/managed-by=sidekick')).toEqual([]);

@@ -10,6 +10,10 @@
  *
  * Paths go through stdin, one per line with an operation: `R PATH` removes it with what is
  * below it; `F PATH` removes it only when nothing before it failed (the manifest, last).
+ *
+ * An engine that has such a process in the target's root already runs the same program there
+ * instead (`rootScripts`: a pod's archive sidekick, which also has the engine's default
+ * capabilities): no sidekick of its own, so on a pod no second ephemeral container.
  */
 import { SidekickError } from '../../core/errors.js';
 import type { Target } from '../../core/target.js';
@@ -26,8 +30,12 @@ const OUTER = [
   'exit $status',
 ].join('\n');
 
+/**
+ * In the target's root. `$1`: the PID of the sidekick's shell, whose root holds the applets; empty
+ * where the engine gives them otherwise (rootScripts: as commands of the shell).
+ */
 const INNER = [
-  'PATH=/proc/$1/root/bin; export PATH',
+  '[ -z "$1" ] || { PATH=/proc/$1/root/bin; export PATH; }',
   'status=0',
   // One path a line (no name sent here holds a newline), so a whole line is a whole path.
   'links="\n"',
@@ -81,6 +89,11 @@ export async function removeThroughSidekick(engine: Engine, target: Target, requ
   ];
   if (lines.length === 0) return [];
   if (lines.some((line) => line.includes('\n'))) throw new Error('removeThroughSidekick: a path holds a newline');
+  // An engine with a process of its own in the target's root already (a pod's archive sidekick) runs the removal there.
+  if (engine.rootScripts !== undefined) {
+    const { code, output, errors } = await engine.rootScripts.runInRoot(target.id, { script: INNER, args: [''], input: `${lines.join('\n')}\n` });
+    return leftOrFailure(target, code, output, errors);
+  }
   const session = await startExecSession(
     engine,
     {
@@ -104,17 +117,22 @@ export async function removeThroughSidekick(engine: Engine, target: Target, requ
     session.process.stderr.on('data', (chunk: Buffer) => err.push(chunk));
     session.process.stdin?.end(`${lines.join('\n')}\n`);
     const { code } = await session.process.exit;
-    const left = parseLeft(Buffer.concat(out).toString('utf8'));
-    if (code !== 0 && left.length === 0) {
-      const detail = Buffer.concat(err).toString('utf8').trim().split('\n').slice(0, 3).join('; ') || `exit status ${code}`;
-      throw new SidekickError('ENGINE_ERROR', `the sidekick that removes the injection from ${target.name} failed: ${detail}`, {
-        hint: `Nothing more was removed than it reported. Run sidekick eject ${target.name} again; sidekick sessions lists what is left.`,
-      });
-    }
-    return left;
+    return leftOrFailure(target, code, Buffer.concat(out).toString('utf8'), Buffer.concat(err).toString('utf8'));
   } finally {
     await session.dispose();
   }
+}
+
+/** What the removal reported left; a failure that reported nothing is said as one. */
+function leftOrFailure(target: Target, code: number, output: string, errors: string): LeftPath[] {
+  const left = parseLeft(output);
+  if (code !== 0 && left.length === 0) {
+    const detail = errors.trim().split('\n').slice(0, 3).join('; ') || `exit status ${code}`;
+    throw new SidekickError('ENGINE_ERROR', `the sidekick that removes the injection from ${target.name} failed: ${detail}`, {
+      hint: `Nothing more was removed than it reported. Run sidekick eject ${target.name} again; sidekick sessions lists what is left.`,
+    });
+  }
+  return left;
 }
 
 function parseLeft(text: string): LeftPath[] {

@@ -114,6 +114,13 @@ describe('the archive programs', () => {
       expect(await readFile(join(dir, 'unpacked', 'f'), 'utf8')).toBe('unpacked');
     });
 
+    it('script: a program with its arguments, the applets as commands, and its input up to the end line (an exec\'s stdin may never close)', async () => {
+      const doomed = join(dir, 'doomed');
+      await mkdir(join(doomed, 'inner'), { recursive: true });
+      const ran = await operate(['script', 'THE-END', 'rm -rf -- "$1"; [ -e "$1" ] || echo gone; while IFS= read -r l; do echo "read $l"; done | tr a-z A-Z', doomed], Buffer.from('one\ntwo\nTHE-END\nnot input\n'));
+      expect({ code: ran.code, stdout: ran.stdout.toString(), stderr: ran.stderr }).toEqual({ code: 0, stdout: 'gone\nREAD ONE\nREAD TWO\n', stderr: '' });
+    });
+
     it('pinned: unpacks in a directory reached without a link, and refuses a directory entry over a link', async () => {
       const base = join(dir, 'pinned');
       await mkdir(join(base, 'real'), { recursive: true });

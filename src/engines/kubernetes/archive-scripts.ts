@@ -43,6 +43,9 @@ export const UNPACKER_INSTALL_SCRIPT = [
   `rm -f .${UNPACKER_NAME}.part; exit 1`,
 ].join('\n');
 
+/** The applets a `script` operation's program may run (busybox sh's own builtins aside). */
+export const SCRIPT_APPLETS = ['rm', 'rmdir', 'tr', 'cat', 'ls', 'mkdir', 'mv', 'stat', 'readlink', 'find', 'sed', 'grep', 'head', 'wc'] as const;
+
 /** The line the keeper writes once it is inside the target's root. */
 export const KEEPER_READY = 'ready';
 
@@ -90,6 +93,9 @@ export function keeperArgv(target: ArchiveTargetRef): string[] {
  *   and says `base PHYSICAL` (it must be EXPECTED when given), then enters REL below it, which
  *   must hold no link (`pwd -P`); CHECKED, when given, must be absent or a directory that is not
  *   a link; then unpacks the tar on stdin there, as `put`.
+ * - `script END PROGRAM ARGS...`: PROGRAM run with ARGS as `$@`, the toolbox's applets in
+ *   SCRIPT_APPLETS as commands, and as its input the lines of stdin before the line END (the
+ *   rootScripts capability).
  * - `walk`: every path of the target's root filesystem, each ended by a NUL.
  * - `unpack DIR`: the keeper's unpacker writes the tar on stdin below DIR, checking every
  *   entry's directory as it goes (native/sidekick-unpack.c); absent, the operation fails.
@@ -117,6 +123,12 @@ export const OPERATIONS_SCRIPT = [
   '  bb tar -x -f - -C "$1" --numeric-owner ;;',
   // -xdev: a mount point is listed, not entered (the kernel's /proc, a volume, a mounted /etc/hosts).
   'walk) bb find / -xdev -print0 ;;',
+  // The applets a program may name, as functions (no directory of them is reachable from here).
+  'script)',
+  `  for a_ in ${SCRIPT_APPLETS.join(' ')}; do eval "$a_() { (bb $a_ \\"\\$@\\"); }"; done`,
+  // Its input ends at the line END: the end of an exec's stdin does not reach every cluster.
+  '  e_=$1; s_=$2; shift 2',
+  '  while IFS= read -r l_ && [ "$l_" != "$e_" ]; do printf "%s\\n" "$l_"; done | eval "$s_" ;;',
   `unpack) echo "sidekick-archive: the archive sidekick has no unpacker" >&2; exit ${ARCHIVE_SETUP_FAILED} ;;`,
   'pinned)',
   `  cd -P -- "$1" 2>/dev/null || { echo "Could not find the directory $1 in container" >&2; exit ${ARCHIVE_PATH_MISSING}; }`,
@@ -135,7 +147,8 @@ export type ArchiveOperation =
   | { op: 'put'; directory: string }
   | { op: 'pinned'; base: string; relative: string; checked: string; expectedBase: string }
   | { op: 'unpack'; directory: string }
-  | { op: 'walk' };
+  | { op: 'walk' }
+  | { op: 'script'; end: string; script: string; args: string[] };
 
 /** The exec's command line for one operation. */
 export function operationArgv(target: ArchiveTargetRef, operation: ArchiveOperation): string[] {
@@ -157,6 +170,8 @@ function argumentsOf(operation: ArchiveOperation): string[] {
       return [operation.directory];
     case 'walk':
       return [];
+    case 'script':
+      return [operation.end, operation.script, ...operation.args];
   }
 }
 

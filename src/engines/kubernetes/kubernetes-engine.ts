@@ -25,7 +25,7 @@ import { setTimeout as wait } from 'node:timers/promises';
 import { SidekickError, isSidekickError } from '../../core/errors.js';
 import type { ExitStatus, ProcessHandle, SignalableProcess } from '../../core/process-handle.js';
 import type { ContainerSummary, Target } from '../../core/target.js';
-import type { ArchiveCapability, ContainerExecSpec, DefinitionCopyCapability, DefinitionCopySpec, Engine, EngineCommands, FilesystemWalkCapability, PortConnectionCapability, RunningCopy, RunningSidekick, SessionAttachCapability, SidekickSpec, TargetLockCapability } from '../engine.js';
+import type { ArchiveCapability, ContainerExecSpec, DefinitionCopyCapability, DefinitionCopySpec, Engine, EngineCommands, FilesystemWalkCapability, RootScriptCapability, PortConnectionCapability, RunningCopy, RunningSidekick, SessionAttachCapability, SidekickSpec, TargetLockCapability } from '../engine.js';
 import { LABEL_DETACHED } from '../../core/labels.js';
 import { MANAGED_BY_SELECTOR, leaseLocks, leaseSummary, parseLeaseId } from './lease-locks.js';
 import { kubeCommands } from './kube-commands.js';
@@ -90,6 +90,7 @@ export class KubernetesEngine implements Engine {
   /** Files of a running pod's container, through one ephemeral sidekick per target (pod-archive.ts). */
   readonly archive: ArchiveCapability;
   readonly filesystemWalk: FilesystemWalkCapability;
+  readonly rootScripts: RootScriptCapability;
   private readonly podArchive: PodArchive;
   /** port-forward through the API's own port-forward: nothing is added to the pod. */
   readonly portConnections: PortConnectionCapability;
@@ -120,6 +121,7 @@ export class KubernetesEngine implements Engine {
     this.podArchive = new PodArchive(this, options.unpackerBinary);
     this.archive = this.podArchive;
     this.filesystemWalk = this.podArchive;
+    this.rootScripts = this.podArchive;
     this.targetLocks = leaseLocks(this.api, context);
   }
 

@@ -21,7 +21,7 @@ import { joinsAnother } from '../../core/namespace-mode.js';
 import type { ContainerPathStat } from '../../core/path-stat.js';
 import type { ProcessHandle } from '../../core/process-handle.js';
 import type { Target } from '../../core/target.js';
-import type { ArchiveCapability, ContainerExecSpec, FilesystemWalkCapability, RunningSidekick, SidekickSpec } from '../engine.js';
+import type { ArchiveCapability, ContainerExecSpec, FilesystemWalkCapability, RootScriptCapability, RunningSidekick, SidekickSpec } from '../engine.js';
 import { ArchiveBreakout, breakoutCheck } from './archive-breakout.js';
 import { KEEPER_READY, keeperArgv, operationArgv, splitArchivePath, UNPACKER_INSTALL_SCRIPT, type ArchiveOperation, type ArchiveTargetRef } from './archive-scripts.js';
 import { parseArchiveStat, splitStatRecords } from './archive-stat.js';
@@ -58,10 +58,12 @@ const READY_MS = 30_000;
 /** At most this many paths, and bytes of them, in one stat operation: its command line is a URL's query on a pod. */
 const STAT_BATCH_PATHS = 64;
 const STAT_BATCH_BYTES = 16 * 1024;
+/** The line after a script operation's input (no path sidekick sends is this). */
+const SCRIPT_INPUT_END = '.sidekick-end-of-input.';
 /** How long sending the unpacker into the keeper may take (65 kB; a slow API server). */
 const INSTALL_MS = 60_000;
 
-export class PodArchive implements ArchiveCapability, FilesystemWalkCapability {
+export class PodArchive implements ArchiveCapability, FilesystemWalkCapability, RootScriptCapability {
   readonly startsSidekick = true;
   private readonly keepers = new Map<string, Promise<Keeper>>();
   /** The end of the last operation queued: the next starts after it. */
@@ -122,6 +124,27 @@ export class PodArchive implements ArchiveCapability, FilesystemWalkCapability {
     } catch (error) {
       for (const answer of batch.answers) answer.reject(error);
     }
+  }
+
+  /** The rootScripts capability: the program run by the keeper's shell in the target's root. */
+  async runInRoot(containerId: string, request: { script: string; args: string[]; input: string }): Promise<{ code: number; output: string; errors: string }> {
+    if (request.input.split('\n').includes(SCRIPT_INPUT_END)) throw new Error('runInRoot: the input holds the line that ends it');
+    const keeper = await this.keeper(containerId);
+    return this.serial(async () => {
+      const process = await this.start(keeper, { op: 'script', end: SCRIPT_INPUT_END, script: request.script, args: request.args }, true);
+      const chunks: Buffer[] = [];
+      process.stdout.on('data', (chunk: Buffer) => chunks.push(chunk));
+      const errors = kept(process.stderr);
+      process.stdin!.on('error', () => undefined);
+      process.stdin!.end(`${request.input}${request.input === '' || request.input.endsWith('\n') ? '' : '\n'}${SCRIPT_INPUT_END}\n`);
+      let status;
+      try {
+        [, status] = await Promise.all([finished(process.stdout), process.exit]);
+      } catch (error) {
+        throw asEngineError(error, 'the program in the target\'s root failed');
+      }
+      return { code: status.code, output: Buffer.concat(chunks).toString('utf8'), errors: await errors };
+    });
   }
 
   /** The filesystemWalk capability: one `find -xdev` in the target's root. */
