@@ -3,7 +3,6 @@ import type { Engine } from '../../engines/engine.js';
 import { readContainerFile } from './container-files.js';
 import { requireCapability } from '../../engines/capabilities.js';
 
-
 export interface FoundInjections {
   toolbox?: ToolboxManifest;
   os?: OsManifest;

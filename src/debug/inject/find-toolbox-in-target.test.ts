@@ -22,13 +22,13 @@ describe('the toolbox lookup in the target', () => {
     await mkdir(join(dir, 'os.json'));
     await writeFile(join(dir, 'third'), 'line one\nFILE 9 9\n');
     await writeFile(join(dir, 'init'), '');
-    const { stdout } = await run('/bin/busybox', ['sh', '-c', LOOKUP_SCRIPT, 'sidekick-lookup', join(dir, 'init'), join(dir, 'manifest.json'), join(dir, 'os.json'), join(dir, 'third'), join(dir, 'missing')], { encoding: 'buffer' });
+    const { stdout } = await run('/bin/busybox', ['sh', '-c', LOOKUP_SCRIPT, 'sidekick-lookup', '/bin', join(dir, 'init'), join(dir, 'manifest.json'), join(dir, 'os.json'), join(dir, 'third'), join(dir, 'missing')], { encoding: 'buffer' });
     const { files, init } = parseLookup(stdout);
     expect([...files.keys()]).toEqual([0, 2]);
     expect(files.get(0)?.toString()).toBe('{"a":1}');
     expect(files.get(2)?.toString()).toBe('line one\nFILE 9 9\n');
     expect(init).toBe(true);
-    const without = await run('/bin/busybox', ['sh', '-c', LOOKUP_SCRIPT, 'sidekick-lookup', join(dir, 'no-init'), join(dir, 'missing')], { encoding: 'buffer' });
+    const without = await run('/bin/busybox', ['sh', '-c', LOOKUP_SCRIPT, 'sidekick-lookup', '/bin', join(dir, 'no-init'), join(dir, 'missing')], { encoding: 'buffer' });
     expect(parseLookup(without.stdout)).toEqual({ files: new Map(), init: false });
   });
 

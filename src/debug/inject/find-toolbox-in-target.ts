@@ -23,10 +23,11 @@ const MAX_FILE_BYTES = MAX_MANIFEST_BYTES;
 
 /**
  * Prints, for each file given that is a regular file, `FILE <index> <bytes>` and its bytes; then
- * `INIT` when the init is there. Arguments: the init's path, then the files.
+ * `INIT` when the init is there. Arguments: the toolbox's bin (its applets, which a scratch
+ * target's PATH has none of), the init's path, then the files.
  */
 export const LOOKUP_SCRIPT = [
-  'init=$1; shift; i=0',
+  'PATH=$1:$PATH; init=$2; shift 2; i=0',
   'for f in "$@"; do',
   `  if [ -f "$f" ] && n=$(wc -c < "$f") && [ "$n" -le ${MAX_FILE_BYTES} ]; then echo "FILE $i $n"; cat "$f"; fi`,
   '  i=$((i + 1))',
@@ -53,7 +54,7 @@ export async function findToolboxInTarget(engine: Engine, containerId: string, e
 async function lookUp(engine: Engine, containerId: string, prefix: string): Promise<Buffer | undefined> {
   try {
     const process = await engine.execInContainer(containerId, {
-      command: [`${prefix}/bin/busybox`, 'sh', '-c', LOOKUP_SCRIPT, 'sidekick-lookup', `${prefix}/${INJECTED_INIT_NAME}`, `${prefix}/${TOOLBOX_MANIFEST_NAME}`, OS_MANIFEST_PATH],
+      command: [`${prefix}/bin/busybox`, 'sh', '-c', LOOKUP_SCRIPT, 'sidekick-lookup', `${prefix}/bin`, `${prefix}/${INJECTED_INIT_NAME}`, `${prefix}/${TOOLBOX_MANIFEST_NAME}`, OS_MANIFEST_PATH],
       tty: false,
       openStdin: false,
     });
