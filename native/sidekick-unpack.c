@@ -238,7 +238,7 @@ static int make_parents(const char *path) {
     return result;
 }
 
-/* The directory `path` (relative to the root) as a dirfd; the last one is kept. */
+/* The directory `path` (relative to DIR) as a dirfd; the last one is kept. */
 static int parent_dir(const char *path) {
     if (parent_path && strcmp(parent_path, path) == 0) return parent_fd;
     if (parent_fd >= 0 && parent_fd != root_fd) close(parent_fd);
@@ -640,7 +640,7 @@ int main(int argc, char **argv) {
             refuse(1, e.name, "leads out of the directory it is unpacked into", 0);
             copy_data(-1, e.size);
         } else if (!clean) {
-            copy_data(-1, e.size); /* the root itself: the target's, left as it is */
+            copy_data(-1, e.size); /* DIR itself ("./"): the target's, its owner and mode left as they are */
         } else {
             free(e.name);
             e.name = clean;
