@@ -29,9 +29,10 @@ describe('the npm package', () => {
     expect(packed.code, packed.stderr).toBe(0);
     const [report] = JSON.parse(packed.stdout.toString()) as { filename: string; files: { path: string }[] }[];
     const files = report!.files.map((file) => file.path);
-    // The bundles and the relay; no sources, tests, maps or node_modules.
-    expect(files).toEqual(expect.arrayContaining(['README.md', 'package.json', 'dist/sidekick.cjs', 'dist/sidekick-main.cjs', 'dist/sidekick-relay']));
-    expect(files.filter((path) => !['README.md', 'package.json'].includes(path) && !/^dist\/[^]*\.cjs$/.test(path) && path !== 'dist/sidekick-relay')).toEqual([]);
+    // The bundles and the static helpers (the relay, the pod archive's unpacker); no sources, tests, maps or node_modules.
+    const helpers = ['dist/sidekick-relay', 'dist/sidekick-unpack'];
+    expect(files).toEqual(expect.arrayContaining(['README.md', 'package.json', 'dist/sidekick.cjs', 'dist/sidekick-main.cjs', ...helpers]));
+    expect(files.filter((path) => !['README.md', 'package.json'].includes(path) && !/^dist\/[^]*\.cjs$/.test(path) && !helpers.includes(path))).toEqual([]);
     tarball = join(dir, report!.filename);
     const installed = await npm(['install', '--global', '--prefix', join(dir, 'prefix'), tarball], join(dir, 'cache'));
     expect(installed.code, installed.stderr).toBe(0);
