@@ -285,7 +285,7 @@ export interface FilesystemDiffCapability {
 /**
  * Every path of a container's root filesystem, for an engine that cannot say what changed
  * against the image (a pod): two walks compared stand in for a diff (docs/ARCHITECTURE.md,
- * "inject --os on pods").
+ * "Kubernetes engine", "`inject --os` and its eject").
  */
 export interface FilesystemWalkCapability {
   /** Every path below "/" on the root's own filesystem, mount points included but not entered; "/" itself left out. */
@@ -296,7 +296,8 @@ export interface FilesystemWalkCapability {
  * A busybox sh program run with a container's root as its own, by a process of the engine's
  * that holds the engine's default capabilities (not those the target dropped), on an engine
  * that has such a process at hand anyway (a pod's archive sidekick): what would otherwise be a
- * sidekick of its own, and on a pod an ephemeral container's entry more (docs/ARCHITECTURE.md).
+ * sidekick of its own, and on a pod an ephemeral container's entry more (docs/ARCHITECTURE.md,
+ * "The engine: core and capabilities").
  * The toolbox's applets are the program's commands; `$@` are `args`; `input` is its stdin.
  */
 export interface RootScriptCapability {

@@ -1,6 +1,6 @@
 /**
  * What was added to a target's root filesystem since a baseline, for `inject --os` and its eject
- * (docs/ARCHITECTURE.md, "inject --os on pods"). Docker says it itself: its diff against the
+ * (docs/ARCHITECTURE.md, "Kubernetes engine", "`inject --os` and its eject"). Docker says it itself: its diff against the
  * image lists what was added, and the paths added before the injection are the baseline. A pod
  * has no such diff: every path of the root filesystem is listed (a walk), the walk before the
  * injection is the baseline, and what a later walk lists beyond it was added since. Either way
