@@ -18,8 +18,8 @@ export interface ToolboxInTarget {
   init?: string;
 }
 
-/** As large as any manifest sidekick writes (an OS's on a pod lists every path of the target). */
-const MAX_FILE_BYTES = MAX_MANIFEST_BYTES;
+/** The most a lookup prints: two manifests as large as sidekick writes them, and its lines. */
+const MAX_OUTPUT_BYTES = 2 * MAX_MANIFEST_BYTES + 4096;
 
 /**
  * Prints, for each file given that is a regular file, `FILE <index> <bytes>` and its bytes; then
@@ -29,7 +29,7 @@ const MAX_FILE_BYTES = MAX_MANIFEST_BYTES;
 export const LOOKUP_SCRIPT = [
   'PATH=$1:$PATH; init=$2; shift 2; i=0',
   'for f in "$@"; do',
-  `  if [ -f "$f" ] && n=$(wc -c < "$f") && [ "$n" -le ${MAX_FILE_BYTES} ]; then echo "FILE $i $n"; cat "$f"; fi`,
+  `  if [ -f "$f" ] && n=$(wc -c < "$f") && [ "$n" -le ${MAX_MANIFEST_BYTES} ]; then echo "FILE $i $n"; cat "$f"; fi`,
   '  i=$((i + 1))',
   'done',
   '[ -f "$init" ] && echo INIT',
@@ -62,12 +62,12 @@ async function lookUp(engine: Engine, containerId: string, prefix: string): Prom
     let size = 0;
     process.stdout.on('data', (chunk: Buffer) => {
       size += chunk.length;
-      if (size <= 2 * MAX_FILE_BYTES + 4096) chunks.push(chunk);
+      if (size <= MAX_OUTPUT_BYTES) chunks.push(chunk);
     });
     process.stderr.resume();
     const status = await process.exit;
     // No busybox at this prefix (the exec fails, 126 or 127), or output cut short.
-    return status.code === 0 && size <= 2 * MAX_FILE_BYTES + 4096 ? Buffer.concat(chunks) : undefined;
+    return status.code === 0 && size <= MAX_OUTPUT_BYTES ? Buffer.concat(chunks) : undefined;
   } catch {
     return undefined;
   }

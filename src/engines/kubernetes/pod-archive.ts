@@ -130,20 +130,10 @@ export class PodArchive implements ArchiveCapability, FilesystemWalkCapability, 
   async runInRoot(containerId: string, request: { script: string; args: string[]; input: string }): Promise<{ code: number; output: string; errors: string }> {
     if (request.input.split('\n').includes(SCRIPT_INPUT_END)) throw new Error('runInRoot: the input holds the line that ends it');
     const keeper = await this.keeper(containerId);
+    const input = `${request.input}${request.input === '' || request.input.endsWith('\n') ? '' : '\n'}${SCRIPT_INPUT_END}\n`;
     return this.serial(async () => {
-      const process = await this.start(keeper, { op: 'script', end: SCRIPT_INPUT_END, script: request.script, args: request.args }, true);
-      const chunks: Buffer[] = [];
-      process.stdout.on('data', (chunk: Buffer) => chunks.push(chunk));
-      const errors = kept(process.stderr);
-      process.stdin!.on('error', () => undefined);
-      process.stdin!.end(`${request.input}${request.input === '' || request.input.endsWith('\n') ? '' : '\n'}${SCRIPT_INPUT_END}\n`);
-      let status;
-      try {
-        [, status] = await Promise.all([finished(process.stdout), process.exit]);
-      } catch (error) {
-        throw asEngineError(error, 'the program in the target\'s root failed');
-      }
-      return { code: status.code, output: Buffer.concat(chunks).toString('utf8'), errors: await errors };
+      const { output, status, errors } = await this.collect(keeper, { op: 'script', end: SCRIPT_INPUT_END, script: request.script, args: request.args }, input);
+      return { code: status, output: output.toString('utf8'), errors };
     });
   }
 
@@ -335,11 +325,16 @@ export class PodArchive implements ArchiveCapability, FilesystemWalkCapability, 
     }
   }
 
-  private async collect(keeper: Keeper, operation: ArchiveOperation): Promise<{ output: Buffer; status: number; errors: string }> {
-    const process = await this.start(keeper, operation, false);
+  /** Runs an operation to its end, with `input` as its stdin when given; its output whole. */
+  private async collect(keeper: Keeper, operation: ArchiveOperation, input?: string): Promise<{ output: Buffer; status: number; errors: string }> {
+    const process = await this.start(keeper, operation, input !== undefined);
     const chunks: Buffer[] = [];
     process.stdout.on('data', (chunk: Buffer) => chunks.push(chunk));
     const errors = kept(process.stderr);
+    if (input !== undefined) {
+      process.stdin!.on('error', () => undefined);
+      process.stdin!.end(input);
+    }
     let status;
     try {
       // The output read to its end too: the status may be known before the last bytes are read.
