@@ -125,7 +125,7 @@ function toolboxTag(busybox: Buffer, init: Buffer | undefined): string {
  * a small cache keyed by the file's identity (device, inode, size, mtime).
  */
 export async function defaultToolboxCandidate(env: NodeJS.ProcessEnv): Promise<DefaultToolbox | undefined> {
-  const cacheFile = join(env.XDG_CACHE_HOME || join(env.HOME || homedir(), '.cache'), 'sidekick', 'toolbox-v2.json');
+  const cacheFile = join(sidekickCacheDirectory(env), 'toolbox-v2.json');
   const cache = await readCache(cacheFile);
   const explicit = env.SIDEKICK_BUSYBOX;
   const candidates = explicit ? [explicit] : ['/bin/busybox', '/usr/bin/busybox'];
@@ -233,7 +233,17 @@ export async function listApplets(busybox: string): Promise<string[]> {
   return stdout
     .split('\n')
     .map((name) => name.trim())
-    .filter((name) => /^[A-Za-z0-9_.[\]-]+$/.test(name) && name !== 'busybox' && name !== '.' && name !== '..');
+    .filter(isAppletName);
+}
+
+/** A name an applet link may have: one plain path component, and not busybox itself. */
+export function isAppletName(name: string): boolean {
+  return /^[A-Za-z0-9_.[\]-]+$/.test(name) && name !== 'busybox' && name !== '.' && name !== '..';
+}
+
+/** Where sidekick keeps what it can compute again (XDG_CACHE_HOME, else ~/.cache). */
+export function sidekickCacheDirectory(env: NodeJS.ProcessEnv): string {
+  return join(env.XDG_CACHE_HOME || join(env.HOME || homedir(), '.cache'), 'sidekick');
 }
 
 /**

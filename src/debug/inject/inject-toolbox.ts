@@ -16,17 +16,18 @@
  * nothing can land on the host whatever the target does. Afterwards the prefix is checked
  * again: a directory that is not ours with our manifest in it means the target interfered.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { Readable } from 'node:stream';
-import { pack } from 'tar-stream';
+import { TAR_END, tarArchive, tarRecords, type TarRecord } from '../../core/archive/tar-writer.js';
 import { SidekickError } from '../../core/errors.js';
 import { baseName, parentOf } from '../../core/inject/container-path.js';
 import { encodeManifest, MANIFEST_FORMAT, TOOLBOX_INTENT_NAME, TOOLBOX_MANIFEST_NAME, type ToolboxManifest } from '../../core/inject/injection-manifest.js';
 import type { Target } from '../../core/target.js';
 import type { Engine, EngineCommands } from '../../engines/engine.js';
 import { withCommand } from '../engine-hint.js';
-import { findStaticBusybox, findStaticInit, listApplets } from '../toolbox.js';
+import { readBusyboxFile } from '../busybox-file.js';
+import { findStaticBusybox, findStaticInit } from '../toolbox.js';
 import { kindOf } from './container-files.js';
 import { checkPrefix } from './prefix-guard.js';
 import { requireCapability } from '../../engines/capabilities.js';
@@ -192,8 +193,8 @@ async function readBusybox(env: NodeJS.ProcessEnv): Promise<Busybox> {
     });
   }
   const initPath = await findStaticInit(env);
-  const [binary, applets, init] = await Promise.all([readFile(path), listApplets(path), initPath === undefined ? undefined : readFile(initPath)]);
-  return { path, binary, init, digest: createHash('sha256').update(binary).digest('hex'), applets };
+  const [busybox, init] = await Promise.all([readBusyboxFile(path, env), initPath === undefined ? undefined : readFile(initPath)]);
+  return { path, init, ...busybox };
 }
 
 const OWNER = { uid: 0, gid: 0, uname: 'root', gname: 'root' };
@@ -203,36 +204,34 @@ const OWNER = { uid: 0, gid: 0, uname: 'root', gname: 'root' };
  * half-written toolbox is recognised and removed by eject, the manifest last, after the
  * directory again. World-readable and executable: the
  * target's own user (65532 in distroless images) must be able to run it. Applets are hard
- * links, so one binary is stored.
+ * links, so one binary is stored. Encoded in memory before the upload starts (core/archive/tar-writer.ts):
+ * the engine is then never kept waiting for a header.
  */
-function toolboxTar(name: string, busybox: Busybox, manifest: string, mtime: Date): Readable {
-  const archive = pack();
+function toolboxTar(name: string, busybox: Pick<Busybox, 'binary' | 'init' | 'applets'>, manifest: string, mtime: Date): Readable {
   const common = { ...OWNER, mtime };
-  // A listener on every entry: an upload cut short destroys the pack, and each entry still
-  // queued would otherwise throw that error as an unhandled event and crash the CLI.
-  archive.entry({ ...common, name: `${name}/`, type: 'directory', mode: 0o755 }).on('error', ignoreEntryError);
-  archive.entry({ ...common, name: `${name}/${TOOLBOX_INTENT_NAME}`, type: 'file', mode: 0o644 }, manifest).on('error', ignoreEntryError);
-  archive.entry({ ...common, name: `${name}/bin/`, type: 'directory', mode: 0o755 }).on('error', ignoreEntryError);
-  archive.entry({ ...common, name: `${name}/bin/busybox`, type: 'file', mode: 0o755 }, busybox.binary).on('error', ignoreEntryError);
-  if (busybox.init) archive.entry({ ...common, name: `${name}/${INJECTED_INIT_NAME}`, type: 'file', mode: 0o755 }, busybox.init).on('error', ignoreEntryError);
-  for (const applet of busybox.applets) {
-    archive.entry({ ...common, name: `${name}/bin/${applet}`, type: 'link', linkname: `${name}/bin/busybox`, mode: 0o755 }).on('error', ignoreEntryError);
-  }
-  // The prefix again: the engine stops here, before the manifest, if it is no longer a directory.
-  archive.entry({ ...common, name: `${name}/`, type: 'directory', mode: 0o755 }).on('error', ignoreEntryError);
-  archive.entry({ ...common, name: `${name}/${TOOLBOX_MANIFEST_NAME}`, type: 'file', mode: 0o644 }, manifest).on('error', ignoreEntryError);
-  archive.finalize();
-  return Readable.from(archive as unknown as AsyncIterable<Buffer>, { objectMode: false });
+  const records: TarRecord[] = [
+    { ...common, name: `${name}/`, type: 'directory', mode: 0o755 },
+    { ...common, name: `${name}/${TOOLBOX_INTENT_NAME}`, type: 'file', mode: 0o644, content: manifest },
+    { ...common, name: `${name}/bin/`, type: 'directory', mode: 0o755 },
+    { ...common, name: `${name}/bin/busybox`, type: 'file', mode: 0o755, content: busybox.binary },
+    ...(busybox.init ? [{ ...common, name: `${name}/${INJECTED_INIT_NAME}`, type: 'file' as const, mode: 0o755, content: busybox.init }] : []),
+    ...busybox.applets.map((applet): TarRecord => ({ ...common, name: `${name}/bin/${applet}`, type: 'link', linkname: `${name}/bin/busybox`, mode: 0o755 })),
+    // The prefix again: the engine stops here, before the manifest, if it is no longer a directory.
+    { ...common, name: `${name}/`, type: 'directory', mode: 0o755 },
+    { ...common, name: `${name}/${TOOLBOX_MANIFEST_NAME}`, type: 'file', mode: 0o644, content: manifest },
+  ];
+  return Readable.from([...tarRecords(records), TAR_END], { objectMode: false });
 }
-
-/** The upload's own failure is what is reported; the pack's is the same event seen from inside. */
-function ignoreEntryError(): void {}
 
 /** An empty manifest, below the prefix directory (an entry the engine refuses to put over a symlink): no longer a manifest. */
 function withdrawnManifestTar(name: string, mtime: Date): Readable {
-  const archive = pack();
-  archive.entry({ ...OWNER, mtime, name: `${name}/`, type: 'directory', mode: 0o755 }).on('error', ignoreEntryError);
-  archive.entry({ ...OWNER, mtime, name: `${name}/${TOOLBOX_MANIFEST_NAME}`, type: 'file', mode: 0o644 }, '').on('error', ignoreEntryError);
-  archive.finalize();
-  return Readable.from(archive as unknown as AsyncIterable<Buffer>, { objectMode: false });
+  return Readable.from(
+    [
+      tarArchive([
+        { ...OWNER, mtime, name: `${name}/`, type: 'directory', mode: 0o755 },
+        { ...OWNER, mtime, name: `${name}/${TOOLBOX_MANIFEST_NAME}`, type: 'file', mode: 0o644, content: '' },
+      ]),
+    ],
+    { objectMode: false },
+  );
 }
