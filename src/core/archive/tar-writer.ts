@@ -1,9 +1,9 @@
 /**
  * Tar records written straight into buffers, for the archives sidekick makes on a command's
- * critical path (the toolbox of `inject`: a binary and four hundred hard links). tar-stream
- * encodes each entry through its own stream machinery, 17–35 ms for that toolbox on this
- * machine, spent while the engine waits for the bytes (docs/BENCHMARKS.md, "inject + eject: the
- * toolbox tar"); this takes about a millisecond for the same records.
+ * critical path (the toolbox of `inject`: a binary and a few hundred hard links), already
+ * encoded before the upload starts. tar-stream passes each entry through its own stream
+ * machinery, which cost about 10 ms of a 480 ms `inject` here (docs/BENCHMARKS.md, "inject +
+ * eject: the toolbox tar and the applet list").
  *
  * What it writes is what Go's archive/tar (the engine's reader) and GNU tar read: ustar headers;
  * a name or link target too long for them goes into a PAX extended header before the entry.
