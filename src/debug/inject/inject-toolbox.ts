@@ -204,10 +204,10 @@ const OWNER = { uid: 0, gid: 0, uname: 'root', gname: 'root' };
  * half-written toolbox is recognised and removed by eject, the manifest last, after the
  * directory again. World-readable and executable: the
  * target's own user (65532 in distroless images) must be able to run it. Applets are hard
- * links, so one binary is stored. Encoded in memory before the upload starts (core/archive/tar-writer.ts):
- * the engine is then never kept waiting for a header.
+ * links, so one binary is stored. Encoded in memory before the upload starts
+ * (core/archive/tar-writer.ts): the engine is never kept waiting for a header.
  */
-function toolboxTar(name: string, busybox: Pick<Busybox, 'binary' | 'init' | 'applets'>, manifest: string, mtime: Date): Readable {
+function toolboxTar(name: string, busybox: Busybox, manifest: string, mtime: Date): Readable {
   const common = { ...OWNER, mtime };
   const records: TarRecord[] = [
     { ...common, name: `${name}/`, type: 'directory', mode: 0o755 },
