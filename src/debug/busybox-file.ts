@@ -8,7 +8,7 @@
 import { createHash } from 'node:crypto';
 import { mkdir, open, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { isAppletName, listApplets, sidekickCacheDirectory } from './toolbox.js';
+import { identityOf, isAppletName, listApplets, sidekickCacheDirectory } from './toolbox.js';
 
 export interface BusyboxFile {
   binary: Buffer;
@@ -29,8 +29,7 @@ export async function readBusyboxFile(path: string, env: NodeJS.ProcessEnv): Pro
   let binary: Buffer;
   let identity: string;
   try {
-    const info = await handle.stat();
-    identity = `${info.dev}:${info.ino}:${info.size}:${info.mtimeMs}`;
+    identity = identityOf(await handle.stat());
     binary = await handle.readFile();
   } finally {
     await handle.close();

@@ -179,11 +179,15 @@ async function readCache(path: string): Promise<ToolboxCache> {
 
 async function fileIdentity(path: string): Promise<string | undefined> {
   try {
-    const info = await stat(path);
-    return `${info.dev}:${info.ino}:${info.size}:${info.mtimeMs}`;
+    return identityOf(await stat(path));
   } catch {
     return undefined;
   }
+}
+
+/** What a cache of facts about a file is keyed by: a file replaced or rewritten gets another. */
+export function identityOf(info: { dev: number; ino: number; size: number; mtimeMs: number }): string {
+  return `${info.dev}:${info.ino}:${info.size}:${info.mtimeMs}`;
 }
 
 /** SIDEKICK_BUSYBOX when set (and then it must be static), else the host's busybox if static. */
